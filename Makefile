@@ -1,0 +1,133 @@
+# testbed: build, test, sanitize and fuzz.
+#
+#   make            build ./testbed, the workers and the test programs
+#   make run        install missing packages, build, run the default experiment
+#   make check      install missing packages, build, run the TAP suite (prove)
+#   make sanitize   the same suite built with ASan + UBSan
+#   make fuzz       libFuzzer run of the config parser (FUZZ_TIME=seconds)
+#   V=1             show the commands
+
+VERSION  := 0.1.0
+PKGS     := inih libnl-3.0 libnl-route-3.0 libmnl libpcap jansson
+CC       ?= cc
+SAN      ?= 0
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+            -Wno-missing-field-initializers -fno-strict-aliasing
+CPPFLAGS += -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
+LDFLAGS  ?=
+
+ifeq ($(SAN),1)
+  BUILD    := build/san
+  CFLAGS   += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDFLAGS  += -fsanitize=address,undefined
+else
+  BUILD    := build/std
+endif
+
+ifeq ($(V),1)
+  Q :=
+  say :=
+else
+  Q := @
+  say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+# --- orchestrator -----------------------------------------------------------
+SRC      := $(wildcard src/*.c)
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(filter-out $(BUILD)/src/main.o,$(OBJ))
+
+# --- workers: one program per workers/<name>.c that has a main -------------
+# workers/common*.c is linked into every worker; the rest are programs.
+W_COMMON := $(wildcard workers/common*.c)
+W_MAINS  := $(filter-out $(W_COMMON),$(wildcard workers/*.c))
+W_BINS   := $(W_MAINS:workers/%.c=workers/tb-%)
+W_COBJ   := $(W_COMMON:%.c=$(BUILD)/%.o)
+W_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null) -lm -lpthread
+
+# --- tests: tests/unit/<name>.c -> tests/unit/<name>.t ----------------------
+T_SRC    := $(wildcard tests/unit/*.c)
+T_BINS   := $(T_SRC:%.c=%.t)
+T_HELPER := $(BUILD)/tests/tap.o
+
+BINS     := testbed $(W_BINS) $(T_BINS)
+
+.PHONY: all deps run check test sanitize fuzz clean clean-bin
+all: $(BINS)
+
+testbed: $(OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+workers/tb-%: $(BUILD)/workers/%.o $(W_COBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(W_LIBS)
+
+tests/unit/%.t: $(BUILD)/tests/unit/%.o $(T_HELPER) $(LIB_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+$(BUILD)/src/%.o: src/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/workers/%.o: workers/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Iworkers $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# --- setup and the two README commands --------------------------------------
+deps:
+	@./scripts/install-deps
+
+DEFAULT_EXPERIMENT ?= $(firstword $(wildcard experiments/cubic_vs_bbr_1pct.conf) experiments/syn_flood_syncookies.conf)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./testbed run $(DEFAULT_EXPERIMENT)
+
+PROVE_FLAGS ?=
+TESTS       ?= tests/unit/*.t tests/integration/*.t
+check: deps
+	@$(MAKE) --no-print-directory all
+	prove $(PROVE_FLAGS) $(TESTS)
+
+test: all
+	prove $(PROVE_FLAGS) $(TESTS)
+
+sanitize: deps
+	@$(MAKE) --no-print-directory clean-bin
+	@$(MAKE) --no-print-directory SAN=1 all
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove $(PROVE_FLAGS) $(TESTS); \
+	  rc=$$?; $(MAKE) --no-print-directory clean-bin; exit $$rc
+
+# --- fuzzing: libFuzzer (clang) on the config parser ------------------------
+FUZZ_TIME ?= 60
+FUZZ_SRC  := tests/fuzz/fuzz_config.c $(filter-out src/main.c,$(SRC))
+tests/fuzz/fuzz_config: $(FUZZ_SRC) $(wildcard src/*.h)
+	$(call say,CLANG,$@)
+	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(PKG_CFLAGS) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(PKG_LIBS) -lm -lpthread
+
+fuzz: deps tests/fuzz/fuzz_config
+	@mkdir -p build/fuzz-corpus
+	./tests/fuzz/run-fuzz $(FUZZ_TIME)
+
+clean-bin:
+	rm -f $(BINS)
+
+clean: clean-bin
+	rm -rf build tests/fuzz/fuzz_config
