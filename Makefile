@@ -47,7 +47,7 @@ LIB_OBJ  := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 W_COMMON := $(wildcard workers/common*.c)
 W_MAINS  := $(filter-out $(W_COMMON),$(wildcard workers/*.c))
 W_BINS   := $(W_MAINS:workers/%.c=workers/tb-%)
-W_COBJ   := $(W_COMMON:%.c=$(BUILD)/%.o)
+W_COBJ   := $(W_COMMON:%.c=$(BUILD)/%.o) $(BUILD)/src/units.o
 W_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null) -lm -lpthread
 
 # --- tests: tests/unit/<name>.c -> tests/unit/<name>.t ----------------------
@@ -80,7 +80,7 @@ $(BUILD)/src/%.o: src/%.c
 $(BUILD)/workers/%.o: workers/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Iworkers $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -Iworkers $(CFLAGS) $(shell pkg-config --cflags jansson 2>/dev/null) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c
 	$(call say,CC,$<)

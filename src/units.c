@@ -1,0 +1,231 @@
+#include "units.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct unit {
+	const char *name;
+	double mult;
+};
+
+/* tc(8): kbit/mbit/gbit/tbit are SI, kibit.. are IEC; bps family is bytes/s. */
+static const struct unit rate_units[] = {
+	{ "bit", 1 },	       { "kbit", 1e3 },	       { "mbit", 1e6 },
+	{ "gbit", 1e9 },       { "tbit", 1e12 },       { "kibit", 1024.0 },
+	{ "mibit", 1048576.0 }, { "gibit", 1073741824.0 }, { "tibit", 1099511627776.0 },
+	{ "bps", 8 },	       { "kbps", 8e3 },	       { "mbps", 8e6 },
+	{ "gbps", 8e9 },       { "tbps", 8e12 },       { "kibps", 8 * 1024.0 },
+	{ "mibps", 8 * 1048576.0 }, { "gibps", 8 * 1073741824.0 },
+};
+
+static const struct unit time_units[] = {
+	{ "us", 1 },	    { "usec", 1 },  { "usecs", 1 }, { "ms", 1e3 },	 { "msec", 1e3 },
+	{ "msecs", 1e3 },   { "s", 1e6 },   { "sec", 1e6 }, { "secs", 1e6 },	 { "min", 60e6 },
+	{ "ns", 1e-3 },
+};
+
+/* tc(8) sizes: k/kb are kilobytes (1024), kbit kilobits. */
+static const struct unit size_units[] = {
+	{ "b", 1 },	     { "k", 1024.0 },	     { "kb", 1024.0 },	   { "m", 1048576.0 },
+	{ "mb", 1048576.0 }, { "g", 1073741824.0 }, { "gb", 1073741824.0 }, { "kbit", 128.0 },
+	{ "mbit", 131072.0 }, { "gbit", 134217728.0 },
+};
+
+static const struct unit count_units[] = {
+	{ "", 1 },
+	{ "k", 1e3 },
+	{ "m", 1e6 },
+};
+
+/* Split "12.5mbit" into a finite number and a unit; reject signs other than
+ * a leading '-' (reported as negative), blanks, hex, inf and nan. */
+static int split_number(const char *s, double *v, const char **unit, const char **why)
+{
+	char *end;
+
+	if (!s || !*s) {
+		*why = "empty value";
+		return -EINVAL;
+	}
+	if (*s == '-') {
+		*why = "must not be negative";
+		return -ERANGE;
+	}
+	if (!(*s >= '0' && *s <= '9') && *s != '.') {
+		*why = "not a number";
+		return -EINVAL;
+	}
+	for (const char *p = s; *p; p++) {
+		if (*p == 'x' || *p == 'X') {
+			*why = "not a decimal number";
+			return -EINVAL;
+		}
+	}
+	errno = 0;
+	*v = strtod(s, &end);
+	if (end == s) {
+		*why = "not a number";
+		return -EINVAL;
+	}
+	if (errno == ERANGE || !isfinite(*v)) {
+		*why = "number out of range";
+		return -ERANGE;
+	}
+	*unit = end;
+	return 0;
+}
+
+static int scale(const char *s, const struct unit *u, size_t n, const char *def_unit, double *out,
+		 const char **why, const char *unit_hint)
+{
+	const char *unit;
+	double v;
+	int rc = split_number(s, &v, &unit, why);
+
+	if (rc)
+		return rc;
+	if (!*unit) {
+		if (!def_unit) {
+			*why = unit_hint;
+			return v == 0 ? (*out = 0, 0) : -EINVAL;
+		}
+		unit = def_unit;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(unit, u[i].name) == 0) {
+			*out = v * u[i].mult;
+			return 0;
+		}
+	}
+	*why = unit_hint;
+	return -EINVAL;
+}
+
+static int to_u64(double v, uint64_t *out, const char **why)
+{
+	if (v >= 18446744073709549568.0) {
+		*why = "number out of range";
+		return -ERANGE;
+	}
+	*out = (uint64_t)llround(v);
+	return 0;
+}
+
+int units_rate(const char *s, uint64_t *bps, const char **why)
+{
+	double v;
+	int rc = scale(s, rate_units, sizeof(rate_units) / sizeof(rate_units[0]), "bit", &v, why,
+		       "unknown rate unit (use bit, kbit, mbit, gbit, kibit.., bps, kbps, mbps)");
+
+	return rc ? rc : to_u64(v, bps, why);
+}
+
+int units_time(const char *s, uint64_t *us, const char **why)
+{
+	double v;
+	int rc = scale(s, time_units, sizeof(time_units) / sizeof(time_units[0]), NULL, &v, why,
+		       "time needs a unit (us, ms, s)");
+
+	return rc ? rc : to_u64(v, us, why);
+}
+
+int units_size(const char *s, uint64_t *bytes, const char **why)
+{
+	double v;
+	int rc = scale(s, size_units, sizeof(size_units) / sizeof(size_units[0]), "b", &v, why,
+		       "unknown size unit (use k, m, g or kbit, mbit)");
+
+	return rc ? rc : to_u64(v, bytes, why);
+}
+
+int units_percent(const char *s, double *pct, const char **why)
+{
+	const char *unit;
+	double v;
+	int rc = split_number(s, &v, &unit, why);
+
+	if (rc)
+		return rc;
+	if (strcmp(unit, "%") != 0) {
+		*why = *unit ? "a percentage ends with %" : "a percentage needs its % sign";
+		return -EINVAL;
+	}
+	if (v > 100) {
+		*why = "a percentage cannot exceed 100%";
+		return -ERANGE;
+	}
+	*pct = v;
+	return 0;
+}
+
+int units_count(const char *s, uint64_t *n, const char **why)
+{
+	double v;
+	int rc = scale(s, count_units, sizeof(count_units) / sizeof(count_units[0]), "", &v, why,
+		       "not a whole number (optional suffix k or m)");
+
+	if (rc)
+		return rc;
+	if (v != floor(v)) {
+		*why = "not a whole number";
+		return -EINVAL;
+	}
+	return to_u64(v, n, why);
+}
+
+int units_real(const char *s, double *v, const char **why)
+{
+	const char *unit;
+	int rc = split_number(s, v, &unit, why);
+
+	if (rc)
+		return rc;
+	if (*unit) {
+		*why = "not a number";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int units_bool(const char *s, int *b, const char **why)
+{
+	static const char *yes[] = { "yes", "on", "true", "1" };
+	static const char *no[] = { "no", "off", "false", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (s && strcasecmp(s, yes[i]) == 0)
+			return *b = 1, 0;
+		if (s && strcasecmp(s, no[i]) == 0)
+			return *b = 0, 0;
+	}
+	*why = "expected yes or no";
+	return -EINVAL;
+}
+
+const char *units_fmt_rate(uint64_t bps, char *buf, unsigned len)
+{
+	if (bps >= 1000000000 && bps % 1000000 == 0)
+		snprintf(buf, len, "%gGbit", bps / 1e9);
+	else if (bps >= 1000000)
+		snprintf(buf, len, "%gMbit", bps / 1e6);
+	else if (bps >= 1000)
+		snprintf(buf, len, "%gKbit", bps / 1e3);
+	else
+		snprintf(buf, len, "%llubit", (unsigned long long)bps);
+	return buf;
+}
+
+const char *units_fmt_time(uint64_t us, char *buf, unsigned len)
+{
+	if (us >= 1000000 && us % 1000 == 0)
+		snprintf(buf, len, "%gs", us / 1e6);
+	else if (us >= 1000)
+		snprintf(buf, len, "%gms", us / 1e3);
+	else
+		snprintf(buf, len, "%lluus", (unsigned long long)us);
+	return buf;
+}
