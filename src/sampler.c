@@ -1,0 +1,632 @@
+/* sock_diag sampler: see sampler.h. */
+#include "sampler.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "util.h"
+
+/* The kernel's TCP states (include/net/tcp_states.h; not in the uapi). */
+enum {
+	ST_ESTABLISHED = 1,
+	ST_SYN_RECV = 3,
+	ST_CLOSE = 7,
+	ST_LISTEN = 10,
+	ST_NEW_SYN_RECV = 12, /* request sockets */
+};
+
+static const char *const state_names[] = {
+	[0] = "UNKNOWN",     [1] = "ESTAB",      [2] = "SYN-SENT",   [3] = "SYN-RECV",
+	[4] = "FIN-WAIT-1",  [5] = "FIN-WAIT-2", [6] = "TIME-WAIT",  [7] = "UNCONN",
+	[8] = "CLOSE-WAIT",  [9] = "LAST-ACK",   [10] = "LISTEN",    [11] = "CLOSING",
+	[12] = "SYN-RECV",
+};
+
+const char *sampler_state_name(unsigned st)
+{
+	return st < ARRAY_SIZE(state_names) ? state_names[st] : "UNKNOWN";
+}
+
+/* Output buffer, flushed to an fd with write(2): cheaper than stdio at
+ * 100k rows/s and lets us report write errors exactly. */
+struct obuf {
+	int fd;
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+#define OBUF_CAP (256 * 1024)
+
+static void ob_flush(struct obuf *b)
+{
+	size_t off = 0;
+
+	while (off < b->len && b->fd >= 0) {
+		ssize_t n = write(b->fd, b->p + off, b->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!b->err)
+				b->err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	b->len = 0;
+}
+
+static void ob_reserve(struct obuf *b, size_t n)
+{
+	if (b->len + n > b->cap)
+		ob_flush(b);
+}
+
+static void ob_str(struct obuf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	ob_reserve(b, n + 1);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void ob_chr(struct obuf *b, char c)
+{
+	ob_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
+static void ob_u64(struct obuf *b, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	ob_reserve(b, sizeof(tmp));
+	memcpy(b->p + b->len, tmp + i, sizeof(tmp) - (size_t)i);
+	b->len += sizeof(tmp) - (size_t)i;
+}
+
+/* Seconds since t0 with microseconds: "12.345678". */
+static void ob_time(struct obuf *b, int64_t ns)
+{
+	char tmp[8];
+
+	if (ns < 0) {
+		ob_chr(b, '-');
+		ns = -ns;
+	}
+	ob_u64(b, (uint64_t)ns / 1000000000);
+	snprintf(tmp, sizeof(tmp), ".%06u", (unsigned)((uint64_t)ns % 1000000000 / 1000));
+	ob_str(b, tmp);
+}
+
+/* tcp_info columns: name, offset, size. A field beyond the length the kernel
+ * returned is left empty ("where the kernel has it"). */
+#define TI(col, f) { col, offsetof(struct tcp_info, f), sizeof(((struct tcp_info *)0)->f) }
+static const struct ti_col {
+	const char *name;
+	unsigned short off, size;
+} ti_cols[] = {
+	TI("ca_state", tcpi_ca_state), TI("retransmits", tcpi_retransmits),
+	TI("probes", tcpi_probes), TI("backoff", tcpi_backoff), TI("options", tcpi_options),
+	TI("rto_us", tcpi_rto), TI("ato_us", tcpi_ato), TI("snd_mss", tcpi_snd_mss),
+	TI("rcv_mss", tcpi_rcv_mss), TI("unacked", tcpi_unacked), TI("sacked", tcpi_sacked),
+	TI("lost", tcpi_lost), TI("retrans", tcpi_retrans), TI("pmtu", tcpi_pmtu),
+	TI("rcv_ssthresh", tcpi_rcv_ssthresh), TI("rtt_us", tcpi_rtt), TI("rttvar_us", tcpi_rttvar),
+	TI("snd_ssthresh", tcpi_snd_ssthresh), TI("snd_cwnd", tcpi_snd_cwnd),
+	TI("advmss", tcpi_advmss), TI("reordering", tcpi_reordering), TI("rcv_rtt_us", tcpi_rcv_rtt),
+	TI("rcv_space", tcpi_rcv_space), TI("total_retrans", tcpi_total_retrans),
+	TI("pacing_rate_Bps", tcpi_pacing_rate), TI("max_pacing_rate_Bps", tcpi_max_pacing_rate),
+	TI("bytes_acked", tcpi_bytes_acked), TI("bytes_received", tcpi_bytes_received),
+	TI("segs_out", tcpi_segs_out), TI("segs_in", tcpi_segs_in),
+	TI("notsent_bytes", tcpi_notsent_bytes), TI("min_rtt_us", tcpi_min_rtt),
+	TI("data_segs_in", tcpi_data_segs_in), TI("data_segs_out", tcpi_data_segs_out),
+	TI("delivery_rate_Bps", tcpi_delivery_rate), TI("busy_time_us", tcpi_busy_time),
+	TI("rwnd_limited_us", tcpi_rwnd_limited), TI("sndbuf_limited_us", tcpi_sndbuf_limited),
+	TI("delivered", tcpi_delivered), TI("delivered_ce", tcpi_delivered_ce),
+	TI("bytes_sent", tcpi_bytes_sent), TI("bytes_retrans", tcpi_bytes_retrans),
+	TI("dsack_dups", tcpi_dsack_dups), TI("reord_seen", tcpi_reord_seen),
+	TI("rcv_ooopack", tcpi_rcv_ooopack), TI("snd_wnd", tcpi_snd_wnd),
+};
+#undef TI
+
+struct sampler {
+	struct sampler_opts o;
+	struct sampler_match *match;
+	struct mnl_socket *nl;
+	unsigned portid, seq;
+	char *rxbuf;
+	struct obuf tcp, states;
+	struct sampler_counts cnt;
+	int64_t now_ns;        /* time of the current sample, relative to t0 */
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	int err;
+	struct sampler_stats st;
+};
+
+#define RXBUF_SIZE (64 * 1024)
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ts_ns(&t);
+}
+
+static bool addr_eq(int family, const uint32_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
+}
+
+static const struct sampler_match *find_match(const struct sampler *s, const struct inet_diag_msg *m)
+{
+	static const struct sampler_match any = { .label = "" };
+	uint16_t lp = ntohs(m->id.idiag_sport), rp = ntohs(m->id.idiag_dport);
+
+	if (m->idiag_state == ST_LISTEN)
+		return NULL;
+	for (unsigned i = 0; i < s->o.n_match; i++) {
+		const struct sampler_match *x = &s->match[i];
+
+		if (x->family && x->family != m->idiag_family)
+			continue;
+		if ((x->lport && x->lport != lp) || (x->rport && x->rport != rp))
+			continue;
+		if (x->has_laddr && !addr_eq(m->idiag_family, m->id.idiag_src, x->laddr))
+			continue;
+		if (x->has_raddr && !addr_eq(m->idiag_family, m->id.idiag_dst, x->raddr))
+			continue;
+		return x;
+	}
+	return s->o.match_all ? &any : NULL;
+}
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	unsigned t = mnl_attr_get_type(a);
+
+	if (t <= INET_DIAG_MAX)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+static void write_row(struct sampler *s, const struct sampler_match *x, const struct nlmsghdr *nlh,
+		      const struct inet_diag_msg *m)
+{
+	const struct nlattr *tb[INET_DIAG_MAX + 1] = { NULL };
+	struct obuf *b = &s->tcp;
+	char addr[INET6_ADDRSTRLEN];
+	const uint8_t *ti = NULL;
+	size_t ti_len = 0;
+
+	mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb);
+	if (tb[INET_DIAG_INFO]) {
+		ti = mnl_attr_get_payload(tb[INET_DIAG_INFO]);
+		ti_len = mnl_attr_get_payload_len(tb[INET_DIAG_INFO]);
+	}
+	ob_reserve(b, 2048); /* one row always fits: no partial rows on disk */
+	ob_time(b, s->now_ns);
+	ob_chr(b, ',');
+	ob_str(b, s->o.node);
+	ob_chr(b, ',');
+	ob_str(b, x->label);
+	ob_str(b, m->idiag_family == AF_INET ? ",4," : ",6,");
+	inet_ntop(m->idiag_family, m->id.idiag_src, addr, sizeof(addr));
+	ob_str(b, addr);
+	ob_chr(b, ',');
+	ob_u64(b, ntohs(m->id.idiag_sport));
+	ob_chr(b, ',');
+	inet_ntop(m->idiag_family, m->id.idiag_dst, addr, sizeof(addr));
+	ob_str(b, addr);
+	ob_chr(b, ',');
+	ob_u64(b, ntohs(m->id.idiag_dport));
+	ob_chr(b, ',');
+	ob_u64(b, (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0]);
+	ob_chr(b, ',');
+	ob_str(b, sampler_state_name(m->idiag_state));
+	ob_chr(b, ',');
+	ob_u64(b, m->idiag_rqueue);
+	ob_chr(b, ',');
+	ob_u64(b, m->idiag_wqueue);
+	ob_chr(b, ',');
+	if (tb[INET_DIAG_CONG]) {
+		char cc[32];
+
+		snprintf(cc, sizeof(cc), "%.*s", (int)mnl_attr_get_payload_len(tb[INET_DIAG_CONG]),
+			 (const char *)mnl_attr_get_payload(tb[INET_DIAG_CONG]));
+		ob_str(b, cc);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++) {
+		const struct ti_col *c = &ti_cols[i];
+
+		ob_chr(b, ',');
+		if (!ti || c->off + c->size > ti_len)
+			continue;
+		if (c->size == 1)
+			ob_u64(b, ti[c->off]);
+		else if (c->size == 4) {
+			uint32_t v;
+			memcpy(&v, ti + c->off, 4);
+			ob_u64(b, v);
+		} else {
+			uint64_t v;
+			memcpy(&v, ti + c->off, 8);
+			ob_u64(b, v);
+		}
+	}
+	ob_chr(b, ',');
+	if (ti && ti_len > offsetof(struct tcp_info, tcpi_rto)) {
+		const struct tcp_info *t = (const void *)ti;
+		/* bitfields: copy the struct prefix to read them portably */
+		struct tcp_info tmp;
+
+		memcpy(&tmp, t, offsetof(struct tcp_info, tcpi_rto));
+		ob_u64(b, tmp.tcpi_snd_wscale);
+		ob_chr(b, ',');
+		ob_u64(b, tmp.tcpi_rcv_wscale);
+		ob_chr(b, ',');
+		ob_u64(b, tmp.tcpi_delivery_rate_app_limited);
+	} else {
+		ob_str(b, ",,");
+	}
+	if (tb[INET_DIAG_BBRINFO] &&
+	    mnl_attr_get_payload_len(tb[INET_DIAG_BBRINFO]) >= sizeof(struct tcp_bbr_info)) {
+		struct tcp_bbr_info bbr;
+
+		memcpy(&bbr, mnl_attr_get_payload(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
+		ob_chr(b, ',');
+		ob_u64(b, (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo);
+		ob_chr(b, ',');
+		ob_u64(b, bbr.bbr_min_rtt);
+		ob_chr(b, ',');
+		ob_u64(b, bbr.bbr_pacing_gain);
+		ob_chr(b, ',');
+		ob_u64(b, bbr.bbr_cwnd_gain);
+	} else {
+		ob_str(b, ",,,,");
+	}
+	ob_chr(b, '\n');
+	s->st.rows++;
+}
+
+static void count(struct sampler_counts *c, unsigned st)
+{
+	if (st == ST_NEW_SYN_RECV)
+		st = ST_SYN_RECV;
+	if (st < ARRAY_SIZE(c->state))
+		c->state[st]++;
+	c->total++;
+}
+
+static int msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sampler *s = data;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	const struct sampler_match *x;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return MNL_CB_OK;
+	count(&s->cnt, m->idiag_state);
+	x = s->o.dir ? find_match(s, m) : NULL;
+	if (x)
+		write_row(s, x, nlh, m);
+	return MNL_CB_OK;
+}
+
+/* One dump of one address family; counts and rows go through msg_cb. */
+static int dump_family(struct sampler *s, int family, bool want_info)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct inet_diag_req_v2 *r;
+	unsigned seq = ++s->seq;
+	int rc;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = (uint8_t)family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_states = ~0u; /* every state: TIME-WAIT and request sockets too */
+	if (want_info)
+		/* BBR answers the VEGASINFO bit (idiag_ext is only 8 bits wide) */
+		r->idiag_ext = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) |
+			       1 << (INET_DIAG_VEGASINFO - 1);
+	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(s->nl, s->rxbuf, RXBUF_SIZE);
+
+		if (n < 0)
+			return errno == EINTR ? -EINTR : -errno;
+		rc = mnl_cb_run(s->rxbuf, (size_t)n, seq, s->portid, msg_cb, s);
+		if (rc < 0)
+			return -errno;
+		if (rc == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int sample(struct sampler *s)
+{
+	struct obuf *b = &s->states;
+	bool info = s->o.dir && (s->o.n_match || s->o.match_all);
+	int64_t start = mono_ns();
+	uint64_t took;
+	int rc;
+
+	memset(&s->cnt, 0, sizeof(s->cnt));
+	s->now_ns = start - ts_ns(&s->o.t0);
+	rc = dump_family(s, AF_INET, info);
+	if (!rc)
+		rc = dump_family(s, AF_INET6, info);
+	if (rc) {
+		if (!s->st.errors++)
+			tb_err("sampler %s: sock_diag dump: %s", s->o.node, strerror(-rc));
+		if (!s->err)
+			s->err = rc;
+		return rc;
+	}
+	ob_time(b, s->now_ns);
+	for (unsigned i = 1; i <= 11; i++) {
+		if (i == ST_CLOSE || i == ST_LISTEN)
+			continue;
+		ob_chr(b, ',');
+		ob_u64(b, s->cnt.state[i]);
+	}
+	ob_chr(b, ',');
+	ob_u64(b, s->cnt.state[ST_LISTEN]);
+	ob_chr(b, ',');
+	ob_u64(b, s->cnt.total);
+	ob_chr(b, '\n');
+	s->st.samples++;
+	took = (uint64_t)(mono_ns() - start);
+	if (took > s->st.max_sample_ns)
+		s->st.max_sample_ns = took;
+	return 0;
+}
+
+static void *sampler_main(void *arg)
+{
+	struct sampler *s = arg;
+	int64_t iv = (int64_t)s->o.interval_us * 1000;
+	int64_t next = mono_ns();
+	struct timespec cpu;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		int64_t now;
+
+		pthread_mutex_unlock(&s->lock);
+		sample(s);
+		next += iv;
+		now = mono_ns();
+		if (now >= next) {
+			/* overran: skip the ticks we cannot take, and say so */
+			int64_t k = (now - next) / iv + 1;
+
+			s->st.missed += (uint64_t)k;
+			next += k * iv;
+		}
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop) {
+			struct timespec ts = { .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
+
+			if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	sample(s); /* the state at stop time */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	s->st.cpu_s = (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
+	return NULL;
+}
+
+static int open_csv(struct sampler *s, struct obuf *b, const char *suffix, const char *header)
+{
+	char *path = xasprintf("%s/%s-%s.csv", s->o.dir, s->o.node, suffix);
+	int rc = 0;
+
+	b->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (b->fd < 0) {
+		rc = -errno;
+		tb_err("sampler: open %s: %s", path, strerror(errno));
+	} else {
+		b->cap = OBUF_CAP;
+		b->p = xmalloc(b->cap);
+		ob_str(b, header);
+	}
+	free(path);
+	return rc;
+}
+
+static void sampler_free(struct sampler *s)
+{
+	if (!s)
+		return;
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	if (s->tcp.fd >= 0)
+		close(s->tcp.fd);
+	if (s->states.fd >= 0)
+		close(s->states.fd);
+	free(s->tcp.p);
+	free(s->states.p);
+	free(s->rxbuf);
+	free(s->match);
+	free((char *)s->o.node);
+	free((char *)s->o.dir);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
+{
+	struct sampler *s = xcalloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	int fd;
+
+	s->tcp.fd = s->states.fd = -1;
+	s->o.node = xstrdup(node ? node : "node");
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	s->rxbuf = xmalloc(RXBUF_SIZE);
+	fd = nsfd >= 0 ? netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)
+		       : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		*rc = nsfd >= 0 ? fd : -errno;
+		goto fail;
+	}
+	s->nl = mnl_socket_fdopen(fd);
+	if (!s->nl) {
+		*rc = -errno;
+		close(fd);
+		goto fail;
+	}
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		*rc = -errno;
+		goto fail;
+	}
+	s->portid = mnl_socket_get_portid(s->nl);
+	*rc = 0;
+	return s;
+fail:
+	sampler_free(s);
+	return NULL;
+}
+
+#define TCP_HEADER                                                                                 \
+	"t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,cc"
+#define TCP_TRAILER                                                                                \
+	",snd_wscale,rcv_wscale,app_limited,bbr_bw_Bps,bbr_min_rtt_us,bbr_pacing_gain,"            \
+	"bbr_cwnd_gain\n"
+#define STATES_HEADER                                                                              \
+	"t_s,ESTAB,SYN-SENT,SYN-RECV,FIN-WAIT-1,FIN-WAIT-2,TIME-WAIT,CLOSE-WAIT,LAST-ACK,"     \
+	"CLOSING,LISTEN,total\n"
+
+int sampler_start(const struct sampler_opts *o, struct sampler **out)
+{
+	struct sampler *s;
+	char *hdr = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	*out = NULL;
+	if (!o->dir || (o->interval_us && o->interval_us < SAMPLER_MIN_INTERVAL_US))
+		return -EINVAL;
+	s = sampler_new(o->nsfd, o->node, &rc);
+	if (!s) {
+		tb_err("sampler %s: sock_diag socket: %s", o->node ? o->node : "", strerror(-rc));
+		return rc;
+	}
+	s->o.nsfd = o->nsfd;
+	s->o.dir = xstrdup(o->dir);
+	s->o.interval_us = o->interval_us ? o->interval_us : 100000;
+	s->o.t0 = o->t0;
+	s->o.match_all = o->match_all;
+	s->o.n_match = o->n_match;
+	if (o->n_match) {
+		s->match = xcalloc(o->n_match, sizeof(*s->match));
+		memcpy(s->match, o->match, o->n_match * sizeof(*s->match));
+	}
+	f = open_memstream(&hdr, &len);
+	if (!f)
+		abort();
+	fputs(TCP_HEADER, f);
+	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++)
+		fprintf(f, ",%s", ti_cols[i].name);
+	fputs(TCP_TRAILER, f);
+	fclose(f);
+	rc = open_csv(s, &s->tcp, "tcp", hdr);
+	free(hdr);
+	if (!rc)
+		rc = open_csv(s, &s->states, "states", STATES_HEADER);
+	if (!rc) {
+		rc = -pthread_create(&s->thread, NULL, sampler_main, s);
+		s->running = !rc;
+	}
+	if (rc) {
+		sampler_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int sampler_stop(struct sampler *s, struct sampler_stats *st)
+{
+	int rc;
+
+	if (!s)
+		return 0;
+	if (s->running) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	ob_flush(&s->tcp);
+	ob_flush(&s->states);
+	rc = s->err ? s->err : s->tcp.err ? s->tcp.err : s->states.err;
+	if (s->tcp.err || s->states.err)
+		tb_err("sampler %s: writing CSV: %s", s->o.node, strerror(-(s->tcp.err ? s->tcp.err : s->states.err)));
+	if (st)
+		*st = s->st;
+	sampler_free(s);
+	return rc;
+}
+
+int sampler_count_states(int nsfd, struct sampler_counts *c)
+{
+	struct sampler *s;
+	int rc;
+
+	s = sampler_new(nsfd, "count", &rc);
+	if (!s)
+		return rc;
+	rc = dump_family(s, AF_INET, false);
+	if (!rc)
+		rc = dump_family(s, AF_INET6, false);
+	*c = s->cnt;
+	sampler_free(s);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/* Socket statistics like `ss -tin`, sampled in-process through sock_diag
+ * (inet_diag over NETLINK_SOCK_DIAG, with libmnl), one thread per node.
+ *
+ * Each sample is one dump of every TCP socket of the node's namespace (IPv4
+ * and IPv6, every state including TIME-WAIT and SYN-RECV request sockets)
+ * with INET_DIAG_INFO, INET_DIAG_CONG and BBR's info. It yields:
+ *   <dir>/<node>-tcp.csv     one row per matched socket per sample: tcp_info,
+ *                            congestion control, BBR bw/min_rtt/gains
+ *   <dir>/<node>-states.csv  one row per sample: socket counts by state
+ * Both start with a header row; column t_s is seconds since the run start
+ * given in the options (CLOCK_MONOTONIC). The columns are documented in
+ * docs/observability.md. */
+#ifndef TB_SAMPLER_H
+#define TB_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SAMPLER_MIN_INTERVAL_US 10000u
+
+/* Which sockets get a row in <node>-tcp.csv. Every given field must match;
+ * zero / AF_UNSPEC fields are wildcards. Listening sockets never match. */
+struct sampler_match {
+	char label[32];   /* written in the "flow" column (the flow's name) */
+	int family;       /* AF_INET, AF_INET6 or AF_UNSPEC (0) for both */
+	uint8_t laddr[16], raddr[16]; /* network order; IPv4 in the first 4 bytes */
+	bool has_laddr, has_raddr;
+	uint16_t lport, rport;        /* host order; 0: any */
+};
+
+struct sampler_opts {
+	int nsfd;              /* namespace to sample; -1: the caller's */
+	const char *node;      /* file name prefix and "node" column */
+	const char *dir;       /* output directory (must exist) */
+	uint32_t interval_us;  /* >= SAMPLER_MIN_INTERVAL_US; 0: 100 ms */
+	struct timespec t0;    /* run start, CLOCK_MONOTONIC */
+	const struct sampler_match *match; /* copied; NULL/0: no per-socket rows */
+	unsigned n_match;
+	bool match_all;        /* a row for every non-listening socket */
+};
+
+struct sampler_stats {
+	uint64_t samples;      /* dumps completed */
+	uint64_t missed;       /* ticks skipped because a sample overran */
+	uint64_t rows;         /* rows written to <node>-tcp.csv */
+	uint64_t errors;       /* dumps that failed (first error is printed) */
+	uint64_t max_sample_ns;/* slowest dump + write */
+	double cpu_s;          /* CPU time of the sampler thread */
+};
+
+struct sampler;
+
+/** Open the CSV files and the sock_diag socket inside @o->nsfd, then start
+ * the sampling thread (first sample at once, then every interval on an
+ * absolute clock). 0 or -errno; on error nothing is left open. */
+int sampler_start(const struct sampler_opts *o, struct sampler **out);
+
+/** Take one last sample, stop the thread, flush and close the files and
+ * free @s; @st (may be NULL) receives the totals. 0, or the first -errno
+ * seen while sampling or writing. NULL-safe. */
+int sampler_stop(struct sampler *s, struct sampler_stats *st);
+
+/* Socket counts of one namespace, indexed by the kernel's TCP state
+ * (TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11); request sockets count as
+ * SYN-RECV, TIME-WAIT sockets in FIN-WAIT-2 as FIN-WAIT-2 (as ss shows). */
+struct sampler_counts {
+	unsigned state[13];
+	unsigned total;
+};
+
+/** One synchronous dump of namespace @nsfd (-1: the caller's): the state
+ * counts. For one-off checks and tests. 0 or -errno. */
+int sampler_count_states(int nsfd, struct sampler_counts *c);
+
+/** ss's name of TCP state @st ("ESTAB", "TIME-WAIT", ...), "UNKNOWN". */
+const char *sampler_state_name(unsigned st);
+
+#endif
