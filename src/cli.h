@@ -4,5 +4,6 @@
 #define TB_CLI_H
 
 int cmd_check(int argc, char **argv);
+int cmd_ladder(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static int cmd_version(int argc, char **argv);
 static const struct command commands[] = {
 	{ "check", cmd_check, "FILE...",
 	  "Parse and validate topology and experiment files (no root, no side effects)" },
+	{ "ladder", cmd_ladder, "FILE.pcap [--conn N]",
+	  "Print the packet ladder of a TCP connection in a capture, annotated" },
 	{ "help", cmd_help, "[COMMAND]", "Show this help, or the help of one command" },
 	{ "version", cmd_version, "", "Print the version" },
 };
