@@ -1,0 +1,212 @@
+/* tb-bulk: one TCP connection that sends as fast as the path allows, for a
+ * duration or a byte count, to tb-server --mode sink. Goodput counts bytes
+ * the receiver acknowledged (tcpi_bytes_acked), not bytes merely written. */
+#include "common.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct wk_sockopts so;
+static uint64_t opt_bytes, opt_timeout = 5000000, opt_chunk = 131072;
+static bool opt_nodelay;
+static const char *opt_cc;
+
+static struct wk_opt opts[] = {
+	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control (TCP_CONGESTION): cubic, bbr, reno..." },
+	{ "nodelay", WK_FLAG, &opt_nodelay, "set TCP_NODELAY" },
+	{ "sndbuf", WK_SIZE, &so.sndbuf, "SIZE  SO_SNDBUF (default: autotuning)", NULL, 0, 1u << 30 },
+	{ "rcvbuf", WK_SIZE, &so.rcvbuf, "SIZE  SO_RCVBUF (default: autotuning)", NULL, 0, 1u << 30 },
+	{ "bytes", WK_SIZE, &opt_bytes, "SIZE  send this many bytes, then wait until the sink has them all" },
+	{ "timeout", WK_TIME, &opt_timeout, "TIME  connect timeout (default 5s)", NULL, 1000, 0 },
+	{ "chunk", WK_SIZE, &opt_chunk, "SIZE  bytes per write (default 128k)", NULL, 1, 16u << 20 },
+	{ NULL },
+};
+
+static const struct wk_prog prog = {
+	.name = "tb-bulk",
+	.summary = "Send a bulk TCP stream to tb-server --mode sink; report goodput.",
+	.details = "The run lasts --duration (default 10s). With --bytes the worker sends that\n"
+		   "many bytes, half-closes, and stops when the sink has closed too (so every byte\n"
+		   "was delivered); --duration then only caps the run.\n"
+		   "Result: bytes (acknowledged by the receiver), bytes_written, seconds,\n"
+		   "goodput_bps, retransmits, cc, mss, rtt_us, intervals[].",
+	.opts = opts,
+	.default_duration_us = 10000000,
+	.host_required = true,
+};
+
+static int get_info(int fd, struct tcp_info *ti)
+{
+	socklen_t l = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &l);
+}
+
+static int wait_connected(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	uint64_t end = wk_now_us() + opt_timeout;
+
+	while (!wk_stop) {
+		uint64_t now = wk_now_us();
+		int n;
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, (int)((end - now) / 1000 + 1));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			return -wk_sock_error(fd);
+	}
+	return -EINTR;
+}
+
+static json_t *interval_obj(double t, uint64_t bytes, double secs, const struct tcp_info *ti)
+{
+	return json_pack("{sf sI sf sI sI sI sI}", "t", t, "bytes", (json_int_t)bytes, "goodput_bps",
+			 secs > 0 ? (double)bytes * 8 / secs : 0.0, "cwnd", (json_int_t)ti->tcpi_snd_cwnd,
+			 "rtt_us", (json_int_t)ti->tcpi_rtt, "retrans",
+			 (json_int_t)ti->tcpi_total_retrans, "delivery_rate_bps",
+			 (json_int_t)(ti->tcpi_delivery_rate * 8));
+}
+
+int main(int argc, char **argv)
+{
+	json_t *res = json_object(), *intervals = json_array();
+	uint64_t written = 0, acked = 0, start = 0, end_us, next_iv, last_acked = 0, last_iv;
+	bool complete = false, eof = false;
+	struct tcp_info ti;
+	const char *what = "socket";
+	const unsigned char *buf;
+	char cc_used[16] = "";
+	socklen_t l;
+	int fd, rc;
+
+	wk_init(&prog, argc, argv);
+	so.cc = opt_cc;
+	so.nodelay = opt_nodelay;
+	buf = wk_zeros(opt_chunk);
+	fd = wk_tcp_socket(&so, &what);
+	if (fd < 0) {
+		wk_set_exit(fd == -ENOENT ? WK_EXIT_ENV : WK_EXIT_FAIL);
+		if (fd == -ENOENT && opt_cc)
+			wk_fail("--cc %s: not available in this kernel (%s: %s)", opt_cc, what,
+				strerror(-fd));
+		else
+			wk_fail("%s: %s", what, strerror(-fd));
+		return wk_finish(res, false);
+	}
+	rc = wk_connect_start(fd);
+	if (rc == -EINPROGRESS)
+		rc = wait_connected(fd);
+	if (rc) {
+		if (!wk_stop || rc != -EINTR) {
+			char a[80];
+
+			wk_fail("connect %s: %s", wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a)),
+				strerror(-rc));
+		}
+		json_object_set_new(res, "errors", json_pack("{sI}", wk_errname(-rc), (json_int_t)1));
+		close(fd);
+		return wk_finish(res, false);
+	}
+	l = sizeof(cc_used);
+	getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc_used, &l);
+	cc_used[sizeof(cc_used) - 1] = 0;
+
+	start = last_iv = wk_now_us();
+	end_us = start + wk.duration_us;
+	next_iv = start + wk.interval_us;
+	while (!wk_stop) {
+		uint64_t now = wk_now_us();
+		size_t n = opt_chunk;
+
+		if (now >= next_iv) {
+			get_info(fd, &ti);
+			json_array_append_new(intervals,
+					      interval_obj((double)(now - start) / 1e6,
+							   ti.tcpi_bytes_acked - last_acked,
+							   (double)(now - last_iv) / 1e6, &ti));
+			wk_series(interval_obj(0, ti.tcpi_bytes_acked - last_acked,
+					       (double)(now - last_iv) / 1e6, &ti));
+			last_acked = ti.tcpi_bytes_acked;
+			last_iv = now;
+			next_iv += wk.interval_us;
+		}
+		if (now >= end_us)
+			break;
+		if (opt_bytes) {
+			if (written >= opt_bytes) {
+				/* All written: wait for the sink to close, which it does
+				 * only after reading everything. */
+				struct pollfd p = { .fd = fd, .events = POLLIN };
+				char tmp[256];
+				uint64_t until = next_iv < end_us ? next_iv : end_us;
+
+				if (poll(&p, 1, (int)((until - now) / 1000 + 1)) > 0) {
+					ssize_t r = read(fd, tmp, sizeof(tmp));
+
+					if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+						eof = true;
+						break;
+					}
+				}
+				continue;
+			}
+			if (opt_bytes - written < n)
+				n = (size_t)(opt_bytes - written);
+		}
+		ssize_t w = send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w > 0) {
+			written += (uint64_t)w;
+			if (opt_bytes && written >= opt_bytes)
+				shutdown(fd, SHUT_WR);
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			uint64_t until = next_iv < end_us ? next_iv : end_us;
+
+			poll(&p, 1, (int)((until - now) / 1000 + 1));
+			continue;
+		}
+		wk_fail("send: %s", strerror(errno));
+		json_object_set_new(res, "errors", json_pack("{sI}", wk_errname(errno), (json_int_t)1));
+		break;
+	}
+	{
+		uint64_t now = wk_now_us();
+		double secs = (double)(now - start) / 1e6;
+
+		get_info(fd, &ti);
+		acked = ti.tcpi_bytes_acked;
+		if (opt_bytes && eof)
+			acked = written;
+		complete = opt_bytes ? eof : (now >= end_us);
+		if (complete)
+			wk_request_stop(WK_STOP_DONE);
+		json_object_set_new(res, "bytes", json_integer((json_int_t)acked));
+		json_object_set_new(res, "bytes_written", json_integer((json_int_t)written));
+		json_object_set_new(res, "seconds", json_real(secs));
+		json_object_set_new(res, "goodput_bps", json_real(secs > 0 ? (double)acked * 8 / secs : 0));
+		json_object_set_new(res, "retransmits", json_integer(ti.tcpi_total_retrans));
+		json_object_set_new(res, "cc", json_string(cc_used));
+		json_object_set_new(res, "mss", json_integer(ti.tcpi_snd_mss));
+		json_object_set_new(res, "rtt_us", json_integer(ti.tcpi_rtt));
+		json_object_set_new(res, "intervals", intervals);
+		intervals = NULL;
+	}
+	json_decref(intervals);
+	close(fd);
+	return wk_finish(res, complete);
+}

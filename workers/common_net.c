@@ -1,0 +1,159 @@
+/* Socket helpers of the workers. Each failure names the call that failed. */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+int wk_parse_addr(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char buf[64];
+	size_t n = strlen(host);
+
+	memset(ss, 0, sizeof(*ss));
+	/* Accept "[::1]" as well as "::1". */
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = 0;
+		host = buf;
+	}
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *wk_fmt_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	}
+	return buf;
+}
+
+int wk_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+int wk_apply_sockopts(int fd, const struct wk_sockopts *o, const char **what)
+{
+	int one = 1, v;
+
+	if (o->cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->cc, (socklen_t)strlen(o->cc))) {
+		*what = "setsockopt TCP_CONGESTION";
+		return -errno;
+	}
+	if (o->nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
+		*what = "setsockopt TCP_NODELAY";
+		return -errno;
+	}
+	v = (int)o->sndbuf;
+	if (o->sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v))) {
+		*what = "setsockopt SO_SNDBUF";
+		return -errno;
+	}
+	v = (int)o->rcvbuf;
+	if (o->rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v))) {
+		*what = "setsockopt SO_RCVBUF";
+		return -errno;
+	}
+	return 0;
+}
+
+int wk_tcp_socket(const struct wk_sockopts *o, const char **what)
+{
+	int fd = socket(wk.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0) {
+		*what = "socket";
+		return -errno;
+	}
+	rc = wk_apply_sockopts(fd, o, what);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int wk_connect_start(int fd)
+{
+	if (connect(fd, (const struct sockaddr *)&wk.addr, wk.addrlen) == 0)
+		return 0;
+	return -errno;
+}
+
+int wk_sock_error(int fd)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l))
+		return errno;
+	return err;
+}
+
+int wk_timerfd(uint64_t first_us, uint64_t period_us)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	struct itimerspec its = { 0 };
+
+	if (fd < 0)
+		return -errno;
+	if (!first_us)
+		first_us = 1;
+	its.it_value.tv_sec = (time_t)(first_us / 1000000);
+	its.it_value.tv_nsec = (long)(first_us % 1000000) * 1000;
+	its.it_interval.tv_sec = (time_t)(period_us / 1000000);
+	its.it_interval.tv_nsec = (long)(period_us % 1000000) * 1000;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+uint64_t wk_timerfd_read(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}

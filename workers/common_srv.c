@@ -1,0 +1,534 @@
+/* tb-server's connection handling: the request/response protocol, the epoll
+ * loop, thread-per-connection and iterative service, accept pacing, slow
+ * reading. Linked into every worker by the Makefile; only tb-server uses it. */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct srv_opts so_srv = { .backlog = 128, .response = 64 };
+struct srv_stats st;
+pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- protocol: bytes in, response bytes owed ---- */
+
+void srv_input(struct srv_conn *c, const unsigned char *p, size_t n)
+{
+	uint64_t now = wk_now_us();
+
+	__atomic_add_fetch(&st.bytes_in, n, __ATOMIC_RELAXED);
+	if (!st.first_byte_us)
+		st.first_byte_us = now;
+	st.last_byte_us = now;
+	if (so_srv.mode == SRV_SINK)
+		return;
+	while (n) {
+		size_t take;
+
+		if (c->hdr_got < c->hdr_len) {
+			take = c->hdr_len - c->hdr_got;
+			if (take > n)
+				take = n;
+			memcpy(c->hdr + c->hdr_got, p, take);
+			c->hdr_got += take;
+			p += take;
+			n -= take;
+			if (c->hdr_got < c->hdr_len)
+				return;
+			srv_header(c);
+			continue;
+		}
+		take = c->skip < n ? (size_t)c->skip : n;
+		c->skip -= take;
+		p += take;
+		n -= take;
+		if (c->skip == 0)
+			srv_request_done(c);
+	}
+}
+
+/* The header of one request (rr) or record (udp over tcp) is complete. */
+void srv_header(struct srv_conn *c)
+{
+	if (so_srv.mode == SRV_UDP) {
+		struct wk_udp_hdr h;
+
+		if (wk_udp_decode(c->hdr, &h) || h.size < WK_UDP_HDR) {
+			c->bad = true;
+			c->skip = UINT64_MAX;
+			return;
+		}
+		pthread_mutex_lock(&st_lock);
+		srv_udp_record(&h, wk_now_ns(), h.size);
+		pthread_mutex_unlock(&st_lock);
+		c->skip = h.size - WK_UDP_HDR;
+	} else if (so_srv.request) {
+		c->skip = so_srv.request > c->hdr_len ? so_srv.request - c->hdr_len : 0;
+		c->resp_next = so_srv.response;
+		c->close_next = false;
+	} else {
+		struct wk_rr_hdr h;
+
+		if (wk_rr_decode(c->hdr, &h) || h.req_len < WK_RR_HDR) {
+			/* Not our protocol: drain and count it, never answer. */
+			c->bad = true;
+			c->skip = UINT64_MAX;
+			return;
+		}
+		c->skip = h.req_len - WK_RR_HDR;
+		c->resp_next = (h.flags & WK_RR_F_DEFAULT) ? so_srv.response : h.resp_len;
+		c->close_next = h.flags & WK_RR_F_CLOSE;
+	}
+	if (c->skip == 0)
+		srv_request_done(c);
+}
+
+void srv_request_done(struct srv_conn *c)
+{
+	c->hdr_got = 0;
+	if (so_srv.mode != SRV_RR)
+		return;
+	__atomic_add_fetch(&st.requests, 1, __ATOMIC_RELAXED);
+	c->resp_left += c->resp_next;
+	if (c->close_next || so_srv.close == SRV_CLOSE_SERVER)
+		c->close_after = true;
+}
+
+struct srv_conn *srv_conn_new(int fd)
+{
+	struct srv_conn *c = calloc(1, sizeof(*c));
+	uint64_t a;
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->hdr_len = so_srv.mode == SRV_UDP ? WK_UDP_HDR : so_srv.request ? 1 : WK_RR_HDR;
+	/* Fixed framing: count the first byte as the "header" so that the
+	 * request boundary logic is shared. */
+	if (so_srv.mode == SRV_RR && so_srv.request)
+		c->hdr_len = so_srv.request < WK_RR_HDR ? (unsigned)so_srv.request : WK_RR_HDR;
+	c->tokens = so_srv.read_rate ? so_srv.read_rate / 10 + 1 : 0;
+	c->refill_us = wk_now_us();
+	a = __atomic_add_fetch(&st.active, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&st_lock);
+	if (a > st.active_max)
+		st.active_max = a;
+	pthread_mutex_unlock(&st_lock);
+	return c;
+}
+
+/* Close (or, with --leak, keep) the connection and free its state. */
+void srv_conn_end(struct srv_conn *c, int err)
+{
+	if (err) {
+		pthread_mutex_lock(&st_lock);
+		wk_errs_add(&st.errs, err);
+		pthread_mutex_unlock(&st_lock);
+	}
+	if (c->bad)
+		__atomic_add_fetch(&st.bad, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&st.active, 1, __ATOMIC_RELAXED);
+	if (so_srv.leak) {
+		__atomic_add_fetch(&st.leaked, 1, __ATOMIC_RELAXED);
+	} else {
+		close(c->fd);
+		__atomic_add_fetch(&st.closed, 1, __ATOMIC_RELAXED);
+	}
+	free(c);
+}
+
+/* Read budget of a slow reader, refilled at --read-rate. */
+size_t srv_budget(struct srv_conn *c, size_t want)
+{
+	uint64_t now;
+
+	if (!so_srv.read_rate)
+		return want;
+	now = wk_now_us();
+	c->tokens += (now - c->refill_us) * so_srv.read_rate / 1000000;
+	c->refill_us = now;
+	/* Cap the burst at 100 ms worth so a paused reader does not gulp. */
+	if (c->tokens > so_srv.read_rate / 10 + 1)
+		c->tokens = so_srv.read_rate / 10 + 1;
+	return c->tokens < want ? (size_t)c->tokens : want;
+}
+
+
+void srv_interval(void)
+{
+	static uint64_t last_in, last_acc, last_req;
+	json_t *l;
+
+	if (!wk_series_on())
+		return;
+	l = json_pack("{sI sI sI sI}", "bytes_in", (json_int_t)(st.bytes_in - last_in), "accepted",
+		      (json_int_t)(st.accepted - last_acc), "requests",
+		      (json_int_t)(st.requests - last_req), "active", (json_int_t)st.active);
+	if (so_srv.mode == SRV_UDP)
+		srv_udp_interval(l);
+	last_in = st.bytes_in;
+	last_acc = st.accepted;
+	last_req = st.requests;
+	wk_series(l);
+}
+
+
+/* ---- blocking service: --arch thread and --arch iterative ---- */
+
+static int flush_blocking(struct srv_conn *c)
+{
+	while (c->resp_left && !wk_stop) {
+		size_t n = c->resp_left < SRV_CHUNK ? (size_t)c->resp_left : SRV_CHUNK;
+		ssize_t w = send(c->fd, wk_zeros(SRV_CHUNK), n, MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (w < 0)
+			return -errno;
+		c->resp_left -= (uint64_t)w;
+		__atomic_add_fetch(&st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* Called by the iterative server between reads, so that intervals and the
+ * duration still work while one connection holds the only thread. */
+static void (*blocking_tick)(void);
+
+static void serve_blocking(struct srv_conn *c)
+{
+	unsigned char *buf = malloc(SRV_CHUNK);
+	struct timeval tv = { .tv_usec = 100000 };
+	int err = 0;
+
+	/* A receive timeout lets the loop notice wk_stop and the duration. */
+	wk_nonblock(c->fd, 0);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (buf && !wk_stop) {
+		size_t want = srv_budget(c, SRV_CHUNK);
+		ssize_t r;
+
+		if (blocking_tick)
+			blocking_tick();
+		if (!want) {
+			usleep(10000);
+			continue;
+		}
+		r = read(c->fd, buf, want);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0) {
+			err = errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (so_srv.read_rate)
+			c->tokens -= (uint64_t)r;
+		srv_input(c, buf, (size_t)r);
+		err = -flush_blocking(c);
+		if (err || (c->close_after && !c->resp_left))
+			break;
+	}
+	free(buf);
+	srv_conn_end(c, err);
+}
+
+static void *thread_main(void *arg)
+{
+	serve_blocking(arg);
+	return NULL;
+}
+
+/* ---- epoll service ---- */
+
+/* epoll tags below this value are not connections. */
+enum { TAG_LISTEN = 1, TAG_UDP, TAG_IV, TAG_DUR, TAG_ACC, TAG_THR, TAG_MAX = 64 };
+
+static int ep = -1;
+static struct srv_conn *throttled;
+static unsigned char rbuf[SRV_CHUNK];
+
+static void ep_set(struct srv_conn *c, uint32_t events, int op)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	epoll_ctl(ep, op, c->fd, &ev);
+}
+
+static void conn_close(struct srv_conn *c, int err)
+{
+	/* An fd that stays open (--leak) stays in the epoll set: remove it. */
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	srv_conn_end(c, err);
+}
+
+static void conn_event(struct srv_conn *c, uint32_t events)
+{
+	bool want_out = false;
+	int err = 0;
+
+	for (int i = 0; i < 16 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)); i++) {
+		size_t want = srv_budget(c, SRV_CHUNK);
+		ssize_t r;
+
+		if (!want) {
+			/* Slow reader: stop reading until the bucket refills. */
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			c->throttled = true;
+			c->next_throttled = throttled;
+			throttled = c;
+			break;
+		}
+		r = read(c->fd, rbuf, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r < 0) {
+			conn_close(c, errno);
+			return;
+		}
+		if (r == 0) {
+			c->eof = true;
+			break;
+		}
+		if (so_srv.read_rate)
+			c->tokens -= (uint64_t)r;
+		srv_input(c, rbuf, (size_t)r);
+	}
+	while (c->resp_left) {
+		size_t n = c->resp_left < SRV_CHUNK ? (size_t)c->resp_left : SRV_CHUNK;
+		ssize_t w = send(c->fd, wk_zeros(SRV_CHUNK), n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			want_out = true;
+			break;
+		}
+		if (w < 0) {
+			err = errno;
+			break;
+		}
+		c->resp_left -= (uint64_t)w;
+		__atomic_add_fetch(&st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
+	}
+	if (err || c->eof || (c->close_after && !c->resp_left)) {
+		if (c->throttled)
+			return; /* closed when it leaves the throttled list */
+		conn_close(c, err);
+		return;
+	}
+	if (!c->throttled)
+		ep_set(c, EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0), EPOLL_CTL_MOD);
+}
+
+static void unthrottle(void)
+{
+	struct srv_conn *c = throttled, *next;
+
+	throttled = NULL;
+	for (; c; c = next) {
+		next = c->next_throttled;
+		c->throttled = false;
+		if (c->eof || (c->close_after && !c->resp_left)) {
+			conn_close(c, 0);
+			continue;
+		}
+		ep_set(c, EPOLLIN | EPOLLRDHUP | (c->resp_left ? EPOLLOUT : 0), EPOLL_CTL_ADD);
+	}
+}
+
+static void take(int fd)
+{
+	struct srv_conn *c;
+	const char *what;
+
+	__atomic_add_fetch(&st.accepted, 1, __ATOMIC_RELAXED);
+	if (so_srv.reject) {
+		close(fd);
+		__atomic_add_fetch(&st.rejected, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	wk_apply_sockopts(fd, &so_srv.sock, &what);
+	c = srv_conn_new(fd);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	if (so_srv.arch == SRV_EPOLL) {
+		ep_set(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
+	} else if (so_srv.arch == SRV_ITERATIVE) {
+		serve_blocking(c);
+	} else {
+		pthread_attr_t a;
+		pthread_t t;
+		sigset_t all, old;
+		int rc;
+
+		/* Signals go to the main thread, which owns the loop. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&a, 256 * 1024);
+		rc = pthread_create(&t, &a, thread_main, c);
+		pthread_attr_destroy(&a);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc)
+			srv_conn_end(c, rc);
+	}
+}
+
+/* Accept up to @max connections (0: until the queue is empty). */
+static void accept_some(int lfd, uint64_t max)
+{
+	for (uint64_t i = 0; (!max || i < max) && !wk_stop; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != ECONNABORTED) {
+				pthread_mutex_lock(&st_lock);
+				wk_errs_add(&st.errs, errno);
+				pthread_mutex_unlock(&st_lock);
+				if (errno == EMFILE || errno == ENFILE)
+					usleep(1000); /* no fd to give; let the loop breathe */
+			}
+			return;
+		}
+		take(fd);
+	}
+}
+
+static uint64_t dur_end_us, next_iv_us;
+
+static void tick_iterative(void)
+{
+	uint64_t now = wk_now_us();
+
+	if (wk.duration_given && now >= dur_end_us)
+		wk_request_stop(WK_STOP_DONE);
+	if (now >= next_iv_us) {
+		srv_interval();
+		next_iv_us += wk.interval_us;
+	}
+}
+
+static void add_tag(int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void srv_loop(int lfd, int ufd)
+{
+	int tiv = -1, tdur = -1, tacc = -1, tthr = -1;
+	uint64_t acc_start = wk_t0 + so_srv.accept_delay_us, acc_done = 0;
+	bool paced = so_srv.accept_rate > 0 || so_srv.accept_delay_us;
+	struct epoll_event evs[64];
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		wk_fail("epoll_create1: %s", strerror(errno));
+		return;
+	}
+	dur_end_us = wk_t0 + wk.duration_us;
+	next_iv_us = wk_t0 + wk.interval_us;
+	if (so_srv.arch == SRV_ITERATIVE)
+		blocking_tick = tick_iterative;
+	if (wk_series_on() && (tiv = wk_timerfd(wk.interval_us, wk.interval_us)) >= 0)
+		add_tag(tiv, TAG_IV);
+	if (wk.duration_given && (tdur = wk_timerfd(wk.duration_us, 0)) >= 0)
+		add_tag(tdur, TAG_DUR);
+	if (so_srv.read_rate && (tthr = wk_timerfd(10000, 10000)) >= 0)
+		add_tag(tthr, TAG_THR);
+	if (ufd >= 0)
+		add_tag(ufd, TAG_UDP);
+	if (paced) {
+		uint64_t period = so_srv.accept_rate > 0 ? (uint64_t)(1e6 / so_srv.accept_rate) : 0;
+
+		if (so_srv.accept_rate > 0 && period < 1000)
+			period = 1000;
+		tacc = wk_timerfd(so_srv.accept_delay_us, period);
+		add_tag(tacc, TAG_ACC);
+	} else {
+		add_tag(lfd, TAG_LISTEN);
+	}
+	while (!wk_stop) {
+		int n = epoll_wait(ep, evs, 64, -1);
+
+		if (n < 0 && errno != EINTR) {
+			wk_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n && !wk_stop; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag >= TAG_MAX) {
+				conn_event(evs[i].data.ptr, evs[i].events);
+				continue;
+			}
+			switch (tag) {
+			case TAG_LISTEN:
+				accept_some(lfd, so_srv.arch == SRV_ITERATIVE ? 1 : 0);
+				break;
+			case TAG_UDP:
+				srv_udp_read(ufd);
+				break;
+			case TAG_IV:
+				wk_timerfd_read(tiv);
+				srv_interval();
+				next_iv_us += wk.interval_us;
+				break;
+			case TAG_DUR:
+				wk_request_stop(WK_STOP_DONE);
+				break;
+			case TAG_THR:
+				wk_timerfd_read(tthr);
+				unthrottle();
+				break;
+			case TAG_ACC: {
+				uint64_t now = wk_now_us(), allowed;
+
+				wk_timerfd_read(tacc);
+				if (so_srv.accept_rate <= 0) {
+					/* The delay is over: accept freely from now on. */
+					epoll_ctl(ep, EPOLL_CTL_DEL, tacc, NULL);
+					add_tag(lfd, TAG_LISTEN);
+					break;
+				}
+				allowed = (uint64_t)((double)(now - acc_start) * so_srv.accept_rate / 1e6) + 1;
+				if (allowed > acc_done) {
+					uint64_t before = st.accepted;
+
+					accept_some(lfd, allowed - acc_done);
+					acc_done += st.accepted - before;
+					/* Credit does not pile up while the queue is empty. */
+					if (acc_done < allowed)
+						acc_done = allowed;
+				}
+				break;
+			}
+			}
+		}
+	}
+	if (tiv >= 0)
+		close(tiv);
+	if (tdur >= 0)
+		close(tdur);
+	if (tacc >= 0)
+		close(tacc);
+	if (tthr >= 0)
+		close(tthr);
+	close(ep);
+}

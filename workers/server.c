@@ -1,0 +1,184 @@
+/* tb-server: the server side of every flow. --mode sink discards a bulk
+ * stream; --mode rr answers tb-rr / tb-churn / tb-idle requests; --mode udp
+ * receives tb-udp datagrams (and the same records over TCP). Accept pacing,
+ * backlog, architecture, close policy, slow reading and leaking are the knobs
+ * that make the server-side pathologies visible. */
+#include "common.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static const char *const modes[] = { "sink", "rr", "udp", NULL };
+static const char *const archs[] = { "epoll", "thread", "iterative", NULL };
+static const char *const closers[] = { "client", "server", NULL };
+static const char *opt_ready, *opt_cc;
+static bool opt_nodelay;
+
+static struct wk_opt opts[] = {
+	{ "mode", WK_CHOICE, &so_srv.mode, "MODE  what to serve (default sink)", modes },
+	{ "backlog", WK_COUNT, &so_srv.backlog, "N     listen() backlog (default 128)", NULL, 0, 1u << 20 },
+	{ "arch", WK_CHOICE, &so_srv.arch, "ARCH  connection handling (default epoll)", archs },
+	{ "accept-rate", WK_REAL, &so_srv.accept_rate, "R     accepts per second (default: as fast as possible)" },
+	{ "accept-delay", WK_TIME, &so_srv.accept_delay_us, "TIME  do not accept at all for this long" },
+	{ "close", WK_CHOICE, &so_srv.close, "WHO   who closes first: server closes after each response", closers },
+	{ "read-rate", WK_BYTERATE, &so_srv.read_rate, "RATE  slow reader: bytes/s per connection (64k, 1mbit)" },
+	{ "leak", WK_FLAG, &so_srv.leak, "never close accepted sockets (they stay in CLOSE-WAIT)" },
+	{ "reject", WK_FLAG, &so_srv.reject, "load shedding: accept and close at once" },
+	{ "response", WK_SIZE, &so_srv.response, "SIZE  rr: response size when the request leaves it to the server (default 64)", NULL, 0, 1u << 30 },
+	{ "request", WK_SIZE, &so_srv.request, "SIZE  rr: fixed request size, no header (for non-testbed clients)", NULL, 0, 1u << 30 },
+	{ "ready", WK_STRING, &opt_ready, "FILE  written (with the port) once listening" },
+	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control of accepted sockets" },
+	{ "nodelay", WK_FLAG, &opt_nodelay, "TCP_NODELAY on accepted sockets" },
+	{ "sndbuf", WK_SIZE, &so_srv.sock.sndbuf, "SIZE  SO_SNDBUF of accepted sockets", NULL, 0, 1u << 30 },
+	{ "rcvbuf", WK_SIZE, &so_srv.sock.rcvbuf, "SIZE  SO_RCVBUF of the listener (inherited)", NULL, 0, 1u << 30 },
+	{ NULL },
+};
+
+static const struct wk_prog prog = {
+	.name = "tb-server",
+	.summary = "Serve sink (bulk), rr (request/response, churn, idle) or udp flows.",
+	.details = "Prints one line on stdout once listening and writes --ready FILE.\n"
+		   "Without --duration it serves until SIGTERM (result complete) or --deadline\n"
+		   "(default 600s without --duration). --mode udp also accepts tb-udp\n"
+		   "--transport tcp on the same TCP port. --read-rate takes a rate with a bit\n"
+		   "unit (8mbit = 1 MB/s) or a size per second (64k = 65536 B/s).",
+	.opts = opts,
+	.default_duration_us = 0,
+	.host_required = false,
+};
+
+/* ---- listening ---- */
+
+static int listen_tcp(void)
+{
+	int one = 1, zero = 0, fd;
+	const char *what = "socket";
+
+	fd = socket(wk.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	what = "setsockopt";
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		goto fail;
+	if (wk.family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)))
+		goto fail;
+	if (opt_cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, opt_cc, (socklen_t)strlen(opt_cc))) {
+		what = "setsockopt TCP_CONGESTION";
+		goto fail;
+	}
+	if (so_srv.sock.rcvbuf) {
+		int v = (int)so_srv.sock.rcvbuf;
+
+		what = "setsockopt SO_RCVBUF";
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+			goto fail;
+	}
+	what = "bind";
+	if (bind(fd, (struct sockaddr *)&wk.addr, wk.addrlen))
+		goto fail;
+	what = "listen";
+	if (listen(fd, (int)so_srv.backlog))
+		goto fail;
+	wk_nonblock(fd, 1);
+	return fd;
+fail: {
+	int e = errno;
+	char a[80];
+
+	wk_set_exit(e == EADDRINUSE || e == EACCES || e == ENOENT ? WK_EXIT_ENV : WK_EXIT_FAIL);
+	wk_fail("%s %s: %s", what, wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a)), strerror(e));
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+}
+
+static void announce(void)
+{
+	char a[80];
+
+	wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a));
+	printf("tb-server: listening on %s mode %s arch %s\n", a, modes[so_srv.mode], archs[so_srv.arch]);
+	fflush(stdout);
+	if (opt_ready) {
+		char tmp[4096];
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", opt_ready);
+		f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%u\n", (unsigned)wk.port) < 0 || fclose(f) || rename(tmp, opt_ready))
+			wk_msg("--ready %s: %s", opt_ready, strerror(errno));
+	}
+}
+
+static json_t *result(void)
+{
+	json_t *r = json_object();
+	double secs = st.first_byte_us && st.last_byte_us > st.first_byte_us
+			      ? (double)(st.last_byte_us - st.first_byte_us) / 1e6
+			      : 0;
+
+	json_object_set_new(r, "mode", json_string(modes[so_srv.mode]));
+	json_object_set_new(r, "arch", json_string(archs[so_srv.arch]));
+	json_object_set_new(r, "accepted", json_integer((json_int_t)st.accepted));
+	json_object_set_new(r, "rejected", json_integer((json_int_t)st.rejected));
+	json_object_set_new(r, "closed", json_integer((json_int_t)st.closed));
+	json_object_set_new(r, "leaked", json_integer((json_int_t)st.leaked));
+	json_object_set_new(r, "active_max", json_integer((json_int_t)st.active_max));
+	json_object_set_new(r, "bytes_in", json_integer((json_int_t)st.bytes_in));
+	json_object_set_new(r, "bytes_out", json_integer((json_int_t)st.bytes_out));
+	json_object_set_new(r, "bad_requests", json_integer((json_int_t)st.bad));
+	json_object_set_new(r, "errors", wk_errs_json(&st.errs));
+	if (so_srv.mode == SRV_SINK) {
+		json_object_set_new(r, "bytes", json_integer((json_int_t)st.bytes_in));
+		json_object_set_new(r, "seconds", json_real(secs));
+		json_object_set_new(r, "goodput_bps",
+				    json_real(secs > 0 ? (double)st.bytes_in * 8 / secs : 0));
+	} else if (so_srv.mode == SRV_RR) {
+		json_object_set_new(r, "requests", json_integer((json_int_t)st.requests));
+	} else {
+		srv_udp_result(r);
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	int lfd = -1, ufd = -1;
+
+	wk_init(&prog, argc, argv);
+	so_srv.sock.nodelay = opt_nodelay;
+	so_srv.sock.cc = opt_cc;
+	wk_signal_completes = !wk.duration_given;
+	if (so_srv.reject && so_srv.leak) {
+		wk_msg("--reject and --leak exclude each other");
+		return WK_EXIT_USAGE;
+	}
+	if (so_srv.mode != SRV_RR && so_srv.request) {
+		wk_msg("--request applies to --mode rr only");
+		return WK_EXIT_USAGE;
+	}
+	wk_zeros(SRV_CHUNK);
+	lfd = listen_tcp();
+	if (lfd >= 0 && so_srv.mode == SRV_UDP)
+		ufd = srv_udp_socket();
+	if (lfd >= 0 && (so_srv.mode != SRV_UDP || ufd >= 0)) {
+		announce();
+		srv_loop(lfd, ufd);
+	}
+	if (wk.duration_given && wk_now_us() >= wk_t0 + wk.duration_us)
+		wk_request_stop(WK_STOP_DONE);
+	if (lfd >= 0)
+		close(lfd);
+	if (ufd >= 0)
+		close(ufd);
+	return wk_finish(result(), true);
+}
