@@ -17,7 +17,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-            -Wno-missing-field-initializers -fno-strict-aliasing
+            -Wno-missing-field-initializers -Wno-format-truncation -fno-strict-aliasing
 CPPFLAGS += -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
 LDFLAGS  ?=
 

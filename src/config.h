@@ -111,7 +111,7 @@ struct tb_node {
 /* One end of a link. */
 struct tb_end {
 	int node;                     /* index into tb_config.nodes */
-	char ifname[TB_IFNAME_MAX];   /* "" until config_finish() names it */
+	char ifname[TB_IFNAME_MAX];   /* from the file, else eth0, eth1.. per node in link order */
 	char addr4[48];               /* "a.b.c.d/len" or "" for automatic */
 	char addr6[64];               /* "x::y/len" or "" for automatic */
 	struct tb_loc loc;
@@ -140,6 +140,7 @@ enum tb_write_mode { TB_WRITE_SINGLE, TB_WRITE_SPLIT };
 enum tb_closer { TB_CLOSE_CLIENT, TB_CLOSE_SERVER };
 enum tb_arch { TB_ARCH_EPOLL, TB_ARCH_THREAD, TB_ARCH_ITERATIVE };
 enum tb_transport { TB_TRANSPORT_UDP, TB_TRANSPORT_TCP };
+enum tb_family { TB_FAMILY_IPV4, TB_FAMILY_IPV6 };
 
 /* Options of the server side of a flow (keys "server.*"). */
 struct tb_server_opts {
@@ -148,7 +149,7 @@ struct tb_server_opts {
 	double accept_rate;    /* accepts per second; 0: as fast as possible */
 	uint32_t accept_delay_us; /* pause before accepting at all */
 	enum tb_closer close;  /* who closes first */
-	uint64_t read_rate;    /* bytes/s the server reads; 0: unlimited */
+	uint64_t read_rate;    /* bit/s the server reads at; 0: unlimited */
 	bool leak;             /* never close accepted sockets (CLOSE-WAIT) */
 	bool reject;           /* load shedding: accept and close at once */
 };
@@ -160,7 +161,7 @@ struct tb_flow {
 	uint32_t start_us;
 	uint32_t duration_us;  /* 0: until the experiment ends */
 	unsigned port;         /* 0: assigned */
-	int family;            /* 4 or 6 */
+	enum tb_family family; /* address family of the connection */
 	char cc[16];           /* "" : kernel default */
 	bool nodelay;
 	uint32_t sndbuf, rcvbuf; /* bytes; 0: autotuning */
@@ -311,6 +312,9 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 int config_node(const struct tb_config *c, const char *name);
 /** Index of the flow called @name, or -1. */
 int config_flow(const struct tb_config *c, const char *name);
+
+/** Whether the file set flow key @key (e.g. "port") on @f. */
+bool config_flow_has(const struct tb_flow *f, const char *key);
 
 /** Number of cases (product of the sweeps' value counts; 1 without sweeps). */
 size_t config_n_cases(const struct tb_config *c);

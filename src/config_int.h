@@ -1,0 +1,136 @@
+/* Internals shared by the config parser's files (config.c, config_keys.c,
+ * config_validate.c, expect.c). Not for other modules. */
+#ifndef TB_CONFIG_INT_H
+#define TB_CONFIG_INT_H
+
+#include "config.h"
+
+/* One line of a file as inih delivered it: a section start (key == NULL) or
+ * a key = value pair. */
+struct raw_entry {
+	int sect;        /* section instance number within its file */
+	char *sect_name; /* "link r1-r2" */
+	char *key;       /* NULL: the section header itself */
+	char *value;     /* NULL: the line had no '=' */
+	struct tb_loc loc;     /* line, column of the key (or '[') */
+	int val_col;     /* column of the value */
+};
+
+struct raw_file {
+	const char *path; /* interned */
+	struct raw_entry *e;
+	size_t n, cap;
+};
+
+/* A node name waiting to be resolved once every file is read. */
+struct pending_ref {
+	int *target;
+	char name[TB_NAME_MAX * 2];
+	struct tb_loc loc;
+	const char *what; /* "flow bulk: from" */
+};
+
+/* Where a flow key was set, to check later that it fits the flow's worker. */
+struct key_use {
+	size_t flow;
+	size_t key; /* index into cfg_flow_keys */
+	struct tb_loc loc;
+};
+
+struct cfg_ctx {
+	struct tb_config *c;
+	struct key_use *uses;
+	size_t n_uses, cap_uses;
+	struct tb_diag *d;
+	struct pending_ref *refs;
+	size_t n_refs, cap_refs;
+	int depth;            /* topology include depth */
+	bool in_topology;     /* reading an included topology file */
+	bool has_topology;    /* the experiment named a topology */
+};
+
+enum ktype {
+	K_RATE,   /* uint64_t bit/s */
+	K_TIME,   /* uint32_t us */
+	K_SIZE32, /* uint32_t bytes */
+	K_SIZE64, /* uint64_t bytes */
+	K_PCT,    /* double percent */
+	K_BOOL,   /* bool */
+	K_TRI,    /* int -1/0/1 */
+	K_UINT,   /* unsigned */
+	K_U64,    /* uint64_t */
+	K_REAL,   /* double */
+	K_ENUM,   /* int (an enum) */
+	K_STR,    /* char[size] */
+	K_STRDUP, /* char * */
+	K_NODE,   /* int node index, resolved later */
+	K_IFNAME, /* char[IFNAMSIZ] */
+	K_CIDR4,  /* char[size] "a.b.c.d/len" */
+	K_CIDR6,  /* char[size] */
+	K_IDENT,  /* char[size] of [a-z0-9_] (congestion control) */
+};
+
+struct keydef {
+	const char *name;
+	enum ktype type;
+	size_t off;
+	size_t size;             /* K_STR, K_IFNAME, K_CIDR*, K_IDENT */
+	double min, max;         /* inclusive, in the stored unit; max 0: none */
+	const char *const *enums; /* K_ENUM: NULL-terminated names, value = index */
+	uint32_t bit;            /* tb_shape.set bit, or worker mask for flow keys */
+	const char *help;
+};
+
+/* Key tables, in config_keys.c. */
+extern const struct keydef cfg_topology_keys[];
+extern const struct keydef cfg_experiment_keys[];
+extern const struct keydef cfg_node_keys[];
+extern const struct keydef cfg_link_keys[];
+extern const struct keydef cfg_shape_keys[];
+extern const struct keydef cfg_end_keys[];
+extern const struct keydef cfg_flow_keys[];
+extern const struct keydef cfg_capture_keys[];
+extern const char *const cfg_worker_names[];
+
+/** Find @name in a NULL-name-terminated table; NULL if absent. */
+const struct keydef *cfg_key_find(const struct keydef *t, const char *name);
+/** Closest name in table @t (edit distance <= 2, or a prefix), or NULL. */
+const char *cfg_key_suggest(const struct keydef *t, const char *name);
+/** Closest of NULL-terminated @names, or NULL. */
+const char *cfg_suggest(const char *const *names, const char *name);
+/** Parse @value per @k into the object at @obj; errors to ctx->d at @loc. */
+int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char *value,
+		const struct tb_loc *loc, const char *what);
+
+/** Apply a "key = value" of a [link] (shaping, per-end or link keys). */
+int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const char *value,
+		 const struct tb_loc *kloc, const struct tb_loc *vloc);
+/** Apply a key of a [flow]; checks the key applies to the flow's worker later. */
+int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const char *value,
+		 const struct tb_loc *kloc, const struct tb_loc *vloc);
+/** Apply a key of a [node] (forward, sysctl.*). */
+int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const char *value,
+		 const struct tb_loc *kloc, const struct tb_loc *vloc);
+
+/** Defaults of a new object. */
+void cfg_flow_defaults(struct tb_flow *f);
+void cfg_shape_defaults(struct tb_shape *s);
+
+/** Record a node name to resolve into *target after every file is read. */
+void cfg_ref(struct cfg_ctx *x, int *target, const char *name, const struct tb_loc *loc,
+	     const char *what);
+
+/** Cross-object validation (references, reachability, sweeps, expectations). */
+void cfg_validate(struct cfg_ctx *x);
+
+/** Parse the expectation @text (at @loc, value column @col) into @e. */
+int expect_parse(struct cfg_ctx *x, struct tb_expect *e, const char *text, const struct tb_loc *loc);
+/** Free an expression tree; NULL-safe. */
+void expect_free_expr(struct tb_expr *e);
+/** Deep copy of an expression tree. */
+struct tb_expr *expect_dup_expr(const struct tb_expr *e);
+
+/** Valid object name: [A-Za-z][A-Za-z0-9_]*, shorter than TB_NAME_MAX. */
+bool cfg_valid_name(const char *s);
+
+#endif

@@ -1,0 +1,253 @@
+/* Operations on a loaded model: free, copy, set a swept key, enumerate the
+ * cases of the sweeps, and path lengths between nodes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+
+static void free_node(struct tb_node *n)
+{
+	for (size_t i = 0; i < n->n_sysctls; i++) {
+		free(n->sysctls[i].key);
+		free(n->sysctls[i].value);
+	}
+	free(n->sysctls);
+}
+
+void config_free(struct tb_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_nodes; i++)
+		free_node(&c->nodes[i]);
+	free(c->nodes);
+	free(c->links);
+	free(c->flows);
+	for (size_t i = 0; i < c->n_captures; i++)
+		free(c->captures[i].filter);
+	free(c->captures);
+	for (size_t i = 0; i < c->n_sweeps; i++) {
+		for (size_t j = 0; j < c->sweeps[i].n_values; j++)
+			free(c->sweeps[i].values[j]);
+		free(c->sweeps[i].values);
+		free(c->sweeps[i].key);
+		free(c->sweeps[i].short_name);
+	}
+	free(c->sweeps);
+	for (size_t i = 0; i < c->n_expects; i++) {
+		free(c->expects[i].text);
+		expect_free_expr(c->expects[i].lhs);
+		expect_free_expr(c->expects[i].rhs);
+	}
+	free(c->expects);
+	free(c->exp.description);
+	free(c->exp.topology);
+	free(c->path);
+	free(c);
+}
+
+static void *dup_array(const void *src, size_t n, size_t size, size_t *cap)
+{
+	void *p;
+
+	*cap = n;
+	p = xmalloc(n * size);
+	if (n)
+		memcpy(p, src, n * size);
+	return p;
+}
+
+static char *dup_str(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+struct tb_config *config_dup(const struct tb_config *c)
+{
+	struct tb_config *n = xmalloc(sizeof(*n));
+
+	*n = *c;
+	n->path = dup_str(c->path);
+	n->exp.description = dup_str(c->exp.description);
+	n->exp.topology = dup_str(c->exp.topology);
+	n->nodes = dup_array(c->nodes, c->n_nodes, sizeof(*c->nodes), &n->cap_nodes);
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		struct tb_node *d = &n->nodes[i];
+
+		d->sysctls = dup_array(c->nodes[i].sysctls, d->n_sysctls, sizeof(*d->sysctls),
+				       &d->cap_sysctls);
+		for (size_t j = 0; j < d->n_sysctls; j++) {
+			d->sysctls[j].key = xstrdup(d->sysctls[j].key);
+			d->sysctls[j].value = xstrdup(d->sysctls[j].value);
+		}
+	}
+	n->links = dup_array(c->links, c->n_links, sizeof(*c->links), &n->cap_links);
+	n->flows = dup_array(c->flows, c->n_flows, sizeof(*c->flows), &n->cap_flows);
+	n->captures = dup_array(c->captures, c->n_captures, sizeof(*c->captures), &n->cap_captures);
+	for (size_t i = 0; i < c->n_captures; i++)
+		n->captures[i].filter = dup_str(c->captures[i].filter);
+	n->sweeps = dup_array(c->sweeps, c->n_sweeps, sizeof(*c->sweeps), &n->cap_sweeps);
+	for (size_t i = 0; i < c->n_sweeps; i++) {
+		struct tb_sweep *s = &n->sweeps[i];
+		size_t cap;
+
+		s->key = xstrdup(s->key);
+		s->short_name = xstrdup(s->short_name);
+		s->values = dup_array(c->sweeps[i].values, s->n_values, sizeof(char *), &cap);
+		for (size_t j = 0; j < s->n_values; j++)
+			s->values[j] = xstrdup(s->values[j]);
+	}
+	n->expects = dup_array(c->expects, c->n_expects, sizeof(*c->expects), &n->cap_expects);
+	for (size_t i = 0; i < c->n_expects; i++) {
+		struct tb_expect *e = &n->expects[i];
+
+		e->text = xstrdup(e->text);
+		e->lhs = expect_dup_expr(e->lhs);
+		e->rhs = expect_dup_expr(e->rhs);
+	}
+	return n;
+}
+
+/* key = "flow.NAME.KEY", "link.A-B[.NODE].KEY" or "node.NAME.KEY". */
+int config_set(struct tb_config *c, const char *key, const char *value, const struct tb_loc *loc,
+	       struct tb_diag *d)
+{
+	struct cfg_ctx x = { .c = c, .d = d, .has_topology = false, .in_topology = true };
+	char kind[16], name[TB_NAME_MAX * 2 + 2];
+	const char *p = strchr(key, '.'), *rest;
+	size_t errors = diag_errors(d);
+	int idx;
+
+	if (!p || (size_t)(p - key) >= sizeof(kind))
+		goto bad_form;
+	memcpy(kind, key, (size_t)(p - key));
+	kind[p - key] = 0;
+	rest = strchr(p + 1, '.');
+	if (!rest || (size_t)(rest - p - 1) >= sizeof(name) || !rest[1])
+		goto bad_form;
+	memcpy(name, p + 1, (size_t)(rest - p - 1));
+	name[rest - p - 1] = 0;
+	rest++;
+
+	if (strcmp(kind, "flow") == 0) {
+		idx = config_flow(c, name);
+		if (idx < 0) {
+			diag_error(d, loc, "sweep %s: unknown flow \"%s\"", key, name);
+			return -EINVAL;
+		}
+		cfg_flow_set(&x, &c->flows[idx], rest, value, loc, loc);
+	} else if (strcmp(kind, "node") == 0) {
+		idx = config_node(c, name);
+		if (idx < 0) {
+			diag_error(d, loc, "sweep %s: unknown node \"%s\"", key, name);
+			return -EINVAL;
+		}
+		cfg_node_set(&x, &c->nodes[idx], rest, value, loc, loc);
+	} else if (strcmp(kind, "link") == 0) {
+		const char *dash = strchr(name, '-');
+		int a, b;
+
+		idx = -1;
+		if (dash) {
+			char an[TB_NAME_MAX * 2 + 2];
+
+			snprintf(an, sizeof(an), "%.*s", (int)(dash - name), name);
+			a = config_node(c, an);
+			b = config_node(c, dash + 1);
+			for (size_t i = 0; i < c->n_links && a >= 0 && b >= 0; i++) {
+				const struct tb_link *l = &c->links[i];
+
+				if ((l->end[0].node == a && l->end[1].node == b) ||
+				    (l->end[0].node == b && l->end[1].node == a))
+					idx = (int)i;
+			}
+		}
+		if (idx < 0) {
+			diag_error(d, loc, "sweep %s: unknown link \"%s\"", key, name);
+			return -EINVAL;
+		}
+		cfg_link_set(&x, &c->links[idx], rest, value, loc, loc);
+	} else {
+		goto bad_form;
+	}
+	/* a swept from/to names a node: resolve it now */
+	for (size_t i = 0; i < x.n_refs; i++) {
+		int n = config_node(c, x.refs[i].name);
+
+		if (n < 0)
+			diag_error(d, loc, "sweep %s: unknown node \"%s\"", key, x.refs[i].name);
+		*x.refs[i].target = n;
+	}
+	free(x.refs);
+	free(x.uses);
+	return diag_errors(d) > errors ? -EINVAL : 0;
+
+bad_form:
+	diag_error(d, loc,
+		   "sweep key \"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY or "
+		   "node.NAME.KEY",
+		   key);
+	return -EINVAL;
+}
+
+size_t config_n_cases(const struct tb_config *c)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < c->n_sweeps; i++)
+		n *= c->sweeps[i].n_values ? c->sweeps[i].n_values : 1;
+	return n;
+}
+
+void config_case_values(const struct tb_config *c, size_t k, int *idx)
+{
+	for (size_t i = c->n_sweeps; i-- > 0;) {
+		size_t n = c->sweeps[i].n_values ? c->sweeps[i].n_values : 1;
+
+		idx[i] = (int)(k % n);
+		k /= n;
+	}
+}
+
+int config_distance(const struct tb_config *c, int a, int b)
+{
+	int *dist, *queue, head = 0, tail = 0, result = -1;
+
+	if (a < 0 || b < 0 || (size_t)a >= c->n_nodes || (size_t)b >= c->n_nodes)
+		return -1;
+	if (a == b)
+		return 0;
+	dist = xmalloc(c->n_nodes * sizeof(int));
+	queue = xmalloc(c->n_nodes * sizeof(int));
+	for (size_t i = 0; i < c->n_nodes; i++)
+		dist[i] = -1;
+	dist[a] = 0;
+	queue[tail++] = a;
+	while (head < tail) {
+		int u = queue[head++];
+
+		/* only the source and forwarding nodes pass packets on */
+		if (u != a && !c->nodes[u].forward)
+			continue;
+		for (size_t i = 0; i < c->n_links; i++) {
+			const struct tb_link *l = &c->links[i];
+			int v;
+
+			if (l->end[0].node == u)
+				v = l->end[1].node;
+			else if (l->end[1].node == u)
+				v = l->end[0].node;
+			else
+				continue;
+			if (dist[v] >= 0)
+				continue;
+			dist[v] = dist[u] + 1;
+			queue[tail++] = v;
+		}
+	}
+	result = dist[b];
+	free(dist);
+	free(queue);
+	return result;
+}

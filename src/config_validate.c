@@ -1,0 +1,311 @@
+/* Checks that need the whole model: references, names, reachability,
+ * shaping combinations, sweeps and expectations. Every message points at
+ * the line that holds the offending reference. */
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+
+static void name_interfaces(struct cfg_ctx *x)
+{
+	struct tb_config *c = x->c;
+
+	for (size_t n = 0; n < c->n_nodes; n++) {
+		unsigned next = 0;
+
+		for (size_t i = 0; i < c->n_links; i++) {
+			for (int e = 0; e < 2; e++) {
+				struct tb_end *end = &c->links[i].end[e];
+				bool taken;
+
+				if (end->node != (int)n || end->ifname[0])
+					continue;
+				do { /* skip names the file gave to other links */
+					snprintf(end->ifname, sizeof(end->ifname), "eth%u", next++);
+					taken = false;
+					for (size_t j = 0; j < c->n_links; j++)
+						for (int f = 0; f < 2; f++)
+							taken |= (j != i || f != e) &&
+								 c->links[j].end[f].node == (int)n &&
+								 !strcmp(c->links[j].end[f].ifname,
+									 end->ifname);
+				} while (taken);
+			}
+		}
+		/* two ends on one node named alike by the file */
+		for (size_t i = 0; i < c->n_links; i++)
+			for (int e = 0; e < 2; e++)
+				for (size_t j = i; j < c->n_links; j++)
+					for (int f = 0; f < 2; f++) {
+						const struct tb_end *a = &c->links[i].end[e];
+						const struct tb_end *b = &c->links[j].end[f];
+
+						if ((j == i && f <= e) || a->node != (int)n ||
+						    b->node != (int)n || strcmp(a->ifname, b->ifname))
+							continue;
+						diag_error(x->d, &c->links[j].loc,
+							   "node %s: interface name \"%s\" is used by "
+							   "links %s and %s",
+							   c->nodes[n].name, a->ifname, c->links[i].name,
+							   c->links[j].name);
+					}
+	}
+}
+
+static bool same_subnet(int af, const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	char sa[64], sb[64], *pa, *pb;
+	int la, lb, bytes;
+
+	snprintf(sa, sizeof(sa), "%s", a);
+	snprintf(sb, sizeof(sb), "%s", b);
+	pa = strchr(sa, '/');
+	pb = strchr(sb, '/');
+	if (!pa || !pb)
+		return false;
+	*pa++ = 0;
+	*pb++ = 0;
+	la = atoi(pa);
+	lb = atoi(pb);
+	if (la != lb || inet_pton(af, sa, x) != 1 || inet_pton(af, sb, y) != 1)
+		return false;
+	bytes = la / 8;
+	if (memcmp(x, y, (size_t)bytes))
+		return false;
+	if (la % 8) {
+		unsigned char mask = (unsigned char)(0xff << (8 - la % 8));
+
+		return (x[bytes] & mask) == (y[bytes] & mask);
+	}
+	return true;
+}
+
+static void check_addresses(struct cfg_ctx *x, struct tb_link *l)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		const char *a = fam ? l->end[0].addr6 : l->end[0].addr4;
+		const char *b = fam ? l->end[1].addr6 : l->end[1].addr4;
+		const char *key = fam ? "addr6" : "addr";
+
+		if (!*a && !*b)
+			continue;
+		if (!*a || !*b) {
+			diag_error(x->d, &l->loc,
+				   "link %s: give %s for both ends, or for neither (to assign "
+				   "automatically)",
+				   l->name, key);
+			continue;
+		}
+		if (strcmp(a, b) == 0)
+			diag_error(x->d, &l->loc, "link %s: both ends have the address %s", l->name, a);
+		else if (!same_subnet(fam ? AF_INET6 : AF_INET, a, b))
+			diag_error(x->d, &l->loc, "link %s: %s and %s are not in one subnet", l->name, a,
+				   b);
+	}
+}
+
+static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
+{
+	const struct tb_shape *s = &l->dir[dir];
+	const char *from = x->c->nodes[l->end[dir].node].name;
+	const char *to = x->c->nodes[l->end[1 - dir].node].name;
+	const struct tb_loc *loc = &s->loc;
+
+	if (!s->set)
+		return;
+	if ((s->set & TB_SH_GEMODEL) && s->loss_model != TB_LOSS_GEMODEL)
+		diag_error(x->d, loc, "link %s (%s->%s): ge_p/ge_r/ge_h/ge_k need loss_model = gemodel",
+			   l->name, from, to);
+	if (s->loss_model == TB_LOSS_GEMODEL && !(s->set & TB_SH_GEMODEL))
+		diag_error(x->d, loc, "link %s (%s->%s): loss_model = gemodel needs at least ge_p",
+			   l->name, from, to);
+	if ((s->set & TB_SH_REORDER) && s->delay_us == 0)
+		diag_error(x->d, loc, "link %s (%s->%s): reorder needs a delay (netem reorders by "
+				      "sending some packets without it)",
+			   l->name, from, to);
+	if (s->reorder_gap && s->reorder == 0)
+		diag_error(x->d, loc, "link %s (%s->%s): reorder_gap needs reorder", l->name, from, to);
+	if ((s->set & TB_SH_JITTER) && s->jitter_us > s->delay_us)
+		diag_warn(x->d, loc,
+			  "link %s (%s->%s): jitter is larger than delay; netem clamps negative "
+			  "delays to 0",
+			  l->name, from, to);
+	if ((s->set & TB_SH_DIST) && !(s->set & TB_SH_JITTER))
+		diag_error(x->d, loc, "link %s (%s->%s): distribution needs jitter", l->name, from, to);
+	if ((s->set & (TB_SH_BURST | TB_SH_SHAPER)) && !s->rate)
+		diag_error(x->d, loc, "link %s (%s->%s): burst and shaper need a rate", l->name, from,
+			   to);
+	if ((s->set & TB_SH_LIMIT) && s->queue == TB_QUEUE_DEFAULT)
+		diag_error(x->d, loc, "link %s (%s->%s): limit needs a queue (pfifo, bfifo, fq_codel...)",
+			   l->name, from, to);
+	if ((s->set & TB_SH_AQM) && s->queue != TB_QUEUE_FQ_CODEL && s->queue != TB_QUEUE_CODEL &&
+	    s->queue != TB_QUEUE_CAKE && !(s->queue == TB_QUEUE_FQ && !s->target_us && !s->interval_us))
+		diag_error(x->d, loc,
+			   "link %s (%s->%s): target, interval, flows and ecn apply to queue = "
+			   "fq_codel, codel or cake",
+			   l->name, from, to);
+	if ((s->set & TB_SH_NETEM_LIMIT) && !(s->set & (TB_SH_NETEM_MASK & ~TB_SH_NETEM_LIMIT)))
+		diag_warn(x->d, loc, "link %s (%s->%s): netem_limit without delay or loss has no effect",
+			  l->name, from, to);
+	if (s->queue == TB_QUEUE_PFIFO && s->limit && s->rate &&
+	    (double)s->limit * 1514 * 8 / (double)s->rate > 1.0)
+		diag_warn(x->d, loc, "link %s (%s->%s): a pfifo of %u packets holds %.1f s at this rate",
+			  l->name, from, to, s->limit, (double)s->limit * 1514 * 8 / (double)s->rate);
+}
+
+static void check_flow(struct cfg_ctx *x, size_t idx)
+{
+	struct tb_config *c = x->c;
+	struct tb_flow *f = &c->flows[idx];
+	const struct tb_loc *loc = &f->loc;
+
+	if ((int)f->worker < 0) {
+		diag_error(x->d, loc, "flow %s: missing \"worker\" (one of bulk, rr, churn, synflood, "
+				      "udp, idle)",
+			   f->name);
+		f->worker = TB_WORKER_BULK; /* keep checking the rest */
+		return;
+	}
+	for (size_t i = 0; i < x->n_uses; i++) {
+		const struct key_use *u = &x->uses[i];
+		uint32_t mask = cfg_flow_keys[u->key].bit;
+
+		if (u->flow == idx && mask && !(mask & (1u << f->worker)))
+			diag_error(x->d, &u->loc, "flow %s: \"%s\" does not apply to worker %s", f->name,
+				   cfg_flow_keys[u->key].name, config_worker_name(f->worker));
+	}
+	if (f->from < 0 && !config_flow_has(f, "from"))
+		diag_error(x->d, loc, "flow %s: missing \"from\" (the client node)", f->name);
+	if (f->to < 0 && !config_flow_has(f, "to"))
+		diag_error(x->d, loc, "flow %s: missing \"to\" (the server node)", f->name);
+	if (f->from >= 0 && f->to >= 0) {
+		if (f->from == f->to)
+			diag_error(x->d, loc, "flow %s: from and to are the same node (%s)", f->name,
+				   c->nodes[f->from].name);
+		else if (config_distance(c, f->from, f->to) < 0)
+			diag_error(x->d, loc,
+				   "flow %s: %s cannot reach %s (no path through forwarding nodes; "
+				   "set forward = yes on the routers between them)",
+				   f->name, c->nodes[f->from].name, c->nodes[f->to].name);
+		else if (config_distance(c, f->to, f->from) < 0)
+			diag_error(x->d, loc, "flow %s: %s cannot reach %s back", f->name,
+				   c->nodes[f->to].name, c->nodes[f->from].name);
+	}
+	if (c->exp.present && (uint64_t)f->start_us + f->duration_us > c->exp.duration_us)
+		diag_error(x->d, loc, "flow %s: start + duration runs past the experiment's duration",
+			   f->name);
+	if (c->exp.present && f->start_us >= c->exp.duration_us)
+		diag_error(x->d, loc, "flow %s: starts after the experiment ends", f->name);
+	if (f->worker == TB_WORKER_RR && f->conn != TB_CONN_POOL && config_flow_has(f, "pool"))
+		diag_error(x->d, loc, "flow %s: pool needs conn = pool", f->name);
+	if (f->worker == TB_WORKER_SYNFLOOD && f->rate == 0)
+		diag_error(x->d, loc, "flow %s: a synflood needs a bounded rate (rate = SYNs/s)",
+			   f->name);
+	if (f->family == TB_FAMILY_IPV6 && f->worker == TB_WORKER_SYNFLOOD)
+		diag_error(x->d, loc, "flow %s: synflood is IPv4 only", f->name);
+}
+
+static void check_capture(struct cfg_ctx *x, struct tb_capture *k)
+{
+	struct tb_config *c = x->c;
+	bool found = !k->iface[0] || !strcmp(k->iface, "lo");
+
+	if (k->node == -2)
+		diag_error(x->d, &k->loc, "capture %s: missing \"node\"", k->name);
+	if (k->node < 0)
+		return; /* an unknown name was reported where it was written */
+	for (size_t i = 0; i < c->n_links && !found; i++)
+		for (int e = 0; e < 2; e++)
+			found |= c->links[i].end[e].node == k->node &&
+				 !strcmp(c->links[i].end[e].ifname, k->iface);
+	if (!found)
+		diag_error(x->d, &k->loc, "capture %s: node %s has no interface \"%s\"", k->name,
+			   c->nodes[k->node].name, k->iface);
+	if (k->filter) {
+		pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)k->snaplen);
+		struct bpf_program prog;
+
+		if (p && pcap_compile(p, &prog, k->filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+			diag_error(x->d, &k->loc, "capture %s: bad filter \"%s\": %s", k->name,
+				   k->filter, pcap_geterr(p));
+		else if (p)
+			pcap_freecode(&prog);
+		if (p)
+			pcap_close(p);
+	}
+}
+
+/* Each value of a sweep must be valid where it lands: set it on a copy. */
+static void check_sweeps(struct cfg_ctx *x)
+{
+	struct tb_config *c = x->c;
+
+	for (size_t i = 0; i < c->n_sweeps; i++) {
+		struct tb_sweep *s = &c->sweeps[i];
+
+		if (s->n_values < 1)
+			continue;
+		if (strncmp(s->key, "flow.", 5) && strncmp(s->key, "link.", 5) &&
+		    strncmp(s->key, "node.", 5)) {
+			diag_error(x->d, &s->loc,
+				   "sweep key \"%s\" must start with flow., link. or node.", s->key);
+			continue;
+		}
+		for (size_t v = 0; v < s->n_values; v++) {
+			struct tb_config *copy = config_dup(c);
+			struct tb_diag scratch = { 0 };
+			struct tb_loc vloc = s->loc;
+
+			/* sweep keys of an unknown object are reported once */
+			if (config_set(copy, s->key, s->values[v], &vloc, &scratch) < 0) {
+				for (size_t m = 0; m < scratch.n; m++) {
+					if (m == 0 || scratch.msgs[m].sev == TB_SEV_ERROR)
+						diag_error(x->d, &vloc, "%s", scratch.msgs[m].text);
+					break;
+				}
+				diag_free(&scratch);
+				config_free(copy);
+				break;
+			}
+			diag_free(&scratch);
+			config_free(copy);
+		}
+	}
+}
+
+void cfg_validate(struct cfg_ctx *x)
+{
+	struct tb_config *c = x->c;
+
+	if (c->n_nodes == 0)
+		diag_error(x->d, &(struct tb_loc){ c->path, 0, 0 }, "no [node NAME] sections");
+	name_interfaces(x);
+	for (size_t i = 0; i < c->n_links; i++) {
+		struct tb_link *l = &c->links[i];
+
+		check_addresses(x, l);
+		check_shape(x, l, 0);
+		check_shape(x, l, 1);
+		if (!l->mtu)
+			l->mtu = c->topo.mtu;
+	}
+	for (size_t i = 0; i < c->n_flows; i++)
+		check_flow(x, i);
+	for (size_t i = 0; i < c->n_captures; i++)
+		check_capture(x, &c->captures[i]);
+	if (c->exp.present && c->n_flows == 0)
+		diag_error(x->d, &c->exp.loc, "the experiment has no [flow NAME] section");
+	if (!c->exp.present && (c->n_flows || c->n_sweeps || c->n_expects || c->n_captures))
+		diag_error(x->d, &(struct tb_loc){ c->path, 0, 0 },
+			   "flows, sweeps, captures and expectations need an [experiment] section");
+	check_sweeps(x);
+	if (c->n_sweeps && config_n_cases(c) > 10000)
+		diag_error(x->d, &c->sweeps[0].loc, "the sweeps make %zu cases (at most 10000)",
+			   config_n_cases(c));
+	for (size_t i = 0; i < c->n_expects; i++)
+		expect_parse(x, &c->expects[i], c->expects[i].text, &c->expects[i].loc);
+}
