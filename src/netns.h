@@ -17,4 +17,27 @@ int netns_run_in(int nsfd, int (*fn)(void *arg), void *arg);
  * Sockets stay in the namespace they were created in. */
 int netns_socket(int nsfd, int domain, int type, int proto);
 
+/** Make sure /run/netns exists and is a shared mount, as iproute2 does, so
+ * that namespaces bind-mounted there propagate to other mount namespaces.
+ * 0 or -errno. */
+int netns_prepare_dir(void);
+
+/** Create the empty file /run/netns/@name exclusively: -EEXIST when a
+ * namespace of that name exists already. Split from netns_mount() so that a
+ * caller can journal the name only once it is known to be its own. */
+int netns_reserve(const char *name);
+
+/** Create a new network namespace and bind-mount it on the file reserved by
+ * netns_reserve(); on success *@nsfd is an O_CLOEXEC fd of it. The calling
+ * thread stays in its own namespace. 0 or -errno. */
+int netns_mount(const char *name, int *nsfd);
+
+/** Unmount (lazily) and unlink /run/netns/@name. Already gone counts as
+ * done: 0 or -errno. */
+int netns_remove(const char *name);
+
+/** Inode of the namespace mounted at /run/netns/@name, or 0 when it is not
+ * mounted (missing, or only the reserved empty file). */
+unsigned long netns_inode(const char *name);
+
 #endif

@@ -1,0 +1,78 @@
+/* Links, addresses, routes and offloads over rtnetlink (libmnl).
+ *
+ * Raw rtnetlink through libmnl rather than libnl-route-3 objects: it lets a
+ * builder create both veth ends directly in their namespaces, up, with MTU,
+ * MAC and ifindex in one request, batch hundreds of address and route
+ * requests into one sendmsg(), and read the kernel's extended-ack text. */
+#ifndef TB_LINK_H
+#define TB_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** A NETLINK_ROUTE socket (opened in one namespace) with a request batch. */
+struct link_nl;
+
+/** Open an rtnetlink socket inside namespace @nsfd (-1: the caller's). */
+int link_nl_open(int nsfd, struct link_nl **out);
+/** Close; NULL-safe. */
+void link_nl_close(struct link_nl *nl);
+
+/** The kernel's extended-ack message of the last failed request, or "". */
+const char *link_nl_ext_ack(const struct link_nl *nl);
+
+/** One end of a veth pair to create. */
+struct link_veth_end {
+	int nsfd;          /* namespace the end is created in */
+	const char *ifname;
+	int ifindex;       /* wanted ifindex (0: kernel's choice); set on return */
+	unsigned mtu;      /* 0: default */
+	const uint8_t *mac; /* 6 bytes or NULL */
+};
+
+/**
+ * Create a veth pair with each end directly in its namespace, both up.
+ * When the wanted ifindex is taken (-EBUSY) it retries with the kernel's
+ * choice and looks the indexes up. 0 or -errno (ext ack in the socket).
+ */
+int link_veth_add(struct link_nl *nl, struct link_veth_end *a, struct link_veth_end *b);
+
+/** Delete interface @ifname (in @nl's namespace); already gone is 0. */
+int link_delete(struct link_nl *nl, const char *ifname);
+
+/** Delete interface @ifname in the namespace /run/netns/@nsname; a missing
+ * namespace or interface is 0. */
+int link_delete_in(const char *nsname, const char *ifname);
+
+/** Index of @ifname in @nl's namespace, or -errno. */
+int link_ifindex(struct link_nl *nl, const char *ifname);
+
+/*
+ * Batched requests: queued into one buffer, sent with link_batch_flush()
+ * (and automatically when the buffer fills). Each carries a caller @tag that
+ * link_batch_flush() reports for the first request that failed.
+ */
+/** Queue: set interface @ifindex up. */
+void link_batch_up(struct link_nl *nl, int ifindex, uint32_t tag);
+/** Queue: add address @addr/@plen (4 or 16 bytes by @family) to @ifindex;
+ * IPv6 addresses get IFA_F_NODAD so they are usable at once. */
+void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *addr, int plen,
+		     uint32_t tag);
+/** Queue: add route @dst/@plen via @gw dev @oif (main table, proto static). */
+void link_batch_route(struct link_nl *nl, int family, const void *dst, int plen, const void *gw,
+		      int oif, uint32_t tag);
+/**
+ * Send everything queued and collect the answers. Returns 0, or the first
+ * error (-errno) with *@tag set to that request's tag and the ext ack saved.
+ */
+int link_batch_flush(struct link_nl *nl, uint32_t *tag);
+
+/** Switch TSO, GSO and GRO of @ifname on or off, through the ethtool ioctl
+ * on @sockfd (any socket in the interface's namespace). 0 or -errno. */
+int link_offloads(int sockfd, const char *ifname, bool on);
+
+/** Read one ethtool offload flag (ETHTOOL_GTSO/GGSO/GGRO) for tests. */
+int link_offload_get(int sockfd, const char *ifname, unsigned cmd);
+
+#endif
