@@ -6,4 +6,7 @@
 int cmd_check(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
 
+int cmd_shape(int argc, char **argv);
+int cmd_qstats(int argc, char **argv);
+
 #endif

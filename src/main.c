@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	  "Parse and validate topology and experiment files (no root, no side effects)" },
 	{ "ladder", cmd_ladder, "FILE.pcap [--conn N]",
 	  "Print the packet ladder of a TCP connection in a capture, annotated" },
+	{ "shape", cmd_shape, "NETNS IFNAME KEY=VAL..", "(debug) Install a link shape on one interface" },
+	{ "qstats", cmd_qstats, "NETNS [--all]", "(debug) Print qdisc statistics as JSON" },
 	{ "help", cmd_help, "[COMMAND]", "Show this help, or the help of one command" },
 	{ "version", cmd_version, "", "Print the version" },
 };
