@@ -3,8 +3,9 @@
  * (tests/integration/obs-*.t) and bench/obs/ run inside namespaces:
  *
  *   obs_driver.t serve ADDR PORT              accept and drain until killed
- *   obs_driver.t client ADDR PORT BYTES HOLD_MS [N]
- *                                             N connections, send, hold, close
+ *   obs_driver.t client ADDR PORT BYTES HOLD_MS [N [CC]]
+ *                                             N connections (congestion control
+ *                                             CC), send, hold, close
  *   obs_driver.t sample NS DIR INTERVAL_MS DURATION_MS MATCH...
  *                                             MATCH: all | lport=N | rport=N
  *   obs_driver.t states NS                    state counts, one dump
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,7 +119,8 @@ static int do_serve(const char *addr, unsigned port)
 	}
 }
 
-static int do_client(const char *addr, unsigned port, size_t bytes, unsigned hold_ms, unsigned n)
+static int do_client(const char *addr, unsigned port, size_t bytes, unsigned hold_ms, unsigned n,
+		     const char *cc)
 {
 	static char buf[65536];
 	struct sockaddr_storage ss;
@@ -133,6 +136,10 @@ static int do_client(const char *addr, unsigned port, size_t bytes, unsigned hol
 		size_t left = bytes;
 
 		fds[i] = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (cc && setsockopt(fds[i], IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0) {
+			fprintf(stderr, "client: TCP_CONGESTION %s: %s\n", cc, strerror(errno));
+			return 1;
+		}
 		if (fds[i] < 0 || connect(fds[i], (void *)&ss, len) < 0) {
 			fprintf(stderr, "client: connect %u: %s\n", i, strerror(errno));
 			return 1;
@@ -470,8 +477,9 @@ int main(int argc, char **argv)
 		return do_serve(argv[2], (unsigned)atoi(argv[3]));
 	if (argc >= 6 && !strcmp(argv[1], "client"))
 		return do_client(argv[2], (unsigned)atoi(argv[3]), strtoull(argv[4], NULL, 10),
-				 (unsigned)atoi(argv[5]), argc > 6 ? (unsigned)atoi(argv[6]) : 1);
-	if (argc >= 7 && !strcmp(argv[1], "sample"))
+				 (unsigned)atoi(argv[5]), argc > 6 ? (unsigned)atoi(argv[6]) : 1,
+				 argc > 7 ? argv[7] : NULL);
+	if (argc >= 6 && !strcmp(argv[1], "sample"))
 		return do_sample(argv + 2, argc - 2);
 	if (argc == 3 && !strcmp(argv[1], "states"))
 		return do_states(argv[2]);

@@ -1,0 +1,102 @@
+#!/bin/bash
+# The sock_diag sampler against `ss` on the same sockets at about the same
+# moment: cwnd, ssthresh, mss, state and cc agree, rtt within tolerance, BBR's
+# min_rtt agrees; TIME-WAIT counts agree with `ss -tan state time-wait`.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd ip ss tc
+DRV="$TOP/tests/unit/obs_driver.t"
+[ -x "$DRV" ] || skip_all "build first: make tests/unit/obs_driver.t"
+
+A=tbo-$$-a
+B=tbo-$$-b
+OUT=$(mktemp -d /tmp/tbo-sampler.XXXXXX)
+defer rm -rf "$OUT"
+ip netns add $A || bail "ip netns add"
+defer ip netns del $A
+ip netns add $B || bail "ip netns add"
+defer ip netns del $B
+ip -n $A link add eth0 type veth peer name eth0 netns $B || bail "veth"
+ip -n $A addr add 198.18.0.1/24 dev eth0
+ip -n $B addr add 198.18.0.2/24 dev eth0
+for n in $A $B; do ip -n $n link set lo up; ip -n $n link set eth0 up; done
+# A bottleneck with a short queue on the sender so that CUBIC sets ssthresh.
+tc -n $A qdisc add dev eth0 root tbf rate 50mbit burst 16k limit 20k || bail "tbf"
+
+# wait_for CMD...: poll up to 5 s
+wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
+listening() { ip netns exec $B ss -Htln "sport = :$1" | grep -q LISTEN; }
+
+ip netns exec $B "$DRV" serve 198.18.0.2 5001 & SRV1=$!
+defer kill $SRV1
+ip netns exec $B "$DRV" serve 198.18.0.2 5002 & SRV2=$!
+defer kill $SRV2
+ok "servers listen" wait_for eval 'listening 5001 && listening 5002'
+
+# Flow 1: CUBIC, 4 MB through the bottleneck, then idle (held 20 s).
+ip netns exec $A "$DRV" client 198.18.0.2 5001 4000000 20000 1 cubic > "$OUT/c1" & C1=$!
+defer kill $C1
+# Flow 2: BBR, 4 MB, idle.
+wait_for grep -q connected "$OUT/c1"
+ip netns exec $A "$DRV" client 198.18.0.2 5002 4000000 20000 1 bbr > "$OUT/c2" & C2=$!
+defer kill $C2
+acked() { ip netns exec $A ss -Htin "dport = :$1" | grep -q 'bytes_acked:4000001 '; }
+ok "both transfers acknowledged" wait_for eval 'acked 5001 && acked 5002'
+
+# Sample for 200 ms at 10 ms, with ss right before and right after.
+ip netns exec $A ss -tin "( dport = :5001 or dport = :5002 )" > "$OUT/ss.before"
+"$DRV" sample $A "$OUT" 10 200 rport=5001 rport=5002 > "$OUT/stats"
+ip netns exec $A ss -tin "( dport = :5001 or dport = :5002 )" > "$OUT/ss.after"
+diag "sampler: $(cat "$OUT/stats")"
+ok "sampler ran, no errors, no missed samples" grep -q 'missed=0 .*errors=0' "$OUT/stats"
+samples=$(sed -n 's/.*samples=\([0-9]*\).*/\1/p' "$OUT/stats")
+ok "about 20 samples in 200 ms ($samples)" test "$samples" -ge 18 -a "$samples" -le 23
+
+CSV="$OUT/$A-tcp.csv"
+col() { head -1 "$CSV" | tr , '\n' | grep -nx "$1" | cut -d: -f1; }
+# last row of a flow: field NAME
+last() { awk -F, -v c="$(col "$2")" -v f="$(col flow)" -v want="$1" '$f == want { v = $c } END { print v }' "$CSV"; }
+# ss field of the socket to port P: ss_get P KEY (e.g. cwnd, ssthresh, mss, rtt)
+ss_get() {
+	awk -v p=":$1" -v k="$2" '
+		/^ESTAB/ { cur = ($5 ~ p"$") ; state = $1; next }
+		cur { for (i = 1; i <= NF; i++) { split($i, kv, ":");
+			if (kv[1] == k) { v = substr($i, length(k) + 2); sub(/\/.*/, "", v); print v; exit }
+			if (k == "cc" && i == 1) { print $1; exit } } }' "$OUT/ss.after"
+}
+for p in 5001 5002; do
+	f=rport=$p
+	diag "port $p: sampler cwnd=$(last $f snd_cwnd) ssthresh=$(last $f snd_ssthresh) mss=$(last $f snd_mss) rtt_us=$(last $f rtt_us) cc=$(last $f cc) state=$(last $f state)"
+	diag "port $p: ss      cwnd=$(ss_get $p cwnd) ssthresh=$(ss_get $p ssthresh) mss=$(ss_get $p mss) rtt_ms=$(ss_get $p rtt) cc=$(ss_get $p cc)"
+	is "$(last $f state)" ESTAB "port $p: state ESTAB"
+	is "$(last $f snd_cwnd)" "$(ss_get $p cwnd)" "port $p: cwnd agrees with ss"
+	is "$(last $f snd_mss)" "$(ss_get $p mss)" "port $p: mss agrees with ss"
+	is "$(last $f cc)" "$(ss_get $p cc)" "port $p: congestion control agrees with ss"
+	rtt_ok=$(awk -v a="$(last $f rtt_us)" -v b="$(ss_get $p rtt)" \
+		'BEGIN { d = a / 1000 - b; if (d < 0) d = -d; print (b > 0 && (d <= 0.05 || d <= 0.2 * b)) ? 1 : 0 }')
+	is "$rtt_ok" 1 "port $p: rtt within 20% (or 50 us) of ss"
+done
+# ss prints ssthresh only once it is set (< 0xFFFF).
+is "$(last rport=5001 snd_ssthresh)" "$(ss_get 5001 ssthresh)" "CUBIC through the bottleneck: ssthresh agrees with ss"
+ok "CUBIC flow has a ssthresh below infinity" test "$(last rport=5001 snd_ssthresh)" -lt 65535
+bbr_mrtt=$(sed -n 's/.*bbr:(bw:[^,]*,mrtt:\([0-9.]*\).*/\1/p' "$OUT/ss.after")
+diag "BBR min_rtt: sampler $(last rport=5002 bbr_min_rtt_us) us, ss mrtt $bbr_mrtt ms; bw $(last rport=5002 bbr_bw_Bps) B/s"
+ok "BBR min_rtt agrees with ss's mrtt" awk -v a="$(last rport=5002 bbr_min_rtt_us)" -v b="$bbr_mrtt" \
+	'BEGIN { d = a / 1000 - b; if (d < 0) d = -d; exit !(b > 0 && d < 0.002) }'
+ok "BBR bw is reported" test "$(last rport=5002 bbr_bw_Bps)" -gt 0
+ok "bytes_acked is the 4 MB sent (+1 for the SYN)" test "$(last rport=5001 bytes_acked)" = 4000001
+
+# States: 200 short connections closed by the client leave TIME-WAIT in A.
+ip netns exec $A "$DRV" client 198.18.0.2 5001 100 0 200 > /dev/null
+tw_ss() { ip netns exec $A ss -Htan state time-wait | wc -l; }
+"$DRV" states $A > "$OUT/states"
+tw_ss=$(tw_ss)
+tw=$(sed -n 's/^TIME-WAIT=//p' "$OUT/states")
+diag "TIME-WAIT: sampler $tw, ss $tw_ss; $(tr '\n' ' ' < "$OUT/states")"
+is "$tw" "$tw_ss" "TIME-WAIT count agrees with ss -tan state time-wait"
+ok "the 200 closes are in TIME-WAIT" test "$tw" -ge 200
+is "$(sed -n 's/^ESTAB=//p' "$OUT/states")" "$(ip netns exec $A ss -Htan state established | wc -l)" \
+	"ESTAB count agrees with ss"
+"$DRV" sample $A "$OUT" 10 50 > /dev/null
+ok "states CSV carries the TIME-WAIT count" awk -F, -v w="$tw" 'NR > 1 && $7 == w { f = 1 } END { exit !f }' "$OUT/$A-states.csv"
+done_testing
