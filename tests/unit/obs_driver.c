@@ -10,6 +10,9 @@
  *                                             MATCH: all | lport=N | rport=N
  *   obs_driver.t states NS                    state counts, one dump
  *   obs_driver.t counters NS -- CMD...        delta JSON around CMD
+ *   obs_driver.t procnet NS                   TcpActiveOpens as a second thread
+ *                                             inside NS sees it through
+ *                                             /proc/net, self and thread-self
  *   obs_driver.t capture NS IFACE DIR NODE SNAPLEN MAX_BYTES FILTER|- -- CMD...
  */
 #include <arpa/inet.h>
@@ -19,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +277,54 @@ static int do_counters(const char *ns, char **cmd)
 	return 0;
 }
 
+static int read_opens(void *p)
+{
+	static const char *const paths[] = { "/proc/net/snmp", "/proc/self/net/snmp",
+					     "/proc/thread-self/net/snmp" };
+	uint64_t *v = p;
+
+	for (int i = 0; i < 3; i++) {
+		char buf[8192];
+		struct counters c = { 0 };
+		int fd = open(paths[i], O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		counters_parse(&c, buf);
+		counters_get(&c, "TcpActiveOpens", &v[i]);
+		free(c.c);
+	}
+	return 0;
+}
+
+struct procnet_arg {
+	int fd;
+	uint64_t v[3];
+};
+
+static void *procnet_thread(void *p)
+{
+	struct procnet_arg *a = p;
+
+	netns_run_in(a->fd, read_opens, a->v);
+	return NULL;
+}
+
+static int do_procnet(const char *ns)
+{
+	struct procnet_arg a = { .fd = open_ns(ns) };
+	pthread_t t;
+
+	if (a.fd < 0 || pthread_create(&t, NULL, procnet_thread, &a))
+		return 1;
+	pthread_join(t, NULL);
+	printf("proc_net=%llu self=%llu thread_self=%llu\n", (unsigned long long)a.v[0],
+	       (unsigned long long)a.v[1], (unsigned long long)a.v[2]);
+	return 0;
+}
+
 static int do_capture(char **argv, char **cmd)
 {
 	struct capture_opts o = { 0 };
@@ -485,6 +537,8 @@ int main(int argc, char **argv)
 		return do_states(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "counters") && !strcmp(argv[3], "--"))
 		return do_counters(argv[2], argv + 4);
+	if (argc == 3 && !strcmp(argv[1], "procnet"))
+		return do_procnet(argv[2]);
 	if (argc >= 11 && !strcmp(argv[1], "capture") && !strcmp(argv[9], "--"))
 		return do_capture(argv + 2, argv + 10);
 	if (argc > 1) {
