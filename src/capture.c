@@ -119,6 +119,16 @@ static void *capture_main(void *arg)
 			break;
 		}
 		if (c->st.capped) {
+			struct pcap_stat ps;
+
+			/* stop the kernel's work too: stats as of now, then close */
+			if (pcap_stats(c->p, &ps) == 0) {
+				c->st.recv = ps.ps_recv;
+				c->st.drop = ps.ps_drop;
+				c->st.ifdrop = ps.ps_ifdrop;
+			}
+			pcap_close(c->p);
+			c->p = NULL;
 			tb_warn("capture %s: size cap of %llu bytes reached after %llu packets; "
 				"capture stopped, the run goes on",
 				c->label, (unsigned long long)c->max_bytes,
@@ -218,7 +228,7 @@ int capture_stop(struct capture *c, struct capture_stats *st)
 			tb_warn("capture %s: eventfd: %m", c->label);
 		pthread_join(c->thread, NULL);
 	}
-	if (pcap_stats(c->p, &ps) == 0) {
+	if (c->p && pcap_stats(c->p, &ps) == 0) {
 		c->st.recv = ps.ps_recv;
 		c->st.drop = ps.ps_drop;
 		c->st.ifdrop = ps.ps_ifdrop;
