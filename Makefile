@@ -100,7 +100,7 @@ run: deps
 	./testbed run $(DEFAULT_EXPERIMENT)
 
 PROVE_FLAGS ?=
-TESTS       ?= tests/unit/*.t tests/integration/*.t
+TESTS       ?= tests/unit/*.t tests/cli/*.t tests/integration/*.t
 check: deps
 	@$(MAKE) --no-print-directory all
 	prove $(PROVE_FLAGS) $(TESTS)

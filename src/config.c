@@ -21,9 +21,20 @@
 #define MAX_LINE 4000
 #define MAX_FILE (4u << 20)
 
-static const char *const section_types[] = { "topology", "experiment", "node",	 "link",
-					     "flow",	 "capture",    "sweep", "expect", NULL };
-enum sect_type { S_TOPOLOGY, S_EXPERIMENT, S_NODE, S_LINK, S_FLOW, S_CAPTURE, S_SWEEP, S_EXPECT, S_NONE };
+static const char *const section_types[] = { "topology", "experiment", "node",   "link",  "flow",
+					     "capture",	 "sweep",      "expect", "case", NULL };
+enum sect_type {
+	S_TOPOLOGY,
+	S_EXPERIMENT,
+	S_NODE,
+	S_LINK,
+	S_FLOW,
+	S_CAPTURE,
+	S_SWEEP,
+	S_EXPECT,
+	S_CASE,
+	S_NONE
+};
 
 /* File names live for the whole process: every tb_loc points at one. */
 static char **interned;
@@ -282,7 +293,7 @@ static void resolve_refs(struct cfg_ctx *x)
 		struct pending_ref *r = &x->refs[i];
 		int n = find_node(x->c, r->name);
 
-		if (n < 0) {
+		if (n < 0 && !x->topology_failed) {
 			const char *s = suggest_node(x->c, r->name);
 
 			if (s)
@@ -324,7 +335,8 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 	snprintf(name, name_len, "%s", sp);
 	for (int i = 0; section_types[i]; i++) {
 		if (strcmp(type, section_types[i]) == 0) {
-			bool named = i == S_NODE || i == S_LINK || i == S_FLOW || i == S_CAPTURE;
+			bool named = i == S_NODE || i == S_LINK || i == S_FLOW || i == S_CAPTURE ||
+				     i == S_CASE;
 
 			if (named && !*name) {
 				diag_error(x->d, &e->loc, "section [%s] needs a name: [%s NAME]", type,
@@ -348,7 +360,7 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 		else
 			diag_error(x->d, &e->loc,
 				   "unknown section [%s] (expected topology, experiment, node, link, "
-				   "flow, capture, sweep or expect)",
+				   "flow, capture, sweep, case or expect)",
 				   e->sect_name);
 	}
 	return S_NONE;
@@ -529,6 +541,51 @@ static int open_capture(struct cfg_ctx *x, const struct raw_entry *e, const char
 	return (int)c->n_captures++;
 }
 
+static int open_case(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
+{
+	struct tb_config *c = x->c;
+	struct tb_casedef *k;
+
+	if (!check_name(x, e, "case", name))
+		return -1;
+	for (size_t i = 0; i < c->n_casedefs; i++) {
+		if (strcmp(c->casedefs[i].name, name) == 0) {
+			diag_error(x->d, &e->loc, "duplicate case \"%s\" (first defined on line %d)",
+				   name, c->casedefs[i].loc.line);
+			return -1;
+		}
+	}
+	c->casedefs = tb_grow(c->casedefs, &c->cap_casedefs, c->n_casedefs, sizeof(*c->casedefs));
+	k = &c->casedefs[c->n_casedefs];
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->loc = e->loc;
+	return (int)c->n_casedefs++;
+}
+
+static void add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e)
+{
+	struct tb_setting *st;
+
+	if (strcmp(e->key, "note") == 0) {
+		free(k->note);
+		k->note = xstrdup(e->value);
+		return;
+	}
+	if (strncmp(e->key, "flow.", 5) && strncmp(e->key, "link.", 5) &&
+	    strncmp(e->key, "node.", 5)) {
+		diag_error(x->d, &e->loc,
+			   "[case %s]: \"%s\" is neither note nor a key like flow.NAME.KEY, "
+			   "link.A-B.KEY or node.NAME.KEY",
+			   k->name, e->key);
+		return;
+	}
+	k->set = tb_grow(k->set, &k->cap_set, k->n_set, sizeof(*k->set));
+	st = &k->set[k->n_set++];
+	st->key = xstrdup(e->key);
+	st->value = xstrdup(e->value);
+	st->loc = e->loc;
+}
+
 static void add_sweep(struct cfg_ctx *x, const struct raw_entry *e)
 {
 	struct tb_config *c = x->c;
@@ -536,6 +593,10 @@ static void add_sweep(struct cfg_ctx *x, const struct raw_entry *e)
 	struct tb_loc vloc = { e->loc.file, e->loc.line, e->val_col };
 	const char *p = e->value;
 
+	if (strcmp(e->key, "case") == 0) {
+		diag_error(x->d, &e->loc, "\"case\" is not a sweep key: define [case NAME] sections");
+		return;
+	}
 	for (size_t i = 0; i < c->n_sweeps; i++) {
 		if (strcmp(c->sweeps[i].key, e->key) == 0) {
 			diag_error(x->d, &e->loc, "duplicate sweep of \"%s\" (first on line %d)", e->key,
@@ -690,6 +751,9 @@ static void apply_key(struct cfg_ctx *x, const struct section *s, const struct r
 	case S_EXPECT:
 		add_expect(x, e);
 		return;
+	case S_CASE:
+		add_setting(x, &c->casedefs[s->index], e);
+		return;
 	case S_NONE:
 		return;
 	}
@@ -739,6 +803,16 @@ static void process(struct cfg_ctx *x, struct raw_file *rf)
 					cur.type = S_NONE;
 					continue;
 				}
+				if (!x->in_topology && !x->has_experiment &&
+				    (t == S_FLOW || t == S_SWEEP || t == S_EXPECT || t == S_CAPTURE ||
+				     t == S_CASE)) {
+					diag_error(x->d, &e->loc,
+						   "[%s] needs an [experiment] section in this file "
+						   "(topology files hold only nodes and links)",
+						   section_types[t]);
+					cur.type = S_NONE;
+					continue;
+				}
 				if (t == S_TOPOLOGY && x->has_topology && !x->in_topology) {
 					diag_error(x->d, &e->loc,
 						   "[topology] belongs in the topology file %s",
@@ -758,6 +832,9 @@ static void process(struct cfg_ctx *x, struct raw_file *rf)
 					break;
 				case S_CAPTURE:
 					cur.index = open_capture(x, e, name);
+					break;
+				case S_CASE:
+					cur.index = open_case(x, e, name);
 					break;
 				case S_EXPERIMENT:
 					x->c->exp.present = true;
@@ -855,6 +932,14 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 	const struct raw_entry *te;
 
 	read_raw(&x, path, buf, len, &main_rf);
+	for (size_t i = 0; i < main_rf.n; i++) {
+		const char *sn = main_rf.e[i].sect_name;
+
+		while (sn && isspace((unsigned char)*sn))
+			sn++;
+		if (!main_rf.e[i].key && sn && strncmp(sn, "experiment", 10) == 0)
+			x.has_experiment = true;
+	}
 	te = find_topology_key(&main_rf);
 	if (te) {
 		struct tb_loc vloc = { te->loc.file, te->loc.line, te->val_col };
@@ -867,7 +952,9 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 		x.has_topology = true;
 		if (!*te->value) {
 			diag_error(d, &vloc, "topology: empty path");
+			x.topology_failed = true;
 		} else if (!tbuf) {
+			x.topology_failed = true;
 			diag_error(d, &vloc, "topology: cannot read \"%s\" (%s): %s", te->value, tpath,
 				   strerror(err));
 		} else {

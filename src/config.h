@@ -157,6 +157,7 @@ struct tb_server_opts {
 struct tb_flow {
 	char name[TB_NAME_MAX];
 	enum tb_worker worker;
+	bool enabled;          /* a case may switch a flow off */
 	int from, to;          /* node indices; -1 when not given */
 	uint32_t start_us;
 	uint32_t duration_us;  /* 0: until the experiment ends */
@@ -202,6 +203,22 @@ struct tb_sweep {
 	char *short_name;      /* last component: cc */
 	char **values;
 	size_t n_values;
+	struct tb_loc loc;
+};
+
+/* A named case: a bundle of settings ("[case pool]" with flow.rr.conn = pool,
+ * ...). The cases form one more sweep dimension, keyed "case". */
+struct tb_setting {
+	char *key;   /* sweep-style key: flow.rr.conn, node.c1.sysctl.net.ipv4.tcp_tw_reuse */
+	char *value;
+	struct tb_loc loc;
+};
+
+struct tb_casedef {
+	char name[TB_NAME_MAX];
+	char *note;            /* why this case exists (shown in the report) */
+	struct tb_setting *set;
+	size_t n_set, cap_set;
 	struct tb_loc loc;
 };
 
@@ -274,8 +291,10 @@ struct tb_config {
 	size_t n_flows, cap_flows;
 	struct tb_capture *captures;
 	size_t n_captures, cap_captures;
-	struct tb_sweep *sweeps;
+	struct tb_sweep *sweeps; /* [case] sections add a first sweep keyed "case" */
 	size_t n_sweeps, cap_sweeps;
+	struct tb_casedef *casedefs;
+	size_t n_casedefs, cap_casedefs;
 	struct tb_expect *expects;
 	size_t n_expects, cap_expects;
 	char **files;          /* interned file names for tb_loc */
@@ -315,6 +334,12 @@ int config_flow(const struct tb_config *c, const char *name);
 
 /** Whether the file set flow key @key (e.g. "port") on @f. */
 bool config_flow_has(const struct tb_flow *f, const char *key);
+
+/**
+ * The configuration of case @k: a copy with every swept key (and the named
+ * case's settings) applied. NULL with messages in @d if a value does not fit.
+ */
+struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_diag *d);
 
 /** Number of cases (product of the sweeps' value counts; 1 without sweeps). */
 size_t config_n_cases(const struct tb_config *c);

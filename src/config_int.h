@@ -47,6 +47,8 @@ struct cfg_ctx {
 	int depth;            /* topology include depth */
 	bool in_topology;     /* reading an included topology file */
 	bool has_topology;    /* the experiment named a topology */
+	bool topology_failed; /* ... and it could not be read */
+	bool has_experiment;  /* the main file has an [experiment] section */
 };
 
 enum ktype {

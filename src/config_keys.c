@@ -106,6 +106,7 @@ const struct keydef cfg_shape_keys[] = {
 
 const struct keydef cfg_flow_keys[] = {
 	{ "worker", K_ENUM, OFF(tb_flow, worker), 0, 0, cfg_worker_names, W_ALL, "" },
+	{ "enabled", K_BOOL, OFF(tb_flow, enabled), 0, 0, NULL, W_ALL, "" },
 	{ "from", K_NODE, OFF(tb_flow, from), 0, 0, NULL, W_ALL, "" },
 	{ "to", K_NODE, OFF(tb_flow, to), 0, 0, NULL, W_ALL, "" },
 	{ "start", K_TIME, OFF(tb_flow, start_us), 0, 3600e6, NULL, W_ALL, "" },
@@ -402,6 +403,7 @@ void cfg_flow_defaults(struct tb_flow *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->from = f->to = -1;
+	f->enabled = true;
 	f->family = 0; /* index into family_names: ipv4 */
 	f->request = 100;
 	f->response = 100;
@@ -566,6 +568,8 @@ int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const ch
 	if (!k)
 		return unknown_key(x, cfg_flow_keys, NULL, key, kloc, where);
 	rc = cfg_key_set(x, k, f, value, vloc, key);
+	if (rc && k->off == offsetof(struct tb_flow, worker))
+		f->worker = (enum tb_worker)-2; /* given but bad: reported already */
 	if (!rc) {
 		struct key_use *u;
 

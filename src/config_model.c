@@ -35,6 +35,15 @@ void config_free(struct tb_config *c)
 		free(c->sweeps[i].short_name);
 	}
 	free(c->sweeps);
+	for (size_t i = 0; i < c->n_casedefs; i++) {
+		for (size_t j = 0; j < c->casedefs[i].n_set; j++) {
+			free(c->casedefs[i].set[j].key);
+			free(c->casedefs[i].set[j].value);
+		}
+		free(c->casedefs[i].set);
+		free(c->casedefs[i].note);
+	}
+	free(c->casedefs);
 	for (size_t i = 0; i < c->n_expects; i++) {
 		free(c->expects[i].text);
 		expect_free_expr(c->expects[i].lhs);
@@ -98,6 +107,17 @@ struct tb_config *config_dup(const struct tb_config *c)
 		for (size_t j = 0; j < s->n_values; j++)
 			s->values[j] = xstrdup(s->values[j]);
 	}
+	n->casedefs = dup_array(c->casedefs, c->n_casedefs, sizeof(*c->casedefs), &n->cap_casedefs);
+	for (size_t i = 0; i < c->n_casedefs; i++) {
+		struct tb_casedef *k = &n->casedefs[i];
+
+		k->note = dup_str(k->note);
+		k->set = dup_array(c->casedefs[i].set, k->n_set, sizeof(*k->set), &k->cap_set);
+		for (size_t j = 0; j < k->n_set; j++) {
+			k->set[j].key = xstrdup(k->set[j].key);
+			k->set[j].value = xstrdup(k->set[j].value);
+		}
+	}
 	n->expects = dup_array(c->expects, c->n_expects, sizeof(*c->expects), &n->cap_expects);
 	for (size_t i = 0; i < c->n_expects; i++) {
 		struct tb_expect *e = &n->expects[i];
@@ -133,14 +153,14 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 	if (strcmp(kind, "flow") == 0) {
 		idx = config_flow(c, name);
 		if (idx < 0) {
-			diag_error(d, loc, "sweep %s: unknown flow \"%s\"", key, name);
+			diag_error(d, loc, "unknown flow \"%s\"", name);
 			return -EINVAL;
 		}
 		cfg_flow_set(&x, &c->flows[idx], rest, value, loc, loc);
 	} else if (strcmp(kind, "node") == 0) {
 		idx = config_node(c, name);
 		if (idx < 0) {
-			diag_error(d, loc, "sweep %s: unknown node \"%s\"", key, name);
+			diag_error(d, loc, "unknown node \"%s\"", name);
 			return -EINVAL;
 		}
 		cfg_node_set(&x, &c->nodes[idx], rest, value, loc, loc);
@@ -164,7 +184,7 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 			}
 		}
 		if (idx < 0) {
-			diag_error(d, loc, "sweep %s: unknown link \"%s\"", key, name);
+			diag_error(d, loc, "unknown link \"%s\"", name);
 			return -EINVAL;
 		}
 		cfg_link_set(&x, &c->links[idx], rest, value, loc, loc);
@@ -176,7 +196,7 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 		int n = config_node(c, x.refs[i].name);
 
 		if (n < 0)
-			diag_error(d, loc, "sweep %s: unknown node \"%s\"", key, x.refs[i].name);
+			diag_error(d, loc, "unknown node \"%s\"", x.refs[i].name);
 		*x.refs[i].target = n;
 	}
 	free(x.refs);
@@ -185,10 +205,37 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 
 bad_form:
 	diag_error(d, loc,
-		   "sweep key \"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY or "
+		   "\"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY or "
 		   "node.NAME.KEY",
 		   key);
 	return -EINVAL;
+}
+
+struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_diag *d)
+{
+	struct tb_config *n = config_dup(c);
+	int *idx = xcalloc(c->n_sweeps + 1, sizeof(int));
+	int rc = 0;
+
+	config_case_values(c, k, idx);
+	for (size_t i = 0; i < c->n_sweeps && !rc; i++) {
+		const struct tb_sweep *s = &c->sweeps[i];
+
+		if (strcmp(s->key, "case") == 0) {
+			const struct tb_casedef *cd = &c->casedefs[idx[i]];
+
+			for (size_t j = 0; j < cd->n_set && !rc; j++)
+				rc = config_set(n, cd->set[j].key, cd->set[j].value, &cd->set[j].loc, d);
+		} else {
+			rc = config_set(n, s->key, s->values[idx[i]], &s->loc, d);
+		}
+	}
+	free(idx);
+	if (rc) {
+		config_free(n);
+		return NULL;
+	}
+	return n;
 }
 
 size_t config_n_cases(const struct tb_config *c)

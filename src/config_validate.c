@@ -111,50 +111,56 @@ static void check_addresses(struct cfg_ctx *x, struct tb_link *l)
 static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
 {
 	const struct tb_shape *s = &l->dir[dir];
-	const char *from = x->c->nodes[l->end[dir].node].name;
-	const char *to = x->c->nodes[l->end[1 - dir].node].name;
+	bool both = memcmp(&l->dir[0], &l->dir[1], sizeof(l->dir[0])) == 0;
+	char ds[2 * TB_NAME_MAX + 8];
+
+	if (both)
+		snprintf(ds, sizeof(ds), "both directions");
+	else
+		snprintf(ds, sizeof(ds), "%s->%s", x->c->nodes[l->end[dir].node].name,
+			 x->c->nodes[l->end[1 - dir].node].name);
 	const struct tb_loc *loc = &s->loc;
 
 	if (!s->set)
 		return;
 	if ((s->set & TB_SH_GEMODEL) && s->loss_model != TB_LOSS_GEMODEL)
-		diag_error(x->d, loc, "link %s (%s->%s): ge_p/ge_r/ge_h/ge_k need loss_model = gemodel",
-			   l->name, from, to);
+		diag_error(x->d, loc, "link %s (%s): ge_p/ge_r/ge_h/ge_k need loss_model = gemodel",
+			   l->name, ds);
 	if (s->loss_model == TB_LOSS_GEMODEL && !(s->set & TB_SH_GEMODEL))
-		diag_error(x->d, loc, "link %s (%s->%s): loss_model = gemodel needs at least ge_p",
-			   l->name, from, to);
+		diag_error(x->d, loc, "link %s (%s): loss_model = gemodel needs at least ge_p",
+			   l->name, ds);
 	if ((s->set & TB_SH_REORDER) && s->delay_us == 0)
-		diag_error(x->d, loc, "link %s (%s->%s): reorder needs a delay (netem reorders by "
+		diag_error(x->d, loc, "link %s (%s): reorder needs a delay (netem reorders by "
 				      "sending some packets without it)",
-			   l->name, from, to);
+			   l->name, ds);
 	if (s->reorder_gap && s->reorder == 0)
-		diag_error(x->d, loc, "link %s (%s->%s): reorder_gap needs reorder", l->name, from, to);
+		diag_error(x->d, loc, "link %s (%s): reorder_gap needs reorder", l->name, ds);
 	if ((s->set & TB_SH_JITTER) && s->jitter_us > s->delay_us)
 		diag_warn(x->d, loc,
-			  "link %s (%s->%s): jitter is larger than delay; netem clamps negative "
+			  "link %s (%s): jitter is larger than delay; netem clamps negative "
 			  "delays to 0",
-			  l->name, from, to);
+			  l->name, ds);
 	if ((s->set & TB_SH_DIST) && !(s->set & TB_SH_JITTER))
-		diag_error(x->d, loc, "link %s (%s->%s): distribution needs jitter", l->name, from, to);
+		diag_error(x->d, loc, "link %s (%s): distribution needs jitter", l->name, ds);
 	if ((s->set & (TB_SH_BURST | TB_SH_SHAPER)) && !s->rate)
-		diag_error(x->d, loc, "link %s (%s->%s): burst and shaper need a rate", l->name, from,
-			   to);
+		diag_error(x->d, loc, "link %s (%s): burst and shaper need a rate", l->name,
+			   ds);
 	if ((s->set & TB_SH_LIMIT) && s->queue == TB_QUEUE_DEFAULT)
-		diag_error(x->d, loc, "link %s (%s->%s): limit needs a queue (pfifo, bfifo, fq_codel...)",
-			   l->name, from, to);
+		diag_error(x->d, loc, "link %s (%s): limit needs a queue (pfifo, bfifo, fq_codel...)",
+			   l->name, ds);
 	if ((s->set & TB_SH_AQM) && s->queue != TB_QUEUE_FQ_CODEL && s->queue != TB_QUEUE_CODEL &&
 	    s->queue != TB_QUEUE_CAKE && !(s->queue == TB_QUEUE_FQ && !s->target_us && !s->interval_us))
 		diag_error(x->d, loc,
-			   "link %s (%s->%s): target, interval, flows and ecn apply to queue = "
+			   "link %s (%s): target, interval, flows and ecn apply to queue = "
 			   "fq_codel, codel or cake",
-			   l->name, from, to);
+			   l->name, ds);
 	if ((s->set & TB_SH_NETEM_LIMIT) && !(s->set & (TB_SH_NETEM_MASK & ~TB_SH_NETEM_LIMIT)))
-		diag_warn(x->d, loc, "link %s (%s->%s): netem_limit without delay or loss has no effect",
-			  l->name, from, to);
+		diag_warn(x->d, loc, "link %s (%s): netem_limit without delay or loss has no effect",
+			  l->name, ds);
 	if (s->queue == TB_QUEUE_PFIFO && s->limit && s->rate &&
 	    (double)s->limit * 1514 * 8 / (double)s->rate > 1.0)
-		diag_warn(x->d, loc, "link %s (%s->%s): a pfifo of %u packets holds %.1f s at this rate",
-			  l->name, from, to, s->limit, (double)s->limit * 1514 * 8 / (double)s->rate);
+		diag_warn(x->d, loc, "link %s (%s): a pfifo of %u packets holds %.1f s at this rate",
+			  l->name, ds, s->limit, (double)s->limit * 1514 * 8 / (double)s->rate);
 }
 
 static void check_flow(struct cfg_ctx *x, size_t idx)
@@ -163,6 +169,10 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 	struct tb_flow *f = &c->flows[idx];
 	const struct tb_loc *loc = &f->loc;
 
+	if ((int)f->worker == -2) {
+		f->worker = TB_WORKER_BULK;
+		return;
+	}
 	if ((int)f->worker < 0) {
 		diag_error(x->d, loc, "flow %s: missing \"worker\" (one of bulk, rr, churn, synflood, "
 				      "udp, idle)",
@@ -239,6 +249,97 @@ static void check_capture(struct cfg_ctx *x, struct tb_capture *k)
 	}
 }
 
+/* Shape and flow checks on a copy with some keys changed; the first problem
+ * is reported at @loc as "WHAT: message". */
+static void structure(struct tb_config *c, struct tb_diag *d)
+{
+	struct cfg_ctx y = { .c = c, .d = d };
+
+	for (size_t i = 0; i < c->n_links; i++) {
+		check_shape(&y, &c->links[i], 0);
+		if (memcmp(&c->links[i].dir[0], &c->links[i].dir[1], sizeof(c->links[i].dir[0])))
+			check_shape(&y, &c->links[i], 1);
+	}
+	for (size_t i = 0; i < c->n_flows; i++)
+		check_flow(&y, i);
+}
+
+/* Shape and flow checks on a copy with some keys changed; the first problem
+ * that the unchanged file does not have is reported at @loc as "WHAT: ...". */
+static void recheck(struct cfg_ctx *x, struct tb_config *copy, const struct tb_loc *loc,
+		    const char *what)
+{
+	struct tb_diag base = { 0 }, scratch = { 0 };
+	struct tb_config *orig = config_dup(x->c);
+
+	structure(orig, &base);
+	structure(copy, &scratch);
+	for (size_t i = 0; i < scratch.n; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < base.n && !known; j++)
+			known = strcmp(base.msgs[j].text, scratch.msgs[i].text) == 0;
+		if (!known && scratch.msgs[i].sev == TB_SEV_ERROR) {
+			diag_error(x->d, loc, "%s: %s", what, scratch.msgs[i].text);
+			break;
+		}
+	}
+	diag_free(&base);
+	diag_free(&scratch);
+	config_free(orig);
+}
+
+/* Named cases become the first sweep dimension, keyed "case". */
+static void add_case_sweep(struct cfg_ctx *x)
+{
+	struct tb_config *c = x->c;
+	struct tb_sweep s = { 0 };
+
+	if (!c->n_casedefs)
+		return;
+	s.key = xstrdup("case");
+	s.short_name = xstrdup("case");
+	s.loc = c->casedefs[0].loc;
+	s.values = xcalloc(c->n_casedefs, sizeof(char *));
+	s.n_values = c->n_casedefs;
+	for (size_t i = 0; i < c->n_casedefs; i++)
+		s.values[i] = xstrdup(c->casedefs[i].name);
+	c->sweeps = tb_grow(c->sweeps, &c->cap_sweeps, c->n_sweeps, sizeof(*c->sweeps));
+	memmove(c->sweeps + 1, c->sweeps, c->n_sweeps * sizeof(*c->sweeps));
+	c->sweeps[0] = s;
+	c->n_sweeps++;
+}
+
+/* A case's settings must each be valid: set them on a copy. */
+static void check_cases(struct cfg_ctx *x)
+{
+	struct tb_config *c = x->c;
+
+	for (size_t i = 0; i < c->n_casedefs; i++) {
+		const struct tb_casedef *cd = &c->casedefs[i];
+		struct tb_config *copy = config_dup(c);
+
+		if (cd->n_set == 0 && !cd->note)
+			diag_warn(x->d, &cd->loc, "case %s sets nothing", cd->name);
+		size_t before = diag_errors(x->d);
+		char what[64];
+
+		for (size_t j = 0; j < cd->n_set; j++) {
+			struct tb_diag scratch = { 0 };
+
+			if (config_set(copy, cd->set[j].key, cd->set[j].value, &cd->set[j].loc,
+				       &scratch) < 0 && scratch.n)
+				diag_error(x->d, &cd->set[j].loc, "case %s: %s", cd->name,
+					   scratch.msgs[0].text);
+			diag_free(&scratch);
+		}
+		snprintf(what, sizeof(what), "case %s", cd->name);
+		if (diag_errors(x->d) == before)
+			recheck(x, copy, &cd->loc, what);
+		config_free(copy);
+	}
+}
+
 /* Each value of a sweep must be valid where it lands: set it on a copy. */
 static void check_sweeps(struct cfg_ctx *x)
 {
@@ -247,7 +348,7 @@ static void check_sweeps(struct cfg_ctx *x)
 	for (size_t i = 0; i < c->n_sweeps; i++) {
 		struct tb_sweep *s = &c->sweeps[i];
 
-		if (s->n_values < 1)
+		if (s->n_values < 1 || strcmp(s->key, "case") == 0)
 			continue;
 		if (strncmp(s->key, "flow.", 5) && strncmp(s->key, "link.", 5) &&
 		    strncmp(s->key, "node.", 5)) {
@@ -262,14 +363,18 @@ static void check_sweeps(struct cfg_ctx *x)
 
 			/* sweep keys of an unknown object are reported once */
 			if (config_set(copy, s->key, s->values[v], &vloc, &scratch) < 0) {
-				for (size_t m = 0; m < scratch.n; m++) {
-					if (m == 0 || scratch.msgs[m].sev == TB_SEV_ERROR)
-						diag_error(x->d, &vloc, "%s", scratch.msgs[m].text);
-					break;
-				}
+				if (scratch.n)
+					diag_error(x->d, &vloc, "sweep %s: %s", s->key,
+						   scratch.msgs[0].text);
 				diag_free(&scratch);
 				config_free(copy);
 				break;
+			}
+			{
+				char what[96];
+
+				snprintf(what, sizeof(what), "sweep %s = %s", s->key, s->values[v]);
+				recheck(x, copy, &vloc, what);
 			}
 			diag_free(&scratch);
 			config_free(copy);
@@ -281,7 +386,7 @@ void cfg_validate(struct cfg_ctx *x)
 {
 	struct tb_config *c = x->c;
 
-	if (c->n_nodes == 0)
+	if (c->n_nodes == 0 && !diag_errors(x->d))
 		diag_error(x->d, &(struct tb_loc){ c->path, 0, 0 }, "no [node NAME] sections");
 	name_interfaces(x);
 	for (size_t i = 0; i < c->n_links; i++) {
@@ -289,7 +394,8 @@ void cfg_validate(struct cfg_ctx *x)
 
 		check_addresses(x, l);
 		check_shape(x, l, 0);
-		check_shape(x, l, 1);
+		if (memcmp(&l->dir[0], &l->dir[1], sizeof(l->dir[0])))
+			check_shape(x, l, 1);
 		if (!l->mtu)
 			l->mtu = c->topo.mtu;
 	}
@@ -299,10 +405,9 @@ void cfg_validate(struct cfg_ctx *x)
 		check_capture(x, &c->captures[i]);
 	if (c->exp.present && c->n_flows == 0)
 		diag_error(x->d, &c->exp.loc, "the experiment has no [flow NAME] section");
-	if (!c->exp.present && (c->n_flows || c->n_sweeps || c->n_expects || c->n_captures))
-		diag_error(x->d, &(struct tb_loc){ c->path, 0, 0 },
-			   "flows, sweeps, captures and expectations need an [experiment] section");
 	check_sweeps(x);
+	check_cases(x);
+	add_case_sweep(x);
 	if (c->n_sweeps && config_n_cases(c) > 10000)
 		diag_error(x->d, &c->sweeps[0].loc, "the sweeps make %zu cases (at most 10000)",
 			   config_n_cases(c));

@@ -1,0 +1,37 @@
+#!/bin/sh
+# The command line: help from the command table, --version, exact matching,
+# exit codes (0 ok, 2 bad usage or bad file), check on several files with
+# every error reported in one pass. No root needed.
+. "$(dirname "$0")/../tap.sh"
+cd "$TOP" || bail "no top directory"
+
+out=$(./testbed --version); rc=$?
+is "$rc" 0 "--version exits 0"
+case $out in "testbed "[0-9]*) pass "--version prints 'testbed VERSION' ($out)" ;; *) fail "--version: $out" ;; esac
+
+out=$(./testbed help); rc=$?
+is "$rc" 0 "help exits 0"
+for c in check help version; do
+	case $out in *"  $c "*) pass "help lists $c" ;; *) fail "help lists $c" ;; esac
+done
+./testbed 2>/dev/null; is "$?" 2 "no command: exit 2"
+./testbed chec x 2>/dev/null; is "$?" 2 "a prefix of a command is not accepted (exact matching)"
+err=$(./testbed frobnicate 2>&1); is "$?" 2 "unknown command: exit 2"
+case $err in *'unknown command "frobnicate"'*) pass "unknown command is named" ;; *) fail "message: $err" ;; esac
+./testbed help check >/dev/null; is "$?" 0 "help check exits 0"
+./testbed check 2>/dev/null; is "$?" 2 "check without files: exit 2"
+err=$(./testbed check /nonexistent.conf 2>&1); is "$?" 2 "check of a missing file: exit 2"
+case $err in *"/nonexistent.conf: error: cannot read file: No such file or directory"*) pass "missing file named" ;; *) fail "message: $err" ;; esac
+
+# all errors of all files in one pass, sorted by position
+tmp=$(mktemp -d); defer rm -rf "$tmp"
+printf '[node a]\nforwrd = yes\n[node b]\n[link a-b]\nmtu = 9\n' > "$tmp/one.conf"
+printf '[node x]\nsysctl.net..x = 1\n' > "$tmp/two.conf"
+err=$(./testbed check "$tmp/one.conf" "$tmp/two.conf" 2>&1); rc=$?
+is "$rc" 2 "two bad files: exit 2"
+n=$(printf '%s\n' "$err" | grep -c ': error: ')
+is "$n" 3 "three errors reported in one pass"
+diag "$err"
+case $err in *"one.conf:2:1: error: unknown key \"forwrd\" in [node a] (did you mean \"forward\"?)"*) pass "suggestion for a misspelt key" ;; *) fail "suggestion" ;; esac
+case $err in *"one.conf:5:7: error: mtu: invalid value \"9\": too small"*) pass "column of the bad value" ;; *) fail "value column" ;; esac
+done_testing

@@ -1,0 +1,217 @@
+/* Unit tests of units, the parser, the model and the case expansion. No root. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "tap.h"
+#include "units.h"
+
+static void test_units(void)
+{
+	const char *why = "";
+	uint64_t u = 0;
+	double v = 0;
+	int b = -1;
+
+	tap_ok(units_rate("100mbit", &u, &why) == 0 && u == 100000000, "100mbit = 1e8 bit/s");
+	tap_ok(units_rate("1.5gbit", &u, &why) == 0 && u == 1500000000, "1.5gbit");
+	tap_ok(units_rate("64kibit", &u, &why) == 0 && u == 65536, "64kibit is 1024-based");
+	tap_ok(units_rate("10mbps", &u, &why) == 0 && u == 80000000, "mbps is bytes/s");
+	tap_ok(units_rate("1000", &u, &why) == 0 && u == 1000, "bare rate is bit/s");
+	tap_ok(units_rate("10mbits", &u, &why) == -EINVAL, "unknown rate unit refused");
+	tap_ok(units_rate("-1mbit", &u, &why) == -ERANGE, "negative rate refused");
+	tap_ok(units_time("20ms", &u, &why) == 0 && u == 20000, "20ms");
+	tap_ok(units_time("1.5s", &u, &why) == 0 && u == 1500000, "1.5s");
+	tap_ok(units_time("250us", &u, &why) == 0 && u == 250, "250us");
+	tap_ok(units_time("2min", &u, &why) == 0 && u == 120000000, "2min");
+	tap_ok(units_time("0", &u, &why) == 0 && u == 0, "bare 0 time allowed");
+	tap_ok(units_time("20", &u, &why) == -EINVAL && strstr(why, "unit"), "bare time needs a unit");
+	tap_ok(units_time("-5ms", &u, &why) == -ERANGE, "negative time refused");
+	tap_ok(units_time("0x10ms", &u, &why) == -EINVAL, "hex refused");
+	tap_ok(units_size("64k", &u, &why) == 0 && u == 65536, "64k = 65536 bytes (tc)");
+	tap_ok(units_size("1500", &u, &why) == 0 && u == 1500, "bare size is bytes");
+	tap_ok(units_size("8kbit", &u, &why) == 0 && u == 1024, "8kbit = 1024 bytes");
+	tap_ok(units_size("1g", &u, &why) == 0 && u == 1073741824ull, "1g");
+	tap_ok(units_percent("1%", &v, &why) == 0 && v == 1.0, "1%%");
+	tap_ok(units_percent("0.001%", &v, &why) == 0 && fabs(v - 0.001) < 1e-12, "0.001%%");
+	tap_ok(units_percent("100%", &v, &why) == 0 && v == 100, "100%% allowed");
+	tap_ok(units_percent("100.5%", &v, &why) == -ERANGE, "over 100%% refused");
+	tap_ok(units_percent("0.5", &v, &why) == -EINVAL, "percent needs %%");
+	tap_ok(units_count("10k", &u, &why) == 0 && u == 10000, "count 10k = 10000");
+	tap_ok(units_count("1.5", &u, &why) == -EINVAL, "count must be whole");
+	tap_ok(units_bool("yes", &b, &why) == 0 && b == 1 && units_bool("off", &b, &why) == 0 &&
+		       b == 0,
+	       "booleans");
+	tap_ok(units_bool("maybe", &b, &why) == -EINVAL, "bad boolean refused");
+	tap_ok(units_rate("inf", &u, &why) != 0 && units_rate("nan", &u, &why) != 0,
+	       "inf and nan refused");
+}
+
+static struct tb_config *load_ok(const char *path)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load(path, &d);
+
+	if (diag_errors(&d)) {
+		diag_print(&d, stdout);
+		config_free(c);
+		c = NULL;
+	}
+	diag_free(&d);
+	return c;
+}
+
+static const struct tb_link *link_named(const struct tb_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_links; i++)
+		if (strcmp(c->links[i].name, name) == 0)
+			return &c->links[i];
+	return NULL;
+}
+
+static void test_dumbbell(void)
+{
+	struct tb_config *c = load_ok("topologies/dumbbell.conf");
+	const struct tb_link *l;
+	int r1, c1, s1;
+
+	if (!tap_ok(c != NULL, "dumbbell loads")) {
+		tap_skip("no model");
+		return;
+	}
+	tap_is_int((long long)c->n_nodes, 6, "dumbbell has 6 nodes");
+	tap_is_int((long long)c->n_links, 5, "dumbbell has 5 links");
+	r1 = config_node(c, "r1");
+	c1 = config_node(c, "c1");
+	s1 = config_node(c, "s1");
+	tap_ok(r1 >= 0 && c->nodes[r1].forward && !c->nodes[c1].forward, "r1 forwards, c1 does not");
+	l = link_named(c, "r1-r2");
+	tap_ok(l && !strcmp(l->end[0].ifname, "eth2") && !strcmp(l->end[1].ifname, "eth0"),
+	       "interfaces named per node in link order (r1 eth2, r2 eth0)");
+	tap_is_int(config_distance(c, c1, s1), 3, "c1 to s1 is 3 links");
+	tap_is_int(config_distance(c, c1, config_node(c, "c2")), 2, "c1 to c2 is 2 hops via r1");
+	tap_ok(l && l->mtu == 1500 && l->offload == -1, "link defaults: mtu 1500, offload auto");
+	tap_is_str(c->topo.pool4, "198.18.0.0/15", "default IPv4 pool is the benchmarking range");
+	tap_is_int((long long)config_n_cases(c), 1, "a topology is one case");
+	config_free(c);
+}
+
+static void test_flagship(void)
+{
+	struct tb_config *c = load_ok("experiments/cubic_vs_bbr_1pct.conf");
+	struct tb_diag d = { 0 };
+	struct tb_config *k;
+	const struct tb_link *l;
+
+	if (!tap_ok(c != NULL, "cubic_vs_bbr_1pct loads")) {
+		tap_skip("no model");
+		return;
+	}
+	tap_ok(c->exp.present && c->exp.duration_us == 30000000 && c->exp.repeat == 3,
+	       "experiment: 30 s, 3 repeats");
+	tap_is_str(c->exp.name, "cubic_vs_bbr_1pct", "name defaults to the file's base name");
+	l = link_named(c, "r1-r2");
+	tap_ok(l && l->dir[0].rate == 100000000 && l->dir[1].rate == 100000000,
+	       "rate applies to both directions");
+	tap_ok(l && l->dir[0].delay_us == 20000 && l->dir[1].delay_us == 20000, "delay 20 ms each way");
+	tap_ok(l && l->dir[0].loss == 1.0 && l->dir[1].loss == 0 && (l->dir[0].set & TB_SH_LOSS) &&
+		       !(l->dir[1].set & TB_SH_LOSS),
+	       "r1.loss applies to r1->r2 only");
+	tap_ok(l && l->dir[0].queue == TB_QUEUE_PFIFO && l->dir[0].limit == 500, "pfifo limit 500");
+	tap_is_int((long long)config_n_cases(c), 2, "two cases (cc sweep)");
+	tap_is_str(c->flows[0].cc, "cubic", "base flow uses cubic");
+	k = config_case(c, 1, &d);
+	tap_ok(k && !strcmp(k->flows[0].cc, "bbr"), "case 1 sets cc = bbr");
+	tap_is_int((long long)diag_errors(&d), 0, "case expansion without errors");
+	tap_is_str(c->flows[0].cc, "cubic", "expanding a case leaves the original alone");
+	tap_is_int((long long)c->n_expects, 4, "four expectations");
+	tap_ok(c->expects[0].lhs && c->expects[0].lhs->kind == TB_EX_METRIC &&
+		       c->expects[0].lhs->n_sel == 1 && c->expects[0].cmp == TB_CMP_GT,
+	       "goodput(bulk, cc=bbr) > ... parsed as a metric with one selector");
+	tap_ok(c->expects[0].rhs && c->expects[0].rhs->kind == TB_EX_BINOP &&
+		       c->expects[0].rhs->op == '*',
+	       "5 * goodput(...) parsed as a product");
+	tap_ok(c->expects[1].rhs && c->expects[1].rhs->kind == TB_EX_NUM &&
+		       c->expects[1].rhs->num == 70e6,
+	       "70mbit becomes 7e7 bit/s");
+	config_free(k);
+	diag_free(&d);
+	config_free(c);
+}
+
+static void test_cases(void)
+{
+	struct tb_config *c = load_ok("experiments/conn_churn_vs_pool.conf");
+	struct tb_diag d = { 0 };
+	struct tb_config *k;
+	int c1;
+
+	if (!tap_ok(c != NULL, "conn_churn_vs_pool loads")) {
+		tap_skip("no model");
+		return;
+	}
+	tap_is_int((long long)config_n_cases(c), 4, "four named cases");
+	tap_is_str(c->sweeps[0].key, "case", "cases are the first sweep dimension");
+	k = config_case(c, 3, &d);
+	tap_ok(k && k->flows[0].conn == TB_CONN_POOL && k->flows[0].pool == 64,
+	       "case pool sets conn = pool, pool = 64");
+	config_free(k);
+	k = config_case(c, 1, &d);
+	c1 = k ? config_node(k, "c1") : -1;
+	tap_ok(c1 >= 0 && k->nodes[c1].n_sysctls == 1 &&
+		       !strcmp(k->nodes[c1].sysctls[0].key, "net.ipv4.tcp_tw_reuse") &&
+		       !strcmp(k->nodes[c1].sysctls[0].value, "1"),
+	       "case tw_reuse sets the sysctl on c1");
+	config_free(k);
+	tap_ok(c->casedefs[0].note && strstr(c->casedefs[0].note, "before"), "case notes are kept");
+	diag_free(&d);
+	config_free(c);
+
+	c = load_ok("experiments/syn_flood_syncookies.conf");
+	if (tap_ok(c != NULL, "syn_flood_syncookies loads")) {
+		int s1 = config_node(c, "s1");
+		int idx[4] = { 0 };
+
+		tap_is_int((long long)config_n_cases(c), 6, "2 named cases x 3 syncookies values");
+		config_case_values(c, 5, idx);
+		tap_ok(idx[0] == 1 && idx[1] == 2, "case 5 = (ts_off, tcp_syncookies=2)");
+		k = config_case(c, 5, &d);
+		s1 = k ? config_node(k, "s1") : -1;
+		tap_ok(s1 >= 0 && k->nodes[s1].n_sysctls == 2 &&
+			       !strcmp(k->nodes[s1].sysctls[1].value, "2"),
+		       "s1 keeps its file sysctl and gets tcp_syncookies = 2");
+		config_free(k);
+	}
+	diag_free(&d);
+	config_free(c);
+}
+
+static void test_buffer(void)
+{
+	static const char text[] = "[node a]\n[node b]\nforward = yes\n[link a-b]\n"
+				   "a.ifname = up0\nb.addr = 198.18.9.2/24\na.addr = 198.18.9.1/24\n"
+				   "b.delay = 5ms\n";
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem.conf", text, sizeof(text) - 1, &d);
+
+	tap_is_int((long long)diag_errors(&d), 0, "a topology parses from memory");
+	tap_ok(c && !strcmp(c->links[0].end[0].ifname, "up0") &&
+		       !strcmp(c->links[0].end[1].ifname, "eth0"),
+	       "ifname from the file, others automatic");
+	tap_ok(c && c->links[0].dir[1].delay_us == 5000 && c->links[0].dir[0].delay_us == 0,
+	       "b.delay shapes b->a only");
+	config_free(c);
+	diag_free(&d);
+}
+
+int main(void)
+{
+	test_units();
+	test_dumbbell();
+	test_flagship();
+	test_cases();
+	test_buffer();
+	return tap_done();
+}
