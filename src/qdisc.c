@@ -238,6 +238,7 @@ static int send_libnl(struct qctx *c, struct rtnl_tc *tc, bool is_class, int fla
 {
 	struct nl_msg *msg = NULL;
 	struct nlmsghdr *src, *nlh;
+	char label[64];
 	int rc;
 
 	rtnl_tc_set_ifindex(tc, c->ifindex);
@@ -257,7 +258,8 @@ static int send_libnl(struct qctx *c, struct rtnl_tc *tc, bool is_class, int fla
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = c->nl.seq;
 	nlmsg_free(msg);
-	return send_req(c, nlh, "add", is_class ? "class htb" : kind);
+	snprintf(label, sizeof(label), "%s %s", is_class ? "class" : "qdisc", kind);
+	return send_req(c, nlh, "add", label);
 }
 
 /* --- kinds built with libnl ---------------------------------------------- */
