@@ -9,4 +9,11 @@ int cmd_ladder(int argc, char **argv);
 int cmd_shape(int argc, char **argv);
 int cmd_qstats(int argc, char **argv);
 
+/* src/cmd_up.c: a topology's lifecycle */
+int cmd_up(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+
 #endif

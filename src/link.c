@@ -187,7 +187,8 @@ static void put_end(struct nlmsghdr *nlh, const struct link_veth_end *e)
 		mnl_attr_put_u32(nlh, IFLA_MTU, e->mtu);
 	if (e->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, e->mac);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)e->nsfd);
+	if (e->nsfd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)e->nsfd);
 }
 
 static int veth_add_once(struct link_nl *nl, struct link_veth_end *a, struct link_veth_end *b)
@@ -198,19 +199,22 @@ static int veth_add_once(struct link_nl *nl, struct link_veth_end *a, struct lin
 	struct nlattr *info, *data, *pn;
 
 	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, a->ifindex, &ifm);
-	/* up at creation: rtnl_configure_link() applies ifi_flags to each end */
+	/* up at creation (rtnl_configure_link() applies ifi_flags); the peer
+	 * cannot be: veth_open() of the peer fails with ENOTCONN before the
+	 * pair is linked, so it is set up afterwards */
 	ifm->ifi_flags = IFF_UP;
 	ifm->ifi_change = IFF_UP;
 	put_end(nlh, a);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/* no NLA_F_NESTED here: the peer is an ifinfomsg followed by attributes,
+	 * and strict validation would take the flag as "attributes only" */
 	pn = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pn->nla_type = VETH_INFO_PEER;
 	peer = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer));
 	peer->ifi_family = AF_UNSPEC;
 	peer->ifi_index = b->ifindex;
-	peer->ifi_flags = IFF_UP;
-	peer->ifi_change = IFF_UP;
 	put_end(nlh, b);
 	mnl_attr_nest_end(nlh, pn);
 	mnl_attr_nest_end(nlh, data);
@@ -222,9 +226,10 @@ int link_veth_add(struct link_nl *nl, struct link_veth_end *a, struct link_veth_
 {
 	int rc = veth_add_once(nl, a, b);
 
-	if (rc == -EBUSY && (a->ifindex || b->ifindex)) {
+	if ((rc == -EBUSY || rc == -EEXIST) && (a->ifindex || b->ifindex)) {
 		/* a wanted ifindex was taken (a device the kernel adds to every
-		 * namespace, e.g. a fallback tunnel): let the kernel choose */
+		 * namespace, e.g. a fallback tunnel): let the kernel choose. A
+		 * name conflict fails again, with its own EEXIST. */
 		a->ifindex = 0;
 		b->ifindex = 0;
 		rc = veth_add_once(nl, a, b);

@@ -24,7 +24,7 @@ const char *link_nl_ext_ack(const struct link_nl *nl);
 
 /** One end of a veth pair to create. */
 struct link_veth_end {
-	int nsfd;          /* namespace the end is created in */
+	int nsfd;          /* namespace the end is created in; -1: the socket's */
 	const char *ifname;
 	int ifindex;       /* wanted ifindex (0: kernel's choice); set on return */
 	unsigned mtu;      /* 0: default */
@@ -32,7 +32,11 @@ struct link_veth_end {
 };
 
 /**
- * Create a veth pair with each end directly in its namespace, both up.
+ * Create a veth pair with each end directly in its namespace, @a up (@b
+ * cannot be brought up in the same request: set it up afterwards).
+ * A wanted ifindex of @a is looked up in @nl's namespace (rtnetlink finds
+ * existing devices by index there), so send from a socket in @a's
+ * namespace with @a->nsfd = -1 when asking for indexes.
  * When the wanted ifindex is taken (-EBUSY) it retries with the kernel's
  * choice and looks the indexes up. 0 or -errno (ext ack in the socket).
  */

@@ -23,6 +23,11 @@ static const struct command commands[] = {
 	  "Print the packet ladder of a TCP connection in a capture, annotated" },
 	{ "shape", cmd_shape, "NETNS IFNAME KEY=VAL..", "(debug) Install a link shape on one interface" },
 	{ "qstats", cmd_qstats, "NETNS [--all]", "(debug) Print qdisc statistics as JSON" },
+	{ "up", cmd_up, "[-f] FILE", "Build a topology and leave it up; prints its run id last" },
+	{ "exec", cmd_exec, "RUN NODE -- CMD...", "Run a command inside a node of a running topology" },
+	{ "down", cmd_down, "RUN...", "Tear a running topology down" },
+	{ "list", cmd_list, "", "List runs: live ones and stale ones whose owner died" },
+	{ "cleanup", cmd_cleanup, "", "Remove what stale runs left behind (only that)" },
 	{ "help", cmd_help, "[COMMAND]", "Show this help, or the help of one command" },
 	{ "version", cmd_version, "", "Print the version" },
 };
