@@ -116,11 +116,11 @@ sanitize: deps
 
 # --- fuzzing: libFuzzer (clang) on the config parser ------------------------
 FUZZ_TIME ?= 60
-FUZZ_SRC  := tests/fuzz/fuzz_config.c $(filter-out src/main.c,$(SRC))
+FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,config.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
 tests/fuzz/fuzz_config: $(FUZZ_SRC) $(wildcard src/*.h)
 	$(call say,CLANG,$@)
-	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(PKG_CFLAGS) \
-	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(PKG_LIBS) -lm -lpthread
+	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(shell pkg-config --libs inih libpcap) -lm
 
 fuzz: deps tests/fuzz/fuzz_config
 	@mkdir -p build/fuzz-corpus

@@ -274,19 +274,45 @@ static const char *suggest_node(const struct tb_config *c, const char *name)
 void cfg_ref(struct cfg_ctx *x, int *target, const char *name, const struct tb_loc *loc,
 	     const char *what)
 {
+	struct tb_config *c = x->c;
+	char *t = (char *)target;
 	struct pending_ref *r;
 
 	x->refs = tb_grow(x->refs, &x->cap_refs, x->n_refs, sizeof(*x->refs));
 	r = &x->refs[x->n_refs++];
-	r->target = target;
+	memset(r, 0, sizeof(*r));
+	if (c->n_flows && t >= (char *)c->flows && t < (char *)(c->flows + c->n_flows)) {
+		r->home = REF_FLOW;
+		r->index = (size_t)(t - (char *)c->flows) / sizeof(*c->flows);
+		r->off = (size_t)(t - (char *)&c->flows[r->index]);
+	} else if (c->n_captures && t >= (char *)c->captures &&
+		   t < (char *)(c->captures + c->n_captures)) {
+		r->home = REF_CAPTURE;
+		r->index = (size_t)(t - (char *)c->captures) / sizeof(*c->captures);
+		r->off = (size_t)(t - (char *)&c->captures[r->index]);
+	} else {
+		r->home = REF_PTR;
+		r->target = target;
+	}
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->loc = *loc;
 	r->what = what;
 	*target = -1;
 }
 
-/* Pointers into growing arrays are not stable: resolve before any array of
- * targets may grow again. */
+int *cfg_ref_target(struct cfg_ctx *x, const struct pending_ref *r)
+{
+	switch (r->home) {
+	case REF_FLOW:
+		return (int *)((char *)&x->c->flows[r->index] + r->off);
+	case REF_CAPTURE:
+		return (int *)((char *)&x->c->captures[r->index] + r->off);
+	case REF_PTR:
+		break;
+	}
+	return r->target;
+}
+
 static void resolve_refs(struct cfg_ctx *x)
 {
 	for (size_t i = 0; i < x->n_refs; i++) {
@@ -302,7 +328,7 @@ static void resolve_refs(struct cfg_ctx *x)
 			else
 				diag_error(x->d, &r->loc, "%s: unknown node \"%s\"", r->what, r->name);
 		}
-		*r->target = n;
+		*cfg_ref_target(x, r) = n;
 	}
 	x->n_refs = 0;
 }

@@ -22,9 +22,15 @@ struct raw_file {
 	size_t n, cap;
 };
 
-/* A node name waiting to be resolved once every file is read. */
+/* A node name waiting to be resolved once every file is read. The arrays
+ * holding the target may grow meanwhile, so it is kept as array + index +
+ * offset rather than as a pointer. */
+enum ref_home { REF_PTR, REF_FLOW, REF_CAPTURE };
+
 struct pending_ref {
-	int *target;
+	enum ref_home home;
+	size_t index, off;
+	int *target; /* REF_PTR only */
 	char name[TB_NAME_MAX * 2];
 	struct tb_loc loc;
 	const char *what; /* "flow bulk: from" */
@@ -121,6 +127,9 @@ void cfg_shape_defaults(struct tb_shape *s);
 /** Record a node name to resolve into *target after every file is read. */
 void cfg_ref(struct cfg_ctx *x, int *target, const char *name, const struct tb_loc *loc,
 	     const char *what);
+
+/** Where a pending reference must be written now. */
+int *cfg_ref_target(struct cfg_ctx *x, const struct pending_ref *r);
 
 /** Cross-object validation (references, reachability, sweeps, expectations). */
 void cfg_validate(struct cfg_ctx *x);

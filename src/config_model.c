@@ -197,7 +197,7 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 
 		if (n < 0)
 			diag_error(d, loc, "unknown node \"%s\"", x.refs[i].name);
-		*x.refs[i].target = n;
+		*cfg_ref_target(&x, &x.refs[i]) = n;
 	}
 	free(x.refs);
 	free(x.uses);
