@@ -1,0 +1,278 @@
+/* tb-idle: hold --count TCP connections open and idle (optionally with a
+ * heartbeat), and measure how long a connect() takes while they are held. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static struct wk_sockopts so;
+static const char *opt_cc;
+static bool opt_nodelay;
+static uint64_t opt_count = 100, opt_conc = 64, opt_timeout = 5000000, opt_hb, opt_probe = 1000000;
+static double opt_rate;
+
+static struct wk_opt opts[] = {
+	{ "count", WK_COUNT, &opt_count, "N     connections to hold (default 100)", NULL, 1, 10000000 },
+	{ "rate", WK_REAL, &opt_rate, "R     connections opened per second (default 0: as fast as --concurrency allows)" },
+	{ "concurrency", WK_COUNT, &opt_conc, "N     connects in progress at once (default 64)", NULL, 1, 100000 },
+	{ "interval-heartbeat", WK_TIME, &opt_hb, "TIME  every held connection sends a 16-byte request this often (default: never)" },
+	{ "probe-interval", WK_TIME, &opt_probe, "TIME  time between probe connects while holding (default 1s)", NULL, 1000, 0 },
+	{ "timeout", WK_TIME, &opt_timeout, "TIME  connect and heartbeat timeout (default 5s)", NULL, 1000, 0 },
+	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control (TCP_CONGESTION)" },
+	{ "nodelay", WK_FLAG, &opt_nodelay, "set TCP_NODELAY" },
+	{ "sndbuf", WK_SIZE, &so.sndbuf, "SIZE  SO_SNDBUF", NULL, 0, 1u << 30 },
+	{ "rcvbuf", WK_SIZE, &so.rcvbuf, "SIZE  SO_RCVBUF", NULL, 0, 1u << 30 },
+	{ NULL },
+};
+
+static const struct wk_prog prog = {
+	.name = "tb-idle",
+	.summary = "Hold many idle connections to tb-server --mode rr; time connects meanwhile.",
+	.details = "Failed connects are retried after 10 ms until --count are held. Once all are\n"
+		   "held, a probe connection is opened and closed every --probe-interval.\n"
+		   "Result: held, count, connect_us{...}, probes, probe_connect_us{...},\n"
+		   "heartbeats, heartbeat_us{...}, dropped, errors{ERRNO: n}, all_held_s.",
+	.opts = opts,
+	.default_duration_us = 10000000,
+	.host_required = true,
+};
+
+enum { I_FREE, I_CONNECTING, I_HELD, I_HB };
+
+struct iconn {
+	int fd, state;
+	bool probe;
+	uint64_t t0, next_hb, retry_at;
+	unsigned got;
+};
+
+static int ep = -1;
+static struct iconn *cs, probe = { .fd = -1, .probe = true };
+static uint64_t held, connecting, opened, dropped, probes, heartbeats, made, due;
+static double all_held_s = -1;
+static struct wk_hist h_conn, h_probe, h_hb;
+static struct wk_errs errs;
+static unsigned char hbreq[WK_RR_HDR];
+
+static void ep_ctl(struct iconn *c, int op, uint32_t ev)
+{
+	struct epoll_event e = { .events = ev, .data.ptr = c };
+
+	epoll_ctl(ep, op, c->fd, &e);
+}
+
+static void drop(struct iconn *c, int err, uint64_t now)
+{
+	if (err)
+		wk_errs_add(&errs, err);
+	if (c->state == I_CONNECTING && !c->probe)
+		connecting--;
+	if ((c->state == I_HELD || c->state == I_HB) && !c->probe) {
+		held--;
+		dropped++;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->state = I_FREE;
+	c->retry_at = now + 10000;
+}
+
+static void start(struct iconn *c, uint64_t now)
+{
+	const char *what;
+	int rc;
+
+	c->t0 = now;
+	c->fd = wk_tcp_socket(&so, &what);
+	if (c->fd < 0) {
+		if (c->fd == -ENOENT && opt_cc) {
+			wk_set_exit(WK_EXIT_ENV);
+			wk_fail("--cc %s: not available in this kernel", opt_cc);
+		}
+		rc = c->fd;
+		c->fd = -1;
+		c->state = I_FREE;
+		drop(c, -rc, now);
+		return;
+	}
+	c->state = I_CONNECTING;
+	if (!c->probe)
+		connecting++;
+	rc = wk_connect_start(c->fd);
+	if (rc && rc != -EINPROGRESS) {
+		drop(c, -rc, now);
+		return;
+	}
+	ep_ctl(c, EPOLL_CTL_ADD, EPOLLOUT);
+}
+
+static void on_event(struct iconn *c, uint64_t now)
+{
+	if (c->state == I_CONNECTING) {
+		int err = wk_sock_error(c->fd);
+
+		if (err) {
+			drop(c, err, now);
+			return;
+		}
+		if (c->probe) {
+			probes++;
+			wk_hist_add(&h_probe, now - c->t0);
+			close(c->fd);
+			c->fd = -1;
+			c->state = I_FREE;
+			return;
+		}
+		connecting--;
+		held++;
+		opened++;
+		wk_hist_add(&h_conn, now - c->t0);
+		c->state = I_HELD;
+		c->next_hb = opt_hb ? now + opt_hb : UINT64_MAX;
+		ep_ctl(c, EPOLL_CTL_MOD, EPOLLIN | EPOLLRDHUP);
+		if (held == opt_count && all_held_s < 0)
+			all_held_s = wk_elapsed_s();
+		return;
+	}
+	/* Held: data only as a heartbeat answer; EOF means the server let go. */
+	for (;;) {
+		char b[64];
+		ssize_t r = read(c->fd, b, sizeof(b));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			drop(c, r < 0 ? errno : 0, now);
+			return;
+		}
+		if (c->state != I_HB) {
+			drop(c, EPROTO, now);
+			return;
+		}
+		c->got += (unsigned)r;
+		if (c->got >= WK_RR_HDR) {
+			heartbeats++;
+			wk_hist_add(&h_hb, now - c->t0);
+			c->state = I_HELD;
+		}
+	}
+}
+
+static void tick(uint64_t now)
+{
+	uint64_t start_budget = opt_conc > connecting ? opt_conc - connecting : 0;
+
+	if (opt_rate > 0)
+		due = (uint64_t)((double)(now - wk_t0) * opt_rate / 1e6) + 1;
+	for (uint64_t i = 0; i < opt_count; i++) {
+		struct iconn *c = &cs[i];
+
+		if (c->state == I_FREE && start_budget && now >= c->retry_at && (opt_rate <= 0 || made < due)) {
+			made++;
+			start_budget--;
+			start(c, now);
+		} else if (c->state == I_CONNECTING && now > c->t0 + opt_timeout) {
+			drop(c, ETIMEDOUT, now);
+		} else if (c->state == I_HELD && now >= c->next_hb) {
+			c->next_hb = now + opt_hb;
+			c->t0 = now;
+			c->got = 0;
+			if (send(c->fd, hbreq, WK_RR_HDR, MSG_DONTWAIT | MSG_NOSIGNAL) != WK_RR_HDR)
+				drop(c, errno, now);
+			else
+				c->state = I_HB;
+		} else if (c->state == I_HB && now > c->t0 + opt_timeout) {
+			drop(c, ETIMEDOUT, now);
+		}
+	}
+	if (probe.state == I_CONNECTING && now > probe.t0 + opt_timeout)
+		drop(&probe, ETIMEDOUT, now);
+}
+
+int main(int argc, char **argv)
+{
+	struct epoll_event evs[256];
+	struct wk_rr_hdr h = { .req_len = WK_RR_HDR, .resp_len = WK_RR_HDR };
+	int ttick, tprobe, tiv;
+	uint64_t t_end;
+	json_t *res;
+
+	wk_init(&prog, argc, argv);
+	so.cc = opt_cc;
+	so.nodelay = opt_nodelay;
+	wk_rr_encode(&h, hbreq);
+	cs = calloc(opt_count, sizeof(*cs));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!cs || ep < 0) {
+		wk_msg("out of memory or epoll_create1 failed");
+		return WK_EXIT_FAIL;
+	}
+	for (uint64_t i = 0; i < opt_count; i++)
+		cs[i].fd = -1;
+	t_end = wk_t0 + wk.duration_us;
+	ttick = wk_timerfd(1, 10000);
+	tprobe = wk_timerfd(opt_probe, opt_probe);
+	tiv = wk_timerfd(wk.interval_us, wk.interval_us);
+	{
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &ttick };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, ttick, &e);
+		e.data.ptr = &tprobe;
+		epoll_ctl(ep, EPOLL_CTL_ADD, tprobe, &e);
+		e.data.ptr = &tiv;
+		epoll_ctl(ep, EPOLL_CTL_ADD, tiv, &e);
+	}
+	while (!wk_stop) {
+		int n = epoll_wait(ep, evs, 256, -1);
+
+		if (n < 0 && errno != EINTR) {
+			wk_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			uint64_t now = wk_now_us();
+
+			if (p == &ttick) {
+				wk_timerfd_read(ttick);
+				if (now >= t_end) {
+					wk_request_stop(WK_STOP_DONE);
+					break;
+				}
+				tick(now);
+			} else if (p == &tprobe) {
+				wk_timerfd_read(tprobe);
+				if (held == opt_count && probe.state == I_FREE)
+					start(&probe, now);
+			} else if (p == &tiv) {
+				wk_timerfd_read(tiv);
+				wk_series(json_pack("{sI sI sI}", "held", (json_int_t)held, "connecting",
+						    (json_int_t)connecting, "failed", (json_int_t)errs.total));
+			} else {
+				on_event(p, now);
+			}
+		}
+	}
+	res = json_object();
+	json_object_set_new(res, "held", json_integer((json_int_t)held));
+	json_object_set_new(res, "count", json_integer((json_int_t)opt_count));
+	json_object_set_new(res, "opened", json_integer((json_int_t)opened));
+	json_object_set_new(res, "all_held_s", all_held_s < 0 ? json_null() : json_real(all_held_s));
+	json_object_set_new(res, "connect_us", wk_hist_summary(&h_conn));
+	json_object_set_new(res, "probes", json_integer((json_int_t)probes));
+	json_object_set_new(res, "probe_connect_us", wk_hist_summary(&h_probe));
+	json_object_set_new(res, "heartbeats", json_integer((json_int_t)heartbeats));
+	json_object_set_new(res, "heartbeat_us", wk_hist_summary(&h_hb));
+	json_object_set_new(res, "dropped", json_integer((json_int_t)dropped));
+	json_object_set_new(res, "errors", wk_errs_json(&errs));
+	for (uint64_t i = 0; i < opt_count; i++)
+		if (cs[i].fd >= 0)
+			close(cs[i].fd);
+	return wk_finish(res, true);
+}

@@ -1,0 +1,532 @@
+/* tb-rr: request/response client for tb-server --mode rr. Closed loop (each
+ * of --concurrency slots sends the next request when the last is answered)
+ * or open loop at --rate (latency counted from the intended send time, so a
+ * slow server cannot hide behind fewer requests). Connections per request or
+ * from a keep-alive pool; Nagle on or off; one write or a split header/body. */
+#include "common.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static struct wk_sockopts so;
+static const char *opt_cc;
+static bool opt_nodelay;
+static uint64_t opt_request = 64, opt_response = 64, opt_conc = 1, opt_pool, opt_timeout = 5000000;
+static double opt_rate;
+static int opt_conn = 1, opt_write, opt_close;
+static const char *const conn_modes[] = { "per-request", "pool", NULL };
+static const char *const write_modes[] = { "single", "split", NULL };
+static const char *const closers[] = { "client", "server", NULL };
+
+static struct wk_opt opts[] = {
+	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control (TCP_CONGESTION)" },
+	{ "nodelay", WK_FLAG, &opt_nodelay, "set TCP_NODELAY (Nagle off)" },
+	{ "sndbuf", WK_SIZE, &so.sndbuf, "SIZE  SO_SNDBUF", NULL, 0, 1u << 30 },
+	{ "rcvbuf", WK_SIZE, &so.rcvbuf, "SIZE  SO_RCVBUF", NULL, 0, 1u << 30 },
+	{ "request", WK_SIZE, &opt_request, "SIZE  request size incl. the 16-byte header (default 64)", NULL, WK_RR_HDR, 1u << 30 },
+	{ "response", WK_SIZE, &opt_response, "SIZE  response size (default 64)", NULL, 0, 1u << 30 },
+	{ "concurrency", WK_COUNT, &opt_conc, "N     requests in flight at most (default 1)", NULL, 1, 100000 },
+	{ "rate", WK_REAL, &opt_rate, "R     requests per second, open loop (default 0: closed loop)" },
+	{ "conn", WK_CHOICE, &opt_conn, "MODE  a connection per request, or a keep-alive pool (default pool)", conn_modes },
+	{ "pool", WK_COUNT, &opt_pool, "N     pool size (default: --concurrency)", NULL, 1, 100000 },
+	{ "write", WK_CHOICE, &opt_write, "HOW   request as one write, or header and body as two (default single)", write_modes },
+	{ "close", WK_CHOICE, &opt_close, "WHO   per-request: who closes first, so who holds TIME-WAIT (default client)", closers },
+	{ "timeout", WK_TIME, &opt_timeout, "TIME  connect and request timeout (default 5s)", NULL, 1000, 0 },
+	{ NULL },
+};
+
+static const struct wk_prog prog = {
+	.name = "tb-rr",
+	.summary = "Request/response load against tb-server --mode rr; latency histogram.",
+	.details = "Latency runs from the request's start (its intended time in open loop) to\n"
+		   "the last response byte and includes the connect in per-request mode.\n"
+		   "Result: requests, rps, handshakes, handshakes_per_s, latency_us{p50,p90,p99,\n"
+		   "p999,max,mean}, connect_us{...}, errors{ERRNO: n}, histogram.",
+	.opts = opts,
+	.default_duration_us = 10000000,
+	.host_required = true,
+};
+
+enum cstate { C_FREE, C_DEAD, C_CONNECTING, C_IDLE, C_SENDING, C_RECEIVING, C_CLOSING };
+
+struct rconn {
+	int fd;
+	enum cstate state;
+	bool busy;           /* carries a request */
+	uint32_t events;     /* current epoll interest */
+	uint64_t t_req, t_conn, t_limit;
+	size_t sent;
+	uint64_t resp_left;
+	struct rconn *next_free;
+};
+
+static int ep = -1;
+static struct rconn *conns;
+static size_t n_conns;
+static struct rconn *free_pool;  /* pool: idle connected conns */
+static struct rconn *free_slots; /* per-request: unused slots */
+static unsigned char *reqbuf;
+static unsigned char rbuf[256 * 1024];
+static uint64_t outstanding, limit_out;
+static uint64_t t_start, t_end, hold_until;
+
+/* Open loop: intended start times waiting for a connection. */
+#define PEND_CAP (1u << 20)
+static uint64_t *pend;
+static uint64_t pend_head, pend_tail, generated, dropped, pend_max;
+
+static struct {
+	uint64_t requests, handshakes, early_eof;
+	struct wk_hist lat, conn;
+	struct wk_errs errs;
+} tot, iv;
+
+static void set_events(struct rconn *c, uint32_t ev)
+{
+	struct epoll_event e = { .events = ev, .data.ptr = c };
+
+	if (c->events == ev)
+		return;
+	if (epoll_ctl(ep, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &e) == 0)
+		c->events = ev;
+}
+
+static void count_err(int err)
+{
+	wk_errs_add(&tot.errs, err);
+	wk_errs_add(&iv.errs, err);
+}
+
+static void release(struct rconn *c)
+{
+	if (c->busy) {
+		c->busy = false;
+		outstanding--;
+	}
+}
+
+static void drop_conn(struct rconn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->events = 0;
+	release(c);
+	if (opt_conn == 1) {
+		c->state = C_DEAD; /* reconnected by the ticker */
+	} else {
+		c->state = C_FREE;
+		c->next_free = free_slots;
+		free_slots = c;
+	}
+}
+
+static void fail(struct rconn *c, int err)
+{
+	if (err > 0)
+		count_err(err);
+	drop_conn(c);
+}
+
+static void start_send(struct rconn *c);
+
+/* Open a connection; a request (busy) is sent as soon as it is up. */
+static void open_conn(struct rconn *c)
+{
+	const char *what;
+	int fd = wk_tcp_socket(&so, &what), rc;
+
+	c->events = 0;
+	c->t_conn = wk_now_us();
+	c->t_limit = c->t_conn + opt_timeout;
+	if (fd < 0) {
+		c->fd = -1;
+		if (fd == -ENOENT && opt_cc) {
+			wk_set_exit(WK_EXIT_ENV);
+			wk_fail("--cc %s: not available in this kernel", opt_cc);
+		}
+		fail(c, -fd);
+		return;
+	}
+	c->fd = fd;
+	rc = wk_connect_start(fd);
+	if (rc && rc != -EINPROGRESS) {
+		/* EADDRNOTAVAIL and friends come back at once: back off a tick. */
+		hold_until = wk_now_us() + 1000;
+		fail(c, -rc);
+		return;
+	}
+	c->state = C_CONNECTING;
+	set_events(c, EPOLLOUT);
+}
+
+static void connected(struct rconn *c)
+{
+	uint64_t us = wk_now_us() - c->t_conn;
+
+	tot.handshakes++;
+	iv.handshakes++;
+	wk_hist_add(&tot.conn, us);
+	wk_hist_add(&iv.conn, us);
+	if (c->busy) {
+		start_send(c);
+	} else {
+		c->state = C_IDLE;
+		set_events(c, EPOLLIN | EPOLLRDHUP);
+		c->next_free = free_pool;
+		free_pool = c;
+	}
+}
+
+static void complete(struct rconn *c)
+{
+	uint64_t now = wk_now_us(), lat = now - c->t_req;
+
+	if (c->t_req >= t_start && now <= t_end) {
+		tot.requests++;
+		iv.requests++;
+		wk_hist_add(&tot.lat, lat);
+		wk_hist_add(&iv.lat, lat);
+	}
+	release(c);
+	if (opt_conn == 1) {
+		c->state = C_IDLE;
+		set_events(c, EPOLLIN | EPOLLRDHUP);
+		c->next_free = free_pool;
+		free_pool = c;
+	} else if (opt_close == 1) {
+		/* The server closes first: wait for its FIN, then close. */
+		c->state = C_CLOSING;
+		c->t_limit = now + opt_timeout;
+		set_events(c, EPOLLIN | EPOLLRDHUP);
+	} else {
+		close(c->fd);
+		c->fd = -1;
+		c->events = 0;
+		c->state = C_FREE;
+		c->next_free = free_slots;
+		free_slots = c;
+	}
+}
+
+static void do_send(struct rconn *c)
+{
+	while (c->sent < opt_request) {
+		/* split: the 16-byte header and the body are two writes, the
+		 * second held by Nagle until the first is acknowledged. */
+		size_t n = (opt_write == 1 && c->sent < WK_RR_HDR) ? WK_RR_HDR - c->sent
+								  : opt_request - c->sent;
+		ssize_t w = send(c->fd, reqbuf + c->sent, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			set_events(c, EPOLLOUT);
+			return;
+		}
+		if (w < 0) {
+			fail(c, errno);
+			return;
+		}
+		c->sent += (size_t)w;
+	}
+	c->state = C_RECEIVING;
+	if (!c->resp_left) {
+		complete(c);
+		return;
+	}
+	set_events(c, EPOLLIN | EPOLLRDHUP);
+}
+
+static void start_send(struct rconn *c)
+{
+	c->state = C_SENDING;
+	c->sent = 0;
+	c->resp_left = opt_response;
+	c->t_limit = wk_now_us() + opt_timeout;
+	do_send(c);
+}
+
+static void do_recv(struct rconn *c)
+{
+	for (;;) {
+		ssize_t r = read(c->fd, rbuf, sizeof(rbuf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r < 0) {
+			fail(c, errno);
+			return;
+		}
+		if (r == 0) {
+			if (c->state == C_CLOSING) {
+				close(c->fd);
+				c->fd = -1;
+				c->events = 0;
+				c->state = C_FREE;
+				c->next_free = free_slots;
+				free_slots = c;
+			} else {
+				/* The server closed before (or instead of) answering. */
+				tot.early_eof++;
+				iv.early_eof++;
+				drop_conn(c);
+			}
+			return;
+		}
+		if (c->state != C_RECEIVING || (uint64_t)r > c->resp_left) {
+			fail(c, EPROTO);
+			return;
+		}
+		c->resp_left -= (uint64_t)r;
+		if (!c->resp_left) {
+			complete(c);
+			return;
+		}
+	}
+}
+
+static void conn_event(struct rconn *c, uint32_t ev)
+{
+	switch (c->state) {
+	case C_CONNECTING: {
+		int err = wk_sock_error(c->fd);
+
+		if (err)
+			fail(c, err);
+		else if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			connected(c);
+		break;
+	}
+	case C_SENDING:
+		do_send(c);
+		break;
+	case C_IDLE:
+	case C_RECEIVING:
+	case C_CLOSING:
+		do_recv(c);
+		break;
+	case C_FREE:
+	case C_DEAD:
+		break;
+	}
+}
+
+/* Start as many requests as the limits allow. */
+static void dispatch(void)
+{
+	uint64_t now = wk_now_us();
+
+	while (outstanding < limit_out && !wk_stop && now >= hold_until) {
+		struct rconn *c;
+		uint64_t t_req = now;
+
+		if (opt_rate > 0) {
+			if (pend_head == pend_tail)
+				return;
+			t_req = pend[pend_head % PEND_CAP];
+		}
+		if (opt_conn == 1) {
+			/* Entries of conns that died while idle are stale: skip them. */
+			while ((c = free_pool) && (c->state != C_IDLE || c->busy))
+				free_pool = c->next_free;
+			if (!c)
+				return;
+			free_pool = c->next_free;
+		} else {
+			c = free_slots;
+			if (!c)
+				return;
+			free_slots = c->next_free;
+		}
+		if (opt_rate > 0)
+			pend_head++;
+		c->busy = true;
+		c->t_req = t_req;
+		outstanding++;
+		if (opt_conn == 1)
+			start_send(c);
+		else
+			open_conn(c);
+	}
+}
+
+static void tick(uint64_t now)
+{
+	static uint64_t last_scan;
+
+	if (opt_rate > 0 && now < t_end) {
+		uint64_t due = (uint64_t)((double)(now - t_start) * opt_rate / 1e6) + 1;
+
+		for (; generated < due; generated++) {
+			if (pend_tail - pend_head >= PEND_CAP) {
+				dropped++;
+				continue;
+			}
+			pend[pend_tail++ % PEND_CAP] = t_start + (uint64_t)((double)generated * 1e6 / opt_rate);
+		}
+		if (pend_tail - pend_head > pend_max)
+			pend_max = pend_tail - pend_head;
+	}
+	if (now < last_scan + 1000)
+		return;
+	last_scan = now;
+	for (size_t i = 0; i < n_conns; i++) {
+		struct rconn *c = &conns[i];
+
+		if (c->state == C_DEAD && now >= hold_until) {
+			open_conn(c);
+		} else if (c->state != C_FREE && c->state != C_IDLE && c->state != C_DEAD &&
+			   now > c->t_limit) {
+			fail(c, ETIMEDOUT);
+		}
+	}
+}
+
+static json_t *summary(typeof(tot) *s, double secs, bool full)
+{
+	json_t *o = json_object();
+	json_t *errs = wk_errs_json(&s->errs);
+
+	if (s->early_eof)
+		json_object_set_new(errs, "EOF", json_integer((json_int_t)s->early_eof));
+	json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
+	json_object_set_new(o, "rps", json_real(secs > 0 ? (double)s->requests / secs : 0));
+	json_object_set_new(o, "handshakes", json_integer((json_int_t)s->handshakes));
+	json_object_set_new(o, "handshakes_per_s", json_real(secs > 0 ? (double)s->handshakes / secs : 0));
+	if (full) {
+		json_object_set_new(o, "latency_us", wk_hist_summary(&s->lat));
+		json_object_set_new(o, "connect_us", wk_hist_summary(&s->conn));
+	} else {
+		json_object_set_new(o, "p50_us", json_integer((json_int_t)wk_hist_pct(&s->lat, 50)));
+		json_object_set_new(o, "p99_us", json_integer((json_int_t)wk_hist_pct(&s->lat, 99)));
+	}
+	json_object_set_new(o, "errors", errs);
+	return o;
+}
+
+int main(int argc, char **argv)
+{
+	struct epoll_event evs[256];
+	struct wk_rr_hdr h = { 0 };
+	uint64_t last_iv;
+	int ttick = -1, tiv = -1;
+	json_t *res;
+
+	wk_init(&prog, argc, argv);
+	so.cc = opt_cc;
+	so.nodelay = opt_nodelay;
+	if (opt_write == 1 && opt_request <= WK_RR_HDR) {
+		wk_msg("--write split needs --request larger than the %d-byte header", WK_RR_HDR);
+		return WK_EXIT_USAGE;
+	}
+	if (opt_rate < 0 || opt_rate > 1e7) {
+		wk_msg("--rate: must be between 0 and 1e7 requests per second");
+		return WK_EXIT_USAGE;
+	}
+	if (!opt_pool)
+		opt_pool = opt_conc;
+	if (opt_conn == 1 && opt_pool < opt_conc)
+		wk_msg("note: --pool %llu caps the requests in flight below --concurrency %llu",
+		       (unsigned long long)opt_pool, (unsigned long long)opt_conc);
+	n_conns = opt_conn == 1 ? opt_pool : opt_conc;
+	limit_out = opt_conn == 1 && opt_pool < opt_conc ? opt_pool : opt_conc;
+	conns = calloc(n_conns, sizeof(*conns));
+	reqbuf = calloc(1, opt_request);
+	pend = opt_rate > 0 ? malloc(PEND_CAP * sizeof(*pend)) : NULL;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!conns || !reqbuf || (opt_rate > 0 && !pend) || ep < 0) {
+		wk_msg("out of memory or epoll_create1 failed");
+		return WK_EXIT_FAIL;
+	}
+	h.req_len = (uint32_t)opt_request;
+	h.resp_len = (uint32_t)opt_response;
+	h.flags = (opt_conn == 0 && opt_close == 1) ? WK_RR_F_CLOSE : 0;
+	wk_rr_encode(&h, reqbuf);
+
+	t_start = last_iv = wk_now_us();
+	t_end = t_start + wk.duration_us;
+	for (size_t i = 0; i < n_conns; i++) {
+		conns[i].fd = -1;
+		if (opt_conn == 1) {
+			open_conn(&conns[i]);
+		} else {
+			conns[i].next_free = free_slots;
+			free_slots = &conns[i];
+		}
+	}
+	{
+		/* The tick is the open loop's schedule: one per request up to 10k/s. */
+		uint64_t period = opt_rate > 1000 ? (uint64_t)(1e6 / opt_rate) : 1000;
+
+		if (period < 100)
+			period = 100;
+		ttick = wk_timerfd(period, period);
+	}
+	tiv = wk_timerfd(wk.interval_us, wk.interval_us);
+	{
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &ttick };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, ttick, &e);
+		e.data.ptr = &tiv;
+		epoll_ctl(ep, EPOLL_CTL_ADD, tiv, &e);
+	}
+	while (!wk_stop) {
+		int n;
+
+		dispatch();
+		n = epoll_wait(ep, evs, 256, -1);
+		if (n < 0 && errno != EINTR) {
+			wk_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			uint64_t now;
+
+			if (p == &ttick) {
+				wk_timerfd_read(ttick);
+				now = wk_now_us();
+				if (now >= t_end) {
+					wk_request_stop(WK_STOP_DONE);
+					break;
+				}
+				tick(now);
+			} else if (p == &tiv) {
+				wk_timerfd_read(tiv);
+				now = wk_now_us();
+				wk_series(summary(&iv, (double)(now - last_iv) / 1e6, false));
+				memset(&iv, 0, sizeof(iv));
+				last_iv = now;
+			} else {
+				conn_event(p, evs[i].events);
+			}
+		}
+	}
+	{
+		uint64_t now = wk_now_us();
+		double secs = (double)((now < t_end ? now : t_end) - t_start) / 1e6;
+
+		res = summary(&tot, secs, true);
+		json_object_set_new(res, "seconds", json_real(secs));
+		json_object_set_new(res, "conn", json_string(conn_modes[opt_conn]));
+		json_object_set_new(res, "concurrency", json_integer((json_int_t)opt_conc));
+		json_object_set_new(res, "rate", json_real(opt_rate));
+		json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)outstanding));
+		if (opt_rate > 0) {
+			json_object_set_new(res, "queued_max", json_integer((json_int_t)pend_max));
+			json_object_set_new(res, "dropped", json_integer((json_int_t)dropped));
+		}
+		json_object_set_new(res, "histogram", wk_hist_buckets(&tot.lat));
+	}
+	for (size_t i = 0; i < n_conns; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	return wk_finish(res, true);
+}

@@ -1,0 +1,249 @@
+/* tb-synflood: raw-socket TCP SYNs with spoofed IPv4 sources drawn only from
+ * --spoof, sent only to --host:--port, at a bounded rate for a bounded time.
+ * The caps below are in code on purpose: no option raises them. */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define MAX_PPS 200000.0
+#define MAX_DURATION_US (60ull * 1000000)
+#define PKT_LEN 44 /* IPv4 20 + TCP 20 + MSS option 4 */
+#define BATCH 64
+
+static double opt_rate = 10000;
+static const char *opt_spoof;
+
+static struct wk_opt opts[] = {
+	{ "spoof", WK_STRING, &opt_spoof, "PREFIX  IPv4 prefix the source addresses are drawn from (required), e.g. 198.19.128.0/17" },
+	{ "rate", WK_REAL, &opt_rate, "R     SYNs per second (default 10000; 0 = the cap, 200000)" },
+	{ NULL },
+};
+
+static const struct wk_prog prog = {
+	.name = "tb-synflood",
+	.summary = "Bounded SYN flood with spoofed sources (IPv4, needs CAP_NET_RAW).",
+	.details = "Hard caps: 200000 SYNs/s and 60 s, whatever the options say. --spoof and\n"
+		   "--host must lie in private, shared or benchmarking space (10/8, 172.16/12,\n"
+		   "192.168/16, 100.64/10, 198.18/15, 192.0.2/24, 198.51.100/24, 203.0.113/24),\n"
+		   "and the prefix may not be wider than /8.\n"
+		   "Result: sent, seconds, pps, errors{ERRNO: n}, rate, spoof.",
+	.opts = opts,
+	.default_duration_us = 10000000,
+	.host_required = true,
+};
+
+static bool allowed_space(uint32_t a, int len)
+{
+	static const struct { uint32_t net; int len; } ok[] = {
+		{ 0x0a000000, 8 },  { 0xac100000, 12 }, { 0xc0a80000, 16 }, { 0x64400000, 10 },
+		{ 0xc6120000, 15 }, { 0xc0000200, 24 }, { 0xc6336400, 24 }, { 0xcb007100, 24 },
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint32_t mask = 0xffffffffu << (32 - ok[i].len);
+
+		if (len >= ok[i].len && (a & mask) == ok[i].net)
+			return true;
+	}
+	return false;
+}
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint16_t csum(const void *p, size_t n, uint32_t sum)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(b[n - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void build(uint8_t *pkt, uint32_t src, uint32_t dst, uint16_t dport)
+{
+	uint8_t *ip = pkt, *tcp = pkt + 20;
+	uint32_t s = htonl(src), d = htonl(dst), seq = (uint32_t)rnd(), sum;
+	uint16_t sport = (uint16_t)(1024 + rnd() % 64512), c;
+
+	memset(pkt, 0, PKT_LEN);
+	ip[0] = 0x45;
+	ip[2] = PKT_LEN >> 8;
+	ip[3] = PKT_LEN & 0xff;
+	ip[4] = (uint8_t)rnd();
+	ip[5] = (uint8_t)rnd();
+	ip[6] = 0x40; /* DF */
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, &s, 4);
+	memcpy(ip + 16, &d, 4);
+	/* The kernel fills the IP checksum of IP_HDRINCL packets. */
+	tcp[0] = (uint8_t)(sport >> 8);
+	tcp[1] = (uint8_t)sport;
+	tcp[2] = (uint8_t)(dport >> 8);
+	tcp[3] = (uint8_t)dport;
+	seq = htonl(seq);
+	memcpy(tcp + 4, &seq, 4);
+	tcp[12] = 6 << 4; /* 24-byte header */
+	tcp[13] = 0x02;   /* SYN */
+	tcp[14] = 0xfa;   /* window 64240 */
+	tcp[15] = 0xf0;
+	tcp[20] = 2;      /* MSS 1460 */
+	tcp[21] = 4;
+	tcp[22] = 0x05;
+	tcp[23] = 0xb4;
+	sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IPPROTO_TCP + 24;
+	c = csum(tcp, 24, sum);
+	tcp[16] = (uint8_t)(c >> 8);
+	tcp[17] = (uint8_t)c;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in *dst = (struct sockaddr_in *)&wk.addr;
+	uint8_t pkts[BATCH][PKT_LEN];
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	struct wk_errs errs = { 0 };
+	char pfx[64], *slash;
+	uint32_t net, mask, daddr;
+	uint64_t sent = 0, start, end, next_iv, iv_sent = 0;
+	int len = -1, fd, one = 1;
+	json_t *res;
+
+	wk_init(&prog, argc, argv);
+	if (!opt_spoof) {
+		wk_msg("--spoof is required (the prefix spoofed sources are drawn from)");
+		return WK_EXIT_USAGE;
+	}
+	snprintf(pfx, sizeof(pfx), "%s", opt_spoof);
+	slash = strchr(pfx, '/');
+	if (slash) {
+		*slash = 0;
+		len = atoi(slash + 1);
+	}
+	if (!slash || len < 8 || len > 32 || inet_pton(AF_INET, pfx, &net) != 1) {
+		wk_msg("--spoof: \"%s\" is not an IPv4 prefix ADDR/LEN with LEN 8..32", opt_spoof);
+		return WK_EXIT_USAGE;
+	}
+	net = ntohl(net);
+	mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+	net &= mask;
+	if (!allowed_space(net, len)) {
+		wk_msg("--spoof: %s is outside private/benchmarking address space; refusing", opt_spoof);
+		return WK_EXIT_USAGE;
+	}
+	if (wk.family != AF_INET) {
+		wk_msg("--host: the SYN flood is IPv4 only");
+		return WK_EXIT_USAGE;
+	}
+	daddr = ntohl(dst->sin_addr.s_addr);
+	if (!allowed_space(daddr, 32)) {
+		wk_msg("--host: %s is outside private/benchmarking address space; refusing", wk.host);
+		return WK_EXIT_USAGE;
+	}
+	if (opt_rate < 0 || opt_rate > MAX_PPS) {
+		wk_msg("--rate: %g is above the hard cap of %.0f SYNs/s", opt_rate, MAX_PPS);
+		return WK_EXIT_USAGE;
+	}
+	if (opt_rate == 0)
+		opt_rate = MAX_PPS;
+	if (wk.duration_us > MAX_DURATION_US || wk.deadline_us > MAX_DURATION_US + 5000000) {
+		wk_msg("--duration/--deadline: above the hard cap of 60 s");
+		return WK_EXIT_USAGE;
+	}
+	if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng) || !rng)
+		rng = wk_now_ns() | 1;
+
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one))) {
+		wk_set_exit(errno == EPERM || errno == EACCES ? WK_EXIT_ENV : WK_EXIT_FAIL);
+		wk_fail("raw socket: %s (needs CAP_NET_RAW)", strerror(errno));
+		return wk_finish(NULL, false);
+	}
+	for (int i = 0; i < BATCH; i++) {
+		iov[i].iov_base = pkts[i];
+		iov[i].iov_len = PKT_LEN;
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].msg_hdr.msg_iov = &iov[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+		m[i].msg_hdr.msg_name = dst;
+		m[i].msg_hdr.msg_namelen = sizeof(*dst);
+	}
+	start = wk_now_us();
+	end = start + wk.duration_us;
+	next_iv = start + wk.interval_us;
+	while (!wk_stop) {
+		uint64_t now = wk_now_us(), due;
+		int n;
+
+		if (now >= end) {
+			wk_request_stop(WK_STOP_DONE);
+			break;
+		}
+		if (now >= next_iv) {
+			wk_series(json_pack("{sI sf}", "sent", (json_int_t)(sent - iv_sent), "pps",
+					    (double)(sent - iv_sent) * 1e6 / (double)wk.interval_us));
+			iv_sent = sent;
+			next_iv += wk.interval_us;
+		}
+		due = (uint64_t)((double)(now - start) * opt_rate / 1e6) + 1;
+		if (due <= sent) {
+			/* Ahead of schedule: sleep until the next packet is due. */
+			uint64_t at = start + (uint64_t)((double)sent * 1e6 / opt_rate);
+
+			if (at > now)
+				usleep((useconds_t)(at - now < 1000 ? at - now : 1000));
+			continue;
+		}
+		n = due - sent > BATCH ? BATCH : (int)(due - sent);
+		for (int i = 0; i < n; i++) {
+			uint32_t host = (uint32_t)rnd() & ~mask;
+
+			/* Skip the network and broadcast addresses of the prefix. */
+			if (len <= 30 && (host == 0 || host == ~mask))
+				host = 1;
+			build(pkts[i], net | host, daddr, (uint16_t)wk.port);
+		}
+		n = sendmmsg(fd, m, (unsigned)n, 0);
+		if (n > 0) {
+			sent += (uint64_t)n;
+		} else if (n < 0 && errno != EINTR) {
+			wk_errs_add(&errs, errno);
+			if (errno == ENOBUFS || errno == EAGAIN)
+				usleep(100);
+			else if (errs.total > 1000) {
+				wk_fail("sendmmsg: %s", strerror(errno));
+				break;
+			}
+		}
+	}
+	{
+		uint64_t now = wk_now_us();
+		double secs = (double)((now < end ? now : end) - start) / 1e6;
+
+		res = json_pack("{sI sf sf so sf ss}", "sent", (json_int_t)sent, "seconds", secs, "pps",
+				secs > 0 ? (double)sent / secs : 0.0, "errors", wk_errs_json(&errs), "rate",
+				opt_rate, "spoof", opt_spoof);
+	}
+	close(fd);
+	return wk_finish(res, true);
+}
