@@ -61,7 +61,8 @@ static int cmp_msg(const void *pa, const void *pb)
 
 void diag_print(struct tb_diag *d, FILE *f)
 {
-	qsort(d->msgs, d->n, sizeof(*d->msgs), cmp_msg);
+	if (d->n)
+		qsort(d->msgs, d->n, sizeof(*d->msgs), cmp_msg);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct tb_diag_msg *m = &d->msgs[i];
 		const char *sev = m->sev == TB_SEV_ERROR ? "error" : "warning";
