@@ -27,6 +27,13 @@ bool sysctl_exists(const char *key)
 	return sysctl_path(key, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
 }
 
+bool sysctl_writable(const char *key)
+{
+	char path[512];
+
+	return sysctl_path(key, path, sizeof(path)) == 0 && access(path, W_OK) == 0;
+}
+
 int sysctl_write(const char *key, const char *value)
 {
 	char path[512];

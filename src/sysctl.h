@@ -13,6 +13,10 @@ int sysctl_path(const char *key, char *buf, size_t len);
 /** Does @key exist for the calling thread? */
 bool sysctl_exists(const char *key);
 
+/** May the calling thread write @key? (procfs applies the mode bits even
+ * to root: host-wide keys are read-only inside a namespace.) */
+bool sysctl_writable(const char *key);
+
 /** Write @value to @key. 0 or -errno. */
 int sysctl_write(const char *key, const char *value);
 

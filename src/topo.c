@@ -63,6 +63,15 @@ static const char *why(int code, const struct link_nl *nl, char *buf, size_t len
 	return buf;
 }
 
+/* "file:line: " of a config object, or "" */
+static const char *loc_prefix(const struct tb_loc *loc, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (loc && loc->file && loc->line > 0)
+		snprintf(buf, len, "%s:%d: ", loc->file, loc->line);
+	return buf;
+}
+
 static int check_interrupt(const struct topo_opts *o, struct topo_err *err)
 {
 	int sig = o->interrupted ? o->interrupted(o->intr_arg) : 0;
@@ -110,6 +119,7 @@ static int node_setup(void *p)
 	struct node_setup *a = p;
 	const struct tb_node *n = &a->c->nodes[a->node];
 	struct topo_node *tn = &a->t->nodes[a->node];
+	char where[300];
 	int rc;
 
 	if (!a->late) {
@@ -121,8 +131,14 @@ static int node_setup(void *p)
 		rc = sysctl_write("net.ipv4.ip_forward", n->forward ? "1" : "0");
 		if (!rc && a->t->ipv6)
 			rc = sysctl_write("net.ipv6.conf.all.forwarding", n->forward ? "1" : "0");
+		/* no DAD on the interfaces to come: a tentative link-local address
+		 * cannot source neighbour solicitations, and the first packets to a
+		 * fresh router would wait a second for it */
+		if (!rc && a->t->ipv6)
+			rc = sysctl_write("net.ipv6.conf.default.accept_dad", "0");
 		if (rc)
-			return fail(a->err, rc, "node %s: enable forwarding: %s", n->name, strerror(-rc));
+			return fail(a->err, rc, "node %s: forwarding and DAD sysctls: %s", n->name,
+				    strerror(-rc));
 	}
 	for (size_t i = 0; i < n->n_sysctls; i++) {
 		const struct tb_sysctl *s = &n->sysctls[i];
@@ -135,12 +151,20 @@ static int node_setup(void *p)
 				tn->deferred[i] = true;
 				continue;
 			}
-			return fail(a->err, -ENOENT, "node %s: sysctl %s: %s", n->name, s->key,
+			return fail(a->err, -ENOENT, "%snode %s: sysctl %s: %s",
+				    loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key,
 				    "no such key inside a network namespace");
 		}
+		/* host-wide net.* keys show up read-only inside a namespace */
+		if (!sysctl_writable(s->key))
+			return fail(a->err, -EACCES,
+				    "%snode %s: sysctl %s is host-wide (read-only inside a network "
+				    "namespace): refused",
+				    loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key);
 		rc = sysctl_write(s->key, s->value);
 		if (rc)
-			return fail(a->err, rc, "node %s: sysctl %s = %s: %s", n->name, s->key, s->value,
+			return fail(a->err, rc, "%snode %s: sysctl %s = %s: %s",
+				    loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key, s->value,
 				    strerror(-rc));
 	}
 	return 0;
@@ -397,10 +421,15 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 		return fail(err, -EOPNOTSUPP, "this kernel has no network namespaces (/proc/self/ns/net)");
 	for (size_t i = 0; i < c->n_nodes; i++)
 		for (size_t k = 0; k < c->nodes[i].n_sysctls; k++)
-			if (!sysctl_maybe_per_netns(c->nodes[i].sysctls[k].key))
+			if (!sysctl_maybe_per_netns(c->nodes[i].sysctls[k].key)) {
+				char where[300];
+
 				return fail(err, -EINVAL,
-					    "node %s: sysctl %s is host-wide, not per network namespace: refused",
+					    "%snode %s: sysctl %s is host-wide, not per network namespace: "
+					    "refused",
+					    loc_prefix(&c->nodes[i].sysctls[k].loc, where, sizeof(where)),
 					    c->nodes[i].name, c->nodes[i].sysctls[k].key);
+			}
 
 	t = xcalloc(1, sizeof(*t));
 	t->c = c;
