@@ -1,0 +1,75 @@
+#!/bin/sh
+# tb-rr against tb-server --mode rr between two namespaces: the Nagle +
+# delayed-ACK stall of split writes, and TIME-WAIT per request vs a pool.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd ip ss python3
+W="$TOP/workers"
+[ -x "$W/tb-rr" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+plan 9
+
+C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-rr-$$
+mkdir -p "$T"; defer rm -rf "$T"
+ip netns add $C || bail "ip netns add"; defer ip netns del $C
+ip netns add $S || bail "ip netns add"; defer ip netns del $S
+ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
+ip -n $C addr add 198.18.0.1/24 dev tbwc$$; ip -n $S addr add 198.18.0.2/24 dev tbws$$
+for n in $C $S; do ip -n $n link set lo up; done
+ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+
+# server PORT [ARGS...]: start a server in $S, wait until it listens.
+server() {
+	port=$1; shift
+	ip netns exec $S "$W/tb-server" --mode rr --host 198.18.0.2 --port $port --deadline 60s \
+		--ready "$T/ready.$port" --result "$T/server.$port.json" "$@" >/dev/null &
+	defer kill $! 2>/dev/null
+	i=0; while [ ! -f "$T/ready.$port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -f "$T/ready.$port" ] || bail "tb-server on port $port did not start"
+}
+# jget FILE EXPR: a value from a result file (python3 as the JSON reader)
+jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
+rr() { out=$1; shift; ip netns exec $C "$W/tb-rr" --host 198.18.0.2 --result "$T/$out.json" "$@"; }
+tw() { ip netns exec $1 ss -Htan state time-wait "( sport = :$2 or dport = :$2 )" | wc -l; }
+
+# 1. Nagle + delayed ACK: header and body as two writes, one connection.
+server 9001
+rr split --port 9001 --conn pool --concurrency 1 --write split --request 200 --duration 3s
+p50=$(jget "$T/split.json" "r['latency_us']['p50']"); n=$(jget "$T/split.json" "r['requests']")
+diag "split writes, Nagle on: $n requests, p50 ${p50} us"
+ok "split writes with Nagle: p50 near the 40 ms delayed ACK (got ${p50} us)" \
+	test "$p50" -ge 30000 -a "$p50" -le 60000
+rr nodelay --port 9001 --conn pool --concurrency 1 --write split --request 200 --nodelay --duration 2s
+p50n=$(jget "$T/nodelay.json" "r['latency_us']['p50']"); nn=$(jget "$T/nodelay.json" "r['requests']")
+diag "split writes, TCP_NODELAY: $nn requests, p50 ${p50n} us"
+ok "split writes with TCP_NODELAY: p50 under 3 ms (got ${p50n} us)" test "$p50n" -lt 3000
+ok "both runs complete without errors" test "$(jget "$T/split.json" "r['complete'] and not r['errors']")" = True \
+	-a "$(jget "$T/nodelay.json" "r['complete'] and not r['errors']")" = True
+
+# 2. Per-request connections: one TIME-WAIT per request on the side that closes first.
+server 9002
+rr perreq --port 9002 --conn per-request --concurrency 1 --rate 300 --duration 2s
+n=$(jget "$T/perreq.json" "r['requests']"); h=$(jget "$T/perreq.json" "r['handshakes']")
+twc=$(tw $C 9002); tws=$(tw $S 9002)
+diag "per-request, client closes: $n requests, $h handshakes; TIME-WAIT client $twc, server $tws"
+ok "per-request (client closes): ~1 TIME-WAIT per request on the client ($twc for $n)" \
+	python3 -c "import sys; n=$n; t=$twc; sys.exit(not (n > 400 and abs(t - n) <= 0.05 * n + 3))"
+ok "per-request (client closes): the server holds none ($tws)" test "$tws" -le 2
+
+server 9003
+rr perreq-s --port 9003 --conn per-request --close server --concurrency 1 --rate 300 --duration 2s
+n=$(jget "$T/perreq-s.json" "r['requests']")
+twc=$(tw $C 9003); tws=$(tw $S 9003)
+diag "per-request, server closes: $n requests; TIME-WAIT client $twc, server $tws"
+ok "per-request (server closes): ~1 TIME-WAIT per request on the server ($tws for $n)" \
+	python3 -c "import sys; n=$n; t=$tws; sys.exit(not (n > 400 and abs(t - n) <= 0.05 * n + 3))"
+ok "per-request (server closes): the client holds none ($twc)" test "$twc" -le 2
+
+# 3. A pool of 4 keep-alive connections: only the pool's own closes at the end.
+server 9004
+rr pool --port 9004 --conn pool --pool 4 --concurrency 4 --rate 300 --duration 2s
+n=$(jget "$T/pool.json" "r['requests']"); h=$(jget "$T/pool.json" "r['handshakes']")
+twc=$(tw $C 9004); tws=$(tw $S 9004)
+diag "pool of 4: $n requests, $h handshakes; TIME-WAIT client $twc, server $tws"
+ok "pool: $n requests over $h connections" test "$n" -gt 400 -a "$h" -eq 4
+ok "pool: no TIME-WAIT per request (client $twc + server $tws <= 4)" test $((twc + tws)) -le 4
+done_testing
