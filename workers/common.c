@@ -406,9 +406,6 @@ void wk_init(const struct wk_prog *p, int argc, char **argv)
 		wk.deadline_us = wk.duration_us ? wk.duration_us + 5000000 : 600000000;
 	if (wk.deadline_us == 0)
 		usage_error("--deadline: must be greater than 0");
-	if (wk.duration_us && wk.deadline_us < wk.duration_us)
-		usage_error("--deadline (%.3fs) is shorter than --duration (%.3fs)",
-			    wk.deadline_us / 1e6, wk.duration_us / 1e6);
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0)
 		parent_check(ppid0);

@@ -1,0 +1,74 @@
+#!/bin/sh
+# tb-udp to tb-server --mode udp with an nftables rule in the receiver's
+# namespace that drops N% of the datagrams at random: the receiver reports a
+# loss close to N%. The same records over TCP lose nothing.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd ip nft python3
+W="$TOP/workers"
+[ -x "$W/tb-udp" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+plan 8
+
+C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-udp-$$
+mkdir -p "$T"; defer rm -rf "$T"
+ip netns add $C || bail "ip netns add"; defer ip netns del $C
+ip netns add $S || bail "ip netns add"; defer ip netns del $S
+ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
+ip -n $C addr add 198.18.3.1/24 dev tbwc$$; ip -n $S addr add 198.18.3.2/24 dev tbws$$
+for n in $C $S; do ip -n $n link set lo up; done
+ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+PCT=10
+ip netns exec $S nft -f - <<NFT || bail "nft"
+table inet tbw {
+	chain input {
+		type filter hook input priority 0;
+		udp dport 9000 numgen random mod 100 < $PCT counter drop
+	}
+}
+NFT
+
+jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
+server() {
+	ip netns exec $S "$W/tb-server" --mode udp --host 198.18.3.2 --port 9000 --deadline 30s \
+		--ready "$T/ready.$1" --result "$T/server.$1.json" >/dev/null &
+	SPID=$!
+	defer kill $SPID 2>/dev/null
+	i=0; while [ ! -f "$T/ready.$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -f "$T/ready.$1" ] || bail "tb-server did not start"
+}
+stop_server() {
+	kill "$SPID"
+	i=0; while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+server udp
+ip netns exec $C "$W/tb-udp" --host 198.18.3.2 --port 9000 --rate 10000 --size 200 \
+	--duration 2s --result "$T/udp.json"
+is "$?" 0 "tb-udp exits 0"
+stop_server
+sent=$(jget "$T/udp.json" "r['sent']")
+recv=$(jget "$T/server.udp.json" "r['received']"); lost=$(jget "$T/server.udp.json" "r['lost']")
+pct=$(jget "$T/server.udp.json" "round(r['loss_pct'], 2)")
+dups=$(jget "$T/server.udp.json" "r['duplicated']"); reord=$(jget "$T/server.udp.json" "r['reordered']")
+owd=$(jget "$T/server.udp.json" "r['owd_us']['p50']")
+drops=$(ip netns exec $S nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1)
+diag "sent $sent, received $recv, lost $lost ($pct%), duplicated $dups, reordered $reord, owd p50 ${owd} us"
+diag "nft counter (oracle): $drops dropped"
+ok "about 20000 datagrams sent ($sent)" test "$sent" -ge 19000 -a "$sent" -le 20001
+ok "loss close to the rule's $PCT% (got $pct%)" python3 -c "import sys; sys.exit(not (8.5 <= $pct <= 11.5))"
+ok "received + lost = sent (the END datagrams carry the count)" test $((recv + lost)) -eq "$sent"
+ok "lost matches the nft drop counter within the 3 END datagrams ($lost vs $drops)" \
+	python3 -c "import sys; sys.exit(not (0 <= $drops - $lost <= 3))"
+ok "no duplicates or reordering on a plain veth" test "$dups" -eq 0 -a "$reord" -eq 0
+
+# The same records over TCP: the drop rule does not match, TCP would retransmit anyway.
+server tcp
+ip netns exec $C "$W/tb-udp" --host 198.18.3.2 --port 9000 --transport tcp --rate 5000 --size 200 \
+	--duration 1s --result "$T/tcp.json"
+stop_server
+sent=$(jget "$T/tcp.json" "r['sent']"); recv=$(jget "$T/server.tcp.json" "r['received']")
+lost=$(jget "$T/server.tcp.json" "r['lost']")
+diag "tcp transport: sent $sent, received $recv, lost $lost"
+ok "tcp transport: every record arrives" test "$recv" -eq "$sent" -a "$lost" -eq 0
+ok "tcp transport: about 5000 records sent ($sent)" test "$sent" -ge 4750 -a "$sent" -le 5001
+done_testing
