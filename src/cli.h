@@ -4,6 +4,7 @@
 #define TB_CLI_H
 
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
 
 int cmd_shape(int argc, char **argv);

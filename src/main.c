@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	  "Print the packet ladder of a TCP connection in a capture, annotated" },
 	{ "shape", cmd_shape, "NETNS IFNAME KEY=VAL..", "(debug) Install a link shape on one interface" },
 	{ "qstats", cmd_qstats, "NETNS [--all]", "(debug) Print qdisc statistics as JSON" },
+	{ "run", cmd_run, "FILE [OPTIONS]",
+	  "Run an experiment: build, measure, tear down, report (exit 1 if an expectation fails)" },
 	{ "up", cmd_up, "[-f] FILE", "Build a topology and leave it up; prints its run id last" },
 	{ "exec", cmd_exec, "RUN NODE -- CMD...", "Run a command inside a node of a running topology" },
 	{ "down", cmd_down, "RUN...", "Tear a running topology down" },
