@@ -159,6 +159,13 @@ struct sampler {
 	struct obuf tcp, states;
 	struct sampler_counts cnt;
 	int64_t now_ns;        /* time of the current sample, relative to t0 */
+	/* Few matched sockets among many: dump without tcp_info (counts and
+	 * 4-tuples), then fetch the matched ones by exact lookup. */
+	bool use_lookup;       /* the mode of the next sample */
+	enum { CB_ROWS, CB_COLLECT, CB_REPLY } cb_mode;
+	struct lookup { uint8_t family; struct inet_diag_sockid id; } *found;
+	size_t n_found, cap_found;
+	unsigned replies;
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock;
@@ -337,11 +344,79 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return MNL_CB_OK;
-	count(&s->cnt, m->idiag_state);
+	if (s->cb_mode == CB_REPLY) {
+		s->replies++;
+	} else {
+		count(&s->cnt, m->idiag_state);
+	}
 	x = s->o.dir ? find_match(s, m) : NULL;
-	if (x)
+	if (!x)
+		return MNL_CB_OK;
+	if (s->cb_mode == CB_COLLECT) {
+		s->found = tb_grow(s->found, &s->cap_found, s->n_found, sizeof(*s->found));
+		s->found[s->n_found].family = m->idiag_family;
+		s->found[s->n_found++].id = m->id;
+	} else {
 		write_row(s, x, nlh, m);
+	}
 	return MNL_CB_OK;
+}
+
+/* A failed lookup (the socket closed since the dump) is not an error. */
+static int err_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sampler *s = data;
+
+	(void)nlh;
+	s->replies++;
+	return MNL_CB_OK;
+}
+
+static const unsigned char ext_all =
+	/* BBR answers the VEGASINFO bit (idiag_ext is only 8 bits wide) */
+	1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | 1 << (INET_DIAG_VEGASINFO - 1);
+
+#define LOOKUP_BATCH 128
+
+/* Exact lookups of s->found[from, to) in one sendmsg; the replies (or
+ * errors for sockets gone since the dump) are written as rows. */
+static int lookup_batch(struct sampler *s, size_t from, size_t to)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = err_cb };
+	char *req = s->rxbuf; /* LOOKUP_BATCH requests fit in it */
+	size_t len = 0;
+	int rc;
+
+	for (size_t i = from; i < to; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(req + len);
+		struct inet_diag_req_v2 *r;
+
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		nlh->nlmsg_seq = ++s->seq;
+		r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = s->found[i].family;
+		r->sdiag_protocol = IPPROTO_TCP;
+		r->idiag_states = ~0u;
+		r->idiag_ext = ext_all;
+		r->id = s->found[i].id;
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	if (mnl_socket_sendto(s->nl, req, len) < 0)
+		return -errno;
+	s->cb_mode = CB_REPLY;
+	s->replies = 0;
+	while (s->replies < to - from) {
+		ssize_t n = mnl_socket_recvfrom(s->nl, s->rxbuf, RXBUF_SIZE);
+
+		if (n < 0)
+			return -errno;
+		/* seq 0: the replies carry one sequence number each */
+		rc = mnl_cb_run2(s->rxbuf, (size_t)n, 0, s->portid, msg_cb, s, ctl, NLMSG_MIN_TYPE);
+		if (rc < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /* One dump of one address family; counts and rows go through msg_cb. */
@@ -361,9 +436,7 @@ static int dump_family(struct sampler *s, int family, bool want_info)
 	r->sdiag_protocol = IPPROTO_TCP;
 	r->idiag_states = ~0u; /* every state: TIME-WAIT and request sockets too */
 	if (want_info)
-		/* BBR answers the VEGASINFO bit (idiag_ext is only 8 bits wide) */
-		r->idiag_ext = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) |
-			       1 << (INET_DIAG_VEGASINFO - 1);
+		r->idiag_ext = ext_all;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -384,14 +457,25 @@ static int sample(struct sampler *s)
 	struct obuf *b = &s->states;
 	bool info = s->o.dir && (s->o.n_match || s->o.match_all);
 	int64_t start = mono_ns();
-	uint64_t took;
+	uint64_t took, rows0 = s->st.rows;
+	bool lookup;
 	int rc;
 
 	memset(&s->cnt, 0, sizeof(s->cnt));
 	s->now_ns = start - ts_ns(&s->o.t0);
-	rc = dump_family(s, AF_INET, info);
+	lookup = info && s->use_lookup;
+	s->cb_mode = lookup ? CB_COLLECT : CB_ROWS;
+	s->n_found = 0;
+	rc = dump_family(s, AF_INET, info && !lookup);
 	if (!rc)
-		rc = dump_family(s, AF_INET6, info);
+		rc = dump_family(s, AF_INET6, info && !lookup);
+	for (size_t i = 0; !rc && lookup && i < s->n_found; i += LOOKUP_BATCH)
+		rc = lookup_batch(s, i, i + LOOKUP_BATCH < s->n_found ? i + LOOKUP_BATCH : s->n_found);
+	/* Lookups pay per socket, a dump per namespace: switch with hysteresis. */
+	if (lookup && s->n_found > 64)
+		s->use_lookup = false;
+	else if (!lookup && s->st.rows - rows0 <= 32)
+		s->use_lookup = true;
 	if (rc) {
 		if (!s->st.errors++)
 			tb_err("sampler %s: sock_diag dump: %s", s->o.node, strerror(-rc));
@@ -487,6 +571,7 @@ static void sampler_free(struct sampler *s)
 	free(s->states.p);
 	free(s->rxbuf);
 	free(s->match);
+	free(s->found);
 	free((char *)s->o.node);
 	free((char *)s->o.dir);
 	pthread_cond_destroy(&s->cond);
@@ -562,6 +647,7 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 	s->o.interval_us = o->interval_us ? o->interval_us : 100000;
 	s->o.t0 = o->t0;
 	s->o.match_all = o->match_all;
+	s->use_lookup = !o->match_all;
 	s->o.n_match = o->n_match;
 	if (o->n_match) {
 		s->match = xcalloc(o->n_match, sizeof(*s->match));

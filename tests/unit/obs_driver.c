@@ -10,6 +10,10 @@
  *                                             MATCH: all | lport=N | rport=N
  *   obs_driver.t states NS                    state counts, one dump
  *   obs_driver.t counters NS -- CMD...        delta JSON around CMD
+ *   obs_driver.t forkss NS INTERVAL_MS DURATION_MS [ARGS...]
+ *                                             fork `ss -tin` (or ss ARGS) in NS
+ *                                             every interval, as Flent does;
+ *                                             read and discard its output
  *   obs_driver.t procnet NS                   TcpActiveOpens as a second thread
  *                                             inside NS sees it through
  *                                             /proc/net, self and thread-self
@@ -22,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -165,6 +170,11 @@ static int do_client(const char *addr, unsigned port, size_t bytes, unsigned hol
 	return 0;
 }
 
+static double tv_s(struct timeval t)
+{
+	return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
 static int open_ns(const char *name)
 {
 	int fd = netns_open(name);
@@ -181,6 +191,7 @@ static int do_sample(char **argv, int argc)
 	struct sampler_stats st;
 	struct sampler *s;
 	struct timespec d;
+	struct rusage ru;
 	unsigned dur_ms;
 	int rc;
 
@@ -212,10 +223,14 @@ static int do_sample(char **argv, int argc)
 	while (nanosleep(&d, &d) < 0 && errno == EINTR)
 		;
 	rc = sampler_stop(s, &st);
-	printf("samples=%llu missed=%llu rows=%llu errors=%llu max_sample_us=%llu cpu_s=%.6f\n",
+	getrusage(RUSAGE_SELF, &ru);
+	printf("samples=%llu missed=%llu rows=%llu errors=%llu max_sample_us=%llu cpu_s=%.6f "
+	       "proc_cpu_s=%.6f\n",
 	       (unsigned long long)st.samples, (unsigned long long)st.missed,
 	       (unsigned long long)st.rows, (unsigned long long)st.errors,
-	       (unsigned long long)st.max_sample_ns / 1000, st.cpu_s);
+	       (unsigned long long)st.max_sample_ns / 1000, st.cpu_s,
+	       tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
+	printf("user_s=%.3f sys_s=%.3f\n", tv_s(ru.ru_utime), tv_s(ru.ru_stime));
 	return rc ? 1 : 0;
 }
 
@@ -274,6 +289,73 @@ static int do_counters(const char *ns, char **cmd)
 	json_decref(j);
 	counters_free(a);
 	counters_free(b);
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* The Flent way: one fork + exec of ss per sample, output through a pipe. */
+static int do_forkss(char **argv, int argc)
+{
+	int fd = open_ns(argv[0]);
+	int64_t iv = (int64_t)atoi(argv[1]) * 1000000, end, next;
+	char *ssargv[16] = { "ss", "-tin" };
+	unsigned long long runs = 0, missed = 0, bytes = 0;
+	struct rusage self, kids;
+	static char buf[65536];
+
+	if (fd < 0)
+		return 1;
+	if (argc > 3) {
+		for (int i = 3; i < argc && i < 17; i++)
+			ssargv[i - 2] = argv[i];
+		ssargv[argc - 2 < 16 ? argc - 2 : 15] = NULL;
+	}
+	next = now_ns();
+	end = next + (int64_t)atoi(argv[2]) * 1000000;
+	while (next < end) {
+		int p[2], st;
+		pid_t pid;
+		ssize_t n;
+
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			dup2(p[1], 1);
+			if (setns(fd, CLONE_NEWNET) < 0)
+				_exit(126);
+			execvp("ss", ssargv);
+			_exit(127);
+		}
+		close(p[1]);
+		while ((n = read(p[0], buf, sizeof(buf))) > 0)
+			bytes += (unsigned long long)n;
+		close(p[0]);
+		waitpid(pid, &st, 0);
+		runs++;
+		next += iv;
+		if (now_ns() >= next) {
+			int64_t k = (now_ns() - next) / iv + 1;
+
+			missed += (unsigned long long)k;
+			next += k * iv;
+		}
+		struct timespec ts = { .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	printf("runs=%llu missed=%llu out_bytes=%llu cpu_self_s=%.3f cpu_children_s=%.3f cpu_s=%.3f\n",
+	       runs, missed, bytes, tv_s(self.ru_utime) + tv_s(self.ru_stime),
+	       tv_s(kids.ru_utime) + tv_s(kids.ru_stime),
+	       tv_s(self.ru_utime) + tv_s(self.ru_stime) + tv_s(kids.ru_utime) + tv_s(kids.ru_stime));
 	return 0;
 }
 
@@ -537,6 +619,8 @@ int main(int argc, char **argv)
 		return do_states(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "counters") && !strcmp(argv[3], "--"))
 		return do_counters(argv[2], argv + 4);
+	if (argc >= 5 && !strcmp(argv[1], "forkss"))
+		return do_forkss(argv + 2, argc - 2);
 	if (argc == 3 && !strcmp(argv[1], "procnet"))
 		return do_procnet(argv[2]);
 	if (argc >= 11 && !strcmp(argv[1], "capture") && !strcmp(argv[9], "--"))

@@ -1,0 +1,166 @@
+#!/bin/bash
+# Observability benchmarks (root). Prints a Markdown table; RESULTS.md keeps
+# the last recorded one.
+#
+#   bench/obs/run.sh [sampling|capture|all]     (default all)
+#   DUR=30 SOCKETS=1000 IPERF_DUR=10 bench/obs/run.sh
+#
+# Sampling cost: SOCKETS established TCP sockets in one namespace, sampled
+# every 10 ms for DUR seconds, (1) by the in-process sock_diag sampler and
+# (2) by forking `ss -tin` into the namespace at the same interval and
+# reading its output through a pipe (what Flent does), one after the other in
+# the same run, on the same sockets. Both with tcp_info of every socket, and
+# both for one flow among the SOCKETS (Flent filters ss by port). Done twice:
+# namespaces sharing the host's TCP established hash (the kernel default) and
+# namespaces with their own (net.ipv4.tcp_child_ehash_entries).
+#
+# Capture cost: iperf3 goodput over a veth pair shaped by tbf at 100 Mbit/s
+# (the shipped experiments' rate; offloads off as on shaped links), capture
+# off vs on at the receiver, alternated; then unshaped (offloads off) as a
+# stress case.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$PWD
+DRV=$TOP/tests/unit/obs_driver.t
+WHAT=${1:-all}
+DUR=${DUR:-30}
+SOCKETS=${SOCKETS:-1000}
+IPERF_DUR=${IPERF_DUR:-10}
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 3; }
+[ -x "$DRV" ] || { echo "build first: make tests/unit/obs_driver.t" >&2; exit 2; }
+
+PIDS=""
+NSS=""
+TMP=$(mktemp -d /tmp/tbo-bench.XXXXXX)
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in $NSS; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# mkns NAME [CHILD_EHASH]: a namespace; with CHILD_EHASH it is created from a
+# throwaway parent namespace whose tcp_child_ehash_entries is set, so it gets
+# its own established hash without touching the host's sysctl.
+mkns() {
+	if [ -n "${2:-}" ]; then
+		ip netns add "$1-p" && ip netns exec "$1-p" sysctl -qw net.ipv4.tcp_child_ehash_entries="$2"
+		nsenter --net=/run/netns/"$1-p" ip netns add "$1"
+		ip netns del "$1-p"
+	else
+		ip netns add "$1"
+	fi
+	NSS="$NSS $1"
+	ip -n "$1" link set lo up
+}
+pair() { # pair A B SUBNET
+	ip -n "$1" link add eth0 type veth peer name eth0 netns "$2"
+	ip -n "$1" addr add "$3.1/24" dev eth0
+	ip -n "$2" addr add "$3.2/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$2" link set eth0 up
+}
+kv() { sed -n "s/.*[ ^]$2=\([0-9.]*\).*/\1/p; s/^$2=\([0-9.]*\).*/\1/p" "$1" | head -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "inf" }'; }
+
+sampling() { # sampling LABEL CHILD_EHASH|"" NSOCKETS
+	local A=tbo-$$-a$2 B=tbo-$$-b$2 label=$1 out=$TMP/csv SOCKETS=$3
+	mkns $A "${2:-}"
+	mkns $B "${2:-}"
+	pair $A $B 198.18.7
+	ip netns exec $B "$DRV" serve 198.18.7.2 5001 & PIDS="$PIDS $!"
+	ip netns exec $B "$DRV" serve 198.18.7.2 5002 & PIDS="$PIDS $!"
+	sleep 0.3
+	local hold=$(( (DUR * 4 + 30) * 1000 ))
+	ip netns exec $A "$DRV" client 198.18.7.2 5001 100 $hold $((SOCKETS - 1)) > "$TMP/c1" & PIDS="$PIDS $!"
+	ip netns exec $A "$DRV" client 198.18.7.2 5002 100000 $hold 1 > "$TMP/c2" & PIDS="$PIDS $!"
+	for _ in $(seq 200); do grep -q connected "$TMP/c1" && grep -q connected "$TMP/c2" && break; sleep 0.1; done
+	local est
+	est=$(ip netns exec $A ss -Htan state established | wc -l)
+	mkdir -p "$out"
+	"$DRV" sample $A "$out" 10 $((DUR * 1000)) all > "$TMP/s_all"
+	local csv_mb
+	csv_mb=$(du -sm "$out" | cut -f1)
+	rm -rf "$out"; mkdir -p "$out"
+	"$DRV" forkss $A 10 $((DUR * 1000)) > "$TMP/f_all"
+	"$DRV" sample $A "$out" 10 $((DUR * 1000)) rport=5002 > "$TMP/s_one"
+	"$DRV" forkss $A 10 $((DUR * 1000)) -tin "dport = :5002" > "$TMP/f_one"
+	rm -rf "$out"
+	local ticks=$((DUR * 100))
+	for m in all one; do
+		local sc fc ss sm fr fm
+		sc=$(kv "$TMP/s_$m" proc_cpu_s); ss=$(kv "$TMP/s_$m" samples); sm=$(kv "$TMP/s_$m" missed)
+		fc=$(kv "$TMP/f_$m" cpu_s); fr=$(kv "$TMP/f_$m" runs); fm=$(kv "$TMP/f_$m" missed)
+		local what="tcp_info of all $est sockets"
+		[ $m = one ] && what="1 flow of $est sockets + state counts (ss: filtered by port)"
+		printf '| %s | %s | %.3f s, %s/%s samples, %s missed | %s s, %s/%s runs, %s missed | %sx | %sx |\n' \
+			"$label" "$what" "$sc" "$ss" "$ticks" "$sm" "$fc" "$fr" "$ticks" "$fm" \
+			"$(ratio "$fc" "$sc")" \
+			"$(awk -v a="$fc" -v b="$fr" -v c="$sc" -v d="$ss" 'BEGIN { if (b > 0 && c > 0) printf "%.1f", (a / b) / (c / d); else print "-" }')"
+	done
+	echo "<!-- $label: sampler all: $(cat "$TMP/s_all" | tr '\n' ' ') CSV ${csv_mb} MB; ss all: $(cat "$TMP/f_all") -->"
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	PIDS=""
+	ip netns del $A; ip netns del $B
+	NSS=""
+}
+
+goodput() { perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); printf "%.2f", $j->{end}{sum_received}{bits_per_second} / 1e6' < "$1"; }
+
+capture() { # capture LABEL RATE|- RUNS
+	local A=tbo-$$-ca B=tbo-$$-cb label=$1 rate=$2 runs=$3 out=$TMP/pcap
+	mkns $A; mkns $B
+	pair $A $B 198.18.8
+	for n in $A $B; do ip netns exec $n ethtool -K eth0 tso off gso off gro off > /dev/null 2>&1; done
+	[ "$rate" != - ] && tc -n $A qdisc add dev eth0 root tbf rate "$rate" burst 16k limit 150k
+	ip netns exec $B iperf3 -s -B 198.18.8.2 > /dev/null 2>&1 & PIDS="$PIDS $!"
+	sleep 0.5
+	mkdir -p "$out"
+	local off="" on="" drops=0 pk=0 i
+	for i in $(seq "$runs"); do
+		ip netns exec $A iperf3 -c 198.18.8.2 -t "$IPERF_DUR" -J > "$TMP/off.json" 2>/dev/null
+		off="$off $(goodput "$TMP/off.json")"
+		"$DRV" capture $B eth0 "$out" b 0 0 - -- sh -c "ip netns exec $A iperf3 -c 198.18.8.2 -t $IPERF_DUR -J > $TMP/on.json 2>/dev/null" > "$TMP/cap" 2> "$TMP/cap.err"
+		on="$on $(goodput "$TMP/on.json")"
+		drops=$((drops + $(kv "$TMP/cap" drop) + $(kv "$TMP/cap" ifdrop)))
+		pk=$((pk + $(kv "$TMP/cap" packets)))
+		rm -f "$out"/*.pcap
+	done
+	local mo mn
+	mo=$(echo $off | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	mn=$(echo $on | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$off" "$on" \
+		"$(awk -v a="$mn" -v b="$mo" 'BEGIN { printf "%.3f", a / b }')x" "$pk" "$drops"
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	PIDS=""
+	ip netns del $A; ip netns del $B
+	NSS=""
+}
+
+echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+if [ "$WHAT" = all ] || [ "$WHAT" = sampling ]; then
+	echo "### Sampling cost: $SOCKETS (and 10) sockets, every 10 ms for $DUR s"
+	echo
+	echo "| namespaces | what is sampled | in-process sampler (CPU) | fork \`ss -tin\` (CPU) | CPU ratio | per-sample ratio |"
+	echo "|---|---|---|---|---|---|"
+	for n in $SOCKETS 10; do
+		sampling "shared host ehash (default)" "" $n
+		sampling "own ehash (tcp_child_ehash_entries=4096)" 4096 $n
+	done
+	echo
+fi
+if [ "$WHAT" = all ] || [ "$WHAT" = capture ]; then
+	echo "### Capture cost: iperf3 goodput (Mbit/s), $IPERF_DUR s runs, capture at the receiver, snaplen 128"
+	echo
+	echo "| link | capture off | capture on | on/off (medians) | packets captured | drops |"
+	echo "|---|---|---|---|---|---|"
+	capture "veth, tbf 100 Mbit/s, offloads off" 100mbit 3
+	capture "veth unshaped, offloads off (stress)" - 2
+	echo
+fi
+echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
