@@ -17,4 +17,7 @@ int cmd_down(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 
+/* src/report.c: regenerate summary.json, report.md and plots of a run output directory */
+int cmd_report(int argc, char **argv);
+
 #endif

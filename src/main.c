@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	{ "down", cmd_down, "RUN...", "Tear a running topology down" },
 	{ "list", cmd_list, "", "List runs: live ones and stale ones whose owner died" },
 	{ "cleanup", cmd_cleanup, "", "Remove what stale runs left behind (only that)" },
+	{ "report", cmd_report, "OUTDIR [--file F]",
+	  "Rewrite summary.json, report.md and plots of a run's output directory" },
 	{ "help", cmd_help, "[COMMAND]", "Show this help, or the help of one command" },
 	{ "version", cmd_version, "", "Print the version" },
 };
