@@ -101,6 +101,20 @@ char *rp_expr_text(const struct tb_config *c, const struct tb_expr *e)
 	return s;
 }
 
+static bool has_measure(const struct tb_expr *e)
+{
+	if (!e)
+		return false;
+	if (e->kind == TB_EX_METRIC || (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis")))
+		return true;
+	if (has_measure(e->lhs) || has_measure(e->rhs))
+		return true;
+	for (size_t i = 0; i < e->n_args; i++)
+		if (has_measure(e->args[i]))
+			return true;
+	return false;
+}
+
 static enum rp_unit side_unit(const struct tb_expr *e)
 {
 	if (!e)
@@ -290,6 +304,11 @@ void rp_evaluate(struct report *rp)
 		re->e = e;
 		re->lhs_unit = side_unit(e->lhs);
 		re->rhs_unit = side_unit(e->rhs);
+		/* a constant side ("< 50ms" is 0.05) reads in the other side's unit */
+		if (!has_measure(e->rhs))
+			re->rhs_unit = re->lhs_unit;
+		if (!has_measure(e->lhs))
+			re->lhs_unit = re->rhs_unit;
 		collect(e->lhs, &ml);
 		collect(e->rhs, &ml);
 		for (size_t s = 0; s < c->n_sweeps; s++) {

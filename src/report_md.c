@@ -27,11 +27,25 @@ static void cell(FILE *f, const struct stats *st, enum rp_unit u)
 		return;
 	}
 	rp_fmt(st->median, u, m, sizeof(m));
-	if (st->n > 1 && st->min != st->max)
-		fprintf(f, " %s (%s – %s) |", m, rp_fmt(st->min, u, a, sizeof(a)),
-			rp_fmt(st->max, u, b, sizeof(b)));
-	else
+	if (st->n > 1 && st->min != st->max) {
+		const char *um = strrchr(m, ' ');
+		char *ua, *ub;
+
+		rp_fmt(st->min, u, a, sizeof(a));
+		rp_fmt(st->max, u, b, sizeof(b));
+		ua = strrchr(a, ' ');
+		ub = strrchr(b, ' ');
+		/* one unit for the three numbers when they share it: "3.00 Mbit/s (2.00–4.00)" */
+		if (um && ua && ub && !strcmp(um, ua) && !strcmp(um, ub)) {
+			*ua = *ub = 0;
+		} else if (!um && u == RP_PCT) {
+			a[strcspn(a, "%")] = 0;
+			b[strcspn(b, "%")] = 0;
+		}
+		fprintf(f, " %s (%s–%s) |", m, a, b);
+	} else {
 		fprintf(f, " %s |", m);
+	}
 }
 
 static void md_escape(FILE *f, const char *s)

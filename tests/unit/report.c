@@ -1,0 +1,436 @@
+/* Unit tests of the report: fixture run directories with known numbers
+ * (2 cases x 3 repeats, one repeat incomplete) -> summary.json statistics,
+ * expectation verdicts (held, not held, no data, iteration over an
+ * unselected sweep, mathis()), report.md rows and verdict lines, plots with
+ * and without gnuplot. No root. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "report.h"
+#include "stats.h"
+#include "tap.h"
+
+static const char conf[] = "[experiment]\n"
+			   "name = rtest\n"
+			   "duration = 10s\n"
+			   "repeat = 3\n"
+			   "seed = 7\n"
+			   "[node c1]\n[node s1]\n[link c1-s1]\n"
+			   "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n"
+			   "[flow rr]\nworker = rr\nfrom = c1\nto = s1\n"
+			   "[sweep]\nflow.bulk.cc = cubic, bbr\n"
+			   "[expect]\n"
+			   "bbr_wins = goodput(bulk, cc=bbr) > 5 * goodput(bulk, cc=cubic)\n"
+			   "rr_fast = p99(rr) < 50ms\n"
+			   "cookies = counter(s1.TcpExtSyncookiesSent, cc=bbr) > 0\n"
+			   "near_mathis = goodput(bulk, cc=cubic) < 3 * mathis(1448, 40ms, 1%)\n"
+			   "tw = peak(c1.TIME_WAIT, cc=cubic) >= 10\n";
+
+static char root[64];
+
+static void mkdirs(const char *path)
+{
+	char *p = strdup(path);
+
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	free(p);
+}
+
+static void wfile(const char *dir, const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void wfile(const char *dir, const char *rel, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	mkdirs(path);
+	f = fopen(path, "w");
+	if (!f)
+		tap_bail("%s: %s", path, strerror(errno));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return strdup("");
+	if (getdelim(&s, &len, 0, f) < 0) {
+		free(s);
+		s = strdup("");
+	}
+	fclose(f);
+	return s;
+}
+
+static bool near(double a, double b, double tol)
+{
+	return fabs(a - b) <= tol;
+}
+
+/* Per run: goodput (bit/s), rr p99 (us), TIME-WAIT peak, rr errors. */
+struct fx {
+	double goodput;
+	int p99_us;
+	int tw_peak;
+	const char *status;
+	int etimedout;
+};
+
+static const struct fx fixtures[2][3] = {
+	{ { 3e6, 20000, 12, "complete", 0 },
+	  { 4e6, 30000, 15, "complete", 2 },
+	  { 2e6, 25000, 9, "complete", 0 } },
+	{ { 90e6, 60000, 1, "complete", 0 },
+	  { 95e6, 70000, 2, "complete", 0 },
+	  { 1e6, 1, 0, "incomplete", 0 } }, /* numbers that must not count */
+};
+
+static void build_fixture(const char *out)
+{
+	char runs[2048] = "";
+
+	for (int k = 0; k < 2; k++)
+		for (int r = 0; r < 3; r++) {
+			const struct fx *x = &fixtures[k][r];
+			char d[256];
+
+			snprintf(d, sizeof(d), "%s/runs/c%d-r%d", out, k + 1, r + 1);
+			snprintf(runs + strlen(runs), sizeof(runs) - strlen(runs),
+				 "%s{\"dir\": \"runs/c%d-r%d\", \"case\": %d, \"repeat\": %d, \"order\": %d}",
+				 *runs ? ", " : "", k + 1, r + 1, k, r, (r * 2 + k + 1) % 6);
+			wfile(d, "run.json",
+			      "{\"case\": %d, \"repeat\": %d, \"order\": 0, \"params\": {}, \"status\": "
+			      "\"%s\", \"error\": %s, \"elapsed_s\": 10.2}\n",
+			      k, r, x->status,
+			      strcmp(x->status, "complete") ? "\"interrupted by SIGINT\"" : "null");
+			wfile(d, "flows/bulk.json",
+			      "{\"worker\": \"bulk\", \"complete\": true, \"error\": null, \"bytes\": %.0f, "
+			      "\"seconds\": 10.0, \"goodput_bps\": %.1f, \"retransmits\": %d}\n",
+			      x->goodput * 10 / 8, x->goodput, 10 * (r + 1));
+			wfile(d, "flows/bulk.series.jsonl",
+			      "{\"t\": 1.0, \"goodput_bps\": %.1f, \"cwnd\": 10}\n"
+			      "{\"t\": 2.0, \"goodput_bps\": %.1f, \"cwnd\": 20}\n"
+			      "{\"t\": 3.0, \"goodput_bps\": %.1f, \"cwnd\": 30}\n",
+			      x->goodput * 0.9, x->goodput, x->goodput * 1.1);
+			wfile(d, "flows/rr.json",
+			      "{\"worker\": \"rr\", \"complete\": true, \"error\": null, \"requests\": 98, "
+			      "\"rps\": 9.8, \"handshakes\": 98, \"handshakes_per_s\": 9.8, "
+			      "\"latency_us\": {\"count\": 98, \"min\": 900, \"p50\": %d, \"p90\": %d, "
+			      "\"p99\": %d, \"p999\": %d, \"max\": %d, \"mean\": %d.5}, "
+			      "\"connect_us\": {\"count\": 98, \"min\": 50, \"p50\": 100, \"p90\": 150, "
+			      "\"p99\": 200, \"p999\": 250, \"max\": 300, \"mean\": 110.0}, "
+			      "\"errors\": {%s}}\n",
+			      x->p99_us / 2, x->p99_us - 1, x->p99_us, x->p99_us + 1, x->p99_us + 2,
+			      x->p99_us / 3, x->etimedout ? "\"ETIMEDOUT\": 2" : "");
+			wfile(d, "sockets/c1-states.csv",
+			      "t_s,ESTAB,SYN-SENT,SYN-RECV,FIN-WAIT-1,FIN-WAIT-2,TIME-WAIT,CLOSE-WAIT,"
+			      "LAST-ACK,CLOSING,LISTEN,total\n"
+			      "0.0,1,0,0,0,0,3,0,0,0,0,4\n"
+			      "0.1,1,0,0,0,0,%d,0,0,0,0,9\n"
+			      "0.2,1,0,0,0,0,2,0,0,0,0,3\n",
+			      x->tw_peak);
+			if (k == 0)
+				wfile(d, "counters/s1.json",
+				      "{\"TcpExtSyncookiesSent\": 0, \"TcpRetransSegs\": 5}\n");
+			if (k == 0 && r == 0)
+				wfile(d, "sockets/c1-tcp.csv",
+				      "t_s,node,flow,cookie,state,snd_cwnd,total_retrans\n"
+				      "0.1,c1,bulk,11,ESTAB,10,5\n"
+				      "0.1,c1,bulk,12,ESTAB,10,3\n"
+				      "0.2,c1,bulk,11,ESTAB,14,7\n"
+				      "0.2,c1,rr,13,ESTAB,10,100\n");
+		}
+	wfile(out, "manifest.json",
+	      "{\"experiment\": \"rtest\", \"file\": \"mem.conf\", \"seed\": 7, \"kernel\": {\"tier\": "
+	      "\"host\", \"release\": \"6.18.0-test\"}, \"repeat\": 3, \"runs\": [%s]}\n",
+	      runs);
+}
+
+static json_t *metric(json_t *sum, int k, const char *flow, const char *m)
+{
+	return json_object_get(
+		json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), (size_t)k), "flows"), flow), "metrics"), m),
+		"median") ?
+		       json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), (size_t)k), "flows"), flow), "metrics"), m) :
+		       NULL;
+}
+
+static double jd(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void test_stats(void)
+{
+	double v[] = { 3, 1, 2, 10 };
+	struct stats st;
+
+	tap_ok(stats_median(v, 3) == 2 && stats_median(v, 4) == 2.5 && isnan(stats_median(v, 0)),
+	       "median of odd/even/empty");
+	stats_compute(v, 1, &st);
+	tap_ok(st.n == 1 && st.median == 3 && isnan(st.ci95_low), "one value: no interval");
+	stats_compute((double[]){ 2, 4, 3 }, 3, &st);
+	tap_diag("mean %g sd %g ci [%g, %g]", st.mean, st.sd, st.ci95_low, st.ci95_high);
+	/* hand: mean 3, sd 1, t(0.975, 2) = 4.303, half = 4.303 / sqrt(3) = 2.48434 */
+	tap_ok(near(st.ci95_low, 3 - 2.48434, 1e-4) && near(st.ci95_high, 3 + 2.48434, 1e-4),
+	       "95%% CI of {2,3,4} is 3 -/+ 2.48434");
+	tap_ok(near(stats_t975(200), 1.9719, 1e-3), "t(0.975, 200) ~ 1.972 (%.4f)", stats_t975(200));
+}
+
+static void test_fixture(void)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem.conf", conf, sizeof(conf) - 1, &d);
+	struct report_outcome o;
+	char out[128], path[256], *md;
+	json_t *sum, *m, *ex;
+	json_error_t je;
+	int rc;
+
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_bail("fixture config does not load");
+	}
+	snprintf(out, sizeof(out), "%s/out", root);
+	build_fixture(out);
+	rc = report_write(c, out, &o);
+	tap_ok(rc == 0, "report_write returns 0 (%d)", rc);
+	tap_is_int((long long)o.n_runs, 6, "6 runs found");
+	tap_is_int((long long)o.n_complete, 5, "5 complete (one incomplete)");
+	tap_is_int((long long)o.n_expect, 5, "5 expectations");
+	tap_is_int((long long)o.n_held, 3, "3 held");
+	tap_ok(!o.all_held && o.n_failed == 2, "2 failed, not all held");
+	for (size_t i = 0; i < o.n_failed; i++)
+		tap_diag("failed: %s", o.failed[i]);
+	tap_ok(o.n_failed == 2 && strstr(o.failed[0], "rr_fast") && strstr(o.failed[0], "cc=bbr") &&
+		       strstr(o.failed[0], "65.0 ms < 50.0 ms is false") &&
+		       strstr(o.failed[0], "p99(rr) < 50ms"),
+	       "rr_fast fails at cc=bbr with 65.0 ms < 50.0 ms named");
+	tap_ok(o.n_failed == 2 && strstr(o.failed[1], "cookies") && strstr(o.failed[1], "no data") &&
+		       strstr(o.failed[1], "counters/s1.json absent"),
+	       "cookies: no data, with the missing file named");
+
+	snprintf(path, sizeof(path), "%s/summary.json", out);
+	sum = json_load_file(path, 0, &je);
+	tap_ok(sum != NULL, "summary.json parses (%s)", sum ? "ok" : je.text);
+	m = metric(sum, 0, "bulk", "goodput");
+	tap_ok(m && jd(m, "median") == 3e6 && jd(m, "min") == 2e6 && jd(m, "max") == 4e6 &&
+		       jd(m, "n") == 3,
+	       "cubic goodput: median 3e6, min 2e6, max 4e6, n 3");
+	tap_ok(m && near(jd(m, "ci95_low"), 3e6 - 2484338.6, 1) &&
+		       near(jd(m, "ci95_high"), 3e6 + 2484338.6, 1),
+	       "cubic goodput CI: 3e6 -/+ 4.303 * 1e6 / sqrt(3) (got %.1f..%.1f)", jd(m, "ci95_low"),
+	       jd(m, "ci95_high"));
+	m = metric(sum, 1, "bulk", "goodput");
+	/* the incomplete third repeat (1e6) is left out: {90e6, 95e6} */
+	tap_ok(m && jd(m, "median") == 92.5e6 && jd(m, "min") == 90e6 && jd(m, "max") == 95e6 &&
+		       jd(m, "n") == 2,
+	       "bbr goodput over the 2 complete repeats: median 92.5e6");
+	/* sd = 3.5355e6, t(1) = 12.706: half = 12.706 * 2.5e6 = 31.765e6 */
+	tap_ok(m && near(jd(m, "ci95_low"), 92.5e6 - 31.765e6, 10) &&
+		       near(jd(m, "ci95_high"), 92.5e6 + 31.765e6, 10),
+	       "bbr goodput CI with t(1) = 12.706");
+	m = metric(sum, 0, "rr", "p99");
+	tap_ok(m && near(jd(m, "median"), 0.025, 1e-12), "rr p99 in seconds: 0.025");
+	m = metric(sum, 0, "rr", "success");
+	/* runs: 98/98, 98/100, 98/98 -> median 100 */
+	tap_ok(m && jd(m, "median") == 100 && near(jd(m, "min"), 98, 1e-9),
+	       "rr success: requests / (requests + errors), min 98%%");
+	m = json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), 0), "flows"), "rr"), "errors"), "ETIMEDOUT"), "max");
+	tap_ok(json_is_number(m) && json_number_value(m) == 2, "errors by errno: ETIMEDOUT max 2");
+	m = metric(sum, 0, "bulk", "retrans");
+	/* run 1 from the sampler CSV: 7 + 3 = 10 (rr's socket excluded);
+	 * runs 2, 3 from the worker: 20, 30 */
+	tap_ok(m && jd(m, "min") == 10 && jd(m, "median") == 20 && jd(m, "max") == 30,
+	       "retrans: sampler's last total_retrans per socket summed, else the worker's");
+	m = json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), 0), "nodes"), "c1"), "peaks"), "TIME_WAIT"), "median");
+	tap_ok(json_is_number(m) && json_number_value(m) == 12, "TIME_WAIT peak median 12");
+	ex = json_object_get(sum, "expectations");
+	tap_ok(json_is_array(ex) && json_array_size(ex) == 5, "5 expectations in summary");
+	{
+		json_t *e = json_array_get(ex, 1), *cb = json_object_get(e, "combinations");
+
+		tap_ok(json_array_size(cb) == 2 &&
+			       json_is_true(json_object_get(json_array_get(cb, 0), "held")) &&
+			       json_is_false(json_object_get(json_array_get(cb, 1), "held")) &&
+			       !strcmp(json_string_value(json_object_get(
+					       json_object_get(json_array_get(cb, 1), "where"), "cc")),
+				       "bbr") &&
+			       near(jd(json_array_get(cb, 1), "lhs"), 0.065, 1e-12) &&
+			       near(jd(json_array_get(cb, 1), "rhs"), 0.05, 1e-12),
+		       "rr_fast iterated over cc: cubic held, bbr 0.065 < 0.05 not held");
+		e = json_array_get(ex, 3);
+		cb = json_array_get(json_object_get(e, "combinations"), 0);
+		/* 3 * 1448 * 8 / 0.04 * 1.22 / sqrt(0.01) = 10,599,360 */
+		tap_ok(json_is_true(json_object_get(e, "held")) && near(jd(cb, "rhs"), 10599360, 1e-3) &&
+			       jd(cb, "lhs") == 3e6,
+		       "mathis(1448, 40ms, 1%%) x 3 = 10,599,360 bit/s (%.1f)", jd(cb, "rhs"));
+		e = json_array_get(ex, 2);
+		cb = json_array_get(json_object_get(e, "combinations"), 0);
+		tap_ok(json_is_false(json_object_get(e, "held")) &&
+			       json_is_true(json_object_get(cb, "no_data")) &&
+			       json_is_null(json_object_get(cb, "lhs")),
+		       "missing counter: not held, no_data, lhs null");
+	}
+	tap_ok(json_is_false(json_object_get(sum, "all_held")) &&
+		       jd(sum, "expectations_held") == 3,
+	       "all_held false, expectations_held 3");
+	json_decref(sum);
+
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(strstr(md, "| 1 | cubic | 3/3 | 3.00 Mbit/s (2.00–4.00) |") != NULL,
+	       "report.md: cubic row with median and range");
+	tap_ok(strstr(md, "| 2 | bbr | 2/3 | 92.5 Mbit/s (90.0–95.0) |") != NULL,
+	       "report.md: bbr row over 2 of 3 runs");
+	tap_ok(strstr(md, "- **HELD** `bbr_wins`") && strstr(md, "- **NOT HELD** `rr_fast`") &&
+		       strstr(md, "- **HELD** `near_mathis`") && strstr(md, "not held (no data)"),
+	       "report.md: HELD / NOT HELD lines");
+	tap_ok(strstr(md, "92.5 Mbit/s > 15.0 Mbit/s") != NULL, "report.md: both sides' numbers");
+	tap_ok(strstr(md, "host, Linux 6.18.0-test") && strstr(md, "| Seed | 7 |") &&
+		       strstr(md, "runs/c2-r3") && strstr(md, "interrupted by SIGINT"),
+	       "report.md: kernel, seed, and the incomplete run with its reason");
+	if (access("/usr/bin/gnuplot", X_OK) == 0) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/plots/bulk_throughput.svg", out);
+		if (stat(path, &sb) < 0)
+			sb.st_size = -1;
+		tap_ok(sb.st_size > 1000 && o.plots,
+		       "gnuplot rendered plots/bulk_throughput.svg (%lld bytes)",
+		       (long long)sb.st_size);
+		tap_ok(strstr(md, "![") && strstr(md, "plots/bulk_throughput.svg"),
+		       "report.md links the plot");
+		snprintf(path, sizeof(path), "%s/plots/bulk_cwnd.svg", out);
+		if (stat(path, &sb) < 0)
+			sb.st_size = -1;
+		tap_ok(sb.st_size > 1000, "cwnd plot from the sampler CSV (%lld bytes)",
+		       (long long)sb.st_size);
+	} else {
+		tap_skip("gnuplot not installed");
+		tap_skip("gnuplot not installed");
+		tap_skip("gnuplot not installed");
+	}
+	free(md);
+	report_outcome_free(&o);
+
+	/* without gnuplot: the report says so and keeps its tables */
+	setenv("TESTBED_GNUPLOT", "/nonexistent/gnuplot", 1);
+	snprintf(path, sizeof(path), "%s/plots", out);
+	rc = report_write(c, out, &o);
+	unsetenv("TESTBED_GNUPLOT");
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(rc == 0 && !o.plots && strstr(md, "gnuplot is not installed") &&
+		       strstr(md, "| 1 | cubic | 3/3 |"),
+	       "without gnuplot: a note, and the table is still there");
+	free(md);
+	report_outcome_free(&o);
+	config_free(c);
+	diag_free(&d);
+}
+
+/* A numeric sweep spanning decades: metric-vs-parameter plot on a log axis;
+ * and a run directory without a manifest. */
+static void test_numeric_sweep(void)
+{
+	static const char conf2[] = "[experiment]\nname = sweep\nduration = 5s\n"
+				    "[node c1]\n[node s1]\n[link c1-s1]\n"
+				    "[flow rr]\nworker = rr\nfrom = c1\nto = s1\n"
+				    "[sweep]\nflow.rr.rate = 1, 10, 100\n"
+				    "[expect]\nfast = p50(rr) < 10ms\n";
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem2.conf", conf2, sizeof(conf2) - 1, &d);
+	struct report_outcome o;
+	char out[128], path[256], *gp, *md;
+	int rc;
+
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_bail("sweep config does not load");
+	}
+	snprintf(out, sizeof(out), "%s/out2", root);
+	for (int k = 0; k < 3; k++) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/runs/c%d-r1", out, k + 1);
+		wfile(dir, "run.json", "{\"status\": \"complete\"}\n");
+		if (k != 2)
+			wfile(dir, "flows/rr.json",
+			      "{\"requests\": 10, \"latency_us\": {\"count\": 10, \"p50\": %d}}\n",
+			      1000 * (k + 1));
+	}
+	rc = report_write(c, out, &o);
+	tap_ok(rc == 0 && o.n_runs == 3, "no manifest: the run directories are found (%zu)",
+	       o.n_runs);
+	tap_ok(o.n_failed == 1 && strstr(o.failed[0], "rate=100") &&
+		       strstr(o.failed[0], "flows/rr.json absent"),
+	       "iterated over rate: the case without a result file fails with no data");
+	if (o.n_failed)
+		tap_diag("%s", o.failed[0]);
+	snprintf(path, sizeof(path), "%s/plots/plots.gp", out);
+	gp = slurp(path);
+	tap_ok(strstr(gp, "set logscale x") && strstr(gp, "rr_p50_vs_rate.dat"),
+	       "p50 against rate (1..100) on a log x axis");
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(strstr(md, "| 3 | 100 | 1/1 | — |") != NULL, "missing numbers show as a dash");
+	free(md);
+	free(gp);
+	report_outcome_free(&o);
+	config_free(c);
+	diag_free(&d);
+}
+
+static void rm_rf(const char *p)
+{
+	char *argv[] = { "rm", "-rf", (char *)p, NULL };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execvp("rm", argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	snprintf(root, sizeof(root), "/tmp/tb-report-XXXXXX");
+	if (!mkdtemp(root))
+		tap_bail("mkdtemp: %s", strerror(errno));
+	test_stats();
+	test_fixture();
+	test_numeric_sweep();
+	if (!getenv("TB_KEEP"))
+		rm_rf(root);
+	else
+		tap_diag("kept %s", root);
+	return tap_done();
+}
