@@ -48,6 +48,13 @@ static int get_info(int fd, struct tcp_info *ti)
 	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &l);
 }
 
+/* The result fields the report reads, also when nothing was measured. */
+static json_t *empty_result(void)
+{
+	return json_pack("{sI sI sf sf sI}", "bytes", (json_int_t)0, "bytes_written", (json_int_t)0,
+			 "seconds", 0.0, "goodput_bps", 0.0, "retransmits", (json_int_t)0);
+}
+
 static int wait_connected(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -80,7 +87,7 @@ static json_t *interval_obj(double t, uint64_t bytes, double secs, const struct 
 int main(int argc, char **argv)
 {
 	json_t *res = json_object(), *intervals = json_array();
-	uint64_t written = 0, acked = 0, start = 0, end_us, next_iv, last_acked = 0, last_iv;
+	uint64_t written = 0, acked = 0, start = 0, end_us, next_iv, last_acked = 1, last_iv;
 	bool complete = false, eof = false;
 	struct tcp_info ti;
 	const char *what = "socket";
@@ -101,6 +108,7 @@ int main(int argc, char **argv)
 				strerror(-fd));
 		else
 			wk_fail("%s: %s", what, strerror(-fd));
+		json_object_update_new(res, empty_result());
 		return wk_finish(res, false);
 	}
 	rc = wk_connect_start(fd);
@@ -115,6 +123,7 @@ int main(int argc, char **argv)
 		}
 		json_object_set_new(res, "errors", json_pack("{sI}", wk_errname(-rc), (json_int_t)1));
 		close(fd);
+		json_object_update_new(res, empty_result());
 		return wk_finish(res, false);
 	}
 	l = sizeof(cc_used);
@@ -189,7 +198,8 @@ int main(int argc, char **argv)
 		double secs = (double)(now - start) / 1e6;
 
 		get_info(fd, &ti);
-		acked = ti.tcpi_bytes_acked;
+		/* tcpi_bytes_acked counts the SYN's sequence number too. */
+		acked = ti.tcpi_bytes_acked ? ti.tcpi_bytes_acked - 1 : 0;
 		if (opt_bytes && eof)
 			acked = written;
 		complete = opt_bytes ? eof : (now >= end_us);

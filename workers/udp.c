@@ -117,7 +117,9 @@ int main(int argc, char **argv)
 			wk_set_exit(WK_EXIT_ENV);
 		wk_fail("%s %s: %s", transports[opt_transport],
 			wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a)), strerror(fd < 0 ? -fd : ENOMEM));
-		return wk_finish(json_pack("{sI}", "sent", (json_int_t)0), false);
+		return wk_finish(json_pack("{sI sI sf sf sf}", "sent", (json_int_t)0, "bytes", (json_int_t)0,
+					   "seconds", 0.0, "pps", 0.0, "bps", 0.0),
+				 false);
 	}
 	for (int i = 0; i < BATCH; i++) {
 		iov[i].iov_base = bufs + (size_t)i * opt_size;
