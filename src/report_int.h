@@ -106,8 +106,9 @@ void rp_case_metric(const struct report *rp, size_t k, const char *name, int flo
 		    const char *what, struct stats *st, char *why, size_t whylen);
 /** The flow metrics worker @w produces, NULL-terminated. */
 const char *const *rp_worker_metrics(enum tb_worker w);
-/** The metrics shown in report.md's table for worker @w, NULL-terminated. */
-const char *const *rp_worker_table(enum tb_worker w);
+/** The metrics shown in report.md's table for flow @f, NULL-terminated;
+ * the first is the one plotted against numeric sweeps. */
+const char *const *rp_worker_table(const struct tb_flow *f);
 enum rp_unit rp_metric_unit(const char *name);
 /** Human form of @v in @u: "95.1 Mbit/s", "41.2 ms", "98.5%". */
 const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len);

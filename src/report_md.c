@@ -156,14 +156,14 @@ static void flow_table(FILE *f, const struct report *rp)
 		fprintf(f, " %s |", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
 	fputs(" runs |", f);
 	for (size_t fl = 0; fl < c->n_flows; fl++)
-		for (const char *const *m = rp_worker_table(c->flows[fl].worker); *m; m++)
+		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
 			fprintf(f, " %s %s |", c->flows[fl].name, *m);
 	fputs("\n|---|", f);
 	for (size_t s = 0; s < c->n_sweeps; s++)
 		fputs("---|", f);
 	fputs("---|", f);
 	for (size_t fl = 0; fl < c->n_flows; fl++)
-		for (const char *const *m = rp_worker_table(c->flows[fl].worker); *m; m++)
+		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
 			fputs("---:|", f);
 	fputc('\n', f);
 	for (size_t k = 0; k < rp->n_cases; k++) {
@@ -176,7 +176,7 @@ static void flow_table(FILE *f, const struct report *rp)
 		for (size_t fl = 0; fl < c->n_flows; fl++) {
 			bool on = cs->cfg ? cs->cfg->flows[fl].enabled : c->flows[fl].enabled;
 
-			for (const char *const *m = rp_worker_table(c->flows[fl].worker); *m; m++) {
+			for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++) {
 				struct stats st;
 				char why[RP_WHY];
 
@@ -191,10 +191,10 @@ static void flow_table(FILE *f, const struct report *rp)
 		fputc('\n', f);
 	}
 	fputc('\n', f);
-	for (size_t k = 0; k < rp->n_cases; k++)
-		if (rp->cases[k].note) {
-			fprintf(f, "- **%s**: ", rp->cases[k].label);
-			md_escape(f, rp->cases[k].note);
+	for (size_t i = 0; i < c->n_casedefs; i++)
+		if (c->casedefs[i].note) {
+			fprintf(f, "- **%s**: ", c->casedefs[i].name);
+			md_escape(f, c->casedefs[i].note);
 			fputc('\n', f);
 		}
 	fputc('\n', f);
@@ -225,6 +225,27 @@ static void node_table(FILE *f, const struct report *rp)
 			if (nonzero)
 				add_ncol(&cols, &n, &cap, "counter", (int)nd, table_counters[t]);
 		}
+	/* the socket states that tell the story: half-open connections on a
+	 * server, TIME-WAIT on a client */
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
+		int nodes[2] = { c->flows[fl].to, c->flows[fl].from };
+		const char *states[2] = { "SYN_RECV", "TIME_WAIT" };
+
+		for (int i = 0; i < 2; i++) {
+			bool nonzero = false;
+
+			for (size_t k = 0; nodes[i] >= 0 && k < rp->n_cases && !nonzero; k++) {
+				struct stats st;
+				char why[RP_WHY];
+
+				rp_case_metric(rp, k, "peak", -1, nodes[i], states[i], &st, why,
+					       sizeof(why));
+				nonzero = st.n && st.max > 0;
+			}
+			if (nonzero)
+				add_ncol(&cols, &n, &cap, "peak", nodes[i], states[i]);
+		}
+	}
 	if (!n)
 		return;
 	fputs("### Counters and socket states\n\nnstat counter deltas over each run "

@@ -67,18 +67,21 @@ const char *const *rp_worker_metrics(enum tb_worker w)
 
 static const char *const t_bulk[] = { "goodput", "retrans", NULL };
 static const char *const t_rr[] = { "p50", "p99", "rps", "hps", "success", "errors", NULL };
+/* a connection per request: its handshake is part of what is measured */
+static const char *const t_rr_conn[] = { "p50",	    "p99",    "rps",	     "success",
+					 "errors",  "connect_p50", "connect_p99", NULL };
 static const char *const t_churn[] = { "connects", "hps", "success", "eaddrnotavail", NULL };
 static const char *const t_syn[] = { "sent", "pps", NULL };
 static const char *const t_udp[] = { "goodput", "loss", "owd_p50", "owd_p99", NULL };
 static const char *const t_idle[] = { "held", "connect_p99", "errors", NULL };
 
-const char *const *rp_worker_table(enum tb_worker w)
+const char *const *rp_worker_table(const struct tb_flow *f)
 {
-	switch (w) {
+	switch (f->worker) {
 	case TB_WORKER_BULK:
 		return t_bulk;
 	case TB_WORKER_RR:
-		return t_rr;
+		return f->conn == TB_CONN_PER_REQUEST ? t_rr_conn : t_rr;
 	case TB_WORKER_CHURN:
 		return t_churn;
 	case TB_WORKER_SYNFLOOD:
@@ -146,7 +149,20 @@ const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len)
 	case RP_PER_S:
 		return num3(v, buf, len, "/s");
 	case RP_COUNT:
-		if (v == floor(v) && a < 1e15)
+		if (v == floor(v) && a >= 10000 && a < 1e15) {
+			/* thousands separated: 159,000 */
+			char d[32], *o = buf;
+			int n = snprintf(d, sizeof(d), "%.0f", a);
+
+			if (v < 0 && len > 1)
+				*o++ = '-';
+			for (int i = 0; i < n && (size_t)(o - buf) + 2 < len; i++) {
+				if (i && (n - i) % 3 == 0)
+					*o++ = ',';
+				*o++ = d[i];
+			}
+			*o = 0;
+		} else if (v == floor(v) && a < 1e15)
 			snprintf(buf, len, "%.0f", v);
 		else
 			snprintf(buf, len, "%.4g", v);

@@ -136,15 +136,16 @@ static void sweep_plots(struct pctx *x)
 			lo = fmin(lo, xs[i]);
 			hi = fmax(hi, xs[i]);
 		}
+		/* a flood's numbers are its input, not an outcome: not plotted */
 		for (size_t fl = 0; fl < c->n_flows; fl++) {
-			const char *metric = rp_worker_table(c->flows[fl].worker)[0], *ul;
+			const char *metric = rp_worker_table(&c->flows[fl])[0], *ul;
 			enum rp_unit u = rp_metric_unit(metric);
 			double sc = unit_scale(u, &ul);
 			char *dname = xasprintf("%s_%s_vs_%s.dat", c->flows[fl].name, metric, sw->short_name);
 			char *svg = xasprintf("%s_%s_vs_%s.svg", c->flows[fl].name, metric, sw->short_name);
 			char *title = xasprintf("%s(%s) against %s", metric, c->flows[fl].name, sw->key);
 			char *yl = xasprintf("%s (%s), median, bars min..max", metric, ul);
-			FILE *d = data_open(x, dname);
+			FILE *d = c->flows[fl].worker == TB_WORKER_SYNFLOOD ? NULL : data_open(x, dname);
 			char **labels = xcalloc(n_other + 1, sizeof(char *));
 			size_t n_blocks = 0, points = 0;
 
