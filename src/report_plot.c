@@ -201,8 +201,31 @@ static void sweep_plots(struct pctx *x)
 			if (d)
 				fclose(d);
 			if (points) {
-				begin_plot(x, svg, title, sw->key, yl, lo > 0 && hi / lo >= 100);
-				fputs("plot ", x->gp);
+				bool logx = lo > 0 && hi / lo >= 100;
+
+				begin_plot(x, svg, title, sw->key, yl, logx);
+				/* tics at the swept values, labelled as written ("0.1%"); on a
+				 * log axis the top decade crowds them, so they are slanted */
+				if (!logx)
+					fputs("set offsets graph 0.03, graph 0.03, 0, 0\n", x->gp);
+				if (logx)
+					fprintf(x->gp, "set xrange [%.9g:%.9g]\n", lo / 1.25, hi * 1.25);
+				fputs(logx ? "set xtics rotate by -45 (" : "set xtics (", x->gp);
+				for (size_t v = 0; v < sw->n_values; v++) {
+					char *lab = xcalloc(2 * strlen(sw->values[v]) + 1, 1), *q = lab;
+
+					/* a tic label is a format: % must be doubled */
+					for (const char *p = sw->values[v]; *p; p++) {
+						if (*p == '%')
+							*q++ = '%';
+						*q++ = *p;
+					}
+					fputs(v ? ", " : "", x->gp);
+					gp_str(x->gp, lab);
+					free(lab);
+					fprintf(x->gp, " %.9g", xs[v]);
+				}
+				fputs(")\nplot ", x->gp);
 				for (size_t b = 0; b < n_blocks; b++) {
 					fprintf(x->gp, "%s", b ? ", \\\n     " : "");
 					gp_str(x->gp, dname);
