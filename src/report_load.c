@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -127,10 +128,53 @@ out:
 	return o;
 }
 
+/* Last total_retrans per socket, keyed by (flow, cookie): open addressing,
+ * since a connection-per-request flow leaves tens of thousands of sockets. */
 struct sock_last {
-	char key[64];
+	char key[40];     /* cookie; "" : empty slot */
+	int flow;
 	double v;
 };
+
+struct sock_map {
+	struct sock_last *s;
+	size_t n, cap;    /* cap: a power of two */
+};
+
+static uint64_t fnv(const char *s, int flow)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)flow;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct sock_last *map_slot(struct sock_map *m, const char *key, int flow)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct sock_map g = { xcalloc(m->cap ? m->cap * 2 : 64, sizeof(*g.s)), 0,
+				      m->cap ? m->cap * 2 : 64 };
+
+		for (size_t j = 0; j < m->cap; j++)
+			if (m->s[j].key[0]) {
+				struct sock_last *d = map_slot(&g, m->s[j].key, m->s[j].flow);
+
+				*d = m->s[j];
+			}
+		free(m->s);
+		*m = g;
+	}
+	for (i = fnv(key, flow) & (m->cap - 1); m->s[i].key[0]; i = (i + 1) & (m->cap - 1))
+		if (m->s[i].flow == flow && !strcmp(m->s[i].key, key))
+			return &m->s[i];
+	snprintf(m->s[i].key, sizeof(m->s[i].key), "%s", key);
+	m->s[i].flow = flow;
+	m->n++;
+	return &m->s[i];
+}
 
 /* Per flow of @c whose client is on @node: the sum over its sockets (by
  * cookie) of the last total_retrans seen in <node>-tcp.csv. */
@@ -138,10 +182,9 @@ static void load_retrans(const struct tb_config *c, int node, const char *path, 
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *hdr[CSV_MAX], *row[CSV_MAX], *hline = NULL;
-	size_t cap = 0, hcap = 0, nh, n_socks = 0, cap_socks = 0;
+	size_t cap = 0, hcap = 0, nh;
 	int c_flow = -1, c_cookie = -1, c_retr = -1;
-	struct sock_last *socks = NULL;
-	int *sock_flow = NULL;
+	struct sock_map m = { 0 };
 
 	if (!f)
 		return;
@@ -159,34 +202,31 @@ static void load_retrans(const struct tb_config *c, int node, const char *path, 
 	if (c_flow < 0 || c_cookie < 0 || c_retr < 0)
 		goto out;
 	while (getline(&line, &cap, f) >= 0) {
-		size_t n = split_csv(line, row, CSV_MAX), s;
+		size_t n = split_csv(line, row, CSV_MAX);
+		char *end;
+		double v;
 		int fl;
 
-		if (n <= (size_t)c_flow || n <= (size_t)c_cookie || n <= (size_t)c_retr)
+		if (n <= (size_t)c_flow || n <= (size_t)c_cookie || n <= (size_t)c_retr ||
+		    !row[c_cookie][0])
 			continue;
+		v = strtod(row[c_retr], &end);
+		if (end == row[c_retr])
+			continue; /* no tcp_info (TIME-WAIT, request sockets) */
 		fl = config_flow(c, row[c_flow]);
 		if (fl < 0 || c->flows[fl].from != node)
 			continue;
-		for (s = 0; s < n_socks; s++)
-			if (sock_flow[s] == fl && !strcmp(socks[s].key, row[c_cookie]))
-				break;
-		if (s == n_socks) {
-			socks = tb_grow(socks, &cap_socks, n_socks, sizeof(*socks));
-			sock_flow = xrealloc(sock_flow, cap_socks * sizeof(*sock_flow));
-			snprintf(socks[s].key, sizeof(socks[s].key), "%s", row[c_cookie]);
-			sock_flow[s] = fl;
-			n_socks++;
-		}
-		socks[s].v = strtod(row[c_retr], NULL);
+		map_slot(&m, row[c_cookie], fl)->v = v;
 	}
-	for (size_t s = 0; s < n_socks; s++) {
-		if (isnan(out[sock_flow[s]]))
-			out[sock_flow[s]] = 0;
-		out[sock_flow[s]] += socks[s].v;
+	for (size_t i = 0; i < m.cap; i++) {
+		if (!m.s[i].key[0])
+			continue;
+		if (isnan(out[m.s[i].flow]))
+			out[m.s[i].flow] = 0;
+		out[m.s[i].flow] += m.s[i].v;
 	}
 out:
-	free(socks);
-	free(sock_flow);
+	free(m.s);
 	free(line);
 	free(hline);
 	fclose(f);
