@@ -14,6 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include "cli.h"
 #include "config.h"
 #include "report.h"
 #include "stats.h"
@@ -355,6 +358,49 @@ static void test_fixture(void)
 	diag_free(&d);
 }
 
+/* Run cmd_report with stdout and stderr silenced; its exit code. */
+static int quiet_report(int argc, char **argv)
+{
+	int o1 = dup(1), o2 = dup(2), null = open("/dev/null", O_WRONLY), rc;
+
+	fflush(stdout);
+	dup2(null, 1);
+	dup2(null, 2);
+	rc = cmd_report(argc, argv);
+	fflush(stdout);
+	dup2(o1, 1);
+	dup2(o2, 2);
+	close(o1);
+	close(o2);
+	close(null);
+	return rc;
+}
+
+static void test_cli(void)
+{
+	char out[128], file[128], mpath[256];
+	char *a1[] = { "report", out, "--file", file, NULL };
+	char *a2[] = { "report", NULL };
+	char *a3[] = { "report", out, NULL };
+	char *sum;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/out", root);
+	snprintf(file, sizeof(file), "%s/t.conf", root);
+	snprintf(mpath, sizeof(mpath), "%s/summary.json", out);
+	f = fopen(file, "w");
+	fputs(conf, f);
+	fclose(f);
+	unlink(mpath);
+	tap_is_int(quiet_report(4, a1), 1, "testbed report OUT --file F: exit 1 (2 expectations missed)");
+	sum = slurp(mpath);
+	tap_ok(strstr(sum, "\"all_held\": false") != NULL, "testbed report rewrote summary.json");
+	free(sum);
+	tap_is_int(quiet_report(1, a2), 2, "testbed report without OUTDIR: exit 2");
+	/* the manifest names mem.conf, which does not exist here */
+	tap_is_int(quiet_report(2, a3), 2, "experiment file of the manifest missing: exit 2");
+}
+
 /* A numeric sweep spanning decades: metric-vs-parameter plot on a log axis;
  * and a run directory without a manifest. */
 static void test_numeric_sweep(void)
@@ -427,6 +473,7 @@ int main(void)
 		tap_bail("mkdtemp: %s", strerror(errno));
 	test_stats();
 	test_fixture();
+	test_cli();
 	test_numeric_sweep();
 	if (!getenv("TB_KEEP"))
 		rm_rf(root);
