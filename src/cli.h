@@ -20,4 +20,7 @@ int cmd_cleanup(int argc, char **argv);
 /* src/report.c: regenerate summary.json, report.md and plots of a run output directory */
 int cmd_report(int argc, char **argv);
 
+int cmd_guest(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+
 #endif

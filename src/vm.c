@@ -1,0 +1,686 @@
+/* Host side of the UML tier. A guest is a linux.uml process tree (UML makes
+ * one host process per guest address space plus I/O helpers, and calls
+ * setsid itself). To be sure nothing outlives a run, the tree lives in its
+ * own PID namespace under a tiny reaper process of ours: killing the reaper
+ * (its namespace's init) makes the kernel kill everything inside, and the
+ * reaper dies with us through PR_SET_PDEATHSIG. linux.uml itself cannot be
+ * that init: as a namespace init it ignores its own SIGABRT, so a guest
+ * panic would spin forever instead of exiting. Without the right to make a
+ * PID namespace we fall back to killing UML's session/process group.
+ *
+ * The guest cannot return an exit status, so the command's status and what
+ * the guest knows about itself come back in a file on hostfs; the command's
+ * stdout and stderr come back live through the guest's consoles 1 and 2,
+ * which UML maps to pipes we read. Console 0 (the kernel log) goes to a
+ * file. */
+#include "vm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+extern char **environ;
+
+static const char *const default_modules[] = {
+	"ipv6", "veth", "dummy", "ifb", "macvlan",
+	"sch_netem", "sch_tbf", "sch_htb", "sch_fq_codel", "sch_codel", "sch_fq", "sch_cake",
+	"sch_sfq", "sch_prio", "sch_pie", "sch_red", "sch_ingress", "sch_hfsc", "sch_drr",
+	"sch_choke", "sch_sfb", "sch_plug", "sch_multiq",
+	"cls_u32", "cls_matchall", "cls_basic", "cls_flower", "cls_fw", "cls_bpf",
+	"act_mirred", "act_gact", "act_police", "act_skbedit", "act_bpf",
+	"tcp_bbr", "tcp_bic", "tcp_htcp", "tcp_vegas", "tcp_westwood", "tcp_illinois",
+	"tcp_dctcp", "tcp_highspeed", "tcp_hybla", "tcp_scalable", "tcp_lp", "tcp_veno",
+	"tcp_yeah", "tcp_nv", "tcp_cdg",
+	"udp_diag", "raw_diag", "af_packet_diag", "unix_diag",
+	"nf_tables", "nft_ct", "nft_limit", "nft_masq", "nf_conntrack",
+	NULL,
+};
+
+const char *const *vm_default_modules(void) { return default_modules; }
+
+const char *vm_qdisc_module(const char *kind)
+{
+	static const char *const builtin[] = { "pfifo", "bfifo", "pfifo_fast", "pfifo_head_drop",
+					       "mq", "noqueue", NULL };
+	static char buf[64];
+
+	for (int i = 0; builtin[i]; i++)
+		if (!strcmp(kind, builtin[i]))
+			return NULL;
+	if (!strcmp(kind, "clsact"))
+		return "sch_ingress";
+	snprintf(buf, sizeof(buf), "sch_%s", kind);
+	return buf;
+}
+
+const char *vm_cc_module(const char *cc)
+{
+	static char buf[64];
+
+	if (!strcmp(cc, "reno") || !strcmp(cc, "cubic"))
+		return NULL;
+	snprintf(buf, sizeof(buf), "tcp_%s", !strcmp(cc, "hstcp") ? "highspeed" : cc);
+	return buf;
+}
+
+void vm_opts_init(struct vm_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->out_fd = 1;
+	o->err_fd = 2;
+}
+
+bool vm_in_guest(void)
+{
+	return getenv(VM_ENV_IN_GUEST) != NULL;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+int vm_kernel_release(const struct vm_opts *o, char *buf, size_t size)
+{
+	const char *kernel = o && o->kernel ? o->kernel : VM_DEFAULT_KERNEL;
+	int pfd[2], status;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	if (access(kernel, X_OK) < 0 || size < 2)
+		return -ENOENT;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		execl(kernel, kernel, "--version", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (pid > 0 && (size_t)n < size - 1 &&
+	       ((r = read(pfd[0], buf + n, size - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? r : 0;
+	close(pfd[0]);
+	if (pid < 0)
+		return -errno;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[n] = '\0';
+	buf[strcspn(buf, " \n")] = '\0';
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && buf[0] ? 0 : -ENOENT;
+}
+
+/* ---- state directory ------------------------------------------------------ */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void rm_rf(const char *path)
+{
+	if (path)
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int write_blob(const char *dir, const char *name, const char *data, size_t len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = 0;
+
+	free(path);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len)
+		rc = -EIO;
+	close(fd);
+	return rc;
+}
+
+/* NUL-separated list, with @extra appended when not NULL. */
+static int write_strv(const char *dir, const char *name, const char *first,
+		      char *const *v, const char *extra)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	int rc;
+
+#define ADD(s) do { size_t l_ = strlen(s) + 1; buf = tb_grow(buf, &cap, len + l_, 1); \
+		    memcpy(buf + len, (s), l_); len += l_; } while (0)
+	if (first)
+		ADD(first);
+	for (; v && *v; v++)
+		ADD(*v);
+	if (extra)
+		ADD(extra);
+#undef ADD
+	rc = write_blob(dir, name, buf ? buf : "", len);
+	free(buf);
+	return rc;
+}
+
+/* Not under /run or /dev/shm: the guest mounts fresh tmpfs there, and the
+ * guest must see this directory. No whitespace: it goes on the kernel
+ * command line. */
+static char *make_state_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *tmpl;
+
+	if (!t || t[0] != '/' || strpbrk(t, " \t\n\"'") || !strncmp(t, "/run", 4) ||
+	    !strncmp(t, "/dev", 4))
+		t = "/tmp";
+	tmpl = xasprintf("%s/testbed-vm.XXXXXX", t);
+	if (!mkdtemp(tmpl)) {
+		free(tmpl);
+		return NULL;
+	}
+	return tmpl;
+}
+
+static void log_tail(const char *path, char *out, size_t size)
+{
+	char buf[8192];
+	ssize_t n = 0;
+	off_t end;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), lines = 0;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	if (end > 0) {
+		off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+
+		n = pread(fd, buf, sizeof(buf) - 1, from);
+	}
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* The last dozen lines, within @size. */
+	for (char *p = buf + n - 1; p > buf; p--)
+		if (*p == '\n' && p[1] && (++lines >= 12 || (size_t)(buf + n - p) >= size - 1)) {
+			snprintf(out, size, "%s", p + 1);
+			return;
+		}
+	snprintf(out, size, "%s", buf + ((size_t)n >= size ? (size_t)n - size + 1 : 0));
+}
+
+static void read_status(const char *dir, struct vm_result *res)
+{
+	char *path = xasprintf("%s/status", dir), line[512];
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, '=');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		v[strcspn(v, "\n")] = '\0';
+		if (!strcmp(line, "exit")) {
+			res->status = atoi(v);
+			res->have_status = true;
+		} else if (!strcmp(line, "signal")) {
+			res->status = 128 + atoi(v);
+			res->have_status = true;
+		} else if (!strcmp(line, "release")) {
+			snprintf(res->release, sizeof(res->release), "%s", v);
+		} else if (!strcmp(line, "version")) {
+			snprintf(res->version, sizeof(res->version), "%s", v);
+		} else if (!strcmp(line, "boot_ms")) {
+			res->boot_ms = atof(v);
+		} else if (!strcmp(line, "modules_ms")) {
+			res->modules_ms = atof(v);
+		} else if (!strcmp(line, "modules")) {
+			res->modules_loaded = (unsigned)atoi(v);
+		} else if (!strcmp(line, "error")) {
+			snprintf(res->error, sizeof(res->error), "guest: %s", v);
+		}
+	}
+	fclose(f);
+}
+
+/* ---- spawning -------------------------------------------------------------- */
+
+struct spawn {
+	char *const *uml_argv;
+	const char *cwd;
+	int log_fd, out_fd, err_fd;
+	bool pidns;
+};
+
+/* In the child, after fork/clone: only async-signal-safe calls. */
+static void exec_uml(const struct spawn *s)
+{
+	static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR=/dev/shm", NULL };
+	sigset_t none;
+	int fds[3], null;
+
+	/* Move the three above fd 5 first so the dup2s below cannot clobber. */
+	fds[0] = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 10);
+	fds[1] = fcntl(s->out_fd, F_DUPFD_CLOEXEC, 10);
+	fds[2] = fcntl(s->err_fd, F_DUPFD_CLOEXEC, 10);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || null < 0 || dup2(null, 0) < 0 ||
+	    dup2(fds[0], 1) < 0 || dup2(fds[0], 2) < 0 || dup2(fds[0], 3) < 0 ||
+	    dup2(fds[1], 4) < 0 || dup2(fds[2], 5) < 0)
+		_exit(126);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* UML opens ./root_fs as its default disk: start it somewhere empty. */
+	if (s->cwd && chdir(s->cwd) < 0)
+		_exit(126);
+	execve(s->uml_argv[0], s->uml_argv, env);
+	_exit(127);
+}
+
+/* PID 1 of the guest's PID namespace: start linux.uml, reap whatever gets
+ * reparented to us, and leave when linux.uml does (taking the namespace and
+ * everything in it along). */
+static void reaper(const struct spawn *s)
+{
+	int status;
+	pid_t uml, p;
+
+	uml = fork();
+	if (uml < 0)
+		_exit(125);
+	if (uml == 0)
+		exec_uml(s);
+	close(s->log_fd);
+	close(s->out_fd);
+	close(s->err_fd);
+	for (;;) {
+		p = waitpid(-1, &status, 0);
+		if (p == uml)
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		if (p < 0 && errno != EINTR)
+			_exit(125);
+	}
+}
+
+static pid_t spawn_guest(struct spawn *s)
+{
+	pid_t pid;
+
+	/* A raw clone(2) with no stack behaves like fork, in a new PID ns. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	s->pidns = pid >= 0;
+	if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSPC))
+		pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (s->pidns)
+		reaper(s);
+	exec_uml(s);
+	return -1; /* not reached */
+}
+
+/* ---- supervising ----------------------------------------------------------- */
+
+static void kill_guest(pid_t pid, bool pidns)
+{
+	kill(pid, SIGKILL);
+	if (!pidns)
+		kill(-pid, SIGKILL); /* UML's own session: it calls setsid() */
+}
+
+/* Copy what is available on @fd to @to; returns false at EOF/error. */
+static bool forward(int fd, int to)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	for (ssize_t off = 0, w; to >= 0 && off < n; off += w) {
+		w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0) {
+			if (errno == EINTR)
+				w = 0;
+			else
+				break;
+		}
+	}
+	return true;
+}
+
+struct watch {
+	pid_t pid;
+	bool pidns;
+	int pipes[2], to[2];
+	int sfd;
+	double deadline; /* monotonic ms; 0: none */
+};
+
+/* Wait for the guest to end (and its output to drain), the deadline, or a
+ * signal. Returns 0, -ETIMEDOUT or -EINTR (with *sig). */
+static int supervise(struct watch *w, int *sig)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0), status, rc = 0;
+	bool exited = false;
+
+	while (!exited || w->pipes[0] >= 0 || w->pipes[1] >= 0) {
+		struct pollfd pf[4] = {
+			{ .fd = w->pipes[0], .events = POLLIN }, { .fd = w->pipes[1], .events = POLLIN },
+			{ .fd = exited ? -1 : pidfd, .events = POLLIN }, { .fd = w->sfd, .events = POLLIN },
+		};
+		int timeout = pidfd < 0 && !exited ? 50 : -1;
+
+		if (w->deadline > 0) {
+			double left = w->deadline - now_ms();
+
+			if (left <= 0) {
+				kill_guest(w->pid, w->pidns);
+				w->deadline = 0;
+				rc = -ETIMEDOUT;
+				continue;
+			}
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left + 1;
+		}
+		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (pf[i].revents && !forward(w->pipes[i], w->to[i])) {
+				close(w->pipes[i]);
+				w->pipes[i] = -1;
+			}
+		if (pf[3].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !*sig) {
+				*sig = (int)si.ssi_signo;
+				kill_guest(w->pid, w->pidns);
+				w->deadline = 0;
+				rc = -EINTR;
+			}
+		}
+		if (!exited && waitpid(w->pid, &status, WNOHANG) == w->pid) {
+			exited = true;
+			/* Without a namespace, helpers may outlive UML and hold the pipes. */
+			if (!w->pidns)
+				kill(-w->pid, SIGKILL);
+			if (w->deadline == 0 || w->deadline > now_ms() + 2000)
+				w->deadline = now_ms() + 2000; /* bound the drain */
+		} else if (exited && w->deadline > 0 && now_ms() >= w->deadline) {
+			break;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (!exited) {
+		kill_guest(w->pid, w->pidns);
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	/* Without a namespace, wait (bounded) until the group is really gone. */
+	for (int i = 0; !w->pidns && i < 200 && kill(-w->pid, 0) == 0; i++)
+		usleep(10000);
+	return rc;
+}
+
+/* ---- vm_run ---------------------------------------------------------------- */
+
+static unsigned guest_counter;
+
+static char *self_exe(void)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
+{
+	const char *kernel = o->kernel ? o->kernel : VM_DEFAULT_KERNEL;
+	const char *moddir = o->moddir ? o->moddir : VM_DEFAULT_MODDIR;
+	char *self = NULL, *dir = NULL, *exec_path = NULL, *log_path = NULL, *cwd = NULL;
+	char *modlist = NULL, *uml_argv[24], *a_mem = NULL, *a_umid = NULL, *a_dir = NULL;
+	char *a_init = NULL, *a_env = NULL, *depfile = NULL;
+	int log_fd = -1, op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd = -1, rc, sig = 0, n = 0;
+	struct spawn sp = { 0 };
+	struct watch w = { 0 };
+	sigset_t mask, old;
+	bool masked = false;
+	double t0 = now_ms();
+	size_t mlen = 0, mcap = 0;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	if (!argv || !argv[0]) {
+		snprintf(res->error, sizeof(res->error), "no command to run");
+		return -EINVAL;
+	}
+	if (vm_kernel_release(o, res->release, sizeof(res->release)) < 0) {
+		snprintf(res->error, sizeof(res->error), "no usable UML kernel at %s (%s)", kernel,
+			 VM_PACKAGE_HINT);
+		return -ENOENT;
+	}
+	depfile = xasprintf("%s/%s/modules.dep", moddir, res->release);
+	if (access(depfile, R_OK) < 0) {
+		snprintf(res->error, sizeof(res->error), "no modules for UML kernel %s: %s missing (%s)",
+			 res->release, depfile, VM_PACKAGE_HINT);
+		rc = -ENOENT;
+		goto out;
+	}
+	self = self_exe();
+	cwd = getcwd(NULL, 0);
+	if (!self || !cwd) {
+		rc = -errno;
+		snprintf(res->error, sizeof(res->error), "cannot find own executable or cwd: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	if (!strchr(argv[0], '/'))
+		exec_path = xstrdup(self); /* a testbed subcommand */
+	else
+		exec_path = argv[0][0] == '/' ? xstrdup(argv[0]) : xasprintf("%s/%s", cwd, argv[0]);
+	if (access(exec_path, X_OK) < 0) {
+		rc = -errno;
+		snprintf(res->error, sizeof(res->error), "%s: %s", exec_path, strerror(-rc));
+		goto out;
+	}
+
+	dir = make_state_dir();
+	if (!dir) {
+		rc = -errno;
+		snprintf(res->error, sizeof(res->error), "cannot make a state directory: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	for (const char *const *m = o->modules ? o->modules : default_modules; *m; m++) {
+		modlist = tb_grow(modlist, &mcap, mlen + strlen(*m) + 2, 1);
+		mlen += (size_t)sprintf(modlist + mlen, "%s\n", *m);
+	}
+	if (mlen == 0)
+		modlist = xstrdup("");
+	if (!strchr(argv[0], '/')) {
+		/* exec path, then argv: "testbed" followed by the subcommand words */
+		size_t k = 0;
+		char **v;
+
+		while (argv[k])
+			k++;
+		v = xcalloc(k + 2, sizeof(*v));
+		v[0] = "testbed";
+		memcpy(v + 1, argv, k * sizeof(*v));
+		rc = write_strv(dir, "argv", exec_path, v, NULL);
+		free(v);
+	} else {
+		rc = write_strv(dir, "argv", exec_path, argv, NULL);
+	}
+	if (!rc)
+		rc = write_strv(dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1");
+	if (!rc)
+		rc = write_blob(dir, "cwd", cwd, strlen(cwd));
+	if (!rc)
+		rc = write_blob(dir, "modules", modlist, strlen(modlist));
+	if (rc) {
+		snprintf(res->error, sizeof(res->error), "write %s: %s", dir, strerror(-rc));
+		goto out;
+	}
+
+	log_path = o->log_path ? xstrdup(o->log_path) : xasprintf("%s/console.log", dir);
+	log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (log_fd < 0) {
+		rc = -errno;
+		snprintf(res->error, sizeof(res->error), "open %s: %s", log_path, strerror(-rc));
+		goto out;
+	}
+	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(res->error, sizeof(res->error), "pipe: %s", strerror(-rc));
+		goto out;
+	}
+
+	snprintf(res->umid, sizeof(res->umid), "tb%d-%u-%04lx", (int)getpid(), guest_counter++,
+		 (unsigned long)(now_ms() * 1000) & 0xffff);
+	a_mem = xasprintf("mem=%uM", o->mem_mb ? o->mem_mb : VM_DEFAULT_MEM_MB);
+	a_umid = xasprintf("umid=%s", res->umid);
+	a_dir = xasprintf("uml_dir=%s", dir);
+	a_init = xasprintf("init=%s", self);
+	a_env = xasprintf(VM_ENV_DIR "=%s", dir);
+	uml_argv[n++] = (char *)kernel;
+	uml_argv[n++] = a_mem;
+	uml_argv[n++] = a_umid;
+	uml_argv[n++] = a_dir;
+	uml_argv[n++] = "rootfstype=hostfs";
+	uml_argv[n++] = "rootflags=/";
+	uml_argv[n++] = "rw";
+	uml_argv[n++] = "printk.time=1";
+	uml_argv[n++] = "con=null";
+	uml_argv[n++] = "ssl=null";
+	uml_argv[n++] = "con0=null,fd:3";
+	uml_argv[n++] = "con1=null,fd:4";
+	uml_argv[n++] = "con2=null,fd:5";
+	uml_argv[n++] = a_init;
+	uml_argv[n++] = a_env;
+	uml_argv[n++] = "guest"; /* argv[1] of init: runs cmd_guest in init mode */
+	uml_argv[n] = NULL;
+
+	if (!o->quiet_signals) {
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGHUP);
+		sigprocmask(SIG_BLOCK, &mask, &old);
+		masked = true;
+		sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	}
+
+	sp.uml_argv = uml_argv;
+	sp.cwd = dir;
+	sp.log_fd = log_fd;
+	sp.out_fd = op[1];
+	sp.err_fd = ep[1];
+	fflush(NULL);
+	pid = spawn_guest(&sp);
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(res->error, sizeof(res->error), "fork: %s", strerror(-rc));
+		goto out;
+	}
+	close(op[1]);
+	close(ep[1]);
+	op[1] = ep[1] = -1;
+
+	w.pid = pid;
+	w.pidns = sp.pidns;
+	w.pipes[0] = op[0];
+	w.pipes[1] = ep[0];
+	w.to[0] = o->out_fd;
+	w.to[1] = o->err_fd;
+	w.sfd = sfd;
+	w.deadline = o->timeout_s > 0 ? t0 + o->timeout_s * 1e3 : 0;
+	op[0] = ep[0] = -1; /* supervise closes them */
+	rc = supervise(&w, &sig);
+	for (int i = 0; i < 2; i++)
+		if (w.pipes[i] >= 0)
+			close(w.pipes[i]);
+	res->total_ms = now_ms() - t0;
+	res->timed_out = rc == -ETIMEDOUT;
+	res->signal = sig;
+
+	read_status(dir, res);
+	if (rc == -ETIMEDOUT)
+		snprintf(res->error, sizeof(res->error), "guest %s did not finish within %gs; killed",
+			 res->umid, o->timeout_s);
+	else if (rc == -EINTR)
+		snprintf(res->error, sizeof(res->error), "interrupted by %s; guest %s killed",
+			 strsignal(sig), res->umid);
+	else if (!res->have_status) {
+		rc = -EPROTO;
+		if (!res->error[0])
+			snprintf(res->error, sizeof(res->error),
+				 "guest %s ended without reporting a status", res->umid);
+	}
+	if (rc < 0)
+		log_tail(log_path, res->log_tail, sizeof(res->log_tail));
+out:
+	if (masked) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (sfd >= 0)
+			close(sfd);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (op[i] >= 0)
+			close(op[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	if (log_fd >= 0)
+		close(log_fd);
+	rm_rf(dir);
+	free(dir);
+	free(self);
+	free(cwd);
+	free(exec_path);
+	free(log_path);
+	free(modlist);
+	free(depfile);
+	free(a_mem);
+	free(a_umid);
+	free(a_dir);
+	free(a_init);
+	free(a_env);
+	return rc;
+}
