@@ -398,9 +398,21 @@ int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *n
 				    field(cj, "count", &b, why, whylen, cf))
 					return -ENOENT;
 			} else {
+				double rate = 0, secs = 0;
+
 				if (field(cj, "requests", &a, why, whylen, cf))
 					return -ENOENT;
 				b = a + (json_is_object(errs) ? sum_obj(errs) : 0);
+				/* open loop: every request the schedule asked for is an
+				 * attempt, including those still queued behind a stalled
+				 * connect when the run ended */
+				if (json_is_number(json_object_get(cj, "rate")) &&
+				    json_is_number(json_object_get(cj, "seconds"))) {
+					rate = json_number_value(json_object_get(cj, "rate"));
+					secs = json_number_value(json_object_get(cj, "seconds"));
+				}
+				if (rate > 0 && secs > 0 && rate * secs > b)
+					b = floor(rate * secs);
 			}
 			if (b <= 0)
 				MISS("%s: no attempt was made", cf);
