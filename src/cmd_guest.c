@@ -123,6 +123,8 @@ int cmd_guest(int argc, char **argv)
 				o.log_path ? ")" : "", r.log_tail);
 		if (r.signal)
 			return 128 + r.signal;
+		if (rc == -ENOEXEC)
+			return 127; /* as a shell says "command not found" */
 		return rc == -ENOENT ? TB_EXIT_ENV : TB_EXIT_FAIL;
 	}
 	if (!quiet)

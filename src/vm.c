@@ -37,48 +37,6 @@
 
 extern char **environ;
 
-static const char *const default_modules[] = {
-	"ipv6", "veth", "dummy", "ifb", "macvlan",
-	"sch_netem", "sch_tbf", "sch_htb", "sch_fq_codel", "sch_codel", "sch_fq", "sch_cake",
-	"sch_sfq", "sch_prio", "sch_pie", "sch_red", "sch_ingress", "sch_hfsc", "sch_drr",
-	"sch_choke", "sch_sfb", "sch_plug", "sch_multiq",
-	"cls_u32", "cls_matchall", "cls_basic", "cls_flower", "cls_fw", "cls_bpf",
-	"act_mirred", "act_gact", "act_police", "act_skbedit", "act_bpf",
-	"tcp_bbr", "tcp_bic", "tcp_htcp", "tcp_vegas", "tcp_westwood", "tcp_illinois",
-	"tcp_dctcp", "tcp_highspeed", "tcp_hybla", "tcp_scalable", "tcp_lp", "tcp_veno",
-	"tcp_yeah", "tcp_nv", "tcp_cdg",
-	"udp_diag", "raw_diag", "af_packet_diag", "unix_diag",
-	"nf_tables", "nft_ct", "nft_limit", "nft_masq", "nf_conntrack",
-	NULL,
-};
-
-const char *const *vm_default_modules(void) { return default_modules; }
-
-const char *vm_qdisc_module(const char *kind)
-{
-	static const char *const builtin[] = { "pfifo", "bfifo", "pfifo_fast", "pfifo_head_drop",
-					       "mq", "noqueue", NULL };
-	static char buf[64];
-
-	for (int i = 0; builtin[i]; i++)
-		if (!strcmp(kind, builtin[i]))
-			return NULL;
-	if (!strcmp(kind, "clsact"))
-		return "sch_ingress";
-	snprintf(buf, sizeof(buf), "sch_%s", kind);
-	return buf;
-}
-
-const char *vm_cc_module(const char *cc)
-{
-	static char buf[64];
-
-	if (!strcmp(cc, "reno") || !strcmp(cc, "cubic"))
-		return NULL;
-	snprintf(buf, sizeof(buf), "tcp_%s", !strcmp(cc, "hstcp") ? "highspeed" : cc);
-	return buf;
-}
-
 void vm_opts_init(struct vm_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -269,6 +227,86 @@ static void read_status(const char *dir, struct vm_result *res)
 		}
 	}
 	fclose(f);
+}
+
+/* A UML process left by a run that died (only possible without a PID
+ * namespace): its pid file, if that process is really this dir's guest. */
+static void kill_stale_uml(const char *dir, const char *umid)
+{
+	char *pidf = xasprintf("%s/%s/pid", dir, umid), *cmdf = NULL, *want = NULL, buf[4096];
+	FILE *f = fopen(pidf, "re");
+	ssize_t n;
+	int pid = 0, fd;
+
+	if (f && fscanf(f, "%d", &pid) == 1 && pid > 1) {
+		cmdf = xasprintf("/proc/%d/cmdline", pid);
+		want = xasprintf("uml_dir=%s", dir);
+		fd = open(cmdf, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		for (ssize_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		if (n > 0 && (buf[n] = '\0', strstr(buf, want)))
+			kill(-pid, SIGKILL);
+	}
+	if (f)
+		fclose(f);
+	free(pidf);
+	free(cmdf);
+	free(want);
+}
+
+int vm_cleanup_stale(void)
+{
+	const char *t = getenv("TMPDIR");
+	struct dirent *e;
+	int removed = 0;
+	DIR *d;
+
+	if (!t || t[0] != '/')
+		t = "/tmp";
+	d = opendir(t);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char *dir, *owner, line[32] = "";
+		FILE *f;
+		int pid = 0;
+
+		if (strncmp(e->d_name, "testbed-vm.", 11))
+			continue;
+		dir = xasprintf("%s/%s", t, e->d_name);
+		owner = xasprintf("%s/owner", dir);
+		f = fopen(owner, "re");
+		if (f) {
+			if (fgets(line, sizeof(line), f))
+				pid = atoi(line);
+			fclose(f);
+		}
+		if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH)) {
+			free(dir);
+			free(owner);
+			continue; /* still running, or not ours to judge */
+		}
+		{
+			DIR *sub = opendir(dir);
+			struct dirent *s;
+
+			while (sub && (s = readdir(sub)))
+				if (!strncmp(s->d_name, "tb", 2))
+					kill_stale_uml(dir, s->d_name);
+			if (sub)
+				closedir(sub);
+		}
+		rm_rf(dir);
+		removed++;
+		free(dir);
+		free(owner);
+	}
+	closedir(d);
+	return removed;
 }
 
 /* ---- spawning -------------------------------------------------------------- */
@@ -515,8 +553,8 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	else
 		exec_path = argv[0][0] == '/' ? xstrdup(argv[0]) : xasprintf("%s/%s", cwd, argv[0]);
 	if (access(exec_path, X_OK) < 0) {
-		rc = -errno;
-		snprintf(res->error, sizeof(res->error), "%s: %s", exec_path, strerror(-rc));
+		snprintf(res->error, sizeof(res->error), "%s: %s", exec_path, strerror(errno));
+		rc = -ENOEXEC;
 		goto out;
 	}
 
@@ -527,7 +565,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 			 strerror(-rc));
 		goto out;
 	}
-	for (const char *const *m = o->modules ? o->modules : default_modules; *m; m++) {
+	for (const char *const *m = o->modules ? o->modules : vm_default_modules(); *m; m++) {
 		modlist = tb_grow(modlist, &mcap, mlen + strlen(*m) + 2, 1);
 		mlen += (size_t)sprintf(modlist + mlen, "%s\n", *m);
 	}
@@ -547,6 +585,12 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		free(v);
 	} else {
 		rc = write_strv(dir, "argv", exec_path, argv, NULL);
+	}
+	{
+		char pidbuf[32];
+
+		snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
+		rc = rc ?: write_blob(dir, "owner", pidbuf, strlen(pidbuf));
 	}
 	if (!rc)
 		rc = write_strv(dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1");

@@ -12,6 +12,14 @@
 #define VM_DEFAULT_MEM_MB 256
 #define VM_PACKAGE_HINT "apt-get install user-mode-linux"
 
+/** What an experiment needs from a kernel. NULL-terminated lists, each may
+ * be NULL. */
+struct vm_needs {
+	const char *const *qdiscs;
+	const char *const *ccs;
+	const char *const *links; /* "veth" ... */
+};
+
 struct vm_opts {
 	const char *kernel;   /* NULL: VM_DEFAULT_KERNEL */
 	const char *moddir;   /* NULL: VM_DEFAULT_MODDIR (a <version>/ inside) */
@@ -50,7 +58,8 @@ struct vm_result {
  * in) or, without a '/', a testbed subcommand run by this same binary. The
  * command's stdout/stderr stream to o->out_fd/o->err_fd as it runs. Returns
  * 0 when the guest reported the command's status (in res->status), else
- * -errno with res->error set: -ENOENT (no linux.uml or modules), -ETIMEDOUT
+ * -errno with res->error set: -ENOENT (no linux.uml or modules), -ENOEXEC
+ * (the command is not an executable file; checked before booting), -ETIMEDOUT
  * (deadline; everything was killed), -EINTR (a signal: everything was
  * killed, res->signal says which), -EPROTO (the guest died without a
  * status). Leaves no process and no state directory behind. */
@@ -67,6 +76,13 @@ int vm_run_testbed(const struct vm_opts *o, char *const argv[], int *guest_statu
  * nf_tables and the sock_diag helpers. NULL-terminated. */
 const char *const *vm_default_modules(void);
 
+/** The modules a guest needs for @need: the qdiscs' and congestion
+ * controls' modules plus veth, ipv6, dummy, ifb, sch_ingress and the diag
+ * helpers; fewer modules boot faster than vm_default_modules() (about 10 ms
+ * per module). NULL-terminated, malloc'd: free with vm_modules_free(). */
+const char **vm_modules_for(const struct vm_needs *need);
+void vm_modules_free(const char **v);
+
 /** The guest module that provides qdisc @kind / congestion control @cc
  * ("netem" -> "sch_netem", "bbr" -> "tcp_bbr"), or NULL for built-ins and
  * unknown names. */
@@ -78,14 +94,6 @@ const char *vm_cc_module(const char *cc);
 int vm_kernel_release(const struct vm_opts *o, char *buf, size_t size);
 
 enum vm_tier { VM_TIER_HOST, VM_TIER_UML };
-
-/** What an experiment needs from a kernel. NULL-terminated lists, each may
- * be NULL. */
-struct vm_needs {
-	const char *const *qdiscs;
-	const char *const *ccs;
-	const char *const *links; /* "veth" ... */
-};
 
 /** Decide where to run: @mode is "auto", "host" or "uml". On success stores
  * the tier in *tier and returns 0; when neither the host kernel nor the UML
@@ -100,6 +108,13 @@ int vm_choose_tier(const char *mode, const struct vm_opts *o, const struct vm_ne
  * loadable module, 2 when it is built in, 0 when unknown, or -errno.
  * '-' and '_' in names are the same, as for modprobe. */
 int vm_module_lookup(const char *verdir, const char *name, char **line);
+
+/** For `testbed cleanup`: remove the state directories ($TMPDIR or
+ * /tmp/testbed-vm.*) of runs whose testbed process is gone (killed with
+ * SIGKILL), killing any UML process still tied to one (there is none when
+ * the guest had its PID namespace). Returns how many were removed, or
+ * -errno. */
+int vm_cleanup_stale(void);
 
 /** Whether this process runs inside a guest booted by vm_run(). */
 bool vm_in_guest(void);

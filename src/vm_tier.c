@@ -10,6 +10,76 @@
 #include "util.h"
 #include "vm.h"
 
+static const char *const default_modules[] = {
+	"ipv6", "veth", "dummy", "ifb", "macvlan",
+	"sch_netem", "sch_tbf", "sch_htb", "sch_fq_codel", "sch_codel", "sch_fq", "sch_cake",
+	"sch_sfq", "sch_prio", "sch_pie", "sch_red", "sch_ingress", "sch_hfsc", "sch_drr",
+	"sch_choke", "sch_sfb", "sch_plug", "sch_multiq",
+	"cls_u32", "cls_matchall", "cls_basic", "cls_flower", "cls_fw", "cls_bpf",
+	"act_mirred", "act_gact", "act_police", "act_skbedit", "act_bpf",
+	"tcp_bbr", "tcp_bic", "tcp_htcp", "tcp_vegas", "tcp_westwood", "tcp_illinois",
+	"tcp_dctcp", "tcp_highspeed", "tcp_hybla", "tcp_scalable", "tcp_lp", "tcp_veno",
+	"tcp_yeah", "tcp_nv", "tcp_cdg",
+	"udp_diag", "raw_diag", "af_packet_diag", "unix_diag",
+	/* No nf_tables: Debian's UML kernel has no ip/inet nftables family. */
+	NULL,
+};
+
+const char *const *vm_default_modules(void) { return default_modules; }
+
+const char *vm_qdisc_module(const char *kind)
+{
+	static const char *const builtin[] = { "pfifo", "bfifo", "pfifo_fast", "pfifo_head_drop",
+					       "mq", "noqueue", NULL };
+	static char buf[64];
+
+	for (int i = 0; builtin[i]; i++)
+		if (!strcmp(kind, builtin[i]))
+			return NULL;
+	if (!strcmp(kind, "clsact"))
+		return "sch_ingress";
+	snprintf(buf, sizeof(buf), "sch_%s", kind);
+	return buf;
+}
+
+const char *vm_cc_module(const char *cc)
+{
+	static char buf[64];
+
+	if (!strcmp(cc, "reno") || !strcmp(cc, "cubic"))
+		return NULL;
+	snprintf(buf, sizeof(buf), "tcp_%s", !strcmp(cc, "hstcp") ? "highspeed" : cc);
+	return buf;
+}
+
+const char **vm_modules_for(const struct vm_needs *need)
+{
+	static const char *const base[] = { "veth", "ipv6", "dummy", "ifb", "sch_ingress",
+					    "udp_diag", "raw_diag", NULL };
+	size_t n = 0, cap = 0;
+	const char **v = NULL;
+
+#define PUSH(m) do { v = tb_grow(v, &cap, n + 2, sizeof(*v)); v[n++] = xstrdup(m); } while (0)
+	for (const char *const *b = base; *b; b++)
+		PUSH(*b);
+	for (const char *const *q = need ? need->qdiscs : NULL; q && *q; q++)
+		if (vm_qdisc_module(*q))
+			PUSH(vm_qdisc_module(*q));
+	for (const char *const *c = need ? need->ccs : NULL; c && *c; c++)
+		if (vm_cc_module(*c))
+			PUSH(vm_cc_module(*c));
+#undef PUSH
+	v[n] = NULL;
+	return v;
+}
+
+void vm_modules_free(const char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free((char *)v[i]);
+	free(v);
+}
+
 /* Module name of a modules.dep path: basename without ".ko[.xz|.gz|.zst]",
  * '-' folded to '_'. */
 static bool path_is_module(const char *path, size_t len, const char *name)
@@ -87,7 +157,7 @@ int vm_run_testbed(const struct vm_opts *o, char *const argv[], int *guest_statu
 	if (r.log_tail[0])
 		fprintf(stderr, "testbed: last lines of the guest console%s%s:\n%s\n",
 			o->log_path ? " log " : "", o->log_path ? o->log_path : "", r.log_tail);
-	return rc == -ENOENT ? TB_EXIT_ENV : TB_EXIT_FAIL;
+	return rc == -ENOENT ? TB_EXIT_ENV : rc == -ENOEXEC ? TB_EXIT_USAGE : TB_EXIT_FAIL;
 }
 
 /* Append @item to the comma-separated list *@s. */

@@ -1,0 +1,58 @@
+#!/bin/sh
+# UML tier: a guest boots with the host filesystem as root, loads netem and
+# friends itself, runs a command with stdout/stderr passed through, and its
+# exit status comes back. Nothing is left behind.
+. "$(dirname "$0")/../tap.sh"
+need_cmd tc
+[ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
+[ -x "$TESTBED" ] || skip_all "build testbed first (make)"
+
+# A private TMPDIR: the state directories of our guests live there, so we can
+# tell ours apart from other users' and check that none is left behind.
+T=$(mktemp -d /tmp/tbu-vmbasic.$$.XXXX)
+defer rm -rf "$T"
+export TMPDIR=$T
+# UML processes whose command line names our TMPDIR (pgrep -f would match itself)
+ours() {
+	for p in $(pgrep -x linux.uml); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "uml_dir=$T/" && return 0
+	done
+	return 1
+}
+
+plan 12
+
+start=$(date +%s%N)
+out=$("$TESTBED" guest --timeout 60s -- /bin/sh -c 'echo to-stdout; echo to-stderr >&2; exit 7' 2>"$T/err")
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+diag "guest with all modules, /bin/sh: ${ms} ms wall; $(grep -o 'boot.*' "$T/err")"
+is "$rc" 7 "the command's exit status (7) comes back as testbed's"
+is "$out" "to-stdout" "stdout passes through, alone"
+ok "stderr passes through" grep -qx 'to-stderr' "$T/err"
+ok "kernel version reported" grep -q 'kernel 6\.' "$T/err"
+
+out=$("$TESTBED" guest --quiet --timeout 60s -- /bin/sh -c '
+	tc qdisc add dev lo root netem delay 10ms loss 1% &&
+	tc qdisc show dev lo && uname -r && cat /proc/sys/net/ipv4/tcp_available_congestion_control' 2>&1)
+rc=$?
+diag "$out"
+is "$rc" 0 "tc qdisc add dev lo root netem succeeds inside the guest"
+ok "tc shows netem with our delay inside the guest" sh -c 'echo "$1" | grep -q "qdisc netem .*delay 10ms"' - "$out"
+ok "bbr is available inside the guest" sh -c 'echo "$1" | grep -qw bbr' - "$out"
+
+out=$("$TESTBED" guest --quiet --timeout 60s -- probe 2>&1)
+diag "$(echo "$out" | grep -E 'kernel|qdiscs')"
+ok "a testbed subcommand runs in the guest and its probe sees netem, fq_codel, cake" \
+	sh -c 'echo "$1" | grep -E "^qdiscs:" | grep -w netem | grep -w fq_codel | grep -qw cake' - "$out"
+
+"$TESTBED" guest --quiet --modules sch_netem --timeout 60s -- /nonexistent/cmd 2>/dev/null
+is "$?" 127 "a command that does not exist in the guest: 127"
+
+"$TESTBED" guest --quiet --modules sch_netem --timeout 60s -- /bin/sh -c 'kill -TERM $$'
+is "$?" 143 "a command killed by a signal in the guest: 128+signal"
+
+if ours; then fail "no UML process of ours is left"; else pass "no UML process of ours is left"; fi
+left=$(ls -A "$T" | grep -v '^err$')
+is "$left" "" "no state directory is left in TMPDIR"
+done_testing
