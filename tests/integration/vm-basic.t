@@ -15,7 +15,7 @@ export TMPDIR=$T
 # UML processes whose command line names our TMPDIR (pgrep -f would match itself)
 ours() {
 	for p in $(pgrep -x linux.uml); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "uml_dir=$T/" && return 0
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q "uml_dir=$T/" && return 0
 	done
 	return 1
 }
