@@ -104,7 +104,7 @@ int netns_reserve(const char *name)
 	return 0;
 }
 
-int netns_mount(const char *name, int *nsfd)
+int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg)
 {
 	char path[256];
 	int self, fd, rc = ns_path(name, path, sizeof(path));
@@ -125,6 +125,8 @@ int netns_mount(const char *name, int *nsfd)
 	fd = rc ? -1 : open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (!rc && fd < 0)
 		rc = -errno;
+	if (!rc && fn)
+		rc = fn(arg);
 	if (setns(self, CLONE_NEWNET) < 0) {
 		tb_err("cannot return to the original network namespace: %m");
 		abort();

@@ -28,9 +28,10 @@ int netns_prepare_dir(void);
 int netns_reserve(const char *name);
 
 /** Create a new network namespace and bind-mount it on the file reserved by
- * netns_reserve(); on success *@nsfd is an O_CLOEXEC fd of it. The calling
- * thread stays in its own namespace. 0 or -errno. */
-int netns_mount(const char *name, int *nsfd);
+ * netns_reserve(); on success *@nsfd is an O_CLOEXEC fd of it. When @fn is
+ * not NULL it runs inside the new namespace first (saves a round of setns).
+ * The calling thread ends in its own namespace. 0, fn's error, or -errno. */
+int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg);
 
 /** Unmount (lazily) and unlink /run/netns/@name. Already gone counts as
  * done: 0 or -errno. */

@@ -179,6 +179,10 @@ static int assign(const struct tb_config *c, struct plan *p, struct fam *f, char
 		for (int e = 0; e < 2; e++) {
 			host_of(f->family, &net, f->sub_len, (u128)e + 1, a[e]);
 			*pl[e] = f->sub_len;
+			if (v4)
+				p->ends[l][e].pool4 = true;
+			else
+				p->ends[l][e].pool6 = true;
 		}
 	}
 	return 0;
@@ -311,6 +315,118 @@ static void routes_from(const struct tb_config *c, struct plan *p, int s, struct
 	}
 }
 
+/* --- aggregation of big route tables ------------------------------------ */
+
+enum { AG_DONT_CARE = -1, AG_UNREACH = -2 };
+
+struct agg {
+	const int *val;
+	size_t k;            /* subnets handed out (indexes 0..k-1) */
+	struct plan *p;
+	int node;
+	const struct fam *f;
+};
+
+static size_t sub_index(const struct fam *f, const union plan_addr *a)
+{
+	int host_bits = (f->family == AF_INET ? 32 : 128) - f->sub_len;
+
+	if (f->family == AF_INET)
+		return (to32(a) - to32(&f->base)) >> host_bits;
+	return (size_t)((to128(a) - to128(&f->base)) >> host_bits);
+}
+
+static void agg_emit(struct agg *g, size_t lo, size_t size, int nh)
+{
+	const struct fam *f = g->f;
+	int host_bits = (f->family == AF_INET ? 32 : 128) - f->sub_len, plen = f->sub_len;
+	int link = nh / 2, end = nh % 2;
+	const struct plan_end *gw = &g->p->ends[link][1 - end];
+	union plan_addr dst;
+
+	for (size_t s = size; s > 1; s >>= 1)
+		plen--;
+	if (f->family == AF_INET)
+		from32(to32(&f->base) + ((uint32_t)lo << host_bits), &dst);
+	else
+		from128(to128(&f->base) + ((u128)lo << host_bits), &dst);
+	add_route(&g->p->nodes[g->node], f->family, &dst, plen, f->family == AF_INET ? &gw->a4 : &gw->a6,
+		  link, end);
+}
+
+static void agg_block(struct agg *g, size_t lo, size_t size)
+{
+	bool unreach = lo + size > g->k, mixed = false;
+	int common = AG_DONT_CARE;
+
+	if (lo >= g->k)
+		return;
+	for (size_t i = lo; i < lo + size && i < g->k; i++) {
+		int v = g->val[i];
+
+		if (v == AG_UNREACH)
+			unreach = true;
+		else if (v >= 0 && common == AG_DONT_CARE)
+			common = v;
+		else if (v >= 0 && v != common)
+			mixed = true;
+	}
+	if (common == AG_DONT_CARE)
+		return;
+	if ((!unreach && !mixed) || size == 1) {
+		agg_emit(g, lo, size, common);
+		return;
+	}
+	agg_block(g, lo, size / 2);
+	agg_block(g, lo + size / 2, size / 2);
+}
+
+static void aggregate(const struct tb_config *c, struct plan *p, int node, const struct fam *f)
+{
+	struct plan_node *pn = &p->nodes[node];
+	size_t n_pool = 0, k = (size_t)f->next, top = 1, kept = 0;
+	int v4 = f->family == AF_INET, *val;
+	struct agg g;
+
+	for (size_t i = 0; i < pn->n_routes; i++)
+		n_pool += pn->routes[i].family == f->family && pn->routes[i].plen == f->sub_len;
+	if (n_pool <= PLAN_AGGREGATE_OVER || !k)
+		return;
+	val = xcalloc(k, sizeof(*val));
+	for (size_t i = 0; i < k; i++)
+		val[i] = AG_UNREACH; /* pool space no link uses counts as unreachable */
+	for (size_t l = 0; l < c->n_links; l++) {
+		const struct plan_end *pe = &p->ends[l][0];
+
+		if (!(v4 ? pe->pool4 : pe->pool6))
+			continue;
+		if (c->links[l].end[0].node == node || c->links[l].end[1].node == node)
+			val[sub_index(f, v4 ? &pe->a4 : &pe->a6)] = AG_DONT_CARE; /* connected */
+	}
+	/* keep host routes and routes to the file's own subnets as they are */
+	for (size_t i = 0; i < pn->n_routes; i++) {
+		struct plan_route *r = &pn->routes[i];
+		size_t idx;
+
+		if (r->family == f->family && r->plen == f->sub_len) {
+			union plan_addr lo = f->base;
+
+			idx = sub_index(f, &r->dst);
+			if (idx < k && (v4 ? to32(&r->dst) >= to32(&lo) : to128(&r->dst) >= to128(&lo))) {
+				val[idx] = r->link * 2 + r->end;
+				continue;
+			}
+		}
+		pn->routes[kept++] = *r;
+	}
+	pn->n_routes = kept;
+	while (top < k)
+		top <<= 1;
+	g = (struct agg){ val, k, p, node, f };
+	agg_block(&g, 0, top);
+	free(val);
+}
+
 static void name_ifaces(const struct tb_config *c, struct plan *p)
 {
 	for (size_t n = 0; n < c->n_nodes; n++) {
@@ -424,6 +540,11 @@ int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t le
 	hop = xcalloc(c->n_nodes + 1, sizeof(*hop));
 	for (size_t s = 0; s < c->n_nodes; s++)
 		routes_from(c, p, (int)s, adj, n_adj, dist, hop, queue);
+	for (size_t s = 0; s < c->n_nodes; s++) {
+		aggregate(c, p, (int)s, &f4);
+		if (p->ipv6)
+			aggregate(c, p, (int)s, &f6);
+	}
 out:
 	if (adj)
 		for (size_t n = 0; n < c->n_nodes; n++)

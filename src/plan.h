@@ -11,7 +11,12 @@
  * - Routes: for every node and every link subnet the node is not on, a route
  *   toward the nearest end of that link along a shortest path (BFS, hop
  *   count) that only passes through forwarding nodes; when that nearest end
- *   cannot forward, a host route to the other end follows its own path. */
+ *   cannot forward, a host route to the other end follows its own path.
+ *   A node with more than PLAN_AGGREGATE_OVER such routes in a family (big
+ *   topologies) gets them merged: aligned blocks of pool subnets that all
+ *   leave through the same next hop become one shorter prefix. A block
+ *   never covers a subnet the node cannot reach or pool space no link
+ *   uses, so no packet is sent anywhere it could not be delivered. */
 #ifndef TB_PLAN_H
 #define TB_PLAN_H
 
@@ -21,6 +26,8 @@
 #include <stdint.h>
 
 #include "config.h"
+
+#define PLAN_AGGREGATE_OVER 64
 
 union plan_addr {
 	struct in_addr v4;
@@ -32,6 +39,7 @@ struct plan_end {
 	char ifname[TB_IFNAME_MAX];
 	uint8_t mac[6];
 	bool has4, has6;
+	bool pool4, pool6;  /* the subnet came from the pool (not the file) */
 	union plan_addr a4, a6;
 	uint8_t plen4, plen6;
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -70,6 +71,22 @@ static const char *loc_prefix(const struct tb_loc *loc, char *buf, size_t len)
 	if (loc && loc->file && loc->line > 0)
 		snprintf(buf, len, "%s:%d: ", loc->file, loc->line);
 	return buf;
+}
+
+/* TESTBED_PROFILE=1: time of each build phase on stderr (bench/topo) */
+static void prof(const char *what)
+{
+	static double last;
+	struct timespec ts;
+	double now;
+
+	if (!getenv("TESTBED_PROFILE"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	if (last)
+		fprintf(stderr, "profile: %-28s %8.1f ms\n", what, now - last);
+	last = now;
 }
 
 static int check_interrupt(const struct topo_opts *o, struct topo_err *err)
@@ -207,17 +224,13 @@ static int create_nodes(struct topo *t, const struct topo_opts *o, struct topo_e
 			netns_remove(tn->nsname);
 			return fail(err, rc, "node %s: journal: %s", c->nodes[i].name, strerror(-rc));
 		}
-		rc = netns_mount(tn->nsname, &tn->nsfd);
-		if (rc)
-			return fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name, tn->nsname,
-				    strerror(-rc));
 		tn->deferred = xcalloc(c->nodes[i].n_sysctls + 1, sizeof(bool));
 		tn->next_ifindex = 2; /* lo is 1 in a new namespace */
-		rc = netns_run_in(tn->nsfd, node_setup, &a);
+		rc = netns_mount(tn->nsname, &tn->nsfd, node_setup, &a);
 		tn->nl = a.nl;
 		if (rc)
-			return err->code ? rc : fail(err, rc, "node %s: enter namespace: %s", c->nodes[i].name,
-						     strerror(-rc));
+			return err->code ? rc : fail(err, rc, "node %s: create namespace %s: %s",
+						     c->nodes[i].name, tn->nsname, strerror(-rc));
 	}
 	return 0;
 }
@@ -473,9 +486,12 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 			return fail(err, rc, "run %s exists already", o->run_id);
 		return fail(err, rc, "create run directory under %s: %s", TB_RUN_DIR, strerror(-rc));
 	}
+	prof("start");
 	rc = create_nodes(t, o, err);
+	prof("nodes");
 	if (!rc)
 		rc = create_links(t, o, err);
+	prof("links");
 	for (size_t i = 0; !rc && i < c->n_nodes; i++)
 		rc = address_node(t, (int)i, err);
 	for (size_t i = 0; !rc && i < c->n_nodes; i++) {
@@ -490,8 +506,10 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 				explain_sysctl(err, c, (int)i);
 		}
 	}
+	prof("addr+routes+late sysctls");
 	if (!rc)
 		rc = finish_links(t, o, err);
+	prof("finish");
 	if (!rc)
 		rc = journal_set_state(t->j, "up", (int)c->n_nodes);
 	if (rc) {

@@ -239,6 +239,72 @@ static void pools(void)
 	free_model(c);
 }
 
+/* Longest-prefix match of IPv4 @a in node @n's planned routes: the
+ * route's index, or -1. */
+static int lpm4(const struct plan *p, int n, uint32_t a)
+{
+	int best = -1, best_len = -1;
+
+	for (size_t i = 0; i < p->nodes[n].n_routes; i++) {
+		const struct plan_route *r = &p->nodes[n].routes[i];
+		uint32_t m = r->plen ? ~0u << (32 - r->plen) : 0;
+
+		if (r->family == AF_INET && (ntohl(r->dst.v4.s_addr) & m) == (a & m) && r->plen > best_len) {
+			best = (int)i;
+			best_len = r->plen;
+		}
+	}
+	return best;
+}
+
+static void aggregated(void)
+{
+	enum { N = 100 };
+	const char *nodes[N + 1] = { 0 }, *links[N] = { 0 };
+	char names[N][8], lnames[N][16], fwd[N + 1];
+	struct tb_config *c;
+	struct plan *p = NULL;
+	char msg[256] = "";
+	int wrong = 0, k = 50;
+	size_t n4 = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%d", i + 1);
+		nodes[i] = names[i];
+		fwd[i] = i == 0 || i == N - 1 ? '.' : 'f';
+		if (i + 1 < N) {
+			snprintf(lnames[i], sizeof(lnames[i]), "n%d-n%d", i + 1, i + 2);
+			links[i] = lnames[i];
+		}
+	}
+	fwd[N] = 0;
+	c = model(nodes, fwd, links);
+	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "chain of %d plans", N);
+	if (!p)
+		goto out;
+	n4 = count(p, k, AF_INET);
+	tap_diag("chain %d: node n%d has %zu IPv4 routes for %d subnets", N, k + 1, n4, N - 3);
+	tap_ok(n4 > 0 && n4 <= 16, "a big table is aggregated (%zu routes instead of %d)", n4, N - 3);
+	/* every subnet n(k+1) is not on goes to the right neighbour */
+	for (int j = 0; j < N - 1; j++) {
+		uint32_t a = ntohl(p->ends[j][0].a4.v4.s_addr);
+		int r = lpm4(p, k, a);
+		int want_link = j < k - 1 ? k - 1 : k; /* left: link k-1, right: link k */
+
+		if (j == k - 1 || j == k)
+			continue; /* connected */
+		if (r < 0 || p->nodes[k].routes[r].link != want_link)
+			wrong++;
+	}
+	tap_is_int(wrong, 0, "longest-prefix match sends every other subnet the shortest way");
+	tap_is_int(lpm4(p, k, 0xc6120000u + (99u << 8) + 1), -1,
+		   "no route covers pool space no link uses (198.18.99.1)");
+	tap_is_int((long long)count(p, 0, AF_INET6) <= 16, 1, "IPv6 is aggregated too");
+	plan_free(p);
+out:
+	free_model(c);
+}
+
 int main(void)
 {
 	dumbbell();
@@ -246,5 +312,6 @@ int main(void)
 	multihomed();
 	hostroute();
 	pools();
+	aggregated();
 	return tap_done();
 }
