@@ -149,21 +149,60 @@ static void print_kinds(const char *title, const char *const *kinds, bool (*has)
 	printf("%s\n", first ? " -" : "");
 }
 
+static void probe_usage(FILE *f)
+{
+	fprintf(f, "Usage: testbed probe [--kernel auto|host|uml] [--qdiscs LIST] [--ccs LIST]\n\n"
+		   "Print what the running kernel supports (qdisc kinds, link kinds, congestion\n"
+		   "controls) and whether the UML tier is available. With --qdiscs/--ccs\n"
+		   "(comma-separated), also print the tier an experiment needing them gets; exit 3\n"
+		   "when no tier provides them.\n");
+}
+
 int cmd_probe(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' }, { "qdiscs", required_argument, NULL, 'q' },
+		{ "ccs", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode = NULL, **qd = NULL, **cc = NULL;
+	struct vm_needs need = { 0 };
+	enum vm_tier tier;
 	struct probe p;
 	char rel[65];
+	int c, rc = TB_EXIT_OK;
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "--help"))
-			tb_err("probe: unexpected argument \"%s\"", argv[1]);
-		printf("Usage: testbed probe\n\nPrint what the running kernel supports (qdisc kinds, link kinds,\n"
-		       "congestion controls) and whether the UML tier is available.\n");
-		return strcmp(argv[1], "--help") ? TB_EXIT_USAGE : TB_EXIT_OK;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:q:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			mode = optarg;
+			break;
+		case 'q':
+			free(qd);
+			qd = split_list(optarg);
+			break;
+		case 'c':
+			free(cc);
+			cc = split_list(optarg);
+			break;
+		case 'h':
+			probe_usage(stdout);
+			return TB_EXIT_OK;
+		default:
+			probe_usage(stderr);
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		probe_usage(stderr);
+		rc = TB_EXIT_USAGE;
+		goto out;
 	}
 	if (probe_kernel(&p) < 0) {
 		tb_err("probe: %m");
-		return TB_EXIT_ENV;
+		rc = TB_EXIT_ENV;
+		goto out;
 	}
 	printf("kernel:      %s%s%s\n", p.release, vm_in_guest() ? " (UML guest)" : "",
 	       p.modules ? "" : " (no loadable modules)");
@@ -179,8 +218,19 @@ int cmd_probe(int argc, char **argv)
 	printf("cc allowed:  %s\n", p.cc_allowed);
 	printf("probe took:  %.1f ms\n", p.elapsed_ms);
 	if (vm_kernel_release(NULL, rel, sizeof(rel)) == 0)
-		printf("uml tier:    %s %s, modules in %s/%s\n", VM_DEFAULT_KERNEL, rel, VM_DEFAULT_MODDIR, rel);
+		printf("uml tier:    %s %s, modules in %s/%s\n", vm_kernel_path(NULL), rel, VM_DEFAULT_MODDIR, rel);
 	else
-		printf("uml tier:    unavailable (%s)\n", VM_PACKAGE_HINT);
-	return TB_EXIT_OK;
+		printf("uml tier:    unavailable: no %s (%s)\n", vm_kernel_path(NULL), VM_PACKAGE_HINT);
+	if (mode || qd || cc) {
+		need.qdiscs = qd;
+		need.ccs = cc;
+		fflush(stdout);
+		rc = vm_choose_tier(mode, NULL, &need, &tier);
+		if (rc == TB_EXIT_OK)
+			printf("tier:        %s\n", tier == VM_TIER_HOST ? "host" : "uml");
+	}
+out:
+	free(qd);
+	free(cc);
+	return rc;
 }

@@ -57,9 +57,16 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+const char *vm_kernel_path(const struct vm_opts *o)
+{
+	const char *env = getenv(VM_ENV_KERNEL);
+
+	return o && o->kernel ? o->kernel : env && *env ? env : VM_DEFAULT_KERNEL;
+}
+
 int vm_kernel_release(const struct vm_opts *o, char *buf, size_t size)
 {
-	const char *kernel = o && o->kernel ? o->kernel : VM_DEFAULT_KERNEL;
+	const char *kernel = vm_kernel_path(o);
 	int pfd[2], status;
 	ssize_t n = 0, r;
 	pid_t pid;
@@ -509,7 +516,7 @@ static char *self_exe(void)
 
 int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 {
-	const char *kernel = o->kernel ? o->kernel : VM_DEFAULT_KERNEL;
+	const char *kernel = vm_kernel_path(o);
 	const char *moddir = o->moddir ? o->moddir : VM_DEFAULT_MODDIR;
 	char *self = NULL, *dir = NULL, *exec_path = NULL, *log_path = NULL, *cwd = NULL;
 	char *modlist = NULL, *uml_argv[24], *a_mem = NULL, *a_umid = NULL, *a_dir = NULL;

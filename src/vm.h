@@ -89,6 +89,11 @@ void vm_modules_free(const char **v);
 const char *vm_qdisc_module(const char *kind);
 const char *vm_cc_module(const char *cc);
 
+/** The UML kernel to boot: o->kernel, else $TB_UML_KERNEL, else
+ * VM_DEFAULT_KERNEL. */
+const char *vm_kernel_path(const struct vm_opts *o);
+#define VM_ENV_KERNEL "TB_UML_KERNEL"
+
 /** UML kernel version (e.g. "6.1.176") into @buf, from the modules
  * directory next to the kernel, without booting. 0 or -ENOENT. */
 int vm_kernel_release(const struct vm_opts *o, char *buf, size_t size);

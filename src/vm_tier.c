@@ -178,7 +178,7 @@ static char *uml_missing(const struct vm_opts *o, const struct vm_needs *need, c
 
 	*why = NULL;
 	if (vm_kernel_release(o, rel, sizeof(rel)) < 0) {
-		*why = xasprintf("no UML kernel at %s", o && o->kernel ? o->kernel : VM_DEFAULT_KERNEL);
+		*why = xasprintf("no UML kernel at %s", vm_kernel_path(o));
 		return NULL;
 	}
 	verdir = xasprintf("%s/%s", moddir, rel);
