@@ -233,6 +233,17 @@ int cmd_up(int argc, char **argv)
 		}
 	}
 	close(pfd[0]);
+	if (poll_signal(&sfd)) {
+		/* a Ctrl-C that arrived after the last check of the build: the
+		 * keeper did not inherit it, so pass it on and report as usual */
+		tb_err("interrupted: tearing down run %s", topo_run_id(t));
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		topo_detach(t);
+		t = NULL;
+		rc = 130;
+		goto out;
+	}
 	topo_print_summary(t, stdout);
 	printf("owner: pid %d (testbed down %s)\n%s\n", (int)pid, topo_run_id(t), topo_run_id(t));
 	topo_detach(t);
@@ -420,13 +431,13 @@ int cmd_list(int argc, char **argv)
 		return TB_EXIT_FAIL;
 	}
 	if (n)
-		printf("%-8s %-13s %-7s %5s %7s  %-20s %s\n", "RUN", "STATE", "OWNER", "NODES", "OBJECTS",
+		printf("%-15s %-13s %-7s %5s %7s  %-20s %s\n", "RUN", "STATE", "OWNER", "NODES", "OBJECTS",
 		       "CREATED", "CONFIG");
 	for (size_t i = 0; i < n; i++) {
 		char state[32];
 
 		snprintf(state, sizeof(state), "%s", runs[i].live ? runs[i].state : "stale");
-		printf("%-8s %-13s %-7d %5u %7u  %-20s %s\n", runs[i].id, state, (int)runs[i].pid,
+		printf("%-15s %-13s %-7d %5u %7u  %-20s %s\n", runs[i].id, state, (int)runs[i].pid,
 		       runs[i].nodes, runs[i].objects, runs[i].created, runs[i].config);
 	}
 	free(runs);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +98,19 @@ static int check_interrupt(const struct topo_opts *o, struct topo_err *err)
 		return fail(err, -EINTR, "interrupted by SIG%s: rolled back",
 			    sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	return 0;
+}
+
+/* A build holds a namespace fd and a netlink socket per node (and an ioctl
+ * socket per node with shaped links): big topologies need more than the
+ * usual soft limit of 1024. */
+static void raise_fd_limit(size_t need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void warn_stale(void)
@@ -195,10 +209,13 @@ static void explain_sysctl(struct topo_err *err, const struct tb_config *c, int 
 
 	for (size_t i = 0; i < n->n_sysctls; i++)
 		if (strstr(err->msg, n->sysctls[i].key) && sysctl_exists(n->sysctls[i].key)) {
+			char where[300];
+
 			snprintf(err->msg, sizeof(err->msg),
-				 "node %s: sysctl %s is host-wide, not per network namespace: refused "
+				 "%snode %s: sysctl %s is host-wide, not per network namespace: refused "
 				 "(set it on the host if you mean it)",
-				 n->name, n->sysctls[i].key);
+				 loc_prefix(&n->sysctls[i].loc, where, sizeof(where)), n->name,
+				 n->sysctls[i].key);
 			return;
 		}
 }
@@ -444,6 +461,7 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 					    c->nodes[i].name, c->nodes[i].sysctls[k].key);
 			}
 
+	raise_fd_limit(c->n_nodes * 3 + 64);
 	t = xcalloc(1, sizeof(*t));
 	t->c = c;
 	rc = plan_make(c, &t->plan, msg, sizeof(msg));
