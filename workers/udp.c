@@ -30,6 +30,7 @@ static struct wk_opt opts[] = {
 	{ "cc", WK_STRING, &opt_cc, "NAME  tcp transport: congestion control" },
 	{ "nodelay", WK_FLAG, &opt_nodelay, "tcp transport: TCP_NODELAY" },
 	{ "sndbuf", WK_SIZE, &so.sndbuf, "SIZE  SO_SNDBUF", NULL, 0, 1u << 30 },
+	{ "rcvbuf", WK_SIZE, &so.rcvbuf, "SIZE  SO_RCVBUF (tcp transport)", NULL, 0, 1u << 30 },
 	{ "timeout", WK_TIME, &opt_timeout, "TIME  tcp transport: connect timeout (default 5s)", NULL, 1000, 0 },
 	{ NULL },
 };

@@ -1,0 +1,71 @@
+#!/bin/sh
+# tb-bulk against tb-server --mode sink, checked against independent
+# counters: the veth's rx_bytes, a tbf rate limit, and an exact byte count.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd ip tc python3
+W="$TOP/workers"
+[ -x "$W/tb-bulk" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+plan 7
+
+C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-bulk-$$
+mkdir -p "$T"; defer rm -rf "$T"
+ip netns add $C || bail "ip netns add"; defer ip netns del $C
+ip netns add $S || bail "ip netns add"; defer ip netns del $S
+ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
+ip -n $C addr add 198.18.6.1/24 dev tbwc$$; ip -n $S addr add 198.18.6.2/24 dev tbws$$
+for n in $C $S; do ip -n $n link set lo up; done
+ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+
+jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
+rxb() { ip netns exec $S cat /sys/class/net/tbws$$/statistics/rx_bytes; }
+# sink PORT: a sink server until stopped
+sink() {
+	ip netns exec $S "$W/tb-server" --mode sink --host 198.18.6.2 --port $1 --deadline 60s \
+		--ready "$T/ready.$1" --result "$T/sink.$1.json" >/dev/null &
+	SPID=$!
+	defer kill $SPID 2>/dev/null
+	i=0; while [ ! -f "$T/ready.$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -f "$T/ready.$1" ] || bail "tb-server did not start"
+}
+stop() {
+	kill "$SPID"
+	i=0; while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+# 1. An exact byte count: every byte arrives, the sink agrees.
+sink 9001
+ip netns exec $C "$W/tb-bulk" --host 198.18.6.2 --port 9001 --bytes 50m --result "$T/bytes.json"
+is "$?" 0 "tb-bulk --bytes 50m exits 0"
+stop
+b=$(jget "$T/bytes.json" "r['bytes']"); sb=$(jget "$T/sink.9001.json" "r['bytes']")
+diag "--bytes 50m: tb-bulk reports $b, the sink read $sb ($(jget "$T/bytes.json" "round(r['goodput_bps']/1e6)") Mbit/s)"
+is "$b" 52428800 "tb-bulk reports exactly 50 MiB delivered"
+is "$sb" 52428800 "the sink read exactly 50 MiB"
+
+# 2. Unshaped, CUBIC, 2 s: goodput vs the bytes the receiving veth counted.
+sink 9002
+r0=$(rxb)
+ip netns exec $C "$W/tb-bulk" --host 198.18.6.2 --port 9002 --cc cubic --duration 2s --result "$T/free.json"
+stop
+r1=$(rxb)
+b=$(jget "$T/free.json" "r['bytes']"); g=$(jget "$T/free.json" "round(r['goodput_bps']/1e6)")
+diag "cubic unshaped: $b bytes acked ($g Mbit/s); veth rx_bytes +$((r1 - r0)) (headers included)"
+ok "goodput bytes match the veth counter within 5% (headers are < 5% with GSO)" \
+	python3 -c "import sys; b=$b; r=$((r1 - r0)); sys.exit(not (0.95 * r <= b <= r))"
+is "$(jget "$T/free.json" "r['cc']")" cubic "the kernel reports the requested congestion control"
+
+# 3. tbf at 100 Mbit/s on the client's egress, BBR: goodput sits just under it.
+ip netns exec $C ethtool -K tbwc$$ tso off gso off >/dev/null 2>&1
+tc -n $C qdisc add dev tbwc$$ root tbf rate 100mbit burst 32k latency 50ms || bail "tc tbf"
+sink 9003
+ip netns exec $C "$W/tb-bulk" --host 198.18.6.2 --port 9003 --cc bbr --duration 3s \
+	--result "$T/tbf.json" --interval 500ms
+stop
+g=$(jget "$T/tbf.json" "round(r['goodput_bps']/1e6, 1)")
+last=$(jget "$T/tbf.json" "round(r['intervals'][-1]['goodput_bps']/1e6, 1)")
+diag "bbr through tbf 100mbit: goodput $g Mbit/s over 3 s, last interval $last Mbit/s"
+ok "goodput under a 100 Mbit/s tbf is 85..100 Mbit/s ($g)" python3 -c "import sys; sys.exit(not (85 <= $g <= 100))"
+ok "intervals are reported ($(jget "$T/tbf.json" "len(r['intervals'])") of 500 ms)" \
+	test "$(jget "$T/tbf.json" "len(r['intervals'])")" -ge 5
+done_testing
