@@ -467,18 +467,105 @@ static int ethtool_value(int fd, const char *ifname, unsigned cmd, unsigned *val
 	return 0;
 }
 
+/* Is feature @name one of the segmentation/GRO offloads we switch? Every
+ * TCP segmentation variant (the legacy ETHTOOL_STSO misses newer ones such
+ * as tx-tcp-accecn-segmentation), generic segmentation, and GRO. */
+static bool offload_feature(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!strncmp(name, "tx-tcp", 6) && n > 12 && !strcmp(name + n - 12, "segmentation"))
+		return true;
+	return !strcmp(name, "tx-generic-segmentation") || !strcmp(name, "rx-gro") ||
+	       !strcmp(name, "rx-gro-list") || !strcmp(name, "rx-udp-gro-forwarding");
+}
+
+/* Feature bit indexes by name are global to the kernel: look them up once. */
+static int offload_bits(int fd, const char *ifname, uint32_t **mask, uint32_t *words)
+{
+	static uint32_t *cache;
+	static uint32_t cache_words;
+	struct {
+		struct ethtool_sset_info hdr;
+		uint32_t len;
+	} info = { { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_FEATURES } };
+	struct ethtool_gstrings *gs;
+	struct ifreq ifr = { 0 };
+	uint32_t n;
+
+	if (cache) {
+		*mask = cache;
+		*words = cache_words;
+		return 0;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		return -errno;
+	n = info.hdr.sset_mask ? info.len : 0;
+	if (!n)
+		return -EOPNOTSUPP;
+	gs = xcalloc(1, sizeof(*gs) + (size_t)n * ETH_GSTRING_LEN);
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_FEATURES;
+	gs->len = n;
+	ifr.ifr_data = (void *)gs;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
+		int rc = -errno;
+
+		free(gs);
+		return rc;
+	}
+	cache_words = (n + 31) / 32;
+	cache = xcalloc(cache_words, sizeof(*cache));
+	for (uint32_t i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, gs->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = 0;
+		if (offload_feature(name))
+			cache[i / 32] |= 1u << (i % 32);
+	}
+	free(gs);
+	*mask = cache;
+	*words = cache_words;
+	return 0;
+}
+
 int link_offloads(int sockfd, const char *ifname, bool on)
 {
-	static const unsigned cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	struct ethtool_sfeatures *sf;
+	struct ifreq ifr = { 0 };
+	uint32_t *mask = NULL, words = 0;
+	int rc = offload_bits(sockfd, ifname, &mask, &words);
 
-	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
-		unsigned v = on;
-		int rc = ethtool_value(sockfd, ifname, cmds[i], &v);
+	if (rc) {
+		/* no feature strings: the legacy per-offload commands */
+		static const unsigned cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
 
-		if (rc)
-			return rc;
+		for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+			unsigned v = on;
+
+			rc = ethtool_value(sockfd, ifname, cmds[i], &v);
+			if (rc)
+				return rc;
+		}
+		return 0;
 	}
-	return 0;
+	sf = xcalloc(1, sizeof(*sf) + words * sizeof(sf->features[0]));
+	sf->cmd = ETHTOOL_SFEATURES;
+	sf->size = words;
+	for (uint32_t i = 0; i < words; i++) {
+		sf->features[i].valid = mask[i];
+		sf->features[i].requested = on ? mask[i] : 0;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)sf;
+	/* a positive return only says some features could not be changed (the
+	 * fixed ones): what can be off is off */
+	rc = ioctl(sockfd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+	free(sf);
+	return rc;
 }
 
 int link_offload_get(int sockfd, const char *ifname, unsigned cmd)
