@@ -125,8 +125,14 @@ int cmd_guest(int argc, char **argv)
 			return 128 + r.signal;
 		if (rc == -ENOEXEC)
 			return 127; /* as a shell says "command not found" */
+		if (rc == -EINVAL)
+			return TB_EXIT_USAGE;
 		return rc == -ENOENT ? TB_EXIT_ENV : TB_EXIT_FAIL;
 	}
+	if (r.warnings[0])
+		for (char *save = NULL, *w = strtok_r(r.warnings, "\n", &save); w;
+		     w = strtok_r(NULL, "\n", &save))
+			tb_warn("guest: %s", w);
 	if (!quiet)
 		fprintf(stderr,
 			"testbed: guest %s: kernel %s, boot %.0f ms, %u modules in %.0f ms, total %.0f ms, "

@@ -229,6 +229,10 @@ static void read_status(const char *dir, struct vm_result *res)
 			res->modules_ms = atof(v);
 		} else if (!strcmp(line, "modules")) {
 			res->modules_loaded = (unsigned)atoi(v);
+		} else if (!strcmp(line, "warning")) {
+			size_t l = strlen(res->warnings);
+
+			snprintf(res->warnings + l, sizeof(res->warnings) - l, "%s\n", v);
 		} else if (!strcmp(line, "error")) {
 			snprintf(res->error, sizeof(res->error), "guest: %s", v);
 		}
@@ -573,6 +577,16 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		goto out;
 	}
 	for (const char *const *m = o->modules ? o->modules : vm_default_modules(); *m; m++) {
+		char *verdir = xasprintf("%s/%s", moddir, res->release);
+		int found = o->modules ? vm_module_lookup(verdir, *m, NULL) : 1;
+
+		free(verdir);
+		if (found <= 0) {
+			snprintf(res->error, sizeof(res->error), "no module \"%s\" for UML kernel %s in %s",
+				 *m, res->release, moddir);
+			rc = -EINVAL;
+			goto out;
+		}
 		modlist = tb_grow(modlist, &mcap, mlen + strlen(*m) + 2, 1);
 		mlen += (size_t)sprintf(modlist + mlen, "%s\n", *m);
 	}

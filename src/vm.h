@@ -50,6 +50,7 @@ struct vm_result {
 	double total_ms;    /* wall time on the host, start to last process gone */
 	char umid[64];
 	char error[512];    /* what went wrong, when vm_run returns < 0 */
+	char warnings[1024]; /* what the guest init could not do (a module, a mount) */
 	char log_tail[1024]; /* the console log's last lines, when vm_run returns < 0 */
 };
 
@@ -59,7 +60,8 @@ struct vm_result {
  * command's stdout/stderr stream to o->out_fd/o->err_fd as it runs. Returns
  * 0 when the guest reported the command's status (in res->status), else
  * -errno with res->error set: -ENOENT (no linux.uml or modules), -ENOEXEC
- * (the command is not an executable file; checked before booting), -ETIMEDOUT
+ * (the command is not an executable file; checked before booting), -EINVAL
+ * (an unknown module name in o->modules), -ETIMEDOUT
  * (deadline; everything was killed), -EINTR (a signal: everything was
  * killed, res->signal says which), -EPROTO (the guest died without a
  * status). Leaves no process and no state directory behind. */
