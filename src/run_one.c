@@ -583,6 +583,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 		status = rc == -EINTR ? RUN_INCOMPLETE : RUN_FAILED;
 		goto out;
 	}
+	json_object_set_new(x.info, "run_id", json_string(topo_run_id(x.t)));
 	if (blackhole_routes(&x)) {
 		status = RUN_FAILED;
 		goto teardown;

@@ -1,0 +1,84 @@
+#!/bin/bash
+# testbed run end to end on the host kernel, with a small experiment of its
+# own: a sweep of two values x 3 repeats gives 6 runs in a shuffled,
+# seed-determined order; summary.json's statistics match the per-run worker
+# files; a failed expectation exits 1 and names the numbers; SIGINT tears
+# everything down and leaves the run directory marked incomplete.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd ip jq
+[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
+
+TMP=$(mktemp -d /tmp/tb-run.XXXXXX)
+defer rm -rf "$TMP"
+cat >"$TMP/sweep.conf" <<CONF
+[experiment]
+topology = $TOP/topologies/pair.conf
+duration = 1s
+repeat = 3
+seed = 7
+[flow rr]
+worker = rr
+from = c1
+to = s1
+conn = pool
+nodelay = yes
+[sweep]
+flow.rr.request = 100, 2000
+[expect]
+served = rps(rr) > 10
+absurd = rps(rr, request=100) > 1000000000
+CONF
+
+"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"
+rc=$?
+is "$rc" 1 "a run whose expectation 'absurd' fails exits 1"
+last=$(tail -n 1 "$TMP/a.out")
+is "$last" "$TMP/a" "the run directory is the last line of stdout"
+grep -q 'absurd' "$TMP/a.err" && grep -q 'rps(rr, request=100)' "$TMP/a.err"
+ok "stderr names the failed expectation and its metric" [ $? -eq 0 ]
+diag "$(grep absurd "$TMP/a.err" | head -n 2)"
+is "$(jq '.runs | length' "$TMP/a/manifest.json")" 6 "2 values x 3 repeats = 6 runs"
+order=$(jq -r '[.runs[] | "\(.case)/\(.repeat)"] | join(" ")' "$TMP/a/manifest.json")
+diag "run order: $order"
+ok "the order is shuffled (not case by case)" [ "$order" != "0/0 0/1 0/2 1/0 1/1 1/2" ]
+is "$(jq -r '[.runs[] | .status] | unique | join(",")' "$TMP/a/manifest.json")" complete "every run complete"
+is "$(jq -r '.expectations[] | select(.name=="served") | .held' "$TMP/a/summary.json")" true "expectation 'served' held"
+is "$(jq -r '.expectations[] | select(.name=="absurd") | .held' "$TMP/a/summary.json")" false "expectation 'absurd' not held"
+
+# the summary's median/min/max equal those of the per-run worker results
+for k in 0 1; do
+	vals=$(for r in 1 2 3; do jq '.rps' "$TMP/a/runs/c$((k + 1))-r$r/flows/rr.json"; done | sort -g)
+	min=$(echo "$vals" | head -n 1); med=$(echo "$vals" | sed -n 2p); max=$(echo "$vals" | tail -n 1)
+	got=$(jq -r ".cases[$k].flows.rr.metrics.rps | \"\(.min) \(.median) \(.max) \(.n)\"" "$TMP/a/summary.json")
+	want=$(jq -rn "\"\($min) \($med) \($max) 3\"")
+	is "$got" "$want" "case $k: summary rps min/median/max/n match the run files"
+done
+
+# the same seed gives the same order
+"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/b" >/dev/null 2>&1
+order2=$(jq -r '[.runs[] | "\(.case)/\(.repeat)"] | join(" ")' "$TMP/b/manifest.json")
+is "$order2" "$order" "the same seed gives the same order"
+
+# SIGINT in the middle: torn down, directory marked incomplete
+sed 's/duration = 1s/duration = 20s/; s/repeat = 3/repeat = 1/' "$TMP/sweep.conf" >"$TMP/long.conf"
+"$TESTBED" run --quiet "$TMP/long.conf" --out "$TMP/c" >"$TMP/c.out" 2>"$TMP/c.err" &
+pid=$!
+defer kill -9 $pid
+n=0
+while [ $n -lt 500 ] && ! ls "$TMP"/c/runs/*/flows/rr.series.jsonl >/dev/null 2>&1; do sleep 0.02; n=$((n + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+is "$rc" 1 "SIGINT: exit 1"
+is "$(jq -r .complete "$TMP/c/manifest.json")" false "manifest marked incomplete"
+is "$(jq -r '.runs[0].status' "$TMP/c/manifest.json")" incomplete "the interrupted run is marked incomplete"
+ok "report.md was still written" [ -s "$TMP/c/report.md" ]
+id=$(jq -r '.run_id' "$TMP"/c/runs/*/run.json)
+diag "run id $id"
+no_ns() { ! ip netns list | grep -q "^$id-"; }
+no_workers() { ! pgrep -f "$TMP/c/runs" >/dev/null; }
+ok "no namespace of the run ($id) is left" no_ns
+ok "no journal of the run is left" [ ! -e "/run/testbed/$id" ]
+ok "no worker of the run is left" no_workers
+done_testing
