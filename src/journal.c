@@ -70,25 +70,27 @@ static unsigned long long proc_start_time(pid_t pid)
 	return start;
 }
 
+/* Written once, when the run is created: the fields that never change.
+ * (No temporary file and rename: on some root file systems a rename costs
+ * milliseconds, and `list` tolerates a half-written info.) */
 static int write_info(struct journal *j)
 {
-	char path[128], tmp[128];
+	char path[128];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/info", j->dir);
-	snprintf(tmp, sizeof(tmp), "%s/.info.%d", j->dir, (int)getpid());
-	f = fopen(tmp, "we");
+	f = fopen(path, "wxe");
 	if (!f)
 		return -errno;
-	fprintf(f, "pid=%d\nstart=%llu\nconfig=%s\ncreated=%s\nstate=%s\nnodes=%d\n", (int)getpid(),
-		proc_start_time(getpid()), j->config, j->created, j->state, j->nodes);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int rc = -errno;
+	fprintf(f, "config=%s\ncreated=%s\n", j->config, j->created);
+	return fclose(f) == 0 ? 0 : -errno;
+}
 
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+/* Owner and state changes are journal comment lines; the last one wins. */
+static int write_state(struct journal *j)
+{
+	return journal_add(j, "# owner pid=%d start=%llu state=%s nodes=%d", (int)getpid(),
+			   proc_start_time(getpid()), j->state, j->nodes);
 }
 
 static int open_locked(struct journal *j, bool create)
@@ -156,6 +158,8 @@ int journal_create(const char *want_id, const char *config, struct journal **out
 		rc = journal_add(j, "# testbed journal v1 run=%s", j->id);
 	if (!rc)
 		rc = write_info(j);
+	if (!rc)
+		rc = write_state(j);
 	if (rc) {
 		char path[128];
 
@@ -175,6 +179,26 @@ fail:
 	return rc;
 }
 
+static void parse_kv(char *line, struct journal_run *r)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		char *v = strchr(tok, '=');
+
+		if (!v)
+			continue;
+		*v++ = 0;
+		if (!strcmp(tok, "pid"))
+			r->pid = atoi(v);
+		else if (!strcmp(tok, "state"))
+			snprintf(r->state, sizeof(r->state), "%s", v);
+		else if (!strcmp(tok, "nodes"))
+			r->nodes = (unsigned)atoi(v);
+	}
+}
+
+/* info (config, created) and the journal (owner, state, entries) */
 static void read_info(const char *dir, struct journal_run *r)
 {
 	char path[128], line[512];
@@ -182,25 +206,31 @@ static void read_info(const char *dir, struct journal_run *r)
 
 	snprintf(path, sizeof(path), "%s/info", dir);
 	f = fopen(path, "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *v = strchr(line, '=');
+
+			if (!v)
+				continue;
+			*v++ = 0;
+			v[strcspn(v, "\n")] = 0;
+			if (!strcmp(line, "config"))
+				snprintf(r->config, sizeof(r->config), "%s", v);
+			else if (!strcmp(line, "created"))
+				snprintf(r->created, sizeof(r->created), "%s", v);
+		}
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	f = fopen(path, "re");
 	if (!f)
 		return;
+	r->objects = 0;
 	while (fgets(line, sizeof(line), f)) {
-		char *v = strchr(line, '=');
-
-		if (!v)
-			continue;
-		*v++ = 0;
-		v[strcspn(v, "\n")] = 0;
-		if (!strcmp(line, "pid"))
-			r->pid = atoi(v);
-		else if (!strcmp(line, "state"))
-			snprintf(r->state, sizeof(r->state), "%s", v);
-		else if (!strcmp(line, "config"))
-			snprintf(r->config, sizeof(r->config), "%s", v);
-		else if (!strcmp(line, "created"))
-			snprintf(r->created, sizeof(r->created), "%s", v);
-		else if (!strcmp(line, "nodes"))
-			r->nodes = (unsigned)atoi(v);
+		if (!strncmp(line, "# owner ", 8))
+			parse_kv(line + 8, r);
+		else if (line[0] != '#')
+			r->objects++;
 	}
 	fclose(f);
 }
@@ -259,7 +289,7 @@ int journal_set_state(struct journal *j, const char *state, int nodes)
 	snprintf(j->state, sizeof(j->state), "%s", state);
 	if (nodes >= 0)
 		j->nodes = nodes;
-	return write_info(j);
+	return write_state(j);
 }
 
 struct entry {
@@ -324,7 +354,7 @@ int journal_undo(struct journal *j)
 	if (!j)
 		return 0;
 	snprintf(j->state, sizeof(j->state), "tearing-down");
-	write_info(j);
+	write_state(j);
 	fd = dup(j->fd);
 	f = fd < 0 ? NULL : fdopen(fd, "r");
 	if (!f) {
@@ -401,23 +431,6 @@ void journal_close(struct journal *j)
 	free(j);
 }
 
-static unsigned count_entries(const char *dir)
-{
-	char path[128], line[512];
-	unsigned n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/journal", dir);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (line[0] != '#')
-			n++;
-	fclose(f);
-	return n;
-}
-
 int journal_list(struct journal_run **runs, size_t *n)
 {
 	struct journal_run *r = NULL;
@@ -447,7 +460,6 @@ int journal_list(struct journal_run **runs, size_t *n)
 			x.live = true;
 		close(fd);
 		read_info(dir, &x);
-		x.objects = count_entries(dir);
 		r = tb_grow(r, &cap, *n, sizeof(*r));
 		r[(*n)++] = x;
 	}

@@ -5,10 +5,13 @@
  *   journal  one line per object, appended the moment the object exists:
  *              netns NAME           a namespace bind-mounted at /run/netns/NAME
  *              veth NSNAME IFNAME   one veth pair, named by one of its ends
- *            The owner holds an exclusive flock(2) on it for the lifetime of
- *            the run: a lock that can be taken means the owner is gone.
- *   info     key=value lines: pid, start (the owner's start time in clock
- *            ticks, /proc/PID/stat field 22), config, created, state, nodes.
+ *            and comment lines; the last "# owner pid=P start=T state=S
+ *            nodes=N" gives the owner (T: its start time in clock ticks,
+ *            /proc/P/stat field 22) and the state (building, up,
+ *            tearing-down). The owner holds an exclusive flock(2) on it for
+ *            the lifetime of the run: a lock that can be taken means the
+ *            owner is gone.
+ *   info     written once: config=PATH, created=UTC time.
  * Undo runs newest-first, treats "already gone" as done, and first kills the
  * processes still inside the run's namespaces. */
 #ifndef TB_JOURNAL_H
@@ -52,8 +55,8 @@ const char *journal_id(const struct journal *j);
 /** Append one entry line (no newline in @fmt). 0 or -errno. */
 int journal_add(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** Set info's state= (and nodes= when @nodes >= 0); rewrites info atomically
- * with the calling process as owner (used after the keeper forks). */
+/** Record the state (and nodes when @nodes >= 0) with the calling process as
+ * owner (also used after the keeper forks). */
 int journal_set_state(struct journal *j, const char *state, int nodes);
 
 /**
