@@ -184,9 +184,16 @@ int qdisc_add_netem(struct qnl *nl, int ifindex, uint32_t parent, uint32_t handl
 		mnl_attr_put(nlh, TCA_NETEM_CORRUPT, sizeof(r), &r);
 	}
 	if (sh->loss_model == TB_LOSS_GEMODEL) {
-		/* tc's "gemodel p r 1-h 1-k" fields, as tc sends them */
-		struct tc_netem_gemodel ge = { qdisc_pct_u32(sh->ge_p), qdisc_pct_u32(sh->ge_r),
-					       qdisc_pct_u32(sh->ge_h), qdisc_pct_u32(sh->ge_k) };
+		/* The file holds tc's "gemodel p r 1-h 1-k": 1-h is the loss
+		 * probability in the bad state, 1-k in the good one. The kernel
+		 * wants h itself and 1-k (as k1), so 1-h is flipped as tc does.
+		 * r = 0 (the bad state never left) and 1-h = 1-k = 0 (no loss at
+		 * all) are meaningless, so zero means tc's defaults there: r
+		 * 100%, 1-h 100% (the simple Gilbert model). */
+		double r = sh->ge_r > 0 ? sh->ge_r : 100;
+		double one_h = sh->ge_h > 0 || sh->ge_k > 0 ? sh->ge_h : 100;
+		struct tc_netem_gemodel ge = { qdisc_pct_u32(sh->ge_p), qdisc_pct_u32(r),
+					       qdisc_pct_u32(100 - one_h), qdisc_pct_u32(sh->ge_k) };
 
 		loss = mnl_attr_nest_start(nlh, TCA_NETEM_LOSS);
 		mnl_attr_put(nlh, NETEM_LOSS_GE, sizeof(ge), &ge);

@@ -201,7 +201,8 @@ static void netem_options(json_t *o, const struct nlattr *opt)
 				json_object_set_new(o, "gemodel",
 						    json_pack("{s:f,s:f,s:f,s:f}", "p", u32_pct(g->p),
 							      "r", u32_pct(g->r), "1-h",
-							      u32_pct(g->h), "1-k", u32_pct(g->k1)));
+							      100 - u32_pct(g->h), "1-k",
+							      u32_pct(g->k1)));
 			}
 			break;
 		}
