@@ -93,7 +93,7 @@ $(BUILD)/tests/%.o: tests/%.c
 deps:
 	@./scripts/install-deps
 
-DEFAULT_EXPERIMENT ?= $(firstword $(wildcard experiments/cubic_vs_bbr_1pct.conf) experiments/syn_flood_syncookies.conf)
+DEFAULT_EXPERIMENT ?= experiments/syn_flood_syncookies.conf
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -469,7 +469,8 @@ int cmd_run(int argc, char **argv)
 	if (signo)
 		tb_err("run: interrupted by %s; the network is torn down and %s is marked incomplete",
 		       strsignal(signo), dir);
-	printf("%s\n", dir);
+	if (!vm_in_guest()) /* the host prints it once the guest is gone */
+		printf("%s\n", dir);
 	free(order);
 	config_free(c);
 	close(ro.sigfd);

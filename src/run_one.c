@@ -26,6 +26,7 @@
 #include "sampler.h"
 #include "topo.h"
 #include "util.h"
+#include "vm.h"
 
 #define MAX_CAPTURES 64
 
@@ -448,7 +449,7 @@ static void progress(struct one *x, double t, bool final)
 	double total = x->c->exp.duration_us / 1e6;
 	double left = pr->total_s - pr->done_s - (t < total ? t : total);
 	char live[256] = "";
-	bool tty = isatty(2);
+	bool tty = isatty(2) && !vm_in_guest(); /* a guest's console is no terminal */
 
 	if (x->o->quiet)
 		return;
@@ -625,7 +626,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			clients_left |= !x.procs[i].server && !x.procs[i].exited;
 		for (size_t i = 0; i < c->n_flows; i++)
 			clients_left |= c->flows[i].enabled && !x.started[i];
-		if (t - last_progress >= (isatty(2) ? 1.0 : 5.0)) {
+		if (t - last_progress >= (isatty(2) && !vm_in_guest() ? 1.0 : 5.0)) {
 			progress(&x, t, false);
 			last_progress = t;
 		}
