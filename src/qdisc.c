@@ -156,16 +156,23 @@ static uint64_t jitter_spread_us(const struct tb_shape *sh)
 									: 4ull * sh->jitter_us;
 }
 
+uint32_t qdisc_bdp_packets(const struct tb_shape *sh, const struct qdisc_plan_hint *hint)
+{
+	uint64_t rate, wire = hint_mtu(hint) + 14, bdp;
+
+	rate = hint && hint->path_rate ? hint->path_rate : sh->rate ? sh->rate : 10000000000ull;
+	bdp = rate / 8 * (sh->delay_us + jitter_spread_us(sh)) / 1000000 / wire + 1;
+	return bdp > UINT32_MAX ? UINT32_MAX : (uint32_t)bdp;
+}
+
 uint32_t qdisc_netem_limit(const struct tb_shape *sh, const struct qdisc_plan_hint *hint)
 {
-	uint64_t rate, wire = hint_mtu(hint) + 14, bdp, lim;
 	unsigned parts = effective_parts(sh, hint);
+	uint64_t lim;
 
 	if (sh->netem_limit)
 		return sh->netem_limit;
-	rate = hint && hint->path_rate ? hint->path_rate : sh->rate ? sh->rate : 10000000000ull;
-	bdp = rate / 8 * (sh->delay_us + jitter_spread_us(sh)) / 1000000 / wire + 1;
-	lim = 2 * bdp;
+	lim = 2 * (uint64_t)qdisc_bdp_packets(sh, hint);
 	/* netem counts the packets held by its child qdiscs in its own qlen. */
 	if (parts & (QDISC_PART_RATE | QDISC_PART_QUEUE))
 		lim += queue_packets(sh, hint);

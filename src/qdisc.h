@@ -77,9 +77,14 @@ unsigned qdisc_parts_needed(const struct tb_shape *sh);
  */
 int qdisc_kinds(const struct tb_shape *sh, unsigned parts, const char *kinds[3]);
 
+/** Packets in flight on @sh's path over its delay plus the jitter's spread
+ * (4 x jitter for the table distributions, 1 x for uniform), at the hint's
+ * path rate, else @sh->rate, else 10 Gbit/s; rounded up. */
+uint32_t qdisc_bdp_packets(const struct tb_shape *sh, const struct qdisc_plan_hint *hint);
+
 /** netem's queue limit in packets for @sh: @sh->netem_limit when given, else
- * twice the bandwidth-delay product over (delay + jitter spread) plus the
- * queue limit when the queue sits under the same netem, at least 64. */
+ * twice qdisc_bdp_packets() plus what the queue under the same netem can hold
+ * (netem counts its children's packets), never below the kernel's 1000. */
 uint32_t qdisc_netem_limit(const struct tb_shape *sh, const struct qdisc_plan_hint *hint);
 
 /** Burst (bytes) of the rate part: @sh->burst when given, else enough for
