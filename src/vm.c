@@ -407,7 +407,7 @@ static void kill_guest(pid_t pid, bool pidns)
 }
 
 /* Copy what is available on @fd to @to; returns false at EOF/error. */
-static bool forward(int fd, int to)
+static bool forward(int fd, int *to)
 {
 	char buf[16384];
 	ssize_t n = read(fd, buf, sizeof(buf));
@@ -416,13 +416,15 @@ static bool forward(int fd, int to)
 		return true;
 	if (n <= 0)
 		return false;
-	for (ssize_t off = 0, w; to >= 0 && off < n; off += w) {
-		w = write(to, buf + off, (size_t)(n - off));
+	for (ssize_t off = 0, w; *to >= 0 && off < n; off += w) {
+		w = write(*to, buf + off, (size_t)(n - off));
 		if (w < 0) {
-			if (errno == EINTR)
-				w = 0;
-			else
+			if (errno != EINTR) {
+				/* The reader went away (EPIPE...): keep draining, drop. */
+				*to = -1;
 				break;
+			}
+			w = 0;
 		}
 	}
 	return true;
@@ -465,7 +467,7 @@ static int supervise(struct watch *w, int *sig)
 		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < 2; i++)
-			if (pf[i].revents && !forward(w->pipes[i], w->to[i])) {
+			if (pf[i].revents && !forward(w->pipes[i], &w->to[i])) {
 				close(w->pipes[i]);
 				w->pipes[i] = -1;
 			}
@@ -528,6 +530,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	int log_fd = -1, op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd = -1, rc, sig = 0, n = 0;
 	struct spawn sp = { 0 };
 	struct watch w = { 0 };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
 	sigset_t mask, old;
 	bool masked = false;
 	double t0 = now_ms();
@@ -662,13 +665,15 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	uml_argv[n++] = "guest"; /* argv[1] of init: runs cmd_guest in init mode */
 	uml_argv[n] = NULL;
 
+	/* A closed stdout must not kill us with the guest still running. */
+	sigaction(SIGPIPE, &ign, &oldpipe);
+	masked = true;
 	if (!o->quiet_signals) {
 		sigemptyset(&mask);
 		sigaddset(&mask, SIGINT);
 		sigaddset(&mask, SIGTERM);
 		sigaddset(&mask, SIGHUP);
 		sigprocmask(SIG_BLOCK, &mask, &old);
-		masked = true;
 		sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	}
 
@@ -722,7 +727,9 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		log_tail(log_path, res->log_tail, sizeof(res->log_tail));
 out:
 	if (masked) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		sigaction(SIGPIPE, &oldpipe, NULL);
+		if (!o->quiet_signals)
+			sigprocmask(SIG_SETMASK, &old, NULL);
 		if (sfd >= 0)
 			close(sfd);
 	}

@@ -20,7 +20,7 @@ ours() {
 	return 1
 }
 
-plan 12
+plan 14
 
 start=$(date +%s%N)
 out=$("$TESTBED" guest --timeout 60s -- /bin/sh -c 'echo to-stdout; echo to-stderr >&2; exit 7' 2>"$T/err")
@@ -51,6 +51,17 @@ is "$?" 127 "a command that does not exist in the guest: 127"
 
 "$TESTBED" guest --quiet --modules sch_netem --timeout 60s -- /bin/sh -c 'kill -TERM $$'
 is "$?" 143 "a command killed by a signal in the guest: 128+signal"
+
+# Binary output comes back byte for byte (raw consoles, no CR/LF mangling).
+"$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c \
+	"head -c 1000000 /dev/urandom | tee $T/rand.guest" >"$T/rand.host"
+ok "1 MB of binary stdout arrives byte-exact" cmp -s "$T/rand.guest" "$T/rand.host"
+rm -f "$T/rand.guest" "$T/rand.host"
+
+# A reader that goes away early (| head -1) does not kill testbed mid-guest.
+first=$("$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c 'seq 1 200000; exit 5' | head -1)
+left=$(ls -A "$T" | grep -v '^err$')
+ok "stdout closed early: the guest still finishes and is cleaned up" [ "$first" = 1 ] && [ -z "$left" ]
 
 if ours; then fail "no UML process of ours is left"; else pass "no UML process of ours is left"; fi
 left=$(ls -A "$T" | grep -v '^err$')
