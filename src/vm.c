@@ -3,7 +3,9 @@
  * setsid itself). To be sure nothing outlives a run, the tree lives in its
  * own PID namespace under a tiny reaper process of ours: killing the reaper
  * (its namespace's init) makes the kernel kill everything inside, and the
- * reaper dies with us through PR_SET_PDEATHSIG. linux.uml itself cannot be
+ * reaper dies with us through PR_SET_PDEATHSIG (without root, the PID
+ * namespace comes with a user namespace mapping our own uid and gid only).
+ * linux.uml itself cannot be
  * that init: as a namespace init it ignores its own SIGABRT, so a guest
  * panic would spin forever instead of exiting. Without the right to make a
  * PID namespace we fall back to killing UML's session/process group.
@@ -379,18 +381,45 @@ static void reaper(const struct spawn *s)
 	}
 }
 
+static void put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0) {
+			/* unmapped ids only change how ids look inside */
+		}
+		close(fd);
+	}
+}
+
 static pid_t spawn_guest(struct spawn *s)
 {
+	char umap[32], gmap[32];
+	bool userns = false;
 	pid_t pid;
 
-	/* A raw clone(2) with no stack behaves like fork, in a new PID ns. */
+	snprintf(umap, sizeof(umap), "%u %u 1", (unsigned)geteuid(), (unsigned)geteuid());
+	snprintf(gmap, sizeof(gmap), "%u %u 1", (unsigned)getegid(), (unsigned)getegid());
+	/* A raw clone(2) with no stack behaves like fork, in a new PID ns;
+	 * without CAP_SYS_ADMIN, in a user namespace of our own (same ids). */
 	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0 && errno == EPERM) {
+		pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, NULL, NULL,
+				     NULL, NULL);
+		userns = true;
+	}
 	s->pidns = pid >= 0;
-	if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSPC))
+	if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS))
 		pid = fork();
 	if (pid != 0)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (s->pidns && userns) {
+		put("/proc/self/setgroups", "deny");
+		put("/proc/self/uid_map", umap);
+		put("/proc/self/gid_map", gmap);
+	}
 	if (s->pidns)
 		reaper(s);
 	exec_uml(s);
