@@ -31,7 +31,7 @@ wait_file() {
 # Kill what a failed test left, by PID (newest-first cleanup).
 defer 'for p in $(ours); do kill -KILL "$p"; done'
 
-plan 11
+plan 12
 
 # 1. A command that never ends: killed at the deadline.
 start=$(date +%s%N)
@@ -92,6 +92,26 @@ if wait_file "$T/up4"; then
 	ok "no linux.uml process of that guest remains" gone_within 0
 else
 	fail "guest 4 did not start"; kill -KILL "$tb"; skip "no guest"
+fi
+
+# 5. The same SIGKILL as an unprivileged user (no CAP_SYS_ADMIN: the PID
+# namespace needs a user namespace of its own).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	chmod 1777 "$T"
+	setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T" TMPDIR="$T" \
+		"$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c "touch $T/up5; exec sleep 1000" \
+		2>/dev/null &
+	tb=$!
+	if wait_file "$T/up5"; then
+		kill -KILL "$tb"
+		wait "$tb" 2>/dev/null
+		ok "unprivileged testbed killed with SIGKILL: its guest is gone within 2 s" gone_within 20
+		rm -rf "$T"/testbed-vm.*
+	else
+		fail "guest 5 did not start"; kill -KILL "$tb"
+	fi
+else
+	skip "needs root and setpriv to run a guest as an unprivileged user"
 fi
 
 left=$(ls -d "$T"/testbed-vm.* 2>/dev/null)
