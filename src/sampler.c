@@ -29,6 +29,10 @@ enum {
 	ST_LISTEN = 10,
 	ST_NEW_SYN_RECV = 12, /* request sockets */
 };
+/* Every state up to request sockets, but not TCP_BOUND_INACTIVE (13, bound
+ * but unused sockets, 6.6+): asking for it makes the kernel walk the whole
+ * global bind hash on every dump. ss leaves it out as well. */
+#define ST_ALL ((1u << 13) - 1)
 
 static const char *const state_names[] = {
 	[0] = "UNKNOWN",     [1] = "ESTAB",      [2] = "SYN-SENT",   [3] = "SYN-RECV",
@@ -167,6 +171,12 @@ struct sampler {
 	struct lookup { uint8_t family; struct inet_diag_sockid id; } *found;
 	size_t n_found, cap_found;
 	unsigned replies;
+	/* Listening sockets live in a hash shared by every namespace: walking
+	 * it costs more than the rest of a small namespace's dump, and they
+	 * change only when a worker starts. LISTEN is counted about once a
+	 * second and carried over in between. */
+	bool with_listen, final;
+	unsigned listen_count;
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock;
@@ -398,7 +408,7 @@ static int lookup_batch(struct sampler *s, size_t from, size_t to)
 		r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->sdiag_family = s->found[i].family;
 		r->sdiag_protocol = IPPROTO_TCP;
-		r->idiag_states = ~0u;
+		r->idiag_states = ST_ALL;
 		r->idiag_ext = ext_all;
 		r->id = s->found[i].id;
 		len += NLMSG_ALIGN(nlh->nlmsg_len);
@@ -435,7 +445,9 @@ static int dump_family(struct sampler *s, int family, bool want_info)
 	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 	r->sdiag_family = (uint8_t)family;
 	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = ~0u; /* every state: TIME-WAIT and request sockets too */
+	r->idiag_states = ST_ALL; /* TIME-WAIT and request sockets too */
+	if (!s->with_listen)
+		r->idiag_states &= ~(1u << ST_LISTEN);
 	if (want_info)
 		r->idiag_ext = ext_all;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
@@ -464,6 +476,7 @@ static int sample(struct sampler *s)
 
 	memset(&s->cnt, 0, sizeof(s->cnt));
 	s->now_ns = start - ts_ns(&s->o.t0);
+	s->with_listen = s->st.samples % (1000000 / s->o.interval_us + 1) == 0 || s->final;
 	lookup = info && s->use_lookup;
 	s->cb_mode = lookup ? CB_COLLECT : CB_ROWS;
 	s->n_found = 0;
@@ -484,6 +497,11 @@ static int sample(struct sampler *s)
 			s->err = rc;
 		return rc;
 	}
+	if (s->with_listen)
+		s->listen_count = s->cnt.state[ST_LISTEN];
+	else
+		s->cnt.total += s->listen_count;
+	s->cnt.state[ST_LISTEN] = s->listen_count;
 	ob_time(b, s->now_ns);
 	for (unsigned i = 1; i <= 11; i++) {
 		if (i == ST_CLOSE || i == ST_LISTEN)
@@ -537,6 +555,7 @@ static void *sampler_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	s->final = true;
 	sample(s); /* the state at stop time */
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 	s->st.cpu_s = (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
@@ -602,6 +621,12 @@ static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 	if (fd < 0) {
 		*rc = nsfd >= 0 ? fd : -errno;
 		goto fail;
+	}
+	{
+		/* a kernel that never answers must not hang the run */
+		struct timeval tv = { .tv_sec = 2 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	s->nl = mnl_socket_fdopen(fd);
 	if (!s->nl) {
@@ -713,6 +738,7 @@ int sampler_count_states(int nsfd, struct sampler_counts *c)
 	s = sampler_new(nsfd, "count", &rc);
 	if (!s)
 		return rc;
+	s->with_listen = true;
 	rc = dump_family(s, AF_INET, false);
 	if (!rc)
 		rc = dump_family(s, AF_INET6, false);

@@ -591,8 +591,18 @@ static void test_sampler(void)
 	tap_ok(f && fgets(hdr, sizeof(hdr), f) && !strncmp(hdr, "t_s,ESTAB,", 10) &&
 		       fgets(line, sizeof(line), f) && atoi(field(line, 1)) >= 2,
 	       "lo-states.csv: header and ESTAB >= 2");
-	if (f)
+	if (f) {
+		int listen_rows = 1, all_rows = 1; /* the line read above */
+
+		listen_rows = atoi(field(line, col_of(hdr, "LISTEN"))) >= 1;
+		while (fgets(line, sizeof(line), f)) {
+			all_rows++;
+			listen_rows += atoi(field(line, col_of(hdr, "LISTEN"))) >= 1;
+		}
+		tap_ok(listen_rows == all_rows, "LISTEN (counted once a second) is carried in every row (%d of %d)",
+		       listen_rows, all_rows);
 		fclose(f);
+	}
 	close(cfd);
 	close(sfd);
 	close(lfd);
