@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -495,6 +496,20 @@ int wk_finish(json_t *result, bool complete)
 	json_object_set_new(out, "error", fail_text ? json_string(fail_text) : json_null());
 	json_object_set_new(out, "started_unix", json_integer((json_int_t)started_unix));
 	json_object_set_new(out, "elapsed_s", json_real(wk_elapsed_s()));
+	{
+		/* The worker's own CPU time: evidence that it was not the bottleneck. */
+		struct rusage ru;
+
+		if (getrusage(RUSAGE_SELF, &ru) == 0) {
+			double u = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+			double s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+
+			json_object_set_new(out, "cpu_user_s", json_real(u));
+			json_object_set_new(out, "cpu_sys_s", json_real(s));
+			json_object_set_new(out, "cpu_pct",
+					    json_real(100.0 * (u + s) / (wk_elapsed_s() > 0 ? wk_elapsed_s() : 1)));
+		}
+	}
 	if (result)
 		json_object_update(out, result);
 	json_decref(result);

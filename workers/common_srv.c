@@ -255,17 +255,22 @@ static int ep = -1;
 static struct srv_conn *throttled;
 static unsigned char rbuf[SRV_CHUNK];
 
+/* Syscalls are dear (above all in the UML guest): skip no-op changes. */
 static void ep_set(struct srv_conn *c, uint32_t events, int op)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
-	epoll_ctl(ep, op, c->fd, &ev);
+	if (op == EPOLL_CTL_MOD && c->events == events)
+		return;
+	if (epoll_ctl(ep, op, c->fd, &ev) == 0)
+		c->events = events;
 }
 
 static void conn_close(struct srv_conn *c, int err)
 {
-	/* An fd that stays open (--leak) stays in the epoll set: remove it. */
-	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	/* close() drops the fd from the epoll set, unless it stays open (--leak). */
+	if (so_srv.leak && !c->throttled)
+		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	srv_conn_end(c, err);
 }
 
@@ -281,6 +286,7 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 		if (!want) {
 			/* Slow reader: stop reading until the bucket refills. */
 			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			c->events = 0;
 			c->throttled = true;
 			c->next_throttled = throttled;
 			throttled = c;
@@ -302,6 +308,10 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 		if (so_srv.read_rate)
 			c->tokens -= (uint64_t)r;
 		srv_input(c, rbuf, (size_t)r);
+		/* A short read drained the socket; level-triggered epoll reports
+		 * more data, so save the read that would return EAGAIN. */
+		if ((size_t)r < want && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			break;
 	}
 	while (c->resp_left) {
 		size_t n = c->resp_left < SRV_CHUNK ? (size_t)c->resp_left : SRV_CHUNK;
@@ -339,7 +349,7 @@ static void unthrottle(void)
 		next = c->next_throttled;
 		c->throttled = false;
 		if (c->eof || (c->close_after && !c->resp_left)) {
-			conn_close(c, 0);
+			srv_conn_end(c, 0); /* not in the epoll set while throttled */
 			continue;
 		}
 		ep_set(c, EPOLLIN | EPOLLRDHUP | (c->resp_left ? EPOLLOUT : 0), EPOLL_CTL_ADD);

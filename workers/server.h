@@ -41,6 +41,7 @@ struct srv_conn {
 	uint64_t resp_next;  /* response size of the request being read */
 	uint64_t resp_left;  /* response bytes owed */
 	bool close_next, close_after, bad, throttled, eof;
+	uint32_t events;     /* current epoll interest (epoll arch) */
 	uint64_t tokens, refill_us; /* --read-rate bucket */
 	struct srv_conn *next_throttled;
 };
