@@ -118,16 +118,15 @@ int cmd_guest(int argc, char **argv)
 	if (rc < 0) {
 		tb_err("guest: %s", r.error);
 		if (r.log_tail[0])
-			fprintf(stderr, "testbed: guest console, last lines%s%s:\n%s%s",
-				o.log_path ? " (full log in " : "", o.log_path ? o.log_path : "",
-				o.log_path ? ")" : "", r.log_tail);
+			fprintf(stderr, "testbed: guest console, last lines%s%s%s:\n%s", o.log_path ? " (all in " : "",
+				o.log_path ? o.log_path : "", o.log_path ? ")" : "", r.log_tail);
 		if (r.signal)
 			return 128 + r.signal;
 		if (rc == -ENOEXEC)
 			return 127; /* as a shell says "command not found" */
 		if (rc == -EINVAL)
 			return TB_EXIT_USAGE;
-		return rc == -ENOENT ? TB_EXIT_ENV : TB_EXIT_FAIL;
+		return rc == -ENOENT || rc == -ENOTSUP ? TB_EXIT_ENV : TB_EXIT_FAIL;
 	}
 	if (r.warnings[0])
 		for (char *save = NULL, *w = strtok_r(r.warnings, "\n", &save); w;
@@ -223,7 +222,9 @@ int cmd_probe(int argc, char **argv)
 	printf("cc:          %s\n", p.cc_available);
 	printf("cc allowed:  %s\n", p.cc_allowed);
 	printf("probe took:  %.1f ms\n", p.elapsed_ms);
-	if (vm_kernel_release(NULL, rel, sizeof(rel)) == 0)
+	if (vm_unsupported())
+		printf("uml tier:    unavailable: %s\n", vm_unsupported());
+	else if (vm_kernel_release(NULL, rel, sizeof(rel)) == 0)
 		printf("uml tier:    %s %s, modules in %s/%s\n", vm_kernel_path(NULL), rel, VM_DEFAULT_MODDIR, rel);
 	else
 		printf("uml tier:    unavailable: no %s (%s)\n", vm_kernel_path(NULL), VM_PACKAGE_HINT);

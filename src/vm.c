@@ -59,6 +59,27 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TB_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TB_ASAN 1
+#endif
+
+const char *vm_unsupported(void)
+{
+#ifdef TB_ASAN
+	/* Seen: "AddressSanitizer failed to allocate 0xdfff0001000 bytes", then
+	 * a panic as init dies. */
+	return "this testbed is built with AddressSanitizer, whose shadow memory does not fit in "
+	       "a UML guest's address space; use a normal build for the UML tier";
+#else
+	return NULL;
+#endif
+}
+
 const char *vm_kernel_path(const struct vm_opts *o)
 {
 	const char *env = getenv(VM_ENV_KERNEL);
@@ -567,6 +588,10 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
+	if (vm_unsupported()) {
+		snprintf(res->error, sizeof(res->error), "%s", vm_unsupported());
+		return -ENOTSUP;
+	}
 	if (!argv || !argv[0]) {
 		snprintf(res->error, sizeof(res->error), "no command to run");
 		return -EINVAL;

@@ -61,7 +61,7 @@ struct vm_result {
  * 0 when the guest reported the command's status (in res->status), else
  * -errno with res->error set: -ENOENT (no linux.uml or modules), -ENOEXEC
  * (the command is not an executable file; checked before booting), -EINVAL
- * (an unknown module name in o->modules), -ETIMEDOUT
+ * (an unknown module name in o->modules), -ENOTSUP (vm_unsupported()), -ETIMEDOUT
  * (deadline; everything was killed), -EINTR (a signal: everything was
  * killed, res->signal says which), -EPROTO (the guest died without a
  * status). Leaves no process and no state directory behind. */
@@ -90,6 +90,10 @@ void vm_modules_free(const char **v);
  * unknown names. */
 const char *vm_qdisc_module(const char *kind);
 const char *vm_cc_module(const char *cc);
+
+/** Why this build of testbed cannot run a guest at all (an ASan build:
+ * the guest's init is this binary), or NULL. */
+const char *vm_unsupported(void);
 
 /** The UML kernel to boot: o->kernel, else $TB_UML_KERNEL, else
  * VM_DEFAULT_KERNEL. */

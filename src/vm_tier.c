@@ -157,7 +157,7 @@ int vm_run_testbed(const struct vm_opts *o, char *const argv[], int *guest_statu
 	if (r.log_tail[0])
 		fprintf(stderr, "testbed: last lines of the guest console%s%s:\n%s\n",
 			o->log_path ? " log " : "", o->log_path ? o->log_path : "", r.log_tail);
-	return rc == -ENOENT ? TB_EXIT_ENV : rc == -ENOEXEC ? TB_EXIT_USAGE : TB_EXIT_FAIL;
+	return rc == -ENOENT || rc == -ENOTSUP ? TB_EXIT_ENV : rc == -ENOEXEC ? TB_EXIT_USAGE : TB_EXIT_FAIL;
 }
 
 /* Append @item to the comma-separated list *@s. */
@@ -177,6 +177,10 @@ static char *uml_missing(const struct vm_opts *o, const struct vm_needs *need, c
 	char rel[65], *verdir, *missing = NULL;
 
 	*why = NULL;
+	if (vm_unsupported()) {
+		*why = xstrdup(vm_unsupported());
+		return NULL;
+	}
 	if (vm_kernel_release(o, rel, sizeof(rel)) < 0) {
 		*why = xasprintf("no UML kernel at %s", vm_kernel_path(o));
 		return NULL;

@@ -6,6 +6,8 @@
 need_cmd tc
 [ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
 [ -x "$TESTBED" ] || skip_all "build testbed first (make)"
+why=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
+[ -z "$why" ] || skip_all "UML tier unavailable: $why"
 
 T=$(mktemp -d /tmp/tbu-vmpar.$$.XXXX)
 defer rm -rf "$T"
