@@ -60,6 +60,7 @@ double wk_elapsed_s(void)
 	return (double)(wk_now_us() - wk_t0) / 1e6;
 }
 
+static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vmsg(const char *fmt, va_list ap)
 {
 	int saved = errno;
