@@ -168,11 +168,13 @@ static void load_modules(const char *dir)
 {
 	struct loader l = { 0 };
 	struct utsname u;
-	char *list = slurp(dir, "modules", NULL);
+	char *list = slurp(dir, "modules", NULL), *moddir = slurp(dir, "moddir", NULL);
 	double t0 = boot_ms();
 
 	uname(&u);
-	snprintf(l.verdir, sizeof(l.verdir), "%s/%s", VM_DEFAULT_MODDIR, u.release);
+	snprintf(l.verdir, sizeof(l.verdir), "%s/%s", moddir && *moddir ? moddir : VM_DEFAULT_MODDIR,
+		 u.release);
+	free(moddir);
 	for (char *save = NULL, *m = list ? strtok_r(list, "\n", &save) : NULL; m;
 	     m = strtok_r(NULL, "\n", &save)) {
 		bool dflt = false;

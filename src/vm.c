@@ -564,9 +564,15 @@ static char *self_exe(void)
 	char buf[4096];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 
+	size_t len;
+
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
+	/* Rebuilt while we run: the new binary at the same path will do. */
+	len = (size_t)n;
+	if (len > 10 && !strcmp(buf + len - 10, " (deleted)"))
+		buf[len - 10] = '\0';
 	return xstrdup(buf);
 }
 
@@ -614,6 +620,13 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		rc = -errno;
 		snprintf(res->error, sizeof(res->error), "cannot find own executable or cwd: %s",
 			 strerror(-rc));
+		goto out;
+	}
+	/* It becomes init= on the kernel command line, read through hostfs. */
+	if (strpbrk(self, " \t\n\"") || !strncmp(self, "/run/", 5) || !strncmp(self, "/dev/", 5)) {
+		snprintf(res->error, sizeof(res->error),
+			 "cannot boot %s as a guest's init (blanks in the path, or under /run or /dev)", self);
+		rc = -ENOTSUP;
 		goto out;
 	}
 	if (!strchr(argv[0], '/'))
@@ -676,6 +689,8 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		rc = write_blob(dir, "cwd", cwd, strlen(cwd));
 	if (!rc)
 		rc = write_blob(dir, "modules", modlist, strlen(modlist));
+	if (!rc)
+		rc = write_blob(dir, "moddir", moddir, strlen(moddir));
 	if (rc) {
 		snprintf(res->error, sizeof(res->error), "write %s: %s", dir, strerror(-rc));
 		goto out;

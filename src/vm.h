@@ -136,7 +136,7 @@ int guest_init_main(void);
 
 /* Protocol between the host side and the guest init: the guest gets
  * VM_ENV_DIR=<state dir> in its environment; that directory (on hostfs)
- * holds "argv", "env" (NUL-separated), "cwd", "modules" (one per line) and
+ * holds "argv", "env" (NUL-separated), "cwd", "moddir", "modules" (one per line) and
  * the guest writes "status" (key=value lines) there. */
 #define VM_ENV_DIR "TB_GUEST_DIR"
 #define VM_ENV_IN_GUEST "TB_IN_GUEST"
