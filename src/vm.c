@@ -59,65 +59,6 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TB_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define TB_ASAN 1
-#endif
-
-const char *vm_unsupported(void)
-{
-#ifdef TB_ASAN
-	/* Seen: "AddressSanitizer failed to allocate 0xdfff0001000 bytes", then
-	 * a panic as init dies. */
-	return "this testbed is built with AddressSanitizer, whose shadow memory does not fit in "
-	       "a UML guest's address space; use a normal build for the UML tier";
-#else
-	return NULL;
-#endif
-}
-
-const char *vm_kernel_path(const struct vm_opts *o)
-{
-	const char *env = getenv(VM_ENV_KERNEL);
-
-	return o && o->kernel ? o->kernel : env && *env ? env : VM_DEFAULT_KERNEL;
-}
-
-int vm_kernel_release(const struct vm_opts *o, char *buf, size_t size)
-{
-	const char *kernel = vm_kernel_path(o);
-	int pfd[2], status;
-	ssize_t n = 0, r;
-	pid_t pid;
-
-	if (access(kernel, X_OK) < 0 || size < 2)
-		return -ENOENT;
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		execl(kernel, kernel, "--version", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (pid > 0 && (size_t)n < size - 1 &&
-	       ((r = read(pfd[0], buf + n, size - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR)))
-		n += r > 0 ? r : 0;
-	close(pfd[0]);
-	if (pid < 0)
-		return -errno;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	buf[n] = '\0';
-	buf[strcspn(buf, " \n")] = '\0';
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && buf[0] ? 0 : -ENOENT;
-}
-
 /* ---- state directory ------------------------------------------------------ */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
