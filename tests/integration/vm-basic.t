@@ -22,7 +22,7 @@ ours() {
 	return 1
 }
 
-plan 14
+plan 16
 
 start=$(date +%s%N)
 out=$("$TESTBED" guest --timeout 60s -- /bin/sh -c 'echo to-stdout; echo to-stderr >&2; exit 7' 2>"$T/err")
@@ -53,6 +53,14 @@ is "$?" 127 "a command that does not exist in the guest: 127"
 
 "$TESTBED" guest --quiet --modules sch_netem --timeout 60s -- /bin/sh -c 'kill -TERM $$'
 is "$?" 143 "a command killed by a signal in the guest: 128+signal"
+
+# --mem sizes the guest; --log keeps its kernel log.
+kb=$("$TESTBED" guest --quiet --modules '' --mem 128M --log "$T/console.log" --timeout 60s -- \
+	/bin/sh -c "sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo")
+diag "guest with --mem 128M: MemTotal $kb kB"
+ok "--mem 128M gives the guest 100-128 MB" [ "${kb:-0}" -gt 100000 ] && [ "${kb:-0}" -le 131072 ]
+ok "--log FILE holds the guest's kernel log" grep -q 'Linux version 6\.' "$T/console.log"
+rm -f "$T/console.log"
 
 # Binary output comes back byte for byte (raw consoles, no CR/LF mangling).
 "$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c \
