@@ -153,6 +153,10 @@ static int load_module(struct loader *l, const char *name, bool required)
 	if (rc == 2)
 		return 0; /* built in */
 	deps = strchr(line, ':');
+	if (!deps) {
+		free(line);
+		return -EINVAL;
+	}
 	*deps++ = '\0';
 	for (char *save = NULL, *t = strtok_r(deps, " \t", &save); t && n < 64;
 	     t = strtok_r(NULL, " \t", &save))
