@@ -6,7 +6,7 @@ need_root
 need_cmd ip ss python3
 W="$TOP/workers"
 [ -x "$W/tb-rr" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
-plan 9
+plan 10
 
 C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-rr-$$
 mkdir -p "$T"; defer rm -rf "$T"
@@ -15,6 +15,7 @@ ip netns add $S || bail "ip netns add"; defer ip netns del $S
 ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
 ip -n $C addr add 198.18.0.1/24 dev tbwc$$; ip -n $S addr add 198.18.0.2/24 dev tbws$$
 for n in $C $S; do ip -n $n link set lo up; done
+ip -n $C addr add fd74:6200:0:1::1/64 dev tbwc$$ nodad; ip -n $S addr add fd74:6200:0:1::2/64 dev tbws$$ nodad
 ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
 
 # server PORT [ARGS...]: start a server in $S, wait until it listens.
@@ -72,4 +73,14 @@ twc=$(tw $C 9004); tws=$(tw $S 9004)
 diag "pool of 4: $n requests, $h handshakes; TIME-WAIT client $twc, server $tws"
 ok "pool: $n requests over $h connections" test "$n" -gt 400 -a "$h" -eq 4
 ok "pool: no TIME-WAIT per request (client $twc + server $tws <= 4)" test $((twc + tws)) -le 4
+
+# 4. IPv6: the same worker pair over fd74:6200::/48 (the server listens on ::).
+ip netns exec $S "$W/tb-server" --mode rr --port 9005 --deadline 30s --ready "$T/ready.9005" >/dev/null &
+defer kill $! 2>/dev/null
+i=0; while [ ! -f "$T/ready.9005" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+ip netns exec $C "$W/tb-rr" --host fd74:6200:0:1::2 --port 9005 --conn pool --concurrency 2 --nodelay \
+	--duration 1s --result "$T/v6.json"
+n=$(jget "$T/v6.json" "r['requests']"); e=$(jget "$T/v6.json" "r['errors']")
+diag "IPv6 pool of 2: $n requests, errors $e"
+ok "rr over IPv6 ($n requests, no errors)" test "$n" -gt 1000 -a "$e" = "{}"
 done_testing
