@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,36 +221,98 @@ static void explain_sysctl(struct topo_err *err, const struct tb_config *c, int 
 		}
 }
 
-static int create_nodes(struct topo *t, const struct topo_opts *o, struct topo_err *err)
+static int create_node(struct topo *t, const struct topo_opts *o, size_t i, struct topo_err *err)
 {
 	const struct tb_config *c = t->c;
+	struct topo_node *tn = &t->nodes[i];
+	struct node_setup a = { c, t, (int)i, false, NULL, err };
+	int rc = check_interrupt(o, err);
 
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		struct topo_node *tn = &t->nodes[i];
-		struct node_setup a = { c, t, (int)i, false, NULL, err };
-		int rc = check_interrupt(o, err);
-
-		if (rc)
-			return rc;
-		snprintf(tn->nsname, sizeof(tn->nsname), "%s-%s", journal_id(t->j), c->nodes[i].name);
-		rc = netns_reserve(tn->nsname);
-		if (rc)
-			return fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name, tn->nsname,
-				    strerror(-rc));
-		rc = journal_add(t->j, "netns %s", tn->nsname);
-		if (rc) {
-			netns_remove(tn->nsname);
-			return fail(err, rc, "node %s: journal: %s", c->nodes[i].name, strerror(-rc));
-		}
-		tn->deferred = xcalloc(c->nodes[i].n_sysctls + 1, sizeof(bool));
-		tn->next_ifindex = 2; /* lo is 1 in a new namespace */
-		rc = netns_mount(tn->nsname, &tn->nsfd, node_setup, &a);
-		tn->nl = a.nl;
-		if (rc)
-			return err->code ? rc : fail(err, rc, "node %s: create namespace %s: %s",
-						     c->nodes[i].name, tn->nsname, strerror(-rc));
+	if (rc)
+		return rc;
+	snprintf(tn->nsname, sizeof(tn->nsname), "%s-%s", journal_id(t->j), c->nodes[i].name);
+	rc = netns_reserve(tn->nsname);
+	if (rc)
+		return fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name, tn->nsname,
+			    strerror(-rc));
+	rc = journal_add(t->j, "netns %s", tn->nsname);
+	if (rc) {
+		netns_remove(tn->nsname);
+		return fail(err, rc, "node %s: journal: %s", c->nodes[i].name, strerror(-rc));
 	}
+	tn->deferred = xcalloc(c->nodes[i].n_sysctls + 1, sizeof(bool));
+	tn->next_ifindex = 2; /* lo is 1 in a new namespace */
+	rc = netns_mount(tn->nsname, &tn->nsfd, node_setup, &a);
+	tn->nl = a.nl;
+	if (rc)
+		return err->code ? rc : fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name,
+					     tn->nsname, strerror(-rc));
 	return 0;
+}
+
+/*
+ * Namespaces are created by a few threads at once: creating one is most of
+ * a node's cost, and the kernel lets several setup_net() run in parallel.
+ * Each thread unshares and switches back its own namespace (a thread's
+ * network namespace is its own), journal lines are single O_APPEND writes,
+ * and the first error stops everyone. The rest of the build is sequential.
+ */
+struct node_pool {
+	struct topo *t;
+	const struct topo_opts *o;
+	pthread_mutex_t lock;
+	size_t next;
+	int rc;
+	struct topo_err *err;
+};
+
+static void *node_worker(void *p)
+{
+	struct node_pool *np = p;
+
+	for (;;) {
+		struct topo_err e = { 0 };
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&np->lock);
+		i = np->next++;
+		rc = np->rc;
+		pthread_mutex_unlock(&np->lock);
+		if (rc || i >= np->t->c->n_nodes)
+			return NULL;
+		rc = create_node(np->t, np->o, i, &e);
+		if (rc) {
+			pthread_mutex_lock(&np->lock);
+			if (!np->rc) {
+				np->rc = rc;
+				*np->err = e;
+			}
+			pthread_mutex_unlock(&np->lock);
+			return NULL;
+		}
+	}
+}
+
+static int create_nodes(struct topo *t, const struct topo_opts *o, struct topo_err *err)
+{
+	struct node_pool np = { t, o, PTHREAD_MUTEX_INITIALIZER, 0, 0, err };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n_threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
+	pthread_t th[4];
+	size_t started = 0;
+
+	if (t->c->n_nodes < 8)
+		n_threads = 1;
+	/* the calling thread works too */
+	for (size_t k = 1; k < n_threads; k++)
+		if (pthread_create(&th[started], NULL, node_worker, &np) == 0)
+			started++;
+	node_worker(&np);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&np.lock);
+	return np.rc;
 }
 
 static int create_links(struct topo *t, const struct topo_opts *o, struct topo_err *err)
