@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static struct wk_sockopts so;
@@ -207,6 +208,17 @@ int main(int argc, char **argv)
 	so.cc = opt_cc;
 	so.nodelay = opt_nodelay;
 	wk_rr_encode(&h, hbreq);
+	{
+		struct rlimit rl;
+
+		/* wk_init raised the soft limit to the hard one; say so if that
+		 * still cannot hold every connection (they would fail with EMFILE). */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    opt_count + 16 > rl.rlim_cur)
+			wk_msg("warning: --count %llu needs more file descriptors than the limit %llu "
+			       "(raise it with ulimit -Hn); the rest will fail with EMFILE",
+			       (unsigned long long)opt_count, (unsigned long long)rl.rlim_cur);
+	}
 	cs = calloc(opt_count, sizeof(*cs));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!cs || ep < 0) {
