@@ -212,6 +212,14 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 		diag_error(x->d, loc, "flow %s: starts after the experiment ends", f->name);
 	if (f->worker == TB_WORKER_RR && f->conn != TB_CONN_POOL && config_flow_has(f, "pool"))
 		diag_error(x->d, loc, "flow %s: pool needs conn = pool", f->name);
+	if (f->worker == TB_WORKER_RR && f->write == TB_WRITE_SPLIT && f->request <= 16)
+		diag_error(x->d, loc, "flow %s: write = split needs a request larger than its "
+				      "16-byte header",
+			   f->name);
+	if (f->worker == TB_WORKER_SYNFLOOD && f->rate > 200000)
+		diag_error(x->d, loc, "flow %s: a synflood is capped at 200000 SYNs/s", f->name);
+	if (f->worker == TB_WORKER_CHURN && f->rate > 1e6)
+		diag_error(x->d, loc, "flow %s: churn is capped at 1000000 connections/s", f->name);
 	if (f->worker == TB_WORKER_SYNFLOOD && f->rate == 0)
 		diag_error(x->d, loc, "flow %s: a synflood needs a bounded rate (rate = SYNs/s)",
 			   f->name);
