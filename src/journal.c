@@ -311,6 +311,8 @@ static bool has_netns(const struct entry *e, size_t n, const char *name)
  * namespace can never point at someone else's processes. */
 static void kill_inside(const unsigned long *ino, size_t n_ino)
 {
+	pid_t self = getpid();
+
 	for (int round = 0; round < 60 && n_ino; round++) {
 		int found = 0;
 		DIR *d = opendir("/proc");
@@ -323,7 +325,7 @@ static void kill_inside(const unsigned long *ino, size_t n_ino)
 			struct stat st;
 			pid_t pid = atoi(de->d_name);
 
-			if (pid <= 0 || pid == getpid())
+			if (pid <= 0 || pid == self)
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 			if (stat(path, &st) < 0)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,12 +158,20 @@ int netns_remove(const char *name)
 
 unsigned long netns_inode(const char *name)
 {
+	static dev_t dir_dev;
+	static bool have_dir;
 	char path[256];
 	struct stat st, dir;
 
-	if (ns_path(name, path, sizeof(path)) || stat(path, &st) < 0 || stat(TB_NETNS_DIR, &dir) < 0)
+	if (ns_path(name, path, sizeof(path)) || stat(path, &st) < 0)
 		return 0;
+	if (!have_dir) {
+		if (stat(TB_NETNS_DIR, &dir) < 0)
+			return 0;
+		dir_dev = dir.st_dev;
+		have_dir = true;
+	}
 	/* The reserved placeholder lives on the directory's file system; a
 	 * mounted namespace is an nsfs inode on another device. */
-	return st.st_dev == dir.st_dev ? 0 : (unsigned long)st.st_ino;
+	return st.st_dev == dir_dev ? 0 : (unsigned long)st.st_ino;
 }

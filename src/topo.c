@@ -617,6 +617,7 @@ int topo_destroy(struct topo *t)
 
 	if (!t)
 		return 0;
+	prof("teardown start");
 	/* close our own namespace fds first: they would keep namespaces alive */
 	for (size_t i = 0; i < t->c->n_nodes; i++) {
 		if (t->nodes[i].nsfd >= 0)
@@ -625,7 +626,9 @@ int topo_destroy(struct topo *t)
 			close(t->nodes[i].iofd);
 		t->nodes[i].nsfd = t->nodes[i].iofd = -1;
 	}
+	prof("close fds");
 	rc = journal_undo(t->j);
+	prof("journal undo");
 	t->j = NULL;
 	free_topo(t);
 	return rc;
