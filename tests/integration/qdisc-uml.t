@@ -91,8 +91,18 @@ o=$(shape delay=100ms rate=1gbit parts=netem 2>&1)
 want=$(sed -n 's/^netem limit //p' <<<"$o")
 is "$want" 16514 "netem alone at 1 Gbit/s, 100 ms: limit 2 x 8257 (never the default 1000)"
 ok "tc: netem limit $want, no child" has "qdisc netem 1: root .*limit $want " "$(tcs)"
-o=$(shape delay=100ms rate=1gbit parts=netem,rate path_rate=50mbit 2>&1)
-ok "netem + htb-less tbf with a path rate hint ($o)" has '^netem limit ' "$o"
+o=$(shape delay=100ms rate=50mbit queue=fq_codel parts=rate,queue 2>&1)
+out=$(tcs)
+ok "parts=rate,queue: tbf root and fq_codel, no netem" \
+	test "$(grep -c '^qdisc' <<<"$out")" = 2 -a -z "$(grep netem <<<"$out")"
+ok "  the tbf is the root" has 'qdisc tbf 1: root .*rate 50Mbit' "$out"
+o=$(shape delay=100ms rate=50mbit queue=fq_codel parts=netem path_rate=50mbit 2>&1)
+out=$(tcs)
+# BDP at the 50 Mbit/s path rate: 413 packets, x 2, below the 1000 floor
+ok "parts=netem with path_rate=50mbit: netem alone, limit 1000" \
+	test "$(grep -c '^qdisc' <<<"$out")" = 1 -a -n "$(grep 'qdisc netem 1: root .*limit 1000 delay 100ms' <<<"$out")"
+o=$(shape delay=300ms parts=netem path_rate=100mbit 2>&1)
+ok "parts=netem, 100 Mbit/s x 300 ms: limit 2 x 2477" has 'qdisc netem 1: root .*limit 4954 ' "$(tcs)"
 
 # --- the other AQMs ---------------------------------------------------------
 for q in codel fq cake; do
