@@ -88,9 +88,28 @@ ok "BBR min_rtt agrees with ss's mrtt" awk -v a="$(last rport=5002 bbr_min_rtt_u
 ok "BBR bw is reported" test "$(last rport=5002 bbr_bw_Bps)" -gt 0
 ok "bytes_acked is the 4 MB sent (+1 for the SYN)" test "$(last rport=5001 bytes_acked)" = 4000001
 
+# IPv6: the AF_INET6 dump and lookups.
+ip -n $A addr add fd74:6200::1/64 dev eth0 nodad
+ip -n $B addr add fd74:6200::2/64 dev eth0 nodad
+ip netns exec $B "$DRV" serve fd74:6200::2 5006 & SRV6=$!
+defer kill $SRV6
+wait_for eval "ip netns exec $B ss -Htln 'sport = :5006' | grep -q LISTEN"
+ip netns exec $A "$DRV" client fd74:6200::2 5006 1000000 20000 1 cubic > "$OUT/c6" & C6=$!
+defer kill $C6
+ok "IPv6 transfer acknowledged" wait_for eval "ip netns exec $A ss -Htin 'dport = :5006' | grep -q 'bytes_acked:1000001 '"
+"$DRV" sample $A "$OUT" 10 50 rport=5006 > /dev/null
+ip netns exec $A ss -tin "dport = :5006" > "$OUT/ss.after"
+ss6_cwnd=$(grep -o 'cwnd:[0-9]*' "$OUT/ss.after" | head -1 | cut -d: -f2)
+diag "IPv6: sampler family $(last rport=5006 family) src $(last rport=5006 src) cwnd $(last rport=5006 snd_cwnd); ss cwnd $ss6_cwnd"
+is "$(last rport=5006 family),$(last rport=5006 dst)" "6,fd74:6200::2" "IPv6 socket: family and address"
+is "$(last rport=5006 snd_cwnd)" "$ss6_cwnd" "IPv6 socket: cwnd agrees with ss"
+
 # States: 200 short connections closed by the client leave TIME-WAIT in A.
 ip netns exec $A "$DRV" client 198.18.0.2 5001 100 0 200 > /dev/null
 tw_ss() { ip netns exec $A ss -Htan state time-wait | wc -l; }
+# the closes settle once the server has read EOF and sent its FIN
+settled() { [ -z "$(ip netns exec $A ss -Htan state fin-wait-1 state fin-wait-2)" ]; }
+ok "the closes have settled" wait_for settled
 "$DRV" states $A > "$OUT/states"
 tw_ss=$(tw_ss)
 tw=$(sed -n 's/^TIME-WAIT=//p' "$OUT/states")
