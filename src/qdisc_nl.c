@@ -101,11 +101,14 @@ int qnl_talk(struct qnl *q, struct nlmsghdr *nlh, char *kmsg, size_t klen)
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
+		int len;
+
 		n = mnl_socket_recvfrom(q->nl, rbuf, sizeof(rbuf));
 		if (n < 0)
 			return -errno;
-		for (struct nlmsghdr *r = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(r, (int)n);
-		     r = mnl_nlmsg_next(r, (int *)&n)) {
+		len = (int)n;
+		for (struct nlmsghdr *r = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(r, len);
+		     r = mnl_nlmsg_next(r, &len)) {
 			const struct nlmsgerr *e;
 
 			if (r->nlmsg_seq != seq || r->nlmsg_type != NLMSG_ERROR)
