@@ -320,6 +320,32 @@ static int add_fq_codel(struct qctx *c, uint32_t parent, uint32_t handle)
 	return rc;
 }
 
+/* tbf above 17 Gbit/s over libmnl: TCA_TBF_RATE64 and TCA_TBF_BURST, with
+ * the link layer stated so that the kernel needs no rate table. */
+static int add_tbf64(struct qctx *c, uint32_t parent, uint32_t handle, uint32_t limit_bytes,
+		     int flags)
+{
+	struct tc_tbf_qopt q = { 0 };
+	uint64_t bps = c->sh->rate / 8, ticks;
+	uint32_t burst = qdisc_burst(c->sh, c->hint);
+	struct nlmsghdr *nlh;
+	struct nlattr *opt;
+
+	q.rate.linklayer = TC_LINKLAYER_ETHERNET;
+	q.rate.rate = bps >= UINT32_MAX ? UINT32_MAX : (uint32_t)bps;
+	q.limit = limit_bytes;
+	/* the bucket's drain time in 64 ns ticks; TCA_TBF_BURST below is exact */
+	ticks = (uint64_t)((double)burst * 1e9 / (double)bps / 64.0);
+	q.buffer = ticks > UINT32_MAX ? UINT32_MAX : ticks ? (uint32_t)ticks : 1;
+	qdisc_msg_start(&c->nl, RTM_NEWQDISC, flags, c->ifindex, parent, handle, "tbf", &nlh);
+	opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(q), &q);
+	mnl_attr_put_u64(nlh, TCA_TBF_RATE64, bps);
+	mnl_attr_put_u32(nlh, TCA_TBF_BURST, burst);
+	mnl_attr_nest_end(nlh, opt);
+	return send_req(c, nlh, "add", "qdisc tbf");
+}
+
 static int add_tbf(struct qctx *c, uint32_t parent, uint32_t handle, uint32_t limit_bytes,
 		   int flags)
 {
@@ -327,10 +353,9 @@ static int add_tbf(struct qctx *c, uint32_t parent, uint32_t handle, uint32_t li
 	uint64_t bps = c->sh->rate / 8;
 	int rc;
 
-	/* libnl's tbf takes an int of bytes/s; htb carries 64-bit rates */
+	/* libnl's tbf takes an int of bytes/s */
 	if (bps > INT32_MAX)
-		return fail(c, -ERANGE, "add", "tbf",
-			    "rates above 17 Gbit/s need shaper = htb");
+		return add_tbf64(c, parent, handle, limit_bytes, flags);
 	q = nl_qdisc(parent, handle, "tbf");
 	if (!q)
 		return fail(c, -ENOMEM, "build", "tbf", "libnl");

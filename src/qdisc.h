@@ -12,7 +12,8 @@
  *
  * and without netem the shaper is the root (handle 1:, queue at 1:1).
  *
- * tbf, htb, pfifo, bfifo and fq_codel are built with libnl-route-3; netem,
+ * tbf, htb, pfifo, bfifo and fq_codel are built with libnl-route-3 (tbf
+ * above 17 Gbit/s, which libnl's int cannot carry, with libmnl); netem,
  * codel, fq and cake with libmnl (libnl has no Gilbert-Elliott loss, no
  * 64-bit delays, caps probabilities at 50% and knows neither codel, fq nor
  * cake). Every message is sent on our own socket with NETLINK_EXT_ACK, so

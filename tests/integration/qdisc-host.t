@@ -88,6 +88,9 @@ is "$(jq -r '.[] | select(.kind=="htb" and (.class|not)) | .parent' <<<"$j")" ro
 # --- a 64-bit rate through htb, and the queue alone ---------------------------
 ok "shape rate=40gbit shaper=htb" shape rate=40gbit shaper=htb
 ok "tc: class htb rate 40Gbit" grep -q 'rate 40Gbit' <<<"$(tc -n $A class show dev eth0)"
+ok "shape rate=40gbit (tbf over libmnl: TCA_TBF_RATE64)" shape rate=40gbit queue=pfifo
+ok "tc: tbf 1: root rate 40Gbit" grep -q 'qdisc tbf 1: root .*rate 40Gbit' <<<"$(tcs)"
+is "$(qs | jq -r '.[] | select(.kind=="tbf") | .options.rate_bps')" 40000000000 "qstats: tbf rate_bps 4e10"
 ok "shape queue=bfifo limit=30000 (queue only)" shape queue=bfifo limit=30000
 ok "tc: bfifo 1: root limit 30000b" grep -Eq 'qdisc bfifo 1: root .*limit 30000b' <<<"$(tcs)"
 ok "shape queue=pfifo (default limit)" shape queue=pfifo
