@@ -562,6 +562,7 @@ static int open_capture(struct cfg_ctx *x, const struct raw_entry *e, const char
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	k->node = -2; /* not given */
 	k->snaplen = 128;
+	k->ladder_lines = 40;
 	k->max_bytes = 200ull << 20;
 	k->loc = e->loc;
 	return (int)c->n_captures++;

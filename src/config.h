@@ -174,6 +174,7 @@ struct tb_flow {
 	double rate;           /* per second (requests, connections, datagrams, SYNs); 0: closed loop */
 	enum tb_conn_mode conn;
 	unsigned pool;         /* connections in the pool */
+	unsigned streams;      /* rr: request streams multiplexed on each pool connection */
 	enum tb_write_mode write;
 	enum tb_closer close;
 	uint32_t timeout_us;   /* connect and request timeout */
@@ -194,6 +195,8 @@ struct tb_capture {
 	unsigned snaplen;      /* default 128 */
 	char *filter;          /* BPF, NULL for none */
 	uint64_t max_bytes;    /* default 200 MB */
+	unsigned ladder;       /* report this connection's ladder (1-based); 0: none */
+	unsigned ladder_lines; /* at most this many ladder lines in the report; default 40 */
 	struct tb_loc loc;
 };
 

@@ -124,6 +124,7 @@ const struct keydef cfg_flow_keys[] = {
 	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD), "" },
 	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, conn_names, W(RR), "" },
 	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR), "" },
+	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR), "" },
 	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, write_names, W(RR), "" },
 	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, closer_names, W(RR) | W(CHURN), "" },
 	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ, "" },
@@ -151,6 +152,8 @@ const struct keydef cfg_capture_keys[] = {
 	{ "snaplen", K_UINT, OFF(tb_capture, snaplen), 64, 262144, NULL, 0, "" },
 	{ "filter", K_STRDUP, OFF(tb_capture, filter), 0, 0, NULL, 0, "" },
 	{ "max_size", K_SIZE64, OFF(tb_capture, max_bytes), 4096, 0, NULL, 0, "" },
+	{ "ladder", K_UINT, OFF(tb_capture, ladder), 1, 1e9, NULL, 0, "" },
+	{ "ladder_lines", K_UINT, OFF(tb_capture, ladder_lines), 5, 10000, NULL, 0, "" },
 	{ NULL },
 };
 
@@ -409,6 +412,7 @@ void cfg_flow_defaults(struct tb_flow *f)
 	f->response = 100;
 	f->concurrency = 1;
 	f->pool = 1;
+	f->streams = 1;
 	f->timeout_us = 5000000;
 	f->count = 100;
 	f->size = 200;

@@ -212,6 +212,10 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 		diag_error(x->d, loc, "flow %s: starts after the experiment ends", f->name);
 	if (f->worker == TB_WORKER_RR && f->conn != TB_CONN_POOL && config_flow_has(f, "pool"))
 		diag_error(x->d, loc, "flow %s: pool needs conn = pool", f->name);
+	if (f->worker == TB_WORKER_RR && config_flow_has(f, "streams") &&
+	    (f->conn != TB_CONN_POOL || f->write == TB_WRITE_SPLIT))
+		diag_error(x->d, loc, "flow %s: streams needs conn = pool and write = single",
+			   f->name);
 	if (f->worker == TB_WORKER_RR && f->write == TB_WRITE_SPLIT && f->request <= 16)
 		diag_error(x->d, loc, "flow %s: write = split needs a request larger than its "
 				      "16-byte header",
@@ -234,6 +238,8 @@ static void check_capture(struct cfg_ctx *x, struct tb_capture *k)
 
 	if (k->node == -2)
 		diag_error(x->d, &k->loc, "capture %s: missing \"node\"", k->name);
+	if (k->ladder_lines != 40 && !k->ladder)
+		diag_error(x->d, &k->loc, "capture %s: \"ladder_lines\" needs \"ladder\"", k->name);
 	if (k->node < 0)
 		return; /* an unknown name was reported where it was written */
 	for (size_t i = 0; i < c->n_links && !found; i++)

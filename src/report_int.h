@@ -132,6 +132,11 @@ json_t *rp_stats_json(const struct stats *st);
 /* report_md.c */
 int rp_write_markdown(struct report *rp);
 
+/* report_ladder.c */
+/** The "Ladders" section: connection `ladder` of each [capture] that asks for
+ * one, in the first complete run of every case (nothing when none asks). */
+void rp_ladders(FILE *f, const struct report *rp);
+
 /* report_plot.c */
 /** Write the data and script under OUT/plots and run gnuplot on it. */
 void rp_plots(struct report *rp);

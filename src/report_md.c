@@ -386,6 +386,7 @@ int rp_write_markdown(struct report *rp)
 	flow_table(f, rp);
 	node_table(f, rp);
 	expectations(f, rp);
+	rp_ladders(f, rp);
 	plots(f, rp);
 	fputs("## Files\n\n- `summary.json`: every statistic and expectation, for machines\n"
 	      "- `manifest.json`: the resolved configuration, seed, kernel and tool versions\n"

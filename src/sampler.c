@@ -176,6 +176,7 @@ struct sampler {
 	 * change only when a worker starts. LISTEN is counted about once a
 	 * second and carried over in between. */
 	bool with_listen, final;
+	bool listen_rows;      /* a match names a local port: its listener gets a row each sample */
 	unsigned listen_count;
 	pthread_t thread;
 	bool running;
@@ -227,6 +228,18 @@ static const struct sampler_match *find_match(const struct sampler *s, const str
 		return x;
 	}
 	return s->o.match_all ? &any : NULL;
+}
+
+/* The match whose local port a listening socket serves, or NULL. */
+static const struct sampler_match *find_listener(const struct sampler *s,
+						 const struct inet_diag_msg *m)
+{
+	uint16_t lp = ntohs(m->id.idiag_sport);
+
+	for (unsigned i = 0; i < s->o.n_match; i++)
+		if (s->match[i].lport == lp && !s->match[i].rport)
+			return &s->match[i];
+	return NULL;
 }
 
 static int attr_cb(const struct nlattr *a, void *data)
@@ -360,6 +373,13 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	} else {
 		count(&s->cnt, m->idiag_state);
 	}
+	if (m->idiag_state == ST_LISTEN) {
+		/* the accept queue: rqueue is its length, wqueue the backlog */
+		x = s->o.dir && s->cb_mode != CB_REPLY ? find_listener(s, m) : NULL;
+		if (x)
+			write_row(s, x, nlh, m);
+		return MNL_CB_OK;
+	}
 	x = s->o.dir ? find_match(s, m) : NULL;
 	if (!x)
 		return MNL_CB_OK;
@@ -476,7 +496,8 @@ static int sample(struct sampler *s)
 
 	memset(&s->cnt, 0, sizeof(s->cnt));
 	s->now_ns = start - ts_ns(&s->o.t0);
-	s->with_listen = s->st.samples % (1000000 / s->o.interval_us + 1) == 0 || s->final;
+	s->with_listen = s->listen_rows || s->st.samples % (1000000 / s->o.interval_us + 1) == 0 ||
+			 s->final;
 	lookup = info && s->use_lookup;
 	s->cb_mode = lookup ? CB_COLLECT : CB_ROWS;
 	s->n_found = 0;
@@ -681,6 +702,8 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 	if (o->n_match) {
 		s->match = xcalloc(o->n_match, sizeof(*s->match));
 		memcpy(s->match, o->match, o->n_match * sizeof(*s->match));
+		for (unsigned i = 0; i < o->n_match; i++)
+			s->listen_rows |= o->match[i].lport && !o->match[i].rport;
 	}
 	f = open_memstream(&hdr, &len);
 	if (!f)

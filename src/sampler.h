@@ -20,7 +20,9 @@
 #define SAMPLER_MIN_INTERVAL_US 10000u
 
 /* Which sockets get a row in <node>-tcp.csv. Every given field must match;
- * zero / AF_UNSPEC fields are wildcards. Listening sockets never match. */
+ * zero / AF_UNSPEC fields are wildcards. A listening socket matches only a
+ * match with lport and no rport (the flow's server): it then gets a row every
+ * sample, its rqueue being the accept queue and its wqueue the backlog. */
 struct sampler_match {
 	char label[32];   /* written in the "flow" column (the flow's name) */
 	int family;       /* AF_INET, AF_INET6 or AF_UNSPEC (0) for both */
