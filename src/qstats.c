@@ -2,6 +2,7 @@
 #include "qstats.h"
 
 #include <errno.h>
+#include <math.h>
 #include <linux/gen_stats.h>
 #include <linux/if_link.h>
 #include <linux/pkt_sched.h>
@@ -62,9 +63,11 @@ static void set_u64(json_t *o, const char *k, uint64_t v)
 	json_object_set_new(o, k, json_integer((json_int_t)v));
 }
 
+/* Percent with the 32-bit quantisation rounded away (1% comes back as 1,
+ * not 1.0000000012); 1e-7 % is far below any probability netem can tell. */
 static double u32_pct(uint32_t v)
 {
-	return v * 100.0 / UINT32_MAX;
+	return round(v * 100.0 / UINT32_MAX * 1e7) / 1e7;
 }
 
 /* Read a struct that may be shorter in older kernels: missing tail is 0. */
