@@ -173,7 +173,8 @@ uint32_t qdisc_netem_limit(const struct tb_shape *sh, const struct qdisc_plan_hi
 	if (sh->netem_limit)
 		return sh->netem_limit;
 	lim = 2 * (uint64_t)qdisc_bdp_packets(sh, hint);
-	/* netem counts the packets held by its child qdiscs in its own qlen. */
+	/* netem ahead of the bottleneck holds a sender's whole window in its
+	 * delay line at worst: the path's BDP plus the bottleneck's queue. */
 	if (parts & (QDISC_PART_RATE | QDISC_PART_QUEUE))
 		lim += queue_packets(sh, hint);
 	/* never below the kernel's default: a floor costs nothing on slow links */

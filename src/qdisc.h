@@ -85,7 +85,8 @@ uint32_t qdisc_bdp_packets(const struct tb_shape *sh, const struct qdisc_plan_hi
 
 /** netem's queue limit in packets for @sh: @sh->netem_limit when given, else
  * twice qdisc_bdp_packets() plus what the queue under the same netem can hold
- * (netem counts its children's packets), never below the kernel's 1000. */
+ * (netem ahead of the bottleneck can hold a whole window: BDP + queue), never
+ * below the kernel's 1000. */
 uint32_t qdisc_netem_limit(const struct tb_shape *sh, const struct qdisc_plan_hint *hint);
 
 /** Burst (bytes) of the rate part: @sh->burst when given, else enough for
