@@ -107,11 +107,17 @@ if ! ip netns exec $A tc qdisc add dev eth0 root fq_codel 2>/dev/null; then
 		grep -q "add qdisc fq_codel on $A/eth0: No such file or directory" <<<"$err"
 	ok "missing kind: error quotes the kernel" grep -q '(kernel: Specified qdisc kind is unknown)' <<<"$err"
 	ok "a failed shape leaves no qdisc behind" grep -q 'qdisc noqueue 0: root' <<<"$(tcs)"
+	# the tbf is created, then its fq_codel child fails: the tbf goes too
+	err=$("$TESTBED" shape $A eth0 rate=10mbit queue=fq_codel 2>&1)
+	ok "tbf + missing child kind fails" grep -q 'add qdisc fq_codel' <<<"$err"
+	ok "  and the half-built tbf is removed" grep -q 'qdisc noqueue 0: root' <<<"$(tcs)"
 else
 	ip netns exec $A tc qdisc del dev eth0 root
 	err=$("$TESTBED" shape $A eth0 rate=10mbit burst=10 2>&1)
 	diag "$err"
 	ok "impossible burst: error quotes the kernel" grep -q '(kernel: ' <<<"$err"
+	skip "fq_codel exists here"
+	skip "fq_codel exists here"
 	skip "fq_codel exists here"
 	skip "fq_codel exists here"
 fi
