@@ -67,6 +67,11 @@ void diag_print(struct tb_diag *d, FILE *f)
 		const struct tb_diag_msg *m = &d->msgs[i];
 		const char *sev = m->sev == TB_SEV_ERROR ? "error" : "warning";
 
+		/* one message per place: both directions of a link may say the same */
+		if (i && m->line == m[-1].line && m->col == m[-1].col && m->sev == m[-1].sev &&
+		    !strcmp(m->file, m[-1].file) && !strcmp(m->text, m[-1].text))
+			continue;
+
 		if (!m->file[0])
 			fprintf(f, "testbed: %s: %s\n", sev, m->text);
 		else if (m->line <= 0)
