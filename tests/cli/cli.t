@@ -38,6 +38,6 @@ case $err in *"one.conf:5:7: error: mtu: invalid value \"9\": too small"*) pass 
 printf '[experiment]\ntopology = %s/topologies/pair.conf\n[link c1-s1]\ndelay = 10ms\n[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n' "$TOP" >"$tmp/netem-sender.conf"
 err=$(./testbed check "$tmp/netem-sender.conf" 2>&1); rc=$?
 is "$rc" 0 "a warning alone exits 0"
-case $err in *"netem-sender.conf:3:1: warning: link c1-s1: delay/loss on the egress of c1, which sends TCP flow \"bulk\""*) pass "netem on the sender's own egress is warned about, with its line" ;; *) fail "warning: $err" ;; esac
+case $err in *"netem-sender.conf:4:1: warning: link c1-s1: delay/loss on the egress of c1, which sends TCP flow \"bulk\""*) pass "netem on the sender's own egress is warned about, with its line" ;; *) fail "warning: $err" ;; esac
 is "$(printf '%s\n' "$err" | grep -c warning)" 1 "the same warning for both directions is printed once"
 done_testing
