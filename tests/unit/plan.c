@@ -247,9 +247,12 @@ static int lpm4(const struct plan *p, int n, uint32_t a)
 
 	for (size_t i = 0; i < p->nodes[n].n_routes; i++) {
 		const struct plan_route *r = &p->nodes[n].routes[i];
-		uint32_t m = r->plen ? ~0u << (32 - r->plen) : 0;
+		uint32_t m;
 
-		if (r->family == AF_INET && (ntohl(r->dst.v4.s_addr) & m) == (a & m) && r->plen > best_len) {
+		if (r->family != AF_INET)
+			continue;
+		m = r->plen ? ~0u << (32 - r->plen) : 0;
+		if ((ntohl(r->dst.v4.s_addr) & m) == (a & m) && r->plen > best_len) {
 			best = (int)i;
 			best_len = r->plen;
 		}
