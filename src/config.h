@@ -152,6 +152,7 @@ struct tb_server_opts {
 	uint64_t read_rate;    /* bit/s the server reads at; 0: unlimited */
 	bool leak;             /* never close accepted sockets (CLOSE-WAIT) */
 	bool reject;           /* load shedding: accept and close at once */
+	bool nodelay;          /* TCP_NODELAY on accepted sockets */
 };
 
 struct tb_flow {

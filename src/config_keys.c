@@ -143,6 +143,7 @@ const struct keydef cfg_flow_keys[] = {
 	  "" },
 	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "" },
 	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "" },
+	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK), "" },
 	{ NULL },
 };
 

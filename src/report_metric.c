@@ -26,25 +26,30 @@ const char *const rp_counters_of_interest[] = {
 	NULL,
 };
 
-static const char *const m_bulk[] = { "goodput", "bytes", "retrans", NULL };
+static const char *const m_bulk[] = { "goodput", "bytes", "retrans", "server_rss", "server_vm",
+				      "server_threads", NULL };
 static const char *const m_rr[] = { "p50",	   "p90",	  "p99",	 "p999",
 				    "max",	   "mean",	  "rps",	 "requests",
 				    "handshakes",  "hps",	  "errors",	 "eaddrnotavail",
 				    "econnrefused", "etimedout",  "econnreset",	 "success",
 				    "connect_p50", "connect_p99", "connect_max", "retrans",
+				    "stream_p99_max", "server_rss", "server_vm", "server_threads",
 				    NULL };
 static const char *const m_churn[] = { "handshakes",  "hps",	      "connects",    "errors",
 				       "eaddrnotavail", "econnrefused", "etimedout",  "econnreset",
 				       "success",     "connect_p50",  "connect_p99", "connect_max",
-				       "first_failure", "retrans",    NULL };
+				       "first_failure", "retrans",    "server_rss",  "server_vm",
+				       "server_threads", NULL };
 static const char *const m_syn[] = { "sent", "pps", NULL };
 static const char *const m_udp[] = { "goodput", "bytes",      "sent",	 "received", "lost", "loss",
-				     "reordered", "duplicated", "owd_p50", "owd_p99",  "retrans", NULL };
+				     "gaps",	  "reordered", "duplicated", "owd_p50", "owd_p99",
+				     "retrans",	  "server_rss", "server_vm", "server_threads", NULL };
 static const char *const m_idle[] = { "held",	       "connects",    "handshakes",  "p50",
 				      "p99",	       "max",	      "mean",	     "errors",
 				      "eaddrnotavail", "econnrefused", "etimedout",  "econnreset",
 				      "success",       "connect_p50", "connect_p99", "connect_max",
-				      "retrans",       NULL };
+				      "retrans",       "server_rss",  "server_vm",   "server_threads",
+				      NULL };
 
 const char *const *rp_worker_metrics(enum tb_worker w)
 {
@@ -72,7 +77,7 @@ static const char *const t_rr_conn[] = { "p50",	    "p99",    "rps",	     "succe
 					 "errors",  "connect_p50", "connect_p99", NULL };
 static const char *const t_churn[] = { "connects", "hps", "success", "eaddrnotavail", NULL };
 static const char *const t_syn[] = { "sent", "pps", NULL };
-static const char *const t_udp[] = { "goodput", "loss", "owd_p50", "owd_p99", NULL };
+static const char *const t_udp[] = { "goodput", "loss", "lost", "gaps", "owd_p50", "owd_p99", NULL };
 static const char *const t_idle[] = { "held", "connect_p99", "errors", NULL };
 
 const char *const *rp_worker_table(const struct tb_flow *f)
@@ -99,7 +104,7 @@ enum rp_unit rp_metric_unit(const char *n)
 	static const char *const times[] = { "p50",	    "p90",	   "p99",	  "p999",
 					     "max",	    "mean",	   "connect_p50", "connect_p99",
 					     "connect_max", "first_failure", "owd_p50",  "owd_p99",
-					     NULL };
+					     "stream_p99_max", NULL };
 
 	if (!strcmp(n, "goodput") || !strcmp(n, "mathis"))
 		return RP_RATE;
@@ -316,6 +321,7 @@ int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *n
 	if (fl->worker == TB_WORKER_UDP &&
 	    (!strcmp(name, "goodput") || !strcmp(name, "bytes") || !strcmp(name, "received") ||
 	     !strcmp(name, "lost") || !strcmp(name, "loss") || !strcmp(name, "reordered") ||
+	     !strcmp(name, "gaps") ||
 	     !strcmp(name, "duplicated") || !strncmp(name, "owd_", 4))) {
 		if (!sj)
 			MISS("%s absent", sf);
@@ -337,8 +343,21 @@ int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *n
 			return hist_s(sj, "owd_us", "p99", v, why, whylen, sf);
 		return field(sj, name, v, why, whylen, sf);
 	}
+	/* the server's own footprint (a flow that shares another flow's
+	 * listener has no server file of its own) */
+	if (!strncmp(name, "server_", 7)) {
+		if (!sj)
+			MISS("%s absent", sf);
+		if (!strcmp(name, "server_rss"))
+			return field(sj, "rss_peak_bytes", v, why, whylen, sf);
+		if (!strcmp(name, "server_vm"))
+			return field(sj, "vm_peak_bytes", v, why, whylen, sf);
+		return field(sj, "threads_max", v, why, whylen, sf);
+	}
 	if (!cj)
 		MISS("%s absent", cf);
+	if (!strcmp(name, "stream_p99_max"))
+		return hist_s(cj, "stream_p99_us", "max", v, why, whylen, cf);
 	if (!strcmp(name, "goodput"))
 		return field(cj, "goodput_bps", v, why, whylen, cf);
 	if (!strcmp(name, "p50") || !strcmp(name, "p90") || !strcmp(name, "p99") ||

@@ -139,6 +139,21 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 				    run_flow_port(c, (int)i) == run_flow_port(c, flow))
 					return -ENOENT; /* that flow's server is the target */
 		}
+		/* Request/response flows that name the same node and port share
+		 * one listener, started by the first of them (idle and active
+		 * clients of one server); its server.* keys apply. */
+		if (f->worker == TB_WORKER_RR || f->worker == TB_WORKER_CHURN ||
+		    f->worker == TB_WORKER_IDLE) {
+			for (int i = 0; i < flow; i++) {
+				const struct tb_flow *g = &c->flows[i];
+
+				if (g->enabled && g->to == f->to &&
+				    (g->worker == TB_WORKER_RR || g->worker == TB_WORKER_CHURN ||
+				     g->worker == TB_WORKER_IDLE) &&
+				    run_flow_port(c, i) == run_flow_port(c, flow))
+					return -ENOENT;
+			}
+		}
 		if (f->worker == TB_WORKER_BULK)
 			mode = "sink";
 		else if (f->worker == TB_WORKER_UDP)
@@ -167,8 +182,14 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 			add(&a, "--leak");
 		if (f->server.reject)
 			add(&a, "--reject");
+		if (f->server.nodelay)
+			add(&a, "--nodelay");
 		if (f->worker != TB_WORKER_UDP && f->cc[0])
 			addf(&a, "--cc", "%s", f->cc);
+		/* the receive buffer that bounds the window is the receiver's:
+		 * set on the listener, before the handshake fixes the scale */
+		if (f->rcvbuf && f->worker != TB_WORKER_UDP)
+			addf(&a, "--rcvbuf", "%u", f->rcvbuf);
 		addf(&a, "--ready", "%s/%s.ready", files, f->name);
 		addf(&a, "--result", "%s/%s.server.json", files, f->name);
 		/* servers run until stopped; the deadline is a backstop */
@@ -199,6 +220,8 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 		addf(&a, "--conn", "%s", f->conn == TB_CONN_POOL ? "pool" : "per-request");
 		if (f->conn == TB_CONN_POOL)
 			addf(&a, "--pool", "%u", f->pool);
+		if (f->conn == TB_CONN_POOL && config_flow_has(f, "streams"))
+			addf(&a, "--streams", "%u", f->streams);
 		addf(&a, "--write", "%s", f->write == TB_WRITE_SPLIT ? "split" : "single");
 		addf(&a, "--close", "%s", closer(f->close));
 		addf(&a, "--timeout", "%uus", f->timeout_us);

@@ -242,7 +242,14 @@ static void serve_blocking(struct srv_conn *c)
 
 static void *thread_main(void *arg)
 {
+	uint64_t n = __atomic_add_fetch(&st.threads, 1, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&st_lock);
+	if (n > st.threads_max)
+		st.threads_max = n;
+	pthread_mutex_unlock(&st_lock);
 	serve_blocking(arg);
+	__atomic_sub_fetch(&st.threads, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 

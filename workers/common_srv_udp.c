@@ -164,6 +164,25 @@ static uint64_t expected(void)
 	return e;
 }
 
+/* Runs of consecutive missing sequence numbers: random loss makes about one
+ * gap per lost datagram, a queue overflow fewer and longer ones. */
+static uint64_t gaps(uint64_t exp)
+{
+	uint64_t n = 0;
+	bool in_gap = false;
+
+	if (exp > SEQ_TRACK_MAX)
+		exp = SEQ_TRACK_MAX;
+	for (uint64_t s = 0; s < exp; s++) {
+		bool have = s / 8 < u.seen_len && (u.seen[s / 8] & (1u << (s % 8)));
+
+		if (!have && !in_gap)
+			n++;
+		in_gap = !have;
+	}
+	return n;
+}
+
 void srv_udp_result(json_t *r)
 {
 	uint64_t exp = expected(), lost = exp > u.unique ? exp - u.unique : 0;
@@ -171,6 +190,7 @@ void srv_udp_result(json_t *r)
 	json_object_set_new(r, "received", json_integer((json_int_t)u.received));
 	json_object_set_new(r, "expected", json_integer((json_int_t)exp));
 	json_object_set_new(r, "lost", json_integer((json_int_t)lost));
+	json_object_set_new(r, "gaps", json_integer((json_int_t)gaps(exp)));
 	json_object_set_new(r, "reordered", json_integer((json_int_t)u.reordered));
 	json_object_set_new(r, "duplicated", json_integer((json_int_t)u.duplicated));
 	json_object_set_new(r, "loss_pct", json_real(exp ? 100.0 * (double)lost / (double)exp : 0));

@@ -16,6 +16,7 @@ static struct wk_sockopts so;
 static const char *opt_cc;
 static bool opt_nodelay;
 static uint64_t opt_request = 64, opt_response = 64, opt_conc = 1, opt_pool, opt_timeout = 5000000;
+static uint64_t opt_streams; /* 0: no stream mode */
 static double opt_rate;
 static int opt_conn = 1, opt_write, opt_close;
 static const char *const conn_modes[] = { "per-request", "pool", NULL };
@@ -33,6 +34,7 @@ static struct wk_opt opts[] = {
 	{ "rate", WK_REAL, &opt_rate, "R     requests per second, open loop (default 0: closed loop)" },
 	{ "conn", WK_CHOICE, &opt_conn, "MODE  a connection per request, or a keep-alive pool (default pool)", conn_modes },
 	{ "pool", WK_COUNT, &opt_pool, "N     pool size (default: --concurrency)", NULL, 1, 100000 },
+	{ "streams", WK_COUNT, &opt_streams, "N     independent request streams multiplexed on each pool connection", NULL, 1, 1024 },
 	{ "write", WK_CHOICE, &opt_write, "HOW   request as one write, or header and body as two (default single)", write_modes },
 	{ "close", WK_CHOICE, &opt_close, "WHO   per-request: who closes first, so who holds TIME-WAIT (default client)", closers },
 	{ "timeout", WK_TIME, &opt_timeout, "TIME  connect and request timeout (default 5s)", NULL, 1000, 0 },
@@ -55,6 +57,10 @@ enum cstate { C_FREE, C_DEAD, C_CONNECTING, C_IDLE, C_SENDING, C_RECEIVING, C_CL
 
 struct rconn {
 	int fd;
+	/* stream mode: requests queued on this connection, oldest first; the
+	 * server answers in order, so the head owns the next response bytes */
+	struct mreq *q;
+	uint64_t q_head, q_tail, q_unsent;
 	enum cstate state;
 	bool busy;           /* carries a request */
 	uint32_t events;     /* current epoll interest */
@@ -133,6 +139,9 @@ static void fail(struct rconn *c, int err)
 }
 
 static void start_send(struct rconn *c);
+static void mux_connected(struct rconn *c);
+static void mux_drop(struct rconn *c, int err);
+static void mux_event(struct rconn *c, uint32_t ev);
 
 /* Open a connection; a request (busy) is sent as soon as it is up. */
 static void open_conn(struct rconn *c)
@@ -172,7 +181,9 @@ static void connected(struct rconn *c)
 	iv.handshakes++;
 	wk_hist_add(&tot.conn, us);
 	wk_hist_add(&iv.conn, us);
-	if (c->busy) {
+	if (opt_streams) {
+		mux_connected(c);
+	} else if (c->busy) {
 		start_send(c);
 	} else {
 		c->state = C_IDLE;
@@ -296,6 +307,10 @@ static void do_recv(struct rconn *c)
 
 static void conn_event(struct rconn *c, uint32_t ev)
 {
+	if (opt_streams && c->state == C_IDLE) {
+		mux_event(c, ev);
+		return;
+	}
 	switch (c->state) {
 	case C_CONNECTING: {
 		/* Writable without an error flag means connected: no SO_ERROR call. */
@@ -319,6 +334,244 @@ static void conn_event(struct rconn *c, uint32_t ev)
 	case C_DEAD:
 		break;
 	}
+}
+
+/* ---- stream mode (--streams N): N independent request streams share each
+ * pool connection, as HTTP/2 streams share one TCP connection. Each stream
+ * has its own schedule and latency histogram; its requests go out as soon as
+ * they are due, whatever else is in flight on the connection. The server
+ * answers in order, so the responses come back in the order of the queue:
+ * one lost segment holds every later response on that connection. ---- */
+
+#define MQ_CAP 4096u
+
+struct mreq {
+	uint32_t stream;
+	uint64_t t_req;
+};
+
+struct rstream {
+	struct rconn *c;
+	bool busy;             /* closed loop: a request is in flight */
+	uint64_t next_k;       /* open loop: index of the next scheduled request */
+	uint64_t requests;
+	struct wk_hist lat;
+};
+
+static struct rstream *streams;
+static size_t n_streams;
+
+static void mux_enqueue(struct rstream *s, uint64_t t_req)
+{
+	struct rconn *c = s->c;
+
+	if (c->q_tail - c->q_head >= MQ_CAP) {
+		dropped++;
+		return;
+	}
+	c->q[c->q_tail++ % MQ_CAP] = (struct mreq){ .stream = (uint32_t)(s - streams), .t_req = t_req };
+	c->q_unsent++;
+	s->busy = true;
+}
+
+static void mux_send(struct rconn *c)
+{
+	while (c->q_unsent) {
+		ssize_t w = send(c->fd, reqbuf + c->sent, opt_request - c->sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w < 0) {
+			mux_drop(c, errno);
+			return;
+		}
+		c->sent += (size_t)w;
+		if (c->sent == opt_request) {
+			c->sent = 0;
+			c->q_unsent--;
+		}
+	}
+	set_events(c, EPOLLIN | EPOLLRDHUP | (c->q_unsent ? EPOLLOUT : 0));
+}
+
+static void mux_connected(struct rconn *c)
+{
+	c->state = C_IDLE;
+	c->sent = 0;
+	c->resp_left = opt_response;
+	set_events(c, EPOLLIN | EPOLLRDHUP);
+	mux_send(c);
+}
+
+/* Every request queued on @c failed with @err (0: the server closed). */
+static void mux_fail_queue(struct rconn *c, int err)
+{
+	for (uint64_t i = c->q_head; i < c->q_tail; i++) {
+		streams[c->q[i % MQ_CAP].stream].busy = false;
+		if (err > 0) {
+			count_err(err);
+		} else {
+			tot.early_eof++;
+			iv.early_eof++;
+		}
+	}
+	c->q_head = c->q_tail = c->q_unsent = 0;
+}
+
+/* The connection broke or timed out: every request on it failed. Closed-loop
+ * streams start again on the new connection. */
+static void mux_drop(struct rconn *c, int err)
+{
+	mux_fail_queue(c, err);
+	drop_conn(c);
+}
+
+static void mux_complete(struct rconn *c)
+{
+	struct mreq *m = &c->q[c->q_head++ % MQ_CAP];
+	struct rstream *s = &streams[m->stream];
+	uint64_t now = wk_now_us(), lat = now - m->t_req;
+
+	s->busy = false;
+	if (m->t_req >= t_start && now <= t_end) {
+		tot.requests++;
+		iv.requests++;
+		s->requests++;
+		wk_hist_add(&tot.lat, lat);
+		wk_hist_add(&iv.lat, lat);
+		wk_hist_add(&s->lat, lat);
+	}
+	c->resp_left = opt_response;
+}
+
+static void mux_event(struct rconn *c, uint32_t ev)
+{
+	if (ev & EPOLLOUT)
+		mux_send(c);
+	if (c->state != C_IDLE || !(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	for (;;) {
+		ssize_t r = read(c->fd, rbuf, sizeof(rbuf));
+		uint64_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			mux_drop(c, r < 0 ? errno : 0);
+			return;
+		}
+		for (n = (uint64_t)r; n;) {
+			uint64_t take = n < c->resp_left ? n : c->resp_left;
+
+			if (c->q_tail - c->q_head <= c->q_unsent) {
+				mux_drop(c, EPROTO); /* bytes nobody asked for */
+				return;
+			}
+			c->resp_left -= take;
+			n -= take;
+			if (!c->resp_left)
+				mux_complete(c);
+		}
+		if ((size_t)r < sizeof(rbuf))
+			return;
+	}
+}
+
+/* Closed loop: every idle stream sends its next request. Open loop: each
+ * stream's share of --rate on its own schedule, staggered across streams. */
+static void mux_dispatch(uint64_t now)
+{
+	if (wk_stop)
+		return;
+	for (size_t i = 0; i < n_streams; i++) {
+		struct rstream *s = &streams[i];
+
+		if (opt_rate <= 0) {
+			if (!s->busy && s->c->state != C_FREE)
+				mux_enqueue(s, now);
+			continue;
+		}
+		for (;;) {
+			double per = (double)n_streams / opt_rate * 1e6;
+			uint64_t due = t_start + (uint64_t)(((double)s->next_k + (double)i / (double)n_streams) * per);
+
+			if (due > now || due >= t_end)
+				break;
+			mux_enqueue(s, due);
+			s->next_k++;
+		}
+	}
+	for (size_t i = 0; i < n_conns; i++)
+		if (conns[i].state == C_IDLE && conns[i].q_unsent)
+			mux_send(&conns[i]);
+}
+
+/* Timeouts: the oldest request of a connection waited too long. */
+static void mux_tick(uint64_t now)
+{
+	for (size_t i = 0; i < n_conns; i++) {
+		struct rconn *c = &conns[i];
+
+		if (c->q_head == c->q_tail || now <= c->q[c->q_head % MQ_CAP].t_req + opt_timeout)
+			continue;
+		if (c->state == C_IDLE)
+			mux_drop(c, ETIMEDOUT);
+		else
+			mux_fail_queue(c, ETIMEDOUT); /* still (re)connecting: nothing was sent */
+	}
+}
+
+static int mux_init(void)
+{
+	n_streams = n_conns * opt_streams;
+	streams = calloc(n_streams, sizeof(*streams));
+	if (!streams)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_conns; i++)
+		if (!(conns[i].q = calloc(MQ_CAP, sizeof(struct mreq))))
+			return -ENOMEM;
+	for (size_t i = 0; i < n_streams; i++)
+		streams[i].c = &conns[i / opt_streams];
+	return 0;
+}
+
+/* Per-stream results and the spread of the per-stream p99. */
+static void mux_result(json_t *res)
+{
+	json_t *a = json_array();
+	uint64_t *p99 = calloc(n_streams + 1, sizeof(*p99));
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_streams; i++) {
+		struct rstream *s = &streams[i];
+
+		json_array_append_new(a, json_pack("{sI sI sI so}", "stream", (json_int_t)i, "conn",
+						   (json_int_t)(s->c - conns), "requests",
+						   (json_int_t)s->requests, "latency_us",
+						   wk_hist_summary(&s->lat)));
+		if (p99 && s->lat.count) {
+			uint64_t v = wk_hist_pct(&s->lat, 99);
+			size_t j = n++;
+
+			/* insertion sort: a few hundred streams at most */
+			for (; j > 0 && p99[j - 1] > v; j--)
+				p99[j] = p99[j - 1];
+			p99[j] = v;
+		}
+	}
+	json_object_set_new(res, "streams", json_integer((json_int_t)opt_streams));
+	json_object_set_new(res, "stream_count", json_integer((json_int_t)n_streams));
+	json_object_set_new(res, "per_stream", a);
+	json_object_set_new(res, "stream_p99_us",
+			    n ? json_pack("{sI sI sI sI}", "count", (json_int_t)n, "min", (json_int_t)p99[0],
+					  "median", (json_int_t)p99[n / 2], "max", (json_int_t)p99[n - 1])
+			      : json_pack("{sI}", "count", (json_int_t)0));
+	free(p99);
 }
 
 /* Start as many requests as the limits allow. */
@@ -364,7 +617,7 @@ static void tick(uint64_t now)
 {
 	static uint64_t last_scan;
 
-	if (opt_rate > 0 && now < t_end) {
+	if (opt_rate > 0 && !opt_streams && now < t_end) {
 		uint64_t due = (uint64_t)((double)(now - t_start) * opt_rate / 1e6) + 1;
 
 		for (; generated < due; generated++) {
@@ -380,6 +633,8 @@ static void tick(uint64_t now)
 	if (now < last_scan + 1000)
 		return;
 	last_scan = now;
+	if (opt_streams)
+		mux_tick(now);
 	for (size_t i = 0; i < n_conns; i++) {
 		struct rconn *c = &conns[i];
 
@@ -433,6 +688,10 @@ int main(int argc, char **argv)
 		wk_msg("--rate: must be between 0 and 1e7 requests per second");
 		return WK_EXIT_USAGE;
 	}
+	if (opt_streams && (opt_conn != 1 || opt_write == 1)) {
+		wk_msg("--streams needs --conn pool and --write single");
+		return WK_EXIT_USAGE;
+	}
 	if (!opt_pool)
 		opt_pool = opt_conc;
 	if (opt_conn == 1 && opt_pool < opt_conc)
@@ -442,9 +701,10 @@ int main(int argc, char **argv)
 	limit_out = opt_conn == 1 && opt_pool < opt_conc ? opt_pool : opt_conc;
 	conns = calloc(n_conns, sizeof(*conns));
 	reqbuf = calloc(1, opt_request);
-	pend = opt_rate > 0 ? malloc(PEND_CAP * sizeof(*pend)) : NULL;
+	pend = opt_rate > 0 && !opt_streams ? malloc(PEND_CAP * sizeof(*pend)) : NULL;
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!conns || !reqbuf || (opt_rate > 0 && !pend) || ep < 0) {
+	if (!conns || !reqbuf || (opt_rate > 0 && !opt_streams && !pend) || ep < 0 ||
+	    (opt_streams && mux_init())) {
 		wk_msg("out of memory or epoll_create1 failed");
 		return WK_EXIT_FAIL;
 	}
@@ -488,7 +748,10 @@ int main(int argc, char **argv)
 	while (!wk_stop) {
 		int n;
 
-		dispatch();
+		if (opt_streams)
+			mux_dispatch(wk_now_us());
+		else
+			dispatch();
 		n = epoll_wait(ep, evs, 256, -1);
 		if (n < 0 && errno != EINTR) {
 			wk_fail("epoll_wait: %s", strerror(errno));
@@ -532,6 +795,8 @@ int main(int argc, char **argv)
 			json_object_set_new(res, "dropped", json_integer((json_int_t)dropped));
 		}
 		json_object_set_new(res, "histogram", wk_hist_buckets(&tot.lat));
+		if (opt_streams)
+			mux_result(res);
 	}
 	for (size_t i = 0; i < n_conns; i++)
 		if (conns[i].fd >= 0)

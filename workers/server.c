@@ -119,6 +119,26 @@ static void announce(void)
 	}
 }
 
+/* A "Name:   value kB" line of /proc/self/status, in bytes; -1 if absent.
+ * The kernel keeps the peaks (VmHWM, VmPeak), so one read at the end sees
+ * the worst moment of the run. */
+static long long status_kb(const char *name)
+{
+	char line[256];
+	size_t n = strlen(name);
+	long long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			v = strtoll(line + n + 1, NULL, 10) * 1024;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static json_t *result(void)
 {
 	json_t *r = json_object();
@@ -137,6 +157,10 @@ static json_t *result(void)
 	json_object_set_new(r, "bytes_out", json_integer((json_int_t)st.bytes_out));
 	json_object_set_new(r, "bad_requests", json_integer((json_int_t)st.bad));
 	json_object_set_new(r, "errors", wk_errs_json(&st.errs));
+	json_object_set_new(r, "rss_peak_bytes", json_integer(status_kb("VmHWM")));
+	json_object_set_new(r, "vm_peak_bytes", json_integer(status_kb("VmPeak")));
+	/* the main thread plus the most service threads alive at once */
+	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + st.threads_max)));
 	if (so_srv.mode == SRV_SINK) {
 		json_object_set_new(r, "bytes", json_integer((json_int_t)st.bytes_in));
 		json_object_set_new(r, "seconds", json_real(secs));

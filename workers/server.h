@@ -29,6 +29,7 @@ struct srv_stats {
 	uint64_t accepted, rejected, closed, leaked, active, active_max;
 	uint64_t bytes_in, bytes_out, requests, bad;
 	uint64_t first_byte_us, last_byte_us;
+	uint64_t threads, threads_max; /* service threads (--arch thread) */
 	struct wk_errs errs; /* under st_lock */
 };
 

@@ -1,0 +1,28 @@
+#!/bin/bash
+# The shipped experiment udp_metrics_loss at a short duration (netem: runs in
+# the UML guest on a host without it): its expectations hold (exit 0), the
+# UDP loss tracks netem's, TCP loses nothing, and the report carries the gap
+# counts and one-way delay percentiles. Prints the table a person would read.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd jq
+[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
+TMP=$(mktemp -d /tmp/tb-udpm.XXXXXX)
+defer rm -rf "$TMP"
+
+"$TESTBED" run --quiet "$TOP/experiments/udp_metrics_loss.conf" --duration 5s --repeat 1 \
+	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
+is "$rc" 0 "every expectation held (exit 0)"
+[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
+S="$TMP/o/summary.json"
+is "$(jq '.runs_complete' "$S")" 5 "5 runs complete"
+m() { jq -r ".cases[] | select(.label==\"case=$1\") | .flows.metrics.metrics.$2.median // \"-\"" "$S"; }
+for c in udp_loss1 udp_loss5 tcp_loss5 udp_congested tcp_congested; do
+	diag "$c: sent=$(m $c sent) received=$(m $c received) lost=$(m $c lost) gaps=$(m $c gaps)" \
+		"loss=$(m $c loss)% owd_p50=$(m $c owd_p50)s owd_p99=$(m $c owd_p99)s"
+done
+ok "gap counts in summary.json" [ "$(m udp_loss5 gaps)" != "-" ]
+ok "report.md has the lost and gaps columns" grep -q 'metrics gaps' "$TMP/o/report.md"
+done_testing
