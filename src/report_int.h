@@ -137,6 +137,28 @@ int rp_write_markdown(struct report *rp);
  * one, in the first complete run of every case (nothing when none asks). */
 void rp_ladders(FILE *f, const struct report *rp);
 
+/* report_mathis.c */
+/** Random loss (a fraction, 0..1) that the links of @c put on the data path
+ * from node @from to node @to: 1 - prod(1 - p_i) over every link direction
+ * on a shortest path; NAN with @why when it has no single rate. */
+double rp_path_loss(const struct tb_config *c, int from, int to, char *why, size_t whylen);
+/** Whether flow @flow is a bulk flow whose path has random loss in some case
+ * (its report gets a Mathis column). */
+bool rp_flow_mathis(const struct report *rp, int flow);
+/** The Mathis prediction MSS x 8 / RTT x 1.22 / sqrt(p) in bit/s over the
+ * usable runs of case @k, from each run's measured mss and rtt_us of the
+ * flow and the case's path loss p; st->n == 0 with @why when undefined. */
+void rp_case_mathis(const struct report *rp, size_t k, int flow, struct stats *st, char *why,
+		    size_t whylen);
+
+/* report_qdisc.c */
+/** The "Queues" section: per case, the statistics of every qdisc the
+ * testbed installed (runs/.../qdisc.json), medians over the repeats; nothing
+ * when no run has a qdisc.json. */
+void rp_qdisc_table(FILE *f, const struct report *rp);
+/** The same statistics as JSON for summary.json (NULL when none). */
+json_t *rp_qdisc_json(const struct report *rp, size_t k);
+
 /* report_plot.c */
 /** Write the data and script under OUT/plots and run gnuplot on it. */
 void rp_plots(struct report *rp);

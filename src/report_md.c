@@ -154,6 +154,10 @@ static void header(FILE *f, const struct report *rp)
 static void flow_table(FILE *f, const struct report *rp)
 {
 	const struct tb_config *c = rp->c;
+	bool *mathis = xcalloc(c->n_flows + 1, sizeof(bool));
+
+	for (size_t fl = 0; fl < c->n_flows; fl++)
+		mathis[fl] = rp_flow_mathis(rp, (int)fl);
 
 	fputs("## Results\n\nMedians over the complete repeats of each case, with the range "
 	      "(min – max) when the repeats differ. Every statistic, with its 95% confidence "
@@ -163,16 +167,22 @@ static void flow_table(FILE *f, const struct report *rp)
 	for (size_t s = 0; s < c->n_sweeps; s++)
 		fprintf(f, " %s |", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
 	fputs(" runs |", f);
-	for (size_t fl = 0; fl < c->n_flows; fl++)
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
 		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
 			fprintf(f, " %s %s |", c->flows[fl].name, *m);
+		if (mathis[fl])
+			fprintf(f, " %s Mathis |", c->flows[fl].name);
+	}
 	fputs("\n|---|", f);
 	for (size_t s = 0; s < c->n_sweeps; s++)
 		fputs("---|", f);
 	fputs("---|", f);
-	for (size_t fl = 0; fl < c->n_flows; fl++)
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
 		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
 			fputs("---:|", f);
+		if (mathis[fl])
+			fputs("---:|", f);
+	}
 	fputc('\n', f);
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		const struct rp_case *cs = &rp->cases[k];
@@ -195,10 +205,30 @@ static void flow_table(FILE *f, const struct report *rp)
 				rp_case_metric(rp, k, *m, (int)fl, -1, NULL, &st, why, sizeof(why));
 				cell(f, &st, rp_metric_unit(*m));
 			}
+			if (mathis[fl]) {
+				struct stats st;
+				char why[RP_WHY];
+
+				if (on)
+					rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
+				if (on && st.n)
+					cell(f, &st, RP_RATE);
+				else
+					fputs(on ? " — |" : " off |", f);
+			}
 		}
 		fputc('\n', f);
 	}
 	fputc('\n', f);
+	for (size_t fl = 0; fl < c->n_flows; fl++)
+		if (mathis[fl])
+			fprintf(f, "`%s Mathis`: the Mathis et al. prediction MSS x 8 / RTT x 1.22 / "
+				   "sqrt(p) for this flow, from its measured MSS and smoothed RTT "
+				   "(`mss`, `rtt_us` of flows/%s.json) and the random loss p the case "
+				   "puts on its path. It models a Reno-style loss-based sender: compare "
+				   "it with CUBIC's goodput, not BBR's.\n\n",
+				c->flows[fl].name, c->flows[fl].name);
+	free(mathis);
 	for (size_t i = 0; i < c->n_casedefs; i++)
 		if (c->casedefs[i].note) {
 			fprintf(f, "- **%s**: ", c->casedefs[i].name);
@@ -385,6 +415,7 @@ int rp_write_markdown(struct report *rp)
 	header(f, rp);
 	flow_table(f, rp);
 	node_table(f, rp);
+	rp_qdisc_table(f, rp);
 	expectations(f, rp);
 	rp_ladders(f, rp);
 	plots(f, rp);

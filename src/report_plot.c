@@ -21,6 +21,7 @@
 #define GNUPLOT_DEFAULT "/usr/bin/gnuplot"
 #define GNUPLOT_TIMEOUT_S 60
 #define CWND_MAX_SOCKETS 8
+#define TCP_PLOT_CASES 8
 
 struct pctx {
 	struct report *rp;
@@ -148,6 +149,11 @@ static void sweep_plots(struct pctx *x)
 			FILE *d = c->flows[fl].worker == TB_WORKER_SYNFLOOD ? NULL : data_open(x, dname);
 			char **labels = xcalloc(n_other + 1, sizeof(char *));
 			size_t n_blocks = 0, points = 0;
+			/* the Mathis prediction beside a bulk flow's goodput, per block */
+			bool want_m = d && !strcmp(metric, "goodput") && rp_flow_mathis(rp, (int)fl);
+			char *mname = xasprintf("%s_mathis_vs_%s.dat", c->flows[fl].name, sw->short_name);
+			FILE *dm = want_m ? data_open(x, mname) : NULL;
+			bool *m_pts = xcalloc(n_other + 1, sizeof(bool));
 
 			for (size_t o = 0; d && o < n_other; o++) {
 				/* walk the cases whose other sweep values are the o-th combination */
@@ -179,6 +185,13 @@ static void sweep_plots(struct pctx *x)
 						st.min * sc, st.max * sc);
 					any = true;
 					points++;
+					if (dm) {
+						rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
+						if (st.n) {
+							fprintf(dm, "%.9g %.9g\n", xs[v], st.median * sc);
+							m_pts[n_blocks] = true;
+						}
+					}
 				}
 				if (any) {
 					char *l = xstrdup("");
@@ -196,10 +209,14 @@ static void sweep_plots(struct pctx *x)
 					}
 					labels[n_blocks++] = *l ? l : (free(l), xstrdup(c->flows[fl].name));
 					fputs("\n\n", d);
+					if (dm)
+						fputs("\n\n", dm);
 				}
 			}
 			if (d)
 				fclose(d);
+			if (dm)
+				fclose(dm);
 			if (points) {
 				bool logx = lo > 0 && hi / lo >= 100;
 
@@ -233,8 +250,30 @@ static void sweep_plots(struct pctx *x)
 						b);
 					gp_str(x->gp, labels[b]);
 				}
+				for (size_t b = 0; b < n_blocks; b++) {
+					char *ml;
+
+					if (!m_pts[b])
+						continue;
+					ml = xasprintf("Mathis from %s's MSS and RTT", labels[b]);
+					fputs(", \\\n     ", x->gp);
+					gp_str(x->gp, mname);
+					fprintf(x->gp, " index %zu using 1:2 with linespoints dt 2 lw 1 pt 6 "
+						       "title ",
+						b);
+					gp_str(x->gp, ml);
+					free(ml);
+				}
 				fputs("\n", x->gp);
 			}
+			if (!want_m || !points) {
+				char *mp = xasprintf("%s/%s", x->dir, mname);
+
+				unlink(mp);
+				free(mp);
+			}
+			free(m_pts);
+			free(mname);
 			for (size_t b = 0; b < n_blocks; b++)
 				free(labels[b]);
 			free(labels);
@@ -286,20 +325,27 @@ static size_t series_rows(struct pctx *x, const struct rp_run *r, const char *fl
 	return n;
 }
 
-/* snd_cwnd of flow @fl's busiest socket in its client's tcp.csv. */
-static size_t cwnd_rows(struct pctx *x, const struct rp_run *r, const struct tb_flow *fl, FILE *d)
+/* Columns @names of flow @fl's busiest socket (the one with most rows) in
+ * its client's tcp.csv: "t v1 v2 ..." rows. An ssthresh still at its
+ * initial "infinite" value (>= 2^31 - 1) is written as "?" (missing). */
+static size_t sock_rows(struct pctx *x, const struct rp_run *r, const struct tb_flow *fl,
+			const char *const *names, FILE *d)
 {
 	const struct tb_config *c = x->rp->c;
-	char *p = rp_path(x->rp, "%s/sockets/%s-tcp.csv", r->dir, c->nodes[fl->from].name);
-	FILE *f = fopen(p, "r");
+	char *p = fl->from >= 0 ? rp_path(x->rp, "%s/sockets/%s-tcp.csv", r->dir,
+					  c->nodes[fl->from].name) :
+				  NULL;
+	FILE *f = p ? fopen(p, "r") : NULL;
 	char *line = NULL, *cols[128];
 	char cookies[CWND_MAX_SOCKETS + 1][40];
 	size_t cap = 0, n = 0, nc, counts[CWND_MAX_SOCKETS + 1] = { 0 }, n_socks = 0, best = 0;
-	int ct = -1, cf = -1, ck = -1, cw = -1;
+	int ct = -1, cf = -1, ck = -1, cv[8], n_names = 0, maxc;
 	long start;
 
 	free(p);
-	if (!f || fl->from < 0)
+	for (n_names = 0; names[n_names] && n_names < 8; n_names++)
+		cv[n_names] = -1;
+	if (!f)
 		goto out;
 	if (getline(&line, &cap, f) < 0)
 		goto out;
@@ -312,11 +358,19 @@ static size_t cwnd_rows(struct pctx *x, const struct rp_run *r, const struct tb_
 			cf = (int)nc;
 		else if (!strcmp(s, "cookie"))
 			ck = (int)nc;
-		else if (!strcmp(s, "snd_cwnd"))
-			cw = (int)nc;
+		for (int i = 0; i < n_names; i++)
+			if (!strcmp(s, names[i]))
+				cv[i] = (int)nc;
 	}
-	if (ct < 0 || cf < 0 || ck < 0 || cw < 0)
+	if (ct < 0 || cf < 0 || ck < 0)
 		goto out;
+	maxc = ct > cf ? ct : cf;
+	maxc = ck > maxc ? ck : maxc;
+	for (int i = 0; i < n_names; i++) {
+		if (cv[i] < 0)
+			goto out;
+		maxc = cv[i] > maxc ? cv[i] : maxc;
+	}
 	start = ftell(f);
 	/* pass 1: the sockets of the flow and their row counts */
 	for (int pass = 0; pass < 2; pass++) {
@@ -335,7 +389,7 @@ static size_t cwnd_rows(struct pctx *x, const struct rp_run *r, const struct tb_
 			line[strcspn(line, "\r\n")] = 0;
 			for (char *s = strsep(&q, ","); s && i < 128; s = strsep(&q, ","))
 				cols[i++] = s;
-			if (i <= (size_t)cw || i <= (size_t)ct || strcmp(cols[cf], fl->name))
+			if (i <= (size_t)maxc || strcmp(cols[cf], fl->name))
 				continue;
 			if (pass == 0) {
 				size_t s;
@@ -350,7 +404,16 @@ static size_t cwnd_rows(struct pctx *x, const struct rp_run *r, const struct tb_
 				}
 				counts[s]++;
 			} else if (!strcmp(cookies[best], cols[ck])) {
-				fprintf(d, "%s %s\n", cols[ct], cols[cw]);
+				fputs(cols[ct], d);
+				for (int k = 0; k < n_names; k++) {
+					const char *v = cols[cv[k]];
+
+					if (!*v || (!strcmp(names[k], "snd_ssthresh") &&
+						    strtod(v, NULL) >= 2147483647.0))
+						v = "?";
+					fprintf(d, " %s", v);
+				}
+				fputc('\n', d);
 				n++;
 			}
 		}
@@ -362,7 +425,7 @@ out:
 	return n;
 }
 
-enum series_kind { S_THROUGHPUT, S_LATENCY, S_CWND };
+enum series_kind { S_THROUGHPUT, S_LATENCY, S_CWND, S_RETRANS };
 
 /* One plot per flow: its time series in the first complete run of each
  * case, one line per case. */
@@ -373,7 +436,10 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 
 	for (size_t fl = 0; fl < c->n_flows; fl++) {
 		const struct tb_flow *f = &c->flows[fl];
-		const char *what = kind == S_THROUGHPUT ? "throughput" : kind == S_LATENCY ? "latency" : "cwnd";
+		static const char *const whats[] = { "throughput", "latency", "cwnd", "retrans" };
+		static const char *const c_cwnd[] = { "snd_cwnd", NULL };
+		static const char *const c_retr[] = { "total_retrans", NULL };
+		const char *what = whats[kind];
 		char *dname, *svg, *title;
 		FILE *d;
 		size_t blocks = 0;
@@ -383,8 +449,8 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 			continue;
 		if (kind == S_LATENCY && f->worker != TB_WORKER_RR)
 			continue;
-		if (kind == S_CWND && (f->worker == TB_WORKER_SYNFLOOD || f->worker == TB_WORKER_UDP ||
-				       f->from < 0))
+		if ((kind == S_CWND || kind == S_RETRANS) &&
+		    (f->worker == TB_WORKER_SYNFLOOD || f->worker == TB_WORKER_UDP || f->from < 0))
 			continue;
 		dname = xasprintf("%s_%s.dat", f->name, what);
 		svg = xasprintf("%s_%s.svg", f->name, what);
@@ -401,7 +467,7 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 			else if (kind == S_LATENCY)
 				n = series_rows(x, r, f->name, "p99_us", 1e-3, d);
 			else
-				n = cwnd_rows(x, r, f, d);
+				n = sock_rows(x, r, f, kind == S_CWND ? c_cwnd : c_retr, d);
 			if (!n)
 				continue;
 			fputs("\n\n", d);
@@ -410,20 +476,21 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 		if (d)
 			fclose(d);
 		if (blocks) {
+			static const char *const titles[] = { "goodput", "p99 request latency per interval",
+							      "congestion window (sampler)",
+							      "retransmitted segments, cumulative (sampler)" };
+			static const char *const ylabels[] = { "Mbit/s", "p99 (ms)", "cwnd (segments)",
+							       "total_retrans (segments)" };
+
 			title = xasprintf("%s of flow %s over time (first complete repeat of each case)",
-					  kind == S_THROUGHPUT ? "goodput" : kind == S_LATENCY ?
-								 "p99 request latency per interval" :
-								 "congestion window (sampler)",
-					  f->name);
-			begin_plot(x, svg, title, "time (s)",
-				   kind == S_THROUGHPUT ? "Mbit/s" : kind == S_LATENCY ? "p99 (ms)" : "cwnd (segments)",
-				   false);
+					  titles[kind], f->name);
+			begin_plot(x, svg, title, "time (s)", ylabels[kind], false);
 			fputs("plot ", x->gp);
 			for (size_t b = 0; b < blocks; b++) {
 				fprintf(x->gp, "%s", b ? ", \\\n     " : "");
 				gp_str(x->gp, dname);
 				fprintf(x->gp, " index %zu using 1:2 with %s title ", b,
-					kind == S_CWND ? "steps" : "lines lw 1.5");
+					kind == S_CWND || kind == S_RETRANS ? "steps" : "lines lw 1.5");
 				gp_str(x->gp, labels[b]);
 			}
 			fputs("\n", x->gp);
@@ -439,6 +506,67 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 		free(labels);
 		free(dname);
 		free(svg);
+	}
+}
+
+/* The ss -tin evidence of each case: cwnd and ssthresh (left axis, segments)
+ * and cumulative retransmissions (right axis) of a TCP flow's busiest socket,
+ * one plot per case from its first complete repeat. Up to TCP_PLOT_CASES
+ * cases: a larger sweep's story is its summary plot. */
+static void tcp_case_plots(struct pctx *x)
+{
+	static const char *const cols[] = { "snd_cwnd", "snd_ssthresh", "total_retrans", NULL };
+	struct report *rp = x->rp;
+	const struct tb_config *c = rp->c;
+
+	if (rp->n_cases > TCP_PLOT_CASES)
+		return;
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
+		const struct tb_flow *f = &c->flows[fl];
+
+		if (f->worker != TB_WORKER_BULK || f->from < 0)
+			continue;
+		for (size_t k = 0; k < rp->n_cases; k++) {
+			const struct rp_run *r = first_run(rp, k);
+			char *dname, *svg, *title, *p;
+			FILE *d;
+			size_t n;
+
+			if (!r)
+				continue;
+			dname = xasprintf("%s_tcp_c%zu.dat", f->name, k + 1);
+			svg = xasprintf("%s_tcp_c%zu.svg", f->name, k + 1);
+			d = data_open(x, dname);
+			n = d ? sock_rows(x, r, f, cols, d) : 0;
+			if (d)
+				fclose(d);
+			if (n) {
+				title = xasprintf("cwnd, ssthresh and retransmissions of flow %s, case %s "
+						  "(%s, sampler)",
+						  f->name, rp->cases[k].label, r->dir);
+				begin_plot(x, svg, title, "time (s)", "segments (cwnd, ssthresh)", false);
+				fputs("set y2label \"retransmitted segments (cumulative)\"\n"
+				      "set y2tics\nset ytics nomirror\nset y2range [0:*]\n"
+				      "set datafile missing \"?\"\nplot ",
+				      x->gp);
+				gp_str(x->gp, dname);
+				fputs(" using 1:2 with steps lw 1.5 title \"snd_cwnd\", \\\n     ", x->gp);
+				gp_str(x->gp, dname);
+				fputs(" using 1:3 with steps lw 1.5 dt 2 title \"snd_ssthresh\", \\\n     ",
+				      x->gp);
+				gp_str(x->gp, dname);
+				fputs(" using 1:4 axes x1y2 with steps lw 1 title \"total_retrans (right "
+				      "axis)\"\n",
+				      x->gp);
+				free(title);
+			} else {
+				p = xasprintf("%s/%s", x->dir, dname);
+				unlink(p);
+				free(p);
+			}
+			free(dname);
+			free(svg);
+		}
 	}
 }
 
@@ -522,6 +650,8 @@ void rp_plots(struct report *rp)
 	time_plots(&x, S_THROUGHPUT);
 	time_plots(&x, S_LATENCY);
 	time_plots(&x, S_CWND);
+	time_plots(&x, S_RETRANS);
+	tcp_case_plots(&x);
 	if (fclose(x.gp)) {
 		rp->plot_note = xasprintf("No plots: cannot write %s.", gp_path);
 		goto out;

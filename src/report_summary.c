@@ -173,6 +173,14 @@ static json_t *case_json(const struct report *rp, size_t k)
 			if (st.n)
 				json_object_set_new(mo, mn[i], rp_stats_json(&st));
 		}
+		if (fl->enabled && rp_flow_mathis(rp, (int)f)) {
+			struct stats st;
+			char why[RP_WHY];
+
+			rp_case_mathis(rp, k, (int)f, &st, why, sizeof(why));
+			if (st.n)
+				json_object_set_new(mo, "mathis", rp_stats_json(&st));
+		}
 		json_object_set_new(fo, "metrics", mo);
 		if (fl->enabled && fl->worker != TB_WORKER_BULK)
 			json_object_set_new(fo, "errors", errno_stats(rp, cs, (int)f));
@@ -186,6 +194,7 @@ static json_t *case_json(const struct report *rp, size_t k)
 			json_object_set_new(nodes, c->nodes[n].name, no);
 	}
 	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "qdiscs", rp_qdisc_json(rp, k) ?: json_null());
 	return o;
 }
 
