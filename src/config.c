@@ -22,7 +22,8 @@
 #define MAX_FILE (4u << 20)
 
 static const char *const section_types[] = { "topology", "experiment", "node",   "link",  "flow",
-					     "capture",	 "sweep",      "expect", "case", NULL };
+					     "capture",	 "sweep",      "expect", "case", "event",
+					     NULL };
 enum sect_type {
 	S_TOPOLOGY,
 	S_EXPERIMENT,
@@ -33,6 +34,7 @@ enum sect_type {
 	S_SWEEP,
 	S_EXPECT,
 	S_CASE,
+	S_EVENT,
 	S_NONE
 };
 
@@ -362,7 +364,7 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 	for (int i = 0; section_types[i]; i++) {
 		if (strcmp(type, section_types[i]) == 0) {
 			bool named = i == S_NODE || i == S_LINK || i == S_FLOW || i == S_CAPTURE ||
-				     i == S_CASE;
+				     i == S_CASE || i == S_EVENT;
 
 			if (named && !*name) {
 				diag_error(x->d, &e->loc, "section [%s] needs a name: [%s NAME]", type,
@@ -386,7 +388,7 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 		else
 			diag_error(x->d, &e->loc,
 				   "unknown section [%s] (expected topology, experiment, node, link, "
-				   "flow, capture, sweep, case or expect)",
+				   "flow, capture, sweep, case, event or expect)",
 				   e->sect_name);
 	}
 	return S_NONE;
@@ -589,6 +591,30 @@ static int open_case(struct cfg_ctx *x, const struct raw_entry *e, const char *n
 	return (int)c->n_casedefs++;
 }
 
+static int open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
+{
+	struct tb_config *c = x->c;
+	struct tb_event *v;
+
+	if (!check_name(x, e, "event", name))
+		return -1;
+	for (size_t i = 0; i < c->n_events; i++) {
+		if (strcmp(c->events[i].name, name) == 0) {
+			diag_error(x->d, &e->loc, "duplicate event \"%s\" (first defined on line %d)",
+				   name, c->events[i].loc.line);
+			return -1;
+		}
+	}
+	c->events = tb_grow(c->events, &c->cap_events, c->n_events, sizeof(*c->events));
+	v = &c->events[c->n_events];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->at_us = UINT32_MAX; /* not given */
+	v->link = -1;
+	v->loc = e->loc;
+	return (int)c->n_events++;
+}
+
 static void add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e)
 {
 	struct tb_setting *st;
@@ -772,6 +798,22 @@ static void apply_key(struct cfg_ctx *x, const struct section *s, const struct r
 		}
 		cfg_key_set(x, k, &c->captures[s->index], e->value, &vloc, e->key);
 		return;
+	case S_EVENT:
+		k = cfg_key_find(cfg_event_keys, e->key);
+		if (!k) {
+			const char *sug = cfg_key_suggest(cfg_event_keys, e->key);
+
+			if (sug)
+				diag_error(x->d, &e->loc,
+					   "unknown key \"%s\" in [event %s] (did you mean \"%s\"?)",
+					   e->key, c->events[s->index].name, sug);
+			else
+				diag_error(x->d, &e->loc, "unknown key \"%s\" in [event %s]", e->key,
+					   c->events[s->index].name);
+			return;
+		}
+		cfg_key_set(x, k, &c->events[s->index], e->value, &vloc, e->key);
+		return;
 	case S_SWEEP:
 		add_sweep(x, e);
 		return;
@@ -832,7 +874,7 @@ static void process(struct cfg_ctx *x, struct raw_file *rf)
 				}
 				if (!x->in_topology && !x->has_experiment &&
 				    (t == S_FLOW || t == S_SWEEP || t == S_EXPECT || t == S_CAPTURE ||
-				     t == S_CASE)) {
+				     t == S_CASE || t == S_EVENT)) {
 					diag_error(x->d, &e->loc,
 						   "[%s] needs an [experiment] section in this file "
 						   "(topology files hold only nodes and links)",
@@ -862,6 +904,9 @@ static void process(struct cfg_ctx *x, struct raw_file *rf)
 					break;
 				case S_CASE:
 					cur.index = open_case(x, e, name);
+					break;
+				case S_EVENT:
+					cur.index = open_event(x, e, name);
 					break;
 				case S_EXPERIMENT:
 					x->c->exp.present = true;

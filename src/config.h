@@ -183,6 +183,9 @@ struct tb_flow {
 	uint32_t size;         /* udp datagram size (bytes) */
 	enum tb_transport transport; /* udp worker: udp (default) or tcp */
 	uint32_t interval_us;  /* heartbeat interval (idle/rr keepalive), 0 none */
+	uint32_t ka_idle_us;   /* idle: TCP keep-alive idle time (SO_KEEPALIVE); 0: off */
+	uint32_t ka_intvl_us;  /* idle: keep-alive probe interval; 0: kernel default */
+	unsigned ka_cnt;       /* idle: unanswered probes before the connection dies; 0: default */
 	char spoof[48];        /* synflood: source prefix; "" : from the plan */
 	struct tb_server_opts server;
 	uint64_t set;          /* which keys were given (bit per key index) */
@@ -198,6 +201,18 @@ struct tb_capture {
 	uint64_t max_bytes;    /* default 200 MB */
 	unsigned ladder;       /* report this connection's ladder (1-based); 0: none */
 	unsigned ladder_lines; /* at most this many ladder lines in the report; default 40 */
+	struct tb_loc loc;
+};
+
+/* Something done to the network at a time within each run ([event NAME]). */
+enum tb_event_action { TB_EVENT_DOWN, TB_EVENT_UP };
+
+struct tb_event {
+	char name[TB_NAME_MAX];
+	uint32_t at_us;        /* time within the run (measured time, from its start) */
+	char link_name[2 * TB_NAME_MAX + 2]; /* as written: "r2-s1" */
+	int link;              /* link index; -1 until resolved */
+	enum tb_event_action action; /* down: both ends of the veth pair down; up: back up */
 	struct tb_loc loc;
 };
 
@@ -295,6 +310,8 @@ struct tb_config {
 	size_t n_flows, cap_flows;
 	struct tb_capture *captures;
 	size_t n_captures, cap_captures;
+	struct tb_event *events;
+	size_t n_events, cap_events;
 	struct tb_sweep *sweeps; /* [case] sections add a first sweep keyed "case" */
 	size_t n_sweeps, cap_sweeps;
 	struct tb_casedef *casedefs;

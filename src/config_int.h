@@ -98,6 +98,7 @@ extern const struct keydef cfg_shape_keys[];
 extern const struct keydef cfg_end_keys[];
 extern const struct keydef cfg_flow_keys[];
 extern const struct keydef cfg_capture_keys[];
+extern const struct keydef cfg_event_keys[];
 extern const char *const cfg_worker_names[];
 
 /** Find @name in a NULL-name-terminated table; NULL if absent. */

@@ -132,6 +132,10 @@ const struct keydef cfg_flow_keys[] = {
 	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP), "" },
 	{ "transport", K_ENUM, OFF(tb_flow, transport), 0, 0, transport_names, W(UDP), "" },
 	{ "heartbeat", K_TIME, OFF(tb_flow, interval_us), 1000, 600e6, NULL, W(IDLE) | W(RR), "" },
+	{ "keepalive_idle", K_TIME, OFF(tb_flow, ka_idle_us), 1000000, 32767e6, NULL, W(IDLE), "" },
+	{ "keepalive_interval", K_TIME, OFF(tb_flow, ka_intvl_us), 1000000, 32767e6, NULL, W(IDLE),
+	  "" },
+	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE), "" },
 	{ "spoof", K_CIDR4, OFF(tb_flow, spoof), 8, 32, NULL, W(SYNFLOOD), "" },
 	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL, "" },
 	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, arch_names, W_REQ, "" },
@@ -144,6 +148,15 @@ const struct keydef cfg_flow_keys[] = {
 	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "" },
 	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "" },
 	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK), "" },
+	{ NULL },
+};
+
+static const char *const event_action_names[] = { "down", "up", NULL };
+
+const struct keydef cfg_event_keys[] = {
+	{ "at", K_TIME, OFF(tb_event, at_us), 0, 3600e6, NULL, 0, "" },
+	{ "link", K_STR, OFF(tb_event, link_name), 0, 0, NULL, 0, "" },
+	{ "action", K_ENUM, OFF(tb_event, action), 0, 0, event_action_names, 0, "" },
 	{ NULL },
 };
 

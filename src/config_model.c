@@ -27,6 +27,7 @@ void config_free(struct tb_config *c)
 	for (size_t i = 0; i < c->n_captures; i++)
 		free(c->captures[i].filter);
 	free(c->captures);
+	free(c->events);
 	for (size_t i = 0; i < c->n_sweeps; i++) {
 		for (size_t j = 0; j < c->sweeps[i].n_values; j++)
 			free(c->sweeps[i].values[j]);
@@ -96,6 +97,7 @@ struct tb_config *config_dup(const struct tb_config *c)
 	n->captures = dup_array(c->captures, c->n_captures, sizeof(*c->captures), &n->cap_captures);
 	for (size_t i = 0; i < c->n_captures; i++)
 		n->captures[i].filter = dup_str(c->captures[i].filter);
+	n->events = dup_array(c->events, c->n_events, sizeof(*c->events), &n->cap_events);
 	n->sweeps = dup_array(c->sweeps, c->n_sweeps, sizeof(*c->sweeps), &n->cap_sweeps);
 	for (size_t i = 0; i < c->n_sweeps; i++) {
 		struct tb_sweep *s = &n->sweeps[i];

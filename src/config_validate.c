@@ -396,6 +396,45 @@ static void check_sweeps(struct cfg_ctx *x)
 	}
 }
 
+/* An event names a link of the topology (either spelling, A-B or B-A) and a
+ * time inside the run. */
+static void check_event(struct cfg_ctx *x, struct tb_event *v)
+{
+	const struct tb_config *c = x->c;
+
+	if (v->at_us == UINT32_MAX)
+		diag_error(x->d, &v->loc, "event %s: missing \"at\"", v->name);
+	else if (v->at_us >= c->exp.duration_us)
+		diag_error(x->d, &v->loc, "event %s: at %.3g s is not within the run (duration %.3g s)",
+			   v->name, v->at_us / 1e6, c->exp.duration_us / 1e6);
+	if (!v->link_name[0]) {
+		diag_error(x->d, &v->loc, "event %s: missing \"link\"", v->name);
+		return;
+	}
+	for (size_t i = 0; i < c->n_links && v->link < 0; i++) {
+		const struct tb_link *l = &c->links[i];
+		char rev[sizeof(v->link_name)];
+
+		snprintf(rev, sizeof(rev), "%s-%s", c->nodes[l->end[1].node].name,
+			 c->nodes[l->end[0].node].name);
+		if (!strcmp(l->name, v->link_name) || !strcmp(rev, v->link_name))
+			v->link = (int)i;
+	}
+	if (v->link < 0)
+		diag_error(x->d, &v->loc, "event %s: no link \"%s\" in the topology", v->name,
+			   v->link_name);
+}
+
+/* Keep-alive probe settings mean nothing without keep-alive itself. */
+static void check_keepalive(struct cfg_ctx *x, const struct tb_flow *f)
+{
+	if ((config_flow_has(f, "keepalive_interval") || config_flow_has(f, "keepalive_count")) &&
+	    !f->ka_idle_us)
+		diag_error(x->d, &f->loc,
+			   "flow %s: keepalive_interval and keepalive_count need keepalive_idle",
+			   f->name);
+}
+
 void cfg_validate(struct cfg_ctx *x)
 {
 	struct tb_config *c = x->c;
@@ -413,10 +452,14 @@ void cfg_validate(struct cfg_ctx *x)
 		if (!l->mtu)
 			l->mtu = c->topo.mtu;
 	}
-	for (size_t i = 0; i < c->n_flows; i++)
+	for (size_t i = 0; i < c->n_flows; i++) {
 		check_flow(x, i);
+		check_keepalive(x, &c->flows[i]);
+	}
 	for (size_t i = 0; i < c->n_captures; i++)
 		check_capture(x, &c->captures[i]);
+	for (size_t i = 0; i < c->n_events; i++)
+		check_event(x, &c->events[i]);
 	if (c->exp.present && c->n_flows == 0)
 		diag_error(x->d, &c->exp.loc, "the experiment has no [flow NAME] section");
 	check_sweeps(x);

@@ -66,6 +66,8 @@ static const struct metric_def metrics[] = {
 	{ "owd_p50", SUBJ_FLOW, WU },
 	{ "owd_p99", SUBJ_FLOW, WU },
 	{ "held", SUBJ_FLOW, WI },
+	{ "dropped", SUBJ_FLOW, WI },
+	{ "notice", SUBJ_FLOW, WI },
 	{ "gaps", SUBJ_FLOW, WU },
 	{ "stream_p99_max", SUBJ_FLOW, WR },
 	{ "server_rss", SUBJ_FLOW, WB | WR | WC | WI | WU },

@@ -49,7 +49,7 @@ static const char *const m_idle[] = { "held",	       "connects",    "handshakes"
 				      "eaddrnotavail", "econnrefused", "etimedout",  "econnreset",
 				      "success",       "connect_p50", "connect_p99", "connect_max",
 				      "retrans",       "server_rss",  "server_vm",   "server_threads",
-				      NULL };
+				      "dropped",       "notice",      NULL };
 
 const char *const *rp_worker_metrics(enum tb_worker w)
 {
@@ -104,7 +104,7 @@ enum rp_unit rp_metric_unit(const char *n)
 	static const char *const times[] = { "p50",	    "p90",	   "p99",	  "p999",
 					     "max",	    "mean",	   "connect_p50", "connect_p99",
 					     "connect_max", "first_failure", "owd_p50",  "owd_p99",
-					     "stream_p99_max", NULL };
+					     "stream_p99_max", "notice", NULL };
 
 	if (!strcmp(n, "goodput") || !strcmp(n, "mathis"))
 		return RP_RATE;
@@ -439,7 +439,26 @@ int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *n
 			return 0;
 		}
 	}
-	/* rps requests sent pps held: the worker's own field */
+	/* idle: from the first [event] that takes a link down to the first held
+	 * connection the worker found dead (the worker's clock starts at the
+	 * flow's start) */
+	if (!strcmp(name, "notice")) {
+		const struct tb_event *ev = NULL;
+		json_t *x = json_object_get(cj, "first_drop_s");
+
+		for (size_t i = 0; i < c->n_events && !ev; i++)
+			if (c->events[i].action == TB_EVENT_DOWN)
+				ev = &c->events[i];
+		if (!ev)
+			MISS("notice(): no [event] takes a link down");
+		if (!cj)
+			MISS("%s absent", cf);
+		if (!json_is_number(x))
+			MISS("%s: no held connection was found dead during the run", cf);
+		*v = json_number_value(x) + fl->start_us / 1e6 - ev->at_us / 1e6;
+		return 0;
+	}
+	/* rps requests sent pps held dropped: the worker's own field */
 	return field(cj, name, v, why, whylen, cf);
 }
 

@@ -19,6 +19,7 @@
 
 #include "capture.h"
 #include "counters.h"
+#include "event.h"
 #include "netns.h"
 #include "qdisc.h"
 #include "qstats.h"
@@ -42,6 +43,8 @@ struct one {
 	struct run_proc *procs;
 	size_t n_procs, cap_procs;
 	bool *started;
+	bool *fired;           /* per [event]: done */
+	json_t *events;        /* what the events did, for run.json */
 	struct sampler **samplers;
 	struct counters **before;
 	struct capture *caps[MAX_CAPTURES];
@@ -293,6 +296,37 @@ static void start_captures(struct one *x)
 			}
 		}
 	}
+}
+
+/* Events whose time has come, in file order; a failed one fails the run
+ * (its premise, a cut link, did not happen). */
+static int run_events(struct one *x, double t)
+{
+	const struct tb_config *c = x->c;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tb_event *v = &c->events[i];
+		char err[512] = "";
+		json_t *j;
+		int rc;
+
+		if (x->fired[i] || t < v->at_us / 1e6)
+			continue;
+		x->fired[i] = true;
+		rc = event_apply(c, x->t, v, err, sizeof(err));
+		j = json_pack("{ss ss ss sf}", "name", v->name, "link", c->links[v->link].name,
+			      "action", event_action_name(v->action), "at_s", now_s(&x->t0));
+		if (rc) {
+			json_object_set_new(j, "error", json_string(err));
+			fail(x, "%s", err);
+			ret = rc;
+		}
+		if (!x->events)
+			x->events = json_array();
+		json_array_append_new(x->events, j);
+	}
+	return ret;
 }
 
 static struct run_proc *add_proc(struct one *x)
@@ -606,6 +640,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	/* the measured time starts once every server listens */
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
 	x.started = xcalloc(c->n_flows, sizeof(bool));
+	x.fired = xcalloc(c->n_events + 1, sizeof(bool));
 	for (;;) {
 		double t = now_s(&x.t0);
 		bool clients_left = false;
@@ -614,6 +649,8 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			status = RUN_INCOMPLETE;
 			break;
 		}
+		if (run_events(&x, t))
+			status = RUN_FAILED;
 		for (size_t i = 0; i < c->n_flows; i++) {
 			if (!c->flows[i].enabled || x.started[i] || t < c->flows[i].start_us / 1e6)
 				continue;
@@ -667,6 +704,8 @@ out:
 	if (x.signo)
 		json_object_set_new(x.info, "signal", json_string(strsignal(x.signo)));
 	json_object_set_new(x.info, "elapsed_s", json_real(now_s(&x.t0)));
+	if (x.events)
+		json_object_set_new(x.info, "events", x.events);
 	snprintf(path, sizeof(path), "%s/run.part.json", dir);
 	json_dump_file(x.info, path, JSON_INDENT(1));
 	json_decref(x.info);
@@ -674,5 +713,6 @@ out:
 		tb_err("%s", x.error);
 	free(x.procs);
 	free(x.started);
+	free(x.fired);
 	return status;
 }

@@ -252,6 +252,12 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 		addf(&a, "--timeout", "%uus", f->timeout_us);
 		if (f->interval_us)
 			addf(&a, "--interval-heartbeat", "%uus", f->interval_us);
+		if (f->ka_idle_us)
+			addf(&a, "--keepalive-idle", "%uus", f->ka_idle_us);
+		if (f->ka_intvl_us)
+			addf(&a, "--keepalive-interval", "%uus", f->ka_intvl_us);
+		if (f->ka_cnt)
+			addf(&a, "--keepalive-count", "%u", f->ka_cnt);
 		break;
 	}
 	if (f->worker != TB_WORKER_SYNFLOOD) {

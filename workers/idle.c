@@ -3,6 +3,8 @@
 #include "common.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,6 +15,7 @@ static struct wk_sockopts so;
 static const char *opt_cc;
 static bool opt_nodelay;
 static uint64_t opt_count = 100, opt_conc = 64, opt_timeout = 5000000, opt_hb, opt_probe = 1000000;
+static uint64_t opt_ka_idle, opt_ka_intvl, opt_ka_cnt;
 static double opt_rate;
 
 static struct wk_opt opts[] = {
@@ -22,6 +25,9 @@ static struct wk_opt opts[] = {
 	{ "interval-heartbeat", WK_TIME, &opt_hb, "TIME  every held connection sends a 16-byte request this often (default: never)" },
 	{ "probe-interval", WK_TIME, &opt_probe, "TIME  time between probe connects while holding (default 1s)", NULL, 1000, 0 },
 	{ "timeout", WK_TIME, &opt_timeout, "TIME  connect and heartbeat timeout (default 5s)", NULL, 1000, 0 },
+	{ "keepalive-idle", WK_TIME, &opt_ka_idle, "TIME  TCP keep-alive on held connections: first probe after this much silence (whole seconds; default: no keep-alive)", NULL, 1000000, 32767000000ull },
+	{ "keepalive-interval", WK_TIME, &opt_ka_intvl, "TIME  keep-alive probe interval (whole seconds; default: the kernel's, 75s)", NULL, 1000000, 32767000000ull },
+	{ "keepalive-count", WK_COUNT, &opt_ka_cnt, "N     unanswered probes before the connection is dropped (default: the kernel's, 9)", NULL, 1, 127 },
 	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control (TCP_CONGESTION)" },
 	{ "nodelay", WK_FLAG, &opt_nodelay, "set TCP_NODELAY" },
 	{ "sndbuf", WK_SIZE, &so.sndbuf, "SIZE  SO_SNDBUF", NULL, 0, 1u << 30 },
@@ -35,7 +41,8 @@ static const struct wk_prog prog = {
 	.details = "Failed connects are retried after 10 ms until --count are held. Once all are\n"
 		   "held, a probe connection is opened and closed every --probe-interval.\n"
 		   "Result: held, count, connect_us{...}, probes, probe_connect_us{...},\n"
-		   "heartbeats, heartbeat_us{...}, dropped, errors{ERRNO: n}, all_held_s.",
+		   "heartbeats, heartbeat_us{...}, dropped, errors{ERRNO: n}, all_held_s,\n"
+		   "first_drop_s, last_drop_s (when held connections were found dead).",
 	.opts = opts,
 	.default_duration_us = 10000000,
 	.host_required = true,
@@ -53,7 +60,7 @@ struct iconn {
 static int ep = -1;
 static struct iconn *cs, probe = { .fd = -1, .probe = true };
 static uint64_t held, connecting, opened, dropped, probes, heartbeats, made, due;
-static double all_held_s = -1;
+static double all_held_s = -1, first_drop_s = -1, last_drop_s = -1;
 static struct wk_hist h_conn, h_probe, h_hb;
 static struct wk_errs errs;
 static unsigned char hbreq[WK_RR_HDR];
@@ -74,12 +81,29 @@ static void drop(struct iconn *c, int err, uint64_t now)
 	if ((c->state == I_HELD || c->state == I_HB) && !c->probe) {
 		held--;
 		dropped++;
+		last_drop_s = (double)(now - wk_t0) / 1e6;
+		if (first_drop_s < 0)
+			first_drop_s = last_drop_s;
 	}
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
 	c->state = I_FREE;
 	c->retry_at = now + 10000;
+}
+
+/* Keep-alive on a held connection: the only way a reader that never sends
+ * learns that its peer vanished without a FIN (the options take seconds). */
+static void keepalive(int fd)
+{
+	int on = 1, idle = (int)(opt_ka_idle / 1000000), intvl = (int)(opt_ka_intvl / 1000000),
+	    cnt = (int)opt_ka_cnt;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+	    (intvl && setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl))) ||
+	    (cnt && setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt))))
+		wk_fail("setsockopt keep-alive: %s", strerror(errno));
 }
 
 static void start(struct iconn *c, uint64_t now)
@@ -131,6 +155,8 @@ static void on_event(struct iconn *c, uint64_t now)
 		connecting--;
 		held++;
 		opened++;
+		if (opt_ka_idle)
+			keepalive(c->fd);
 		wk_hist_add(&h_conn, now - c->t0);
 		c->state = I_HELD;
 		c->next_hb = opt_hb ? now + opt_hb : UINT64_MAX;
@@ -264,8 +290,9 @@ int main(int argc, char **argv)
 					start(&probe, now);
 			} else if (p == &tiv) {
 				wk_timerfd_read(tiv);
-				wk_series(json_pack("{sI sI sI}", "held", (json_int_t)held, "connecting",
-						    (json_int_t)connecting, "failed", (json_int_t)errs.total));
+				wk_series(json_pack("{sI sI sI sI}", "held", (json_int_t)held, "connecting",
+						    (json_int_t)connecting, "failed", (json_int_t)errs.total,
+						    "dropped", (json_int_t)dropped));
 			} else {
 				on_event(p, now);
 			}
@@ -282,6 +309,8 @@ int main(int argc, char **argv)
 	json_object_set_new(res, "heartbeats", json_integer((json_int_t)heartbeats));
 	json_object_set_new(res, "heartbeat_us", wk_hist_summary(&h_hb));
 	json_object_set_new(res, "dropped", json_integer((json_int_t)dropped));
+	json_object_set_new(res, "first_drop_s", first_drop_s < 0 ? json_null() : json_real(first_drop_s));
+	json_object_set_new(res, "last_drop_s", last_drop_s < 0 ? json_null() : json_real(last_drop_s));
 	json_object_set_new(res, "errors", wk_errs_json(&errs));
 	for (uint64_t i = 0; i < opt_count; i++)
 		if (cs[i].fd >= 0)

@@ -155,14 +155,15 @@ static void test_cases(void)
 	tap_is_int((long long)config_n_cases(c), 4, "four named cases");
 	tap_is_str(c->sweeps[0].key, "case", "cases are the first sweep dimension");
 	k = config_case(c, 3, &d);
-	tap_ok(k && k->flows[0].conn == TB_CONN_POOL && k->flows[0].pool == 64,
-	       "case pool sets conn = pool, pool = 64");
+	tap_ok(k && k->flows[0].conn == TB_CONN_POOL && k->flows[0].pool == 16,
+	       "case pool sets conn = pool, pool = 16");
 	config_free(k);
 	k = config_case(c, 1, &d);
 	c1 = k ? config_node(k, "c1") : -1;
-	tap_ok(c1 >= 0 && k->nodes[c1].n_sysctls == 1 &&
-		       !strcmp(k->nodes[c1].sysctls[0].key, "net.ipv4.tcp_tw_reuse") &&
-		       !strcmp(k->nodes[c1].sysctls[0].value, "1"),
+	/* c1's two file sysctls (port range, tcp_max_tw_buckets), then the case's */
+	tap_ok(c1 >= 0 && k->nodes[c1].n_sysctls == 3 &&
+		       !strcmp(k->nodes[c1].sysctls[2].key, "net.ipv4.tcp_tw_reuse") &&
+		       !strcmp(k->nodes[c1].sysctls[2].value, "1"),
 	       "case tw_reuse sets the sysctl on c1");
 	config_free(k);
 	tap_ok(c->casedefs[0].note && strstr(c->casedefs[0].note, "before"), "case notes are kept");
