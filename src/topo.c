@@ -253,8 +253,7 @@ static int create_node(struct topo *t, const struct topo_opts *o, size_t i, stru
 /*
  * Namespaces are created by a few threads at once: creating one is most of
  * a node's cost, and the kernel runs several setup_net() in parallel. Each
- * thread
- * unshares and switches back its own namespace (a thread's network
+ * thread unshares and switches back its own namespace (a thread's network
  * namespace is its own), journal lines are single O_APPEND writes, and the
  * first error stops everyone. Links, addresses and routes are sequential:
  * the kernel serialises them on the RTNL anyway.
