@@ -68,17 +68,14 @@ static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture
 		free(path);
 		return;
 	}
-	rc = ladder_print(path, &o, m, &s);
-	if (rc == -ENOENT) {
+	{
 		/* fewer connections than asked (a pool opens few): show the last */
 		unsigned n = count_conns(path);
 
-		if (n) {
-			rewind(m);
+		if (n && n < o.conn)
 			o.conn = n;
-			rc = ladder_print(path, &o, m, &s);
-		}
 	}
+	rc = ladder_print(path, &o, m, &s);
 	fclose(m);
 	fprintf(f, "`testbed ladder %s/pcap/%s --conn %u`", rundir, file, o.conn);
 	if (o.conn != k->ladder)

@@ -26,7 +26,7 @@ R="$TMP/o/report.md"
 ok "report.md has a Ladders section" grep -q '^## Ladders' "$R"
 # per_request: the ladder of a request under load starts with the handshake
 ok "a per-request ladder shows SYN, SYN/ACK, then data" \
-	sh -c "sed -n '/^### case=per_request/,/^### /p' '$R' | grep -q 'handshake done'"
+	sh -c "sed -n '/^### per_request/,/^### /p' '$R' | grep -q 'handshake done'"
 ok "the pool ladder shows requests on the open connection (data segments after the first request)" \
-	sh -c "sed -n '/^### case=pool/,/^## /p' '$R' | grep -c ' P\\. ' | awk '{ exit !(\$1 >= 4) }'"
+	sh -c "sed -n '/^### pool/,/^## /p' '$R' | grep -c ' P\\. ' | awk '{ exit !(\$1 >= 4) }'"
 done_testing
