@@ -113,7 +113,7 @@ json_t *rp_qdisc_json(const struct report *rp, size_t k)
 
 			if (!dev || !h)
 				continue;
-			o = json_pack("{s:s, s:s, s:O, s:s, s:O}", "node", node, "dev", dev, "kind",
+			o = json_pack("{s:s, s:s, s:O?, s:s, s:O?}", "node", node, "dev", dev, "kind",
 				      json_object_get(q, "kind"), "handle", h, "parent",
 				      json_object_get(q, "parent"));
 			for (int f = 0; q_fields[f]; f++) {
