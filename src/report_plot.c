@@ -185,7 +185,10 @@ static void sweep_plots(struct pctx *x)
 						st.min * sc, st.max * sc);
 					any = true;
 					points++;
-					if (dm) {
+					/* Mathis models a loss-based sender: no line for BBR's
+					 * points (its table row still has the number) */
+					if (dm && !(rp->cases[k].cfg &&
+						    !strcmp(rp->cases[k].cfg->flows[fl].cc, "bbr"))) {
 						rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
 						if (st.n) {
 							fprintf(dm, "%.9g %.9g\n", xs[v], st.median * sc);
@@ -255,7 +258,7 @@ static void sweep_plots(struct pctx *x)
 
 					if (!m_pts[b])
 						continue;
-					ml = xasprintf("Mathis from %s's MSS and RTT", labels[b]);
+					ml = xasprintf("Mathis prediction (%s's MSS and RTT)", labels[b]);
 					fputs(", \\\n     ", x->gp);
 					gp_str(x->gp, mname);
 					fprintf(x->gp, " index %zu using 1:2 with linespoints dt 2 lw 1 pt 6 "
