@@ -23,6 +23,7 @@
 #include "qdisc.h"
 #include "topo.h"
 #include "util.h"
+#include "vm.h"
 
 static int env_check(const char *what)
 {
@@ -484,6 +485,15 @@ int cmd_cleanup(int argc, char **argv)
 		printf("removed stale run %s (%u objects, %s)\n", runs[i].id, runs[i].objects,
 		       runs[i].config);
 		done++;
+	}
+	{
+		/* UML guests of a testbed killed with SIGKILL leave their state dir */
+		int g = vm_cleanup_stale();
+
+		if (g > 0) {
+			printf("removed %d stale guest director%s\n", g, g == 1 ? "y" : "ies");
+			done += (size_t)g;
+		}
 	}
 	if (!done && rc == TB_EXIT_OK)
 		printf("no stale runs\n");

@@ -597,7 +597,9 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			const struct run_progress *pr, int *signo, bool *env)
 {
 	struct one x = { .c = c, .o = o, .pr = pr, .dir = dir };
-	struct topo_opts to = { .shape = shape_hook, .interrupted = poll_signal, .quiet = true };
+	/* stale runs of a killed testbed are pointed out once, by the first run */
+	struct topo_opts to = { .shape = shape_hook, .interrupted = poll_signal,
+				.quiet = pr->order > 1 };
 	struct topo_err te = { 0 };
 	enum run_status status = RUN_COMPLETE;
 	double dur = c->exp.duration_us / 1e6, last_progress = -1;
