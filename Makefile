@@ -99,7 +99,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./testbed run $(DEFAULT_EXPERIMENT)
 
-PROVE_FLAGS ?=
+PROVE_FLAGS ?= --failures --comments
 TESTS       ?= tests/unit/*.t tests/cli/*.t tests/integration/*.t
 check: deps
 	@$(MAKE) --no-print-directory all
