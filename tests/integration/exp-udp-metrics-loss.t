@@ -18,11 +18,12 @@ is "$rc" 0 "every expectation held (exit 0)"
 [ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
 S="$TMP/o/summary.json"
 is "$(jq '.runs_complete' "$S")" 5 "5 runs complete"
-m() { jq -r ".cases[] | select(.label==\"case=$1\") | .flows.metrics.metrics.$2.median // \"-\"" "$S"; }
+m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.metrics.metrics.$2.median // \"-\"" "$S"; }
 for c in udp_loss1 udp_loss5 tcp_loss5 udp_congested tcp_congested; do
 	diag "$c: sent=$(m $c sent) received=$(m $c received) lost=$(m $c lost) gaps=$(m $c gaps)" \
 		"loss=$(m $c loss)% owd_p50=$(m $c owd_p50)s owd_p99=$(m $c owd_p99)s"
 done
-ok "gap counts in summary.json" [ "$(m udp_loss5 gaps)" != "-" ]
+g=$(m udp_loss5 gaps)
+ok "gap counts in summary.json (udp_loss5: $g)" [ "${g%.*}" -gt 0 ] 2>/dev/null
 ok "report.md has the lost and gaps columns" grep -q 'metrics gaps' "$TMP/o/report.md"
 done_testing
