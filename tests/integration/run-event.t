@@ -1,0 +1,52 @@
+#!/bin/bash
+# [event] sections: a link goes down at 1 s and up at 2.5 s during a run.
+# run.json records both at their times without error; a pooled rr client
+# stops completing requests while the link is down (no packet crosses) and
+# completes them again after it comes up (a directly connected pair gets
+# its routes back with the interfaces).
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd jq
+[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
+TMP=$(mktemp -d /tmp/tb8-ev.XXXXXX)
+defer rm -rf "$TMP"
+
+cat >"$TMP/ev.conf" <<EOC
+[experiment]
+topology = $TOP/topologies/pair.conf
+duration = 4s
+capture = no
+[flow rr]
+worker = rr
+from = c1
+to = s1
+conn = pool
+pool = 1
+rate = 100
+concurrency = 4
+timeout = 3s
+[event cut]
+at = 1s
+link = c1-s1
+action = down
+[event heal]
+at = 2500ms
+link = s1-c1
+action = up
+EOC
+"$TESTBED" check "$TMP/ev.conf"
+is "$?" 0 "the file with two events checks"
+"$TESTBED" run --quiet "$TMP/ev.conf" --out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
+is "$?" 0 "the run completes (exit 0)"
+R="$TMP/o/runs/c1-r1/run.json"
+diag "events: $(jq -c '[.events[] | {name, action, at_s}]' "$R")"
+ok "two events, in order, without error" \
+	sh -c "jq -e '(.events | length) == 2 and .events[0].action == \"down\" and .events[1].action == \"up\" and .events[0].error == null and .events[1].error == null and .events[0].at_s >= 1 and .events[1].at_s >= 2.5' '$R' >/dev/null"
+S="$TMP/o/runs/c1-r1/flows/rr.series.jsonl"
+diag "requests per second: $(jq -r '.requests' "$S" | paste -sd' ')"
+dead=$(jq -s '[.[] | select(.t > 1.5 and .t < 2.6) | .requests] | add // 0' "$S")
+alive=$(jq -s '[.[] | select(.t > 2.6) | .requests] | add // 0' "$S")
+# the second ending at 2 s may still catch a request sent just before 1 s
+ok "(almost) no request completes while the link is down ($dead in the second ending at 2 s)" [ "$dead" -le 5 ]
+ok "requests complete again after the link comes up ($alive after 2.6 s, the queued ones included)" [ "$alive" -gt 100 ]
+done_testing
