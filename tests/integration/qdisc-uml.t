@@ -3,7 +3,7 @@
 # installed over netlink inside a User-Mode Linux guest, against
 # `tc -s qdisc show` run in the same guest; netem's limit sized from the BDP;
 # qstats' extended statistics against tc's; loss over >= 10,000 packets
-# within the 99% binomial interval; RTT median within 1 ms of the configured
+# within the binomial interval (99.9% asserted, 99% printed); RTT median within 1 ms of the configured
 # delay plus the unshaped baseline.
 #
 # Run on the host, it boots a guest with `testbed guest` (which loads the
@@ -143,17 +143,23 @@ is "$(f .drops)" "$tcd" "fq_codel drops = tc's"
 ok "fq_codel dropped under 30 Mbit/s into 10 Mbit/s ($tcd)" test "${tcd:-0}" -gt 0
 
 # --- fidelity: loss over >= 10,000 packets ---------------------------------------
+# A modest packet rate, so that the one-CPU guest never queues (a limit
+# overflow would count as a drop too). The 99% interval is what the fidelity
+# table reports; the assertion uses 99.9% so that chance alone fails it once
+# in a thousand runs, not once in a hundred.
 shape loss=2% >/dev/null
-ip netns exec $A timeout 30 iperf3 -c 198.18.7.2 -u -b 20M -l 200 -t 5 >/dev/null 2>&1
+ip netns exec $A timeout 30 iperf3 -c 198.18.7.2 -u -b 4M -l 200 -t 6 >/dev/null 2>&1
 j=$(qs)
 sent=$(jq -r '.[0].packets' <<<"$j")
 drop=$(jq -r '.[0].drops' <<<"$j")
-read -r n lo hi got <<<"$(awk -v s="$sent" -v d="$drop" -v p=0.02 'BEGIN {
+read -r n lo hi lo3 hi3 got <<<"$(awk -v s="$sent" -v d="$drop" -v p=0.02 'BEGIN {
 	n = s + d; sd = sqrt(n * p * (1 - p));
-	printf "%d %.0f %.0f %.5f", n, n * p - 2.576 * sd, n * p + 2.576 * sd, d / n }')"
-diag "loss 2%: $drop of $n packets dropped ($got); 99% interval [$lo, $hi]"
+	printf "%d %.0f %.0f %.0f %.0f %.5f", n, n * p - 2.576 * sd, n * p + 2.576 * sd,
+		n * p - 3.291 * sd, n * p + 3.291 * sd, d / n }')"
+in99=no; [ "$drop" -ge "$lo" ] && [ "$drop" -le "$hi" ] && in99=yes
+diag "loss 2%: $drop of $n packets dropped ($got); 99% interval [$lo, $hi]: $in99; 99.9% [$lo3, $hi3]"
 ok "at least 10,000 packets ($n)" test "$n" -ge 10000
-ok "netem loss within the 99% binomial interval" test "$drop" -ge "$lo" -a "$drop" -le "$hi"
+ok "netem loss within the 99.9% binomial interval" test "$drop" -ge "$lo3" -a "$drop" -le "$hi3"
 
 # --- fidelity: RTT median with delay on the receiver side ------------------------
 med() { ip netns exec $A ping -c 60 -i 0.02 -q 198.18.7.2 >/dev/null; \
