@@ -30,8 +30,9 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Connections in capture @path (0 when unreadable), from the ladder's list. */
-static unsigned count_conns(const char *path)
+/* Connections in capture @path (0 when unreadable), from the ladder's list;
+ * @busiest gets the number of the one with the most packets. */
+static unsigned count_conns(const char *path, unsigned *busiest)
 {
 	struct ladder_opts o = { .list = true };
 	char *buf = NULL;
@@ -41,11 +42,26 @@ static unsigned count_conns(const char *path)
 
 	if (!m)
 		return 0;
+	*busiest = 0;
 	if (ladder_print(path, &o, m, NULL) == 0) {
+		unsigned long long most = 0;
+		char *line;
+
 		fflush(m);
-		for (size_t i = 0; i < len; i++)
-			n += buf[i] == '\n';
-		n = n ? n - 1 : 0; /* the header line */
+		/* after the header: "conn  A  B  packets ..." */
+		for (line = strchr(buf, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+			unsigned k;
+			unsigned long long pk;
+			char a[80], b[80];
+
+			if (sscanf(line + 1, "%u %79s %79s %llu", &k, a, b, &pk) != 4)
+				continue;
+			n++;
+			if (pk > most) {
+				most = pk;
+				*busiest = k;
+			}
+		}
 	}
 	fclose(m);
 	free(buf);
@@ -69,17 +85,18 @@ static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture
 		return;
 	}
 	{
-		/* fewer connections than asked (a pool opens few): show the last */
-		unsigned n = count_conns(path);
+		/* fewer connections than asked (a pool opens few): show the
+		 * busiest, the one that carried the most requests */
+		unsigned busiest, n = count_conns(path, &busiest);
 
-		if (n && n < o.conn)
-			o.conn = n;
+		if (n && n < o.conn && busiest)
+			o.conn = busiest;
 	}
 	rc = ladder_print(path, &o, m, &s);
 	fclose(m);
 	fprintf(f, "`testbed ladder %s/pcap/%s --conn %u`", rundir, file, o.conn);
 	if (o.conn != k->ladder)
-		fprintf(f, " (the capture has no connection %u: the last one)", k->ladder);
+		fprintf(f, " (the capture has no connection %u; this is its busiest)", k->ladder);
 	if (rc) {
 		fprintf(f, ": %s\n\n",
 			rc == -ENOENT ? "no such connection in the capture" : "capture unreadable");
