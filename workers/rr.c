@@ -564,6 +564,9 @@ static void mux_result(json_t *res)
 			p99[j] = v;
 		}
 	}
+	for (size_t i = 0; i < n_conns; i++)
+		outstanding += conns[i].q_tail - conns[i].q_head;
+	json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)outstanding));
 	json_object_set_new(res, "streams", json_integer((json_int_t)opt_streams));
 	json_object_set_new(res, "stream_count", json_integer((json_int_t)n_streams));
 	json_object_set_new(res, "per_stream", a);

@@ -16,6 +16,7 @@ rc=$?
 [ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
 is "$rc" 0 "every expectation held (exit 0)"
 [ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
+[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
 S="$TMP/o/summary.json"
 is "$(jq '.runs_complete' "$S")" 4 "4 runs complete"
 # the largest value of a column of the flow's sockets in a sampler CSV

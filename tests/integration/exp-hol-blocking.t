@@ -17,6 +17,7 @@ rc=$?
 [ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
 is "$rc" 0 "every expectation held (exit 0)"
 [ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
+[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
 S="$TMP/o/summary.json"
 n=$(jq '.cases | length' "$S")
 is "$(jq '.runs_complete' "$S")" "$n" "every run complete ($n)"

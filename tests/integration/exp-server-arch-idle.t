@@ -15,6 +15,7 @@ defer rm -rf "$TMP"
 rc=$?
 is "$rc" 0 "every expectation held (exit 0)"
 [ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
+[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
 S="$TMP/o/summary.json"
 is "$(jq '.runs_complete' "$S")" 3 "3 runs complete (iterative, thread, epoll)"
 for a in iterative thread epoll; do
