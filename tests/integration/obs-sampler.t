@@ -129,4 +129,46 @@ s2=$(sed -n 's/.*samples=\([0-9]*\).*/\1/p' "$OUT/stats2")
 r2=$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' "$OUT/stats2")
 is "$r2" $((s2 * (tw + 1))) "every sample has a row for each of the $((tw + 1)) matched sockets"
 is "$(awk -F, -v c="$(col state)" 'NR > 1 && $c == "TIME-WAIT"' "$CSV" | wc -l)" $((s2 * tw)) "TIME-WAIT sockets get rows (without tcp_info)"
+
+# Every state column, in both namespaces, against ss. The sampler counts
+# ESTAB from TcpCurrEstab (which also covers CLOSE-WAIT) and TIME-WAIT from
+# sockstat's tw (which also covers TIME-WAIT sockets shown as FIN-WAIT-2),
+# and dumps only the other states: make all of those non-zero. A stopped
+# server leaves 50 closed connections unaccepted: CLOSE-WAIT in B, and in A
+# orphaned FIN-WAIT-2 sockets that the kernel turns into TIME-WAIT sockets
+# in substate FIN-WAIT-2.
+ip netns exec $B "$DRV" serve 198.18.0.2 5003 & SRV3=$!
+defer kill $SRV3
+defer kill -CONT $SRV3
+wait_for listening 5003
+kill -STOP $SRV3
+ip netns exec $A "$DRV" client 198.18.0.2 5003 100 0 50 > /dev/null
+count() { ip netns exec "$1" ss -Htan state "$2" | wc -l; }
+ok "50 CLOSE-WAIT in B, 50 FIN-WAIT-2 in A" \
+	wait_for eval '[ "$(count $B close-wait)" = 50 ] && [ "$(count $A fin-wait-2)" = 50 ]'
+ss_state() { # the ss state name of a states.csv column
+	case $1 in ESTAB) echo established ;; LISTEN) echo listening ;; *) echo "$1" | tr A-Z a-z ;; esac
+}
+for ns in $A $B; do
+	"$DRV" sample $ns "$OUT" 10 50 rport=5003 > /dev/null
+	hdr=$(head -1 "$OUT/$ns-states.csv")
+	row=$(tail -1 "$OUT/$ns-states.csv")
+	got="" want=""
+	for i in $(seq 2 11); do
+		name=$(echo "$hdr" | cut -d, -f$i)
+		got="$got $name=$(echo "$row" | cut -d, -f$i)"
+		want="$want $name=$(count $ns "$(ss_state "$name")")"
+	done
+	diag "$ns sampler:$got"
+	diag "$ns ss:     $want"
+	is "$got" "$want" "$ns: every state count of the states CSV agrees with ss -tan state ..."
+	"$DRV" states $ns > "$OUT/states"
+	got="" want=""
+	for st in ESTAB FIN-WAIT-2 TIME-WAIT CLOSE-WAIT; do
+		got="$got $st=$(sed -n "s/^$st=//p" "$OUT/states")"
+		want="$want $st=$(count $ns "$(ss_state $st)")"
+	done
+	is "$got" "$want" "$ns: one-off counts agree with ss"
+done
+kill -CONT $SRV3
 done_testing
