@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "sampler_filter.h"
 #include "util.h"
 
 /* The kernel's TCP states (include/net/tcp_states.h; not in the uapi). */
@@ -167,8 +168,18 @@ struct sampler {
 	struct obuf tcp, states;
 	struct sampler_counts cnt;
 	int64_t now_ns;        /* time of the current sample, relative to t0 */
-	/* What msg_cb does with each socket of the current dump. */
-	enum { CB_COUNT_ROWS, CB_COUNT, CB_ROWS } cb_mode;
+	/* What msg_cb does with each socket of the current dump: count it
+	 * (and remember a matched one), count it and write a row, write a row,
+	 * remember a matched one. */
+	enum { CB_COUNT, CB_COUNT_ROWS, CB_ROWS, CB_COLLECT } cb_mode;
+	/* Matched sockets, looked up exactly at each sample (see match_rows) */
+	struct known { uint8_t family; bool gone; struct inet_diag_sockid id; } *known;
+	size_t n_known, cap_known;
+	unsigned lookup_seq0, replies;
+	long opens, opens_seen;  /* TcpActiveOpens + TcpPassiveOpens */
+	unsigned search;         /* samples that still search for new matched sockets */
+	bool use_dump;           /* too many matched sockets: rows from a dump */
+	bool fast;               /* the counters below are open */
 	/* Counts without a dump of every socket: ESTAB and TIME-WAIT from the
 	 * namespace's own counters (TcpCurrEstab in net/snmp, "tw" in
 	 * net/sockstat), opened inside the namespace; -1 when unavailable. */
@@ -364,6 +375,27 @@ static void count(struct sampler_counts *c, unsigned st)
 	c->total++;
 }
 
+#define LOOKUP_MAX 64
+
+/* Remember a matched socket for exact lookups (by 4-tuple, any cookie: a
+ * request socket's lookup then finds its child, a closing one its TIME-WAIT
+ * socket). Past LOOKUP_MAX the sampler reads rows from a dump instead. */
+static void remember(struct sampler *s, const struct inet_diag_msg *m)
+{
+	struct inet_diag_sockid id = m->id;
+
+	id.idiag_cookie[0] = id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (s->n_known > LOOKUP_MAX)
+		return;
+	for (size_t i = 0; i < s->n_known; i++)
+		if (s->known[i].family == m->idiag_family && !memcmp(&s->known[i].id, &id, sizeof(id)))
+			return;
+	s->known = tb_grow(s->known, &s->cap_known, s->n_known, sizeof(*s->known));
+	s->known[s->n_known].family = m->idiag_family;
+	s->known[s->n_known].gone = false;
+	s->known[s->n_known++].id = id;
+}
+
 static int msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct sampler *s = data;
@@ -372,147 +404,100 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return MNL_CB_OK;
-	if (s->cb_mode != CB_ROWS) {
+	if (s->cb_mode == CB_COUNT || s->cb_mode == CB_COUNT_ROWS) {
 		count(&s->cnt, m->idiag_state);
 		/* a TIME-WAIT socket reports its substate (timer 3 is the
-		 * TIME-WAIT timer): "tw" in sockstat includes these */
+		 * TIME-WAIT timer): sockstat's tw includes these */
 		if (m->idiag_state == ST_FIN_WAIT2 && m->idiag_timer == 3)
 			s->tw_fin_wait2++;
 	}
-	if (s->cb_mode == CB_COUNT || !s->o.dir)
+	if (!s->o.dir || (!s->o.n_match && !s->o.match_all))
 		return MNL_CB_OK;
 	if (m->idiag_state == ST_LISTEN) {
 		/* the accept queue: rqueue is its length, wqueue the backlog */
-		x = find_listener(s, m);
+		x = s->cb_mode == CB_ROWS || s->cb_mode == CB_COUNT_ROWS ? find_listener(s, m) : NULL;
 		if (x)
 			write_row(s, x, nlh, m);
 		return MNL_CB_OK;
 	}
 	x = find_match(s, m);
-	if (x)
+	if (!x)
+		return MNL_CB_OK;
+	if (s->cb_mode == CB_COUNT || s->cb_mode == CB_COLLECT)
+		remember(s, m);
+	else
 		write_row(s, x, nlh, m);
 	return MNL_CB_OK;
+}
+
+/* The error answering a lookup: that socket is gone. */
+static int err_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sampler *s = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t i = e->msg.nlmsg_seq - s->lookup_seq0;
+
+	if (i < s->n_known && e->error)
+		s->known[i].gone = true;
+	s->replies++;
+	return MNL_CB_OK;
+}
+
+/* The answer to a lookup. A socket gone since it was remembered can be
+ * answered by the listener of its local port (the kernel's lookup falls
+ * back to it): that one is gone too. */
+static int lookup_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sampler *s = data;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	size_t i = nlh->nlmsg_seq - s->lookup_seq0;
+
+	s->replies++;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return MNL_CB_OK;
+	if (m->idiag_state == ST_LISTEN) {
+		if (i < s->n_known)
+			s->known[i].gone = true;
+		return MNL_CB_OK;
+	}
+	return msg_cb(nlh, data);
 }
 
 static const unsigned char ext_all =
 	/* BBR answers the VEGASINFO bit (idiag_ext is only 8 bits wide) */
 	1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | 1 << (INET_DIAG_VEGASINFO - 1);
 
-#define BC_MAX 2048
-
-static uint8_t *bc_op(uint8_t *p, uint8_t code, uint8_t yes)
-{
-	struct inet_diag_bc_op op = { .code = code, .yes = yes };
-
-	memcpy(p, &op, sizeof(op));
-	return p + sizeof(op);
-}
-
-static uint8_t *bc_addr(uint8_t *p, uint8_t code, int family, const uint8_t *addr)
-{
-	unsigned alen = family == AF_INET ? 4 : 16;
-	struct inet_diag_hostcond c = { .family = (uint8_t)family, .prefix_len = (uint8_t)(8 * alen),
-					.port = -1 };
-
-	p = bc_op(p, code, (uint8_t)(sizeof(struct inet_diag_bc_op) + sizeof(c) + alen));
-	memcpy(p, &c, sizeof(c));
-	memcpy(p + sizeof(c), addr, alen);
-	return p + sizeof(c) + alen;
-}
-
-static uint8_t *bc_port(uint8_t *p, uint8_t code, uint16_t port)
-{
-	struct inet_diag_bc_op arg = { .no = port };
-
-	p = bc_op(p, code, 2 * sizeof(arg));
-	memcpy(p, &arg, sizeof(arg));
-	return p + sizeof(arg);
-}
-
-/* inet_diag bytecode that passes the sockets of @family some match may
- * select (an OR of ANDs), so that the kernel fills only those: every other
- * socket costs it a few comparisons instead of a filled message. Each
- * condition's "no" jumps to the next match's conditions (the last one's past
- * the end: reject); each match's last "yes" reaches a JMP to the end
- * (accept). Returns the length; 0: some match takes every socket (no
- * filter); -1: no match can take a socket of @family. */
-static int build_bc(const struct sampler *s, int family, uint8_t *bc)
-{
-	size_t cond[BC_MAX / 8], ncond = 0, jmp[64], njmp = 0, block_first = 0;
-	uint8_t *p = bc;
-	bool any = false;
-	size_t len;
-
-	if (s->o.n_match > ARRAY_SIZE(jmp))
-		return 0; /* too many matches for a filter: take everything */
-	for (unsigned i = 0; i < s->o.n_match; i++) {
-		const struct sampler_match *x = &s->match[i];
-		if (x->family && x->family != family)
-			continue;
-		if (!x->lport && !x->rport && !x->has_laddr && !x->has_raddr)
-			return 0;
-		if ((size_t)(p - bc) + 2 * (12 + 16) + 2 * 8 + 4 > BC_MAX)
-			return 0; /* too many matches for a filter: take everything */
-		/* patch the previous block's failures to jump here */
-		for (size_t k = block_first; k < ncond; k++) {
-			struct inet_diag_bc_op *op = (void *)(bc + cond[k]);
-
-			op->no = (uint16_t)((size_t)(p - bc) - cond[k]);
-		}
-		block_first = ncond;
-		if (x->lport) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_port(p, INET_DIAG_BC_S_EQ, x->lport);
-		}
-		if (x->rport) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_port(p, INET_DIAG_BC_D_EQ, x->rport);
-		}
-		if (x->has_laddr) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_addr(p, INET_DIAG_BC_S_COND, family, x->laddr);
-		}
-		if (x->has_raddr) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_addr(p, INET_DIAG_BC_D_COND, family, x->raddr);
-		}
-		jmp[njmp++] = (size_t)(p - bc);
-		p = bc_op(p, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op));
-		any = true;
-	}
-	if (!any)
-		return -1;
-	/* the last match needs no JMP: its last "yes" is the end */
-	p -= sizeof(struct inet_diag_bc_op);
-	njmp--;
-	len = (size_t)(p - bc);
-	for (size_t k = block_first; k < ncond; k++)
-		((struct inet_diag_bc_op *)(void *)(bc + cond[k]))->no = (uint16_t)(len + 4 - cond[k]);
-	for (size_t k = 0; k < njmp; k++)
-		((struct inet_diag_bc_op *)(void *)(bc + jmp[k]))->no = (uint16_t)(len - jmp[k]);
-	return (int)len;
-}
-
-/* One dump of one address family with state mask @states; sockets go
- * through msg_cb in s->cb_mode. @bc (length @bc_len, 0: none) filters. */
+/* One dump with state mask @states; every socket goes through msg_cb in
+ * s->cb_mode. @family AF_UNSPEC: both families in one walk. @bc (length
+ * @bc_len, 0: none) filters. */
 static int dump_family(struct sampler *s, int family, unsigned states, bool want_info,
 		       const uint8_t *bc, int bc_len)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-	struct inet_diag_req_v2 *r;
 	unsigned seq = ++s->seq;
 	int rc;
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = (uint8_t)family;
-	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = states;
-	if (want_info)
-		r->idiag_ext = ext_all;
+	if (family == AF_UNSPEC) {
+		/* The original TCPDIAG_GETSOCK request, which the kernel still
+		 * answers: every family in one walk of the hash, where a v2
+		 * request names one family and each one walks it. */
+		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		r->idiag_states = states;
+		r->idiag_ext = want_info ? ext_all : 0;
+	} else {
+		struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		r->sdiag_family = (uint8_t)family;
+		r->sdiag_protocol = IPPROTO_TCP;
+		r->idiag_states = states;
+		r->idiag_ext = want_info ? ext_all : 0;
+	}
 	if (bc_len > 0)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, (size_t)bc_len, bc);
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
@@ -530,48 +515,71 @@ static int dump_family(struct sampler *s, int family, unsigned states, bool want
 	}
 }
 
-#define PROCBUF_SIZE 16384
-
-/* The value of field @name in @buf, a /proc file of "Prefix: names" /
- * "Prefix: values" line pairs (net/snmp), or of "Prefix: name value ..."
- * lines (net/sockstat, @pairs). @prefix starts with a newline. */
-static int proc_field(const char *buf, const char *prefix, const char *name, bool pairs, long *v)
+/* A dump per family that passes only the matched sockets (bytecode). */
+static int dump_matched(struct sampler *s, unsigned states, bool info)
 {
-	const char *line = strstr(buf, prefix), *eol, *vals, *p;
-	size_t nlen = strlen(name), plen = strlen(prefix) - 1;
-	unsigned idx = 0;
+	static const int fam[] = { AF_INET, AF_INET6 };
+	uint8_t bc[2048];
+	int rc = 0;
 
-	if (!line)
-		return -ENOENT;
-	line++;
-	eol = strchr(line, '\n');
-	if (!eol)
-		return -ENOENT;
-	if (pairs) {
-		p = strstr(line, name);
-		if (!p || p > eol || p[nlen] != ' ')
-			return -ENOENT;
-		*v = strtol(p + nlen + 1, NULL, 10);
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(fam); i++) {
+		int len = sampler_bc_build(s->match, s->o.n_match, fam[i], bc, sizeof(bc));
+
+		if (len >= 0)
+			rc = dump_family(s, fam[i], states, info, bc, len);
+	}
+	return rc;
+}
+
+/* Exact lookups of every remembered socket, LOOKUP_MAX per sendmsg; the
+ * replies are written as rows, sockets that are gone are forgotten. */
+static int lookup_rows(struct sampler *s)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = err_cb };
+	char *req = s->rxbuf; /* LOOKUP_MAX requests fit in it */
+	size_t len = 0, j = 0;
+	int rc;
+
+	if (!s->n_known)
 		return 0;
+	s->lookup_seq0 = s->seq + 1;
+	for (size_t i = 0; i < s->n_known; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(req + len);
+		struct inet_diag_req_v2 *r;
+
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		nlh->nlmsg_seq = ++s->seq;
+		r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = s->known[i].family;
+		r->sdiag_protocol = IPPROTO_TCP;
+		r->idiag_states = ST_ALL;
+		r->idiag_ext = ext_all;
+		r->id = s->known[i].id;
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
-	vals = eol + 1;
-	if (strncmp(vals, line, plen))
-		return -ENOENT;
-	vals += plen;
-	for (p = line + plen; p < eol; idx++) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, nlen) && (p[nlen] == ' ' || p[nlen] == '\n'))
-			break;
-		p += strcspn(p, " \n");
+	if (mnl_socket_sendto(s->nl, req, len) < 0)
+		return -errno;
+	s->cb_mode = CB_ROWS;
+	s->replies = 0;
+	while (s->replies < s->n_known) {
+		ssize_t n = mnl_socket_recvfrom(s->nl, s->rxbuf, RXBUF_SIZE);
+
+		if (n < 0)
+			return -errno;
+		/* seq 0: the replies carry one sequence number each */
+		rc = mnl_cb_run2(s->rxbuf, (size_t)n, 0, s->portid, lookup_cb, s, ctl, NLMSG_MIN_TYPE);
+		if (rc < 0)
+			return -errno;
 	}
-	if (p >= eol)
-		return -ENOENT;
-	for (char *end; idx--; vals = end)
-		strtol(vals, &end, 10);
-	*v = strtol(vals, NULL, 10);
+	for (size_t i = 0; i < s->n_known; i++)
+		if (!s->known[i].gone)
+			s->known[j++] = s->known[i];
+	s->n_known = j;
 	return 0;
 }
+
+#define PROCBUF_SIZE 16384
 
 static int read_proc(struct sampler *s, int fd)
 {
@@ -583,18 +591,19 @@ static int read_proc(struct sampler *s, int fd)
 	return 0;
 }
 
-/* Socket counts of the namespace into s->cnt. With the namespace's
+/* Socket counts of the namespace into s->cnt (and, in CB_COUNT, the
+ * matched sockets of the states it dumps remembered). With the namespace's
  * counters: one dump of the states other than ESTABLISHED and TIME_WAIT
- * (the kernel tests the state before filling a message, so those sockets
- * cost it almost nothing), ESTAB = TcpCurrEstab - CLOSE-WAIT (the counter
+ * (the kernel tests a socket's state before filling a message, so those
+ * cost it a few loads each), ESTAB = TcpCurrEstab - CLOSE-WAIT (the counter
  * covers both), TIME-WAIT = sockstat's tw - the TIME-WAIT sockets shown as
  * FIN-WAIT-2. Without them, or with @rows (a row for every socket anyway):
- * one dump of everything. */
+ * one dump of everything. s->opens gets ActiveOpens + PassiveOpens. */
 static int count_states(struct sampler *s, bool rows, bool info)
 {
 	unsigned states = ST_ALL;
-	long estab = 0, tw = 0;
-	bool fast = !rows && s->snmp_fd >= 0 && s->sockstat_fd >= 0;
+	long estab = 0, tw = 0, act = 0, pas = 0;
+	bool fast = !rows && s->fast;
 	int rc;
 
 	if (!s->with_listen)
@@ -604,20 +613,24 @@ static int count_states(struct sampler *s, bool rows, bool info)
 	memset(&s->cnt, 0, sizeof(s->cnt));
 	s->tw_fin_wait2 = 0;
 	s->cb_mode = rows ? CB_COUNT_ROWS : CB_COUNT;
-	rc = dump_family(s, AF_INET, states, info, NULL, 0);
-	if (!rc)
-		rc = dump_family(s, AF_INET6, states, info, NULL, 0);
+	rc = dump_family(s, AF_UNSPEC, states, info, NULL, 0);
 	if (rc || !fast)
 		return rc;
+	/* read after the dump: see sample() */
 	rc = read_proc(s, s->snmp_fd);
 	if (!rc)
-		rc = proc_field(s->procbuf, "\nTcp:", "CurrEstab", false, &estab);
+		rc = sampler_proc_field(s->procbuf, "\nTcp:", "CurrEstab", false, &estab);
+	if (!rc)
+		rc = sampler_proc_field(s->procbuf, "\nTcp:", "ActiveOpens", false, &act);
+	if (!rc)
+		rc = sampler_proc_field(s->procbuf, "\nTcp:", "PassiveOpens", false, &pas);
 	if (!rc)
 		rc = read_proc(s, s->sockstat_fd);
 	if (!rc)
-		rc = proc_field(s->procbuf, "\nTCP:", " tw", true, &tw);
+		rc = sampler_proc_field(s->procbuf, "\nTCP:", " tw", true, &tw);
 	if (rc)
 		return rc;
+	s->opens = act + pas;
 	/* the counters and the dump are microseconds apart: never below 0 */
 	estab -= s->cnt.state[ST_CLOSE_WAIT];
 	tw -= s->tw_fin_wait2;
@@ -627,23 +640,44 @@ static int count_states(struct sampler *s, bool rows, bool info)
 	return 0;
 }
 
-/* Rows of the matched sockets: a dump whose bytecode passes only them. */
+/* Rows of the matched sockets. Few of them (the usual flows): exact lookups
+ * of the remembered ones. The counting dump remembers the matched sockets of
+ * the states it walks; those in ESTABLISHED or TIME_WAIT are found by a
+ * filtered dump, needed only when a socket may have appeared: every new
+ * socket either passes through a state the counting dump sees, or bumps
+ * TcpActiveOpens (after it is hashed) or TcpPassiveOpens (just before its
+ * request socket is replaced by it). A change since the last sample makes
+ * this and the next sample search (the next one covers a socket counted
+ * but not yet hashed). Many matched sockets: one filtered dump with
+ * tcp_info instead, switching back with hysteresis. */
 static int match_rows(struct sampler *s)
 {
-	uint8_t bc[BC_MAX];
-	static const int fam[] = { AF_INET, AF_INET6 };
-	unsigned states = ST_ALL;
+	unsigned states = ST_ALL & ~(1u << ST_LISTEN);
 	int rc = 0;
 
-	if (!s->listen_rows)
-		states &= ~(1u << ST_LISTEN);
-	s->cb_mode = CB_ROWS;
-	for (size_t i = 0; !rc && i < ARRAY_SIZE(fam); i++) {
-		int len = build_bc(s, fam[i], bc);
-
-		if (len >= 0)
-			rc = dump_family(s, fam[i], states, true, bc, len);
+	if (!s->use_dump) {
+		if (s->fast && s->opens != s->opens_seen) {
+			s->opens_seen = s->opens;
+			s->search = 2;
+		}
+		if (s->search && s->fast) {
+			s->search--;
+			s->cb_mode = CB_COLLECT;
+			rc = dump_matched(s, states, false);
+		}
+		if (!rc && s->n_known > LOOKUP_MAX)
+			s->use_dump = true;
 	}
+	if (!rc && s->use_dump) {
+		s->cb_mode = CB_ROWS;
+		return dump_matched(s, s->listen_rows ? ST_ALL : states, true);
+	}
+	if (!rc && s->listen_rows) {
+		s->cb_mode = CB_ROWS;
+		rc = dump_matched(s, 1u << ST_LISTEN, true);
+	}
+	if (!rc)
+		rc = lookup_rows(s);
 	return rc;
 }
 
@@ -651,16 +685,23 @@ static int sample(struct sampler *s)
 {
 	struct obuf *b = &s->states;
 	bool all = s->o.dir && s->o.match_all;
+	bool rows = s->o.dir && s->o.n_match && !all;
 	int64_t start = mono_ns();
-	uint64_t took;
+	uint64_t took, rows0 = s->st.rows;
 	int rc;
 
 	s->now_ns = start - ts_ns(&s->o.t0);
 	s->with_listen = s->listen_rows || s->st.samples % (1000000 / s->o.interval_us + 1) == 0 ||
 			 s->final;
+	if (s->use_dump)
+		s->n_known = 0;
 	rc = count_states(s, all, all);
-	if (!rc && !all && s->o.dir && s->o.n_match)
+	if (!rc && rows)
 		rc = match_rows(s);
+	if (s->use_dump && s->st.rows - rows0 <= LOOKUP_MAX / 2) {
+		s->use_dump = false;
+		s->opens_seen = -1; /* search on the next sample */
+	}
 	if (rc) {
 		if (!s->st.errors++)
 			tb_err("sampler %s: sock_diag dump: %s", s->o.node, strerror(-rc));
@@ -766,6 +807,7 @@ static void sampler_free(struct sampler *s)
 	free(s->rxbuf);
 	free(s->match);
 	free(s->procbuf);
+	free(s->known);
 	if (s->snmp_fd >= 0)
 		close(s->snmp_fd);
 	if (s->sockstat_fd >= 0)
@@ -797,6 +839,7 @@ static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 
 	s->tcp.fd = s->states.fd = -1;
 	s->snmp_fd = s->sockstat_fd = -1;
+	s->opens_seen = -1;
 	s->o.node = xstrdup(node ? node : "node");
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -810,6 +853,7 @@ static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 		netns_run_in(nsfd, open_counters, s);
 	else
 		open_counters(s);
+	s->fast = s->snmp_fd >= 0 && s->sockstat_fd >= 0;
 	fd = nsfd >= 0 ? netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)
 		       : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0) {
