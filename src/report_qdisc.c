@@ -154,9 +154,34 @@ static void qcell(FILE *f, const struct stats *st)
 		fprintf(f, " %s |", m);
 }
 
+/* Whether qdisc (node, dev, handle) dropped, went over its limit or has
+ * extended statistics in some run of some case: the rest (a delay line
+ * that only delayed, an ACK path's shaper that never filled) are left out of
+ * the table, not of summary.json. */
+static bool eventful(const struct report *rp, const char *node, const char *dev, const char *handle)
+{
+	bool yes = false;
+
+	for (size_t k = 0; k < rp->n_cases && !yes; k++) {
+		size_t n;
+		json_t **runs = load_case(rp, k, &n);
+
+		for (size_t i = 0; i < n && !yes; i++) {
+			json_t *q = find_q(runs[i], node, dev, handle);
+
+			yes = json_object_size(json_object_get(q, "xstats")) > 0 ||
+			      json_number_value(json_object_get(q, "drops")) > 0 ||
+			      json_number_value(json_object_get(q, "overlimits")) > 0;
+		}
+		free_case(runs, n);
+	}
+	return yes;
+}
+
 void rp_qdisc_table(FILE *f, const struct report *rp)
 {
 	bool any = false;
+	size_t quiet = 0;
 
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		size_t n;
@@ -195,6 +220,10 @@ void rp_qdisc_table(FILE *f, const struct report *rp)
 
 				if (!dev || !h)
 					continue;
+				if (!eventful(rp, node, dev, h)) {
+					quiet += k == 0;
+					continue;
+				}
 				fprintf(f, "| %zu | %s | %s | %s | %s %s |", k + 1, rp->cases[k].label, node,
 					dev, kind ? kind : "?", h);
 				q_stats(runs, n, node, dev, h, NULL, "packets", &sp);
@@ -228,4 +257,10 @@ void rp_qdisc_table(FILE *f, const struct report *rp)
 	}
 	if (any)
 		fputc('\n', f);
+	if (any && quiet)
+		fprintf(f, "%zu qdisc%s that never dropped, never went over %s limit and %s no "
+			   "extended statistics %s left out (`summary.json` has %s).\n\n",
+			quiet, quiet == 1 ? "" : "s", quiet == 1 ? "its" : "their",
+			quiet == 1 ? "has" : "have", quiet == 1 ? "is" : "are",
+			quiet == 1 ? "it" : "them");
 }
