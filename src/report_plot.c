@@ -224,6 +224,9 @@ static void sweep_plots(struct pctx *x)
 				bool logx = lo > 0 && hi / lo >= 100;
 
 				begin_plot(x, svg, title, sw->key, yl, logx);
+				/* long line titles (and the Mathis lines) below, so the
+				 * axis keeps the plot's width */
+				fputs("set key below height 1.5\n", x->gp);
 				/* tics at the swept values, labelled as written ("0.1%"); on a
 				 * log axis the top decade crowds them, so they are slanted */
 				if (!logx)
