@@ -107,6 +107,11 @@ int netns_reserve(const char *name)
 
 int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg)
 {
+	return netns_mount_from(name, -1, nsfd, fn, arg);
+}
+
+int netns_mount_from(const char *name, int parent, int *nsfd, int (*fn)(void *arg), void *arg)
+{
 	char path[256];
 	int self, fd, rc = ns_path(name, path, sizeof(path));
 
@@ -115,8 +120,12 @@ int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg)
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
-	if (unshare(CLONE_NEWNET) < 0) {
+	if ((parent >= 0 && setns(parent, CLONE_NEWNET) < 0) || unshare(CLONE_NEWNET) < 0) {
 		rc = -errno;
+		if (setns(self, CLONE_NEWNET) < 0) {
+			tb_err("cannot return to the original network namespace: %m");
+			abort();
+		}
 		close(self);
 		return rc;
 	}
@@ -140,6 +149,41 @@ int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg)
 	}
 	*nsfd = fd;
 	return 0;
+}
+
+int netns_parent_open(unsigned ehash_entries)
+{
+	char val[16];
+	int self, fd, rc = 0;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0) {
+		rc = -errno;
+		close(self);
+		return rc;
+	}
+	/* /proc/sys/net is the opening thread's namespace: this one */
+	fd = open("/proc/sys/net/ipv4/tcp_child_ehash_entries", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+	} else {
+		int n = snprintf(val, sizeof(val), "%u", ehash_entries);
+
+		if (write(fd, val, (size_t)n) != n)
+			rc = -errno;
+		close(fd);
+	}
+	fd = rc ? -1 : open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (!rc && fd < 0)
+		rc = -errno;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		tb_err("cannot return to the original network namespace: %m");
+		abort();
+	}
+	close(self);
+	return rc ? rc : fd;
 }
 
 int netns_remove(const char *name)

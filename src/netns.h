@@ -33,6 +33,20 @@ int netns_reserve(const char *name);
  * The calling thread ends in its own namespace. 0, fn's error, or -errno. */
 int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg);
 
+/** netns_mount(), with the calling thread inside namespace @parent (fd; -1:
+ * its own) while it creates the new one: the new namespace takes its TCP
+ * established hash size from the creator's namespace (see
+ * netns_parent_open()). */
+int netns_mount_from(const char *name, int parent, int *nsfd, int (*fn)(void *arg), void *arg);
+
+/** A throwaway, unmounted namespace to create namespaces from, with
+ * net.ipv4.tcp_child_ehash_entries = @ehash_entries: each namespace created
+ * from it gets its own TCP established hash of that many buckets instead of
+ * sharing the host's (the host's own sysctl is never touched). It lives as
+ * long as the returned O_CLOEXEC fd. fd, or -ENOENT when the kernel has no
+ * per-namespace hash (before 6.1), or -errno. */
+int netns_parent_open(unsigned ehash_entries);
+
 /** Unmount (lazily) and unlink /run/netns/@name. Already gone counts as
  * done: 0 or -errno. */
 int netns_remove(const char *name);

@@ -37,7 +37,18 @@ struct topo {
 	char (*addr4)[2][INET_ADDRSTRLEN];
 	char (*addr6)[2][INET6_ADDRSTRLEN];
 	bool ipv6;
+	/* Nodes are created from a throwaway namespace so that each gets its
+	 * own TCP established hash (-1: the kernel cannot), with the TIME-WAIT
+	 * and SYN backlog limits a namespace gets on this host by default
+	 * (the kernel would size them from the smaller hash). */
+	int parent_fd;
+	char max_tw[24], max_syn[24];
 };
+
+/* Buckets of each node's TCP established hash: an empty dump of a
+ * namespace walks them all (the host's is 262,144 on the development
+ * machine), and 4096 keep chains short up to a few thousand sockets. */
+#define TOPO_EHASH_ENTRIES 4096
 
 enum { TAG_UP, TAG_ADDR4, TAG_ADDR6, TAG_ROUTE };
 #define TAG(kind, i) ((uint32_t)(kind) << 28 | (uint32_t)(i))
@@ -171,6 +182,15 @@ static int node_setup(void *p)
 		if (rc)
 			return fail(a->err, rc, "node %s: forwarding and DAD sysctls: %s", n->name,
 				    strerror(-rc));
+		/* before the node's own sysctls, which may set them */
+		if (a->t->parent_fd >= 0) {
+			rc = sysctl_write("net.ipv4.tcp_max_tw_buckets", a->t->max_tw);
+			if (!rc)
+				rc = sysctl_write("net.ipv4.tcp_max_syn_backlog", a->t->max_syn);
+			if (rc)
+				return fail(a->err, rc, "node %s: TIME-WAIT and SYN backlog limits: %s",
+					    n->name, strerror(-rc));
+		}
 	}
 	for (size_t i = 0; i < n->n_sysctls; i++) {
 		const struct tb_sysctl *s = &n->sysctls[i];
@@ -242,12 +262,42 @@ static int create_node(struct topo *t, const struct topo_opts *o, size_t i, stru
 	}
 	tn->deferred = xcalloc(c->nodes[i].n_sysctls + 1, sizeof(bool));
 	tn->next_ifindex = 2; /* lo is 1 in a new namespace */
-	rc = netns_mount(tn->nsname, &tn->nsfd, node_setup, &a);
+	rc = netns_mount_from(tn->nsname, t->parent_fd, &tn->nsfd, node_setup, &a);
 	tn->nl = a.nl;
 	if (rc)
 		return err->code ? rc : fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name,
 					     tn->nsname, strerror(-rc));
 	return 0;
+}
+
+static int read_limits(void *p)
+{
+	struct topo *t = p;
+	int rc = sysctl_read("net.ipv4.tcp_max_tw_buckets", t->max_tw, sizeof(t->max_tw));
+
+	return rc ? rc : sysctl_read("net.ipv4.tcp_max_syn_backlog", t->max_syn, sizeof(t->max_syn));
+}
+
+/* The namespace the nodes are created from. Its own limits are the ones a
+ * namespace created on this host gets (it shares the host's hash). Without
+ * it (kernel before 6.1) the nodes share the host's hash, as before. */
+static void open_parent(struct topo *t)
+{
+	int fd = netns_parent_open(TOPO_EHASH_ENTRIES), rc;
+
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			tb_warn("per-node TCP hash: %s; nodes share the host's", strerror(-fd));
+		return;
+	}
+	rc = netns_run_in(fd, read_limits, t);
+	if (rc) {
+		tb_warn("per-node TCP hash: read TIME-WAIT and SYN backlog limits: %s; nodes share "
+			"the host's hash", strerror(-rc));
+		close(fd);
+		return;
+	}
+	t->parent_fd = fd;
 }
 
 /*
@@ -487,6 +537,8 @@ static void free_topo(struct topo *t)
 {
 	if (!t)
 		return;
+	if (t->parent_fd >= 0)
+		close(t->parent_fd);
 	for (size_t i = 0; t->nodes && i < t->c->n_nodes; i++) {
 		struct topo_node *tn = &t->nodes[i];
 
@@ -535,6 +587,7 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 	raise_fd_limit(c->n_nodes * 3 + 64);
 	t = xcalloc(1, sizeof(*t));
 	t->c = c;
+	t->parent_fd = -1;
 	rc = plan_make(c, &t->plan, msg, sizeof(msg));
 	if (rc) {
 		free_topo(t);
@@ -576,7 +629,11 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 		return fail(err, rc, "create run directory under %s: %s", TB_RUN_DIR, strerror(-rc));
 	}
 	prof("start");
+	open_parent(t);
 	rc = for_nodes(t, o, create_node, err);
+	if (t->parent_fd >= 0)
+		close(t->parent_fd);
+	t->parent_fd = -1;
 	prof("nodes");
 	if (!rc)
 		rc = create_links(t, o, err);
