@@ -116,7 +116,7 @@ sanitize: deps
 
 # --- fuzzing: libFuzzer (clang) on the config parser ------------------------
 FUZZ_TIME ?= 60
-FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,config.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
+FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,config.c config_read.c config_sections.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
 tests/fuzz/fuzz_config: $(FUZZ_SRC) $(wildcard src/*.h)
 	$(call say,CLANG,$@)
 	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap) \

@@ -1,11 +1,7 @@
-/* Reading topology and experiment files with libinih.
- *
- * inih does the tokenizing. Our reader callback hands it one line at a time,
- * which gives us the line number and the raw text (for columns) of every
- * pair, and it slips a marker pair in after each section header so that
- * empty sections ("[node c1]" alone) are seen too. Every pair is first
- * recorded as a raw entry; the model is then built from the entries, so an
- * experiment can name its topology anywhere in the file. */
+/* Loading topology and experiment files: config_read.c turns a file into
+ * raw entries (one per line, with its position); this file builds the model
+ * from them, section by section (config_sections.c opens the objects), so
+ * an experiment can name its topology anywhere in the file. */
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -16,10 +12,6 @@
 #include <sys/stat.h>
 
 #include "config_int.h"
-
-#define MARKER "\001"
-#define MAX_LINE 4000
-#define MAX_FILE (4u << 20)
 
 static const char *const section_types[] = { "topology", "experiment", "node",   "link",  "flow",
 					     "capture",	 "sweep",      "expect", "case", "event",
@@ -38,205 +30,9 @@ enum sect_type {
 	S_NONE
 };
 
-/* File names live for the whole process: every tb_loc points at one. */
-static char **interned;
-static size_t n_interned, cap_interned;
-
-static const char *intern(const char *s)
-{
-	for (size_t i = 0; i < n_interned; i++)
-		if (strcmp(interned[i], s) == 0)
-			return interned[i];
-	interned = tb_grow(interned, &cap_interned, n_interned, sizeof(*interned));
-	interned[n_interned] = xstrdup(s);
-	return interned[n_interned++];
-}
-
-struct reader {
-	const char *buf;
-	size_t len, pos;
-	int line;
-	char raw[MAX_LINE + 2];
-	bool marker;
-	struct raw_file *rf;
-	struct cfg_ctx *x;
-	int sect;
-};
-
-static void raw_error(struct reader *r, int col, const char *msg)
-{
-	struct tb_loc loc = { r->rf->path, r->line, col };
-
-	diag_error(r->x->d, &loc, "%s", msg);
-}
-
-/* Is the trimmed line a well-formed "[...]" header? Reports what is wrong. */
-static bool check_header(struct reader *r, const char *s)
-{
-	const char *p = s + 1;
-	int col = (int)(s - r->raw) + 1;
-
-	for (; *p && *p != ']'; p++) {
-		if (*p == ';' && isspace((unsigned char)p[-1]))
-			break;
-	}
-	if (*p != ']') {
-		raw_error(r, col, "unterminated section header (missing \"]\")");
-		return false;
-	}
-	for (p++; *p && isspace((unsigned char)*p); p++)
-		;
-	if (*p && *p != ';' && *p != '#') {
-		raw_error(r, (int)(p - r->raw) + 1, "unexpected text after section header");
-		return false;
-	}
-	return true;
-}
-
-static char *reader_fn(char *str, int num, void *stream)
-{
-	struct reader *r = stream;
-	const char *nl, *s;
-	size_t n, cap = (size_t)num - 2;
-
-	if (r->marker) {
-		r->marker = false;
-		snprintf(str, (size_t)num, "%s=\n", MARKER);
-		return str;
-	}
-	if (r->pos >= r->len)
-		return NULL;
-	nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-	n = nl ? (size_t)(nl - (r->buf + r->pos)) : r->len - r->pos;
-	r->line++;
-	if (n > MAX_LINE) {
-		raw_error(r, MAX_LINE + 1, "line too long (at most 4000 characters)");
-		n = MAX_LINE;
-	}
-	if (n > cap)
-		n = cap;
-	memcpy(r->raw, r->buf + r->pos, n);
-	r->raw[n] = 0;
-	r->pos = nl ? (size_t)(nl - r->buf) + 1 : r->len;
-	if (n && r->raw[n - 1] == '\r')
-		r->raw[--n] = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (r->raw[i] == 0 || r->raw[i] == MARKER[0]) {
-			raw_error(r, (int)i + 1, "control character in file");
-			r->raw[i] = ' ';
-		}
-	}
-	for (s = r->raw; isspace((unsigned char)*s); s++)
-		;
-	if (*s == '[') {
-		if (check_header(r, s))
-			r->marker = true;
-		else
-			r->raw[0] = '#'; /* reported; let inih skip it */
-	}
-	memcpy(str, r->raw, n);
-	str[n] = '\n';
-	str[n + 1] = 0;
-	return str;
-}
-
-static int handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct reader *r = user;
-	struct raw_file *rf = r->rf;
-	struct raw_entry *e;
-	const char *k, *v;
-
-	rf->e = tb_grow(rf->e, &rf->cap, rf->n, sizeof(*rf->e));
-	e = &rf->e[rf->n];
-	memset(e, 0, sizeof(*e));
-	for (k = r->raw; isspace((unsigned char)*k); k++)
-		;
-	e->loc.file = rf->path;
-	e->loc.line = r->line;
-	e->loc.col = (int)(k - r->raw) + 1;
-	if (strcmp(name, MARKER) == 0) {
-		e->sect = ++r->sect;
-		e->sect_name = xstrdup(section);
-		rf->n++;
-		return 1;
-	}
-	e->sect = r->sect;
-	e->sect_name = xstrdup(section);
-	e->key = xstrdup(name);
-	e->value = value ? xstrdup(value) : NULL;
-	v = strpbrk(k, "=:");
-	if (v) {
-		for (v++; isspace((unsigned char)*v); v++)
-			;
-		e->val_col = (int)(v - r->raw) + 1;
-	} else {
-		e->val_col = e->loc.col;
-	}
-	rf->n++;
-	return 1;
-}
-
-static void raw_free(struct raw_file *rf)
-{
-	for (size_t i = 0; i < rf->n; i++) {
-		free(rf->e[i].sect_name);
-		free(rf->e[i].key);
-		free(rf->e[i].value);
-	}
-	free(rf->e);
-	memset(rf, 0, sizeof(*rf));
-}
-
-static void read_raw(struct cfg_ctx *x, const char *path, const char *buf, size_t len,
-		     struct raw_file *rf)
-{
-	struct reader r = { .buf = buf, .len = len, .x = x, .rf = rf };
-	int rc;
-
-	rf->path = intern(path);
-	ini_allow_multiline = false;
-	ini_allow_no_value = true;
-	ini_allow_inline_comments = true;
-	ini_stop_on_first_error = false;
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_max_line = MAX_LINE + 2;
-	rc = ini_parse_stream(reader_fn, &r, handler, &r);
-	if (rc == -2)
-		diag_error(x->d, NULL, "%s: out of memory while parsing", path);
-}
-
-static char *slurp(const char *path, size_t *len, int *err)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf;
-
-	if (!f) {
-		*err = errno;
-		return NULL;
-	}
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		*err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		fclose(f);
-		return NULL;
-	}
-	if ((size_t)st.st_size > MAX_FILE) {
-		*err = EFBIG;
-		fclose(f);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	*len = fread(buf, 1, (size_t)st.st_size, f);
-	buf[*len] = 0;
-	fclose(f);
-	return buf;
-}
-
 /* --- building the model from raw entries --------------------------------- */
 
-static int find_node(const struct tb_config *c, const char *name)
+int cfg_find_node(const struct tb_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (strcmp(c->nodes[i].name, name) == 0)
@@ -246,7 +42,7 @@ static int find_node(const struct tb_config *c, const char *name)
 
 int config_node(const struct tb_config *c, const char *name)
 {
-	return find_node(c, name);
+	return cfg_find_node(c, name);
 }
 
 int config_flow(const struct tb_config *c, const char *name)
@@ -257,7 +53,7 @@ int config_flow(const struct tb_config *c, const char *name)
 	return -1;
 }
 
-static const char *suggest_node(const struct tb_config *c, const char *name)
+const char *cfg_suggest_node(const struct tb_config *c, const char *name)
 {
 	const char *found = NULL;
 	unsigned best = 3;
@@ -319,10 +115,10 @@ static void resolve_refs(struct cfg_ctx *x)
 {
 	for (size_t i = 0; i < x->n_refs; i++) {
 		struct pending_ref *r = &x->refs[i];
-		int n = find_node(x->c, r->name);
+		int n = cfg_find_node(x->c, r->name);
 
 		if (n < 0 && !x->topology_failed) {
-			const char *s = suggest_node(x->c, r->name);
+			const char *s = cfg_suggest_node(x->c, r->name);
 
 			if (s)
 				diag_error(x->d, &r->loc, "%s: unknown node \"%s\" (did you mean \"%s\"?)",
@@ -392,337 +188,6 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 				   e->sect_name);
 	}
 	return S_NONE;
-}
-
-static bool check_name(struct cfg_ctx *x, const struct raw_entry *e, const char *kind,
-		       const char *name)
-{
-	if (cfg_valid_name(name))
-		return true;
-	diag_error(x->d, &e->loc,
-		   "bad %s name \"%s\": use a letter then letters, digits or '_' (at most %d)", kind,
-		   name, TB_NAME_MAX - 1);
-	return false;
-}
-
-static int open_node(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	struct tb_config *c = x->c;
-	int i = find_node(c, name);
-	struct tb_node *n;
-
-	if (!check_name(x, e, "node", name))
-		return -1;
-	if (i >= 0) {
-		if (c->nodes[i].loc.file == e->loc.file) {
-			diag_error(x->d, &e->loc, "duplicate node \"%s\" (first defined on line %d)",
-				   name, c->nodes[i].loc.line);
-			return -1;
-		}
-		return i; /* an experiment adds to its topology's node */
-	}
-	if (x->has_topology && !x->in_topology) {
-		const char *s = suggest_node(c, name);
-
-		if (s)
-			diag_error(x->d, &e->loc,
-				   "node \"%s\" is not in the topology (did you mean \"%s\"?)", name, s);
-		else
-			diag_error(x->d, &e->loc, "node \"%s\" is not in the topology %s", name,
-				   c->exp.topology);
-		return -1;
-	}
-	c->nodes = tb_grow(c->nodes, &c->cap_nodes, c->n_nodes, sizeof(*c->nodes));
-	n = &c->nodes[c->n_nodes];
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->loc = e->loc;
-	return (int)c->n_nodes++;
-}
-
-static int find_link(const struct tb_config *c, int a, int b, bool *swapped)
-{
-	for (size_t i = 0; i < c->n_links; i++) {
-		const struct tb_link *l = &c->links[i];
-
-		if (l->end[0].node == a && l->end[1].node == b) {
-			*swapped = false;
-			return (int)i;
-		}
-		if (l->end[0].node == b && l->end[1].node == a) {
-			*swapped = true;
-			return (int)i;
-		}
-	}
-	return -1;
-}
-
-static int end_node(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	int n = find_node(x->c, name);
-
-	if (n < 0) {
-		const char *s = suggest_node(x->c, name);
-
-		if (s)
-			diag_error(x->d, &e->loc, "link end: unknown node \"%s\" (did you mean \"%s\"?)",
-				   name, s);
-		else
-			diag_error(x->d, &e->loc, "link end: unknown node \"%s\"", name);
-	}
-	return n;
-}
-
-static int open_link(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	struct tb_config *c = x->c;
-	char a[TB_NAME_MAX * 2], *b;
-	int na, nb, i;
-	bool swapped;
-	struct tb_link *l;
-
-	snprintf(a, sizeof(a), "%s", name);
-	b = strchr(a, '-');
-	if (!b || strchr(b + 1, '-')) {
-		diag_error(x->d, &e->loc, "link name \"%s\" must be NODE-NODE, e.g. [link r1-r2]",
-			   name);
-		return -1;
-	}
-	*b++ = 0;
-	na = end_node(x, e, a);
-	nb = end_node(x, e, b);
-	if (na < 0 || nb < 0)
-		return -1;
-	if (na == nb) {
-		diag_error(x->d, &e->loc, "link %s joins node \"%s\" to itself", name, a);
-		return -1;
-	}
-	i = find_link(c, na, nb, &swapped);
-	if (i >= 0) {
-		if (c->links[i].loc.file == e->loc.file) {
-			diag_error(x->d, &e->loc, "duplicate link %s (first defined on line %d)", name,
-				   c->links[i].loc.line);
-			return -1;
-		}
-		return i;
-	}
-	if (x->has_topology && !x->in_topology) {
-		diag_error(x->d, &e->loc, "link %s is not in the topology %s", name, c->exp.topology);
-		return -1;
-	}
-	c->links = tb_grow(c->links, &c->cap_links, c->n_links, sizeof(*c->links));
-	l = &c->links[c->n_links];
-	snprintf(l->name, sizeof(l->name), "%s-%s", a, b);
-	l->end[0].node = na;
-	l->end[1].node = nb;
-	l->end[0].loc = l->end[1].loc = e->loc;
-	l->offload = -1;
-	cfg_shape_defaults(&l->dir[0]);
-	cfg_shape_defaults(&l->dir[1]);
-	l->loc = e->loc;
-	return (int)c->n_links++;
-}
-
-static int open_flow(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	struct tb_config *c = x->c;
-	int i = config_flow(c, name);
-	struct tb_flow *f;
-
-	if (!check_name(x, e, "flow", name))
-		return -1;
-	if (i >= 0) {
-		diag_error(x->d, &e->loc, "duplicate flow \"%s\" (first defined on line %d)", name,
-			   c->flows[i].loc.line);
-		return -1;
-	}
-	c->flows = tb_grow(c->flows, &c->cap_flows, c->n_flows, sizeof(*c->flows));
-	f = &c->flows[c->n_flows];
-	cfg_flow_defaults(f);
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->worker = -1;
-	f->loc = e->loc;
-	return (int)c->n_flows++;
-}
-
-static int open_capture(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	struct tb_config *c = x->c;
-	struct tb_capture *k;
-
-	if (!check_name(x, e, "capture", name))
-		return -1;
-	for (size_t i = 0; i < c->n_captures; i++) {
-		if (strcmp(c->captures[i].name, name) == 0) {
-			diag_error(x->d, &e->loc,
-				   "duplicate capture \"%s\" (first defined on line %d)", name,
-				   c->captures[i].loc.line);
-			return -1;
-		}
-	}
-	c->captures = tb_grow(c->captures, &c->cap_captures, c->n_captures, sizeof(*c->captures));
-	k = &c->captures[c->n_captures];
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->node = -2; /* not given */
-	k->snaplen = 128;
-	k->ladder_lines = 40;
-	k->max_bytes = 200ull << 20;
-	k->loc = e->loc;
-	return (int)c->n_captures++;
-}
-
-static int open_case(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	struct tb_config *c = x->c;
-	struct tb_casedef *k;
-
-	if (!check_name(x, e, "case", name))
-		return -1;
-	for (size_t i = 0; i < c->n_casedefs; i++) {
-		if (strcmp(c->casedefs[i].name, name) == 0) {
-			diag_error(x->d, &e->loc, "duplicate case \"%s\" (first defined on line %d)",
-				   name, c->casedefs[i].loc.line);
-			return -1;
-		}
-	}
-	c->casedefs = tb_grow(c->casedefs, &c->cap_casedefs, c->n_casedefs, sizeof(*c->casedefs));
-	k = &c->casedefs[c->n_casedefs];
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->loc = e->loc;
-	return (int)c->n_casedefs++;
-}
-
-static int open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
-{
-	struct tb_config *c = x->c;
-	struct tb_event *v;
-
-	if (!check_name(x, e, "event", name))
-		return -1;
-	for (size_t i = 0; i < c->n_events; i++) {
-		if (strcmp(c->events[i].name, name) == 0) {
-			diag_error(x->d, &e->loc, "duplicate event \"%s\" (first defined on line %d)",
-				   name, c->events[i].loc.line);
-			return -1;
-		}
-	}
-	c->events = tb_grow(c->events, &c->cap_events, c->n_events, sizeof(*c->events));
-	v = &c->events[c->n_events];
-	memset(v, 0, sizeof(*v));
-	snprintf(v->name, sizeof(v->name), "%s", name);
-	v->at_us = UINT32_MAX; /* not given */
-	v->link = -1;
-	v->loc = e->loc;
-	return (int)c->n_events++;
-}
-
-static void add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e)
-{
-	struct tb_setting *st;
-
-	if (strcmp(e->key, "note") == 0) {
-		free(k->note);
-		k->note = xstrdup(e->value);
-		return;
-	}
-	if (strncmp(e->key, "flow.", 5) && strncmp(e->key, "link.", 5) &&
-	    strncmp(e->key, "node.", 5)) {
-		diag_error(x->d, &e->loc,
-			   "[case %s]: \"%s\" is neither note nor a key like flow.NAME.KEY, "
-			   "link.A-B.KEY or node.NAME.KEY",
-			   k->name, e->key);
-		return;
-	}
-	k->set = tb_grow(k->set, &k->cap_set, k->n_set, sizeof(*k->set));
-	st = &k->set[k->n_set++];
-	st->key = xstrdup(e->key);
-	st->value = xstrdup(e->value);
-	st->loc = e->loc;
-}
-
-static void add_sweep(struct cfg_ctx *x, const struct raw_entry *e)
-{
-	struct tb_config *c = x->c;
-	struct tb_sweep *s;
-	struct tb_loc vloc = { e->loc.file, e->loc.line, e->val_col };
-	const char *p = e->value;
-
-	if (strcmp(e->key, "case") == 0) {
-		diag_error(x->d, &e->loc, "\"case\" is not a sweep key: define [case NAME] sections");
-		return;
-	}
-	for (size_t i = 0; i < c->n_sweeps; i++) {
-		if (strcmp(c->sweeps[i].key, e->key) == 0) {
-			diag_error(x->d, &e->loc, "duplicate sweep of \"%s\" (first on line %d)", e->key,
-				   c->sweeps[i].loc.line);
-			return;
-		}
-	}
-	c->sweeps = tb_grow(c->sweeps, &c->cap_sweeps, c->n_sweeps, sizeof(*c->sweeps));
-	s = &c->sweeps[c->n_sweeps++];
-	s->key = xstrdup(e->key);
-	s->short_name = xstrdup(strrchr(e->key, '.') ? strrchr(e->key, '.') + 1 : e->key);
-	s->loc = e->loc;
-	size_t cap = 0;
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		char *v;
-
-		while (n && isspace((unsigned char)*p))
-			p++, n--;
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		v = strndup(p, n);
-		if (!v)
-			abort();
-		if (!*v) {
-			diag_error(x->d, &vloc, "sweep %s: empty value in the list", e->key);
-			free(v);
-		} else {
-			bool dup = false;
-
-			for (size_t i = 0; i < s->n_values; i++)
-				dup |= strcmp(s->values[i], v) == 0;
-			if (dup) {
-				diag_error(x->d, &vloc, "sweep %s: value \"%s\" is listed twice", e->key,
-					   v);
-				free(v);
-			} else {
-				s->values = tb_grow(s->values, &cap, s->n_values, sizeof(*s->values));
-				s->values[s->n_values++] = v;
-			}
-		}
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-}
-
-static void add_expect(struct cfg_ctx *x, const struct raw_entry *e)
-{
-	struct tb_config *c = x->c;
-	struct tb_expect *ex;
-
-	if (!cfg_valid_name(e->key)) {
-		diag_error(x->d, &e->loc,
-			   "bad expectation name \"%s\": write NAME = EXPRESSION, e.g. "
-			   "bbr_wins = goodput(bulk, cc=bbr) > 5 * goodput(bulk, cc=cubic)",
-			   e->key);
-		return;
-	}
-	for (size_t i = 0; i < c->n_expects; i++) {
-		if (strcmp(c->expects[i].name, e->key) == 0) {
-			diag_error(x->d, &e->loc, "duplicate expectation \"%s\" (first on line %d)",
-				   e->key, c->expects[i].loc.line);
-			return;
-		}
-	}
-	c->expects = tb_grow(c->expects, &c->cap_expects, c->n_expects, sizeof(*c->expects));
-	ex = &c->expects[c->n_expects++];
-	snprintf(ex->name, sizeof(ex->name), "%s", e->key);
-	ex->text = xstrdup(e->value);
-	ex->loc = e->loc;
-	ex->loc.col = e->val_col;
 }
 
 static bool dup_key(struct cfg_ctx *x, const struct raw_file *rf, size_t idx)
@@ -815,13 +280,13 @@ static void apply_key(struct cfg_ctx *x, const struct section *s, const struct r
 		cfg_key_set(x, k, &c->events[s->index], e->value, &vloc, e->key);
 		return;
 	case S_SWEEP:
-		add_sweep(x, e);
+		cfg_add_sweep(x, e);
 		return;
 	case S_EXPECT:
-		add_expect(x, e);
+		cfg_add_expect(x, e);
 		return;
 	case S_CASE:
-		add_setting(x, &c->casedefs[s->index], e);
+		cfg_add_setting(x, &c->casedefs[s->index], e);
 		return;
 	case S_NONE:
 		return;
@@ -891,22 +356,22 @@ static void process(struct cfg_ctx *x, struct raw_file *rf)
 				}
 				switch (t) {
 				case S_NODE:
-					cur.index = open_node(x, e, name);
+					cur.index = cfg_open_node(x, e, name);
 					break;
 				case S_LINK:
-					cur.index = open_link(x, e, name);
+					cur.index = cfg_open_link(x, e, name);
 					break;
 				case S_FLOW:
-					cur.index = open_flow(x, e, name);
+					cur.index = cfg_open_flow(x, e, name);
 					break;
 				case S_CAPTURE:
-					cur.index = open_capture(x, e, name);
+					cur.index = cfg_open_capture(x, e, name);
 					break;
 				case S_CASE:
-					cur.index = open_case(x, e, name);
+					cur.index = cfg_open_case(x, e, name);
 					break;
 				case S_EVENT:
-					cur.index = open_event(x, e, name);
+					cur.index = cfg_open_event(x, e, name);
 					break;
 				case S_EXPERIMENT:
 					x->c->exp.present = true;
@@ -1003,7 +468,7 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 	struct raw_file main_rf = { 0 }, topo_rf = { 0 };
 	const struct raw_entry *te;
 
-	read_raw(&x, path, buf, len, &main_rf);
+	cfg_read_raw(&x, path, buf, len, &main_rf);
 	for (size_t i = 0; i < main_rf.n; i++) {
 		const char *sn = main_rf.e[i].sect_name;
 
@@ -1018,7 +483,7 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 		char *tpath = resolve_relative(path, te->value);
 		size_t tlen = 0;
 		int err = 0;
-		char *tbuf = *te->value ? slurp(tpath, &tlen, &err) : NULL;
+		char *tbuf = *te->value ? cfg_slurp(tpath, &tlen, &err) : NULL;
 
 		c->exp.topology = tpath;
 		x.has_topology = true;
@@ -1030,7 +495,7 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 			diag_error(d, &vloc, "topology: cannot read \"%s\" (%s): %s", te->value, tpath,
 				   strerror(err));
 		} else {
-			read_raw(&x, tpath, tbuf, tlen, &topo_rf);
+			cfg_read_raw(&x, tpath, tbuf, tlen, &topo_rf);
 			x.in_topology = true;
 			process(&x, &topo_rf);
 			resolve_refs(&x);
@@ -1041,8 +506,8 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 	process(&x, &main_rf);
 	resolve_refs(&x);
 	cfg_validate(&x);
-	raw_free(&main_rf);
-	raw_free(&topo_rf);
+	cfg_raw_free(&main_rf);
+	cfg_raw_free(&topo_rf);
 	free(x.refs);
 	free(x.uses);
 	return c;
@@ -1052,11 +517,11 @@ struct tb_config *config_load(const char *path, struct tb_diag *d)
 {
 	size_t len = 0;
 	int err = 0;
-	char *buf = slurp(path, &len, &err);
+	char *buf = cfg_slurp(path, &len, &err);
 	struct tb_config *c;
 
 	if (!buf) {
-		struct tb_loc loc = { intern(path), 0, 0 };
+		struct tb_loc loc = { cfg_intern(path), 0, 0 };
 
 		diag_error(d, &loc, "cannot read file: %s", strerror(err));
 		return NULL;

@@ -132,6 +132,32 @@ void cfg_ref(struct cfg_ctx *x, int *target, const char *name, const struct tb_l
 /** Where a pending reference must be written now. */
 int *cfg_ref_target(struct cfg_ctx *x, const struct pending_ref *r);
 
+/* config_read.c: files into raw entries */
+/** Intern a file name for tb_loc (kept for the life of the process). */
+const char *cfg_intern(const char *s);
+/** Read @len bytes of @buf (file @path) into @rf; syntax errors go to x->d. */
+void cfg_read_raw(struct cfg_ctx *x, const char *path, const char *buf, size_t len,
+		  struct raw_file *rf);
+/** Free the entries of @rf. */
+void cfg_raw_free(struct raw_file *rf);
+/** Read a whole regular file (at most 4 MiB); NULL with *err = errno. */
+char *cfg_slurp(const char *path, size_t *len, int *err);
+
+/* config.c: lookups shared with config_sections.c */
+int cfg_find_node(const struct tb_config *c, const char *name);
+const char *cfg_suggest_node(const struct tb_config *c, const char *name);
+
+/* config_sections.c: one object per section header; -1 when it is refused */
+int cfg_open_node(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+int cfg_open_link(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+int cfg_open_flow(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+int cfg_open_capture(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+int cfg_open_case(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+int cfg_open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+void cfg_add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e);
+void cfg_add_sweep(struct cfg_ctx *x, const struct raw_entry *e);
+void cfg_add_expect(struct cfg_ctx *x, const struct raw_entry *e);
+
 /** Cross-object validation (references, reachability, sweeps, expectations). */
 void cfg_validate(struct cfg_ctx *x);
 
