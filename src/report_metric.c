@@ -72,6 +72,9 @@ const char *const *rp_worker_metrics(enum tb_worker w)
 
 static const char *const t_bulk[] = { "goodput", "retrans", NULL };
 static const char *const t_rr[] = { "p50", "p99", "rps", "hps", "success", "errors", NULL };
+/* stream mode: the worst stream's p99 beside the overall one */
+static const char *const t_rr_streams[] = { "p50",	"p99",	   "stream_p99_max", "rps",
+					    "success", "errors", NULL };
 /* a connection per request: its handshake is part of what is measured */
 static const char *const t_rr_conn[] = { "p50",	    "p99",    "rps",	     "success",
 					 "errors",  "connect_p50", "connect_p99", NULL };
@@ -86,6 +89,8 @@ const char *const *rp_worker_table(const struct tb_flow *f)
 	case TB_WORKER_BULK:
 		return t_bulk;
 	case TB_WORKER_RR:
+		if (f->conn == TB_CONN_POOL && config_flow_has(f, "streams"))
+			return t_rr_streams;
 		return f->conn == TB_CONN_PER_REQUEST ? t_rr_conn : t_rr;
 	case TB_WORKER_CHURN:
 		return t_churn;
