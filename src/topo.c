@@ -484,9 +484,18 @@ static int address_node(struct topo *t, const struct topo_opts *o, size_t which,
 	}
 }
 
-static bool offloads_off(const struct tb_link *l)
+/* "auto" turns offloads off on every link as soon as any link is shaped:
+ * GRO on a router's unshaped ingress hands the shaped egress 64 KB
+ * aggregates, and netem then drops several segments at once. */
+static bool offloads_off(const struct tb_config *c, const struct tb_link *l)
 {
-	return l->offload == 0 || (l->offload < 0 && (l->dir[0].set || l->dir[1].set));
+	bool shaped = false;
+
+	if (l->offload >= 0)
+		return l->offload == 0;
+	for (size_t i = 0; i < c->n_links && !shaped; i++)
+		shaped = c->links[i].dir[0].set || c->links[i].dir[1].set;
+	return shaped;
 }
 
 static int finish_links(struct topo *t, const struct topo_opts *o, struct topo_err *err)
@@ -497,7 +506,7 @@ static int finish_links(struct topo *t, const struct topo_opts *o, struct topo_e
 		const struct tb_link *lk = &c->links[l];
 		int rc;
 
-		if (offloads_off(lk))
+		if (offloads_off(c, lk))
 			for (int e = 0; e < 2; e++) {
 				struct topo_node *tn = &t->nodes[lk->end[e].node];
 
