@@ -153,7 +153,8 @@ CONF
 "$TESTBED" up "$TMP/kern.conf" >/dev/null 2>"$TMP/err"
 ok "kernel.pid_max is refused as not per network namespace" grep -q "kernel.pid_max.*not per network namespace" "$TMP/err"
 
-# offloads off on a shaped link (both ends), on elsewhere; the shaping hook ran
+# offloads off on a shaped link (both ends) and, with offload = auto, on every
+# other link of the shaped topology too; offload = on keeps them; the hook ran
 if command -v ethtool >/dev/null && command -v tc >/dev/null; then
 	cat >"$TMP/shaped.conf" <<CONF
 [experiment]
@@ -161,6 +162,8 @@ topology = $TOP/topologies/dumbbell.conf
 duration = 1s
 [link r1-r2]
 rate = 50mbit
+[link c2-r1]
+offload = on
 [flow f]
 from = c1
 to = s1
@@ -172,7 +175,8 @@ CONF
 		feat() { ip netns exec "$run-$1" ethtool -k "$2" | awk -F': ' -v k="$3" '$1 == k {print $2}' | cut -d' ' -f1; }
 		got="$(feat r1 eth2 tcp-segmentation-offload) $(feat r1 eth2 generic-segmentation-offload) $(feat r1 eth2 generic-receive-offload) $(feat r2 eth0 tcp-segmentation-offload) $(feat r2 eth0 generic-segmentation-offload)"
 		is "$got" "off off off off off" "shaped link r1-r2: TSO, GSO, GRO off on both ends (ethtool -k)"
-		is "$(feat r1 eth0 tcp-segmentation-offload) $(feat c1 eth0 generic-segmentation-offload)" "on on" "unshaped links keep their offloads"
+		is "$(feat r1 eth0 tcp-segmentation-offload) $(feat c1 eth0 generic-receive-offload)" "off off" "auto: an unshaped link of a shaped topology has offloads off too (no GRO aggregates reach netem)"
+		is "$(feat r1 eth1 tcp-segmentation-offload) $(feat c2 eth0 generic-receive-offload)" "on on" "offload = on keeps them"
 		ok "the shaping hook installed the rate on r1/eth2 (tc: $(tc -n "$run-r1" qdisc show dev eth2 | head -n1))" \
 			eval "tc -n $run-r1 qdisc show dev eth2 | grep -q 'rate 50Mbit'"
 		"$TESTBED" down "$run"
