@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "sampler_csv.h"
 #include "sampler_filter.h"
 #include "util.h"
 
@@ -50,122 +51,13 @@ const char *sampler_state_name(unsigned st)
 	return st < ARRAY_SIZE(state_names) ? state_names[st] : "UNKNOWN";
 }
 
-/* Output buffer, flushed to an fd with write(2): cheaper than stdio at
- * 100k rows/s and lets us report write errors exactly. */
-struct obuf {
-	int fd;
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-#define OBUF_CAP (256 * 1024)
-
-static void ob_flush(struct obuf *b)
-{
-	size_t off = 0;
-
-	while (off < b->len && b->fd >= 0) {
-		ssize_t n = write(b->fd, b->p + off, b->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (!b->err)
-				b->err = n < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t)n;
-	}
-	b->len = 0;
-}
-
-static void ob_reserve(struct obuf *b, size_t n)
-{
-	if (b->len + n > b->cap)
-		ob_flush(b);
-}
-
-static void ob_str(struct obuf *b, const char *s)
-{
-	size_t n = strlen(s);
-
-	ob_reserve(b, n + 1);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void ob_chr(struct obuf *b, char c)
-{
-	ob_reserve(b, 1);
-	b->p[b->len++] = c;
-}
-
-static void ob_u64(struct obuf *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	ob_reserve(b, sizeof(tmp));
-	memcpy(b->p + b->len, tmp + i, sizeof(tmp) - (size_t)i);
-	b->len += sizeof(tmp) - (size_t)i;
-}
-
-/* Seconds since t0 with microseconds: "12.345678". */
-static void ob_time(struct obuf *b, int64_t ns)
-{
-	char tmp[8];
-
-	if (ns < 0) {
-		ob_chr(b, '-');
-		ns = -ns;
-	}
-	ob_u64(b, (uint64_t)ns / 1000000000);
-	snprintf(tmp, sizeof(tmp), ".%06u", (unsigned)((uint64_t)ns % 1000000000 / 1000));
-	ob_str(b, tmp);
-}
-
-/* tcp_info columns: name, offset, size. A field beyond the length the kernel
- * returned is left empty ("where the kernel has it"). */
-#define TI(col, f) { col, offsetof(struct tcp_info, f), sizeof(((struct tcp_info *)0)->f) }
-static const struct ti_col {
-	const char *name;
-	unsigned short off, size;
-} ti_cols[] = {
-	TI("ca_state", tcpi_ca_state), TI("retransmits", tcpi_retransmits),
-	TI("probes", tcpi_probes), TI("backoff", tcpi_backoff), TI("options", tcpi_options),
-	TI("rto_us", tcpi_rto), TI("ato_us", tcpi_ato), TI("snd_mss", tcpi_snd_mss),
-	TI("rcv_mss", tcpi_rcv_mss), TI("unacked", tcpi_unacked), TI("sacked", tcpi_sacked),
-	TI("lost", tcpi_lost), TI("retrans", tcpi_retrans), TI("pmtu", tcpi_pmtu),
-	TI("rcv_ssthresh", tcpi_rcv_ssthresh), TI("rtt_us", tcpi_rtt), TI("rttvar_us", tcpi_rttvar),
-	TI("snd_ssthresh", tcpi_snd_ssthresh), TI("snd_cwnd", tcpi_snd_cwnd),
-	TI("advmss", tcpi_advmss), TI("reordering", tcpi_reordering), TI("rcv_rtt_us", tcpi_rcv_rtt),
-	TI("rcv_space", tcpi_rcv_space), TI("total_retrans", tcpi_total_retrans),
-	TI("pacing_rate_Bps", tcpi_pacing_rate), TI("max_pacing_rate_Bps", tcpi_max_pacing_rate),
-	TI("bytes_acked", tcpi_bytes_acked), TI("bytes_received", tcpi_bytes_received),
-	TI("segs_out", tcpi_segs_out), TI("segs_in", tcpi_segs_in),
-	TI("notsent_bytes", tcpi_notsent_bytes), TI("min_rtt_us", tcpi_min_rtt),
-	TI("data_segs_in", tcpi_data_segs_in), TI("data_segs_out", tcpi_data_segs_out),
-	TI("delivery_rate_Bps", tcpi_delivery_rate), TI("busy_time_us", tcpi_busy_time),
-	TI("rwnd_limited_us", tcpi_rwnd_limited), TI("sndbuf_limited_us", tcpi_sndbuf_limited),
-	TI("delivered", tcpi_delivered), TI("delivered_ce", tcpi_delivered_ce),
-	TI("bytes_sent", tcpi_bytes_sent), TI("bytes_retrans", tcpi_bytes_retrans),
-	TI("dsack_dups", tcpi_dsack_dups), TI("reord_seen", tcpi_reord_seen),
-	TI("rcv_ooopack", tcpi_rcv_ooopack), TI("snd_wnd", tcpi_snd_wnd),
-};
-#undef TI
-
 struct sampler {
 	struct sampler_opts o;
 	struct sampler_match *match;
 	struct mnl_socket *nl;
 	unsigned portid, seq;
 	char *rxbuf;
-	struct obuf tcp, states;
+	struct sampler_obuf tcp, states;
 	struct sampler_counts cnt;
 	int64_t now_ns;        /* time of the current sample, relative to t0 */
 	/* What msg_cb does with each socket of the current dump: count it
@@ -180,6 +72,7 @@ struct sampler {
 	unsigned search;         /* samples that still search for new matched sockets */
 	bool use_dump;           /* too many matched sockets: rows from a dump */
 	bool fast;               /* the counters below are open */
+	bool cw_in_estab;        /* TcpCurrEstab includes CLOSE-WAIT (6.10+) */
 	/* Counts without a dump of every socket: ESTAB and TIME-WAIT from the
 	 * namespace's own counters (TcpCurrEstab in net/snmp, "tw" in
 	 * net/sockstat), opened inside the namespace; -1 when unavailable. */
@@ -257,112 +150,10 @@ static const struct sampler_match *find_listener(const struct sampler *s,
 	return NULL;
 }
 
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	unsigned t = mnl_attr_get_type(a);
-
-	if (t <= INET_DIAG_MAX)
-		tb[t] = a;
-	return MNL_CB_OK;
-}
-
 static void write_row(struct sampler *s, const struct sampler_match *x, const struct nlmsghdr *nlh,
 		      const struct inet_diag_msg *m)
 {
-	const struct nlattr *tb[INET_DIAG_MAX + 1] = { NULL };
-	struct obuf *b = &s->tcp;
-	char addr[INET6_ADDRSTRLEN];
-	const uint8_t *ti = NULL;
-	size_t ti_len = 0;
-
-	mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb);
-	if (tb[INET_DIAG_INFO]) {
-		ti = mnl_attr_get_payload(tb[INET_DIAG_INFO]);
-		ti_len = mnl_attr_get_payload_len(tb[INET_DIAG_INFO]);
-	}
-	ob_reserve(b, 2048); /* one row always fits: no partial rows on disk */
-	ob_time(b, s->now_ns);
-	ob_chr(b, ',');
-	ob_str(b, s->o.node);
-	ob_chr(b, ',');
-	ob_str(b, x->label);
-	ob_str(b, m->idiag_family == AF_INET ? ",4," : ",6,");
-	inet_ntop(m->idiag_family, m->id.idiag_src, addr, sizeof(addr));
-	ob_str(b, addr);
-	ob_chr(b, ',');
-	ob_u64(b, ntohs(m->id.idiag_sport));
-	ob_chr(b, ',');
-	inet_ntop(m->idiag_family, m->id.idiag_dst, addr, sizeof(addr));
-	ob_str(b, addr);
-	ob_chr(b, ',');
-	ob_u64(b, ntohs(m->id.idiag_dport));
-	ob_chr(b, ',');
-	ob_u64(b, (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0]);
-	ob_chr(b, ',');
-	ob_str(b, sampler_state_name(m->idiag_state));
-	ob_chr(b, ',');
-	ob_u64(b, m->idiag_rqueue);
-	ob_chr(b, ',');
-	ob_u64(b, m->idiag_wqueue);
-	ob_chr(b, ',');
-	if (tb[INET_DIAG_CONG]) {
-		char cc[32];
-
-		snprintf(cc, sizeof(cc), "%.*s", (int)mnl_attr_get_payload_len(tb[INET_DIAG_CONG]),
-			 (const char *)mnl_attr_get_payload(tb[INET_DIAG_CONG]));
-		ob_str(b, cc);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++) {
-		const struct ti_col *c = &ti_cols[i];
-
-		ob_chr(b, ',');
-		if (!ti || c->off + c->size > ti_len)
-			continue;
-		if (c->size == 1)
-			ob_u64(b, ti[c->off]);
-		else if (c->size == 4) {
-			uint32_t v;
-			memcpy(&v, ti + c->off, 4);
-			ob_u64(b, v);
-		} else {
-			uint64_t v;
-			memcpy(&v, ti + c->off, 8);
-			ob_u64(b, v);
-		}
-	}
-	ob_chr(b, ',');
-	if (ti && ti_len > offsetof(struct tcp_info, tcpi_rto)) {
-		const struct tcp_info *t = (const void *)ti;
-		/* bitfields: copy the struct prefix to read them portably */
-		struct tcp_info tmp;
-
-		memcpy(&tmp, t, offsetof(struct tcp_info, tcpi_rto));
-		ob_u64(b, tmp.tcpi_snd_wscale);
-		ob_chr(b, ',');
-		ob_u64(b, tmp.tcpi_rcv_wscale);
-		ob_chr(b, ',');
-		ob_u64(b, tmp.tcpi_delivery_rate_app_limited);
-	} else {
-		ob_str(b, ",,");
-	}
-	if (tb[INET_DIAG_BBRINFO] &&
-	    mnl_attr_get_payload_len(tb[INET_DIAG_BBRINFO]) >= sizeof(struct tcp_bbr_info)) {
-		struct tcp_bbr_info bbr;
-
-		memcpy(&bbr, mnl_attr_get_payload(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
-		ob_chr(b, ',');
-		ob_u64(b, (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo);
-		ob_chr(b, ',');
-		ob_u64(b, bbr.bbr_min_rtt);
-		ob_chr(b, ',');
-		ob_u64(b, bbr.bbr_pacing_gain);
-		ob_chr(b, ',');
-		ob_u64(b, bbr.bbr_cwnd_gain);
-	} else {
-		ob_str(b, ",,,,");
-	}
-	ob_chr(b, '\n');
+	sampler_csv_row(&s->tcp, s->now_ns, s->o.node, x->label, nlh, m);
 	s->st.rows++;
 }
 
@@ -632,7 +423,8 @@ static int count_states(struct sampler *s, bool rows, bool info)
 		return rc;
 	s->opens = act + pas;
 	/* the counters and the dump are microseconds apart: never below 0 */
-	estab -= s->cnt.state[ST_CLOSE_WAIT];
+	if (s->cw_in_estab)
+		estab -= s->cnt.state[ST_CLOSE_WAIT];
 	tw -= s->tw_fin_wait2;
 	s->cnt.state[ST_ESTABLISHED] = estab > 0 ? (unsigned)estab : 0;
 	s->cnt.state[ST_TIME_WAIT] = tw > 0 ? (unsigned)tw : 0;
@@ -683,7 +475,7 @@ static int match_rows(struct sampler *s)
 
 static int sample(struct sampler *s)
 {
-	struct obuf *b = &s->states;
+	struct sampler_obuf *b = &s->states;
 	bool all = s->o.dir && s->o.match_all;
 	bool rows = s->o.dir && s->o.n_match && !all;
 	int64_t start = mono_ns();
@@ -714,18 +506,18 @@ static int sample(struct sampler *s)
 	else
 		s->cnt.total += s->listen_count;
 	s->cnt.state[ST_LISTEN] = s->listen_count;
-	ob_time(b, s->now_ns);
+	sampler_ob_time(b, s->now_ns);
 	for (unsigned i = 1; i <= 11; i++) {
 		if (i == ST_CLOSE || i == ST_LISTEN)
 			continue;
-		ob_chr(b, ',');
-		ob_u64(b, s->cnt.state[i]);
+		sampler_ob_chr(b, ',');
+		sampler_ob_u64(b, s->cnt.state[i]);
 	}
-	ob_chr(b, ',');
-	ob_u64(b, s->cnt.state[ST_LISTEN]);
-	ob_chr(b, ',');
-	ob_u64(b, s->cnt.total);
-	ob_chr(b, '\n');
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, s->cnt.state[ST_LISTEN]);
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, s->cnt.total);
+	sampler_ob_chr(b, '\n');
 	s->st.samples++;
 	took = (uint64_t)(mono_ns() - start);
 	if (took > s->st.max_sample_ns)
@@ -774,7 +566,7 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-static int open_csv(struct sampler *s, struct obuf *b, const char *suffix, const char *header)
+static int open_csv(struct sampler *s, struct sampler_obuf *b, const char *suffix, const char *header)
 {
 	char *path = xasprintf("%s/%s-%s.csv", s->o.dir, s->o.node, suffix);
 	int rc = 0;
@@ -784,9 +576,9 @@ static int open_csv(struct sampler *s, struct obuf *b, const char *suffix, const
 		rc = -errno;
 		tb_err("sampler: open %s: %s", path, strerror(errno));
 	} else {
-		b->cap = OBUF_CAP;
+		b->cap = SAMPLER_OBUF_CAP;
 		b->p = xmalloc(b->cap);
-		ob_str(b, header);
+		sampler_ob_str(b, header);
 	}
 	free(path);
 	return rc;
@@ -835,7 +627,7 @@ static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 {
 	struct sampler *s = xcalloc(1, sizeof(*s));
 	pthread_condattr_t ca;
-	int fd;
+	int fd, rc2;
 
 	s->tcp.fd = s->states.fd = -1;
 	s->snmp_fd = s->sockstat_fd = -1;
@@ -853,7 +645,9 @@ static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 		netns_run_in(nsfd, open_counters, s);
 	else
 		open_counters(s);
-	s->fast = s->snmp_fd >= 0 && s->sockstat_fd >= 0;
+	rc2 = sampler_currestab_counts_close_wait();
+	s->fast = s->snmp_fd >= 0 && s->sockstat_fd >= 0 && rc2 >= 0;
+	s->cw_in_estab = rc2 == 1;
 	fd = nsfd >= 0 ? netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)
 		       : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0) {
@@ -884,11 +678,6 @@ fail:
 	return NULL;
 }
 
-#define TCP_HEADER                                                                                 \
-	"t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,cc"
-#define TCP_TRAILER                                                                                \
-	",snd_wscale,rcv_wscale,app_limited,bbr_bw_Bps,bbr_min_rtt_us,bbr_pacing_gain,"            \
-	"bbr_cwnd_gain\n"
 #define STATES_HEADER                                                                              \
 	"t_s,ESTAB,SYN-SENT,SYN-RECV,FIN-WAIT-1,FIN-WAIT-2,TIME-WAIT,CLOSE-WAIT,LAST-ACK,"     \
 	"CLOSING,LISTEN,total\n"
@@ -896,9 +685,7 @@ fail:
 int sampler_start(const struct sampler_opts *o, struct sampler **out)
 {
 	struct sampler *s;
-	char *hdr = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *hdr;
 	int rc;
 
 	*out = NULL;
@@ -921,14 +708,7 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 		for (unsigned i = 0; i < o->n_match; i++)
 			s->listen_rows |= o->match[i].lport && !o->match[i].rport;
 	}
-	f = open_memstream(&hdr, &len);
-	if (!f)
-		abort();
-	fputs(TCP_HEADER, f);
-	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++)
-		fprintf(f, ",%s", ti_cols[i].name);
-	fputs(TCP_TRAILER, f);
-	fclose(f);
+	hdr = sampler_csv_tcp_header();
 	rc = open_csv(s, &s->tcp, "tcp", hdr);
 	free(hdr);
 	if (!rc)
@@ -958,8 +738,8 @@ int sampler_stop(struct sampler *s, struct sampler_stats *st)
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->thread, NULL);
 	}
-	ob_flush(&s->tcp);
-	ob_flush(&s->states);
+	sampler_ob_flush(&s->tcp);
+	sampler_ob_flush(&s->states);
 	rc = s->err ? s->err : s->tcp.err ? s->tcp.err : s->states.err;
 	if (s->tcp.err || s->states.err)
 		tb_err("sampler %s: writing CSV: %s", s->o.node, strerror(-(s->tcp.err ? s->tcp.err : s->states.err)));

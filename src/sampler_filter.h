@@ -26,4 +26,11 @@ int sampler_bc_build(const struct sampler_match *m, unsigned n, int family, uint
 int sampler_proc_field(const char *buf, const char *prefix, const char *name, bool pairs,
 		       long *v);
 
+/** Whether this kernel's TcpCurrEstab counts CLOSE-WAIT sockets besides
+ * ESTABLISHED ones (1: Linux 6.10 and later, and the stable kernels that got
+ * "tcp: count CLOSE-WAIT sockets for TCP_MIB_CURRESTAB"; 0: before), found
+ * once per process by leaving one loopback connection in CLOSE-WAIT in a
+ * throwaway namespace (needs CAP_SYS_ADMIN). 1, 0 or -errno. */
+int sampler_currestab_counts_close_wait(void);
+
 #endif

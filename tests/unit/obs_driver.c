@@ -9,6 +9,8 @@
  *   obs_driver.t sample NS DIR INTERVAL_MS DURATION_MS MATCH...
  *                                             MATCH: all | lport=N | rport=N
  *   obs_driver.t states NS                    state counts, one dump
+ *   obs_driver.t probe                        whether TcpCurrEstab counts
+ *                                             CLOSE-WAIT here (1, 0, -errno)
  *   obs_driver.t counters NS -- CMD...        delta JSON around CMD
  *   obs_driver.t forkss NS INTERVAL_MS DURATION_MS [ARGS...]
  *                                             fork `ss -tin` (or ss ARGS) in NS
@@ -43,6 +45,7 @@
 #include "counters.h"
 #include "netns.h"
 #include "sampler.h"
+#include "sampler_filter.h"
 #include "tap.h"
 #include "util.h"
 
@@ -627,6 +630,10 @@ int main(int argc, char **argv)
 		return do_sample(argv + 2, argc - 2);
 	if (argc == 3 && !strcmp(argv[1], "states"))
 		return do_states(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "probe")) {
+		printf("currestab_counts_close_wait=%d\n", sampler_currestab_counts_close_wait());
+		return 0;
+	}
 	if (argc >= 5 && !strcmp(argv[1], "counters") && !strcmp(argv[3], "--"))
 		return do_counters(argv[2], argv + 4);
 	if (argc >= 5 && !strcmp(argv[1], "forkss"))
