@@ -175,8 +175,8 @@ CONF
 		feat() { ip netns exec "$run-$1" ethtool -k "$2" | awk -F': ' -v k="$3" '$1 == k {print $2}' | cut -d' ' -f1; }
 		got="$(feat r1 eth2 tcp-segmentation-offload) $(feat r1 eth2 generic-segmentation-offload) $(feat r1 eth2 generic-receive-offload) $(feat r2 eth0 tcp-segmentation-offload) $(feat r2 eth0 generic-segmentation-offload)"
 		is "$got" "off off off off off" "shaped link r1-r2: TSO, GSO, GRO off on both ends (ethtool -k)"
-		is "$(feat r1 eth0 tcp-segmentation-offload) $(feat c1 eth0 generic-receive-offload)" "off off" "auto: an unshaped link of a shaped topology has offloads off too (no GRO aggregates reach netem)"
-		is "$(feat r1 eth1 tcp-segmentation-offload) $(feat c2 eth0 generic-receive-offload)" "on on" "offload = on keeps them"
+		is "$(feat r1 eth0 tcp-segmentation-offload) $(feat c1 eth0 generic-segmentation-offload)" "off off" "auto: an unshaped link of a shaped topology has offloads off too (no GRO aggregates reach netem)"
+		is "$(feat r1 eth1 tcp-segmentation-offload) $(feat c2 eth0 generic-segmentation-offload)" "on on" "offload = on keeps them"
 		ok "the shaping hook installed the rate on r1/eth2 (tc: $(tc -n "$run-r1" qdisc show dev eth2 | head -n1))" \
 			eval "tc -n $run-r1 qdisc show dev eth2 | grep -q 'rate 50Mbit'"
 		"$TESTBED" down "$run"
