@@ -73,6 +73,10 @@ struct sampler {
 	bool use_dump;           /* too many matched sockets: rows from a dump */
 	bool fast;               /* the counters below are open */
 	bool cw_in_estab;        /* TcpCurrEstab includes CLOSE-WAIT (6.10+) */
+	/* Reading the two counters costs about what filling ~50 sockets
+	 * does: they replace the ESTAB and TIME-WAIT part of the dump only
+	 * when there are more (hysteresis 32..64). */
+	bool use_counters, counted_fast;
 	/* Counts without a dump of every socket: ESTAB and TIME-WAIT from the
 	 * namespace's own counters (TcpCurrEstab in net/snmp, "tw" in
 	 * net/sockstat), opened inside the namespace; -1 when unavailable. */
@@ -371,6 +375,7 @@ static int lookup_rows(struct sampler *s)
 }
 
 #define PROCBUF_SIZE 16384
+#define COUNTERS_MIN 32
 
 static int read_proc(struct sampler *s, int fd)
 {
@@ -394,7 +399,8 @@ static int count_states(struct sampler *s, bool rows, bool info)
 {
 	unsigned states = ST_ALL;
 	long estab = 0, tw = 0, act = 0, pas = 0;
-	bool fast = !rows && s->fast;
+	bool fast = !rows && s->fast && s->use_counters;
+	unsigned n;
 	int rc;
 
 	if (!s->with_listen)
@@ -405,9 +411,10 @@ static int count_states(struct sampler *s, bool rows, bool info)
 	s->tw_fin_wait2 = 0;
 	s->cb_mode = rows ? CB_COUNT_ROWS : CB_COUNT;
 	rc = dump_family(s, AF_UNSPEC, states, info, NULL, 0);
+	s->counted_fast = false;
 	if (rc || !fast)
-		return rc;
-	/* read after the dump: see sample() */
+		goto mode;
+	/* read after the dump: see match_rows() */
 	rc = read_proc(s, s->snmp_fd);
 	if (!rc)
 		rc = sampler_proc_field(s->procbuf, "\nTcp:", "CurrEstab", false, &estab);
@@ -429,7 +436,17 @@ static int count_states(struct sampler *s, bool rows, bool info)
 	s->cnt.state[ST_ESTABLISHED] = estab > 0 ? (unsigned)estab : 0;
 	s->cnt.state[ST_TIME_WAIT] = tw > 0 ? (unsigned)tw : 0;
 	s->cnt.total += s->cnt.state[ST_ESTABLISHED] + s->cnt.state[ST_TIME_WAIT];
-	return 0;
+	s->counted_fast = true;
+	s->st.counted_fast++;
+mode:
+	n = s->cnt.state[ST_ESTABLISHED] + s->cnt.state[ST_TIME_WAIT];
+	if (!rc && !s->use_counters && n > 2 * COUNTERS_MIN) {
+		s->use_counters = true;
+		s->opens_seen = -1; /* search on the first sample that uses them */
+	} else if (!rc && n < COUNTERS_MIN) {
+		s->use_counters = false;
+	}
+	return rc;
 }
 
 /* Rows of the matched sockets. Few of them (the usual flows): exact lookups
@@ -448,11 +465,11 @@ static int match_rows(struct sampler *s)
 	int rc = 0;
 
 	if (!s->use_dump) {
-		if (s->fast && s->opens != s->opens_seen) {
+		if (s->counted_fast && s->opens != s->opens_seen) {
 			s->opens_seen = s->opens;
 			s->search = 2;
 		}
-		if (s->search && s->fast) {
+		if (s->search && s->counted_fast) {
 			s->search--;
 			s->cb_mode = CB_COLLECT;
 			rc = dump_matched(s, states, false);

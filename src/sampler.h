@@ -49,6 +49,8 @@ struct sampler_stats {
 	uint64_t errors;       /* dumps that failed (first error is printed) */
 	uint64_t max_sample_ns;/* slowest dump + write */
 	double cpu_s;          /* CPU time of the sampler thread */
+	uint64_t counted_fast; /* samples whose ESTAB and TIME-WAIT counts came from
+				  TcpCurrEstab and sockstat (see docs/observability.md) */
 };
 
 struct sampler;

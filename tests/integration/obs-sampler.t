@@ -143,6 +143,12 @@ defer kill -CONT $SRV3
 wait_for listening 5003
 kill -STOP $SRV3
 ip netns exec $A "$DRV" client 198.18.0.2 5003 100 0 50 > /dev/null
+# and 100 more established connections: past 64 ESTAB + TIME-WAIT sockets
+# the sampler takes those two counts from the counters (in A already: 200
+# TIME-WAIT)
+ip netns exec $A "$DRV" client 198.18.0.2 5002 100 60000 100 > "$OUT/c100" & C100=$!
+defer kill $C100
+wait_for grep -q connected "$OUT/c100"
 count() { ip netns exec "$1" ss -Htan state "$2" | wc -l; }
 ok "50 CLOSE-WAIT in B, 50 FIN-WAIT-2 in A" \
 	wait_for eval '[ "$(count $B close-wait)" = 50 ] && [ "$(count $A fin-wait-2)" = 50 ]'
@@ -150,7 +156,9 @@ ss_state() { # the ss state name of a states.csv column
 	case $1 in ESTAB) echo established ;; LISTEN) echo listening ;; *) echo "$1" | tr A-Z a-z ;; esac
 }
 for ns in $A $B; do
-	"$DRV" sample $ns "$OUT" 10 50 rport=5003 > /dev/null
+	"$DRV" sample $ns "$OUT" 10 50 rport=5003 > "$OUT/stats3"
+	fast=$(sed -n 's/.*counted_fast=\([0-9]*\).*/\1/p' "$OUT/stats3")
+	ok "$ns: ESTAB and TIME-WAIT came from the counters in $fast of the samples after the first" test "${fast:-0}" -ge 3
 	hdr=$(head -1 "$OUT/$ns-states.csv")
 	row=$(tail -1 "$OUT/$ns-states.csv")
 	got="" want=""

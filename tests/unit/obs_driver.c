@@ -228,11 +228,11 @@ static int do_sample(char **argv, int argc)
 	rc = sampler_stop(s, &st);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("samples=%llu missed=%llu rows=%llu errors=%llu max_sample_us=%llu cpu_s=%.6f "
-	       "proc_cpu_s=%.6f\n",
+	       "proc_cpu_s=%.6f counted_fast=%llu\n",
 	       (unsigned long long)st.samples, (unsigned long long)st.missed,
 	       (unsigned long long)st.rows, (unsigned long long)st.errors,
 	       (unsigned long long)st.max_sample_ns / 1000, st.cpu_s,
-	       tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
+	       tv_s(ru.ru_utime) + tv_s(ru.ru_stime), (unsigned long long)st.counted_fast);
 	printf("user_s=%.3f sys_s=%.3f\n", tv_s(ru.ru_utime), tv_s(ru.ru_stime));
 	return rc ? 1 : 0;
 }
