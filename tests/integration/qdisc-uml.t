@@ -16,6 +16,7 @@ if [ "${1:-}" != guest-tests ]; then
 	"$TESTBED" help guest >/dev/null 2>&1 || skip_all "this testbed has no guest command"
 	[ -x /usr/bin/linux.uml ] || skip_all "no User-Mode Linux (apt-get install user-mode-linux)"
 	trap - EXIT
+	why=$("$TESTBED" probe --kernel uml 2>&1 >/dev/null) || skip_all "UML tier unavailable: $why"
 	exec "$TESTBED" guest --quiet --mem 384M --timeout 280s -- "$TOP/tests/integration/qdisc-uml.t" guest-tests
 fi
 

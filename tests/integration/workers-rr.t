@@ -59,6 +59,8 @@ ok "per-request (client closes): the server holds none ($tws)" test "$tws" -le 2
 server 9003
 rr perreq-s --port 9003 --conn per-request --close server --concurrency 1 --rate 300 --duration 2s
 n=$(jget "$T/perreq-s.json" "r['requests']")
+# the last closes may still be finishing (FIN-WAIT-2 -> TIME-WAIT): poll
+for _ in $(seq 100); do tws=$(tw $S 9003); [ "$tws" -ge "$n" ] && break; sleep 0.02; done
 twc=$(tw $C 9003); tws=$(tw $S 9003)
 diag "per-request, server closes: $n requests; TIME-WAIT client $twc, server $tws"
 ok "per-request (server closes): ~1 TIME-WAIT per request on the server ($tws for $n)" \
