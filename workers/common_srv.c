@@ -260,7 +260,27 @@ enum { TAG_LISTEN = 1, TAG_UDP, TAG_IV, TAG_DUR, TAG_ACC, TAG_THR, TAG_MAX = 64 
 
 static int ep = -1;
 static struct srv_conn *throttled;
+static struct srv_conn *live; /* epoll arch: open connections, freed at exit */
 static unsigned char rbuf[SRV_CHUNK];
+
+static void live_add(struct srv_conn *c)
+{
+	c->next_live = live;
+	if (live)
+		live->prev_live = c;
+	live = c;
+}
+
+static void live_del(struct srv_conn *c)
+{
+	if (c->prev_live)
+		c->prev_live->next_live = c->next_live;
+	else if (live == c)
+		live = c->next_live;
+	if (c->next_live)
+		c->next_live->prev_live = c->prev_live;
+	c->prev_live = c->next_live = NULL;
+}
 
 /* Syscalls are dear (above all in the UML guest): skip no-op changes. */
 static void ep_set(struct srv_conn *c, uint32_t events, int op)
@@ -278,6 +298,7 @@ static void conn_close(struct srv_conn *c, int err)
 	/* close() drops the fd from the epoll set, unless it stays open (--leak). */
 	if (so_srv.leak && !c->throttled)
 		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	live_del(c);
 	srv_conn_end(c, err);
 }
 
@@ -356,6 +377,7 @@ static void unthrottle(void)
 		next = c->next_throttled;
 		c->throttled = false;
 		if (c->eof || (c->close_after && !c->resp_left)) {
+			live_del(c);
 			srv_conn_end(c, 0); /* not in the epoll set while throttled */
 			continue;
 		}
@@ -381,6 +403,7 @@ static void take(int fd)
 		return;
 	}
 	if (so_srv.arch == SRV_EPOLL) {
+		live_add(c);
 		ep_set(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
 	} else if (so_srv.arch == SRV_ITERATIVE) {
 		serve_blocking(c);
@@ -547,5 +570,13 @@ void srv_loop(int lfd, int ufd)
 		close(tacc);
 	if (tthr >= 0)
 		close(tthr);
+	/* connections still open at the end: their state goes with the loop
+	 * (the sockets close at exit, or stay open under --leak until then) */
+	while (live) {
+		struct srv_conn *c = live;
+
+		live_del(c);
+		free(c);
+	}
 	close(ep);
 }

@@ -45,6 +45,7 @@ struct srv_conn {
 	uint32_t events;     /* current epoll interest (epoll arch) */
 	uint64_t tokens, refill_us; /* --read-rate bucket */
 	struct srv_conn *next_throttled;
+	struct srv_conn *prev_live, *next_live; /* epoll arch: every open connection */
 };
 
 extern struct srv_opts so_srv;
