@@ -106,7 +106,7 @@ sampling() { # sampling LABEL CHILD_EHASH|"" NSOCKETS
 			"$(awk -v a="$fc" -v b="$fr" -v c="$sc" -v d="$ss" 'BEGIN { if (b > 0 && c > 0) printf "%.1f", (a / b) / (c / d); else print "-" }')" \
 			"$verdict"
 	done
-	echo "<!-- $label: sampler all: $(cat "$TMP/s_all" | tr '\n' ' ') CSV ${csv_mb} MB; ss all: $(cat "$TMP/f_all") -->"
+	echo "    $label, $3 sockets: sampler all: $(tr '\n' ' ' < "$TMP/s_all") CSV ${csv_mb} MB; ss all: $(cat "$TMP/f_all"); sampler one: $(tr '\n' ' ' < "$TMP/s_one"); ss one: $(cat "$TMP/f_one")" >> "$TMP/raw"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	PIDS=""
@@ -158,6 +158,10 @@ if [ "$WHAT" = all ] || [ "$WHAT" = sampling ]; then
 		sampling "shared host ehash (plain \`ip netns add\`)" "" $n
 		sampling "own ehash, 4096 buckets (as \`testbed up\` nodes)" 4096 $n
 	done
+	echo
+	echo "Raw driver lines:"
+	echo
+	cat "$TMP/raw"
 	echo
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = capture ]; then
