@@ -34,11 +34,11 @@ defer kill $SRV2
 ok "servers listen" wait_for eval 'listening 5001 && listening 5002'
 
 # Flow 1: CUBIC, 4 MB through the bottleneck, then idle (held 20 s).
-ip netns exec $A "$DRV" client 198.18.0.2 5001 4000000 20000 1 cubic > "$OUT/c1" & C1=$!
+ip netns exec $A "$DRV" client 198.18.0.2 5001 4000000 120000 1 cubic > "$OUT/c1" & C1=$!
 defer kill $C1
 # Flow 2: BBR, 4 MB, idle.
 wait_for grep -q connected "$OUT/c1"
-ip netns exec $A "$DRV" client 198.18.0.2 5002 4000000 20000 1 bbr > "$OUT/c2" & C2=$!
+ip netns exec $A "$DRV" client 198.18.0.2 5002 4000000 120000 1 bbr > "$OUT/c2" & C2=$!
 defer kill $C2
 acked() { ip netns exec $A ss -Htin "dport = :$1" | grep -q 'bytes_acked:4000001 '; }
 ok "both transfers acknowledged" wait_for eval 'acked 5001 && acked 5002'
@@ -94,7 +94,7 @@ ip -n $B addr add fd74:6200::2/64 dev eth0 nodad
 ip netns exec $B "$DRV" serve fd74:6200::2 5006 & SRV6=$!
 defer kill $SRV6
 wait_for eval "ip netns exec $B ss -Htln 'sport = :5006' | grep -q LISTEN"
-ip netns exec $A "$DRV" client fd74:6200::2 5006 1000000 20000 1 cubic > "$OUT/c6" & C6=$!
+ip netns exec $A "$DRV" client fd74:6200::2 5006 1000000 120000 1 cubic > "$OUT/c6" & C6=$!
 defer kill $C6
 ok "IPv6 transfer acknowledged" wait_for eval "ip netns exec $A ss -Htin 'dport = :5006' | grep -q 'bytes_acked:1000001 '"
 "$DRV" sample $A "$OUT" 10 50 rport=5006 > /dev/null
@@ -123,12 +123,16 @@ ok "states CSV carries the TIME-WAIT count" awk -F, -v w="$tw" 'NR > 1 && $7 == 
 # Many matched sockets (201 to port 5001): the sampler switches from exact
 # lookups to a dump with tcp_info after the first sample; every sample must
 # still carry every matched socket.
+# (counted with ss: in a slow guest the first flow may have closed by now)
+m_all=$(ip netns exec $A ss -Htan "dport = :5001" | wc -l)
+m_tw=$(ip netns exec $A ss -Htan state time-wait "dport = :5001" | wc -l)
 "$DRV" sample $A "$OUT" 10 100 rport=5001 > "$OUT/stats2"
-diag "201 matched: $(cat "$OUT/stats2" | tr '\n' ' ')"
+diag "$m_all matched ($m_tw in TIME-WAIT): $(cat "$OUT/stats2" | tr '\n' ' ')"
 s2=$(sed -n 's/.*samples=\([0-9]*\).*/\1/p' "$OUT/stats2")
 r2=$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' "$OUT/stats2")
-is "$r2" $((s2 * (tw + 1))) "every sample has a row for each of the $((tw + 1)) matched sockets"
-is "$(awk -F, -v c="$(col state)" 'NR > 1 && $c == "TIME-WAIT"' "$CSV" | wc -l)" $((s2 * tw)) "TIME-WAIT sockets get rows (without tcp_info)"
+ok "at least 200 matched sockets ($m_all)" test "$m_all" -ge 200
+is "$r2" $((s2 * m_all)) "every sample has a row for each of the $m_all matched sockets"
+is "$(awk -F, -v c="$(col state)" 'NR > 1 && $c == "TIME-WAIT"' "$CSV" | wc -l)" $((s2 * m_tw)) "TIME-WAIT sockets get rows (without tcp_info)"
 
 # Every state column, in both namespaces, against ss. The sampler counts
 # ESTAB from TcpCurrEstab (which also covers CLOSE-WAIT) and TIME-WAIT from
@@ -155,18 +159,29 @@ ok "50 CLOSE-WAIT in B, 50 FIN-WAIT-2 in A" \
 ss_state() { # the ss state name of a states.csv column
 	case $1 in ESTAB) echo established ;; LISTEN) echo listening ;; *) echo "$1" | tr A-Z a-z ;; esac
 }
-for ns in $A $B; do
-	"$DRV" sample $ns "$OUT" 10 50 rport=5003 > "$OUT/stats3"
-	fast=$(sed -n 's/.*counted_fast=\([0-9]*\).*/\1/p' "$OUT/stats3")
-	ok "$ns: ESTAB and TIME-WAIT came from the counters in $fast of the samples after the first" test "${fast:-0}" -ge 3
-	hdr=$(head -1 "$OUT/$ns-states.csv")
-	row=$(tail -1 "$OUT/$ns-states.csv")
+# compare_states NS: the last row of a short sampler run against ss right
+# after (into $got, $want)
+compare_states() {
+	"$DRV" sample $1 "$OUT" 10 50 rport=5003 > "$OUT/stats3"
+	hdr=$(head -1 "$OUT/$1-states.csv")
+	row=$(tail -1 "$OUT/$1-states.csv")
 	got="" want=""
 	for i in $(seq 2 11); do
 		name=$(echo "$hdr" | cut -d, -f$i)
 		got="$got $name=$(echo "$row" | cut -d, -f$i)"
-		want="$want $name=$(count $ns "$(ss_state "$name")")"
+		want="$want $name=$(count $1 "$(ss_state "$name")")"
 	done
+}
+for ns in $A $B; do
+	# a socket may change state between the sample and ss (a slow guest):
+	# up to 3 tries; a wrong count would differ every time
+	for try in 1 2 3; do
+		compare_states $ns
+		[ "$got" = "$want" ] && break
+		diag "$ns try $try: sampler$got; ss$want"
+	done
+	fast=$(sed -n 's/.*counted_fast=\([0-9]*\).*/\1/p' "$OUT/stats3")
+	ok "$ns: ESTAB and TIME-WAIT came from the counters in $fast of the samples after the first" test "${fast:-0}" -ge 3
 	diag "$ns sampler:$got"
 	diag "$ns ss:     $want"
 	is "$got" "$want" "$ns: every state count of the states CSV agrees with ss -tan state ..."
