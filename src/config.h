@@ -367,6 +367,11 @@ size_t config_n_cases(const struct tb_config *c);
 /** The sweep value indices of case @k (mixed radix, first sweep slowest). */
 void config_case_values(const struct tb_config *c, size_t k, int *idx);
 
+struct json_t;
+/** The resolved model as a JSON object (jansson; new reference): every key of
+ * every section under its file name, in the files' units. For manifests. */
+struct json_t *config_to_json(const struct tb_config *c);
+
 /** Names used in output and messages. */
 const char *config_worker_name(enum tb_worker w);
 const char *config_queue_name(enum tb_queue q);

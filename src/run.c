@@ -380,11 +380,20 @@ int cmd_run(int argc, char **argv)
 			json_t *params = json_object();
 			char buf[256];
 
+			struct tb_config *ck = config_case(c, k, &d);
+
 			case_params(c, k, buf, sizeof(buf), params);
-			json_array_append_new(cases, json_pack("{sI so}", "index", (json_int_t)k,
-							       "params", params));
+			/* the configuration this case ran with: every sysctl and shape */
+			json_array_append_new(cases, json_pack("{sI so so}", "index", (json_int_t)k,
+							       "params", params, "config",
+							       ck ? config_to_json(ck) : json_null()));
+			config_free(ck);
 		}
 		json_object_set_new(manifest, "cases", cases);
+		json_object_set_new(manifest, "config", config_to_json(c));
+		json_object_set_new(manifest, "qdisc_dumps",
+				    json_string("runs/c<CASE>-r<REPEAT>/qdisc.json: every qdisc installed, "
+						"with its options and statistics at the end of the run"));
 	}
 	runs = json_array();
 	json_object_set_new(manifest, "runs", runs);
