@@ -217,6 +217,15 @@ int main(int argc, char **argv)
 		intervals = NULL;
 	}
 	json_decref(intervals);
+	if (!opt_bytes) {
+		/* A duration run is over: what is still queued is not part of the
+		 * measurement. Abort (RST) instead of leaving an orphan that keeps
+		 * draining megabytes into the next run's memory (tcp_mem is shared
+		 * by every namespace of a kernel: one UML guest runs all the runs). */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
 	close(fd);
 	return wk_finish(res, complete);
 }
