@@ -1,7 +1,7 @@
 # testbed: build, test, sanitize and fuzz.
 #
 #   make            build ./testbed, the workers and the test programs
-#   make run        install missing packages, build, run the default experiment
+#   make run        install missing packages, build, run the flagship experiment
 #   make check      install missing packages, build, run the TAP suite (prove)
 #   make sanitize   the same suite built with ASan + UBSan
 #   make fuzz       libFuzzer run of the config parser (FUZZ_TIME=seconds)
@@ -93,7 +93,7 @@ $(BUILD)/tests/%.o: tests/%.c
 deps:
 	@./scripts/install-deps
 
-DEFAULT_EXPERIMENT ?= experiments/syn_flood_syncookies.conf
+DEFAULT_EXPERIMENT ?= experiments/cubic_vs_bbr_1pct.conf
 
 run: deps
 	@$(MAKE) --no-print-directory all
