@@ -247,6 +247,22 @@ static int range(struct cfg_ctx *x, const struct keydef *k, const struct tb_loc 
 	return 0;
 }
 
+/* Range-check @u and store it as uint64_t (@wide) or a 32-bit field. */
+static int store_uint(struct cfg_ctx *x, const struct keydef *k, char *p, const struct tb_loc *loc,
+		      const char *what, const char *value, uint64_t u, bool wide)
+{
+	if (range(x, k, loc, what, value, (double)u))
+		return -EINVAL;
+	if (wide) {
+		*(uint64_t *)p = u;
+		return 0;
+	}
+	if (u > UINT32_MAX)
+		return bad(x, loc, what, value, "too large");
+	*(uint32_t *)p = (uint32_t)u;
+	return 0;
+}
+
 static int set_cidr(struct cfg_ctx *x, const struct keydef *k, char *dst, const char *value,
 		    const struct tb_loc *loc, const char *what)
 {
@@ -289,33 +305,16 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 	case K_RATE:
 		if (units_rate(value, &u, &why))
 			return bad(x, loc, what, value, why);
-		if (range(x, k, loc, what, value, (double)u))
-			return -EINVAL;
-		*(uint64_t *)p = u;
-		return 0;
+		return store_uint(x, k, p, loc, what, value, u, true);
 	case K_TIME:
 		if (units_time(value, &u, &why))
 			return bad(x, loc, what, value, why);
-		if (range(x, k, loc, what, value, (double)u))
-			return -EINVAL;
-		if (u > UINT32_MAX)
-			return bad(x, loc, what, value, "too large");
-		*(uint32_t *)p = (uint32_t)u;
-		return 0;
+		return store_uint(x, k, p, loc, what, value, u, false);
 	case K_SIZE32:
 	case K_SIZE64:
 		if (units_size(value, &u, &why))
 			return bad(x, loc, what, value, why);
-		if (range(x, k, loc, what, value, (double)u))
-			return -EINVAL;
-		if (k->type == K_SIZE32) {
-			if (u > UINT32_MAX)
-				return bad(x, loc, what, value, "too large");
-			*(uint32_t *)p = (uint32_t)u;
-		} else {
-			*(uint64_t *)p = u;
-		}
-		return 0;
+		return store_uint(x, k, p, loc, what, value, u, k->type == K_SIZE64);
 	case K_PCT:
 		if (units_percent(value, &v, &why))
 			return bad(x, loc, what, value, why);
@@ -334,16 +333,7 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 	case K_U64:
 		if (units_count(value, &u, &why))
 			return bad(x, loc, what, value, why);
-		if (range(x, k, loc, what, value, (double)u))
-			return -EINVAL;
-		if (k->type == K_UINT) {
-			if (u > UINT32_MAX)
-				return bad(x, loc, what, value, "too large");
-			*(unsigned *)p = (unsigned)u;
-		} else {
-			*(uint64_t *)p = u;
-		}
-		return 0;
+		return store_uint(x, k, p, loc, what, value, u, k->type == K_U64);
 	case K_REAL:
 		if (units_real(value, &v, &why))
 			return bad(x, loc, what, value, why);
