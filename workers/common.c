@@ -462,6 +462,53 @@ void wk_series(json_t *line)
 	json_decref(line);
 }
 
+void wk_pace_start(struct wk_pace *p, double rate, unsigned batch)
+{
+	*p = (struct wk_pace){ .rate = rate, .batch = batch };
+	p->start = p->now = wk_now_us();
+	p->end = p->start + wk.duration_us;
+	p->next_iv = p->start + wk.interval_us;
+}
+
+int wk_pace_due(struct wk_pace *p)
+{
+	uint64_t due;
+
+	p->now = wk_now_us();
+	if (p->now >= p->end) {
+		wk_request_stop(WK_STOP_DONE);
+		return -1;
+	}
+	if (p->now >= p->next_iv) {
+		wk_series(json_pack("{sI sf}", "sent", (json_int_t)(p->sent - p->iv_sent), "pps",
+				    (double)(p->sent - p->iv_sent) * 1e6 / (double)wk.interval_us));
+		p->iv_sent = p->sent;
+		p->next_iv += wk.interval_us;
+	}
+	due = p->rate > 0 ? (uint64_t)((double)(p->now - p->start) * p->rate / 1e6) + 1 : p->sent + p->batch;
+	if (due <= p->sent)
+		return 0;
+	return due - p->sent > p->batch ? (int)p->batch : (int)(due - p->sent);
+}
+
+void wk_pace_wait(const struct wk_pace *p)
+{
+	uint64_t at;
+
+	if (p->rate <= 0)
+		return;
+	at = p->start + (uint64_t)((double)p->sent * 1e6 / p->rate);
+	if (at > p->now)
+		usleep((useconds_t)(at - p->now < 1000 ? at - p->now : 1000));
+}
+
+double wk_pace_seconds(const struct wk_pace *p)
+{
+	uint64_t now = wk_now_us();
+
+	return (double)((now < p->end ? now : p->end) - p->start) / 1e6;
+}
+
 static const char *stop_name(int r)
 {
 	switch (r) {

@@ -127,6 +127,29 @@ void wk_series(json_t *line);
 /** True when the series file is open. */
 bool wk_series_on(void);
 
+/* A send loop paced at a fixed rate for --duration (tb-synflood, tb-udp). */
+struct wk_pace {
+	double rate;     /* per second; 0: as fast as the caller sends */
+	unsigned batch;  /* most items wk_pace_due hands out at once */
+	uint64_t start, end, now, next_iv;
+	uint64_t sent;   /* the caller adds what it sent */
+	uint64_t iv_sent;
+};
+
+/** Start the schedule now: --duration from now, series every --interval. */
+void wk_pace_start(struct wk_pace *p, double rate, unsigned batch);
+/**
+ * One turn of the loop: -1 once --duration is over (and stop with
+ * WK_STOP_DONE); otherwise write the {"sent", "pps"} series line if an
+ * interval ended and return how many items are due now (0..batch; 0 when
+ * ahead of schedule).
+ */
+int wk_pace_due(struct wk_pace *p);
+/** Ahead of schedule: sleep until the next item is due, 1 ms at most. */
+void wk_pace_wait(const struct wk_pace *p);
+/** Seconds from the start to now, or to the end of --duration if earlier. */
+double wk_pace_seconds(const struct wk_pace *p);
+
 /* ---- statistics (common_stats.c) ---- */
 
 /* Log-linear histogram with microsecond resolution: exact below 128 us, then

@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 	struct wk_errs errs = { 0 };
 	char pfx[64], *slash;
 	uint32_t net, mask, daddr;
-	uint64_t sent = 0, start, end, next_iv, iv_sent = 0;
+	struct wk_pace pace;
+	double secs;
 	int len = -1, fd, one = 1;
 	json_t *res;
 
@@ -188,33 +189,16 @@ int main(int argc, char **argv)
 		m[i].msg_hdr.msg_name = dst;
 		m[i].msg_hdr.msg_namelen = sizeof(*dst);
 	}
-	start = wk_now_us();
-	end = start + wk.duration_us;
-	next_iv = start + wk.interval_us;
+	wk_pace_start(&pace, opt_rate, BATCH);
 	while (!wk_stop) {
-		uint64_t now = wk_now_us(), due;
-		int n;
+		int n = wk_pace_due(&pace);
 
-		if (now >= end) {
-			wk_request_stop(WK_STOP_DONE);
+		if (n < 0)
 			break;
-		}
-		if (now >= next_iv) {
-			wk_series(json_pack("{sI sf}", "sent", (json_int_t)(sent - iv_sent), "pps",
-					    (double)(sent - iv_sent) * 1e6 / (double)wk.interval_us));
-			iv_sent = sent;
-			next_iv += wk.interval_us;
-		}
-		due = (uint64_t)((double)(now - start) * opt_rate / 1e6) + 1;
-		if (due <= sent) {
-			/* Ahead of schedule: sleep until the next packet is due. */
-			uint64_t at = start + (uint64_t)((double)sent * 1e6 / opt_rate);
-
-			if (at > now)
-				usleep((useconds_t)(at - now < 1000 ? at - now : 1000));
+		if (n == 0) {
+			wk_pace_wait(&pace);
 			continue;
 		}
-		n = due - sent > BATCH ? BATCH : (int)(due - sent);
 		for (int i = 0; i < n; i++) {
 			uint32_t host = (uint32_t)rnd() & ~mask;
 
@@ -225,7 +209,7 @@ int main(int argc, char **argv)
 		}
 		n = sendmmsg(fd, m, (unsigned)n, 0);
 		if (n > 0) {
-			sent += (uint64_t)n;
+			pace.sent += (uint64_t)n;
 		} else if (n < 0 && errno != EINTR) {
 			wk_errs_add(&errs, errno);
 			if (errno == ENOBUFS || errno == EAGAIN)
@@ -236,14 +220,10 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	{
-		uint64_t now = wk_now_us();
-		double secs = (double)((now < end ? now : end) - start) / 1e6;
-
-		res = json_pack("{sI sf sf so sf ss}", "sent", (json_int_t)sent, "seconds", secs, "pps",
-				secs > 0 ? (double)sent / secs : 0.0, "errors", wk_errs_json(&errs), "rate",
-				opt_rate, "spoof", opt_spoof);
-	}
+	secs = wk_pace_seconds(&pace);
+	res = json_pack("{sI sf sf so sf ss}", "sent", (json_int_t)pace.sent, "seconds", secs, "pps",
+			secs > 0 ? (double)pace.sent / secs : 0.0, "errors", wk_errs_json(&errs), "rate",
+			opt_rate, "spoof", opt_spoof);
 	close(fd);
 	return wk_finish(res, true);
 }

@@ -94,7 +94,9 @@ int main(int argc, char **argv)
 	struct iovec iov[BATCH];
 	struct wk_errs errs = { 0 };
 	struct wk_udp_hdr h = { 0 };
-	uint64_t sent = 0, blocked = 0, start, end, next_iv, iv_sent = 0;
+	struct wk_pace pace;
+	uint64_t blocked = 0;
+	double secs;
 	size_t tcp_off = 0; /* bytes of the current record already written (tcp) */
 	int fd;
 	json_t *res;
@@ -129,35 +131,20 @@ int main(int argc, char **argv)
 		m[i].msg_hdr.msg_iov = &iov[i];
 		m[i].msg_hdr.msg_iovlen = 1;
 	}
-	start = wk_now_us();
-	end = start + wk.duration_us;
-	next_iv = start + wk.interval_us;
+	wk_pace_start(&pace, opt_rate, BATCH);
 	while (!wk_stop) {
-		uint64_t now = wk_now_us(), due;
-		int n;
+		int n = wk_pace_due(&pace);
 
-		if (now >= end) {
-			wk_request_stop(WK_STOP_DONE);
+		if (n < 0)
 			break;
-		}
-		if (now >= next_iv) {
-			wk_series(json_pack("{sI sf}", "sent", (json_int_t)(sent - iv_sent), "pps",
-					    (double)(sent - iv_sent) * 1e6 / (double)wk.interval_us));
-			iv_sent = sent;
-			next_iv += wk.interval_us;
-		}
-		due = opt_rate > 0 ? (uint64_t)((double)(now - start) * opt_rate / 1e6) + 1 : sent + BATCH;
-		if (due <= sent && tcp_off == 0) {
-			uint64_t at = start + (uint64_t)((double)sent * 1e6 / opt_rate);
-
-			if (at > now)
-				usleep((useconds_t)(at - now < 1000 ? at - now : 1000));
+		if (n == 0 && tcp_off == 0) {
+			wk_pace_wait(&pace);
 			continue;
 		}
 		if (opt_transport == 1) {
 			/* One record at a time; a full socket buffer is back-pressure. */
 			if (tcp_off == 0) {
-				h.seq = sent;
+				h.seq = pace.sent;
 				h.send_ns = wk_now_ns();
 				wk_udp_encode(&h, bufs);
 			}
@@ -167,7 +154,7 @@ int main(int argc, char **argv)
 				tcp_off += (size_t)w;
 				if (tcp_off == opt_size) {
 					tcp_off = 0;
-					sent++;
+					pace.sent++;
 				}
 			} else if (w < 0 && errno == EAGAIN) {
 				struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -181,15 +168,14 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
-		n = due - sent > BATCH ? BATCH : (int)(due - sent);
 		for (int i = 0; i < n; i++) {
-			h.seq = sent + (uint64_t)i;
+			h.seq = pace.sent + (uint64_t)i;
 			h.send_ns = wk_now_ns();
 			wk_udp_encode(&h, iov[i].iov_base);
 		}
 		n = sendmmsg(fd, m, (unsigned)n, MSG_DONTWAIT);
 		if (n > 0) {
-			sent += (uint64_t)n;
+			pace.sent += (uint64_t)n;
 		} else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 			struct pollfd p = { .fd = fd, .events = POLLOUT };
 
@@ -202,7 +188,7 @@ int main(int argc, char **argv)
 	}
 	/* Tell the receiver how many were sent, so that a lost tail counts. */
 	h.flags = WK_UDP_F_END;
-	h.seq = sent;
+	h.seq = pace.sent;
 	h.send_ns = wk_now_ns();
 	wk_udp_encode(&h, bufs);
 	for (int i = 0; i < (opt_transport == 0 ? 3 : 1); i++) {
@@ -216,17 +202,13 @@ int main(int argc, char **argv)
 		if (opt_transport == 0)
 			usleep(5000);
 	}
-	{
-		uint64_t now = wk_now_us();
-		double secs = (double)((now < end ? now : end) - start) / 1e6;
-
-		res = json_pack("{sI sI sf sf sf sI so ss sI sf}", "sent", (json_int_t)sent, "bytes",
-				(json_int_t)(sent * opt_size), "seconds", secs, "pps",
-				secs > 0 ? (double)sent / secs : 0.0, "bps",
-				secs > 0 ? (double)(sent * opt_size) * 8 / secs : 0.0, "blocked",
-				(json_int_t)blocked, "errors", wk_errs_json(&errs), "transport",
-				transports[opt_transport], "size", (json_int_t)opt_size, "rate", opt_rate);
-	}
+	secs = wk_pace_seconds(&pace);
+	res = json_pack("{sI sI sf sf sf sI so ss sI sf}", "sent", (json_int_t)pace.sent, "bytes",
+			(json_int_t)(pace.sent * opt_size), "seconds", secs, "pps",
+			secs > 0 ? (double)pace.sent / secs : 0.0, "bps",
+			secs > 0 ? (double)(pace.sent * opt_size) * 8 / secs : 0.0, "blocked",
+			(json_int_t)blocked, "errors", wk_errs_json(&errs), "transport",
+			transports[opt_transport], "size", (json_int_t)opt_size, "rate", opt_rate);
 	close(fd);
 	free(bufs);
 	return wk_finish(res, true);
