@@ -9,8 +9,12 @@
 # every 10 ms for DUR seconds, (1) by the in-process sock_diag sampler and
 # (2) by forking `ss -tin` into the namespace at the same interval and
 # reading its output through a pipe (what Flent does), one after the other in
-# the same run, on the same sockets. Both with tcp_info of every socket, and
-# both for one flow among the SOCKETS (Flent filters ss by port). Done twice:
+# the same run, on the same sockets. Three comparisons: tcp_info of every
+# socket against `ss -tin`; what `testbed run` samples (one flow's tcp_info
+# and the count of every socket by state) against the ss runs that give the
+# same information (`ss -tan` for the states, `ss -tin 'dport = :5002'` for
+# the flow); and the same sampler against the filtered ss alone, which does
+# less (the strictest reading). Done twice:
 # namespaces sharing the host's TCP established hash (the kernel default) and
 # namespaces with their own (net.ipv4.tcp_child_ehash_entries).
 #
@@ -84,21 +88,29 @@ sampling() { # sampling LABEL CHILD_EHASH|"" NSOCKETS
 	local csv_mb
 	csv_mb=$(du -sm "$out" | cut -f1)
 	rm -rf "$out"; mkdir -p "$out"
-	"$DRV" forkss $A 10 $((DUR * 1000)) > "$TMP/f_all"
+	"$DRV" forkss $A 10 $((DUR * 1000)) -tin > "$TMP/f_all"
 	"$DRV" sample $A "$out" 10 $((DUR * 1000)) rport=5002 > "$TMP/s_one"
-	"$DRV" forkss $A 10 $((DUR * 1000)) -tin "dport = :5002" > "$TMP/f_one"
+	"$DRV" forkss $A 10 $((DUR * 1000)) -tan + -tin "dport = :5002" > "$TMP/f_one"
+	"$DRV" forkss $A 10 $((DUR * 1000)) -tin "dport = :5002" > "$TMP/f_flow"
 	rm -rf "$out"
 	local ticks=$((DUR * 100))
-	for m in all one; do
-		local sc fc ss sm fr fm what verdict
-		sc=$(kv "$TMP/s_$m" proc_cpu_s); ss=$(kv "$TMP/s_$m" samples); sm=$(kv "$TMP/s_$m" missed)
+	for m in all one flow; do
+		local s=$m sc fc ss sm fr fm what ref verdict
+		[ $m = flow ] && s=one
+		sc=$(kv "$TMP/s_$s" proc_cpu_s); ss=$(kv "$TMP/s_$s" samples); sm=$(kv "$TMP/s_$s" missed)
 		fc=$(kv "$TMP/f_$m" cpu_s); fr=$(kv "$TMP/f_$m" runs); fm=$(kv "$TMP/f_$m" missed)
-		what="every socket's tcp_info ($est rows per sample) + state counts; ss: \`ss -tin\`"
-		[ $m = one ] && what="1 flow's tcp_info + the node's state counts (what \`testbed run\` does); ss: \`ss -tin 'dport = :5002'\` (the flow only)"
+		case $m in
+		all) what="every socket's tcp_info ($est rows) + the state counts"
+		     ref="\`ss -tin\` (every socket's tcp_info)" ;;
+		one) what="the flow's tcp_info + the state counts of every socket (what \`testbed run\` does)"
+		     ref="\`ss -tan\` + \`ss -tin 'dport = :5002'\` (the same information)" ;;
+		flow) what="the same as above"
+		     ref="\`ss -tin 'dport = :5002'\` alone (less: the flow only, no states)" ;;
+		esac
 		verdict=$(awk -v a="$fc" -v b="$sc" -v m="$sm" 'BEGIN { r = b > 0 ? a / b : 0;
 			print (r >= 20 && m == 0) ? "met" : (r >= 20 ? "not met (missed samples)" : "not met") }')
-		printf '| %s | %s | %.3f s, %s/%s samples, %s missed (%.0f us/sample) | %s s, %s/%s runs, %s missed (%.2f ms/run) | %sx | %sx | %s |\n' \
-			"$label" "$what" "$sc" "$ss" "$ticks" "$sm" \
+		printf '| %s | %s | %s | %s | %.3f s, %s/%s samples, %s missed (%.0f us/sample) | %s s, %s/%s ticks, %s missed (%.2f ms/tick) | %sx | %sx | %s |\n' \
+			"$label" "$SOCKETS" "$what" "$ref" "$sc" "$ss" "$ticks" "$sm" \
 			"$(awk -v a="$sc" -v b="$ss" 'BEGIN { print (b > 0 ? a / b * 1e6 : 0) }')" \
 			"$fc" "$fr" "$ticks" "$fm" \
 			"$(awk -v a="$fc" -v b="$fr" 'BEGIN { print (b > 0 ? a / b * 1e3 : 0) }')" \
@@ -106,7 +118,7 @@ sampling() { # sampling LABEL CHILD_EHASH|"" NSOCKETS
 			"$(awk -v a="$fc" -v b="$fr" -v c="$sc" -v d="$ss" 'BEGIN { if (b > 0 && c > 0) printf "%.1f", (a / b) / (c / d); else print "-" }')" \
 			"$verdict"
 	done
-	echo "    $label, $3 sockets: sampler all: $(tr '\n' ' ' < "$TMP/s_all") CSV ${csv_mb} MB; ss all: $(cat "$TMP/f_all"); sampler one: $(tr '\n' ' ' < "$TMP/s_one"); ss one: $(cat "$TMP/f_one")" >> "$TMP/raw"
+	echo "    $label, $SOCKETS sockets: sampler all: $(tr '\n' ' ' < "$TMP/s_all") CSV ${csv_mb} MB; ss -tin: $(cat "$TMP/f_all"); sampler one: $(tr '\n' ' ' < "$TMP/s_one"); ss -tan + ss -tin dport: $(cat "$TMP/f_one"); ss -tin dport: $(cat "$TMP/f_flow")" >> "$TMP/raw"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	PIDS=""
@@ -152,8 +164,8 @@ echo
 if [ "$WHAT" = all ] || [ "$WHAT" = sampling ]; then
 	echo "### Sampling cost: $SOCKETS (and 10) sockets, every 10 ms for $DUR s"
 	echo
-	echo "| namespaces | what is sampled | in-process sampler (CPU) | fork \`ss\` (CPU) | CPU ratio | per-sample ratio | 20x, 0 missed |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| namespaces | sockets | the sampler writes, per tick | forked per tick (reference) | in-process sampler (CPU) | fork \`ss\` (CPU) | CPU ratio | per-sample ratio | 20x, 0 missed |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for n in $SOCKETS 10; do
 		sampling "shared host ehash (plain \`ip netns add\`)" "" $n
 		sampling "own ehash, 4096 buckets (as \`testbed up\` nodes)" 4096 $n

@@ -12,10 +12,12 @@
  *   obs_driver.t probe                        whether TcpCurrEstab counts
  *                                             CLOSE-WAIT here (1, 0, -errno)
  *   obs_driver.t counters NS -- CMD...        delta JSON around CMD
- *   obs_driver.t forkss NS INTERVAL_MS DURATION_MS [ARGS...]
- *                                             fork `ss -tin` (or ss ARGS) in NS
- *                                             every interval, as Flent does;
- *                                             read and discard its output
+ *   obs_driver.t forkss NS INTERVAL_MS DURATION_MS [ARGS [+ ARGS]...]
+ *                                             fork `ss -tin` (or ss ARGS; each
+ *                                             "+" starts another ss run in the
+ *                                             same tick) in NS every interval,
+ *                                             as Flent does; read and discard
+ *                                             the output
  *   obs_driver.t procnet NS                   TcpActiveOpens as a second thread
  *                                             inside NS sees it through
  *                                             /proc/net, self and thread-self
@@ -304,51 +306,79 @@ static int64_t now_ns(void)
 }
 
 /* The Flent way: one fork + exec of ss per sample, output through a pipe. */
+/* Fork one `ss` with @ssargv inside namespace @fd; read and discard its
+ * output. Returns the bytes read. */
+static unsigned long long fork_one_ss(int fd, char **ssargv)
+{
+	static char buf[65536];
+	unsigned long long bytes = 0;
+	int p[2], st;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		if (setns(fd, CLONE_NEWNET) < 0)
+			_exit(126);
+		execvp("ss", ssargv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		bytes += (unsigned long long)n;
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	return bytes;
+}
+
+#define FORKSS_MAX 4
+
+/* ARGS after NS INTERVAL_MS DURATION_MS: the ss arguments of one command;
+ * several commands run one after the other at each tick when separated by
+ * "+" (the way to get with `ss` what one sample of the sampler holds: the
+ * state of every socket and a flow's tcp_info). None: `ss -tin`. */
 static int do_forkss(char **argv, int argc)
 {
 	int fd = open_ns(argv[0]);
 	int64_t iv = (int64_t)atoi(argv[1]) * 1000000, end, next;
-	char *ssargv[16] = { "ss", "-tin" };
+	static char *cmds[FORKSS_MAX][16];
+	int ncmd = 1, k = 1;
 	unsigned long long runs = 0, missed = 0, bytes = 0;
 	struct rusage self, kids;
-	static char buf[65536];
 
 	if (fd < 0)
 		return 1;
-	if (argc > 3) {
-		for (int i = 3; i < argc && i < 17; i++)
-			ssargv[i - 2] = argv[i];
-		ssargv[argc - 2 < 16 ? argc - 2 : 15] = NULL;
+	cmds[0][0] = "ss";
+	if (argc <= 3)
+		cmds[0][k++] = "-tin";
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "+")) {
+			if (ncmd == FORKSS_MAX)
+				return 2;
+			cmds[ncmd - 1][k] = NULL;
+			cmds[ncmd++][0] = "ss";
+			k = 1;
+		} else if (k < 15) {
+			cmds[ncmd - 1][k++] = argv[i];
+		}
 	}
+	cmds[ncmd - 1][k] = NULL;
 	next = now_ns();
 	end = next + (int64_t)atoi(argv[2]) * 1000000;
 	while (next < end) {
-		int p[2], st;
-		pid_t pid;
-		ssize_t n;
-
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return 1;
-		pid = fork();
-		if (pid == 0) {
-			dup2(p[1], 1);
-			if (setns(fd, CLONE_NEWNET) < 0)
-				_exit(126);
-			execvp("ss", ssargv);
-			_exit(127);
-		}
-		close(p[1]);
-		while ((n = read(p[0], buf, sizeof(buf))) > 0)
-			bytes += (unsigned long long)n;
-		close(p[0]);
-		waitpid(pid, &st, 0);
+		for (int c = 0; c < ncmd; c++)
+			bytes += fork_one_ss(fd, cmds[c]);
 		runs++;
 		next += iv;
 		if (now_ns() >= next) {
-			int64_t k = (now_ns() - next) / iv + 1;
+			int64_t m = (now_ns() - next) / iv + 1;
 
-			missed += (unsigned long long)k;
-			next += k * iv;
+			missed += (unsigned long long)m;
+			next += m * iv;
 		}
 		struct timespec ts = { .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
