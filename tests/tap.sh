@@ -2,11 +2,13 @@
 #   plan N | ok COND... NAME | is GOT WANT NAME | skip REASON | skip_all REASON
 #   diag TEXT | bail TEXT | done_testing
 # Tests that build namespaces call need_root first and register their own
-# undo steps with defer; deferred steps run newest-first on exit.
+# undo steps with defer; deferred steps run newest-first on exit. Shared
+# setup (namespaces, polling, UML guests, experiments) is at the end.
 TAP_N=0
 TAP_FAILED=0
 TAP_PLANNED=
 TAP_DEFER=
+_EXP_INIT=
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TESTBED="$TOP/testbed"
@@ -50,3 +52,83 @@ done_testing() {
 	[ -n "$TAP_PLANNED" ] && [ "$TAP_PLANNED" != "$TAP_N" ] && diag "planned $TAP_PLANNED, ran $TAP_N" && exit 1
 	[ "$TAP_FAILED" -eq 0 ]
 }
+
+# --- shared setup -------------------------------------------------------------
+need_testbed() { [ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"; }
+# scratch VAR PREFIX: a private directory /tmp/PREFIX.PID.XXXXXX in $VAR and
+# in TMPDIR (so the state of any guest started lands there), removed on exit
+scratch() {
+	_d=$(mktemp -d "/tmp/$2.$$.XXXXXX") || bail "mktemp /tmp/$2"
+	defer rm -rf "$_d"
+	eval "$1=\$_d"
+	TMPDIR=$_d; export TMPDIR
+}
+# wait_for CMD...: poll CMD every 50 ms for up to 5 s; its status
+wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+# listening NS PORT: a TCP listener on PORT in namespace NS
+listening() { ip netns exec "$1" ss -Htln "sport = :$2" | grep -q LISTEN; }
+# netns_new NAME...: namespaces, deleted on exit
+netns_new() { for _n in "$@"; do ip netns add "$_n" || bail "ip netns add $_n"; defer ip netns del "$_n"; done; }
+# veth_join NS1 IF1 NS2 IF2 NET: a veth from IF1 in NS1 (NET.1/24) to IF2 in
+# NS2 (NET.2/24); lo and both ends up
+veth_join() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || bail "veth $1/$2 - $3/$4"
+	ip -n "$1" addr add "$5.1/24" dev "$2"; ip -n "$3" addr add "$5.2/24" dev "$4"
+	for _n in "$1" "$3"; do ip -n "$_n" link set lo up; done
+	ip -n "$1" link set "$2" up; ip -n "$3" link set "$4" up
+}
+
+# need_uml: skip unless the UML tier works here (Debian's linux.uml, a built
+# ./testbed, and testbed probe's word)
+need_uml() {
+	[ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
+	need_testbed
+	_why=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
+	[ -z "$_why" ] || skip_all "UML tier unavailable: $_why"
+}
+# uml_procs DIR: PIDs of the linux.uml processes whose command line names a
+# state directory under DIR (a private TMPDIR tells ours from other users';
+# pgrep -f would match itself)
+uml_procs() {
+	for _p in $(pgrep -x linux.uml); do
+		{ tr '\0' ' ' <"/proc/$_p/cmdline"; } 2>/dev/null | grep -q "uml_dir=$1/" && echo "$_p"
+	done
+}
+
+# run_experiment [--needs WHAT] NAME|FILE ARGS...: the prologue of the
+# exp-*.t tests. Skips without root, jq or a built ./testbed; runs
+# `testbed run --quiet FILE ARGS --out $TMP/o` (NAME: the shipped
+# experiments/NAME.conf) in a private $TMP (see scratch; exp_init makes it, and
+# may be called first to prepare a file there); S is the summary.json. Exit 3
+# (the environment lacks something) skips the rest with testbed's reason if the
+# experiment needs WHAT from the kernel (a tier with it is picked when one
+# exists), and is a failure otherwise. Asserts exit 0; on any other exit prints
+# the end of stderr and the expectations not held.
+exp_init() {
+	[ -n "$_EXP_INIT" ] && return 0
+	_EXP_INIT=1
+	need_root
+	need_cmd jq
+	need_testbed
+	scratch TMP "tb-exp-$1"
+}
+run_experiment() {
+	_needs=
+	[ "$1" = --needs ] && { _needs=$2; shift 2; }
+	case $1 in */*) _f=$1 ;; *) _f="$TOP/experiments/$1.conf" ;; esac
+	shift
+	exp_init "$(basename "$_f" .conf)"
+	"$TESTBED" run --quiet "$_f" "$@" --out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	S="$TMP/o/summary.json"
+	[ $RC -eq 3 ] && [ -n "$_needs" ] && skip_all "no kernel with $_needs here: $(tail -n 1 "$TMP/err")"
+	is "$RC" 0 "every expectation held (exit 0)"
+	if [ $RC -ne 0 ]; then
+		tail -n 30 "$TMP/err" | sed 's/^/# /'
+		grep -A4 'NOT HELD' "$TMP/o/report.md" 2>/dev/null | sed 's/^/# /'
+	fi
+	return 0
+}
+# no_uml_left: no guest of this test's $TMP is still running
+no_uml_left() { is "$(uml_procs "$TMP")" "" "no linux.uml process of this run remains"; }
