@@ -7,10 +7,8 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ping
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-
-TMP=$(mktemp -d /tmp/tbt-life.XXXXXX)
-defer rm -rf "$TMP"
+need_testbed
+scratch TMP tbt-life
 RUN=tbt$$
 PAIR="$TOP/topologies/pair.conf"
 
@@ -18,7 +16,7 @@ gone() { # RUN: nothing of the run is left
 	! ip netns list | grep -q "^$1-" && [ ! -e "/run/testbed/$1" ] &&
 		! grep -q " /run/netns/$1-" /proc/self/mountinfo
 }
-wait_for() { # TRIES CMD...: poll every 10 ms
+wait_tries() { # TRIES CMD...: poll every 10 ms (finer than tap.sh's wait_for)
 	n=$1; shift
 	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.01; n=$((n - 1)); done
 	return 1
@@ -33,19 +31,19 @@ for sig in INT TERM HUP; do
 	pid=$!
 	defer kill -9 "$pid"
 	defer "$TESTBED" down "$id"
-	if wait_for 500 is_up "$TMP/out" "$id"; then
+	if wait_tries 500 is_up "$TMP/out" "$id"; then
 		# a process started inside the run must not outlive it
 		ip netns exec "$id-c1" sleep 60 &
 		sleeper=$!
 		defer kill -9 "$sleeper"
-		wait_for 300 inside "$sleeper"
+		wait_tries 300 inside "$sleeper"
 		kill -"$sig" "$pid"
 		wait "$pid"
 		rc=$?
 		diag "SIG$sig: $(cat "$TMP/err")"
 		is "$rc" 0 "SIG$sig while up: the owner tears down and exits 0"
 		ok "SIG$sig while up: nothing of $id remains" gone "$id"
-		ok "SIG$sig while up: the process left inside the node was ended" wait_for 300 eval "! kill -0 $sleeper 2>/dev/null"
+		ok "SIG$sig while up: the process left inside the node was ended" wait_tries 300 eval "! kill -0 $sleeper 2>/dev/null"
 	else
 		fail "SIG$sig: run $id did not come up"; diag "$(cat "$TMP/err")"
 	fi
@@ -61,7 +59,7 @@ id="${RUN}b"
 "$TESTBED" up -f --run-id "$id" "$TMP/chain80.conf" >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 defer kill -9 "$pid"
-wait_for 1000 eval "[ \$(grep -c '^netns' /run/testbed/$id/journal 2>/dev/null || echo 0) -ge 10 ]"
+wait_tries 1000 eval "[ \$(grep -c '^netns' /run/testbed/$id/journal 2>/dev/null || echo 0) -ge 10 ]"
 kill -INT "$pid"
 wait "$pid"
 rc=$?
@@ -86,9 +84,9 @@ is "$state" up "testbed list shows $id as up (owner $owner)"
 ip netns exec "$id-s1" sleep 60 &
 sleeper=$!
 defer kill -9 "$sleeper"
-wait_for 300 inside "$sleeper"
+wait_tries 300 inside "$sleeper"
 kill -9 "$owner"
-wait_for 300 eval "! kill -0 $owner 2>/dev/null"
+wait_tries 300 eval "! kill -0 $owner 2>/dev/null"
 state=$("$TESTBED" list | awk -v id="$id" '$1 == id {print $2}')
 is "$state" stale "after kill -9 of the owner, testbed list shows $id as stale"
 ok "the stale run's namespaces are still there" ip netns exec "$id-c1" true
@@ -102,7 +100,7 @@ diag "$(cat "$TMP/out" "$TMP/err")"
 is "$rc" 0 "testbed cleanup exits 0"
 ok "cleanup says it removed $id" grep -q "removed stale run $id" "$TMP/out"
 ok "after cleanup nothing of $id remains" gone "$id"
-ok "cleanup ended the process left inside the stale run" wait_for 300 eval "! kill -0 $sleeper 2>/dev/null"
+ok "cleanup ended the process left inside the stale run" wait_tries 300 eval "! kill -0 $sleeper 2>/dev/null"
 
 # 6. two concurrent ups of one file
 "$TESTBED" up "$TOP/topologies/dumbbell.conf" >"$TMP/a" 2>"$TMP/ea" &

@@ -6,24 +6,27 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-
-TMP=$(mktemp -d /tmp/tbt-rb.XXXXXX)
-defer rm -rf "$TMP"
+need_testbed
+scratch TMP tbt-rb
 RUN=tbt$$
 
 gone() { # RUN: nothing of the run is left (the test's own namespaces aside)
 	! ip netns list | grep -v "^$1-s1\$\|^$1-s1 " | grep -q "^$1-" && [ ! -e "/run/testbed/$1" ] &&
 		! grep " /run/netns/$1-" /proc/self/mountinfo | grep -vq "/run/netns/$1-s1 "
 }
+# up_fails WHAT RUN FILE: an up that must fail with exit 1; its stderr is
+# printed and stays in $TMP/err, its stdout in $TMP/out
+up_fails() {
+	"$TESTBED" up --run-id "$2" "$3" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	diag "$(cat "$TMP/err")"
+	is "$rc" 1 "$1: up exits 1"
+}
 
 # 1. s1's namespace exists already: c1 and c2 are built first, then s1 fails
 ip netns add "$RUN-s1" || bail "cannot create the conflicting namespace"
 defer ip netns del "$RUN-s1"
-"$TESTBED" up --run-id "$RUN" "$TOP/topologies/dumbbell.conf" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-diag "$(cat "$TMP/err")"
-is "$rc" 1 "name conflict: up exits 1"
+up_fails "name conflict" "$RUN" "$TOP/topologies/dumbbell.conf"
 ok "the message names the node, the namespace and the kernel's error" \
 	grep -q "^testbed: node s1: create namespace $RUN-s1: File exists" "$TMP/err"
 ok "c1 and c2 (built before the failure) are gone, and the run directory" gone "$RUN"
@@ -43,10 +46,8 @@ forward = yes
 [link a-c]
 [link b-c]
 CONF
-"$TESTBED" up --run-id "${RUN}b" "$TMP/badval.conf" >/dev/null 2>"$TMP/err"
-rc=$?
-diag "$(cat "$TMP/err")"
-ok "bad sysctl value: exit $rc, message with file:line, node, key and errno" \
+up_fails "bad sysctl value" "${RUN}b" "$TMP/badval.conf"
+ok "bad sysctl value: message with file:line, node, key and errno" \
 	grep -q "badval.conf:5: node b: sysctl net.ipv4.tcp_congestion_control = tbt-no-such-cc: No such file or directory" "$TMP/err"
 ok "bad sysctl value: node a rolled back" gone "${RUN}b"
 
@@ -62,9 +63,7 @@ sysctl.net.ipv6.conf.eth1.mtu = 100
 [link a-r]
 [link r-b]
 CONF
-"$TESTBED" up --run-id "${RUN}c" "$TMP/late.conf" >/dev/null 2>"$TMP/err"
-rc=$?
-diag "$(cat "$TMP/err")"
+up_fails "late sysctl failure" "${RUN}c" "$TMP/late.conf"
 ok "late sysctl failure: the message names node r and the key" \
 	grep -q "node r: sysctl.net.ipv6.conf.eth1.mtu = 100: Invalid argument" "$TMP/err"
 ok "late sysctl failure: namespaces, veths and run dir rolled back" gone "${RUN}c"
