@@ -335,16 +335,24 @@ void link_batch_up(struct link_nl *nl, int ifindex, uint32_t tag)
 	batch_end(nl, nlh);
 }
 
-void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *addr, int plen,
-		     uint32_t tag)
+/* A batched create request of @type with a zeroed @hdrlen-byte header;
+ * @replace replaces what exists instead of failing with EEXIST. */
+static void *batch_create(struct link_nl *nl, uint16_t type, size_t hdrlen, bool replace,
+			  uint32_t tag, struct nlmsghdr **nlh)
 {
-	struct nlmsghdr *nlh = batch_msg(nl, tag);
-	size_t alen = family == AF_INET ? 4 : 16;
-	struct ifaddrmsg *ifa;
+	*nlh = batch_msg(nl, tag);
+	(*nlh)->nlmsg_type = type;
+	(*nlh)->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
+	return mnl_nlmsg_put_extra_header(*nlh, hdrlen);
+}
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *addr, int plen,
+		     bool replace, uint32_t tag)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa = batch_create(nl, RTM_NEWADDR, sizeof(*ifa), replace, tag, &nlh);
+	size_t alen = family == AF_INET ? 4 : 16;
+
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = (uint8_t)plen;
 	ifa->ifa_index = (uint32_t)ifindex;
@@ -360,15 +368,12 @@ void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *ad
 }
 
 void link_batch_route(struct link_nl *nl, int family, const void *dst, int plen, const void *gw,
-		      int oif, uint32_t tag)
+		      int oif, bool replace, uint32_t tag)
 {
-	struct nlmsghdr *nlh = batch_msg(nl, tag);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm = batch_create(nl, RTM_NEWROUTE, sizeof(*rtm), replace, tag, &nlh);
 	size_t alen = family == AF_INET ? 4 : 16;
-	struct rtmsg *rtm;
 
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = (uint8_t)plen;
 	rtm->rtm_table = RT_TABLE_MAIN;

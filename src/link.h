@@ -60,12 +60,14 @@ int link_ifindex(struct link_nl *nl, const char *ifname);
 /** Queue: set interface @ifindex up. */
 void link_batch_up(struct link_nl *nl, int ifindex, uint32_t tag);
 /** Queue: add address @addr/@plen (4 or 16 bytes by @family) to @ifindex;
- * IPv6 addresses get IFA_F_NODAD so they are usable at once. */
+ * IPv6 addresses get IFA_F_NODAD so they are usable at once. @replace: an
+ * existing one is updated in place instead of failing with EEXIST. */
 void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *addr, int plen,
-		     uint32_t tag);
-/** Queue: add route @dst/@plen via @gw dev @oif (main table, proto static). */
+		     bool replace, uint32_t tag);
+/** Queue: add route @dst/@plen via @gw dev @oif (main table, proto static);
+ * @replace as for link_batch_addr(). */
 void link_batch_route(struct link_nl *nl, int family, const void *dst, int plen, const void *gw,
-		      int oif, uint32_t tag);
+		      int oif, bool replace, uint32_t tag);
 /**
  * Send everything queued and collect the answers. Returns 0, or the first
  * error (-errno) with *@tag set to that request's tag and the ext ack saved.
