@@ -1,7 +1,9 @@
 /* Timed events: link down/up over raw rtnetlink (RTM_NEWLINK with
  * ifi_change = IFF_UP), sent from a socket opened inside each end's
  * namespace. Both ends go down so that neither side can send a FIN or an
- * RST through the link: to the endpoints the peer simply falls silent. */
+ * RST through the link: to the endpoints the peer simply falls silent.
+ * Going down costs the link's routes via a gateway (and its IPv6 addresses);
+ * `up` puts them back from the plan, so a routed path heals too. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -89,6 +91,7 @@ int event_apply(const struct tb_config *c, const struct topo *t, const struct tb
 		char *err, size_t errlen)
 {
 	bool up = v->action == TB_EVENT_UP;
+	struct topo_err te = { 0 };
 
 	for (int e = 0; e < 2; e++) {
 		int node = c->links[v->link].end[e].node;
@@ -102,6 +105,10 @@ int event_apply(const struct tb_config *c, const struct topo *t, const struct tb
 				 why);
 			return rc;
 		}
+	}
+	if (up && topo_restore_link(t, v->link, &te)) {
+		snprintf(err, errlen, "event %s: %s", v->name, te.msg);
+		return te.code;
 	}
 	return 0;
 }

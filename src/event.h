@@ -11,8 +11,9 @@
 
 /**
  * Carry out event @v of @c on the built topology @t: set both veth ends of
- * its link down (or up) in their namespaces over rtnetlink. 0 or -errno,
- * with the kernel's extended-ack text (or the errno's) in @err.
+ * its link down (or up) in their namespaces over rtnetlink; after an up,
+ * restore the addresses and routes the down cost (topo_restore_link()).
+ * 0 or -errno, with the kernel's extended-ack text (or the errno's) in @err.
  */
 int event_apply(const struct tb_config *c, const struct topo *t, const struct tb_event *v,
 		char *err, size_t errlen);

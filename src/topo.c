@@ -17,44 +17,15 @@
 #include "netns.h"
 #include "plan.h"
 #include "sysctl.h"
+#include "topo_int.h"
 #include "util.h"
-
-struct topo_node {
-	char nsname[JOURNAL_ID_MAX + TB_NAME_MAX + 2];
-	int nsfd;
-	int iofd;             /* ioctl socket for ethtool, opened when needed */
-	struct link_nl *nl;   /* rtnetlink inside the namespace (build only) */
-	int next_ifindex;
-	bool *deferred;       /* sysctls not there before the links exist */
-};
-
-struct topo {
-	const struct tb_config *c;
-	struct plan *plan;
-	struct journal *j;
-	struct topo_node *nodes;
-	int (*ifindex)[2];
-	char (*addr4)[2][INET_ADDRSTRLEN];
-	char (*addr6)[2][INET6_ADDRSTRLEN];
-	bool ipv6;
-	/* Nodes are created from a throwaway namespace so that each gets its
-	 * own TCP established hash (-1: the kernel cannot), with the TIME-WAIT
-	 * and SYN backlog limits a namespace gets on this host by default
-	 * (the kernel would size them from the smaller hash). */
-	int parent_fd;
-	char max_tw[24], max_syn[24];
-};
 
 /* Buckets of each node's TCP established hash: an empty dump of a
  * namespace walks them all (the host's is 262,144 on the development
  * machine), and 4096 keep chains short up to a few thousand sockets. */
 #define TOPO_EHASH_ENTRIES 4096
 
-enum { TAG_UP, TAG_ADDR4, TAG_ADDR6, TAG_ROUTE };
-#define TAG(kind, i) ((uint32_t)(kind) << 28 | (uint32_t)(i))
-
-static int fail(struct topo_err *err, int code, const char *fmt, ...) TB_PRINTF(3, 4);
-static int fail(struct topo_err *err, int code, const char *fmt, ...)
+int topo_fail(struct topo_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,8 +36,7 @@ static int fail(struct topo_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
-/* ": File exists" or ": File exists (kernel: ...)" */
-static const char *why(int code, const struct link_nl *nl, char *buf, size_t len)
+const char *topo_why(int code, const struct link_nl *nl, char *buf, size_t len)
 {
 	const char *ack = nl ? link_nl_ext_ack(nl) : "";
 
@@ -107,8 +77,8 @@ static int check_interrupt(const struct topo_opts *o, struct topo_err *err)
 	int sig = o->interrupted ? o->interrupted(o->intr_arg) : 0;
 
 	if (sig)
-		return fail(err, -EINTR, "interrupted by SIG%s: rolled back",
-			    sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+		return topo_fail(err, -EINTR, "interrupted by SIG%s: rolled back",
+				 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	return 0;
 }
 
@@ -168,7 +138,7 @@ static int node_setup(void *p)
 	if (!a->late) {
 		rc = link_nl_open(-1, &a->nl);
 		if (rc)
-			return fail(a->err, rc, "node %s: open rtnetlink: %s", n->name, strerror(-rc));
+			return topo_fail(a->err, rc, "node %s: open rtnetlink: %s", n->name, strerror(-rc));
 		/* explicit either way: a new namespace may inherit the host's
 		 * IPv4 forwarding (net.core.devconf_inherit_init_net = 0) */
 		rc = sysctl_write("net.ipv4.ip_forward", n->forward ? "1" : "0");
@@ -180,16 +150,16 @@ static int node_setup(void *p)
 		if (!rc && a->t->ipv6)
 			rc = sysctl_write("net.ipv6.conf.default.accept_dad", "0");
 		if (rc)
-			return fail(a->err, rc, "node %s: forwarding and DAD sysctls: %s", n->name,
-				    strerror(-rc));
+			return topo_fail(a->err, rc, "node %s: forwarding and DAD sysctls: %s", n->name,
+					 strerror(-rc));
 		/* before the node's own sysctls, which may set them */
 		if (a->t->parent_fd >= 0) {
 			rc = sysctl_write("net.ipv4.tcp_max_tw_buckets", a->t->max_tw);
 			if (!rc)
 				rc = sysctl_write("net.ipv4.tcp_max_syn_backlog", a->t->max_syn);
 			if (rc)
-				return fail(a->err, rc, "node %s: TIME-WAIT and SYN backlog limits: %s",
-					    n->name, strerror(-rc));
+				return topo_fail(a->err, rc, "node %s: TIME-WAIT and SYN backlog limits: %s",
+						 n->name, strerror(-rc));
 		}
 	}
 	for (size_t i = 0; i < n->n_sysctls; i++) {
@@ -203,21 +173,21 @@ static int node_setup(void *p)
 				tn->deferred[i] = true;
 				continue;
 			}
-			return fail(a->err, -ENOENT, "%snode %s: sysctl %s: %s",
-				    loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key,
-				    "no such key inside a network namespace");
+			return topo_fail(a->err, -ENOENT, "%snode %s: sysctl %s: %s",
+					 loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key,
+					 "no such key inside a network namespace");
 		}
 		/* host-wide net.* keys show up read-only inside a namespace */
 		if (!sysctl_writable(s->key))
-			return fail(a->err, -EACCES,
-				    "%snode %s: sysctl %s is host-wide (read-only inside a network "
-				    "namespace): refused",
-				    loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key);
+			return topo_fail(a->err, -EACCES,
+					 "%snode %s: sysctl %s is host-wide (read-only inside a network "
+					 "namespace): refused",
+					 loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key);
 		rc = sysctl_write(s->key, s->value);
 		if (rc)
-			return fail(a->err, rc, "%snode %s: sysctl %s = %s: %s",
-				    loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key, s->value,
-				    strerror(-rc));
+			return topo_fail(a->err, rc, "%snode %s: sysctl %s = %s: %s",
+					 loc_prefix(&s->loc, where, sizeof(where)), n->name, s->key, s->value,
+					 strerror(-rc));
 	}
 	return 0;
 }
@@ -253,20 +223,21 @@ static int create_node(struct topo *t, const struct topo_opts *o, size_t i, stru
 	snprintf(tn->nsname, sizeof(tn->nsname), "%s-%s", journal_id(t->j), c->nodes[i].name);
 	rc = netns_reserve(tn->nsname);
 	if (rc)
-		return fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name, tn->nsname,
-			    strerror(-rc));
+		return topo_fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name, tn->nsname,
+				 strerror(-rc));
 	rc = journal_add(t->j, "netns %s", tn->nsname);
 	if (rc) {
 		netns_remove(tn->nsname);
-		return fail(err, rc, "node %s: journal: %s", c->nodes[i].name, strerror(-rc));
+		return topo_fail(err, rc, "node %s: journal: %s", c->nodes[i].name, strerror(-rc));
 	}
 	tn->deferred = xcalloc(c->nodes[i].n_sysctls + 1, sizeof(bool));
 	tn->next_ifindex = 2; /* lo is 1 in a new namespace */
 	rc = netns_mount_from(tn->nsname, t->parent_fd, &tn->nsfd, node_setup, &a);
 	tn->nl = a.nl;
 	if (rc)
-		return err->code ? rc : fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name,
-					     tn->nsname, strerror(-rc));
+		return err->code ? rc
+				 : topo_fail(err, rc, "node %s: create namespace %s: %s",
+					     c->nodes[i].name, tn->nsname, strerror(-rc));
 	return 0;
 }
 
@@ -393,12 +364,12 @@ static int create_links(struct topo *t, const struct topo_opts *o, struct topo_e
 		e[0].nsfd = -1;
 		rc = link_veth_add(t->nodes[lk->end[0].node].nl, &e[0], &e[1]);
 		if (rc)
-			return fail(err, rc, "link %s: add veth %s/%s: %s", lk->name,
-				    c->nodes[lk->end[0].node].name, e[0].ifname,
-				    why(rc, t->nodes[lk->end[0].node].nl, buf, sizeof(buf)));
+			return topo_fail(err, rc, "link %s: add veth %s/%s: %s", lk->name,
+					 c->nodes[lk->end[0].node].name, e[0].ifname,
+					 topo_why(rc, t->nodes[lk->end[0].node].nl, buf, sizeof(buf)));
 		rc = journal_add(t->j, "veth %s %s", t->nodes[lk->end[0].node].nsname, e[0].ifname);
 		if (rc)
-			return fail(err, rc, "link %s: journal: %s", lk->name, strerror(-rc));
+			return topo_fail(err, rc, "link %s: journal: %s", lk->name, strerror(-rc));
 		for (int k = 0; k < 2; k++) {
 			struct topo_node *tn = &t->nodes[lk->end[k].node];
 
@@ -407,81 +378,13 @@ static int create_links(struct topo *t, const struct topo_opts *o, struct topo_e
 			else
 				e[k].ifindex = link_ifindex(tn->nl, e[k].ifname);
 			if (e[k].ifindex < 0)
-				return fail(err, e[k].ifindex, "link %s: find %s/%s: %s", lk->name,
-					    c->nodes[lk->end[k].node].name, e[k].ifname, strerror(-e[k].ifindex));
+				return topo_fail(err, e[k].ifindex, "link %s: find %s/%s: %s", lk->name,
+						 c->nodes[lk->end[k].node].name, e[k].ifname,
+						 strerror(-e[k].ifindex));
 			t->ifindex[l][k] = e[k].ifindex;
 		}
 	}
 	return 0;
-}
-
-/* Addresses and routes of one node, in one or a few sendmsg() calls. */
-static int address_node(struct topo *t, const struct topo_opts *o, size_t which, struct topo_err *err)
-{
-	int node = (int)which, rc = check_interrupt(o, err);
-
-	if (rc)
-		return rc;
-	const struct tb_config *c = t->c;
-	const struct plan *p = t->plan;
-	const struct plan_node *pn = &p->nodes[node];
-	struct link_nl *nl = t->nodes[node].nl;
-	uint32_t tag = 0;
-	char buf[300], a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
-
-	link_batch_up(nl, 1, TAG(TAG_UP, 0));
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			const struct plan_end *pe = &p->ends[l][e];
-
-			if (c->links[l].end[e].node != node)
-				continue;
-			if (e == 1)
-				link_batch_up(nl, t->ifindex[l][e], TAG(TAG_UP, l * 2 + e));
-			if (pe->has4)
-				link_batch_addr(nl, AF_INET, t->ifindex[l][e], &pe->a4, pe->plen4,
-						TAG(TAG_ADDR4, l * 2 + e));
-			if (pe->has6 && t->ipv6)
-				link_batch_addr(nl, AF_INET6, t->ifindex[l][e], &pe->a6, pe->plen6,
-						TAG(TAG_ADDR6, l * 2 + e));
-		}
-	for (size_t i = 0; i < pn->n_routes; i++) {
-		const struct plan_route *r = &pn->routes[i];
-
-		if (r->family == AF_INET6 && !t->ipv6)
-			continue;
-		link_batch_route(nl, r->family, &r->dst, r->plen, &r->gw, t->ifindex[r->link][r->end],
-				 TAG(TAG_ROUTE, i));
-	}
-	rc = link_batch_flush(nl, &tag);
-	if (!rc)
-		return 0;
-	switch (tag >> 28) {
-	case TAG_UP: {
-		size_t i = tag & 0x0fffffff;
-
-		return fail(err, rc, "node %s: set %s up: %s", c->nodes[node].name,
-			    i ? p->ends[i / 2][i % 2].ifname : "lo", why(rc, nl, buf, sizeof(buf)));
-	}
-	case TAG_ADDR4:
-	case TAG_ADDR6: {
-		size_t i = tag & 0x0fffffff, l = i / 2;
-		int e = (int)(i % 2), v6 = (tag >> 28) == TAG_ADDR6;
-		const struct plan_end *pe = &p->ends[l][e];
-
-		return fail(err, rc, "node %s: add address %s/%d on %s: %s", c->nodes[node].name,
-			    plan_ntop(v6 ? AF_INET6 : AF_INET, v6 ? &pe->a6 : &pe->a4, a, sizeof(a)),
-			    v6 ? pe->plen6 : pe->plen4, pe->ifname, why(rc, nl, buf, sizeof(buf)));
-	}
-	default: {
-		const struct plan_route *r = &pn->routes[tag & 0x0fffffff];
-
-		return fail(err, rc, "node %s: add route %s/%d via %s dev %s: %s", c->nodes[node].name,
-			    plan_ntop(r->family, &r->dst, a, sizeof(a)), r->plen,
-			    plan_ntop(r->family, &r->gw, g, sizeof(g)), p->ends[r->link][r->end].ifname,
-			    why(rc, nl, buf, sizeof(buf)));
-	}
-	}
 }
 
 /* "auto" turns offloads off on every link as soon as any link is shaped:
@@ -513,14 +416,14 @@ static int finish_links(struct topo *t, const struct topo_opts *o, struct topo_e
 				if (tn->iofd < 0) {
 					tn->iofd = netns_socket(tn->nsfd, AF_INET, SOCK_DGRAM, 0);
 					if (tn->iofd < 0)
-						return fail(err, tn->iofd, "node %s: socket: %s",
-							    c->nodes[lk->end[e].node].name, strerror(-tn->iofd));
+						return topo_fail(err, tn->iofd, "node %s: socket: %s",
+								 c->nodes[lk->end[e].node].name, strerror(-tn->iofd));
 				}
 				rc = link_offloads(tn->iofd, t->plan->ends[l][e].ifname, false);
 				if (rc)
-					return fail(err, rc, "link %s: turn offloads off on %s/%s: %s", lk->name,
-						    c->nodes[lk->end[e].node].name, t->plan->ends[l][e].ifname,
-						    strerror(-rc));
+					return topo_fail(err, rc, "link %s: turn offloads off on %s/%s: %s", lk->name,
+							 c->nodes[lk->end[e].node].name, t->plan->ends[l][e].ifname,
+							 strerror(-rc));
 			}
 		for (int d = 0; d < 2 && o->shape; d++) {
 			if (!lk->dir[d].set)
@@ -533,8 +436,9 @@ static int finish_links(struct topo *t, const struct topo_opts *o, struct topo_e
 			}
 			if (rc) {
 				if (!err->msg[0])
-					fail(err, rc, "link %s: shape %s/%s: %s", lk->name,
-					     c->nodes[lk->end[d].node].name, t->plan->ends[l][d].ifname, strerror(-rc));
+					topo_fail(err, rc, "link %s: shape %s/%s: %s", lk->name,
+						  c->nodes[lk->end[d].node].name, t->plan->ends[l][d].ifname,
+						  strerror(-rc));
 				return rc;
 			}
 		}
@@ -578,19 +482,20 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 	err->code = 0;
 	err->msg[0] = 0;
 	if (geteuid() != 0)
-		return fail(err, -EPERM, "building a topology needs root (network namespaces, veth)");
+		return topo_fail(err, -EPERM, "building a topology needs root (network namespaces, veth)");
 	if (access("/proc/self/ns/net", F_OK) < 0)
-		return fail(err, -EOPNOTSUPP, "this kernel has no network namespaces (/proc/self/ns/net)");
+		return topo_fail(err, -EOPNOTSUPP,
+				 "this kernel has no network namespaces (/proc/self/ns/net)");
 	for (size_t i = 0; i < c->n_nodes; i++)
 		for (size_t k = 0; k < c->nodes[i].n_sysctls; k++)
 			if (!sysctl_maybe_per_netns(c->nodes[i].sysctls[k].key)) {
 				char where[300];
 
-				return fail(err, -EINVAL,
-					    "%snode %s: sysctl %s is host-wide, not per network namespace: "
-					    "refused",
-					    loc_prefix(&c->nodes[i].sysctls[k].loc, where, sizeof(where)),
-					    c->nodes[i].name, c->nodes[i].sysctls[k].key);
+				return topo_fail(err, -EINVAL,
+						 "%snode %s: sysctl %s is host-wide, not per network namespace: "
+						 "refused",
+						 loc_prefix(&c->nodes[i].sysctls[k].loc, where, sizeof(where)),
+						 c->nodes[i].name, c->nodes[i].sysctls[k].key);
 			}
 
 	raise_fd_limit(c->n_nodes * 3 + 64);
@@ -600,7 +505,7 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 	rc = plan_make(c, &t->plan, msg, sizeof(msg));
 	if (rc) {
 		free_topo(t);
-		return fail(err, rc, "%s", msg);
+		return topo_fail(err, rc, "%s", msg);
 	}
 	t->ipv6 = t->plan->ipv6;
 	if (t->ipv6 && access("/proc/sys/net/ipv6", F_OK) < 0) {
@@ -628,14 +533,14 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 	rc = netns_prepare_dir();
 	if (rc) {
 		free_topo(t);
-		return fail(err, rc, "prepare %s: %s", TB_NETNS_DIR, strerror(-rc));
+		return topo_fail(err, rc, "prepare %s: %s", TB_NETNS_DIR, strerror(-rc));
 	}
 	rc = journal_create(o->run_id, o->config_path ? o->config_path : c->path, &t->j);
 	if (rc) {
 		free_topo(t);
 		if (rc == -EEXIST && o->run_id)
-			return fail(err, rc, "run %s exists already", o->run_id);
-		return fail(err, rc, "create run directory under %s: %s", TB_RUN_DIR, strerror(-rc));
+			return topo_fail(err, rc, "run %s exists already", o->run_id);
+		return topo_fail(err, rc, "create run directory under %s: %s", TB_RUN_DIR, strerror(-rc));
 	}
 	prof("start");
 	open_parent(t);
@@ -648,8 +553,11 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 		rc = create_links(t, o, err);
 	prof("links");
 	/* sequential: on other threads it measured no faster (RTNL) */
-	for (size_t i = 0; !rc && i < c->n_nodes; i++)
-		rc = address_node(t, o, i, err);
+	for (size_t i = 0; !rc && i < c->n_nodes; i++) {
+		rc = check_interrupt(o, err);
+		if (!rc)
+			rc = topo_address_node(t, (int)i, err);
+	}
 	for (size_t i = 0; !rc && i < c->n_nodes; i++) {
 		struct node_setup a = { c, t, (int)i, true, NULL, err };
 		bool any = false;
@@ -670,7 +578,7 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 		rc = journal_set_state(t->j, "up", (int)c->n_nodes);
 	if (rc) {
 		if (!err->msg[0])
-			fail(err, rc, "build: %s", strerror(-rc));
+			topo_fail(err, rc, "build: %s", strerror(-rc));
 		err->code = rc;
 		journal_undo(t->j);
 		t->j = NULL;

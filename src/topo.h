@@ -54,6 +54,17 @@ struct topo_opts {
 int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo **out,
 	       struct topo_err *err);
 
+/**
+ * After link @link was down and both its ends are up again: put back what
+ * the kernel deleted when it went down, the IPv6 addresses of its ends and
+ * the plan's routes that leave through them (IPv4 routes via a gateway on
+ * that link, every IPv6 route on it). Replaces, so what survived is no
+ * error; IPv6 addresses come back without DAD, usable at once. Opens a
+ * netlink socket in each end's namespace. 0 or -errno with @err filled
+ * ("node r1: restore route 10.0.2.0/24 via 10.0.1.2 dev eth0: ...").
+ */
+int topo_restore_link(const struct topo *t, int link, struct topo_err *err);
+
 /** Tear down through the journal (kills processes left inside the
  * namespaces, removes namespaces, veths) and free. NULL-safe; returns 0 or
  * the first error (printed). */

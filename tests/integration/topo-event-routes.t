@@ -1,0 +1,84 @@
+#!/bin/bash
+# [event] down/up on a link next to a router: the kernel deletes the routes
+# via a gateway on that link when it goes down (and IPv6 drops the link's
+# addresses too); `up` must put them back, or the routed path stays broken.
+# Chain c1 - r1 - s1, pooled rr flows over IPv4 and IPv6 from c1 to s1; the
+# link c1-r1 goes down at 1 s and up at 2.5 s. Requests must complete again
+# after the `up`, in both families.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd jq
+[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
+[ -d /proc/sys/net/ipv6 ] || skip_all "needs IPv6"
+TMP=$(mktemp -d /tmp/tb-evroutes.XXXXXX)
+defer rm -rf "$TMP"
+
+cat >"$TMP/chain.conf" <<EOC
+[topology]
+name = chain3
+[node c1]
+[node r1]
+forward = yes
+[node s1]
+[link c1-r1]
+[link r1-s1]
+EOC
+flow() { # NAME FAMILY PORT
+	cat <<EOC
+[flow $1]
+worker = rr
+from = c1
+to = s1
+family = $2
+port = $3
+conn = pool
+pool = 1
+rate = 100
+concurrency = 4
+timeout = 3s
+EOC
+}
+{
+	cat <<EOC
+[experiment]
+topology = $TMP/chain.conf
+duration = 6s
+capture = no
+EOC
+	flow rr4 ipv4 5001
+	flow rr6 ipv6 5002
+	cat <<EOC
+[event cut]
+at = 1s
+link = c1-r1
+action = down
+[event heal]
+at = 2500ms
+link = r1-c1
+action = up
+EOC
+} >"$TMP/ev.conf"
+
+"$TESTBED" check "$TMP/ev.conf" >"$TMP/check" 2>&1
+is "$?" 0 "the routed chain with two events checks"
+"$TESTBED" run --quiet "$TMP/ev.conf" --out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
+is "$?" 0 "the run completes (exit 0)"
+[ -s "$TMP/err" ] && diag "stderr: $(head -c 600 "$TMP/err")"
+R="$TMP/o/runs/c1-r1/run.json"
+diag "events: $(jq -c '[.events[] | {name, action, at_s, error}]' "$R" 2>/dev/null)"
+ok "both events ran without error" \
+	sh -c "jq -e '(.events | length) == 2 and .events[0].error == null and .events[1].error == null' '$R' >/dev/null"
+for f in rr4 rr6; do
+	S="$TMP/o/runs/c1-r1/flows/$f.series.jsonl"
+	diag "$f requests per second: $(jq -r '.requests' "$S" 2>/dev/null | paste -sd' ')"
+	before=$(jq -s '[.[] | select(.t < 1.5) | .requests] | add // 0' "$S" 2>/dev/null)
+	dead=$(jq -s '[.[] | select(.t > 1.5 and .t < 2.6) | .requests] | add // 0' "$S" 2>/dev/null)
+	alive=$(jq -s '[.[] | select(.t > 2.6) | .requests] | add // 0' "$S" 2>/dev/null)
+	ok "$f: requests cross the router before the cut ($before in the first second)" \
+		[ "${before:-0}" -gt 50 ]
+	ok "$f: (almost) none while the link is down ($dead in the second ending at 2 s)" \
+		[ "${dead:-999}" -le 5 ]
+	ok "$f: requests cross the router again after the link comes up ($alive after 2.6 s)" \
+		[ "${alive:-0}" -gt 100 ]
+done
+done_testing
