@@ -54,7 +54,7 @@ struct slot {
 
 static int ep = -1;
 static struct slot *slots, *free_slots;
-static uint64_t busy, t_start, t_end, hold_until, due_total, made;
+static uint64_t busy, t_start, t_end, hold_until, due_total, made, last_iv;
 static double first_failure = -1;
 static unsigned char closereq[WK_RR_HDR];
 static struct {
@@ -118,8 +118,11 @@ static void attempt(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 }
 
-static void slot_event(struct slot *s)
+static void slot_event(void *p, uint32_t events)
 {
+	struct slot *s = p;
+
+	(void)events;
 	if (s->state == S_CONNECTING) {
 		int err = wk_sock_error(s->fd);
 		uint64_t us = wk_now_us() - s->t0;
@@ -145,9 +148,9 @@ static void slot_event(struct slot *s)
 	}
 	if (s->state == S_CLOSING) {
 		char b[64];
-		ssize_t r = read(s->fd, b, sizeof(b));
+		ssize_t r = wk_recv_some(s->fd, b, sizeof(b));
 
-		if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
+		if (r > 0 || r == -EAGAIN)
 			return;
 		put_slot(s); /* FIN (or an error) from the server: our close comes second */
 	}
@@ -179,12 +182,30 @@ static json_t *summary(typeof(tot) *s, double secs, bool full)
 	return o;
 }
 
+/* Every period: the open-loop schedule and the connect timeouts. */
+static void tick(uint64_t now)
+{
+	if (opt_rate > 0)
+		due_total = (uint64_t)((double)(now - t_start) * opt_rate / 1e6) + 1;
+	for (uint64_t k = 0; k < opt_conc; k++)
+		if (slots[k].state != S_FREE && now > slots[k].t0 + opt_timeout) {
+			epoll_ctl(ep, EPOLL_CTL_DEL, slots[k].fd, NULL);
+			failed(&slots[k], ETIMEDOUT);
+		}
+}
+
+static void interval(uint64_t now)
+{
+	wk_series(summary(&iv, (double)(now - last_iv) / 1e6, false));
+	memset(&iv, 0, sizeof(iv));
+	last_iv = now;
+}
+
 int main(int argc, char **argv)
 {
-	struct epoll_event evs[256];
 	struct wk_rr_hdr h = { .flags = WK_RR_F_CLOSE, .req_len = WK_RR_HDR, .resp_len = 0 };
-	int ttick, tiv;
-	uint64_t last_iv, period;
+	struct wk_loop loop = { .before = launch, .event = slot_event };
+	uint64_t period;
 	json_t *res;
 
 	wk_init(&prog, argc, argv);
@@ -212,51 +233,11 @@ int main(int argc, char **argv)
 		period = 100;
 	t_start = last_iv = wk_now_us();
 	t_end = t_start + wk.duration_us;
-	ttick = wk_timerfd(period, period);
-	tiv = wk_timerfd(wk.interval_us, wk.interval_us);
-	{
-		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &ttick };
-
-		epoll_ctl(ep, EPOLL_CTL_ADD, ttick, &e);
-		e.data.ptr = &tiv;
-		epoll_ctl(ep, EPOLL_CTL_ADD, tiv, &e);
-	}
-	while (!wk_stop) {
-		int n;
-
-		launch();
-		n = epoll_wait(ep, evs, 256, -1);
-		if (n < 0 && errno != EINTR) {
-			wk_fail("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-			uint64_t now = wk_now_us();
-
-			if (p == &ttick) {
-				wk_timerfd_read(ttick);
-				if (now >= t_end) {
-					wk_request_stop(WK_STOP_DONE);
-					break;
-				}
-				if (opt_rate > 0)
-					due_total = (uint64_t)((double)(now - t_start) * opt_rate / 1e6) + 1;
-				for (uint64_t k = 0; k < opt_conc; k++)
-					if (slots[k].state != S_FREE && now > slots[k].t0 + opt_timeout) {
-						epoll_ctl(ep, EPOLL_CTL_DEL, slots[k].fd, NULL);
-						failed(&slots[k], ETIMEDOUT);
-					}
-			} else if (p == &tiv) {
-				wk_timerfd_read(tiv);
-				wk_series(summary(&iv, (double)(now - last_iv) / 1e6, false));
-				memset(&iv, 0, sizeof(iv));
-				last_iv = now;
-			} else {
-				slot_event(p);
-			}
-		}
-	}
+	loop.ep = ep;
+	loop.end_us = t_end;
+	wk_loop_timer(&loop, period, period, true, tick);
+	wk_loop_timer(&loop, wk.interval_us, wk.interval_us, false, interval);
+	wk_loop_run(&loop);
 	{
 		uint64_t now = wk_now_us();
 		double secs = (double)((now < t_end ? now : t_end) - t_start) / 1e6;

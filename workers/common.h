@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #define WK_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -215,6 +216,38 @@ int wk_nonblock(int fd, int on);
 int wk_timerfd(uint64_t first_us, uint64_t period_us);
 /** Read and return the expiration count of a timerfd (0 if none). */
 uint64_t wk_timerfd_read(int fd);
+
+/* ---- the epoll main loop of tb-churn, tb-idle and tb-rr (common_net.c) ---- */
+
+#define WK_LOOP_TIMERS 4
+struct wk_loop {
+	int ep;                                    /* the worker's epoll set */
+	uint64_t end_us;                           /* end of --duration */
+	void (*before)(void);                      /* each turn, before waiting (may be NULL) */
+	void (*event)(void *ptr, uint32_t events); /* a socket's event: its data.ptr and flags */
+	struct wk_loop_timer {
+		int fd;
+		bool ends;                 /* at end_us: stop instead of calling fn */
+		void (*fn)(uint64_t now);
+	} timers[WK_LOOP_TIMERS];
+	unsigned n_timers;
+};
+
+/**
+ * Watch a new timerfd of @l (first after @first_us, then every @period_us).
+ * When it fires, @fn runs with the time; with @ends, from end_us on the loop
+ * stops (WK_STOP_DONE) instead. The timers live in @l: it must not move.
+ * 0 or -errno.
+ */
+int wk_loop_timer(struct wk_loop *l, uint64_t first_us, uint64_t period_us, bool ends,
+		  void (*fn)(uint64_t now));
+/** Wait and dispatch events until wk_stop; an epoll_wait failure is wk_fail. */
+void wk_loop_run(struct wk_loop *l);
+
+/** recv() that does not block, retried on EINTR: bytes, 0 at EOF, -EAGAIN or -errno. */
+ssize_t wk_recv_some(int fd, void *buf, size_t len);
+/** send() that neither blocks nor raises SIGPIPE, retried on EINTR: bytes, -EAGAIN or -errno. */
+ssize_t wk_send_some(int fd, const void *buf, size_t len);
 
 /* ---- the request/response protocol shared by tb-rr, tb-churn, tb-idle and tb-server ---- */
 

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -156,4 +157,90 @@ uint64_t wk_timerfd_read(int fd)
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return 0;
 	return n;
+}
+
+int wk_loop_timer(struct wk_loop *l, uint64_t first_us, uint64_t period_us, bool ends,
+		  void (*fn)(uint64_t now))
+{
+	struct wk_loop_timer *t;
+	struct epoll_event e = { .events = EPOLLIN };
+
+	if (l->n_timers == WK_LOOP_TIMERS)
+		return -ENOSPC;
+	t = &l->timers[l->n_timers++];
+	t->fd = wk_timerfd(first_us, period_us);
+	t->ends = ends;
+	t->fn = fn;
+	e.data.ptr = t;
+	if (t->fd < 0)
+		return t->fd;
+	return epoll_ctl(l->ep, EPOLL_CTL_ADD, t->fd, &e) ? -errno : 0;
+}
+
+static struct wk_loop_timer *loop_timer(struct wk_loop *l, void *ptr)
+{
+	for (unsigned k = 0; k < l->n_timers; k++)
+		if (ptr == &l->timers[k])
+			return &l->timers[k];
+	return NULL;
+}
+
+void wk_loop_run(struct wk_loop *l)
+{
+	struct epoll_event evs[256];
+
+	while (!wk_stop) {
+		int n;
+
+		if (l->before)
+			l->before();
+		n = epoll_wait(l->ep, evs, 256, -1);
+		if (n < 0 && errno != EINTR) {
+			wk_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct wk_loop_timer *t = loop_timer(l, evs[i].data.ptr);
+			uint64_t now;
+
+			if (!t) {
+				l->event(evs[i].data.ptr, evs[i].events);
+				continue;
+			}
+			wk_timerfd_read(t->fd);
+			now = wk_now_us();
+			if (t->ends && now >= l->end_us) {
+				wk_request_stop(WK_STOP_DONE);
+				break;
+			}
+			t->fn(now);
+		}
+	}
+	for (unsigned k = 0; k < l->n_timers; k++)
+		if (l->timers[k].fd >= 0)
+			close(l->timers[k].fd);
+}
+
+ssize_t wk_recv_some(int fd, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t r = recv(fd, buf, len, MSG_DONTWAIT);
+
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+}
+
+ssize_t wk_send_some(int fd, const void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t w = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w >= 0)
+			return w;
+		if (errno != EINTR)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
 }

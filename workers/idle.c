@@ -168,14 +168,12 @@ static void on_event(struct iconn *c, uint64_t now)
 	/* Held: data only as a heartbeat answer; EOF means the server let go. */
 	for (;;) {
 		char b[64];
-		ssize_t r = read(c->fd, b, sizeof(b));
+		ssize_t r = wk_recv_some(c->fd, b, sizeof(b));
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
+		if (r == -EAGAIN)
 			return;
 		if (r <= 0) {
-			drop(c, r < 0 ? errno : 0, now);
+			drop(c, (int)-r, now);
 			return;
 		}
 		if (c->state != I_HB) {
@@ -222,12 +220,29 @@ static void tick(uint64_t now)
 		drop(&probe, ETIMEDOUT, now);
 }
 
+static void probe_tick(uint64_t now)
+{
+	if (held == opt_count && probe.state == I_FREE)
+		start(&probe, now);
+}
+
+static void interval(uint64_t now)
+{
+	(void)now;
+	wk_series(json_pack("{sI sI sI sI}", "held", (json_int_t)held, "connecting", (json_int_t)connecting,
+			    "failed", (json_int_t)errs.total, "dropped", (json_int_t)dropped));
+}
+
+static void conn_ready(void *p, uint32_t events)
+{
+	(void)events;
+	on_event(p, wk_now_us());
+}
+
 int main(int argc, char **argv)
 {
-	struct epoll_event evs[256];
 	struct wk_rr_hdr h = { .req_len = WK_RR_HDR, .resp_len = WK_RR_HDR };
-	int ttick, tprobe, tiv;
-	uint64_t t_end;
+	struct wk_loop loop = { .event = conn_ready };
 	json_t *res;
 
 	wk_init(&prog, argc, argv);
@@ -253,51 +268,12 @@ int main(int argc, char **argv)
 	}
 	for (uint64_t i = 0; i < opt_count; i++)
 		cs[i].fd = -1;
-	t_end = wk_t0 + wk.duration_us;
-	ttick = wk_timerfd(1, 10000);
-	tprobe = wk_timerfd(opt_probe, opt_probe);
-	tiv = wk_timerfd(wk.interval_us, wk.interval_us);
-	{
-		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &ttick };
-
-		epoll_ctl(ep, EPOLL_CTL_ADD, ttick, &e);
-		e.data.ptr = &tprobe;
-		epoll_ctl(ep, EPOLL_CTL_ADD, tprobe, &e);
-		e.data.ptr = &tiv;
-		epoll_ctl(ep, EPOLL_CTL_ADD, tiv, &e);
-	}
-	while (!wk_stop) {
-		int n = epoll_wait(ep, evs, 256, -1);
-
-		if (n < 0 && errno != EINTR) {
-			wk_fail("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-			uint64_t now = wk_now_us();
-
-			if (p == &ttick) {
-				wk_timerfd_read(ttick);
-				if (now >= t_end) {
-					wk_request_stop(WK_STOP_DONE);
-					break;
-				}
-				tick(now);
-			} else if (p == &tprobe) {
-				wk_timerfd_read(tprobe);
-				if (held == opt_count && probe.state == I_FREE)
-					start(&probe, now);
-			} else if (p == &tiv) {
-				wk_timerfd_read(tiv);
-				wk_series(json_pack("{sI sI sI sI}", "held", (json_int_t)held, "connecting",
-						    (json_int_t)connecting, "failed", (json_int_t)errs.total,
-						    "dropped", (json_int_t)dropped));
-			} else {
-				on_event(p, now);
-			}
-		}
-	}
+	loop.ep = ep;
+	loop.end_us = wk_t0 + wk.duration_us;
+	wk_loop_timer(&loop, 1, 10000, true, tick);
+	wk_loop_timer(&loop, opt_probe, opt_probe, false, probe_tick);
+	wk_loop_timer(&loop, wk.interval_us, wk.interval_us, false, interval);
+	wk_loop_run(&loop);
 	res = json_object();
 	json_object_set_new(res, "held", json_integer((json_int_t)held));
 	json_object_set_new(res, "count", json_integer((json_int_t)opt_count));

@@ -78,7 +78,7 @@ static struct rconn *free_slots; /* per-request: unused slots */
 static unsigned char *reqbuf;
 static unsigned char rbuf[256 * 1024];
 static uint64_t outstanding, limit_out;
-static uint64_t t_start, t_end, hold_until;
+static uint64_t t_start, t_end, hold_until, last_iv;
 
 /* Open loop: intended start times waiting for a connection. */
 #define PEND_CAP (1u << 20)
@@ -305,8 +305,10 @@ static void do_recv(struct rconn *c)
 	}
 }
 
-static void conn_event(struct rconn *c, uint32_t ev)
+static void conn_event(void *p, uint32_t ev)
 {
+	struct rconn *c = p;
+
 	if (opt_streams && c->state == C_IDLE) {
 		mux_event(c, ev);
 		return;
@@ -672,12 +674,26 @@ static json_t *summary(typeof(tot) *s, double secs, bool full)
 	return o;
 }
 
+static void interval(uint64_t now)
+{
+	wk_series(summary(&iv, (double)(now - last_iv) / 1e6, false));
+	memset(&iv, 0, sizeof(iv));
+	last_iv = now;
+}
+
+/* Each turn of the loop: start what the limits allow. */
+static void start_due(void)
+{
+	if (opt_streams)
+		mux_dispatch(wk_now_us());
+	else
+		dispatch();
+}
+
 int main(int argc, char **argv)
 {
-	struct epoll_event evs[256];
 	struct wk_rr_hdr h = { 0 };
-	uint64_t last_iv;
-	int ttick = -1, tiv = -1, tsched = -1;
+	struct wk_loop loop = { .before = start_due, .event = conn_event };
 	json_t *res;
 
 	wk_init(&prog, argc, argv);
@@ -731,58 +747,16 @@ int main(int argc, char **argv)
 	 * a second timer fires at each intended arrival (at most every 100 us),
 	 * so requests leave on schedule without waking a closed loop needlessly
 	 * (wakeups are dear in the one-CPU UML guest). */
-	ttick = wk_timerfd(10000, 10000);
+	loop.ep = ep;
+	loop.end_us = t_end;
+	wk_loop_timer(&loop, 10000, 10000, true, tick);
 	if (opt_rate > 0) {
 		uint64_t period = (uint64_t)(1e6 / opt_rate);
 
-		tsched = wk_timerfd(period < 100 ? 100 : period, period < 100 ? 100 : period);
+		wk_loop_timer(&loop, period < 100 ? 100 : period, period < 100 ? 100 : period, true, tick);
 	}
-	tiv = wk_timerfd(wk.interval_us, wk.interval_us);
-	{
-		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &ttick };
-
-		epoll_ctl(ep, EPOLL_CTL_ADD, ttick, &e);
-		e.data.ptr = &tiv;
-		epoll_ctl(ep, EPOLL_CTL_ADD, tiv, &e);
-		e.data.ptr = &tsched;
-		if (tsched >= 0)
-			epoll_ctl(ep, EPOLL_CTL_ADD, tsched, &e);
-	}
-	while (!wk_stop) {
-		int n;
-
-		if (opt_streams)
-			mux_dispatch(wk_now_us());
-		else
-			dispatch();
-		n = epoll_wait(ep, evs, 256, -1);
-		if (n < 0 && errno != EINTR) {
-			wk_fail("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-			uint64_t now;
-
-			if (p == &ttick || p == &tsched) {
-				wk_timerfd_read(*(int *)p);
-				now = wk_now_us();
-				if (now >= t_end) {
-					wk_request_stop(WK_STOP_DONE);
-					break;
-				}
-				tick(now);
-			} else if (p == &tiv) {
-				wk_timerfd_read(tiv);
-				now = wk_now_us();
-				wk_series(summary(&iv, (double)(now - last_iv) / 1e6, false));
-				memset(&iv, 0, sizeof(iv));
-				last_iv = now;
-			} else {
-				conn_event(p, evs[i].events);
-			}
-		}
-	}
+	wk_loop_timer(&loop, wk.interval_us, wk.interval_us, false, interval);
+	wk_loop_run(&loop);
 	{
 		uint64_t now = wk_now_us();
 		double secs = (double)((now < t_end ? now : t_end) - t_start) / 1e6;
