@@ -1,8 +1,8 @@
 /* Latency histograms, errno accounting and the wire headers of the workers. */
 #include "common.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,66 +142,84 @@ json_t *wk_errs_json(const struct wk_errs *e)
 
 /* ---- wire headers ---- */
 
-static void put32(unsigned char *p, uint32_t v)
+/* A header is its fields in order, each 4 or 8 bytes in network byte order
+ * at the offset of the previous one plus its size. */
+struct wire_field {
+	size_t off, size;
+};
+#define FIELD(type, member) { offsetof(struct type, member), sizeof(((struct type *)0)->member) }
+
+static const struct wire_field rr_fields[] = {
+	FIELD(wk_rr_hdr, magic), FIELD(wk_rr_hdr, flags), FIELD(wk_rr_hdr, req_len), FIELD(wk_rr_hdr, resp_len),
+};
+static const struct wire_field udp_fields[] = {
+	FIELD(wk_udp_hdr, magic), FIELD(wk_udp_hdr, flags), FIELD(wk_udp_hdr, session),
+	FIELD(wk_udp_hdr, size),  FIELD(wk_udp_hdr, seq),   FIELD(wk_udp_hdr, send_ns),
+};
+#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void wire_encode(const void *h, const struct wire_field *f, size_t n, unsigned char *buf)
 {
-	v = htonl(v);
-	memcpy(p, &v, 4);
+	for (size_t i = 0; i < n; buf += f[i].size, i++) {
+		const unsigned char *p = (const unsigned char *)h + f[i].off;
+		uint64_t v;
+
+		if (f[i].size == 4) {
+			uint32_t v32;
+
+			memcpy(&v32, p, 4);
+			v = v32;
+		} else {
+			memcpy(&v, p, 8);
+		}
+		for (size_t k = f[i].size; k-- > 0; v >>= 8)
+			buf[k] = (unsigned char)v;
+	}
 }
 
-static uint32_t get32(const unsigned char *p)
+static void wire_decode(const unsigned char *buf, const struct wire_field *f, size_t n, void *h)
 {
-	uint32_t v;
+	for (size_t i = 0; i < n; buf += f[i].size, i++) {
+		unsigned char *p = (unsigned char *)h + f[i].off;
+		uint64_t v = 0;
 
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
+		for (size_t k = 0; k < f[i].size; k++)
+			v = v << 8 | buf[k];
+		if (f[i].size == 4) {
+			uint32_t v32 = (uint32_t)v;
 
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
+			memcpy(p, &v32, 4);
+		} else {
+			memcpy(p, &v, 8);
+		}
+	}
 }
 
 void wk_rr_encode(const struct wk_rr_hdr *h, unsigned char *buf)
 {
-	put32(buf, WK_RR_MAGIC);
-	put32(buf + 4, h->flags);
-	put32(buf + 8, h->req_len);
-	put32(buf + 12, h->resp_len);
+	struct wk_rr_hdr w = *h;
+
+	w.magic = WK_RR_MAGIC;
+	wire_encode(&w, rr_fields, N_FIELDS(rr_fields), buf);
 }
 
 int wk_rr_decode(const unsigned char *buf, struct wk_rr_hdr *h)
 {
-	h->magic = get32(buf);
-	h->flags = get32(buf + 4);
-	h->req_len = get32(buf + 8);
-	h->resp_len = get32(buf + 12);
+	wire_decode(buf, rr_fields, N_FIELDS(rr_fields), h);
 	return h->magic == WK_RR_MAGIC ? 0 : -EPROTO;
 }
 
 void wk_udp_encode(const struct wk_udp_hdr *h, unsigned char *buf)
 {
-	put32(buf, WK_UDP_MAGIC);
-	put32(buf + 4, h->flags);
-	put32(buf + 8, h->session);
-	put32(buf + 12, h->size);
-	put64(buf + 16, h->seq);
-	put64(buf + 24, h->send_ns);
+	struct wk_udp_hdr w = *h;
+
+	w.magic = WK_UDP_MAGIC;
+	wire_encode(&w, udp_fields, N_FIELDS(udp_fields), buf);
 }
 
 int wk_udp_decode(const unsigned char *buf, struct wk_udp_hdr *h)
 {
-	h->magic = get32(buf);
-	h->flags = get32(buf + 4);
-	h->session = get32(buf + 8);
-	h->size = get32(buf + 12);
-	h->seq = get64(buf + 16);
-	h->send_ns = get64(buf + 24);
+	wire_decode(buf, udp_fields, N_FIELDS(udp_fields), h);
 	return h->magic == WK_UDP_MAGIC ? 0 : -EPROTO;
 }
 
