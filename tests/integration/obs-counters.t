@@ -9,26 +9,18 @@ DRV="$TOP/tests/unit/obs_driver.t"
 
 A=tbo-$$-a
 B=tbo-$$-b
-OUT=$(mktemp -d /tmp/tbo-counters.XXXXXX)
-defer rm -rf "$OUT"
-ip netns add $A || bail "ip netns add"
-defer ip netns del $A
-ip netns add $B || bail "ip netns add"
-defer ip netns del $B
+scratch OUT tbo-counters
+netns_new $A $B
 # No IPv6 on the links: router solicitations and MLD would move counters on
 # their own between the two readings.
 for n in $A $B; do
 	ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
-ip -n $A link add eth0 type veth peer name eth0 netns $B || bail "veth"
-ip -n $A addr add 198.18.1.1/24 dev eth0
-ip -n $B addr add 198.18.1.2/24 dev eth0
-for n in $A $B; do ip -n $n link set lo up; ip -n $n link set eth0 up; done
+veth_join $A eth0 $B eth0 198.18.1
 
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
 ip netns exec $B "$DRV" serve 198.18.1.2 5001 & SRV=$!
 defer kill $SRV
-ok "server listens" wait_for eval "ip netns exec $B ss -Htln 'sport = :5001' | grep -q LISTEN"
+ok "server listens" wait_for listening $B 5001
 # one connection to a closed port too: a RST and TcpAttemptFails / TcpOutRsts
 cat > "$OUT/traffic" <<EOF
 #!/bin/sh

@@ -7,9 +7,8 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb8-ev.XXXXXX)
-defer rm -rf "$TMP"
+need_testbed
+scratch TMP tb-ev
 
 cat >"$TMP/ev.conf" <<EOC
 [experiment]
