@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,36 @@ static int scale(const char *s, const struct unit *u, size_t n, const char *def_
 	return -EINVAL;
 }
 
-static int to_u64(double v, uint64_t *out, const char **why)
+/* A unit table with the unit a bare number has (NULL: it needs one) and
+ * what to say about an unknown unit. */
+struct unit_set {
+	const struct unit *u;
+	size_t n;
+	const char *def_unit, *hint;
+};
+#define UNIT_SET(t, def, hint) { t, sizeof(t) / sizeof(t[0]), def, hint }
+
+static const struct unit_set rates = UNIT_SET(
+	rate_units, "bit", "unknown rate unit (use bit, kbit, mbit, gbit, kibit.., bps, kbps, mbps)");
+static const struct unit_set times = UNIT_SET(time_units, NULL, "time needs a unit (us, ms, s)");
+static const struct unit_set sizes =
+	UNIT_SET(size_units, "b", "unknown size unit (use k, m, g or kbit, mbit)");
+static const struct unit_set counts =
+	UNIT_SET(count_units, "", "not a whole number (optional suffix k or m)");
+
+/* Scale @s by @set into an unsigned 64-bit value; @whole refuses fractions. */
+static int scale_u64(const char *s, const struct unit_set *set, bool whole, uint64_t *out,
+		     const char **why)
 {
+	double v;
+	int rc = scale(s, set->u, set->n, set->def_unit, &v, why, set->hint);
+
+	if (rc)
+		return rc;
+	if (whole && v != floor(v)) {
+		*why = "not a whole number";
+		return -EINVAL;
+	}
 	if (v >= 18446744073709549568.0) {
 		*why = "number out of range";
 		return -ERANGE;
@@ -117,43 +146,49 @@ static int to_u64(double v, uint64_t *out, const char **why)
 
 int units_rate(const char *s, uint64_t *bps, const char **why)
 {
-	double v;
-	int rc = scale(s, rate_units, sizeof(rate_units) / sizeof(rate_units[0]), "bit", &v, why,
-		       "unknown rate unit (use bit, kbit, mbit, gbit, kibit.., bps, kbps, mbps)");
-
-	return rc ? rc : to_u64(v, bps, why);
+	return scale_u64(s, &rates, false, bps, why);
 }
 
 int units_time(const char *s, uint64_t *us, const char **why)
 {
-	double v;
-	int rc = scale(s, time_units, sizeof(time_units) / sizeof(time_units[0]), NULL, &v, why,
-		       "time needs a unit (us, ms, s)");
-
-	return rc ? rc : to_u64(v, us, why);
+	return scale_u64(s, &times, false, us, why);
 }
 
 int units_size(const char *s, uint64_t *bytes, const char **why)
 {
-	double v;
-	int rc = scale(s, size_units, sizeof(size_units) / sizeof(size_units[0]), "b", &v, why,
-		       "unknown size unit (use k, m, g or kbit, mbit)");
+	return scale_u64(s, &sizes, false, bytes, why);
+}
 
-	return rc ? rc : to_u64(v, bytes, why);
+int units_count(const char *s, uint64_t *n, const char **why)
+{
+	return scale_u64(s, &counts, true, n, why);
+}
+
+/* A number followed by exactly @want; otherwise @no_unit (nothing follows)
+ * or @other_unit. */
+static int number_then(const char *s, const char *want, double *v, const char **why,
+		       const char *no_unit, const char *other_unit)
+{
+	const char *unit;
+	int rc = split_number(s, v, &unit, why);
+
+	if (rc)
+		return rc;
+	if (strcmp(unit, want) != 0) {
+		*why = *unit ? other_unit : no_unit;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int units_percent(const char *s, double *pct, const char **why)
 {
-	const char *unit;
 	double v;
-	int rc = split_number(s, &v, &unit, why);
+	int rc = number_then(s, "%", &v, why, "a percentage needs its % sign",
+			     "a percentage ends with %");
 
 	if (rc)
 		return rc;
-	if (strcmp(unit, "%") != 0) {
-		*why = *unit ? "a percentage ends with %" : "a percentage needs its % sign";
-		return -EINVAL;
-	}
 	if (v > 100) {
 		*why = "a percentage cannot exceed 100%";
 		return -ERANGE;
@@ -162,33 +197,9 @@ int units_percent(const char *s, double *pct, const char **why)
 	return 0;
 }
 
-int units_count(const char *s, uint64_t *n, const char **why)
-{
-	double v;
-	int rc = scale(s, count_units, sizeof(count_units) / sizeof(count_units[0]), "", &v, why,
-		       "not a whole number (optional suffix k or m)");
-
-	if (rc)
-		return rc;
-	if (v != floor(v)) {
-		*why = "not a whole number";
-		return -EINVAL;
-	}
-	return to_u64(v, n, why);
-}
-
 int units_real(const char *s, double *v, const char **why)
 {
-	const char *unit;
-	int rc = split_number(s, v, &unit, why);
-
-	if (rc)
-		return rc;
-	if (*unit) {
-		*why = "not a number";
-		return -EINVAL;
-	}
-	return 0;
+	return number_then(s, "", v, why, "not a number", "not a number");
 }
 
 int units_bool(const char *s, int *b, const char **why)
