@@ -143,11 +143,13 @@ json_t *wk_errs_json(const struct wk_errs *e)
 /* ---- wire headers ---- */
 
 /* A header is its fields in order, each 4 or 8 bytes in network byte order
- * at the offset of the previous one plus its size. */
+ * at the offset of the previous one plus its size. The first is the magic:
+ * encoding writes the header kind's own, decoding checks it. */
 struct wire_field {
 	size_t off, size;
 };
 #define FIELD(type, member) { offsetof(struct type, member), sizeof(((struct type *)0)->member) }
+#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct wire_field rr_fields[] = {
 	FIELD(wk_rr_hdr, magic), FIELD(wk_rr_hdr, flags), FIELD(wk_rr_hdr, req_len), FIELD(wk_rr_hdr, resp_len),
@@ -156,20 +158,20 @@ static const struct wire_field udp_fields[] = {
 	FIELD(wk_udp_hdr, magic), FIELD(wk_udp_hdr, flags), FIELD(wk_udp_hdr, session),
 	FIELD(wk_udp_hdr, size),  FIELD(wk_udp_hdr, seq),   FIELD(wk_udp_hdr, send_ns),
 };
-#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
-static void wire_encode(const void *h, const struct wire_field *f, size_t n, unsigned char *buf)
+static void wire_encode(const void *h, const struct wire_field *f, size_t n, uint32_t magic,
+			unsigned char *buf)
 {
 	for (size_t i = 0; i < n; buf += f[i].size, i++) {
 		const unsigned char *p = (const unsigned char *)h + f[i].off;
-		uint64_t v;
+		uint64_t v = magic;
 
-		if (f[i].size == 4) {
+		if (i > 0 && f[i].size == 4) {
 			uint32_t v32;
 
 			memcpy(&v32, p, 4);
 			v = v32;
-		} else {
+		} else if (i > 0) {
 			memcpy(&v, p, 8);
 		}
 		for (size_t k = f[i].size; k-- > 0; v >>= 8)
@@ -177,8 +179,11 @@ static void wire_encode(const void *h, const struct wire_field *f, size_t n, uns
 	}
 }
 
-static void wire_decode(const unsigned char *buf, const struct wire_field *f, size_t n, void *h)
+static int wire_decode(const unsigned char *buf, const struct wire_field *f, size_t n, uint32_t magic,
+		       void *h)
 {
+	uint32_t got = 0;
+
 	for (size_t i = 0; i < n; buf += f[i].size, i++) {
 		unsigned char *p = (unsigned char *)h + f[i].off;
 		uint64_t v = 0;
@@ -189,38 +194,33 @@ static void wire_decode(const unsigned char *buf, const struct wire_field *f, si
 			uint32_t v32 = (uint32_t)v;
 
 			memcpy(p, &v32, 4);
+			if (i == 0)
+				got = v32;
 		} else {
 			memcpy(p, &v, 8);
 		}
 	}
+	return got == magic ? 0 : -EPROTO;
 }
 
 void wk_rr_encode(const struct wk_rr_hdr *h, unsigned char *buf)
 {
-	struct wk_rr_hdr w = *h;
-
-	w.magic = WK_RR_MAGIC;
-	wire_encode(&w, rr_fields, N_FIELDS(rr_fields), buf);
+	wire_encode(h, rr_fields, N_FIELDS(rr_fields), WK_RR_MAGIC, buf);
 }
 
 int wk_rr_decode(const unsigned char *buf, struct wk_rr_hdr *h)
 {
-	wire_decode(buf, rr_fields, N_FIELDS(rr_fields), h);
-	return h->magic == WK_RR_MAGIC ? 0 : -EPROTO;
+	return wire_decode(buf, rr_fields, N_FIELDS(rr_fields), WK_RR_MAGIC, h);
 }
 
 void wk_udp_encode(const struct wk_udp_hdr *h, unsigned char *buf)
 {
-	struct wk_udp_hdr w = *h;
-
-	w.magic = WK_UDP_MAGIC;
-	wire_encode(&w, udp_fields, N_FIELDS(udp_fields), buf);
+	wire_encode(h, udp_fields, N_FIELDS(udp_fields), WK_UDP_MAGIC, buf);
 }
 
 int wk_udp_decode(const unsigned char *buf, struct wk_udp_hdr *h)
 {
-	wire_decode(buf, udp_fields, N_FIELDS(udp_fields), h);
-	return h->magic == WK_UDP_MAGIC ? 0 : -EPROTO;
+	return wire_decode(buf, udp_fields, N_FIELDS(udp_fields), WK_UDP_MAGIC, h);
 }
 
 const unsigned char *wk_zeros(size_t len)
