@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <linux/gen_stats.h>
 #include <linux/if_link.h>
 #include <linux/pkt_sched.h>
@@ -79,53 +80,103 @@ static void copy_attr(void *dst, size_t len, const struct nlattr *a)
 	memcpy(dst, mnl_attr_get_payload(a), n < len ? n : len);
 }
 
+/* The fixed-struct extended statistics: each field's name, offset and width
+ * (u32 or u64) in the kind's struct. */
+struct xfield {
+	const char *name;
+	size_t off, size;
+};
+#define XF(type, member, name) { name, offsetof(type, member), sizeof(((type *)0)->member) }
+#define FQC(member, name) XF(struct tc_fq_codel_xstats, qdisc_stats.member, name)
+#define COD(member, name) XF(struct tc_codel_xstats, member, name)
+#define FQ(member, name) XF(struct tc_fq_qd_stats, member, name)
+
+static const struct xfield fq_codel_fields[] = {
+	FQC(maxpacket, "maxpacket"),
+	FQC(drop_overlimit, "drop_overlimit"),
+	FQC(ecn_mark, "ecn_mark"),
+	FQC(new_flow_count, "new_flow_count"),
+	FQC(new_flows_len, "new_flows_len"),
+	FQC(old_flows_len, "old_flows_len"),
+	FQC(ce_mark, "ce_mark"),
+	FQC(memory_usage, "memory_usage"),
+	FQC(drop_overmemory, "drop_overmemory"),
+};
+static const struct xfield codel_fields[] = {
+	COD(maxpacket, "maxpacket"),
+	COD(count, "count"),
+	COD(lastcount, "lastcount"),
+	COD(ldelay, "ldelay_us"),
+	COD(drop_overlimit, "drop_overlimit"),
+	COD(ecn_mark, "ecn_mark"),
+	COD(dropping, "dropping"),
+	COD(ce_mark, "ce_mark"),
+};
+static const struct xfield fq_fields[] = {
+	FQ(gc_flows, "gc_flows"),
+	FQ(highprio_packets, "highprio_packets"),
+	FQ(throttled, "throttled"),
+	FQ(flows_plimit, "flows_plimit"),
+	FQ(pkts_too_long, "pkts_too_long"),
+	FQ(allocation_errors, "allocation_errors"),
+	FQ(flows, "flows"),
+	FQ(inactive_flows, "inactive_flows"),
+	FQ(throttled_flows, "throttled_flows"),
+	FQ(ce_mark, "ce_mark"),
+	FQ(horizon_drops, "horizon_drops"),
+};
+
+static const struct xkind {
+	const char *kind;
+	size_t size;     /* of the kind's struct */
+	bool qdisc_type; /* starts with a type that must be TCA_FQ_CODEL_XSTATS_QDISC */
+	const struct xfield *fields;
+	size_t n;
+} xkinds[] = {
+	{ "fq_codel", sizeof(struct tc_fq_codel_xstats), true, fq_codel_fields,
+	  ARRAY_SIZE(fq_codel_fields) },
+	{ "codel", sizeof(struct tc_codel_xstats), false, codel_fields, ARRAY_SIZE(codel_fields) },
+	{ "fq", sizeof(struct tc_fq_qd_stats), false, fq_fields, ARRAY_SIZE(fq_fields) },
+};
+
+#define XSTATS_MAX 256
+_Static_assert(sizeof(struct tc_fq_codel_xstats) <= XSTATS_MAX &&
+		       sizeof(struct tc_codel_xstats) <= XSTATS_MAX &&
+		       sizeof(struct tc_fq_qd_stats) <= XSTATS_MAX,
+	       "XSTATS_MAX holds every fixed xstats struct");
+
+static void fixed_xstats(json_t *x, const struct xkind *k, const struct nlattr *a)
+{
+	unsigned char buf[XSTATS_MAX];
+	uint32_t type;
+
+	copy_attr(buf, k->size, a);
+	memcpy(&type, buf, sizeof(type));
+	if (k->qdisc_type && type != TCA_FQ_CODEL_XSTATS_QDISC)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		const struct xfield *f = &k->fields[i];
+		uint64_t v64 = 0;
+		uint32_t v32 = 0;
+
+		if (f->size == sizeof(v64))
+			memcpy(&v64, buf + f->off, sizeof(v64));
+		else
+			memcpy(&v32, buf + f->off, sizeof(v32));
+		set_u64(x, f->name, f->size == sizeof(v64) ? v64 : v32);
+	}
+}
+
 static json_t *xstats_json(const char *kind, const struct nlattr *a)
 {
 	json_t *x = json_object();
 
-	if (!strcmp(kind, "fq_codel")) {
-		struct tc_fq_codel_xstats s;
-
-		copy_attr(&s, sizeof(s), a);
-		if (s.type != TCA_FQ_CODEL_XSTATS_QDISC)
+	for (size_t i = 0; i < ARRAY_SIZE(xkinds); i++)
+		if (!strcmp(kind, xkinds[i].kind)) {
+			fixed_xstats(x, &xkinds[i], a);
 			return x;
-		set_u64(x, "maxpacket", s.qdisc_stats.maxpacket);
-		set_u64(x, "drop_overlimit", s.qdisc_stats.drop_overlimit);
-		set_u64(x, "ecn_mark", s.qdisc_stats.ecn_mark);
-		set_u64(x, "new_flow_count", s.qdisc_stats.new_flow_count);
-		set_u64(x, "new_flows_len", s.qdisc_stats.new_flows_len);
-		set_u64(x, "old_flows_len", s.qdisc_stats.old_flows_len);
-		set_u64(x, "ce_mark", s.qdisc_stats.ce_mark);
-		set_u64(x, "memory_usage", s.qdisc_stats.memory_usage);
-		set_u64(x, "drop_overmemory", s.qdisc_stats.drop_overmemory);
-	} else if (!strcmp(kind, "codel")) {
-		struct tc_codel_xstats s;
-
-		copy_attr(&s, sizeof(s), a);
-		set_u64(x, "maxpacket", s.maxpacket);
-		set_u64(x, "count", s.count);
-		set_u64(x, "lastcount", s.lastcount);
-		set_u64(x, "ldelay_us", s.ldelay);
-		set_u64(x, "drop_overlimit", s.drop_overlimit);
-		set_u64(x, "ecn_mark", s.ecn_mark);
-		set_u64(x, "dropping", s.dropping);
-		set_u64(x, "ce_mark", s.ce_mark);
-	} else if (!strcmp(kind, "fq")) {
-		struct tc_fq_qd_stats s;
-
-		copy_attr(&s, sizeof(s), a);
-		set_u64(x, "gc_flows", s.gc_flows);
-		set_u64(x, "highprio_packets", s.highprio_packets);
-		set_u64(x, "throttled", s.throttled);
-		set_u64(x, "flows_plimit", s.flows_plimit);
-		set_u64(x, "pkts_too_long", s.pkts_too_long);
-		set_u64(x, "allocation_errors", s.allocation_errors);
-		set_u64(x, "flows", s.flows);
-		set_u64(x, "inactive_flows", s.inactive_flows);
-		set_u64(x, "throttled_flows", s.throttled_flows);
-		set_u64(x, "ce_mark", s.ce_mark);
-		set_u64(x, "horizon_drops", s.horizon_drops);
-	} else if (!strcmp(kind, "cake")) {
+		}
+	if (!strcmp(kind, "cake")) {
 		static const struct { int type; const char *name; } keys[] = {
 			{ TCA_CAKE_STATS_CAPACITY_ESTIMATE64, "capacity_estimate_Bps" },
 			{ TCA_CAKE_STATS_MEMORY_LIMIT, "memory_limit" },
