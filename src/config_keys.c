@@ -423,19 +423,23 @@ void cfg_flow_defaults(struct tb_flow *f)
 	f->server.backlog = 128;
 }
 
-static int unknown_key(struct cfg_ctx *x, const struct keydef *t, const struct keydef *t2,
-		       const char *key, const struct tb_loc *loc, const char *where)
+/* @tables: the sections' key tables, NULL-terminated, searched in order
+ * for a suggestion. */
+static int unknown_key(struct cfg_ctx *x, const struct keydef *const *tables, const char *key,
+		       const struct tb_loc *loc, const char *where)
 {
-	const char *s = cfg_key_suggest(t, key);
+	const char *s = NULL;
 
-	if (!s && t2)
-		s = cfg_key_suggest(t2, key);
+	for (; !s && *tables; tables++)
+		s = cfg_key_suggest(*tables, key);
 	if (s)
 		diag_error(x->d, loc, "unknown key \"%s\" in %s (did you mean \"%s\"?)", key, where, s);
 	else
 		diag_error(x->d, loc, "unknown key \"%s\" in %s", key, where);
 	return -EINVAL;
 }
+#define UNKNOWN_KEY(x, key, loc, where, ...)                                                       \
+	unknown_key(x, (const struct keydef *const[]){ __VA_ARGS__, NULL }, key, loc, where)
 
 int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const char *value,
 		 const struct tb_loc *kloc, const struct tb_loc *vloc)
@@ -479,7 +483,7 @@ int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const ch
 		return 0;
 	}
 	if (!k)
-		return unknown_key(x, cfg_node_keys, NULL, key, kloc, where);
+		return UNKNOWN_KEY(x, key, kloc, where, cfg_node_keys);
 	return cfg_key_set(x, k, n, value, vloc, key);
 }
 
@@ -549,20 +553,7 @@ int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const ch
 		}
 		return cfg_key_set(x, k, l, value, vloc, key);
 	}
-	{
-		const char *s = cfg_key_suggest(cfg_shape_keys, key);
-
-		if (!s)
-			s = cfg_key_suggest(cfg_end_keys, key);
-		if (!s)
-			s = cfg_key_suggest(cfg_link_keys, key);
-		if (s)
-			diag_error(x->d, kloc, "unknown key \"%s\" in %s (did you mean \"%s\"?)", key,
-				   where, s);
-		else
-			diag_error(x->d, kloc, "unknown key \"%s\" in %s", key, where);
-	}
-	return -EINVAL;
+	return UNKNOWN_KEY(x, key, kloc, where, cfg_shape_keys, cfg_end_keys, cfg_link_keys);
 }
 
 int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const char *value,
@@ -574,7 +565,7 @@ int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const ch
 
 	snprintf(where, sizeof(where), "[flow %s]", f->name);
 	if (!k)
-		return unknown_key(x, cfg_flow_keys, NULL, key, kloc, where);
+		return UNKNOWN_KEY(x, key, kloc, where, cfg_flow_keys);
 	rc = cfg_key_set(x, k, f, value, vloc, key);
 	if (rc && k->off == offsetof(struct tb_flow, worker))
 		f->worker = (enum tb_worker)-2; /* given but bad: reported already */
