@@ -87,20 +87,28 @@ static size_t count(const struct plan *p, int n, int fam)
 	return k;
 }
 
+/* Plan @c as test @name; the plan, or NULL (the test failed) */
+static struct plan *planned(struct tb_config *c, const char *name)
+{
+	struct plan *p = NULL;
+	char msg[256] = "";
+
+	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "%s%s%s%s", name, *msg ? " (" : "", msg,
+	       *msg ? ")" : "");
+	return p;
+}
+
 static void dumbbell(void)
 {
 	static const char *const nodes[] = { "c1", "c2", "s1", "s2", "r1", "r2", NULL };
 	static const char *const links[] = { "c1-r1", "c2-r1", "r1-r2", "r2-s1", "r2-s2", NULL };
 	struct tb_config *c = model(nodes, "....ff", links);
-	struct plan *p = NULL;
-	char msg[256] = "", buf[200];
+	struct plan *p = planned(c, "dumbbell plans");
+	char buf[200];
 	bool counts = true;
 
-	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "dumbbell plans (%s)", msg);
-	if (!p) {
-		free_model(c);
-		return;
-	}
+	if (!p)
+		goto out;
 	tap_is_str(addr(p, 0, 0, AF_INET, buf), "198.18.0.1/24", "c1-r1: c1 gets .1 of the first /24");
 	tap_is_str(addr(p, 2, 1, AF_INET, buf), "198.18.2.2/24", "r1-r2: r2 gets .2 of the third /24");
 	tap_is_str(addr(p, 4, 0, AF_INET6, buf), "fd74:6200:0:4::1/64", "r2-s2: IPv6 /64 per link");
@@ -120,6 +128,7 @@ static void dumbbell(void)
 		}
 	}
 	tap_ok(counts, "every node: one route per family to every subnet it is not on");
+out:
 	plan_free(p);
 	free_model(c);
 }
@@ -131,17 +140,15 @@ static void not_forwarding(void)
 	static const char *const nodes[] = { "a", "b", "c", NULL };
 	static const char *const links[] = { "a-b", "b-c", NULL };
 	struct tb_config *c = model(nodes, "...", links);
-	struct plan *p = NULL;
-	char msg[256] = "";
+	struct plan *p = planned(c, "a-b-c plans");
 
-	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "a-b-c plans");
 	if (!p)
 		goto out;
 	tap_ok(has_route(p, 0, "198.18.1.0/24 via 198.18.0.2 dev eth0"), "a -> b-c subnet via b (b's own address there)");
 	tap_is_int((long long)count(p, 0, AF_INET), 1, "a has no host route to c: b does not forward");
 	tap_is_int((long long)count(p, 2, AF_INET), 1, "c likewise has one route, toward b");
-	plan_free(p);
 out:
+	plan_free(p);
 	free_model(c);
 }
 
@@ -153,10 +160,8 @@ static void multihomed(void)
 	static const char *const nodes[] = { "s", "r1", "r2", "h", "r3", NULL };
 	static const char *const links[] = { "s-r1", "r1-r2", "r2-h", "h-r3", "r1-h", NULL };
 	struct tb_config *c = model(nodes, ".ff.f", links);
-	struct plan *p = NULL;
-	char msg[256] = "";
+	struct plan *p = planned(c, "multi-homed host plans");
 
-	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "multi-homed host plans");
 	if (!p)
 		goto out;
 	/* from r2: link r1-h has ends r1 (1 hop) and h (1 hop): the tie goes to
@@ -171,8 +176,8 @@ static void multihomed(void)
 	/* from r2: link h-r3: nearest end h (1 hop) does not forward and r3 is
 	 * unreachable: one subnet route, no host route */
 	tap_ok(has_route(p, 2, "198.18.3.0/24 via 198.18.2.2 dev eth1"), "r2 -> h-r3 subnet via h");
-	plan_free(p);
 out:
+	plan_free(p);
 	free_model(c);
 }
 
@@ -185,10 +190,8 @@ static void hostroute(void)
 	static const char *const nodes[] = { "x", "r1", "h", "m", "r2", NULL };
 	static const char *const links[] = { "x-r1", "r1-h", "h-r2", "r1-m", "m-r2", NULL };
 	struct tb_config *c = model(nodes, ".f.ff", links);
-	struct plan *p = NULL;
-	char msg[256] = "";
+	struct plan *p = planned(c, "host route case plans");
 
-	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "host route case plans");
 	if (!p)
 		goto out;
 	/* from x: link h-r2: h 2 hops (x r1 h), r2 3 hops (x r1 m r2). The
@@ -197,8 +200,8 @@ static void hostroute(void)
 	tap_ok(has_route(p, 0, "198.18.2.0/24 via 198.18.0.2 dev eth0"), "x -> h-r2 subnet toward h");
 	tap_ok(has_route(p, 0, "198.18.2.2/32 via 198.18.0.2 dev eth0"), "x -> host route to r2's address on h-r2");
 	tap_ok(has_route(p, 0, "fd74:6200:0:2::2/128 via fd74:6200::2 dev eth0"), "and its IPv6 twin");
-	plan_free(p);
 out:
+	plan_free(p);
 	free_model(c);
 }
 
@@ -265,9 +268,9 @@ static void aggregated(void)
 	enum { N = 100 };
 	const char *nodes[N + 1] = { 0 }, *links[N] = { 0 };
 	char names[N][8], lnames[N][16], fwd[N + 1];
+	char what[32];
 	struct tb_config *c;
-	struct plan *p = NULL;
-	char msg[256] = "";
+	struct plan *p;
 	int wrong = 0, k = 50;
 	size_t n4 = 0;
 
@@ -282,7 +285,8 @@ static void aggregated(void)
 	}
 	fwd[N] = 0;
 	c = model(nodes, fwd, links);
-	tap_ok(plan_make(c, &p, msg, sizeof(msg)) == 0, "chain of %d plans", N);
+	snprintf(what, sizeof(what), "chain of %d plans", N);
+	p = planned(c, what);
 	if (!p)
 		goto out;
 	n4 = count(p, k, AF_INET);
@@ -303,8 +307,8 @@ static void aggregated(void)
 	tap_is_int(lpm4(p, k, 0xc6120000u + (99u << 8) + 1), -1,
 		   "no route covers pool space no link uses (198.18.99.1)");
 	tap_is_int((long long)count(p, 0, AF_INET6) <= 16, 1, "IPv6 is aggregated too");
-	plan_free(p);
 out:
+	plan_free(p);
 	free_model(c);
 }
 
