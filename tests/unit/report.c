@@ -172,13 +172,14 @@ static void build_fixture(const char *out)
 	      runs);
 }
 
+/* Metric @m of flow @flow in case @k of summary.json, when it has a median */
 static json_t *metric(json_t *sum, int k, const char *flow, const char *m)
 {
-	return json_object_get(
-		json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), (size_t)k), "flows"), flow), "metrics"), m),
-		"median") ?
-		       json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), (size_t)k), "flows"), flow), "metrics"), m) :
-		       NULL;
+	json_t *c = json_array_get(json_object_get(sum, "cases"), (size_t)k);
+	json_t *o = json_object_get(
+		json_object_get(json_object_get(json_object_get(c, "flows"), flow), "metrics"), m);
+
+	return json_object_get(o, "median") ? o : NULL;
 }
 
 static double jd(json_t *o, const char *k)
@@ -186,6 +187,20 @@ static double jd(json_t *o, const char *k)
 	json_t *v = json_object_get(o, k);
 
 	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* @m (from metric()) has this median, min, max and number of runs */
+static bool spread_is(json_t *m, double median, double min, double max, double n)
+{
+	return m && jd(m, "median") == median && jd(m, "min") == min && jd(m, "max") == max &&
+	       jd(m, "n") == n;
+}
+
+/* @m's 95% confidence interval is @mid -/+ @half, each end within @tol */
+static bool ci_is(json_t *m, double mid, double half, double tol)
+{
+	return m && near(jd(m, "ci95_low"), mid - half, tol) &&
+	       near(jd(m, "ci95_high"), mid + half, tol);
 }
 
 static void test_stats(void)
@@ -242,22 +257,16 @@ static void test_fixture(void)
 	sum = json_load_file(path, 0, &je);
 	tap_ok(sum != NULL, "summary.json parses (%s)", sum ? "ok" : je.text);
 	m = metric(sum, 0, "bulk", "goodput");
-	tap_ok(m && jd(m, "median") == 3e6 && jd(m, "min") == 2e6 && jd(m, "max") == 4e6 &&
-		       jd(m, "n") == 3,
-	       "cubic goodput: median 3e6, min 2e6, max 4e6, n 3");
-	tap_ok(m && near(jd(m, "ci95_low"), 3e6 - 2484338.6, 1) &&
-		       near(jd(m, "ci95_high"), 3e6 + 2484338.6, 1),
+	tap_ok(spread_is(m, 3e6, 2e6, 4e6, 3), "cubic goodput: median 3e6, min 2e6, max 4e6, n 3");
+	tap_ok(ci_is(m, 3e6, 2484338.6, 1),
 	       "cubic goodput CI: 3e6 -/+ 4.303 * 1e6 / sqrt(3) (got %.1f..%.1f)", jd(m, "ci95_low"),
 	       jd(m, "ci95_high"));
 	m = metric(sum, 1, "bulk", "goodput");
 	/* the incomplete third repeat (1e6) is left out: {90e6, 95e6} */
-	tap_ok(m && jd(m, "median") == 92.5e6 && jd(m, "min") == 90e6 && jd(m, "max") == 95e6 &&
-		       jd(m, "n") == 2,
+	tap_ok(spread_is(m, 92.5e6, 90e6, 95e6, 2),
 	       "bbr goodput over the 2 complete repeats: median 92.5e6");
 	/* sd = 3.5355e6, t(1) = 12.706: half = 12.706 * 2.5e6 = 31.765e6 */
-	tap_ok(m && near(jd(m, "ci95_low"), 92.5e6 - 31.765e6, 10) &&
-		       near(jd(m, "ci95_high"), 92.5e6 + 31.765e6, 10),
-	       "bbr goodput CI with t(1) = 12.706");
+	tap_ok(ci_is(m, 92.5e6, 31.765e6, 10), "bbr goodput CI with t(1) = 12.706");
 	m = metric(sum, 0, "rr", "p99");
 	tap_ok(m && near(jd(m, "median"), 0.025, 1e-12), "rr p99 in seconds: 0.025");
 	m = metric(sum, 0, "rr", "success");
