@@ -215,12 +215,7 @@ static void complete(struct rconn *c)
 		c->t_limit = now + opt_timeout;
 		set_events(c, EPOLLIN | EPOLLRDHUP);
 	} else {
-		close(c->fd);
-		c->fd = -1;
-		c->events = 0;
-		c->state = C_FREE;
-		c->next_free = free_slots;
-		free_slots = c;
+		drop_conn(c); /* the slot is free for the next request */
 	}
 }
 
@@ -231,16 +226,14 @@ static void do_send(struct rconn *c)
 		 * second held by Nagle until the first is acknowledged. */
 		size_t n = (opt_write == 1 && c->sent < WK_RR_HDR) ? WK_RR_HDR - c->sent
 								  : opt_request - c->sent;
-		ssize_t w = send(c->fd, reqbuf + c->sent, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t w = wk_send_some(c->fd, reqbuf + c->sent, n);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
+		if (w == -EAGAIN) {
 			set_events(c, EPOLLOUT);
 			return;
 		}
 		if (w < 0) {
-			fail(c, errno);
+			fail(c, (int)-w);
 			return;
 		}
 		c->sent += (size_t)w;
@@ -265,24 +258,17 @@ static void start_send(struct rconn *c)
 static void do_recv(struct rconn *c)
 {
 	for (;;) {
-		ssize_t r = read(c->fd, rbuf, sizeof(rbuf));
+		ssize_t r = wk_recv_some(c->fd, rbuf, sizeof(rbuf));
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
+		if (r == -EAGAIN)
 			return;
 		if (r < 0) {
-			fail(c, errno);
+			fail(c, (int)-r);
 			return;
 		}
 		if (r == 0) {
 			if (c->state == C_CLOSING) {
-				close(c->fd);
-				c->fd = -1;
-				c->events = 0;
-				c->state = C_FREE;
-				c->next_free = free_slots;
-				free_slots = c;
+				drop_conn(c); /* the server's FIN came first: the slot is free */
 			} else {
 				/* The server closed before (or instead of) answering. */
 				tot.early_eof++;
@@ -379,15 +365,12 @@ static void mux_enqueue(struct rstream *s, uint64_t t_req)
 static void mux_send(struct rconn *c)
 {
 	while (c->q_unsent) {
-		ssize_t w = send(c->fd, reqbuf + c->sent, opt_request - c->sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t w = wk_send_some(c->fd, reqbuf + c->sent, opt_request - c->sent);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN)
+		if (w == -EAGAIN)
 			break;
 		if (w < 0) {
-			mux_drop(c, errno);
+			mux_drop(c, (int)-w);
 			return;
 		}
 		c->sent += (size_t)w;
@@ -456,15 +439,13 @@ static void mux_event(struct rconn *c, uint32_t ev)
 	if (c->state != C_IDLE || !(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
 	for (;;) {
-		ssize_t r = read(c->fd, rbuf, sizeof(rbuf));
+		ssize_t r = wk_recv_some(c->fd, rbuf, sizeof(rbuf));
 		uint64_t n;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
+		if (r == -EAGAIN)
 			return;
 		if (r <= 0) {
-			mux_drop(c, r < 0 ? errno : 0);
+			mux_drop(c, (int)-r);
 			return;
 		}
 		for (n = (uint64_t)r; n;) {
