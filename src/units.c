@@ -217,26 +217,43 @@ int units_bool(const char *s, int *b, const char **why)
 	return -EINVAL;
 }
 
+/* Print @v in the first unit of @steps it reaches and is a multiple of
+ * @exact in (1000500 us is 1000.5ms, not 1.0005s), else in @base. */
+struct fmt_step {
+	uint64_t min, exact;
+	double div;
+	const char *suffix;
+};
+
+static const char *fmt_scaled(uint64_t v, const struct fmt_step *steps, size_t n, const char *base,
+			      char *buf, unsigned len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v >= steps[i].min && v % steps[i].exact == 0) {
+			snprintf(buf, len, "%g%s", v / steps[i].div, steps[i].suffix);
+			return buf;
+		}
+	snprintf(buf, len, "%llu%s", (unsigned long long)v, base);
+	return buf;
+}
+
 const char *units_fmt_rate(uint64_t bps, char *buf, unsigned len)
 {
-	if (bps >= 1000000000 && bps % 1000000 == 0)
-		snprintf(buf, len, "%gGbit", bps / 1e9);
-	else if (bps >= 1000000)
-		snprintf(buf, len, "%gMbit", bps / 1e6);
-	else if (bps >= 1000)
-		snprintf(buf, len, "%gKbit", bps / 1e3);
-	else
-		snprintf(buf, len, "%llubit", (unsigned long long)bps);
-	return buf;
+	static const struct fmt_step steps[] = {
+		{ 1000000000, 1000000, 1e9, "Gbit" },
+		{ 1000000, 1, 1e6, "Mbit" },
+		{ 1000, 1, 1e3, "Kbit" },
+	};
+
+	return fmt_scaled(bps, steps, sizeof(steps) / sizeof(steps[0]), "bit", buf, len);
 }
 
 const char *units_fmt_time(uint64_t us, char *buf, unsigned len)
 {
-	if (us >= 1000000 && us % 1000 == 0)
-		snprintf(buf, len, "%gs", us / 1e6);
-	else if (us >= 1000)
-		snprintf(buf, len, "%gms", us / 1e3);
-	else
-		snprintf(buf, len, "%lluus", (unsigned long long)us);
-	return buf;
+	static const struct fmt_step steps[] = {
+		{ 1000000, 1000, 1e6, "s" },
+		{ 1000, 1, 1e3, "ms" },
+	};
+
+	return fmt_scaled(us, steps, sizeof(steps) / sizeof(steps[0]), "us", buf, len);
 }
