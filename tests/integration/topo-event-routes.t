@@ -47,16 +47,7 @@ capture = no
 EOC
 	flow rr4 ipv4 5001
 	flow rr6 ipv6 5002
-	cat <<EOC
-[event cut]
-at = 1s
-link = c1-r1
-action = down
-[event heal]
-at = 2500ms
-link = r1-c1
-action = up
-EOC
+	printf '[event %s]\nat = %s\nlink = %s\naction = %s\n' cut 1s c1-r1 down heal 2500ms r1-c1 up
 } >"$TMP/ev.conf"
 
 "$TESTBED" check "$TMP/ev.conf" >"$TMP/check" 2>&1
