@@ -8,10 +8,9 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
+need_testbed
 [ -d /proc/sys/net/ipv6 ] || skip_all "needs IPv6"
-TMP=$(mktemp -d /tmp/tb-evroutes.XXXXXX)
-defer rm -rf "$TMP"
+scratch TMP tb-evroutes
 
 cat >"$TMP/chain.conf" <<EOC
 [topology]
