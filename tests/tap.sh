@@ -130,5 +130,7 @@ run_experiment() {
 	fi
 	return 0
 }
+# diag_cases FILTER: a diag line per case of the summary, the jq FILTER's string
+diag_cases() { jq -r ".cases[] | $1" "$S" | while IFS= read -r _l; do diag "$_l"; done; }
 # no_uml_left: no guest of this test's $TMP is still running
 no_uml_left() { is "$(uml_procs "$TMP")" "" "no linux.uml process of this run remains"; }

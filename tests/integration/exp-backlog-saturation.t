@@ -4,18 +4,7 @@
 # one queues instead (accept-queue depth from the sampler's LISTEN rows),
 # and a fast reject fails fast.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb8-bl.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/backlog_saturation.conf" --duration 6s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && { sed 's/^/# /' "$TMP/err"; grep -A2 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'; }
-S="$TMP/o/summary.json"
+run_experiment backlog_saturation --duration 6s --repeat 1
 is "$(jq '.runs_complete' "$S")" 3 "3 runs complete"
 for k in 0 1 2; do
 	d="$TMP/o/runs/c$((k + 1))-r1"

@@ -8,25 +8,14 @@
 # plot (log x, with the Mathis line) is written. The 60 s, nine-point run is
 # in docs/experiments/bbr_vs_cubic_loss_sweep.md.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb7-sweep.$$.XXXXXX)
-defer rm -rf "$TMP"
-export TMPDIR=$TMP
+exp_init sweep
 DUR=${TB_SWEEP_DURATION:-20s}
-
 F="$TMP/bbr_vs_cubic_loss_sweep.conf"
 sed -e "s#^topology = \.\./#topology = $TOP/#" \
 	-e 's#^link\.r1-r2\.r1\.loss = .*#link.r1-r2.r1.loss = 0.001%, 0.1%, 1%, 5%, 20%#' \
 	"$TOP/experiments/bbr_vs_cubic_loss_sweep.conf" >"$F"
 is "$(grep -c '^link.r1-r2.r1.loss = 0.001%, 0.1%, 1%, 5%, 20%$' "$F")" 1 "the sweep is cut to the five points the expectations name"
-"$TESTBED" run --quiet "$F" --duration "$DUR" --repeat 1 --out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with netem and bbr here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-S="$TMP/o/summary.json"
+run_experiment --needs "netem and bbr" "$F" --duration "$DUR" --repeat 1
 is "$(jq '.runs_complete' "$S")" 10 "10 runs complete"
 diag "kernel: $(jq -r '.kernel.tier + " " + .kernel.release' "$S"), $DUR per run"
 for l in 0.001% 0.1% 1% 5% 20%; do
@@ -48,6 +37,5 @@ if command -v gnuplot >/dev/null; then
 else
 	skip "gnuplot not installed"
 fi
-left=$(for p in $(pgrep -x linux.uml); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "uml_dir=$TMP/" && echo "$p"; done)
-is "$left" "" "no linux.uml process of this run remains"
+no_uml_left
 done_testing

@@ -4,20 +4,7 @@
 # cases sit at window / RTT, autotuning fills the 100 Mbit/s x 100 ms pipe.
 # Prints goodput beside window / RTT and the sampler's rcv_space / snd_wnd.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb-bdp.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/bdp_window.conf" --duration 10s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
-S="$TMP/o/summary.json"
+run_experiment --needs netem bdp_window --duration 10s --repeat 1
 is "$(jq '.runs_complete' "$S")" 4 "4 runs complete"
 # the largest value of a column of the flow's sockets in a sampler CSV
 col_max() {
@@ -31,4 +18,5 @@ for k in 0 1 2 3; do
 	diag "$label: goodput=$g bit/s snd_wnd(c1) max=$(col_max "$d/c1-tcp.csv" snd_wnd)" \
 		"rcv_space(s1) max=$(col_max "$d/s1-tcp.csv" rcv_space)"
 done
+no_uml_left
 done_testing

@@ -5,20 +5,7 @@
 # has the queue statistics (qdisc.json: drops, backlog, fq_codel's
 # drop_overlimit, ecn_mark, new_flow_count).
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb7-bb.$$.XXXXXX)
-defer rm -rf "$TMP"
-export TMPDIR=$TMP
-
-"$TESTBED" run --quiet "$TOP/experiments/bufferbloat_fq_codel.conf" --duration 25s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with fq_codel here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-S="$TMP/o/summary.json"
+run_experiment --needs fq_codel bufferbloat_fq_codel --duration 25s --repeat 1
 is "$(jq '.runs_complete' "$S")" 2 "2 runs complete (pfifo, fq_codel)"
 diag "kernel: $(jq -r '.kernel.tier + " " + .kernel.release' "$S")"
 m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.$2.metrics.$3.median // \"-\"" "$S"; }
@@ -37,6 +24,5 @@ ok "fq_codel saw the probe's sparse flows come and go (new_flow_count $nf)" [ "$
 pd=$(q pfifo pfifo stats.drops)
 ok "the pfifo overflowed: drop-tail drops ($pd)" [ "${pd%.*}" -gt 0 ]
 ok "report.md has the Queues table with fq_codel's statistics" grep -q 'new_flow_count' "$TMP/o/report.md"
-left=$(for p in $(pgrep -x linux.uml); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "uml_dir=$TMP/" && echo "$p"; done)
-is "$left" "" "no linux.uml process of this run remains"
+no_uml_left
 done_testing

@@ -3,22 +3,8 @@
 # the leaking server grows with every client close (the sampler's curve),
 # and stays at zero when the server closes.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb8-cw.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/close_wait_leak.conf" --duration 8s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && { sed 's/^/# /' "$TMP/err"; grep -A2 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'; }
-S="$TMP/o/summary.json"
-for k in 0 1; do
-	jq -r ".cases[$k] | \"\(.label): peak s1 CLOSE-WAIT=\(.nodes.s1.peaks.CLOSE_WAIT.median) c1 FIN-WAIT-2=\(.nodes.c1.peaks.FIN_WAIT2.median) rps=\(.flows.rr.metrics.rps.median)\"" "$S" |
-		while read -r l; do diag "$l"; done
-done
+run_experiment close_wait_leak --duration 8s --repeat 1
+diag_cases "\"\(.label): peak s1 CLOSE-WAIT=\(.nodes.s1.peaks.CLOSE_WAIT.median) c1 FIN-WAIT-2=\(.nodes.c1.peaks.FIN_WAIT2.median) rps=\(.flows.rr.metrics.rps.median)\""
 # the curve: CLOSE-WAIT on s1 at 2 s, 4 s, 6 s of the leaking case
 leak=$(jq -r '.cases[] | select(.label=="case=leak" or .label=="leak") | .index' "$S")
 csv="$TMP/o/runs/c$((leak + 1))-r1/sockets/s1-states.csv"

@@ -5,24 +5,9 @@
 # and no EADDRNOTAVAIL. The report carries the two ladders: a handshake
 # before the request, and requests on an open connection.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb8-cp.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/conn_churn_vs_pool.conf" --duration 8s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && { sed 's/^/# /' "$TMP/err"; grep -A2 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'; }
-S="$TMP/o/summary.json"
+run_experiment --needs netem conn_churn_vs_pool --duration 8s --repeat 1
 is "$(jq '.runs_complete' "$S")" 4 "4 runs complete"
-for k in 0 1 2 3; do
-	jq -r ".cases[$k] | \"\(.label): p50=\(.flows.rr.metrics.p50.median) p99=\(.flows.rr.metrics.p99.median) hps=\(.flows.rr.metrics.hps.median // 0) TIME-WAIT(c1)=\(.nodes.c1.peaks.TIME_WAIT.median) EADDRNOTAVAIL=\(.flows.rr.metrics.eaddrnotavail.median) requests=\(.flows.rr.metrics.requests.median)\"" "$S" |
-		while read -r l; do diag "$l"; done
-done
+diag_cases "\"\(.label): p50=\(.flows.rr.metrics.p50.median) p99=\(.flows.rr.metrics.p99.median) hps=\(.flows.rr.metrics.hps.median // 0) TIME-WAIT(c1)=\(.nodes.c1.peaks.TIME_WAIT.median) EADDRNOTAVAIL=\(.flows.rr.metrics.eaddrnotavail.median) requests=\(.flows.rr.metrics.requests.median)\""
 R="$TMP/o/report.md"
 ok "report.md has a Ladders section" grep -q '^## Ladders' "$R"
 # per_request: the ladder of a request under load starts with the handshake
@@ -30,4 +15,5 @@ ok "a per-request ladder shows SYN, SYN/ACK, then data" \
 	sh -c "sed -n '/^### per_request/,/^### /p' '$R' | grep -q 'handshake done'"
 ok "the pool ladder shows requests on the open connection (data segments after the first request)" \
 	sh -c "sed -n '/^### pool/,/^## /p' '$R' | grep -c ' P\\. ' | awk '{ exit !(\$1 >= 4) }'"
+no_uml_left
 done_testing

@@ -7,20 +7,7 @@
 # from the sampler. 15 s, not less: CUBIC's slow start before the first
 # loss inflates a shorter average past 3x Mathis.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb7-flag.$$.XXXXXX)
-defer rm -rf "$TMP"
-export TMPDIR=$TMP
-
-"$TESTBED" run --quiet "$TOP/experiments/cubic_vs_bbr_1pct.conf" --duration 15s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-S="$TMP/o/summary.json"
+run_experiment --needs netem cubic_vs_bbr_1pct --duration 15s --repeat 1
 is "$(jq '.runs_complete' "$S")" 2 "2 runs complete (cubic, bbr)"
 diag "kernel: $(jq -r '.kernel.tier + " " + .kernel.release' "$S")"
 m() { jq -r ".cases[] | select(.label==\"cc=$1\") | .flows.bulk.metrics.$2.median // \"-\"" "$S"; }
@@ -49,6 +36,5 @@ if command -v gnuplot >/dev/null; then
 else
 	skip "gnuplot not installed"
 fi
-left=$(for p in $(pgrep -x linux.uml); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "uml_dir=$TMP/" && echo "$p"; done)
-is "$left" "" "no linux.uml process of this run remains"
+no_uml_left
 done_testing

@@ -5,20 +5,7 @@
 # the same streams over eight connections, and the gap grows with the loss.
 # Prints per-case latency percentiles and the spread of the per-stream p99.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb-hol.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/hol_blocking.conf" --duration 8s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
-S="$TMP/o/summary.json"
+run_experiment --needs netem hol_blocking --duration 8s --repeat 1
 n=$(jq '.cases | length' "$S")
 is "$(jq '.runs_complete' "$S")" "$n" "every run complete ($n)"
 for k in $(seq 0 $((n - 1))); do
@@ -30,4 +17,5 @@ for k in $(seq 0 $((n - 1))); do
 done
 ok "every stream reported its own histogram" \
 	[ "$(jq '.per_stream | length' "$TMP/o/runs/c1-r1/flows/rr.json")" = 8 ]
+no_uml_left
 done_testing

@@ -4,19 +4,7 @@
 # server's active clients, epoll serves them fast, the thread-per-connection
 # server pays a thread per idle client. Prints the table a person would read.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb-arch.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/server_arch_idle.conf" --duration 8s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
-S="$TMP/o/summary.json"
+run_experiment server_arch_idle --duration 8s --repeat 1
 is "$(jq '.runs_complete' "$S")" 3 "3 runs complete (iterative, thread, epoll)"
 for a in iterative thread epoll; do
 	q=".cases[] | select(.label==\"arch=$a\")"

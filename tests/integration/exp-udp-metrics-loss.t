@@ -4,20 +4,7 @@
 # UDP loss tracks netem's, TCP loses nothing, and the report carries the gap
 # counts and one-way delay percentiles. Prints the table a person would read.
 . "$(dirname "$0")/../tap.sh"
-need_root
-need_cmd jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-TMP=$(mktemp -d /tmp/tb-udpm.XXXXXX)
-defer rm -rf "$TMP"
-
-"$TESTBED" run --quiet "$TOP/experiments/udp_metrics_loss.conf" --duration 5s --repeat 1 \
-	--out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-rc=$?
-[ $rc -eq 3 ] && skip_all "no kernel with netem here: $(tail -1 "$TMP/err")"
-is "$rc" 0 "every expectation held (exit 0)"
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/err" | tail -20
-[ $rc -ne 0 ] && grep -A4 'NOT HELD' "$TMP/o/report.md" | sed 's/^/# /'
-S="$TMP/o/summary.json"
+run_experiment --needs netem udp_metrics_loss --duration 5s --repeat 1
 is "$(jq '.runs_complete' "$S")" 5 "5 runs complete"
 m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.metrics.metrics.$2.median // \"-\"" "$S"; }
 for c in udp_loss1 udp_loss5 tcp_loss5 udp_congested tcp_congested; do
@@ -27,4 +14,5 @@ done
 g=$(m udp_loss5 gaps)
 ok "gap counts in summary.json (udp_loss5: $g)" [ "${g%.*}" -gt 0 ] 2>/dev/null
 ok "report.md has the lost and gaps columns" grep -q 'metrics gaps' "$TMP/o/report.md"
+no_uml_left
 done_testing
