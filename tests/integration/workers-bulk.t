@@ -4,41 +4,22 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip tc python3
-W="$TOP/workers"
-[ -x "$W/tb-bulk" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+. "$(dirname "$0")/lib-workers.sh"
+need_workers tb-bulk tb-server
 plan 7
 
-C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-bulk-$$
-mkdir -p "$T"; defer rm -rf "$T"
-ip netns add $C || bail "ip netns add"; defer ip netns del $C
-ip netns add $S || bail "ip netns add"; defer ip netns del $S
-ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
-ip -n $C addr add 198.18.6.1/24 dev tbwc$$; ip -n $S addr add 198.18.6.2/24 dev tbws$$
-for n in $C $S; do ip -n $n link set lo up; done
-ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+workers_setup bulk 198.18.6
 
-jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 rxb() { ip netns exec $S cat /sys/class/net/tbws$$/statistics/rx_bytes; }
 # sink PORT: a sink server until stopped
-sink() {
-	ip netns exec $S "$W/tb-server" --mode sink --host 198.18.6.2 --port $1 --deadline 60s \
-		--ready "$T/ready.$1" --result "$T/sink.$1.json" >/dev/null &
-	SPID=$!
-	defer kill $SPID 2>/dev/null
-	i=0; while [ ! -f "$T/ready.$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -f "$T/ready.$1" ] || bail "tb-server did not start"
-}
-stop() {
-	kill "$SPID"
-	i=0; while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
+sink() { server $1 --mode sink --host 198.18.6.2 --port $1 --deadline 60s; }
 
 # 1. An exact byte count: every byte arrives, the sink agrees.
 sink 9001
 ip netns exec $C "$W/tb-bulk" --host 198.18.6.2 --port 9001 --bytes 50m --result "$T/bytes.json"
 is "$?" 0 "tb-bulk --bytes 50m exits 0"
 stop
-b=$(jget "$T/bytes.json" "r['bytes']"); sb=$(jget "$T/sink.9001.json" "r['bytes']")
+b=$(jget "$T/bytes.json" "r['bytes']"); sb=$(jget "$T/server.9001.json" "r['bytes']")
 diag "--bytes 50m: tb-bulk reports $b, the sink read $sb ($(jget "$T/bytes.json" "round(r['goodput_bps']/1e6)") Mbit/s)"
 is "$b" 52428800 "tb-bulk reports exactly 50 MiB delivered"
 is "$sb" 52428800 "the sink read exactly 50 MiB"

@@ -4,31 +4,19 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip python3
-W="$TOP/workers"
+. "$(dirname "$0")/lib-workers.sh"
 ALL="tb-server tb-bulk tb-rr tb-churn tb-idle tb-udp tb-synflood"
-for w in $ALL; do [ -x "$W/$w" ] || skip_all "workers not built (run make)"; done
+need_workers $ALL
 plan 35
 
-C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-life-$$
-mkdir -p "$T"; defer rm -rf "$T"
-ip netns add $C || bail "ip netns add"; defer ip netns del $C
-ip netns add $S || bail "ip netns add"; defer ip netns del $S
-ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
-ip -n $C addr add 198.18.4.1/24 dev tbwc$$; ip -n $S addr add 198.18.4.2/24 dev tbws$$
-for n in $C $S; do ip -n $n link set lo up; done
-ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+workers_setup life 198.18.4
 ip -n $S route add 198.19.128.0/17 via 198.18.4.1
 
 # alive PID: running (a zombie waiting for init to reap it counts as gone)
 alive() { [ -r /proc/$1/status ] && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
-jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 for m in "rr 9000" "sink 9001" "udp 9002"; do
 	set -- $m
-	ip netns exec $S "$W/tb-server" --mode $1 --host 198.18.4.2 --port $2 --deadline 60s \
-		--ready "$T/ready.$1" >/dev/null &
-	defer kill $! 2>/dev/null
-	i=0; while [ ! -f "$T/ready.$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -f "$T/ready.$1" ] || bail "tb-server --mode $1 did not start"
+	server $1 --mode $1 --host 198.18.4.2 --port $2 --deadline 60s
 done
 
 # args WORKER: a command line that would run for a long time

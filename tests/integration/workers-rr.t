@@ -4,36 +4,20 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ss python3
-W="$TOP/workers"
-[ -x "$W/tb-rr" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+. "$(dirname "$0")/lib-workers.sh"
+need_workers tb-rr tb-server
 plan 10
 
-C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-rr-$$
-mkdir -p "$T"; defer rm -rf "$T"
-ip netns add $C || bail "ip netns add"; defer ip netns del $C
-ip netns add $S || bail "ip netns add"; defer ip netns del $S
-ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
-ip -n $C addr add 198.18.0.1/24 dev tbwc$$; ip -n $S addr add 198.18.0.2/24 dev tbws$$
-for n in $C $S; do ip -n $n link set lo up; done
+workers_setup rr 198.18.0
 ip -n $C addr add fd74:6200:0:1::1/64 dev tbwc$$ nodad; ip -n $S addr add fd74:6200:0:1::2/64 dev tbws$$ nodad
-ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
 
-# server PORT [ARGS...]: start a server in $S, wait until it listens.
-server() {
-	port=$1; shift
-	ip netns exec $S "$W/tb-server" --mode rr --host 198.18.0.2 --port $port --deadline 60s \
-		--ready "$T/ready.$port" --result "$T/server.$port.json" "$@" >/dev/null &
-	defer kill $! 2>/dev/null
-	i=0; while [ ! -f "$T/ready.$port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -f "$T/ready.$port" ] || bail "tb-server on port $port did not start"
-}
-# jget FILE EXPR: a value from a result file (python3 as the JSON reader)
-jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# rr_server PORT: an rr server on PORT
+rr_server() { server $1 --mode rr --host 198.18.0.2 --port $1 --deadline 60s; }
 rr() { out=$1; shift; ip netns exec $C "$W/tb-rr" --host 198.18.0.2 --result "$T/$out.json" "$@"; }
 tw() { ip netns exec $1 ss -Htan state time-wait "( sport = :$2 or dport = :$2 )" | wc -l; }
 
 # 1. Nagle + delayed ACK: header and body as two writes, one connection.
-server 9001
+rr_server 9001
 rr split --port 9001 --conn pool --concurrency 1 --write split --request 200 --duration 3s
 p50=$(jget "$T/split.json" "r['latency_us']['p50']"); n=$(jget "$T/split.json" "r['requests']")
 diag "split writes, Nagle on: $n requests, p50 ${p50} us"
@@ -47,7 +31,7 @@ ok "both runs complete without errors" test "$(jget "$T/split.json" "r['complete
 	-a "$(jget "$T/nodelay.json" "r['complete'] and not r['errors']")" = True
 
 # 2. Per-request connections: one TIME-WAIT per request on the side that closes first.
-server 9002
+rr_server 9002
 rr perreq --port 9002 --conn per-request --concurrency 1 --rate 300 --duration 2s
 n=$(jget "$T/perreq.json" "r['requests']"); h=$(jget "$T/perreq.json" "r['handshakes']")
 twc=$(tw $C 9002); tws=$(tw $S 9002)
@@ -56,7 +40,7 @@ ok "per-request (client closes): ~1 TIME-WAIT per request on the client ($twc fo
 	python3 -c "import sys; n=$n; t=$twc; sys.exit(not (n > 400 and abs(t - n) <= 0.05 * n + 3))"
 ok "per-request (client closes): the server holds none ($tws)" test "$tws" -le 2
 
-server 9003
+rr_server 9003
 rr perreq-s --port 9003 --conn per-request --close server --concurrency 1 --rate 300 --duration 2s
 n=$(jget "$T/perreq-s.json" "r['requests']")
 # the last closes may still be finishing (FIN-WAIT-2 -> TIME-WAIT): poll
@@ -68,7 +52,7 @@ ok "per-request (server closes): ~1 TIME-WAIT per request on the server ($tws fo
 ok "per-request (server closes): the client holds none ($twc)" test "$twc" -le 2
 
 # 3. A pool of 4 keep-alive connections: only the pool's own closes at the end.
-server 9004
+rr_server 9004
 rr pool --port 9004 --conn pool --pool 4 --concurrency 4 --rate 300 --duration 2s
 n=$(jget "$T/pool.json" "r['requests']"); h=$(jget "$T/pool.json" "r['handshakes']")
 twc=$(tw $C 9004); tws=$(tw $S 9004)
@@ -77,9 +61,7 @@ ok "pool: $n requests over $h connections" test "$n" -gt 400 -a "$h" -eq 4
 ok "pool: no TIME-WAIT per request (client $twc + server $tws <= 4)" test $((twc + tws)) -le 4
 
 # 4. IPv6: the same worker pair over fd74:6200::/48 (the server listens on ::).
-ip netns exec $S "$W/tb-server" --mode rr --port 9005 --deadline 30s --ready "$T/ready.9005" >/dev/null &
-defer kill $! 2>/dev/null
-i=0; while [ ! -f "$T/ready.9005" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+server 9005 --mode rr --port 9005 --deadline 30s
 ip netns exec $C "$W/tb-rr" --host fd74:6200:0:1::2 --port 9005 --conn pool --concurrency 2 --nodelay \
 	--duration 1s --result "$T/v6.json"
 n=$(jget "$T/v6.json" "r['requests']"); e=$(jget "$T/v6.json" "r['errors']")

@@ -6,50 +6,25 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ss python3
-W="$TOP/workers"
-for w in tb-server tb-rr tb-idle tb-bulk; do [ -x "$W/$w" ] || skip_all "workers not built (run make)"; done
+. "$(dirname "$0")/lib-workers.sh"
+need_workers tb-server tb-rr tb-idle tb-bulk
 plan 11
 
-C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-srv-$$
-mkdir -p "$T"; defer rm -rf "$T"
-ip netns add $C || bail "ip netns add"; defer ip netns del $C
-ip netns add $S || bail "ip netns add"; defer ip netns del $S
-ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
-ip -n $C addr add 198.18.5.1/24 dev tbwc$$; ip -n $S addr add 198.18.5.2/24 dev tbws$$
-for n in $C $S; do ip -n $n link set lo up; done
-ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+workers_setup srv 198.18.5
 
-jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
-tcpext() {
-	ip netns exec $S cat /proc/net/netstat | awk -v k="$1" '
-		/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) n[i] = $i; h = 1 } else
-			for (i = 2; i <= NF; i++) if (n[i] == k) print $i }'
-}
-# server PORT ARGS...: start in $S; SPID is its pid
-server() {
-	port=$1; shift
-	ip netns exec $S "$W/tb-server" --host 198.18.5.2 --port $port --deadline 60s \
-		--ready "$T/ready.$port" --result "$T/server.$port.json" "$@" >/dev/null &
-	SPID=$!
-	defer kill $SPID 2>/dev/null
-	i=0; while [ ! -f "$T/ready.$port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -f "$T/ready.$port" ] || bail "tb-server on port $port did not start"
-}
-stop() {
-	kill "$SPID"
-	i=0; while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
+# serve PORT ARGS...: a server on PORT; SPID is its pid, $T/server.PORT.json its result
+serve() { _p=$1; shift; server $_p --host 198.18.5.2 --port $_p --deadline 60s "$@"; }
 rr() { out=$1; shift; ip netns exec $C "$W/tb-rr" --host 198.18.5.2 --result "$T/$out.json" "$@"; }
 
 # Thread per connection: a pool of 8 is served in parallel.
-server 9001 --mode rr --arch thread
+serve 9001 --mode rr --arch thread
 rr thread --port 9001 --conn pool --concurrency 8 --duration 1s
 n=$(jget "$T/thread.json" "r['requests']"); e=$(jget "$T/thread.json" "r['errors']")
 diag "arch thread: $n requests with 8 connections, errors $e"
 ok "arch thread serves 8 concurrent connections" test "$n" -gt 1000 -a "$e" = "{}"
 
 # Iterative: one connection at a time, so the second pooled connection starves.
-server 9002 --mode rr --arch iterative
+serve 9002 --mode rr --arch iterative
 rr iter1 --port 9002 --conn per-request --rate 200 --duration 1s
 n1=$(jget "$T/iter1.json" "r['requests']")
 rr iter2 --port 9002 --conn pool --pool 2 --concurrency 2 --timeout 300ms --duration 1500ms
@@ -60,7 +35,7 @@ ok "arch iterative starves the second of two pooled connections (ETIMEDOUT $to)"
 stop
 
 # --leak: the server never closes, so every client close leaves a CLOSE-WAIT.
-server 9003 --mode rr --leak
+serve 9003 --mode rr --leak
 rr leak --port 9003 --conn per-request --rate 200 --duration 1s
 n=$(jget "$T/leak.json" "r['requests']")
 cw=$(ip netns exec $S ss -Htan state close-wait "( sport = :9003 )" | wc -l)
@@ -70,7 +45,7 @@ stop
 ok "--leak: the server result counts them as leaked" test "$(jget "$T/server.9003.json" "r['leaked']")" -ge $((n - 2))
 
 # --reject: accepted and closed at once; no request gets an answer.
-server 9004 --mode rr --reject
+serve 9004 --mode rr --reject
 rr reject --port 9004 --conn per-request --rate 100 --duration 1s
 n=$(jget "$T/reject.json" "r['requests']"); e=$(jget "$T/reject.json" "sum(r['errors'].values())")
 diag "--reject: $n answered, $e failed ($(jget "$T/reject.json" "r['errors']"))"
@@ -79,7 +54,7 @@ stop
 
 # Backlog 4, nothing accepted: the accept queue holds 5, the rest overflow.
 o0=$(tcpext ListenOverflows)
-server 9005 --mode rr --backlog 4 --accept-delay 30s
+serve 9005 --mode rr --backlog 4 --accept-delay 30s
 ip netns exec $C "$W/tb-idle" --host 198.18.5.2 --port 9005 --count 20 --duration 1500ms \
 	--timeout 10s --result "$T/idle.json"
 q=$(ip netns exec $S ss -Htln "( sport = :9005 )" | awk '{print $2}')
@@ -90,17 +65,17 @@ ok "further handshakes overflow the listen queue" test $((o1 - o0)) -gt 0
 stop
 
 # --accept-rate 50/s for 2 s while 200 connections wait.
-server 9006 --mode rr --accept-rate 50 --duration 2s
+serve 9006 --mode rr --accept-rate 50 --duration 2s
 ip netns exec $C "$W/tb-idle" --host 198.18.5.2 --port 9006 --count 200 --duration 2500ms \
 	--result "$T/idle2.json" >/dev/null
-i=0; while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for pid_gone "$SPID"
 a=$(jget "$T/server.9006.json" "r['accepted']")
 diag "--accept-rate 50 for 2 s: $a accepted"
 ok "--accept-rate paces accept() ($a in 2 s, want ~100)" test "$a" -ge 85 -a "$a" -le 115
 
 # Slow reader: 64 KiB/s; the sender sees a zero window.
 z0=$(tcpext TCPToZeroWindowAdv)
-server 9007 --mode sink --read-rate 64k --rcvbuf 64k
+serve 9007 --mode sink --read-rate 64k --rcvbuf 64k
 ip netns exec $C "$W/tb-bulk" --host 198.18.5.2 --port 9007 --duration 3s --result "$T/bulk.json"
 stop
 z1=$(tcpext TCPToZeroWindowAdv)

@@ -5,37 +5,19 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip python3
-W="$TOP/workers"
-[ -x "$W/tb-synflood" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+. "$(dirname "$0")/lib-workers.sh"
+need_workers tb-synflood tb-server
 plan 7
 
-C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-syn-$$
-mkdir -p "$T"; defer rm -rf "$T"
-ip netns add $C || bail "ip netns add"; defer ip netns del $C
-ip netns add $S || bail "ip netns add"; defer ip netns del $S
-ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
-ip -n $C addr add 198.18.2.1/24 dev tbwc$$; ip -n $S addr add 198.18.2.2/24 dev tbws$$
-for n in $C $S; do ip -n $n link set lo up; done
-ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+workers_setup syn 198.18.2
 # The SYN-ACKs to the spoofed sources need a route: send them to the client
 # namespace, which does not forward and drops them (a black hole inside the test).
 ip -n $S route add 198.19.128.0/17 via 198.18.2.1 || bail "route"
 ip netns exec $S sysctl -qw net.ipv4.tcp_syncookies=1 || bail "sysctl"
 
-jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
-# tcpext NAME: a TcpExt counter of the server namespace
-tcpext() {
-	ip netns exec $S cat /proc/net/netstat | awk -v k="$1" '
-		/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) n[i] = $i; h = 1 } else
-			for (i = 2; i <= NF; i++) if (n[i] == k) print $i }'
-}
 
 # Backlog 8, and no accept for longer than the test.
-ip netns exec $S "$W/tb-server" --mode rr --host 198.18.2.2 --port 9000 --backlog 8 \
-	--accept-delay 50s --deadline 30s --ready "$T/ready" --result "$T/server.json" >/dev/null &
-defer kill $! 2>/dev/null
-i=0; while [ ! -f "$T/ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -f "$T/ready" ] || bail "tb-server did not start"
+server rr --mode rr --host 198.18.2.2 --port 9000 --backlog 8 --accept-delay 50s --deadline 30s
 
 c0=$(tcpext SyncookiesSent); q0=$(tcpext TCPReqQFullDoCookies)
 ip netns exec $C "$W/tb-synflood" --host 198.18.2.2 --port 9000 --spoof 198.19.128.0/17 \

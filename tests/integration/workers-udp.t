@@ -5,18 +5,11 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip nft python3
-W="$TOP/workers"
-[ -x "$W/tb-udp" ] && [ -x "$W/tb-server" ] || skip_all "workers not built (run make)"
+. "$(dirname "$0")/lib-workers.sh"
+need_workers tb-udp tb-server
 plan 8
 
-C=tbw-c-$$ S=tbw-s-$$ T=/tmp/tbw-udp-$$
-mkdir -p "$T"; defer rm -rf "$T"
-ip netns add $C || bail "ip netns add"; defer ip netns del $C
-ip netns add $S || bail "ip netns add"; defer ip netns del $S
-ip link add tbwc$$ netns $C type veth peer name tbws$$ netns $S || bail "veth"
-ip -n $C addr add 198.18.3.1/24 dev tbwc$$; ip -n $S addr add 198.18.3.2/24 dev tbws$$
-for n in $C $S; do ip -n $n link set lo up; done
-ip -n $C link set tbwc$$ up; ip -n $S link set tbws$$ up
+workers_setup udp 198.18.3
 PCT=10
 ip netns exec $S nft -f - <<NFT || bail "nft"
 table inet tbw {
@@ -27,25 +20,14 @@ table inet tbw {
 }
 NFT
 
-jget() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
-server() {
-	ip netns exec $S "$W/tb-server" --mode udp --host 198.18.3.2 --port 9000 --deadline 30s \
-		--ready "$T/ready.$1" --result "$T/server.$1.json" >/dev/null &
-	SPID=$!
-	defer kill $SPID 2>/dev/null
-	i=0; while [ ! -f "$T/ready.$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -f "$T/ready.$1" ] || bail "tb-server did not start"
-}
-stop_server() {
-	kill "$SPID"
-	i=0; while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
+# udp_server TAG: the receiver on port 9000 (UDP and TCP), results in $T/server.TAG.json
+udp_server() { server $1 --mode udp --host 198.18.3.2 --port 9000 --deadline 30s; }
 
-server udp
+udp_server udp
 ip netns exec $C "$W/tb-udp" --host 198.18.3.2 --port 9000 --rate 10000 --size 200 \
 	--duration 2s --result "$T/udp.json"
 is "$?" 0 "tb-udp exits 0"
-stop_server
+stop
 sent=$(jget "$T/udp.json" "r['sent']")
 recv=$(jget "$T/server.udp.json" "r['received']"); lost=$(jget "$T/server.udp.json" "r['lost']")
 pct=$(jget "$T/server.udp.json" "round(r['loss_pct'], 2)")
@@ -62,10 +44,10 @@ ok "lost matches the nft drop counter within the 3 END datagrams ($lost vs $drop
 ok "no duplicates or reordering on a plain veth" test "$dups" -eq 0 -a "$reord" -eq 0
 
 # The same records over TCP: the drop rule does not match, TCP would retransmit anyway.
-server tcp
+udp_server tcp
 ip netns exec $C "$W/tb-udp" --host 198.18.3.2 --port 9000 --transport tcp --rate 5000 --size 200 \
 	--duration 1s --result "$T/tcp.json"
-stop_server
+stop
 sent=$(jget "$T/tcp.json" "r['sent']"); recv=$(jget "$T/server.tcp.json" "r['received']")
 lost=$(jget "$T/server.tcp.json" "r['lost']")
 diag "tcp transport: sent $sent, received $recv, lost $lost"
