@@ -5,13 +5,8 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ss tshark
-DRV="$TOP/tests/unit/obs_driver.t"
-[ -x "$DRV" ] || skip_all "build first: make tests/unit/obs_driver.t"
-
-A=tbo-$$-a
-B=tbo-$$-b
-scratch OUT tbo-capture
-netns_new $A $B
+. "$(dirname "$0")/lib-obs.sh"
+obs_setup capture
 veth_join $A eth0 $B eth0 198.18.2
 
 ip netns exec $B "$DRV" serve 198.18.2.2 5001 & SRV=$!

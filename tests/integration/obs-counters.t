@@ -4,13 +4,8 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ss nstat perl
-DRV="$TOP/tests/unit/obs_driver.t"
-[ -x "$DRV" ] || skip_all "build first: make tests/unit/obs_driver.t"
-
-A=tbo-$$-a
-B=tbo-$$-b
-scratch OUT tbo-counters
-netns_new $A $B
+. "$(dirname "$0")/lib-obs.sh"
+obs_setup counters
 # No IPv6 on the links: router solicitations and MLD would move counters on
 # their own between the two readings.
 for n in $A $B; do

@@ -44,10 +44,9 @@ LIMIT=15000
 tc -n $R qdisc add dev eth1 root tbf rate 20mbit burst 3000 limit $LIMIT || bail "tbf"
 QMS=$(awk -v l=$LIMIT -v r=$RATE_BPS 'BEGIN { printf "%.3f", l * 8 / r * 1000 }')
 
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
 ip netns exec $B "$DRV" serve 198.18.4.1 5001 & SRV=$!
 defer kill $SRV
-ok "server listens" wait_for eval "ip netns exec $B ss -Htln 'sport = :5001' | grep -q LISTEN"
+ok "server listens" wait_for listening $B 5001
 
 cat > "$OUT/traffic" <<EOF
 #!/bin/sh

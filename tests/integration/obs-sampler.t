@@ -5,33 +5,18 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ss tc
-DRV="$TOP/tests/unit/obs_driver.t"
-[ -x "$DRV" ] || skip_all "build first: make tests/unit/obs_driver.t"
-
-A=tbo-$$-a
-B=tbo-$$-b
-OUT=$(mktemp -d /tmp/tbo-sampler.XXXXXX)
-defer rm -rf "$OUT"
-ip netns add $A || bail "ip netns add"
-defer ip netns del $A
-ip netns add $B || bail "ip netns add"
-defer ip netns del $B
-ip -n $A link add eth0 type veth peer name eth0 netns $B || bail "veth"
-ip -n $A addr add 198.18.0.1/24 dev eth0
-ip -n $B addr add 198.18.0.2/24 dev eth0
-for n in $A $B; do ip -n $n link set lo up; ip -n $n link set eth0 up; done
+. "$(dirname "$0")/lib-obs.sh"
+obs_setup sampler
+veth_join $A eth0 $B eth0 198.18.0
 # A bottleneck with a short queue on the sender so that CUBIC sets ssthresh.
 tc -n $A qdisc add dev eth0 root tbf rate 50mbit burst 16k limit 20k || bail "tbf"
 
-# wait_for CMD...: poll up to 5 s
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
-listening() { ip netns exec $B ss -Htln "sport = :$1" | grep -q LISTEN; }
 
 ip netns exec $B "$DRV" serve 198.18.0.2 5001 & SRV1=$!
 defer kill $SRV1
 ip netns exec $B "$DRV" serve 198.18.0.2 5002 & SRV2=$!
 defer kill $SRV2
-ok "servers listen" wait_for eval 'listening 5001 && listening 5002'
+ok "servers listen" wait_for eval 'listening $B 5001 && listening $B 5002'
 
 # Flow 1: CUBIC, 4 MB through the bottleneck, then idle (held 20 s).
 ip netns exec $A "$DRV" client 198.18.0.2 5001 4000000 120000 1 cubic > "$OUT/c1" & C1=$!
@@ -93,7 +78,7 @@ ip -n $A addr add fd74:6200::1/64 dev eth0 nodad
 ip -n $B addr add fd74:6200::2/64 dev eth0 nodad
 ip netns exec $B "$DRV" serve fd74:6200::2 5006 & SRV6=$!
 defer kill $SRV6
-wait_for eval "ip netns exec $B ss -Htln 'sport = :5006' | grep -q LISTEN"
+wait_for listening $B 5006
 ip netns exec $A "$DRV" client fd74:6200::2 5006 1000000 120000 1 cubic > "$OUT/c6" & C6=$!
 defer kill $C6
 ok "IPv6 transfer acknowledged" wait_for eval "ip netns exec $A ss -Htin 'dport = :5006' | grep -q 'bytes_acked:1000001 '"
@@ -144,7 +129,7 @@ is "$(awk -F, -v c="$(col state)" 'NR > 1 && $c == "TIME-WAIT"' "$CSV" | wc -l)"
 ip netns exec $B "$DRV" serve 198.18.0.2 5003 & SRV3=$!
 defer kill $SRV3
 defer kill -CONT $SRV3
-wait_for listening 5003
+wait_for listening $B 5003
 kill -STOP $SRV3
 ip netns exec $A "$DRV" client 198.18.0.2 5003 100 0 50 > /dev/null
 # and 100 more established connections: past 64 ESTAB + TIME-WAIT sockets

@@ -8,19 +8,10 @@ need_cmd ip tc jq iperf3 ss ethtool
 [ -x "$TESTBED" ] || skip_all "build first: make"
 A=tbq-$$-a
 B=tbq-$$-b
-ip netns add $A || bail "ip netns add"
-defer ip netns del $A
-ip netns add $B || bail "ip netns add"
-defer ip netns del $B
-ip -n $A link add eth0 type veth peer name eth0 netns $B || bail "veth"
-ip -n $A addr add 198.18.7.1/24 dev eth0
-ip -n $B addr add 198.18.7.2/24 dev eth0
-for n in $A $B; do
-	ip -n $n link set lo up
-	ip -n $n link set eth0 up
-	# shaped links run without offloads (DESIGN.md): packets are wire-sized
-	ip netns exec $n ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1
-done
+netns_new $A $B
+veth_join $A eth0 $B eth0 198.18.7
+# shaped links run without offloads (DESIGN.md): packets are wire-sized
+for n in $A $B; do ip netns exec $n ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1; done
 ip netns exec $A tc qdisc add dev eth0 root tbf rate 1mbit burst 10k limit 10k 2>/dev/null ||
 	skip_all "the kernel has no tbf"
 ip netns exec $A tc qdisc del dev eth0 root
@@ -42,12 +33,10 @@ ok "qstats: tbf burst 16384 +- 8 ($b; the kernel keeps it in 64 ns ticks)" test 
 is "$(jq -r '[.[] | select(.kind=="pfifo") | .options.limit] | first' <<<"$j")" 200 "qstats: pfifo limit"
 
 # a bulk transfer: rate within 3%, and qstats counters equal tc's
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
-listening() { ip netns exec $B ss -Htln "sport = :5201" | grep -q LISTEN; }
 ip netns exec $B iperf3 -s -B 198.18.7.2 >/dev/null 2>&1 &
 SRV=$!
 defer kill $SRV
-wait_for listening || bail "iperf3 server did not listen"
+wait_for listening $B 5201 || bail "iperf3 server did not listen"
 res=$(ip netns exec $A timeout 30 iperf3 -c 198.18.7.2 -t 6 -O 1 -J)
 bps=$(jq -r '.end.sum_received.bits_per_second' <<<"$res")
 mss=$(jq -r '.start.tcp_mss_default // 1448' <<<"$res")

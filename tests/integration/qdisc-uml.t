@@ -24,15 +24,8 @@ fi
 . "$(dirname "$0")/../tap.sh"
 A=tbq-a
 B=tbq-b
-ip netns add $A
-ip netns add $B
-ip -n $A link add eth0 type veth peer name eth0 netns $B || bail "veth"
-ip -n $A addr add 198.18.7.1/24 dev eth0
-ip -n $B addr add 198.18.7.2/24 dev eth0
-for n in $A $B; do
-	ip -n $n link set lo up
-	ip -n $n link set eth0 up
-done
+netns_new $A $B
+veth_join $A eth0 $B eth0 198.18.7
 diag "guest kernel $(uname -r)"
 
 tcs() { tc -n $A -s qdisc show dev eth0; }
@@ -122,12 +115,10 @@ ok "shape loss=1% ecn=on queue=pfifo (netem marks)" shape loss=1% ecn=on queue=p
 ok "tc: netem ecn" has 'loss 1% ecn' "$(tcs)"
 
 # --- fq_codel statistics against tc, after a queue built up ---------------------
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
-listening() { ip netns exec $B ss -Hln "sport = :5201" | grep -q LISTEN; }
 ip netns exec $B iperf3 -s -B 198.18.7.2 >/dev/null 2>&1 &
 SRV=$!
 defer kill $SRV
-wait_for listening || bail "iperf3 server did not listen"
+wait_for listening $B 5201 || bail "iperf3 server did not listen"
 shape rate=10mbit queue=fq_codel limit=50 >/dev/null
 ip netns exec $A timeout 30 iperf3 -c 198.18.7.2 -u -b 30M -l 1200 -t 2 -P 2 >/dev/null 2>&1
 out=$(tcs)

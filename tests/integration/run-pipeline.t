@@ -7,10 +7,8 @@
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip jq
-[ -x "$TESTBED" ] || skip_all "build ./testbed first (make)"
-
-TMP=$(mktemp -d /tmp/tb-run.XXXXXX)
-defer rm -rf "$TMP"
+need_testbed
+scratch TMP tb-run
 cat >"$TMP/sweep.conf" <<CONF
 [experiment]
 topology = $TOP/topologies/pair.conf
