@@ -4,23 +4,10 @@
 # exit status comes back. Nothing is left behind.
 . "$(dirname "$0")/../tap.sh"
 need_cmd tc
-[ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
-[ -x "$TESTBED" ] || skip_all "build testbed first (make)"
-why=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
-[ -z "$why" ] || skip_all "UML tier unavailable: $why"
-
+need_uml
 # A private TMPDIR: the state directories of our guests live there, so we can
 # tell ours apart from other users' and check that none is left behind.
-T=$(mktemp -d /tmp/tbu-vmbasic.$$.XXXX)
-defer rm -rf "$T"
-export TMPDIR=$T
-# UML processes whose command line names our TMPDIR (pgrep -f would match itself)
-ours() {
-	for p in $(pgrep -x linux.uml); do
-		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q "uml_dir=$T/" && return 0
-	done
-	return 1
-}
+scratch T tbu-vmbasic
 
 plan 16
 
@@ -73,7 +60,7 @@ first=$("$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c 'seq 1
 left=$(ls -A "$T" | grep -v '^err$')
 ok "stdout closed early: the guest still finishes and is cleaned up" [ "$first" = 1 ] && [ -z "$left" ]
 
-if ours; then fail "no UML process of ours is left"; else pass "no UML process of ours is left"; fi
+is "$(uml_procs "$T")" "" "no UML process of ours is left"
 left=$(ls -A "$T" | grep -v '^err$')
 is "$left" "" "no state directory is left in TMPDIR"
 done_testing

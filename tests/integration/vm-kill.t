@@ -3,21 +3,11 @@
 # process is killed on the host, or whose testbed is killed or interrupted,
 # leaves no linux.uml process behind.
 . "$(dirname "$0")/../tap.sh"
-[ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
-[ -x "$TESTBED" ] || skip_all "build testbed first (make)"
-why=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
-[ -z "$why" ] || skip_all "UML tier unavailable: $why"
-
-T=$(mktemp -d /tmp/tbu-vmkill.$$.XXXX)
-defer rm -rf "$T"
-export TMPDIR=$T
+need_uml
+scratch T tbu-vmkill
 
 # PIDs of the linux.uml processes whose command line names our TMPDIR.
-ours() {
-	for p in $(pgrep -x linux.uml); do
-		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q "uml_dir=$T/" && echo "$p"
-	done
-}
+ours() { uml_procs "$T"; }
 # Poll (up to $1 tenths of a second) until no process of ours is left.
 gone_within() {
 	i=0
@@ -29,6 +19,29 @@ wait_file() {
 	i=0
 	while [ ! -e "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	[ -e "$1" ]
+}
+# sleeper N [WRAPPER...]: a guest (started through WRAPPER) whose command
+# creates $T/upN and sleeps; tb is testbed's PID, $T/errN its stderr. True
+# once the command runs.
+sleeper() {
+	_n=$1; shift
+	"$@" "$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c "touch $T/up$_n; exec sleep 1000" \
+		2>"$T/err$_n" &
+	tb=$!
+	wait_file "$T/up$_n"
+}
+# owner_killed N WHO [WRAPPER...]: testbed killed with SIGKILL takes its guest with it
+owner_killed() {
+	_n=$1 _who=$2; shift 2
+	if sleeper "$_n" "$@"; then
+		kill -KILL "$tb"
+		wait "$tb" 2>/dev/null
+		ok "$_who killed with SIGKILL: its guest is gone within 2 s" gone_within 20
+		# The state directory stays (nobody ran the cleanup); testbed cleanup reaps it.
+		rm -rf "$T"/testbed-vm.*
+	else
+		fail "guest $_n did not start"; kill -KILL "$tb"
+	fi
 }
 # Kill what a failed test left, by PID (newest-first cleanup).
 defer 'for p in $(ours); do kill -KILL "$p"; done'
@@ -47,10 +60,7 @@ ok "it returned within 1.5 s of the deadline" [ "$ms" -ge 4000 ] && [ "$ms" -lt 
 ok "no linux.uml process of the hung guest remains" gone_within 0
 
 # 2. The UML process is killed with SIGKILL on the host side.
-"$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c "touch $T/up2; exec sleep 1000" \
-	2>"$T/err2" &
-tb=$!
-if wait_file "$T/up2"; then
+if sleeper 2; then
 	n=$(ours | wc -l)
 	main=$(for p in $(ours); do echo "$p $(ps -o ppid= -p "$p")"; done | \
 		while read -r p pp; do [ "$(ps -o comm= -p "$pp")" = linux.uml ] || echo "$p"; done | head -1)
@@ -69,24 +79,10 @@ else
 fi
 
 # 3. testbed itself is killed with SIGKILL: its guest must die with it.
-"$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c "touch $T/up3; exec sleep 1000" \
-	2>/dev/null &
-tb=$!
-if wait_file "$T/up3"; then
-	kill -KILL "$tb"
-	wait "$tb" 2>/dev/null
-	ok "testbed killed with SIGKILL: its guest is gone within 2 s" gone_within 20
-	# The state directory stays (nobody ran the cleanup); testbed cleanup reaps it.
-	rm -rf "$T"/testbed-vm.*
-else
-	fail "guest 3 did not start"; kill -KILL "$tb"
-fi
+owner_killed 3 testbed
 
 # 4. testbed is interrupted (SIGTERM): it kills the guest, cleans up, exits 143.
-"$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c "touch $T/up4; exec sleep 1000" \
-	2>"$T/err4" &
-tb=$!
-if wait_file "$T/up4"; then
+if sleeper 4; then
 	kill -TERM "$tb"
 	wait "$tb"
 	rc=$?
@@ -100,18 +96,8 @@ fi
 # namespace needs a user namespace of its own).
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chmod 1777 "$T"
-	setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T" TMPDIR="$T" \
-		"$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c "touch $T/up5; exec sleep 1000" \
-		2>/dev/null &
-	tb=$!
-	if wait_file "$T/up5"; then
-		kill -KILL "$tb"
-		wait "$tb" 2>/dev/null
-		ok "unprivileged testbed killed with SIGKILL: its guest is gone within 2 s" gone_within 20
-		rm -rf "$T"/testbed-vm.*
-	else
-		fail "guest 5 did not start"; kill -KILL "$tb"
-	fi
+	owner_killed 5 "unprivileged testbed" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T" TMPDIR="$T"
 else
 	skip "needs root and setpriv to run a guest as an unprivileged user"
 fi

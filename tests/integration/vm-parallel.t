@@ -4,14 +4,8 @@
 # and each one's exit status comes back to its own caller.
 . "$(dirname "$0")/../tap.sh"
 need_cmd tc
-[ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
-[ -x "$TESTBED" ] || skip_all "build testbed first (make)"
-why=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
-[ -z "$why" ] || skip_all "UML tier unavailable: $why"
-
-T=$(mktemp -d /tmp/tbu-vmpar.$$.XXXX)
-defer rm -rf "$T"
-export TMPDIR=$T
+need_uml
+scratch T tbu-vmpar
 
 plan 7
 
@@ -44,9 +38,5 @@ ok "the ids differ" [ "$id1" != "$id2" ]
 ok "no ~/.uml state was created" [ ! -e "$HOME/.uml/$id1" ] && [ ! -e "$HOME/.uml/$id2" ]
 left=$(ls -d "$T"/testbed-vm.* 2>/dev/null)
 is "$left" "" "no state directory left behind"
-n=0
-for p in $(pgrep -x linux.uml); do
-	{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q "uml_dir=$T/" && n=$((n + 1))
-done
-is "$n" 0 "no linux.uml process of ours is left"
+is "$(uml_procs "$T")" "" "no linux.uml process of ours is left"
 done_testing
