@@ -130,6 +130,15 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* ",v1,v2,...": @n values, each after a comma. */
+static void put_fields(struct sampler_obuf *b, const uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sampler_ob_chr(b, ',');
+		sampler_ob_u64(b, v[i]);
+	}
+}
+
 void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, const char *label,
 		     const struct nlmsghdr *nlh, const struct inet_diag_msg *m)
 {
@@ -193,34 +202,24 @@ void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, c
 			sampler_ob_u64(b, v);
 		}
 	}
-	sampler_ob_chr(b, ',');
 	if (ti && ti_len > offsetof(struct tcp_info, tcpi_rto)) {
 		const struct tcp_info *t = (const void *)ti;
 		/* bitfields: copy the struct prefix to read them portably */
 		struct tcp_info tmp;
 
 		memcpy(&tmp, t, offsetof(struct tcp_info, tcpi_rto));
-		sampler_ob_u64(b, tmp.tcpi_snd_wscale);
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, tmp.tcpi_rcv_wscale);
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, tmp.tcpi_delivery_rate_app_limited);
+		put_fields(b, (const uint64_t[]){ tmp.tcpi_snd_wscale, tmp.tcpi_rcv_wscale,
+						  tmp.tcpi_delivery_rate_app_limited }, 3);
 	} else {
-		sampler_ob_str(b, ",,");
+		sampler_ob_str(b, ",,,");
 	}
 	if (tb[INET_DIAG_BBRINFO] &&
 	    mnl_attr_get_payload_len(tb[INET_DIAG_BBRINFO]) >= sizeof(struct tcp_bbr_info)) {
 		struct tcp_bbr_info bbr;
 
 		memcpy(&bbr, mnl_attr_get_payload(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo);
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, bbr.bbr_min_rtt);
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, bbr.bbr_pacing_gain);
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, bbr.bbr_cwnd_gain);
+		put_fields(b, (const uint64_t[]){ (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo,
+						  bbr.bbr_min_rtt, bbr.bbr_pacing_gain, bbr.bbr_cwnd_gain }, 4);
 	} else {
 		sampler_ob_str(b, ",,,,");
 	}
