@@ -320,13 +320,11 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 			throttled = c;
 			break;
 		}
-		r = read(c->fd, rbuf, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
+		r = wk_recv_some(c->fd, rbuf, want);
+		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
-			conn_close(c, errno);
+			conn_close(c, (int)-r);
 			return;
 		}
 		if (r == 0) {
@@ -343,16 +341,14 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 	}
 	while (c->resp_left) {
 		size_t n = c->resp_left < SRV_CHUNK ? (size_t)c->resp_left : SRV_CHUNK;
-		ssize_t w = send(c->fd, wk_zeros(SRV_CHUNK), n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t w = wk_send_some(c->fd, wk_zeros(SRV_CHUNK), n);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
+		if (w == -EAGAIN) {
 			want_out = true;
 			break;
 		}
 		if (w < 0) {
-			err = errno;
+			err = (int)-w;
 			break;
 		}
 		c->resp_left -= (uint64_t)w;
