@@ -58,6 +58,7 @@ static const struct metric_def metrics[] = {
 	{ "first_failure", SUBJ_FLOW, WC },
 	{ "sent", SUBJ_FLOW, WS | WU },
 	{ "pps", SUBJ_FLOW, WS },
+	{ "skipped", SUBJ_FLOW, WS | WU },
 	{ "received", SUBJ_FLOW, WU },
 	{ "lost", SUBJ_FLOW, WU },
 	{ "loss", SUBJ_FLOW, WU },

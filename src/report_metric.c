@@ -40,8 +40,8 @@ static const char *const m_churn[] = { "handshakes",  "hps",	      "connects",  
 				       "success",     "connect_p50",  "connect_p99", "connect_max",
 				       "first_failure", "retrans",    "server_rss",  "server_vm",
 				       "server_threads", NULL };
-static const char *const m_syn[] = { "sent", "pps", NULL };
-static const char *const m_udp[] = { "goodput", "bytes",      "sent",	 "received", "lost", "loss",
+static const char *const m_syn[] = { "sent", "pps", "skipped", NULL };
+static const char *const m_udp[] = { "goodput", "bytes",      "sent",	 "skipped", "received", "lost", "loss",
 				     "gaps",	  "reordered", "duplicated", "owd_p50", "owd_p99",
 				     "retrans",	  "server_rss", "server_vm", "server_threads", NULL };
 static const char *const m_idle[] = { "held",	       "connects",    "handshakes",  "p50",
@@ -80,7 +80,7 @@ static const char *const t_rr_conn[] = { "p50",	    "p99",    "rps",	     "succe
 					 "errors",  "connect_p50", "connect_p99", NULL };
 static const char *const t_churn[] = { "connects", "hps", "success", "eaddrnotavail", NULL };
 static const char *const t_syn[] = { "sent", "pps", NULL };
-static const char *const t_udp[] = { "goodput", "loss", "lost", "gaps", "owd_p50", "owd_p99", NULL };
+static const char *const t_udp[] = { "goodput", "loss", "lost", "gaps", "owd_p50", "owd_p99", "skipped", NULL };
 static const char *const t_idle[] = { "held", "connect_p99", "errors", NULL };
 
 const char *const *rp_worker_table(const struct tb_flow *f)

@@ -462,12 +462,18 @@ void wk_series(json_t *line)
 	json_decref(line);
 }
 
-void wk_pace_start(struct wk_pace *p, double rate, unsigned batch)
+void wk_pace_start(struct wk_pace *p, double rate, unsigned batch, uint64_t max_lag_us)
 {
-	*p = (struct wk_pace){ .rate = rate, .batch = batch };
-	p->start = p->now = wk_now_us();
+	*p = (struct wk_pace){ .rate = rate, .batch = batch, .max_lag_us = max_lag_us };
+	p->start = p->base = p->now = wk_now_us();
 	p->end = p->start + wk.duration_us;
 	p->next_iv = p->start + wk.interval_us;
+}
+
+/* When the item after the last one sent was due (rate > 0). */
+static uint64_t pace_next_at(const struct wk_pace *p)
+{
+	return p->base + (uint64_t)((double)p->sent * 1e6 / p->rate);
 }
 
 int wk_pace_due(struct wk_pace *p)
@@ -480,12 +486,30 @@ int wk_pace_due(struct wk_pace *p)
 		return -1;
 	}
 	if (p->now >= p->next_iv) {
-		wk_series(json_pack("{sI sf}", "sent", (json_int_t)(p->sent - p->iv_sent), "pps",
-				    (double)(p->sent - p->iv_sent) * 1e6 / (double)wk.interval_us));
+		wk_series(json_pack("{sI sf sI}", "sent", (json_int_t)(p->sent - p->iv_sent), "pps",
+				    (double)(p->sent - p->iv_sent) * 1e6 / (double)wk.interval_us,
+				    "skipped", (json_int_t)(p->skipped - p->iv_skipped)));
 		p->iv_sent = p->sent;
+		p->iv_skipped = p->skipped;
 		p->next_iv += wk.interval_us;
 	}
-	due = p->rate > 0 ? (uint64_t)((double)(p->now - p->start) * p->rate / 1e6) + 1 : p->sent + p->batch;
+	if (p->rate <= 0)
+		return (int)p->batch;
+	if (p->now > pace_next_at(p)) {
+		uint64_t lag = p->now - pace_next_at(p);
+
+		if (lag > p->lag_max_us)
+			p->lag_max_us = lag;
+		if (p->max_lag_us && lag > p->max_lag_us) {
+			/* everything due before now is given up; the next one goes now */
+			uint64_t missed = (uint64_t)((double)(p->now - p->base) * p->rate / 1e6) - p->sent;
+
+			p->skipped += missed;
+			p->stalls++;
+			p->base = p->now - (uint64_t)((double)p->sent * 1e6 / p->rate);
+		}
+	}
+	due = (uint64_t)((double)(p->now - p->base) * p->rate / 1e6) + 1;
 	if (due <= p->sent)
 		return 0;
 	return due - p->sent > p->batch ? (int)p->batch : (int)(due - p->sent);
@@ -497,9 +521,16 @@ void wk_pace_wait(const struct wk_pace *p)
 
 	if (p->rate <= 0)
 		return;
-	at = p->start + (uint64_t)((double)p->sent * 1e6 / p->rate);
+	at = pace_next_at(p);
 	if (at > p->now)
 		usleep((useconds_t)(at - p->now < 1000 ? at - p->now : 1000));
+}
+
+void wk_pace_result(const struct wk_pace *p, json_t *res)
+{
+	json_object_set_new(res, "skipped", json_integer((json_int_t)p->skipped));
+	json_object_set_new(res, "stalls", json_integer((json_int_t)p->stalls));
+	json_object_set_new(res, "lag_max_us", json_integer((json_int_t)p->lag_max_us));
 }
 
 double wk_pace_seconds(const struct wk_pace *p)

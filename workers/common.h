@@ -128,26 +128,34 @@ void wk_series(json_t *line);
 /** True when the series file is open. */
 bool wk_series_on(void);
 
-/* A send loop paced at a fixed rate for --duration (tb-synflood, tb-udp). */
+/* A send loop paced at a fixed rate for --duration (tb-synflood, tb-udp).
+ * A sender that wakes more than max_lag_us behind its schedule (the host or
+ * the guest did not run it) does not burst what it missed: those items are
+ * skipped and counted, and the schedule resumes from now. 0: catch up. */
 struct wk_pace {
 	double rate;     /* per second; 0: as fast as the caller sends */
 	unsigned batch;  /* most items wk_pace_due hands out at once */
+	uint64_t max_lag_us;
 	uint64_t start, end, now, next_iv;
+	uint64_t base;   /* origin of the schedule: start, moved on by each skip */
 	uint64_t sent;   /* the caller adds what it sent */
-	uint64_t iv_sent;
+	uint64_t iv_sent, iv_skipped;
+	uint64_t skipped, stalls, lag_max_us;
 };
 
 /** Start the schedule now: --duration from now, series every --interval. */
-void wk_pace_start(struct wk_pace *p, double rate, unsigned batch);
+void wk_pace_start(struct wk_pace *p, double rate, unsigned batch, uint64_t max_lag_us);
 /**
  * One turn of the loop: -1 once --duration is over (and stop with
- * WK_STOP_DONE); otherwise write the {"sent", "pps"} series line if an
- * interval ended and return how many items are due now (0..batch; 0 when
- * ahead of schedule).
+ * WK_STOP_DONE); otherwise write the {"sent", "pps", "skipped"} series line
+ * if an interval ended and return how many items are due now (0..batch; 0
+ * when ahead of schedule).
  */
 int wk_pace_due(struct wk_pace *p);
 /** Ahead of schedule: sleep until the next item is due, 1 ms at most. */
 void wk_pace_wait(const struct wk_pace *p);
+/** Add "skipped", "stalls" and "lag_max_us" to a worker's result. */
+void wk_pace_result(const struct wk_pace *p, json_t *res);
 /** Seconds from the start to now, or to the end of --duration if earlier. */
 double wk_pace_seconds(const struct wk_pace *p);
 

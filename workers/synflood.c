@@ -18,11 +18,13 @@
 #define BATCH 64
 
 static double opt_rate = 10000;
+static uint64_t opt_max_lag = 20000;
 static const char *opt_spoof;
 
 static struct wk_opt opts[] = {
 	{ "spoof", WK_STRING, &opt_spoof, "PREFIX  IPv4 prefix the source addresses are drawn from (required), e.g. 198.19.128.0/17" },
 	{ "rate", WK_REAL, &opt_rate, "R     SYNs per second (default 10000; 0 = the cap, 200000)" },
+	{ "max-lag", WK_TIME, &opt_max_lag, "TIME  further behind schedule than this, skip the missed SYNs (default 20ms; 0 = burst them)", NULL, 0, 0 },
 	{ NULL },
 };
 
@@ -32,8 +34,11 @@ static const struct wk_prog prog = {
 	.details = "Hard caps: 200000 SYNs/s and 60 s, whatever the options say. --spoof and\n"
 		   "--host must lie in private, shared or benchmarking space (10/8, 172.16/12,\n"
 		   "192.168/16, 100.64/10, 198.18/15, 192.0.2/24, 198.51.100/24, 203.0.113/24),\n"
-		   "and the prefix may not be wider than /8.\n"
-		   "Result: sent, seconds, pps, errors{ERRNO: n}, rate, spoof.",
+		   "and the prefix may not be wider than /8. A sender that fell more than\n"
+		   "--max-lag behind its schedule (a stall, or a rate it cannot reach) skips\n"
+		   "the SYNs it missed rather than exceed the rate to catch up.\n"
+		   "Result: sent, seconds, pps, errors{ERRNO: n}, rate, spoof, skipped, stalls,\n"
+		   "lag_max_us.",
 	.opts = opts,
 	.default_duration_us = 10000000,
 	.host_required = true,
@@ -189,7 +194,7 @@ int main(int argc, char **argv)
 		m[i].msg_hdr.msg_name = dst;
 		m[i].msg_hdr.msg_namelen = sizeof(*dst);
 	}
-	wk_pace_start(&pace, opt_rate, BATCH);
+	wk_pace_start(&pace, opt_rate, BATCH, opt_max_lag);
 	while (!wk_stop) {
 		int n = wk_pace_due(&pace);
 
@@ -224,6 +229,7 @@ int main(int argc, char **argv)
 	res = json_pack("{sI sf sf so sf ss}", "sent", (json_int_t)pace.sent, "seconds", secs, "pps",
 			secs > 0 ? (double)pace.sent / secs : 0.0, "errors", wk_errs_json(&errs), "rate",
 			opt_rate, "spoof", opt_spoof);
+	wk_pace_result(&pace, res);
 	close(fd);
 	return wk_finish(res, true);
 }

@@ -8,7 +8,7 @@ run_experiment --needs netem udp_metrics_loss --duration 5s --repeat 1
 is "$(jq '.runs_complete' "$S")" 5 "5 runs complete"
 m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.metrics.metrics.$2.median // \"-\"" "$S"; }
 for c in udp_loss1 udp_loss5 tcp_loss5 udp_congested tcp_congested; do
-	diag "$c: sent=$(m $c sent) received=$(m $c received) lost=$(m $c lost) gaps=$(m $c gaps)" \
+	diag "$c: sent=$(m $c sent) skipped=$(m $c skipped) received=$(m $c received) lost=$(m $c lost) gaps=$(m $c gaps)" \
 		"loss=$(m $c loss)% owd_p50=$(m $c owd_p50)s owd_p99=$(m $c owd_p99)s"
 done
 g=$(m udp_loss5 gaps)

@@ -45,7 +45,7 @@ is "$?" 143 "a command killed by a signal in the guest: 128+signal"
 kb=$("$TESTBED" guest --quiet --modules '' --mem 128M --log "$T/console.log" --timeout 60s -- \
 	/bin/sh -c "sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo")
 diag "guest with --mem 128M: MemTotal $kb kB"
-ok "--mem 128M gives the guest 100-128 MB" [ "${kb:-0}" -gt 100000 ] && [ "${kb:-0}" -le 131072 ]
+ok "--mem 128M gives the guest 100-128 MB" test "${kb:-0}" -gt 100000 -a "${kb:-0}" -le 131072
 ok "--log FILE holds the guest's kernel log" grep -q 'Linux version 6\.' "$T/console.log"
 rm -f "$T/console.log"
 
@@ -58,7 +58,7 @@ rm -f "$T/rand.guest" "$T/rand.host"
 # A reader that goes away early (| head -1) does not kill testbed mid-guest.
 first=$("$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c 'seq 1 200000; exit 5' | head -1)
 left=$(ls -A "$T" | grep -v '^err$')
-ok "stdout closed early: the guest still finishes and is cleaned up" [ "$first" = 1 ] && [ -z "$left" ]
+ok "stdout closed early: the guest still finishes and is cleaned up" test "$first" = 1 -a -z "$left"
 
 is "$(uml_procs "$T")" "" "no UML process of ours is left"
 left=$(ls -A "$T" | grep -v '^err$')

@@ -1,13 +1,15 @@
 #!/bin/sh
 # tb-udp to tb-server --mode udp with an nftables rule in the receiver's
 # namespace that drops N% of the datagrams at random: the receiver reports a
-# loss close to N%. The same records over TCP lose nothing.
+# loss close to N%. The same records over TCP lose nothing. A sender stopped
+# for 500 ms (a stall of its host) skips what it missed instead of bursting
+# it into the path; with --max-lag 0 it bursts.
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip nft python3
 . "$(dirname "$0")/lib-workers.sh"
 need_workers tb-udp tb-server
-plan 8
+plan 13
 
 workers_setup udp 198.18.3
 PCT=10
@@ -53,4 +55,35 @@ lost=$(jget "$T/server.tcp.json" "r['lost']")
 diag "tcp transport: sent $sent, received $recv, lost $lost"
 ok "tcp transport: every record arrives" test "$recv" -eq "$sent" -a "$lost" -eq 0
 ok "tcp transport: about 5000 records sent ($sent)" test "$sent" -ge 4750 -a "$sent" -le 5001
+
+# A stall: SIGSTOP the sender for 500 ms at 2,000 datagrams/s, no drop rule.
+ip netns exec $S nft flush ruleset
+# stalled TAG ARGS...: run tb-udp with ARGS, stopped from 1 s to 1.5 s
+stalled() {
+	_tag=$1; shift
+	udp_server $_tag
+	ip netns exec $C "$W/tb-udp" --host 198.18.3.2 --port 9000 --rate 2000 --size 200 \
+		--duration 3s --interval 100ms --series "$T/$_tag.series" --result "$T/$_tag.json" "$@" &
+	_p=$!
+	sleep 1; kill -STOP $_p; sleep 0.5; kill -CONT $_p
+	wait $_p
+	stop
+}
+# burst FILE: the most datagrams sent in one 100 ms interval
+burst() { python3 -c "import json,sys; print(max(json.loads(l)['sent'] for l in open(sys.argv[1])))" "$1"; }
+stalled skip
+sent=$(jget "$T/skip.json" "r['sent']"); skipped=$(jget "$T/skip.json" "r['skipped']")
+stalls=$(jget "$T/skip.json" "r['stalls']"); lag=$(jget "$T/skip.json" "r['lag_max_us']")
+lost=$(jget "$T/server.skip.json" "r['lost']"); b=$(burst "$T/skip.series")
+diag "stopped 500 ms: sent $sent, skipped $skipped in $stalls stall(s), longest lag ${lag} us, lost $lost, most in 100 ms: $b"
+ok "the missed 500 ms are skipped, not sent (about 1000: $skipped)" test "$skipped" -ge 800 -a "$skipped" -le 1200
+ok "sent + skipped = the schedule's 6000 ($((sent + skipped)))" test $((sent + skipped)) -ge 5900 -a $((sent + skipped)) -le 6001
+ok "no burst after the stall: at most 300 in any 100 ms interval ($b; the rate gives 200)" test "$b" -le 300
+ok "nothing lost, no sequence number spent on skipped datagrams (lost $lost)" test "$lost" -eq 0
+stalled burst --max-lag 0
+sent=$(jget "$T/burst.json" "r['sent']"); skipped=$(jget "$T/burst.json" "r['skipped']")
+b=$(burst "$T/burst.series")
+diag "--max-lag 0: sent $sent, skipped $skipped, most in 100 ms: $b"
+ok "--max-lag 0 catches up: nothing skipped, the 1000 missed go out at once ($b in 100 ms)" \
+	test "$skipped" -eq 0 -a "$b" -ge 900
 done_testing

@@ -1,0 +1,32 @@
+#!/bin/bash
+# udp_metrics_loss on a busy host: scripts/stall-host takes every CPU for
+# 400 ms every 2 s while the experiment runs (as a shared CI runner can).
+# The sender must not turn a stall into path loss: it skips what it missed
+# (counted), every datagram the collector lost is one netem dropped (tbf and
+# pfifo behind it drop nothing), and the expectations still hold.
+. "$(dirname "$0")/../tap.sh"
+need_root
+need_cmd chrt taskset perl jq
+"$TOP/scripts/stall-host" 400 2 120 &
+STALL=$!
+defer kill $STALL
+run_experiment --needs netem udp_metrics_loss --duration 5s --repeat 1
+kill $STALL
+m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.metrics.metrics.$2.median // \"-\"" "$S"; }
+# drops CASE KIND: drops of r1's qdisc of that kind in the case's run
+drops() { jq "[.r1[] | select(.kind==\"$2\") | .drops] | add" "$TMP/o/runs/c$1-r1/qdisc.json"; }
+i=0
+for c in udp_loss1 udp_loss5; do
+	i=$((i + 1))
+	sk=$(m $c skipped) lost=$(m $c lost) ne=$(drops $i netem) tb=$(drops $i tbf) pf=$(drops $i pfifo)
+	diag "$c under stalls: sent=$(m $c sent) skipped=$sk lost=$lost loss=$(m $c loss)%" \
+		"owd_p99=$(m $c owd_p99)s | r1 drops: netem $ne, tbf $tb, pfifo $pf"
+	ok "$c: the stalls were felt (datagrams skipped: $sk)" [ "${sk%.*}" -gt 0 ] 2>/dev/null
+	ok "$c: no queue drops behind netem (tbf $tb, pfifo $pf)" test "$tb" = 0 -a "$pf" = 0
+	# netem's drops count its child tbf's too: its own random drops are the difference
+	rd=$((ne - tb))
+	ok "$c: every datagram lost is one of netem's random drops ($lost lost, $rd random drops)" \
+		test "${lost%.*}" -le "$rd" -a "$rd" -le $((${lost%.*} + 3))
+done
+no_uml_left
+done_testing
