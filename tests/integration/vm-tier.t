@@ -16,7 +16,8 @@ out=$("$TESTBED" probe)
 is "$?" 0 "testbed probe succeeds"
 diag "$(echo "$out" | grep -E 'kernel|qdiscs|cc:|took')"
 took=$(echo "$out" | sed -n 's/^probe took: *\([0-9.]*\) ms/\1/p')
-ok "the probe takes under 100 ms (took ${took} ms)" awk -v t="$took" 'BEGIN { exit !(t > 0 && t < 100) }'
+# its speed is bench/vm's business (tests do not assert timings); here: it says
+ok "the probe reports how long it took (${took} ms)" awk -v t="$took" 'BEGIN { exit !(t > 0) }'
 
 # Oracle: tc in a namespace of our own. A kind tc can add is present.
 agree=0; disagree=""
