@@ -81,6 +81,13 @@ int report_write(const struct tb_config *c, const char *outdir, struct report_ou
 		out->n_runs = rp.n_runs;
 		out->n_complete = rp.n_usable;
 		out->plots = rp.gnuplot;
+		{
+			struct rp_stalls s;
+
+			rp_stalls(&rp, &s);
+			out->n_stalled = s.n_stalled;
+			out->stall_worst_ms = s.worst_ms;
+		}
 		out->report_path = rp_path(&rp, "report.md");
 		out->failed = xcalloc(rp.n_ex + 1, sizeof(char *));
 		for (size_t i = 0; i < rp.n_ex; i++) {
@@ -94,6 +101,15 @@ int report_write(const struct tb_config *c, const char *outdir, struct report_ou
 done:
 	rp_free(&rp);
 	return rc;
+}
+
+void report_stall_warn(const struct report_outcome *o)
+{
+	if (o->n_stalled)
+		tb_warn("the machine stalled for up to %.0f ms in %zu of %zu runs (the sampler woke "
+			"that late): latency or loss of that size may be the host's; see \"Host "
+			"stalls\" in report.md",
+			o->stall_worst_ms, o->n_stalled, o->n_runs);
 }
 
 void report_outcome_free(struct report_outcome *o)
@@ -179,6 +195,7 @@ int cmd_report(int argc, char **argv)
 	}
 	for (size_t i = 0; i < o.n_failed; i++)
 		tb_err("expectation not held: %s", o.failed[i]);
+	report_stall_warn(&o);
 	if (o.n_complete < o.n_runs)
 		tb_warn("%zu of %zu runs did not complete; the statistics leave them out",
 			o.n_runs - o.n_complete, o.n_runs);

@@ -21,6 +21,8 @@ struct report_outcome {
 	char **failed;      /* n_failed lines: "NAME: goodput(bulk, cc=bbr) 3.2 Mbit/s > 5 * ... missed" */
 	size_t n_runs, n_complete; /* runs found, and those with status "complete" */
 	bool plots;         /* gnuplot rendered the plots */
+	size_t n_stalled;   /* runs in which the machine stalled (sampler woke > 50 ms late) */
+	double stall_worst_ms;
 	char *report_path;  /* OUT/report.md */
 };
 
@@ -35,6 +37,9 @@ struct report_outcome {
  * the expectations said), -errno otherwise, with the message printed.
  */
 int report_write(const struct tb_config *c, const char *outdir, struct report_outcome *out);
+
+/** Warn on stderr when runs of @o saw the machine stall; nothing otherwise. */
+void report_stall_warn(const struct report_outcome *o);
 
 /** Free what report_write() put in @o; NULL-safe. */
 void report_outcome_free(struct report_outcome *o);

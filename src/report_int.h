@@ -28,6 +28,8 @@ struct rp_run {
 	json_t **counters;    /* per node: counters/<node>.json */
 	json_t **peaks;       /* per node: { "ESTAB": max, ... } from <node>-states.csv */
 	double *retrans_csv;  /* per flow: summed last total_retrans of its sockets; NAN: none */
+	double late_max_ms;   /* run.json sampler: latest wake-up over the nodes; NAN: none */
+	long stalls;          /* ... and wake-ups later than SAMPLER_STALL_NS (max over nodes) */
 };
 
 struct rp_case {
@@ -85,6 +87,15 @@ struct report {
 	char **plot_titles;
 	size_t n_plots;
 };
+
+/* Host stalls seen by the samplers (run.json "sampler"): runs with any
+ * wake-up later than SAMPLER_STALL_NS, the worst lateness over all runs, and
+ * how many runs had sampler data at all. */
+struct rp_stalls {
+	size_t n_measured, n_stalled;
+	double worst_ms;      /* over every measured run; NAN when none */
+};
+void rp_stalls(const struct report *rp, struct rp_stalls *s);
 
 /* report_load.c */
 /** Load the manifest and every run directory; 0 or -errno (message printed). */

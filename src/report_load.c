@@ -255,6 +255,21 @@ static void load_run(struct report *rp, struct rp_run *r)
 		if (er && *er)
 			r->error = xstrdup(er);
 	}
+	r->late_max_ms = NAN;
+	{
+		const char *node;
+		json_t *v;
+
+		json_object_foreach(json_object_get(rj, "sampler"), node, v) {
+			json_t *l = json_object_get(v, "late_max_ms");
+
+			if (json_is_number(l) &&
+			    (isnan(r->late_max_ms) || json_number_value(l) > r->late_max_ms))
+				r->late_max_ms = json_number_value(l);
+			if (json_integer_value(json_object_get(v, "stalls")) > r->stalls)
+				r->stalls = (long)json_integer_value(json_object_get(v, "stalls"));
+		}
+	}
 	free(p);
 	json_decref(rj);
 	r->usable = !strcmp(r->status, "complete");
@@ -488,4 +503,19 @@ void rp_free(struct report *rp)
 	free(rp->plot_note);
 	json_decref(rp->manifest);
 	free(rp->outdir);
+}
+
+void rp_stalls(const struct report *rp, struct rp_stalls *s)
+{
+	*s = (struct rp_stalls){ .worst_ms = NAN };
+	for (size_t i = 0; i < rp->n_runs; i++) {
+		const struct rp_run *r = &rp->runs[i];
+
+		if (isnan(r->late_max_ms))
+			continue;
+		s->n_measured++;
+		s->n_stalled += r->stalls > 0;
+		if (isnan(s->worst_ms) || r->late_max_ms > s->worst_ms)
+			s->worst_ms = r->late_max_ms;
+	}
 }

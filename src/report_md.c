@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "report_int.h"
+#include "sampler.h"
 #include "util.h"
 
 /* Counters shown in the node table when nonzero in some case. */
@@ -91,6 +92,37 @@ static void ref_ncols(const struct tb_expr *e, struct ncol **v, size_t *n, size_
 		ref_ncols(e->args[i], v, n, cap);
 }
 
+/* Whether the machine itself stalled during the runs, from the samplers'
+ * wake-ups (a real-time thread woken late means nothing ran): a stall shows
+ * up as latency, and a sender catching up after one as loss. */
+static void host_stalls_row(const struct report *rp, FILE *f)
+{
+	struct rp_stalls s;
+	size_t listed = 0;
+
+	rp_stalls(rp, &s);
+	if (!s.n_measured)
+		return;
+	if (!s.n_stalled) {
+		fprintf(f, "| Host stalls | none: the sampler woke at most %.1f ms late in %zu runs |\n",
+			s.worst_ms, s.n_measured);
+		return;
+	}
+	fprintf(f, "| Host stalls | **%zu of %zu runs**: the machine did not run the testbed for up "
+		   "to %.0f ms (sampler wake-ups more than %u ms late:",
+		s.n_stalled, s.n_measured, s.worst_ms, SAMPLER_STALL_NS / 1000000u);
+	for (size_t i = 0; i < rp->n_runs && listed < 5; i++) {
+		const struct rp_run *r = &rp->runs[i];
+
+		if (r->stalls <= 0)
+			continue;
+		fprintf(f, "%s %s %.0f ms", listed++ ? "," : "", r->dir, r->late_max_ms);
+	}
+	fprintf(f, "%s). Latency or loss of that size in those runs may be the host's, not the "
+		   "network's |\n",
+		s.n_stalled > listed ? ", ..." : "");
+}
+
 static void header(FILE *f, const struct report *rp)
 {
 	const struct tb_config *c = rp->c;
@@ -119,6 +151,7 @@ static void header(FILE *f, const struct report *rp)
 	}
 	fputs(" |\n", f);
 	fprintf(f, "| Runs | %zu, %zu complete |\n", rp->n_runs, rp->n_usable);
+	host_stalls_row(rp, f);
 	if (rp->n_ex) {
 		size_t held = 0;
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "report_int.h"
+#include "sampler.h"
 #include "util.h"
 
 static json_t *jreal(double v)
@@ -282,10 +283,25 @@ int rp_write_summary(struct report *rp)
 	for (size_t i = 0; i < rp->n_runs; i++) {
 		const struct rp_run *r = &rp->runs[i];
 
-		json_array_append_new(runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o}", "dir", r->dir,
-						      "case", r->kase, "repeat", r->repeat, "order",
-						      r->order, "status", r->status, "error",
-						      r->error ? json_string(r->error) : json_null()));
+		json_array_append_new(runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I}", "dir",
+						      r->dir, "case", r->kase, "repeat", r->repeat,
+						      "order", r->order, "status", r->status, "error",
+						      r->error ? json_string(r->error) : json_null(),
+						      "late_max_ms",
+						      isnan(r->late_max_ms) ? json_null() :
+									      json_real(r->late_max_ms),
+						      "stalls", (json_int_t)r->stalls));
+	}
+	{
+		struct rp_stalls s;
+
+		rp_stalls(rp, &s);
+		json_object_set_new(o, "host_stalls",
+				    json_pack("{s:i, s:I, s:I, s:o}", "threshold_ms",
+					      (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured",
+					      (json_int_t)s.n_measured, "runs_stalled",
+					      (json_int_t)s.n_stalled, "late_max_ms",
+					      isnan(s.worst_ms) ? json_null() : json_real(s.worst_ms)));
 	}
 	json_object_set_new(o, "runs_total", json_integer((json_int_t)rp->n_runs));
 	json_object_set_new(o, "runs_complete", json_integer((json_int_t)rp->n_usable));

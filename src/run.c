@@ -462,6 +462,7 @@ int cmd_run(int argc, char **argv)
 
 		if (report_write(c, dir, &ro2) < 0)
 			any_failed = true;
+		report_stall_warn(&ro2);
 		if (ro2.n_failed) {
 			any_failed = true;
 			for (size_t i = 0; i < ro2.n_failed; i++)

@@ -543,9 +543,11 @@ static void collect(struct one *x)
 		if (x->samplers && x->samplers[n]) {
 			sampler_stop(x->samplers[n], &st);
 			json_object_set_new(smp, c->nodes[n].name,
-					    json_pack("{sI sI sI sf}", "samples", (json_int_t)st.samples,
+					    json_pack("{sI sI sI sf sf sI}", "samples", (json_int_t)st.samples,
 						      "missed", (json_int_t)st.missed, "errors",
-						      (json_int_t)st.errors, "cpu_s", st.cpu_s));
+						      (json_int_t)st.errors, "cpu_s", st.cpu_s, "late_max_ms",
+						      (double)st.late_max_ns / 1e6, "stalls",
+						      (json_int_t)st.stalls));
 		}
 		if (qstats_collect(ns, false, &q, &qe) == 0 && json_array_size(q))
 			json_object_set_new(qd, c->nodes[n].name, q);

@@ -563,6 +563,15 @@ static void *sampler_main(void *arg)
 	while (!s->stop) {
 		int64_t now, began = mono_ns();
 
+		if (began > next) {
+			/* a real-time thread woken this late: nothing ran it */
+			uint64_t late = (uint64_t)(began - next);
+
+			if (late > s->st.late_max_ns)
+				s->st.late_max_ns = late;
+			if (late > SAMPLER_STALL_NS)
+				s->st.stalls++;
+		}
 		pthread_mutex_unlock(&s->lock);
 		sample(s);
 		next += iv;

@@ -18,6 +18,8 @@
 #include <time.h>
 
 #define SAMPLER_MIN_INTERVAL_US 10000u
+/* A wake-up this late is a stall of the machine, not scheduling noise. */
+#define SAMPLER_STALL_NS 50000000u
 
 /* Which sockets get a row in <node>-tcp.csv. Every given field must match;
  * zero / AF_UNSPEC fields are wildcards. A listening socket matches only a
@@ -48,6 +50,10 @@ struct sampler_stats {
 	uint64_t rows;         /* rows written to <node>-tcp.csv */
 	uint64_t errors;       /* dumps that failed (first error is printed) */
 	uint64_t max_sample_ns;/* slowest dump + write */
+	uint64_t late_max_ns;  /* latest wake-up after a tick was due: how long the
+				  kernel (host or guest) did not run this
+				  real-time thread, i.e. a stall of the machine */
+	uint64_t stalls;       /* wake-ups later than SAMPLER_STALL_NS */
 	double cpu_s;          /* CPU time of the sampler thread */
 	uint64_t counted_fast; /* samples whose ESTAB and TIME-WAIT counts came from
 				  TcpCurrEstab and sockstat (see docs/observability.md) */

@@ -3,7 +3,8 @@
 # 400 ms every 2 s while the experiment runs (as a shared CI runner can).
 # The sender must not turn a stall into path loss: it skips what it missed
 # (counted), every datagram the collector lost is one netem dropped (tbf and
-# pfifo behind it drop nothing), and the expectations still hold.
+# pfifo behind it drop nothing), and the expectations still hold. The
+# samplers see the stalls too: summary.json, report.md and stderr say so.
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd chrt taskset perl jq
@@ -28,5 +29,11 @@ for c in udp_loss1 udp_loss5; do
 	ok "$c: every datagram lost is one of netem's random drops ($lost lost, $rd random drops)" \
 		test "${lost%.*}" -le "$rd" -a "$rd" -le $((${lost%.*} + 3))
 done
+hs=$(jq -c '.host_stalls' "$S")
+diag "summary.json host_stalls: $hs"
+ok "the stalls are reported: every run saw one, the worst at least 250 ms ($hs)" \
+	sh -c "jq -e '.host_stalls.runs_stalled == .runs_total and .host_stalls.late_max_ms >= 250' '$S' >/dev/null"
+ok "report.md flags them in its header" grep -q '^| Host stalls | \*\*5 of 5 runs\*\*' "$TMP/o/report.md"
+ok "testbed run warned on stderr" grep -q 'the machine stalled for up to' "$TMP/err"
 no_uml_left
 done_testing

@@ -4,7 +4,7 @@
 # addresses too); `up` must put them back, or the routed path stays broken.
 # Chain c1 - r1 - s1, pooled rr flows over IPv4 and IPv6 from c1 to s1; the
 # link c1-r1 goes down at 1 s and up at 2.5 s. Requests must complete again
-# after the `up`, in both families.
+# after the `up`, in both families, on the host kernel and in the UML guest.
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd jq
@@ -51,24 +51,32 @@ EOC
 
 "$TESTBED" check "$TMP/ev.conf" >"$TMP/check" 2>&1
 is "$?" 0 "the routed chain with two events checks"
-"$TESTBED" run --quiet "$TMP/ev.conf" --out "$TMP/o" >"$TMP/out" 2>"$TMP/err"
-is "$?" 0 "the run completes (exit 0)"
-[ -s "$TMP/err" ] && diag "stderr: $(head -c 600 "$TMP/err")"
-R="$TMP/o/runs/c1-r1/run.json"
-diag "events: $(jq -c '[.events[] | {name, action, at_s, error}]' "$R" 2>/dev/null)"
-ok "both events ran without error" \
-	sh -c "jq -e '(.events | length) == 2 and .events[0].error == null and .events[1].error == null' '$R' >/dev/null"
-for f in rr4 rr6; do
-	S="$TMP/o/runs/c1-r1/flows/$f.series.jsonl"
-	diag "$f requests per second: $(jq -r '.requests' "$S" 2>/dev/null | paste -sd' ')"
-	before=$(jq -s '[.[] | select(.t < 1.5) | .requests] | add // 0' "$S" 2>/dev/null)
-	dead=$(jq -s '[.[] | select(.t > 1.5 and .t < 2.6) | .requests] | add // 0' "$S" 2>/dev/null)
-	alive=$(jq -s '[.[] | select(.t > 2.6) | .requests] | add // 0' "$S" 2>/dev/null)
-	ok "$f: requests cross the router before the cut ($before in the first second)" \
-		[ "${before:-0}" -gt 50 ]
-	ok "$f: (almost) none while the link is down ($dead in the second ending at 2 s)" \
-		[ "${dead:-999}" -le 5 ]
-	ok "$f: requests cross the router again after the link comes up ($alive after 2.6 s)" \
-		[ "${alive:-0}" -gt 100 ]
+# the host kernel, then the UML guest (its own 6.1 kernel deletes routes too)
+for k in host uml; do
+	if [ $k = uml ] && [ ! -x /usr/bin/linux.uml ]; then
+		skip "uml: no user-mode-linux here (scripts/install-deps installs it)"
+		continue
+	fi
+	"$TESTBED" run --quiet --kernel $k "$TMP/ev.conf" --out "$TMP/o.$k" >"$TMP/out" 2>"$TMP/err"
+	is "$?" 0 "$k: the run completes (exit 0)"
+	[ -s "$TMP/err" ] && diag "stderr: $(head -c 600 "$TMP/err")"
+	R="$TMP/o.$k/runs/c1-r1/run.json"
+	diag "$k events: $(jq -c '[.events[] | {name, action, at_s, error}]' "$R" 2>/dev/null)"
+	ok "$k: both events ran without error" \
+		sh -c "jq -e '(.events | length) == 2 and .events[0].error == null and .events[1].error == null' '$R' >/dev/null"
+	for f in rr4 rr6; do
+		S="$TMP/o.$k/runs/c1-r1/flows/$f.series.jsonl"
+		diag "$k $f requests per second: $(jq -r '.requests' "$S" 2>/dev/null | paste -sd' ')"
+		before=$(jq -s '[.[] | select(.t < 1.5) | .requests] | add // 0' "$S" 2>/dev/null)
+		dead=$(jq -s '[.[] | select(.t > 1.5 and .t < 2.6) | .requests] | add // 0' "$S" 2>/dev/null)
+		alive=$(jq -s '[.[] | select(.t > 2.6) | .requests] | add // 0' "$S" 2>/dev/null)
+		ok "$k $f: requests cross the router before the cut ($before in the first second)" \
+			[ "${before:-0}" -gt 50 ]
+		ok "$k $f: (almost) none while the link is down ($dead in the second ending at 2 s)" \
+			[ "${dead:-999}" -le 5 ]
+		ok "$k $f: requests cross the router again after the link comes up ($alive after 2.6 s)" \
+			[ "${alive:-0}" -gt 100 ]
+	done
 done
+no_uml_left
 done_testing

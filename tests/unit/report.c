@@ -126,9 +126,13 @@ static void build_fixture(const char *out)
 				 *runs ? ", " : "", k + 1, r + 1, k, r, (r * 2 + k + 1) % 6);
 			wfile(d, "run.json",
 			      "{\"case\": %d, \"repeat\": %d, \"order\": 0, \"params\": {}, \"status\": "
-			      "\"%s\", \"error\": %s, \"elapsed_s\": 10.2}\n",
+			      "\"%s\", \"error\": %s, \"elapsed_s\": 10.2, \"sampler\": {\"c1\": "
+			      "{\"late_max_ms\": %.1f, \"stalls\": %d}, \"s1\": {\"late_max_ms\": 1.5, "
+			      "\"stalls\": 0}}}\n",
 			      k, r, x->status,
-			      strcmp(x->status, "complete") ? "\"interrupted by SIGINT\"" : "null");
+			      strcmp(x->status, "complete") ? "\"interrupted by SIGINT\"" : "null",
+			      /* the host stalled once, in c2-r2 */
+			      k == 1 && r == 1 ? 412.3 : 3.2, k == 1 && r == 1 ? 2 : 0);
 			wfile(d, "flows/bulk.json",
 			      "{\"worker\": \"bulk\", \"complete\": true, \"error\": null, \"bytes\": %.0f, "
 			      "\"seconds\": 10.0, \"goodput_bps\": %.1f, \"retransmits\": %d}\n",
@@ -312,6 +316,12 @@ static void test_fixture(void)
 	tap_ok(json_is_false(json_object_get(sum, "all_held")) &&
 		       jd(sum, "expectations_held") == 3,
 	       "all_held false, expectations_held 3");
+	tap_ok(o.n_stalled == 1 && o.stall_worst_ms > 412.2 && o.stall_worst_ms < 412.4,
+	       "one run with a host stall, 412.3 ms (%zu, %.1f)", o.n_stalled, o.stall_worst_ms);
+	tap_ok(json_integer_value(json_object_get(json_object_get(sum, "host_stalls"), "runs_stalled")) == 1 &&
+		       json_integer_value(json_object_get(json_object_get(sum, "host_stalls"),
+							  "runs_measured")) == 6,
+	       "summary.json host_stalls: 1 of 6 runs measured");
 	json_decref(sum);
 
 	snprintf(path, sizeof(path), "%s/report.md", out);
@@ -324,6 +334,8 @@ static void test_fixture(void)
 		       strstr(md, "- **HELD** `near_mathis`") && strstr(md, "not held (no data)"),
 	       "report.md: HELD / NOT HELD lines");
 	tap_ok(strstr(md, "92.5 Mbit/s > 15.0 Mbit/s") != NULL, "report.md: both sides' numbers");
+	tap_ok(md && strstr(md, "| Host stalls | **1 of 6 runs**") && strstr(md, "runs/c2-r2 412 ms"),
+	       "report.md: the Host stalls row names the run and its 412 ms");
 	tap_ok(strstr(md, "host, Linux 6.18.0-test") && strstr(md, "| Seed | 7 |") &&
 		       strstr(md, "runs/c2-r3") && strstr(md, "interrupted by SIGINT"),
 	       "report.md: kernel, seed, and the incomplete run with its reason");
