@@ -76,7 +76,11 @@ sent=$(jget "$T/skip.json" "r['sent']"); skipped=$(jget "$T/skip.json" "r['skipp
 stalls=$(jget "$T/skip.json" "r['stalls']"); lag=$(jget "$T/skip.json" "r['lag_max_us']")
 lost=$(jget "$T/server.skip.json" "r['lost']"); b=$(burst "$T/skip.series")
 diag "stopped 500 ms: sent $sent, skipped $skipped in $stalls stall(s), longest lag ${lag} us, lost $lost, most in 100 ms: $b"
-ok "the missed 500 ms are skipped, not sent (about 1000: $skipped)" test "$skipped" -ge 800 -a "$skipped" -le 1200
+# at least the 500 ms stop (1000 at 2000/s, less the 20 ms allowance); more
+# when the host itself stalls the sender too: then about rate x longest lag
+want=$(( lag / 500 - 40 )); [ "$want" -lt 960 ] && want=960
+ok "the missed 500 ms are skipped, not sent ($skipped; want >= $want from 2000/s x the longest lag less 20 ms)" \
+	test "$skipped" -ge $((want - 10))
 ok "sent + skipped = the schedule's 6000 ($((sent + skipped)))" test $((sent + skipped)) -ge 5900 -a $((sent + skipped)) -le 6001
 ok "no burst after the stall: at most 300 in any 100 ms interval ($b; the rate gives 200)" test "$b" -le 300
 ok "nothing lost, no sequence number spent on skipped datagrams (lost $lost)" test "$lost" -eq 0
