@@ -5,6 +5,7 @@
 #include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
@@ -383,6 +384,21 @@ void link_batch_route(struct link_nl *nl, int family, const void *dst, int plen,
 	mnl_attr_put(nlh, RTA_DST, alen, dst);
 	mnl_attr_put(nlh, RTA_GATEWAY, alen, gw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	batch_end(nl, nlh);
+}
+
+void link_batch_neigh(struct link_nl *nl, int family, int ifindex, const void *addr,
+		      const uint8_t mac[6], bool replace, uint32_t tag)
+{
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd = batch_create(nl, RTM_NEWNEIGH, sizeof(*nd), replace, tag, &nlh);
+
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	nd->ndm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
 	batch_end(nl, nlh);
 }
 

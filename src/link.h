@@ -68,6 +68,11 @@ void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *ad
  * @replace as for link_batch_addr(). */
 void link_batch_route(struct link_nl *nl, int family, const void *dst, int plen, const void *gw,
 		      int oif, bool replace, uint32_t tag);
+/** Queue: a permanent neighbour entry @addr -> @mac on @ifindex (ARP for
+ * AF_INET, NDP for AF_INET6), so that nothing is ever resolved on the wire;
+ * @replace as for link_batch_addr(). */
+void link_batch_neigh(struct link_nl *nl, int family, int ifindex, const void *addr,
+		      const uint8_t mac[6], bool replace, uint32_t tag);
 /**
  * Send everything queued and collect the answers. Returns 0, or the first
  * error (-errno) with *@tag set to that request's tag and the ext ack saved.

@@ -1,7 +1,14 @@
 /* Addresses and routes of the nodes, from the plan: installed once per node
  * by the build, and put back on a link's ends when an [event] brings the
  * link up again (the kernel deleted its routes via a gateway, and IPv6 its
- * addresses, when it went down). */
+ * addresses, when it went down).
+ *
+ * Every end also gets a permanent neighbour entry for the other end of its
+ * link (ARP and NDP), from the MAC addresses the plan gives: nothing is
+ * resolved on the wire, so the first packet of a run never waits for ARP,
+ * and netem's loss or delay on a link cannot drop or hold a resolution (an
+ * ARP request lost to 5% loss held r1's traffic for a second and dropped
+ * ~1,000 datagrams in the neighbour queue; see docs/topology.md). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +16,7 @@
 
 #include "topo_int.h"
 
-enum { TAG_UP, TAG_ADDR4, TAG_ADDR6, TAG_ROUTE };
+enum { TAG_UP, TAG_ADDR4, TAG_ADDR6, TAG_ROUTE, TAG_NEIGH4, TAG_NEIGH6 };
 #define TAG(kind, i) ((uint32_t)(kind) << 28 | (uint32_t)(i))
 
 /*
@@ -44,6 +51,21 @@ static void queue_node(const struct topo *t, struct link_nl *nl, int node, int o
 			if (pe->has6 && t->ipv6)
 				link_batch_addr(nl, AF_INET6, idx, &pe->a6, pe->plen6, replace,
 						TAG(TAG_ADDR6, l * 2 + e));
+		}
+	/* after the addresses: a neighbour needs its interface up */
+	for (size_t l = 0; l < c->n_links; l++)
+		for (int e = 0; e < 2; e++) {
+			const struct plan_end *pe = &p->ends[l][e], *peer = &p->ends[l][1 - e];
+			int idx = t->ifindex[l][e];
+
+			if (c->links[l].end[e].node != node || (replace && (int)l != only))
+				continue;
+			if (pe->has4 && peer->has4)
+				link_batch_neigh(nl, AF_INET, idx, &peer->a4, peer->mac, replace,
+						 TAG(TAG_NEIGH4, l * 2 + e));
+			if (pe->has6 && peer->has6 && t->ipv6)
+				link_batch_neigh(nl, AF_INET6, idx, &peer->a6, peer->mac, replace,
+						 TAG(TAG_NEIGH6, l * 2 + e));
 		}
 	for (size_t i = 0; i < pn->n_routes; i++) {
 		const struct plan_route *r = &pn->routes[i];
@@ -84,6 +106,16 @@ static int flush_node(const struct topo *t, struct link_nl *nl, int node, const 
 		return topo_fail(err, rc, "node %s: %s address %s/%d on %s: %s", c->nodes[node].name,
 				 verb, plan_ntop(v6 ? AF_INET6 : AF_INET, v6 ? &pe->a6 : &pe->a4, a, sizeof(a)),
 				 v6 ? pe->plen6 : pe->plen4, pe->ifname, topo_why(rc, nl, buf, sizeof(buf)));
+	}
+	case TAG_NEIGH4:
+	case TAG_NEIGH6: {
+		size_t i = tag & 0x0fffffff, l = i / 2;
+		int e = (int)(i % 2), v6 = (tag >> 28) == TAG_NEIGH6;
+		const struct plan_end *peer = &p->ends[l][1 - e];
+
+		return topo_fail(err, rc, "node %s: %s neighbour %s on %s: %s", c->nodes[node].name,
+				 verb, plan_ntop(v6 ? AF_INET6 : AF_INET, v6 ? &peer->a6 : &peer->a4, a, sizeof(a)),
+				 p->ends[l][e].ifname, topo_why(rc, nl, buf, sizeof(buf)));
 	}
 	default: {
 		const struct plan_route *r = &p->nodes[node].routes[tag & 0x0fffffff];
