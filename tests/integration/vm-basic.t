@@ -45,7 +45,9 @@ is "$?" 143 "a command killed by a signal in the guest: 128+signal"
 kb=$("$TESTBED" guest --quiet --modules '' --mem 128M --log "$T/console.log" --timeout 60s -- \
 	/bin/sh -c "sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo")
 diag "guest with --mem 128M: MemTotal $kb kB"
-ok "--mem 128M gives the guest 100-128 MB" test "${kb:-0}" -gt 100000 -a "${kb:-0}" -le 131072
+# MemTotal is 128M less the kernel's own (99-104 MB seen; UML's exec-shield
+# gap adjustment varies with the host's address-space layout); the default is 512M
+ok "--mem 128M gives the guest 64-128 MB" test "${kb:-0}" -gt 65536 -a "${kb:-0}" -le 131072
 ok "--log FILE holds the guest's kernel log" grep -q 'Linux version 6\.' "$T/console.log"
 rm -f "$T/console.log"
 
