@@ -13,7 +13,7 @@ scratch TMP tb-ev
 cat >"$TMP/ev.conf" <<EOC
 [experiment]
 topology = $TOP/topologies/pair.conf
-duration = 4s
+duration = 6s
 capture = no
 [flow rr]
 worker = rr
