@@ -12,16 +12,7 @@ need_testbed
 [ -d /proc/sys/net/ipv6 ] || skip_all "needs IPv6"
 scratch TMP tb-evroutes
 
-cat >"$TMP/chain.conf" <<EOC
-[topology]
-name = chain3
-[node c1]
-[node r1]
-forward = yes
-[node s1]
-[link c1-r1]
-[link r1-s1]
-EOC
+CHAIN="$TOP/tests/integration/chain3.conf"
 flow() { # NAME FAMILY PORT
 	cat <<EOC
 [flow $1]
@@ -40,7 +31,7 @@ EOC
 {
 	cat <<EOC
 [experiment]
-topology = $TMP/chain.conf
+topology = $CHAIN
 duration = 6s
 capture = no
 EOC

@@ -13,17 +13,8 @@ need_root
 need_cmd jq tshark
 need_testbed
 scratch TMP tb-neigh
-cat >"$TMP/chain.conf" <<EOC
-[topology]
-name = nchain
-[node c1]
-[node r1]
-forward = yes
-[node s1]
-[link c1-r1]
-[link r1-s1]
-EOC
-run=$("$TESTBED" up "$TMP/chain.conf" 2>"$TMP/err" | tail -n 1)
+CHAIN="$TOP/tests/integration/chain3.conf"
+run=$("$TESTBED" up "$CHAIN" 2>"$TMP/err" | tail -n 1)
 [ -n "$run" ] || bail "testbed up: $(cat "$TMP/err")"
 defer "$TESTBED" down "$run"
 n4=$("$TESTBED" exec "$run" r1 -- ip -4 neigh show nud permanent)
@@ -40,7 +31,7 @@ ok "r1's entry for s1 ($s1ip) carries s1's MAC ($s1mac)" sh -c "echo '$n4' | gre
 
 cat >"$TMP/loss.conf" <<EOC
 [experiment]
-topology = $TMP/chain.conf
+topology = $CHAIN
 duration = 2s
 repeat = 4
 seed = 3
