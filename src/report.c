@@ -81,13 +81,8 @@ int report_write(const struct tb_config *c, const char *outdir, struct report_ou
 		out->n_runs = rp.n_runs;
 		out->n_complete = rp.n_usable;
 		out->plots = rp.gnuplot;
-		{
-			struct rp_stalls s;
-
-			rp_stalls(&rp, &s);
-			out->n_stalled = s.n_stalled;
-			out->stall_worst_ms = s.worst_ms;
-		}
+		out->n_stalled = rp.stalls.n_stalled;
+		out->stall_worst_ms = rp.stalls.worst_ms;
 		out->report_path = rp_path(&rp, "report.md");
 		out->failed = xcalloc(rp.n_ex + 1, sizeof(char *));
 		for (size_t i = 0; i < rp.n_ex; i++) {

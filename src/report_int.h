@@ -69,6 +69,14 @@ struct rp_expect {
 	enum rp_unit lhs_unit, rhs_unit;
 };
 
+/* Host stalls seen by the samplers (run.json "sampler"): runs with any
+ * wake-up later than SAMPLER_STALL_NS, the worst lateness over all runs, and
+ * how many runs had sampler data at all. */
+struct rp_stalls {
+	size_t n_measured, n_stalled;
+	double worst_ms;      /* over every measured run; NAN when none */
+};
+
 struct report {
 	const struct tb_config *c;
 	char *outdir;
@@ -80,6 +88,7 @@ struct report {
 	struct rp_expect *ex;
 	size_t n_ex;
 	size_t n_usable;
+	struct rp_stalls stalls; /* over every run, filled by rp_load() */
 	/* plots */
 	bool gnuplot;         /* gnuplot ran and produced the SVGs */
 	char *plot_note;      /* why there are no plots */
@@ -87,15 +96,6 @@ struct report {
 	char **plot_titles;
 	size_t n_plots;
 };
-
-/* Host stalls seen by the samplers (run.json "sampler"): runs with any
- * wake-up later than SAMPLER_STALL_NS, the worst lateness over all runs, and
- * how many runs had sampler data at all. */
-struct rp_stalls {
-	size_t n_measured, n_stalled;
-	double worst_ms;      /* over every measured run; NAN when none */
-};
-void rp_stalls(const struct report *rp, struct rp_stalls *s);
 
 /* report_load.c */
 /** Load the manifest and every run directory; 0 or -errno (message printed). */

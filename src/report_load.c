@@ -262,12 +262,13 @@ static void load_run(struct report *rp, struct rp_run *r)
 
 		json_object_foreach(json_object_get(rj, "sampler"), node, v) {
 			json_t *l = json_object_get(v, "late_max_ms");
+			long n = (long)json_integer_value(json_object_get(v, "stalls"));
 
 			if (json_is_number(l) &&
 			    (isnan(r->late_max_ms) || json_number_value(l) > r->late_max_ms))
 				r->late_max_ms = json_number_value(l);
-			if (json_integer_value(json_object_get(v, "stalls")) > r->stalls)
-				r->stalls = (long)json_integer_value(json_object_get(v, "stalls"));
+			if (n > r->stalls)
+				r->stalls = n;
 		}
 	}
 	free(p);
@@ -427,11 +428,18 @@ int rp_load(struct report *rp)
 		scan_runs(rp);
 	}
 	qsort(rp->runs, rp->n_runs, sizeof(*rp->runs), cmp_run);
+	rp->stalls = (struct rp_stalls){ .worst_ms = NAN };
 	for (size_t i = 0; i < rp->n_runs; i++) {
 		struct rp_run *r = &rp->runs[i];
 		struct rp_case *cs;
 
 		load_run(rp, r);
+		if (!isnan(r->late_max_ms)) {
+			rp->stalls.n_measured++;
+			rp->stalls.n_stalled += r->stalls > 0;
+			if (isnan(rp->stalls.worst_ms) || r->late_max_ms > rp->stalls.worst_ms)
+				rp->stalls.worst_ms = r->late_max_ms;
+		}
 		if (r->kase < 0 || (size_t)r->kase >= rp->n_cases) {
 			tb_warn("report: %s: case %d is not a case of %s (ignored)", r->dir, r->kase + 1,
 				c->path ? c->path : "the experiment");
@@ -503,19 +511,4 @@ void rp_free(struct report *rp)
 	free(rp->plot_note);
 	json_decref(rp->manifest);
 	free(rp->outdir);
-}
-
-void rp_stalls(const struct report *rp, struct rp_stalls *s)
-{
-	*s = (struct rp_stalls){ .worst_ms = NAN };
-	for (size_t i = 0; i < rp->n_runs; i++) {
-		const struct rp_run *r = &rp->runs[i];
-
-		if (isnan(r->late_max_ms))
-			continue;
-		s->n_measured++;
-		s->n_stalled += r->stalls > 0;
-		if (isnan(s->worst_ms) || r->late_max_ms > s->worst_ms)
-			s->worst_ms = r->late_max_ms;
-	}
 }

@@ -97,10 +97,9 @@ static void ref_ncols(const struct tb_expr *e, struct ncol **v, size_t *n, size_
  * up as latency, and a sender catching up after one as loss. */
 static void host_stalls_row(const struct report *rp, FILE *f)
 {
-	struct rp_stalls s;
+	const struct rp_stalls s = rp->stalls;
 	size_t listed = 0;
 
-	rp_stalls(rp, &s);
 	if (!s.n_measured)
 		return;
 	if (!s.n_stalled) {

@@ -292,17 +292,13 @@ int rp_write_summary(struct report *rp)
 									      json_real(r->late_max_ms),
 						      "stalls", (json_int_t)r->stalls));
 	}
-	{
-		struct rp_stalls s;
-
-		rp_stalls(rp, &s);
-		json_object_set_new(o, "host_stalls",
-				    json_pack("{s:i, s:I, s:I, s:o}", "threshold_ms",
-					      (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured",
-					      (json_int_t)s.n_measured, "runs_stalled",
-					      (json_int_t)s.n_stalled, "late_max_ms",
-					      isnan(s.worst_ms) ? json_null() : json_real(s.worst_ms)));
-	}
+	json_object_set_new(o, "host_stalls",
+			    json_pack("{s:i, s:I, s:I, s:o}", "threshold_ms",
+				      (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured",
+				      (json_int_t)rp->stalls.n_measured, "runs_stalled",
+				      (json_int_t)rp->stalls.n_stalled, "late_max_ms",
+				      isnan(rp->stalls.worst_ms) ? json_null() :
+								   json_real(rp->stalls.worst_ms)));
 	json_object_set_new(o, "runs_total", json_integer((json_int_t)rp->n_runs));
 	json_object_set_new(o, "runs_complete", json_integer((json_int_t)rp->n_usable));
 	json_object_set_new(o, "runs", runs);

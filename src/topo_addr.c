@@ -21,10 +21,11 @@ enum { TAG_UP, TAG_ADDR4, TAG_ADDR6, TAG_ROUTE, TAG_NEIGH4, TAG_NEIGH6 };
 
 /*
  * Queue node @node's part of the plan on @nl. @only < 0: all of it, as the
- * build gives it (interfaces up, addresses, routes), each a create that
- * fails if it exists. @only a link: the addresses of the node's ends on that
- * link and the routes that leave through them, as replacements, so that
- * whatever survived the link's down (IPv4 addresses) is not an error.
+ * build gives it (interfaces up, addresses, neighbours, routes), each a
+ * create that fails if it exists. @only a link: the addresses and
+ * neighbours of the node's ends on that link and the routes that leave
+ * through them, as replacements, so that whatever survived the link's
+ * down (IPv4 addresses) is not an error.
  */
 static void queue_node(const struct topo *t, struct link_nl *nl, int node, int only)
 {
@@ -37,7 +38,7 @@ static void queue_node(const struct topo *t, struct link_nl *nl, int node, int o
 		link_batch_up(nl, 1, TAG(TAG_UP, 0));
 	for (size_t l = 0; l < c->n_links; l++)
 		for (int e = 0; e < 2; e++) {
-			const struct plan_end *pe = &p->ends[l][e];
+			const struct plan_end *pe = &p->ends[l][e], *peer = &p->ends[l][1 - e];
 			int idx = t->ifindex[l][e];
 
 			if (c->links[l].end[e].node != node || (replace && (int)l != only))
@@ -51,15 +52,6 @@ static void queue_node(const struct topo *t, struct link_nl *nl, int node, int o
 			if (pe->has6 && t->ipv6)
 				link_batch_addr(nl, AF_INET6, idx, &pe->a6, pe->plen6, replace,
 						TAG(TAG_ADDR6, l * 2 + e));
-		}
-	/* after the addresses: a neighbour needs its interface up */
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			const struct plan_end *pe = &p->ends[l][e], *peer = &p->ends[l][1 - e];
-			int idx = t->ifindex[l][e];
-
-			if (c->links[l].end[e].node != node || (replace && (int)l != only))
-				continue;
 			if (pe->has4 && peer->has4)
 				link_batch_neigh(nl, AF_INET, idx, &peer->a4, peer->mac, replace,
 						 TAG(TAG_NEIGH4, l * 2 + e));

@@ -39,7 +39,6 @@ struct topo {
 	char max_tw[24], max_syn[24];
 };
 
-
 /** Fill @err with the formatted message and @code; returns @code. */
 int topo_fail(struct topo_err *err, int code, const char *fmt, ...) TB_PRINTF(3, 4);
 

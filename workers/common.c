@@ -478,7 +478,7 @@ static uint64_t pace_next_at(const struct wk_pace *p)
 
 int wk_pace_due(struct wk_pace *p)
 {
-	uint64_t due;
+	uint64_t due, next;
 
 	p->now = wk_now_us();
 	if (p->now >= p->end) {
@@ -495,18 +495,19 @@ int wk_pace_due(struct wk_pace *p)
 	}
 	if (p->rate <= 0)
 		return (int)p->batch;
-	if (p->now > pace_next_at(p)) {
-		uint64_t lag = p->now - pace_next_at(p);
+	next = pace_next_at(p);
+	if (p->now > next) {
+		uint64_t lag = p->now - next;
 
 		if (lag > p->lag_max_us)
 			p->lag_max_us = lag;
 		if (p->max_lag_us && lag > p->max_lag_us) {
-			/* everything due before now is given up; the next one goes now */
+			/* everything due before now is given up */
 			uint64_t missed = (uint64_t)((double)(p->now - p->base) * p->rate / 1e6) - p->sent;
 
 			p->skipped += missed;
 			p->stalls++;
-			p->base = p->now - (uint64_t)((double)p->sent * 1e6 / p->rate);
+			p->base += lag; /* the next item is due now */
 		}
 	}
 	due = (uint64_t)((double)(p->now - p->base) * p->rate / 1e6) + 1;
