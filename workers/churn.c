@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 	t_end = t_start + wk.duration_us;
 	loop.ep = ep;
 	loop.end_us = t_end;
+	loop.t0_us = t_start; /* the timers keep the schedule's phase */
 	wk_loop_timer(&loop, period, period, true, tick);
 	wk_loop_timer(&loop, wk.interval_us, wk.interval_us, false, interval);
 	wk_loop_run(&loop);

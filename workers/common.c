@@ -485,7 +485,10 @@ int wk_pace_due(struct wk_pace *p)
 		wk_request_stop(WK_STOP_DONE);
 		return -1;
 	}
-	if (p->now >= p->next_iv) {
+	/* One line per interval that has ended: after a stall the intervals it
+	 * spanned get their own (empty) lines, so that what is sent on waking
+	 * counts in the interval it was sent in. */
+	while (p->now >= p->next_iv) {
 		wk_series(json_pack("{sI sf sI}", "sent", (json_int_t)(p->sent - p->iv_sent), "pps",
 				    (double)(p->sent - p->iv_sent) * 1e6 / (double)wk.interval_us,
 				    "skipped", (json_int_t)(p->skipped - p->iv_skipped)));

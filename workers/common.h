@@ -222,6 +222,8 @@ const char *wk_fmt_addr(const struct sockaddr *sa, char *buf, size_t len);
 int wk_nonblock(int fd, int on);
 /** A timerfd (CLOCK_MONOTONIC, non-blocking) firing every @period_us, first after @first_us. */
 int wk_timerfd(uint64_t first_us, uint64_t period_us);
+/** The same, first at the wk_now_us() time @at_us (at once if that has passed). */
+int wk_timerfd_at(uint64_t at_us, uint64_t period_us);
 /** Read and return the expiration count of a timerfd (0 if none). */
 uint64_t wk_timerfd_read(int fd);
 
@@ -231,6 +233,7 @@ uint64_t wk_timerfd_read(int fd);
 struct wk_loop {
 	int ep;                                    /* the worker's epoll set */
 	uint64_t end_us;                           /* end of --duration */
+	uint64_t t0_us;                            /* timers count from this wk_now_us() (0: from arming) */
 	void (*before)(void);                      /* each turn, before waiting (may be NULL) */
 	void (*event)(void *ptr, uint32_t events); /* a socket's event: its data.ptr and flags */
 	struct wk_loop_timer {
@@ -242,7 +245,9 @@ struct wk_loop {
 };
 
 /**
- * Watch a new timerfd of @l (first after @first_us, then every @period_us).
+ * Watch a new timerfd of @l (first after @first_us, then every @period_us),
+ * counted from @l->t0_us when set: a timer armed late keeps the phase of
+ * the schedule it serves (it fires at once for what is already due).
  * When it fires, @fn runs with the time; with @ends, from end_us on the loop
  * stops (WK_STOP_DONE) instead. The timers live in @l: it must not move.
  * 0 or -errno.

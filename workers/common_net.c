@@ -128,7 +128,7 @@ int wk_sock_error(int fd)
 	return err;
 }
 
-int wk_timerfd(uint64_t first_us, uint64_t period_us)
+static int timerfd_arm(uint64_t first_us, uint64_t period_us, int flags)
 {
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	struct itimerspec its = { 0 };
@@ -141,13 +141,24 @@ int wk_timerfd(uint64_t first_us, uint64_t period_us)
 	its.it_value.tv_nsec = (long)(first_us % 1000000) * 1000;
 	its.it_interval.tv_sec = (time_t)(period_us / 1000000);
 	its.it_interval.tv_nsec = (long)(period_us % 1000000) * 1000;
-	if (timerfd_settime(fd, 0, &its, NULL)) {
+	if (timerfd_settime(fd, flags, &its, NULL)) {
 		int e = -errno;
 
 		close(fd);
 		return e;
 	}
 	return fd;
+}
+
+int wk_timerfd(uint64_t first_us, uint64_t period_us)
+{
+	return timerfd_arm(first_us, period_us, 0);
+}
+
+int wk_timerfd_at(uint64_t at_us, uint64_t period_us)
+{
+	/* wk_now_us() is CLOCK_MONOTONIC, the timer's clock */
+	return timerfd_arm(at_us, period_us, TFD_TIMER_ABSTIME);
 }
 
 uint64_t wk_timerfd_read(int fd)
@@ -168,7 +179,7 @@ int wk_loop_timer(struct wk_loop *l, uint64_t first_us, uint64_t period_us, bool
 	if (l->n_timers == WK_LOOP_TIMERS)
 		return -ENOSPC;
 	t = &l->timers[l->n_timers++];
-	t->fd = wk_timerfd(first_us, period_us);
+	t->fd = l->t0_us ? wk_timerfd_at(l->t0_us + first_us, period_us) : wk_timerfd(first_us, period_us);
 	t->ends = ends;
 	t->fn = fn;
 	e.data.ptr = t;
