@@ -58,12 +58,19 @@ tcp() { ip netns exec $A timeout 60 iperf3 -c 198.18.9.2 -t "${1:-5}" -O 1 -J |
 # UDP: "lost total rcvbuf" seen by the receiver; rcvbuf counts datagrams the
 # receiving socket itself dropped (a busy guest CPU), which are not path loss
 rcvbuf() { ip netns exec $B nstat -asz UdpRcvbufErrors | awk '/UdpRcvbufErrors/ { print $2 }'; }
+# iperf3 starts a UDP test with one datagram the server answers; when the
+# lossy link drops it, iperf3 waits until killed and reports nothing: try
+# again (up to 3 times), with a timeout a little over the test's length.
 udp() {
-	local r0 r1 out
-	r0=$(rcvbuf)
-	out=$(ip netns exec $A timeout 60 iperf3 -c 198.18.9.2 -u -b "$1" -l 100 -t "$2" -J |
-		jq -r '.end.sum | "\(.lost_packets) \(.packets)"')
-	r1=$(rcvbuf)
+	local r0 r1 out try
+	for try in 1 2 3; do
+		r0=$(rcvbuf)
+		out=$(ip netns exec $A timeout $(($2 + 10)) iperf3 -c 198.18.9.2 -u -b "$1" -l 100 -t "$2" -J |
+			jq -r '.end.sum | "\(.lost_packets) \(.packets)"' 2>/dev/null)
+		r1=$(rcvbuf)
+		case $out in [0-9]*) break ;; esac
+		echo "iperf3 -u got no answer to its start datagram (try $try)" >&2
+	done
 	echo "$out $((r1 - r0))"
 }
 qdrops() { "$TB" qstats $A | jq -r "[.[] | select(.kind==\"$1\") | .drops] | first"; }
