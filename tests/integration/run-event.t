@@ -10,6 +10,10 @@ need_cmd jq
 need_testbed
 scratch TMP tb-ev
 
+# 6 s: TCP resumes at its next retransmission, not at the up; backed off
+# while the link was down, that comes up to ~1.7 s after it (4.3 s), and a
+# 4 s run could end before it.
+
 cat >"$TMP/ev.conf" <<EOC
 [experiment]
 topology = $TOP/topologies/pair.conf
