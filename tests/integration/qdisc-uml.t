@@ -144,14 +144,12 @@ ok "fq_codel dropped under 30 Mbit/s into 10 Mbit/s ($tcd)" test "${tcd:-0}" -gt
 # drops that datagram (2 runs in 100 here) iperf3 waits forever and sends
 # nothing (CI once counted 12 packets). tb-udp needs no answer.
 shape loss=2% >/dev/null
-U=$(mktemp -d /tmp/tbq-udp.XXXXXX); defer rm -rf "$U"
-ip netns exec $B "$TOP/workers/tb-server" --mode udp --host 198.18.7.2 --port 9000 \
-	--deadline 30s --ready "$U/ready" >/dev/null &
-USRV=$!
-defer kill $USRV 2>/dev/null
-wait_for test -f "$U/ready" || bail "tb-server did not start"
-ip netns exec $A "$TOP/workers/tb-udp" --host 198.18.7.2 --port 9000 --rate 2500 --size 200 \
-	--duration 6s --result "$U/udp.json"
+. "$(dirname "$0")/lib-workers.sh"
+S=$B
+scratch T tbq-udp
+server udp --mode udp --host 198.18.7.2 --port 9000 --deadline 30s
+ip netns exec $A "$W/tb-udp" --host 198.18.7.2 --port 9000 --rate 2500 --size 200 \
+	--duration 6s --result "$T/udp.json"
 ok "tb-udp sent at 2,500/s for 6 s (exit $?)" test $? -eq 0
 j=$(qs)
 sent=$(jq -r '.[0].packets' <<<"$j")
