@@ -222,8 +222,6 @@ const char *wk_fmt_addr(const struct sockaddr *sa, char *buf, size_t len);
 int wk_nonblock(int fd, int on);
 /** A timerfd (CLOCK_MONOTONIC, non-blocking) firing every @period_us, first after @first_us. */
 int wk_timerfd(uint64_t first_us, uint64_t period_us);
-/** The same, first at the wk_now_us() time @at_us (at once if that has passed). */
-int wk_timerfd_at(uint64_t at_us, uint64_t period_us);
 /** Read and return the expiration count of a timerfd (0 if none). */
 uint64_t wk_timerfd_read(int fd);
 

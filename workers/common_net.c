@@ -155,12 +155,6 @@ int wk_timerfd(uint64_t first_us, uint64_t period_us)
 	return timerfd_arm(first_us, period_us, 0);
 }
 
-int wk_timerfd_at(uint64_t at_us, uint64_t period_us)
-{
-	/* wk_now_us() is CLOCK_MONOTONIC, the timer's clock */
-	return timerfd_arm(at_us, period_us, TFD_TIMER_ABSTIME);
-}
-
 uint64_t wk_timerfd_read(int fd)
 {
 	uint64_t n = 0;
@@ -179,7 +173,9 @@ int wk_loop_timer(struct wk_loop *l, uint64_t first_us, uint64_t period_us, bool
 	if (l->n_timers == WK_LOOP_TIMERS)
 		return -ENOSPC;
 	t = &l->timers[l->n_timers++];
-	t->fd = l->t0_us ? wk_timerfd_at(l->t0_us + first_us, period_us) : wk_timerfd(first_us, period_us);
+	/* t0_us is a wk_now_us() time: CLOCK_MONOTONIC, the timer's clock */
+	t->fd = l->t0_us ? timerfd_arm(l->t0_us + first_us, period_us, TFD_TIMER_ABSTIME) :
+			   wk_timerfd(first_us, period_us);
 	t->ends = ends;
 	t->fn = fn;
 	e.data.ptr = t;
