@@ -147,7 +147,12 @@ int main(int argc, char **argv)
 					       (double)(now - last_iv) / 1e6, &ti));
 			last_acked = ti.tcpi_bytes_acked;
 			last_iv = now;
-			next_iv += wk.interval_us;
+			/* after a stall this line covers every interval that ended
+			 * (its goodput is over its real length): go on from the
+			 * next end, not with a line per missed end microseconds apart */
+			do
+				next_iv += wk.interval_us;
+			while (next_iv <= now);
 		}
 		if (now >= end_us)
 			break;

@@ -6,7 +6,7 @@ need_root
 need_cmd ip tc python3
 . "$(dirname "$0")/lib-workers.sh"
 need_workers tb-bulk tb-server
-plan 7
+plan 8
 
 workers_setup bulk 198.18.6
 
@@ -49,4 +49,20 @@ diag "bbr through tbf 100mbit: goodput $g Mbit/s over 3 s, last interval $last M
 ok "goodput under a 100 Mbit/s tbf is 85..100 Mbit/s ($g)" python3 -c "import sys; sys.exit(not (85 <= $g <= 100))"
 ok "intervals are reported ($(jget "$T/tbf.json" "len(r['intervals'])") of 500 ms)" \
 	test "$(jget "$T/tbf.json" "len(r['intervals'])")" -ge 5
+
+# 4. A stall: the sender stopped 500 ms. The line written on waking covers the
+# whole stall; the next ones come an interval apart again (they came
+# microseconds apart, one per missed interval, with goodputs over those
+# microseconds).
+sink 9004
+ip netns exec $C "$W/tb-bulk" --host 198.18.6.2 --port 9004 --duration 2s --interval 100ms \
+	--series "$T/stall.series" --result "$T/stall.json" >/dev/null &
+_p=$!
+sleep 1; kill -STOP $_p; sleep 0.5; kill -CONT $_p
+wait $_p
+stop
+gaps=$(python3 -c "import json,sys; t=[json.loads(l)['t'] for l in open(sys.argv[1])]; print(' '.join('%.3f' % (b - a) for a, b in zip(t, t[1:])))" "$T/stall.series")
+diag "stopped 500 ms: seconds between series lines: $gaps"
+ok "no two series lines less than half an interval apart" \
+	python3 -c "import sys; g=[float(x) for x in '$gaps'.split()]; sys.exit(not (len(g) >= 10 and min(g) >= 0.05 and max(g) >= 0.5))"
 done_testing
