@@ -338,6 +338,7 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD); /* wakes the run loop when a client exits */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	ro.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	self_dir(workers, sizeof(workers));

@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <netlink/route/route.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,23 @@ static int blackhole_routes(struct one *x)
 	return 0;
 }
 
+/* A node that no flow starts or ends at (a router) holds no sockets of the
+ * experiment's: its state counts are sampled every SAMPLER_IDLE_NODE_US.
+ * Each wake-up costs the one-CPU guest a context switch and a few system
+ * calls, and four idle nodes sampled at the flows' rate were what pushed
+ * a 100 Mbit/s guest over its CPU (docs/kernel-tiers.md, "Guest stalls"). */
+static uint32_t node_sample_us(const struct tb_config *c, size_t n)
+{
+	for (size_t i = 0; i < c->n_flows; i++) {
+		const struct tb_flow *f = &c->flows[i];
+
+		if (f->enabled && (f->from == (int)n || f->to == (int)n))
+			return (uint32_t)c->exp.sample_us;
+	}
+	return c->exp.sample_us > SAMPLER_IDLE_NODE_US ? (uint32_t)c->exp.sample_us
+						       : SAMPLER_IDLE_NODE_US;
+}
+
 static void start_samplers(struct one *x)
 {
 	const struct tb_config *c = x->c;
@@ -225,7 +244,7 @@ static void start_samplers(struct one *x)
 		so.nsfd = topo_node_nsfd(x->t, (int)n);
 		so.node = c->nodes[n].name;
 		so.dir = dir;
-		so.interval_us = c->exp.sample_us;
+		so.interval_us = node_sample_us(c, n);
 		so.t0 = x->t0;
 		so.match = m;
 		so.n_match = k;
@@ -327,6 +346,30 @@ static int run_events(struct one *x, double t)
 		json_array_append_new(x->events, j);
 	}
 	return ret;
+}
+
+/* Sleep until the loop has something to do: a flow to start, an event, the
+ * next progress line, the end of the measured time, or a signal on the
+ * signalfd (SIGCHLD too: a client that exits). A 20 ms poll cost the
+ * one-CPU guest 50 wake-ups of this process a second, each a host
+ * context switch (docs/kernel-tiers.md, "Guest stalls"). */
+static void wait_next(struct one *x, double t, double next_progress)
+{
+	const struct tb_config *c = x->c;
+	double dur = c->exp.duration_us / 1e6, due = t < dur ? dur : t + 1.0;
+	struct pollfd p = { .fd = x->o->sigfd, .events = POLLIN };
+
+	for (size_t i = 0; i < c->n_flows; i++)
+		if (c->flows[i].enabled && !x->started[i] && c->flows[i].start_us / 1e6 < due)
+			due = c->flows[i].start_us / 1e6;
+	for (size_t i = 0; i < c->n_events; i++)
+		if (!x->fired[i] && c->events[i].at_us / 1e6 < due)
+			due = c->events[i].at_us / 1e6;
+	if (next_progress < due)
+		due = next_progress;
+	if (due > t + 1.0)
+		due = t + 1.0;
+	poll(&p, 1, due > t ? (int)ceil((due - t) * 1000) : 0);
 }
 
 static struct run_proc *add_proc(struct one *x)
@@ -543,11 +586,12 @@ static void collect(struct one *x)
 		if (x->samplers && x->samplers[n]) {
 			sampler_stop(x->samplers[n], &st);
 			json_object_set_new(smp, c->nodes[n].name,
-					    json_pack("{sI sI sI sf sf sI}", "samples", (json_int_t)st.samples,
+					    json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples,
 						      "missed", (json_int_t)st.missed, "errors",
 						      (json_int_t)st.errors, "cpu_s", st.cpu_s, "late_max_ms",
 						      (double)st.late_max_ns / 1e6, "stalls",
-						      (json_int_t)st.stalls));
+						      (json_int_t)st.stalls, "sample_max_ms",
+						      (double)st.max_sample_ns / 1e6));
 		}
 		if (qstats_collect(ns, false, &q, &qe) == 0 && json_array_size(q))
 			json_object_set_new(qd, c->nodes[n].name, q);
@@ -605,6 +649,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	struct topo_err te = { 0 };
 	enum run_status status = RUN_COMPLETE;
 	double dur = c->exp.duration_us / 1e6, last_progress = -1;
+	double progress_s = isatty(2) && !vm_in_guest() ? 1.0 : 5.0;
 	char path[1100];
 	int rc;
 
@@ -667,7 +712,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			clients_left |= !x.procs[i].server && !x.procs[i].exited;
 		for (size_t i = 0; i < c->n_flows; i++)
 			clients_left |= c->flows[i].enabled && !x.started[i];
-		if (t - last_progress >= (isatty(2) && !vm_in_guest() ? 1.0 : 5.0)) {
+		if (t - last_progress >= progress_s) {
 			progress(&x, t, false);
 			last_progress = t;
 		}
@@ -677,7 +722,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			fail(&x, "clients still running 15 s after the end; stopped");
 			break;
 		}
-		usleep(20000);
+		wait_next(&x, t, last_progress + progress_s);
 	}
 	progress(&x, now_s(&x.t0), true);
 stop:

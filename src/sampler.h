@@ -20,6 +20,8 @@
 #define SAMPLER_MIN_INTERVAL_US 10000u
 /* A wake-up this late is a stall of the machine, not scheduling noise. */
 #define SAMPLER_STALL_NS 50000000u
+/* The interval of a node that no flow starts or ends at (run_one.c). */
+#define SAMPLER_IDLE_NODE_US 1000000u
 
 /* Which sockets get a row in <node>-tcp.csv. Every given field must match;
  * zero / AF_UNSPEC fields are wildcards. A listening socket matches only a
