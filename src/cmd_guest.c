@@ -29,6 +29,8 @@ static void guest_usage(FILE *f)
 		"  --timeout TIME  kill the guest after TIME (e.g. 30s; default 300s, 0 = none)\n"
 		"  --log FILE      keep the guest's console (kernel) log in FILE\n"
 		"  --quiet         do not print the kernel version and timings to stderr\n\n"
+		"The whole guest runs on one host CPU, the last one testbed may use\n"
+		"(TB_UML_CPU=N picks one, TB_UML_CPU=any lets the host move it).\n\n"
 		"Exit status: COMMAND's; 1 if the guest failed or timed out; 3 if UML is missing\n"
 		"(" VM_PACKAGE_HINT ").\n", VM_DEFAULT_MEM_MB);
 }
@@ -58,6 +60,7 @@ int cmd_guest(int argc, char **argv)
 	};
 	struct vm_opts o;
 	struct vm_result r;
+	char where[32] = "any host CPU";
 	const char **mods = NULL, *why;
 	bool quiet = false;
 	uint64_t v;
@@ -132,11 +135,14 @@ int cmd_guest(int argc, char **argv)
 		for (char *save = NULL, *w = strtok_r(r.warnings, "\n", &save); w;
 		     w = strtok_r(NULL, "\n", &save))
 			tb_warn("guest: %s", w);
+	if (r.cpu >= 0)
+		snprintf(where, sizeof(where), "host CPU %d", r.cpu);
 	if (!quiet)
 		fprintf(stderr,
 			"testbed: guest %s: kernel %s, boot %.0f ms, %u modules in %.0f ms, total %.0f ms, "
-			"status %d\n",
-			r.umid, r.release, r.boot_ms, r.modules_loaded, r.modules_ms, r.total_ms, r.status);
+			"%s, status %d\n",
+			r.umid, r.release, r.boot_ms, r.modules_loaded, r.modules_ms, r.total_ms, where,
+			r.status);
 	return r.status;
 }
 

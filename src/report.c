@@ -83,6 +83,9 @@ int report_write(const struct tb_config *c, const char *outdir, struct report_ou
 		out->plots = rp.gnuplot;
 		out->n_stalled = rp.stalls.n_stalled;
 		out->stall_worst_ms = rp.stalls.worst_ms;
+		out->n_guest_stalled = rp.guest.n_stalled;
+		out->guest_worst_ms = rp.guest.worst_ms;
+		out->guest_cpu_busiest = rp.guest.cpu_busiest;
 		out->report_path = rp_path(&rp, "report.md");
 		out->failed = xcalloc(rp.n_ex + 1, sizeof(char *));
 		for (size_t i = 0; i < rp.n_ex; i++) {
@@ -101,10 +104,15 @@ done:
 void report_stall_warn(const struct report_outcome *o)
 {
 	if (o->n_stalled)
-		tb_warn("the machine stalled for up to %.0f ms in %zu of %zu runs (the sampler woke "
+		tb_warn("the host stalled for up to %.0f ms in %zu of %zu runs (its clock check woke "
 			"that late): latency or loss of that size may be the host's; see \"Host "
 			"stalls\" in report.md",
 			o->stall_worst_ms, o->n_stalled, o->n_runs);
+	if (o->n_guest_stalled)
+		tb_warn("the UML guest fell behind by up to %.0f ms in %zu of %zu runs while the host "
+			"ran on time (its CPU %.0f%% busy in its busiest second): the guest, not the "
+			"emulated network, limited those runs; see \"Guest stalls\" in report.md",
+			o->guest_worst_ms, o->n_guest_stalled, o->n_runs, o->guest_cpu_busiest);
 }
 
 void report_outcome_free(struct report_outcome *o)

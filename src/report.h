@@ -21,8 +21,10 @@ struct report_outcome {
 	char **failed;      /* n_failed lines: "NAME: goodput(bulk, cc=bbr) 3.2 Mbit/s > 5 * ... missed" */
 	size_t n_runs, n_complete; /* runs found, and those with status "complete" */
 	bool plots;         /* gnuplot rendered the plots */
-	size_t n_stalled;   /* runs in which the machine stalled (sampler woke > 50 ms late) */
+	size_t n_stalled;   /* runs in which the host stalled (a wake-up > 50 ms late) */
 	double stall_worst_ms;
+	size_t n_guest_stalled; /* UML runs whose guest fell behind while the host did not */
+	double guest_worst_ms, guest_cpu_busiest;
 	char *report_path;  /* OUT/report.md */
 };
 

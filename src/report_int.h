@@ -30,6 +30,14 @@ struct rp_run {
 	double *retrans_csv;  /* per flow: summed last total_retrans of its sockets; NAN: none */
 	double late_max_ms;   /* run.json sampler: latest wake-up over the nodes; NAN: none */
 	long stalls;          /* ... and wake-ups later than SAMPLER_STALL_NS (max over nodes) */
+	bool in_guest;        /* run.json load.cpu_of: the samplers ran in the UML guest */
+	double start_unix, end_unix; /* the measured time; NAN: not recorded */
+	double cpu_busy, cpu_busiest; /* percent of the CPU(s) it ran on; NAN: unknown */
+	/* Who stalled. Host runs: the samplers are the host's check. Guest runs:
+	 * the host's clock check (host-clock.json) during the measured time, and
+	 * the guest's samplers. NAN: not measured. */
+	double host_late_ms, guest_late_ms;
+	long host_stalls, guest_stalls;
 };
 
 struct rp_case {
@@ -69,12 +77,14 @@ struct rp_expect {
 	enum rp_unit lhs_unit, rhs_unit;
 };
 
-/* Host stalls seen by the samplers (run.json "sampler"): runs with any
- * wake-up later than SAMPLER_STALL_NS, the worst lateness over all runs, and
- * how many runs had sampler data at all. */
+/* Stalls of the host, or of the guest, over the runs: runs with a wake-up
+ * later than SAMPLER_STALL_NS, the worst lateness over all runs, how many
+ * runs were measured, and the busiest CPU stretch of those runs (of the
+ * stalled ones when there are any). */
 struct rp_stalls {
 	size_t n_measured, n_stalled;
 	double worst_ms;      /* over every measured run; NAN when none */
+	double cpu_busiest;   /* percent; NAN when unknown */
 };
 
 struct report {
@@ -88,7 +98,9 @@ struct report {
 	struct rp_expect *ex;
 	size_t n_ex;
 	size_t n_usable;
-	struct rp_stalls stalls; /* over every run, filled by rp_load() */
+	struct rp_stalls stalls; /* the host's, over every run, filled by rp_load() */
+	struct rp_stalls guest;  /* the guest's (UML runs only) */
+	json_t *host_clock;   /* host-clock.json of a UML run; NULL when absent */
 	/* plots */
 	bool gnuplot;         /* gnuplot ran and produced the SVGs */
 	char *plot_note;      /* why there are no plots */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "report_int.h"
+#include "sampler.h"
 #include "util.h"
 
 char *rp_path(const struct report *rp, const char *fmt, ...)
@@ -232,6 +233,77 @@ out:
 	fclose(f);
 }
 
+static double num_or_nan(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* run.json "load": the measured time's wall clock and CPU use. */
+static void load_run_load(struct rp_run *r, json_t *l)
+{
+	r->in_guest = !strcmp(json_string_value(json_object_get(l, "cpu_of")) ?: "", "guest");
+	r->start_unix = num_or_nan(json_object_get(l, "start_unix"));
+	r->end_unix = num_or_nan(json_object_get(l, "end_unix"));
+	r->cpu_busy = num_or_nan(json_object_get(l, "cpu_busy_pct"));
+	r->cpu_busiest = num_or_nan(json_object_get(l, "cpu_busiest_pct"));
+}
+
+/* The host's clock check during run @r's measured time: its latest listed
+ * wake-up (those under CLOCKWATCH_LIST_MS are not listed: 0 then). */
+static void host_clock_in(const struct report *rp, struct rp_run *r)
+{
+	json_t *late = json_object_get(rp->host_clock, "late"), *e;
+	size_t i;
+
+	r->host_late_ms = NAN;
+	r->host_stalls = 0;
+	if (!rp->host_clock || isnan(r->start_unix) || isnan(r->end_unix))
+		return;
+	r->host_late_ms = 0;
+	json_array_foreach(late, i, e) {
+		double at = num_or_nan(json_array_get(e, 0)), ms = num_or_nan(json_array_get(e, 1));
+
+		/* a stall that began before the start and ran into it counts */
+		if (at > r->end_unix || at + ms / 1e3 < r->start_unix)
+			continue;
+		if (ms > r->host_late_ms)
+			r->host_late_ms = ms;
+		r->host_stalls += ms > SAMPLER_STALL_NS / 1e6;
+	}
+}
+
+/* Who stalled in run @r (see struct rp_run). */
+static void attribute_stalls(const struct report *rp, struct rp_run *r)
+{
+	r->guest_late_ms = NAN;
+	r->guest_stalls = 0;
+	if (!r->in_guest) {
+		r->host_late_ms = r->late_max_ms;
+		r->host_stalls = r->stalls;
+		return;
+	}
+	host_clock_in(rp, r);
+	r->guest_late_ms = r->late_max_ms;
+	/* a guest late while its host stalled was late because of the host */
+	r->guest_stalls = r->host_stalls > 0 ? 0 : r->stalls;
+}
+
+static void count_stall(struct rp_stalls *s, double late_ms, long stalls, double cpu_busiest)
+{
+	if (isnan(late_ms))
+		return;
+	if (!s->n_measured)
+		*s = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN };
+	s->n_measured++;
+	if (stalls > 0 && !s->n_stalled++)
+		s->cpu_busiest = NAN; /* from now on, of the stalled runs only */
+	if (isnan(s->worst_ms) || late_ms > s->worst_ms)
+		s->worst_ms = late_ms;
+	if ((stalls > 0 || !s->n_stalled) && !isnan(cpu_busiest) &&
+	    (isnan(s->cpu_busiest) || cpu_busiest > s->cpu_busiest))
+		s->cpu_busiest = cpu_busiest;
+}
+
 static void load_run(struct report *rp, struct rp_run *r)
 {
 	const struct tb_config *c = rp->c;
@@ -256,6 +328,7 @@ static void load_run(struct report *rp, struct rp_run *r)
 			r->error = xstrdup(er);
 	}
 	r->late_max_ms = NAN;
+	load_run_load(r, json_object_get(rj, "load"));
 	{
 		const char *node;
 		json_t *v;
@@ -428,18 +501,20 @@ int rp_load(struct report *rp)
 		scan_runs(rp);
 	}
 	qsort(rp->runs, rp->n_runs, sizeof(*rp->runs), cmp_run);
-	rp->stalls = (struct rp_stalls){ .worst_ms = NAN };
+	rp->stalls = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN };
+	rp->guest = rp->stalls;
+	p = rp_path(rp, "host-clock.json");
+	rp->host_clock = access(p, F_OK) == 0 ? load_json(p) : NULL;
+	free(p);
 	for (size_t i = 0; i < rp->n_runs; i++) {
 		struct rp_run *r = &rp->runs[i];
 		struct rp_case *cs;
 
 		load_run(rp, r);
-		if (!isnan(r->late_max_ms)) {
-			rp->stalls.n_measured++;
-			rp->stalls.n_stalled += r->stalls > 0;
-			if (isnan(rp->stalls.worst_ms) || r->late_max_ms > rp->stalls.worst_ms)
-				rp->stalls.worst_ms = r->late_max_ms;
-		}
+		attribute_stalls(rp, r);
+		count_stall(&rp->stalls, r->host_late_ms, r->host_stalls,
+			    r->in_guest ? NAN : r->cpu_busiest);
+		count_stall(&rp->guest, r->guest_late_ms, r->guest_stalls, r->cpu_busiest);
 		if (r->kase < 0 || (size_t)r->kase >= rp->n_cases) {
 			tb_warn("report: %s: case %d is not a case of %s (ignored)", r->dir, r->kase + 1,
 				c->path ? c->path : "the experiment");
@@ -510,5 +585,6 @@ void rp_free(struct report *rp)
 	free(rp->plot_titles);
 	free(rp->plot_note);
 	json_decref(rp->manifest);
+	json_decref(rp->host_clock);
 	free(rp->outdir);
 }

@@ -92,34 +92,71 @@ static void ref_ncols(const struct tb_expr *e, struct ncol **v, size_t *n, size_
 		ref_ncols(e->args[i], v, n, cap);
 }
 
-/* Whether the machine itself stalled during the runs, from the samplers'
- * wake-ups (a real-time thread woken late means nothing ran): a stall shows
- * up as latency, and a sender catching up after one as loss. */
+/* Up to five runs that stalled, with their lateness. */
+static void stalled_runs(const struct report *rp, FILE *f, bool guest)
+{
+	size_t listed = 0, n = guest ? rp->guest.n_stalled : rp->stalls.n_stalled;
+
+	for (size_t i = 0; i < rp->n_runs && listed < 5; i++) {
+		const struct rp_run *r = &rp->runs[i];
+
+		if ((guest ? r->guest_stalls : r->host_stalls) <= 0)
+			continue;
+		fprintf(f, "%s %s %.0f ms", listed++ ? "," : "", r->dir,
+			guest ? r->guest_late_ms : r->host_late_ms);
+	}
+	if (n > listed)
+		fputs(", ...", f);
+}
+
+/* Whether the host stalled during the runs: a real-time thread woken late
+ * means nothing ran it. On the host kernel the samplers are that thread; in
+ * a UML run it is the host's own clock check (host-clock.json), outside the
+ * guest. A stall shows up as latency, and a sender catching up as loss. */
 static void host_stalls_row(const struct report *rp, FILE *f)
 {
 	const struct rp_stalls s = rp->stalls;
-	size_t listed = 0;
+	const char *who = rp->guest.n_measured ? "the host's clock check (outside the guest)"
+					       : "the sampler";
 
 	if (!s.n_measured)
 		return;
 	if (!s.n_stalled) {
-		fprintf(f, "| Host stalls | none: the sampler woke at most %.1f ms late in %zu runs |\n",
+		fprintf(f, "| Host stalls | none: %s woke at most %.1f ms late in %zu runs |\n", who,
 			s.worst_ms, s.n_measured);
 		return;
 	}
-	fprintf(f, "| Host stalls | **%zu of %zu runs**: the machine did not run the testbed for up "
-		   "to %.0f ms (sampler wake-ups more than %u ms late:",
-		s.n_stalled, s.n_measured, s.worst_ms, SAMPLER_STALL_NS / 1000000u);
-	for (size_t i = 0; i < rp->n_runs && listed < 5; i++) {
-		const struct rp_run *r = &rp->runs[i];
+	fprintf(f, "| Host stalls | **%zu of %zu runs**: the host did not run the testbed for up to "
+		   "%.0f ms (%s woke more than %u ms late:",
+		s.n_stalled, s.n_measured, s.worst_ms, who, SAMPLER_STALL_NS / 1000000u);
+	stalled_runs(rp, f, false);
+	fputs("). Latency or loss of that size in those runs may be the host's, not the network's "
+	      "|\n", f);
+}
 
-		if (r->stalls <= 0)
-			continue;
-		fprintf(f, "%s %s %.0f ms", listed++ ? "," : "", r->dir, r->late_max_ms);
+/* Whether the UML guest fell behind while its host ran on time: its
+ * samplers woke late, and its one CPU was busy. Then the guest, not the
+ * emulated network, set the numbers of those runs. */
+static void guest_stalls_row(const struct report *rp, FILE *f)
+{
+	const struct rp_stalls g = rp->guest;
+
+	if (!g.n_measured)
+		return;
+	if (!g.n_stalled) {
+		fprintf(f, "| Guest stalls | none: the samplers in the guest woke at most %.1f ms late "
+			   "in %zu runs; its CPU was at most %.0f%% busy (busiest second) |\n",
+			g.worst_ms, g.n_measured, g.cpu_busiest);
+		return;
 	}
-	fprintf(f, "%s). Latency or loss of that size in those runs may be the host's, not the "
-		   "network's |\n",
-		s.n_stalled > listed ? ", ..." : "");
+	fprintf(f, "| Guest stalls | **%zu of %zu runs**: the guest fell behind by up to %.0f ms "
+		   "while its host ran on time (samplers in the guest woke more than %u ms late:",
+		g.n_stalled, g.n_measured, g.worst_ms, SAMPLER_STALL_NS / 1000000u);
+	stalled_runs(rp, f, true);
+	fprintf(f, "); its one CPU was %.0f%% busy in its busiest second. At this rate the "
+		   "guest is the bottleneck of those runs, not the emulated network "
+		   "(docs/kernel-tiers.md, \"Guest stalls\") |\n",
+		g.cpu_busiest);
 }
 
 static void header(FILE *f, const struct report *rp)
@@ -151,6 +188,7 @@ static void header(FILE *f, const struct report *rp)
 	fputs(" |\n", f);
 	fprintf(f, "| Runs | %zu, %zu complete |\n", rp->n_runs, rp->n_usable);
 	host_stalls_row(rp, f);
+	guest_stalls_row(rp, f);
 	if (rp->n_ex) {
 		size_t held = 0;
 

@@ -242,6 +242,15 @@ static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
 	return o;
 }
 
+/* host_stalls / guest_stalls of summary.json */
+static json_t *stalls_json(const struct rp_stalls *s)
+{
+	return json_pack("{s:i, s:I, s:I, s:o, s:o}", "threshold_ms",
+			 (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured", (json_int_t)s->n_measured,
+			 "runs_stalled", (json_int_t)s->n_stalled, "late_max_ms", jreal(s->worst_ms),
+			 "cpu_busiest_pct", jreal(s->cpu_busiest));
+}
+
 int rp_write_summary(struct report *rp)
 {
 	const struct tb_config *c = rp->c;
@@ -283,22 +292,20 @@ int rp_write_summary(struct report *rp)
 	for (size_t i = 0; i < rp->n_runs; i++) {
 		const struct rp_run *r = &rp->runs[i];
 
-		json_array_append_new(runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I}", "dir",
-						      r->dir, "case", r->kase, "repeat", r->repeat,
-						      "order", r->order, "status", r->status, "error",
-						      r->error ? json_string(r->error) : json_null(),
-						      "late_max_ms",
-						      isnan(r->late_max_ms) ? json_null() :
-									      json_real(r->late_max_ms),
-						      "stalls", (json_int_t)r->stalls));
+		json_array_append_new(
+			runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+					"dir", r->dir, "case", r->kase, "repeat", r->repeat, "order",
+					r->order, "status", r->status, "error",
+					r->error ? json_string(r->error) : json_null(), "late_max_ms",
+					jreal(r->late_max_ms), "stalls", (json_int_t)r->stalls,
+					"host_late_max_ms", jreal(r->host_late_ms),
+					"guest_late_max_ms", jreal(r->guest_late_ms),
+					"cpu_busy_pct", jreal(r->cpu_busy), "cpu_busiest_pct",
+					jreal(r->cpu_busiest)));
 	}
-	json_object_set_new(o, "host_stalls",
-			    json_pack("{s:i, s:I, s:I, s:o}", "threshold_ms",
-				      (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured",
-				      (json_int_t)rp->stalls.n_measured, "runs_stalled",
-				      (json_int_t)rp->stalls.n_stalled, "late_max_ms",
-				      isnan(rp->stalls.worst_ms) ? json_null() :
-								   json_real(rp->stalls.worst_ms)));
+	json_object_set_new(o, "host_stalls", stalls_json(&rp->stalls));
+	if (rp->guest.n_measured)
+		json_object_set_new(o, "guest_stalls", stalls_json(&rp->guest));
 	json_object_set_new(o, "runs_total", json_integer((json_int_t)rp->n_runs));
 	json_object_set_new(o, "runs_complete", json_integer((json_int_t)rp->n_usable));
 	json_object_set_new(o, "runs", runs);

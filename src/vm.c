@@ -41,9 +41,33 @@ extern char **environ;
 
 void vm_opts_init(struct vm_opts *o)
 {
+	const char *cpu = getenv("TB_UML_CPU");
+
 	memset(o, 0, sizeof(*o));
 	o->out_fd = 1;
 	o->err_fd = 2;
+	o->cpu = VM_CPU_AUTO;
+	if (cpu && !strcmp(cpu, "any"))
+		o->cpu = VM_CPU_ANY;
+	else if (cpu && *cpu >= '0' && *cpu <= '9')
+		o->cpu = atoi(cpu);
+}
+
+/* The CPU to keep the guest on: the asked one if we may run there, else
+ * the last one we may run on; -1 for VM_CPU_ANY. */
+static int guest_cpu(int want)
+{
+	cpu_set_t set;
+	int last = -1;
+
+	if (want == VM_CPU_ANY || sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	if (want >= 0 && want < CPU_SETSIZE && CPU_ISSET(want, &set))
+		return want;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			last = i;
+	return last;
 }
 
 bool vm_in_guest(void)
@@ -290,6 +314,7 @@ struct spawn {
 	char *const *uml_argv;
 	const char *cwd;
 	int log_fd, out_fd, err_fd;
+	int cpu;               /* keep the guest on this host CPU; -1: anywhere */
 	bool pidns;
 };
 
@@ -311,6 +336,13 @@ static void exec_uml(const struct spawn *s)
 		_exit(126);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (s->cpu >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(s->cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one); /* linux.uml's processes inherit it */
+	}
 	/* UML opens ./root_fs as its default disk: start it somewhere empty. */
 	if (s->cwd && chdir(s->cwd) < 0)
 		_exit(126);
@@ -695,6 +727,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	sp.log_fd = log_fd;
 	sp.out_fd = op[1];
 	sp.err_fd = ep[1];
+	sp.cpu = res->cpu = guest_cpu(o->cpu);
 	fflush(NULL);
 	pid = spawn_guest(&sp);
 	if (pid < 0) {

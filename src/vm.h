@@ -32,7 +32,17 @@ struct vm_opts {
 	const char *const *modules;
 	int out_fd, err_fd;   /* where the command's stdout/stderr go; -1: discard */
 	bool quiet_signals;   /* do not take over SIGINT/SIGTERM/SIGHUP */
+	/* The host CPU the whole guest (linux.uml and every process it makes)
+	 * is kept on; VM_CPU_AUTO: the last CPU we may run on; VM_CPU_ANY: let
+	 * the host scheduler move it. vm_opts_init() takes $TB_UML_CPU (a
+	 * number, "auto" or "any"). Kept apart, the guest's kernel and its
+	 * user processes, which UML drives with ptrace, ran on two CPUs and
+	 * the guest fell behind by 100-800 ms (docs/kernel-tiers.md). */
+	int cpu;
 };
+
+#define VM_CPU_AUTO (-1)
+#define VM_CPU_ANY (-2)
 
 /** Defaults for struct vm_opts (out_fd 1, err_fd 2, everything else default). */
 void vm_opts_init(struct vm_opts *o);
@@ -48,6 +58,7 @@ struct vm_result {
 	double boot_ms;     /* guest clock when its init started */
 	double modules_ms;  /* loading the modules */
 	double total_ms;    /* wall time on the host, start to last process gone */
+	int cpu;            /* the host CPU the guest was kept on; -1: none */
 	char umid[64];
 	char error[512];    /* what went wrong, when vm_run returns < 0 */
 	char warnings[1024]; /* what the guest init could not do (a module, a mount) */
