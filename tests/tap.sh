@@ -142,6 +142,8 @@ run_experiment() {
 	[ $RC -eq 3 ] && [ -n "$_needs" ] && skip_all "no kernel with $_needs here: $(tail -n 1 "$TMP/err")"
 	is "$RC" 0 "every expectation held (exit 0)"
 	[ -n "$_hs" ] && diag "host stalls:$_hs"
+	_gs=$(grep '^| Guest stalls |' "$TMP/o/report.md" 2>/dev/null | cut -d'|' -f3)
+	[ -n "$_gs" ] && diag "guest stalls:$_gs"
 	if [ $RC -ne 0 ]; then
 		tail -n 30 "$TMP/err" | sed 's/^/# /'
 		grep -A4 'NOT HELD' "$TMP/o/report.md" 2>/dev/null | sed 's/^/# /'
