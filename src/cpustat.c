@@ -49,3 +49,56 @@ double cpustat_busy_pct(const struct cpustat *a, const struct cpustat *b, double
 		*softirq_pct = 100.0 * (double)(b->softirq - a->softirq) / total;
 	return 100.0 * (total - (double)(b->idle - a->idle)) / total;
 }
+
+static json_t *real_or_null(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+static double since_s(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+void cpuload_start(struct cpuload *l)
+{
+	memset(l, 0, sizeof(*l));
+	clock_gettime(CLOCK_REALTIME, &l->start);
+	l->ok = cpustat_read(&l->cpu0) == 0;
+	l->prev = l->cpu0;
+	clock_gettime(CLOCK_MONOTONIC, &l->prev_t);
+	l->busiest = NAN;
+}
+
+void cpuload_tick(struct cpuload *l)
+{
+	struct cpustat now;
+	double busy;
+
+	if (!l->ok || since_s(&l->prev_t) < CPULOAD_SPAN_S || cpustat_read(&now))
+		return;
+	busy = cpustat_busy_pct(&l->prev, &now, NULL);
+	if (!isnan(busy) && (isnan(l->busiest) || busy > l->busiest))
+		l->busiest = busy;
+	l->prev = now;
+	clock_gettime(CLOCK_MONOTONIC, &l->prev_t);
+}
+
+json_t *cpuload_json(const struct cpuload *l, const char *cpu_of)
+{
+	struct timespec end;
+	struct cpustat now;
+	double busy = NAN, softirq = NAN;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	if (l->ok && !cpustat_read(&now))
+		busy = cpustat_busy_pct(&l->cpu0, &now, &softirq);
+	return json_pack("{s:f s:f s:s s:o s:o s:o}", "start_unix",
+			 (double)l->start.tv_sec + (double)l->start.tv_nsec / 1e9, "end_unix",
+			 (double)end.tv_sec + (double)end.tv_nsec / 1e9, "cpu_of", cpu_of,
+			 "cpu_busy_pct", real_or_null(busy), "cpu_busiest_pct",
+			 real_or_null(l->busiest), "cpu_softirq_pct", real_or_null(softirq));
+}

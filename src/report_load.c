@@ -514,7 +514,9 @@ int rp_load(struct report *rp)
 		attribute_stalls(rp, r);
 		count_stall(&rp->stalls, r->host_late_ms, r->host_stalls,
 			    r->in_guest ? NAN : r->cpu_busiest);
-		count_stall(&rp->guest, r->guest_late_ms, r->guest_stalls, r->cpu_busiest);
+		/* a run whose host stalled says nothing of the guest */
+		count_stall(&rp->guest, r->host_stalls > 0 ? NAN : r->guest_late_ms, r->guest_stalls,
+			    r->cpu_busiest);
 		if (r->kase < 0 || (size_t)r->kase >= rp->n_cases) {
 			tb_warn("report: %s: case %d is not a case of %s (ignored)", r->dir, r->kase + 1,
 				c->path ? c->path : "the experiment");

@@ -34,14 +34,6 @@
 
 #define MAX_CAPTURES 64
 
-struct run_load {
-	bool ok;                  /* /proc/stat was readable */
-	struct timespec start;    /* CLOCK_REALTIME at the start of the measured time */
-	struct cpustat cpu0, prev;
-	struct timespec prev_t;   /* CLOCK_MONOTONIC of prev */
-	double busiest;           /* percent; NAN until a stretch was measured */
-};
-
 struct one {
 	const struct tb_config *c;
 	const struct run_opts *o;
@@ -49,7 +41,7 @@ struct one {
 	const char *dir;
 	struct topo *t;
 	struct timespec t0;
-	struct run_load load;  /* the CPU and the wall clock of the measured time */
+	struct cpuload load;   /* the wall clock and CPU use of the measured time */
 	int signo;
 	char error[600];
 	struct run_proc *procs;
@@ -210,8 +202,8 @@ static int blackhole_routes(struct one *x)
 /* A node that no flow starts or ends at (a router) holds no sockets of the
  * experiment's: its state counts are sampled every SAMPLER_IDLE_NODE_US.
  * Each wake-up costs the one-CPU guest a context switch and a few system
- * calls, and four idle nodes sampled at the flows' rate were what pushed
- * a 100 Mbit/s guest over its CPU (docs/kernel-tiers.md, "Guest stalls"). */
+ * calls: four routers sampled at the flows' rate were a measurable share of
+ * its load at 100 Mbit/s (docs/kernel-tiers.md, "Guest stalls"). */
 static uint32_t node_sample_us(const struct tb_config *c, size_t n)
 {
 	for (size_t i = 0; i < c->n_flows; i++) {
@@ -356,58 +348,6 @@ static int run_events(struct one *x, double t)
 		json_array_append_new(x->events, j);
 	}
 	return ret;
-}
-
-/* The measured time's wall-clock bounds (to match the host's clock check,
- * which sees the guest from outside) and how busy the CPU was: on average,
- * and in its busiest stretch of about a second (the loop wakes at least once a
- * second; a stretch is at least LOAD_SPAN_S). */
-#define LOAD_SPAN_S 0.9
-
-static json_t *json_or_null(double v)
-{
-	return isnan(v) ? json_null() : json_real(v);
-}
-
-static void load_start(struct run_load *l)
-{
-	memset(l, 0, sizeof(*l));
-	clock_gettime(CLOCK_REALTIME, &l->start);
-	l->ok = cpustat_read(&l->cpu0) == 0;
-	l->prev = l->cpu0;
-	clock_gettime(CLOCK_MONOTONIC, &l->prev_t);
-	l->busiest = NAN;
-}
-
-static void load_tick(struct run_load *l)
-{
-	struct cpustat now;
-	double busy;
-
-	if (!l->ok || now_s(&l->prev_t) < LOAD_SPAN_S || cpustat_read(&now))
-		return;
-	busy = cpustat_busy_pct(&l->prev, &now, NULL);
-	if (!isnan(busy) && (isnan(l->busiest) || busy > l->busiest))
-		l->busiest = busy;
-	l->prev = now;
-	clock_gettime(CLOCK_MONOTONIC, &l->prev_t);
-}
-
-static json_t *load_json(struct run_load *l)
-{
-	struct timespec end;
-	struct cpustat now;
-	double busy = NAN, softirq = NAN;
-
-	clock_gettime(CLOCK_REALTIME, &end);
-	if (l->ok && !cpustat_read(&now))
-		busy = cpustat_busy_pct(&l->cpu0, &now, &softirq);
-	return json_pack("{s:f s:f s:s s:o s:o s:o}", "start_unix",
-			 (double)l->start.tv_sec + (double)l->start.tv_nsec / 1e9, "end_unix",
-			 (double)end.tv_sec + (double)end.tv_nsec / 1e9, "cpu_of",
-			 vm_in_guest() ? "guest" : "host", "cpu_busy_pct", json_or_null(busy),
-			 "cpu_busiest_pct", json_or_null(l->busiest), "cpu_softirq_pct",
-			 json_or_null(softirq));
 }
 
 /* Sleep until the loop has something to do: a flow to start, an event, the
@@ -750,7 +690,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	}
 	/* the measured time starts once every server listens */
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
-	load_start(&x.load);
+	cpuload_start(&x.load);
 	x.started = xcalloc(c->n_flows, sizeof(bool));
 	x.fired = xcalloc(c->n_events + 1, sizeof(bool));
 	for (;;) {
@@ -786,10 +726,10 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			break;
 		}
 		wait_next(&x, t, last_progress + progress_s);
-		load_tick(&x.load);
+		cpuload_tick(&x.load);
 	}
 	progress(&x, now_s(&x.t0), true);
-	json_object_set_new(x.info, "load", load_json(&x.load));
+	json_object_set_new(x.info, "load", cpuload_json(&x.load, vm_in_guest() ? "guest" : "host"));
 stop:
 	stop_procs(&x, false, 3.0);
 	stop_procs(&x, true, 3.0);

@@ -9,7 +9,7 @@ need_uml
 # tell ours apart from other users' and check that none is left behind.
 scratch T tbu-vmbasic
 
-plan 16
+plan 19
 
 start=$(date +%s%N)
 out=$("$TESTBED" guest --timeout 60s -- /bin/sh -c 'echo to-stdout; echo to-stderr >&2; exit 7' 2>"$T/err")
@@ -61,6 +61,32 @@ rm -f "$T/rand.guest" "$T/rand.host"
 first=$("$TESTBED" guest --quiet --modules '' --timeout 60s -- /bin/sh -c 'seq 1 200000; exit 5' | head -1)
 left=$(ls -A "$T" | grep -v '^err$')
 ok "stdout closed early: the guest still finishes and is cleaned up" test "$first" = 1 -a -z "$left"
+
+# The whole guest stays on one host CPU: UML's kernel and user processes
+# stopping and resuming each other across two CPUs made the guest fall
+# behind (docs/kernel-tiers.md, "Guest stalls").
+guest_cpus() { # TESTBED_PID: the CPUs each linux.uml process of that testbed may use
+	i=0
+	until pgrep -f "umid=tb$1-" >/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 1 # its helper and user processes
+	for p in $(pgrep -f "umid=tb$1-"); do
+		sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status"
+	done | sort -u | tr '\n' ' '
+}
+"$TESTBED" guest --modules '' --timeout 60s -- /bin/sleep 3 2>"$T/err" &
+cpus=$(guest_cpus $!)
+wait
+said=$(sed -n 's/.*host CPU \([0-9]*\),.*/\1/p' "$T/err")
+diag "guest processes' CPUs: $cpus; testbed said: $(grep -o 'host CPU [0-9]*' "$T/err")"
+is "$cpus" "$said " "every process of the guest is kept on the one host CPU testbed names"
+TB_UML_CPU=any "$TESTBED" guest --modules '' --timeout 60s -- /bin/sleep 3 2>"$T/err" &
+cpus=$(guest_cpus $!)
+wait
+mine=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+diag "TB_UML_CPU=any: guest processes' CPUs: $cpus (ours: $mine)"
+is "$cpus" "$mine " "TB_UML_CPU=any leaves the guest on every CPU we may use"
+ok "... and testbed says so" grep -q 'any host CPU' "$T/err"
+rm -f "$T/err"
 
 is "$(uml_procs "$T")" "" "no UML process of ours is left"
 left=$(ls -A "$T" | grep -v '^err$')

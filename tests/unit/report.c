@@ -474,6 +474,74 @@ static void test_numeric_sweep(void)
 	diag_free(&d);
 }
 
+/* A UML run: the guest's samplers were late in runs 2 and 3; the host's
+ * clock check stalled during run 2 only. Run 2 is the host's stall, run 3
+ * the guest's, with its busiest second. */
+static void test_guest_stalls(void)
+{
+	static const char conf3[] = "[experiment]\nname = g\nduration = 10s\nrepeat = 3\n"
+				    "[node c1]\n[node s1]\n[link c1-s1]\n"
+				    "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n";
+	static const double late[3] = { 3.1, 240.0, 180.5 }, busiest[3] = { 40, 55, 97 };
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem3.conf", conf3, sizeof(conf3) - 1, &d);
+	struct report_outcome o;
+	char out[128], path[256], *md;
+	json_t *sum, *hs, *gs;
+
+	if (!c || diag_errors(&d))
+		tap_bail("guest config does not load");
+	snprintf(out, sizeof(out), "%s/out3", root);
+	for (int r = 0; r < 3; r++) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/runs/c1-r%d", out, r + 1);
+		/* runs 100 s apart, 10 s each, from unix time 1000 */
+		wfile(dir, "run.json",
+		      "{\"status\": \"complete\", \"sampler\": {\"c1\": {\"late_max_ms\": %.1f, "
+		      "\"stalls\": %d}}, \"load\": {\"start_unix\": %d, \"end_unix\": %d, "
+		      "\"cpu_of\": \"guest\", \"cpu_busy_pct\": 30, \"cpu_busiest_pct\": %.0f}}\n",
+		      late[r], late[r] > 50, 1000 + 100 * r, 1010 + 100 * r, busiest[r]);
+		wfile(dir, "flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
+	}
+	/* one 230 ms host stall inside run 2; one 25 ms wake-up in run 3 */
+	wfile(out, "host-clock.json",
+	      "{\"tick_ms\": 10, \"realtime\": true, \"late_max_ms\": 230, "
+	      "\"late\": [[1104.5, 230.0], [1203.0, 25.0], [1500, 900]]}\n");
+	tap_ok(report_write(c, out, &o) == 0, "report of a UML run with host-clock.json");
+	tap_ok(o.n_stalled == 1 && near(o.stall_worst_ms, 230, 1e-9),
+	       "the host stalled in 1 run, 230 ms (%zu, %.1f; 900 ms outside every run)", o.n_stalled,
+	       o.stall_worst_ms);
+	tap_ok(o.n_guest_stalled == 1 && near(o.guest_worst_ms, 180.5, 1e-9) &&
+		       near(o.guest_cpu_busiest, 97, 1e-9),
+	       "the guest fell behind in 1 run (run 2's 240 ms are the host's): %zu runs, "
+	       "worst %.1f ms, busiest second %.0f%%",
+	       o.n_guest_stalled, o.guest_worst_ms, o.guest_cpu_busiest);
+	snprintf(path, sizeof(path), "%s/summary.json", out);
+	sum = json_load_file(path, 0, NULL);
+	hs = json_object_get(sum, "host_stalls");
+	gs = json_object_get(sum, "guest_stalls");
+	tap_ok(jd(hs, "runs_measured") == 3 && jd(hs, "runs_stalled") == 1 &&
+		       jd(gs, "runs_measured") == 2 && jd(gs, "runs_stalled") == 1 &&
+		       jd(gs, "cpu_busiest_pct") == 97,
+	       "summary.json: host_stalls 1 of 3, guest_stalls 1 of the 2 runs the host ran on "
+	       "time, at 97%%");
+	tap_ok(jd(json_array_get(json_object_get(sum, "runs"), 2), "host_late_max_ms") == 25 &&
+		       jd(json_array_get(json_object_get(sum, "runs"), 2), "guest_late_max_ms") == 180.5,
+	       "run 3: the host 25 ms late, the guest 180.5 ms");
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(strstr(md, "| Host stalls | **1 of 3 runs**") && strstr(md, "runs/c1-r2 230 ms") &&
+		       strstr(md, "| Guest stalls | **1 of 2 runs**") &&
+		       strstr(md, "runs/c1-r3 180 ms") && strstr(md, "97% busy"),
+	       "report.md: a Host stalls row naming run 2, a Guest stalls row naming run 3");
+	free(md);
+	json_decref(sum);
+	report_outcome_free(&o);
+	config_free(c);
+	diag_free(&d);
+}
+
 static void rm_rf(const char *p)
 {
 	char *argv[] = { "rm", "-rf", (char *)p, NULL };
@@ -496,6 +564,7 @@ int main(void)
 	test_fixture();
 	test_cli();
 	test_numeric_sweep();
+	test_guest_stalls();
 	if (!getenv("TB_KEEP"))
 		rm_rf(root);
 	else
