@@ -1,6 +1,7 @@
 #include "clockwatch.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include "cpustat.h"
 #include "util.h"
 
 #define MAX_LATE 100000
@@ -20,6 +22,9 @@ struct clockwatch {
 	int64_t late_max_ns;
 	size_t n;
 	double (*late)[2];
+	int cpu;                 /* the guest's host CPU; -1: not watched */
+	struct cpustat prev;
+	json_t *cpu_busy;        /* [[unix_s, pct], ...] */
 };
 
 static int64_t ns_of(clockid_t c)
@@ -30,11 +35,27 @@ static int64_t ns_of(clockid_t c)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* Once a second: how busy the guest's host CPU was since the last time. */
+static void note_cpu(struct clockwatch *w, unsigned tick)
+{
+	struct cpustat now;
+	double busy;
+
+	if (w->cpu < 0 || tick % (1000 / CLOCKWATCH_TICK_MS) || cpustat_read(w->cpu, &now))
+		return;
+	busy = cpustat_busy_pct(&w->prev, &now, NULL);
+	if (!isnan(busy))
+		json_array_append_new(w->cpu_busy,
+				      json_pack("[f f]", (double)ns_of(CLOCK_REALTIME) / 1e9, busy));
+	w->prev = now;
+}
+
 static void *watch(void *arg)
 {
 	struct clockwatch *w = arg;
-	const int64_t tick = (int64_t)CLOCKWATCH_TICK_MS * 1000000;
+	const int64_t period = (int64_t)CLOCKWATCH_TICK_MS * 1000000;
 	int64_t next = ns_of(CLOCK_MONOTONIC);
+	unsigned tick = 0;
 
 	w->realtime = !pthread_setschedparam(pthread_self(), SCHED_FIFO,
 					     &(struct sched_param){ .sched_priority = 1 });
@@ -44,7 +65,7 @@ static void *watch(void *arg)
 		struct timespec ts;
 		int64_t late;
 
-		next += tick;
+		next += period;
 		ts = (struct timespec){ .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
@@ -55,20 +76,24 @@ static void *watch(void *arg)
 			w->late[w->n][0] = (double)(ns_of(CLOCK_REALTIME) - late) / 1e9;
 			w->late[w->n++][1] = (double)late / 1e6;
 		}
-		if (late > tick) /* skip the ticks it slept through */
-			next += late / tick * tick;
+		if (late > period) /* skip the ticks it slept through */
+			next += late / period * period;
+		note_cpu(w, ++tick);
 	}
 	return NULL;
 }
 
-int clockwatch_start(struct clockwatch **out)
+int clockwatch_start(int cpu, struct clockwatch **out)
 {
 	struct clockwatch *w = xcalloc(1, sizeof(*w));
 	int rc;
 
 	w->late = xcalloc(MAX_LATE, sizeof(*w->late));
+	w->cpu_busy = json_array();
+	w->cpu = cpu >= 0 && cpustat_read(cpu, &w->prev) == 0 ? cpu : -1;
 	rc = pthread_create(&w->th, NULL, watch, w);
 	if (rc) {
+		json_decref(w->cpu_busy);
 		free(w->late);
 		free(w);
 		return -rc;
@@ -88,8 +113,9 @@ json_t *clockwatch_stop(struct clockwatch *w)
 	late = json_array();
 	for (size_t i = 0; i < w->n; i++)
 		json_array_append_new(late, json_pack("[f f]", w->late[i][0], w->late[i][1]));
-	o = json_pack("{s:i s:b s:f s:o}", "tick_ms", CLOCKWATCH_TICK_MS, "realtime", w->realtime,
-		      "late_max_ms", (double)w->late_max_ns / 1e6, "late", late);
+	o = json_pack("{s:i s:b s:f s:o s:o s:o}", "tick_ms", CLOCKWATCH_TICK_MS, "realtime",
+		      w->realtime, "late_max_ms", (double)w->late_max_ns / 1e6, "late", late, "cpu",
+		      w->cpu >= 0 ? json_integer(w->cpu) : json_null(), "cpu_busy", w->cpu_busy);
 	free(w->late);
 	free(w);
 	return o;

@@ -15,12 +15,16 @@
 
 struct clockwatch;
 
-/** Start the thread (SCHED_FIFO when allowed, else nice -10). 0 or -errno. */
-int clockwatch_start(struct clockwatch **out);
+/** Start the thread (SCHED_FIFO when allowed, else nice -10). With @cpu >= 0
+ * (the host CPU the guest is kept on) it also notes how busy that CPU was
+ * each second: the guest's whole cost there, UML's own work on the host
+ * included, which the guest's /proc/stat does not see. 0 or -errno. */
+int clockwatch_start(int cpu, struct clockwatch **out);
 
 /** Stop it and return what it saw: { "tick_ms", "realtime", "late_max_ms",
- * "late": [[unix_s, ms], ...] } (wake-ups >= CLOCKWATCH_LIST_MS late, at
- * most 100,000). NULL-safe (returns NULL). */
+ * "late": [[unix_s, ms], ...] (wake-ups >= CLOCKWATCH_LIST_MS late, at most
+ * 100,000), "cpu": N or null, "cpu_busy": [[unix_s, pct], ...] (each second
+ * of CPU N, stamped at its end) }. NULL-safe (returns NULL). */
 json_t *clockwatch_stop(struct clockwatch *w);
 
 #endif

@@ -16,8 +16,9 @@ struct cpustat {
 	uint64_t softirq; /* packet processing lands here and in system */
 };
 
-/** Read /proc/stat's "cpu" line. 0 or -errno. */
-int cpustat_read(struct cpustat *s);
+/** Read /proc/stat's "cpu" line (@cpu < 0: every CPU) or its "cpuN" line
+ * (@cpu = N). 0 or -errno (-ENOENT: no such CPU). */
+int cpustat_read(int cpu, struct cpustat *s);
 
 /** Busy share of [a, b] in percent (softirq included); NAN when no tick
  * passed. @softirq_pct (may be NULL) receives the softirq share. */

@@ -86,6 +86,7 @@ int report_write(const struct tb_config *c, const char *outdir, struct report_ou
 		out->n_guest_stalled = rp.guest.n_stalled;
 		out->guest_worst_ms = rp.guest.worst_ms;
 		out->guest_cpu_busiest = rp.guest.cpu_busiest;
+		out->guest_host_cpu_busiest = rp.guest.host_cpu_busiest;
 		out->report_path = rp_path(&rp, "report.md");
 		out->failed = xcalloc(rp.n_ex + 1, sizeof(char *));
 		for (size_t i = 0; i < rp.n_ex; i++) {
@@ -110,9 +111,11 @@ void report_stall_warn(const struct report_outcome *o)
 			o->stall_worst_ms, o->n_stalled, o->n_runs);
 	if (o->n_guest_stalled)
 		tb_warn("the UML guest fell behind by up to %.0f ms in %zu of %zu runs while the host "
-			"ran on time (its CPU %.0f%% busy in its busiest second): the guest, not the "
-			"emulated network, limited those runs; see \"Guest stalls\" in report.md",
-			o->guest_worst_ms, o->n_guest_stalled, o->n_runs, o->guest_cpu_busiest);
+			"ran on time (busiest second: %.0f%% busy by its own count, %.0f%% of the "
+			"host CPU running it): the guest, not the emulated network, limited those "
+			"runs; see \"Guest stalls\" in report.md",
+			o->guest_worst_ms, o->n_guest_stalled, o->n_runs, o->guest_cpu_busiest,
+			o->guest_host_cpu_busiest);
 }
 
 void report_outcome_free(struct report_outcome *o)

@@ -24,7 +24,7 @@ struct report_outcome {
 	size_t n_stalled;   /* runs in which the host stalled (a wake-up > 50 ms late) */
 	double stall_worst_ms;
 	size_t n_guest_stalled; /* UML runs whose guest fell behind while the host did not */
-	double guest_worst_ms, guest_cpu_busiest;
+	double guest_worst_ms, guest_cpu_busiest, guest_host_cpu_busiest;
 	char *report_path;  /* OUT/report.md */
 };
 

@@ -33,6 +33,8 @@ struct rp_run {
 	bool in_guest;        /* run.json load.cpu_of: the samplers ran in the UML guest */
 	double start_unix, end_unix; /* the measured time; NAN: not recorded */
 	double cpu_busy, cpu_busiest; /* percent of the CPU(s) it ran on; NAN: unknown */
+	double host_cpu_busiest; /* UML runs: the guest's host CPU's busiest second, UML's
+				    own work there included (host-clock.json); NAN: unknown */
 	/* Who stalled. Host runs: the samplers are the host's check. Guest runs:
 	 * the host's clock check (host-clock.json) during the measured time, and
 	 * the guest's samplers. NAN: not measured. */
@@ -85,6 +87,7 @@ struct rp_stalls {
 	size_t n_measured, n_stalled;
 	double worst_ms;      /* over every measured run; NAN when none */
 	double cpu_busiest;   /* percent; NAN when unknown */
+	double host_cpu_busiest; /* guest stalls: the guest's host CPU, as struct rp_run */
 };
 
 struct report {

@@ -257,8 +257,18 @@ static void host_clock_in(const struct report *rp, struct rp_run *r)
 
 	r->host_late_ms = NAN;
 	r->host_stalls = 0;
+	r->host_cpu_busiest = NAN;
 	if (!rp->host_clock || isnan(r->start_unix) || isnan(r->end_unix))
 		return;
+	json_array_foreach(json_object_get(rp->host_clock, "cpu_busy"), i, e) {
+		double at = num_or_nan(json_array_get(e, 0)), pct = num_or_nan(json_array_get(e, 1));
+
+		/* the seconds inside the measured time (stamped at their end) */
+		if (at - 1.0 < r->start_unix - 0.2 || at > r->end_unix + 0.2 || isnan(pct))
+			continue;
+		if (isnan(r->host_cpu_busiest) || pct > r->host_cpu_busiest)
+			r->host_cpu_busiest = pct;
+	}
 	r->host_late_ms = 0;
 	json_array_foreach(late, i, e) {
 		double at = num_or_nan(json_array_get(e, 0)), ms = num_or_nan(json_array_get(e, 1));
@@ -277,6 +287,7 @@ static void attribute_stalls(const struct report *rp, struct rp_run *r)
 {
 	r->guest_late_ms = NAN;
 	r->guest_stalls = 0;
+	r->host_cpu_busiest = NAN;
 	if (!r->in_guest) {
 		r->host_late_ms = r->late_max_ms;
 		r->host_stalls = r->stalls;
@@ -288,20 +299,25 @@ static void attribute_stalls(const struct report *rp, struct rp_run *r)
 	r->guest_stalls = r->host_stalls > 0 ? 0 : r->stalls;
 }
 
-static void count_stall(struct rp_stalls *s, double late_ms, long stalls, double cpu_busiest)
+static void max_of(double *m, double v)
+{
+	if (!isnan(v) && (isnan(*m) || v > *m))
+		*m = v;
+}
+
+static void count_stall(struct rp_stalls *s, double late_ms, long stalls, double cpu_busiest,
+			double host_cpu_busiest)
 {
 	if (isnan(late_ms))
 		return;
-	if (!s->n_measured)
-		*s = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN };
 	s->n_measured++;
-	if (stalls > 0 && !s->n_stalled++)
-		s->cpu_busiest = NAN; /* from now on, of the stalled runs only */
-	if (isnan(s->worst_ms) || late_ms > s->worst_ms)
-		s->worst_ms = late_ms;
-	if ((stalls > 0 || !s->n_stalled) && !isnan(cpu_busiest) &&
-	    (isnan(s->cpu_busiest) || cpu_busiest > s->cpu_busiest))
-		s->cpu_busiest = cpu_busiest;
+	if (stalls > 0 && !s->n_stalled++) /* from now on, of the stalled runs only */
+		s->cpu_busiest = s->host_cpu_busiest = NAN;
+	max_of(&s->worst_ms, late_ms);
+	if (stalls > 0 || !s->n_stalled) {
+		max_of(&s->cpu_busiest, cpu_busiest);
+		max_of(&s->host_cpu_busiest, host_cpu_busiest);
+	}
 }
 
 static void load_run(struct report *rp, struct rp_run *r)
@@ -501,7 +517,8 @@ int rp_load(struct report *rp)
 		scan_runs(rp);
 	}
 	qsort(rp->runs, rp->n_runs, sizeof(*rp->runs), cmp_run);
-	rp->stalls = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN };
+	rp->stalls = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN,
+					 .host_cpu_busiest = NAN };
 	rp->guest = rp->stalls;
 	p = rp_path(rp, "host-clock.json");
 	rp->host_clock = access(p, F_OK) == 0 ? load_json(p) : NULL;
@@ -513,10 +530,10 @@ int rp_load(struct report *rp)
 		load_run(rp, r);
 		attribute_stalls(rp, r);
 		count_stall(&rp->stalls, r->host_late_ms, r->host_stalls,
-			    r->in_guest ? NAN : r->cpu_busiest);
+			    r->in_guest ? NAN : r->cpu_busiest, NAN);
 		/* a run whose host stalled says nothing of the guest */
 		count_stall(&rp->guest, r->host_stalls > 0 ? NAN : r->guest_late_ms, r->guest_stalls,
-			    r->cpu_busiest);
+			    r->cpu_busiest, r->host_cpu_busiest);
 		if (r->kase < 0 || (size_t)r->kase >= rp->n_cases) {
 			tb_warn("report: %s: case %d is not a case of %s (ignored)", r->dir, r->kase + 1,
 				c->path ? c->path : "the experiment");

@@ -245,10 +245,11 @@ static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
 /* host_stalls / guest_stalls of summary.json */
 static json_t *stalls_json(const struct rp_stalls *s)
 {
-	return json_pack("{s:i, s:I, s:I, s:o, s:o}", "threshold_ms",
+	return json_pack("{s:i, s:I, s:I, s:o, s:o, s:o}", "threshold_ms",
 			 (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured", (json_int_t)s->n_measured,
 			 "runs_stalled", (json_int_t)s->n_stalled, "late_max_ms", jreal(s->worst_ms),
-			 "cpu_busiest_pct", jreal(s->cpu_busiest));
+			 "cpu_busiest_pct", jreal(s->cpu_busiest), "host_cpu_busiest_pct",
+			 jreal(s->host_cpu_busiest));
 }
 
 int rp_write_summary(struct report *rp)
@@ -293,7 +294,7 @@ int rp_write_summary(struct report *rp)
 		const struct rp_run *r = &rp->runs[i];
 
 		json_array_append_new(
-			runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+			runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
 					"dir", r->dir, "case", r->kase, "repeat", r->repeat, "order",
 					r->order, "status", r->status, "error",
 					r->error ? json_string(r->error) : json_null(), "late_max_ms",
@@ -301,7 +302,8 @@ int rp_write_summary(struct report *rp)
 					"host_late_max_ms", jreal(r->host_late_ms),
 					"guest_late_max_ms", jreal(r->guest_late_ms),
 					"cpu_busy_pct", jreal(r->cpu_busy), "cpu_busiest_pct",
-					jreal(r->cpu_busiest)));
+					jreal(r->cpu_busiest), "host_cpu_busiest_pct",
+					jreal(r->host_cpu_busiest)));
 	}
 	json_object_set_new(o, "host_stalls", stalls_json(&rp->stalls));
 	if (rp->guest.n_measured)

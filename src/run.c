@@ -186,7 +186,7 @@ static int run_watched_guest(const struct vm_opts *vo, char **gargv, const char 
 	json_t *seen;
 	int rc;
 
-	if (clockwatch_start(&w))
+	if (clockwatch_start(vm_guest_cpu(vo), &w))
 		tb_warn("run: the host's clock check did not start: host and guest stalls will "
 			"not be told apart");
 	rc = vm_run_testbed(vo, gargv, status);

@@ -53,10 +53,9 @@ void vm_opts_init(struct vm_opts *o)
 		o->cpu = atoi(cpu);
 }
 
-/* The CPU to keep the guest on: the asked one if we may run there, else
- * the last one we may run on; -1 for VM_CPU_ANY. */
-static int guest_cpu(int want)
+int vm_guest_cpu(const struct vm_opts *o)
 {
+	int want = o->cpu;
 	cpu_set_t set;
 	int last = -1;
 
@@ -727,7 +726,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	sp.log_fd = log_fd;
 	sp.out_fd = op[1];
 	sp.err_fd = ep[1];
-	sp.cpu = res->cpu = guest_cpu(o->cpu);
+	sp.cpu = res->cpu = vm_guest_cpu(o);
 	fflush(NULL);
 	pid = spawn_guest(&sp);
 	if (pid < 0) {

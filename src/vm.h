@@ -47,6 +47,10 @@ struct vm_opts {
 /** Defaults for struct vm_opts (out_fd 1, err_fd 2, everything else default). */
 void vm_opts_init(struct vm_opts *o);
 
+/** The host CPU vm_run() keeps the guest on: o->cpu if we may run there,
+ * else the last CPU we may run on; -1 for VM_CPU_ANY. */
+int vm_guest_cpu(const struct vm_opts *o);
+
 struct vm_result {
 	int status;         /* the command's status, shell-style: exit code, or 128+signal */
 	bool have_status;   /* the guest reported one (false: see error) */

@@ -507,7 +507,8 @@ static void test_guest_stalls(void)
 	/* one 230 ms host stall inside run 2; one 25 ms wake-up in run 3 */
 	wfile(out, "host-clock.json",
 	      "{\"tick_ms\": 10, \"realtime\": true, \"late_max_ms\": 230, "
-	      "\"late\": [[1104.5, 230.0], [1203.0, 25.0], [1500, 900]]}\n");
+	      "\"late\": [[1104.5, 230.0], [1203.0, 25.0], [1500, 900]], \"cpu\": 1, "
+	      "\"cpu_busy\": [[1200.5, 100], [1205, 99.0], [1211.5, 100], [1300, 100]]}\n");
 	tap_ok(report_write(c, out, &o) == 0, "report of a UML run with host-clock.json");
 	tap_ok(o.n_stalled == 1 && near(o.stall_worst_ms, 230, 1e-9),
 	       "the host stalled in 1 run, 230 ms (%zu, %.1f; 900 ms outside every run)", o.n_stalled,
@@ -529,11 +530,16 @@ static void test_guest_stalls(void)
 	tap_ok(jd(json_array_get(json_object_get(sum, "runs"), 2), "host_late_max_ms") == 25 &&
 		       jd(json_array_get(json_object_get(sum, "runs"), 2), "guest_late_max_ms") == 180.5,
 	       "run 3: the host 25 ms late, the guest 180.5 ms");
+	tap_ok(jd(json_array_get(json_object_get(sum, "runs"), 2), "host_cpu_busiest_pct") == 99 &&
+		       jd(gs, "host_cpu_busiest_pct") == 99,
+	       "run 3: the guest's host CPU 99%% busy in the seconds inside its measured time "
+	       "(not the 100%% seconds around it)");
 	snprintf(path, sizeof(path), "%s/report.md", out);
 	md = slurp(path);
 	tap_ok(strstr(md, "| Host stalls | **1 of 3 runs**") && strstr(md, "runs/c1-r2 230 ms") &&
 		       strstr(md, "| Guest stalls | **1 of 2 runs**") &&
-		       strstr(md, "runs/c1-r3 180 ms") && strstr(md, "97% busy"),
+		       strstr(md, "runs/c1-r3 180 ms") && strstr(md, "97% busy") &&
+		       strstr(md, "the host CPU running it 99%"),
 	       "report.md: a Host stalls row naming run 2, a Guest stalls row naming run 3");
 	free(md);
 	json_decref(sum);
