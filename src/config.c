@@ -299,6 +299,23 @@ static bool topology_section(enum sect_type t)
 	return t == S_TOPOLOGY || t == S_NODE || t == S_LINK;
 }
 
+/* [experiment] and [topology] come once: a second one silently overrode
+ * the first's keys. 0, or -1 after reporting it. */
+static int open_single(struct cfg_ctx *x, enum sect_type t, const struct raw_entry *e)
+{
+	struct tb_loc *first = t == S_EXPERIMENT ? &x->c->exp.loc : &x->topology_sect;
+
+	if (first->line) {
+		diag_error(x->d, &e->loc, "a second [%s] section (the first is at %s:%d)",
+			   section_types[t], first->file, first->line);
+		return -1;
+	}
+	*first = e->loc;
+	if (t == S_EXPERIMENT)
+		x->c->exp.present = true;
+	return 0;
+}
+
 static void process(struct cfg_ctx *x, struct raw_file *rf)
 {
 	struct section cur = { S_NONE, -1, NULL };
@@ -374,9 +391,8 @@ static void process(struct cfg_ctx *x, struct raw_file *rf)
 					cur.index = cfg_open_event(x, e, name);
 					break;
 				case S_EXPERIMENT:
-					x->c->exp.present = true;
-					x->c->exp.loc = e->loc;
-					cur.index = 0;
+				case S_TOPOLOGY:
+					cur.index = open_single(x, t, e);
 					break;
 				default:
 					cur.index = 0;
@@ -493,7 +509,7 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 		} else if (!tbuf) {
 			x.topology_failed = true;
 			diag_error(d, &vloc, "topology: cannot read \"%s\" (%s): %s", te->value, tpath,
-				   strerror(err));
+				   cfg_slurp_error(err));
 		} else {
 			cfg_read_raw(&x, tpath, tbuf, tlen, &topo_rf);
 			x.in_topology = true;
@@ -523,7 +539,7 @@ struct tb_config *config_load(const char *path, struct tb_diag *d)
 	if (!buf) {
 		struct tb_loc loc = { cfg_intern(path), 0, 0 };
 
-		diag_error(d, &loc, "cannot read file: %s", strerror(err));
+		diag_error(d, &loc, "cannot read file: %s", cfg_slurp_error(err));
 		return NULL;
 	}
 	c = load(path, buf, len, d);

@@ -362,7 +362,11 @@ bool config_flow_has(const struct tb_flow *f, const char *key);
  */
 struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_diag *d);
 
-/** Number of cases (product of the sweeps' value counts; 1 without sweeps). */
+/* The most cases the sweeps of one experiment may make (check refuses more). */
+#define CONFIG_MAX_CASES 10000u
+
+/** Number of cases (product of the sweeps' value counts; 1 without sweeps;
+ * SIZE_MAX when the product does not fit). */
 size_t config_n_cases(const struct tb_config *c);
 /** The sweep value indices of case @k (mixed radix, first sweep slowest). */
 void config_case_values(const struct tb_config *c, size_t k, int *idx);

@@ -55,6 +55,7 @@ struct cfg_ctx {
 	bool has_topology;    /* the experiment named a topology */
 	bool topology_failed; /* ... and it could not be read */
 	bool has_experiment;  /* the main file has an [experiment] section */
+	struct tb_loc topology_sect; /* the [topology] section read, line 0: none */
 };
 
 enum ktype {
@@ -142,6 +143,9 @@ void cfg_read_raw(struct cfg_ctx *x, const char *path, const char *buf, size_t l
 void cfg_raw_free(struct raw_file *rf);
 /** Read a whole regular file (at most 4 MiB); NULL with *err = errno. */
 char *cfg_slurp(const char *path, size_t *len, int *err);
+/* What cfg_slurp's *err means to a user ("not a regular file" for a FIFO,
+ * a device...). */
+const char *cfg_slurp_error(int err);
 
 /* config.c: lookups shared with config_sections.c */
 int cfg_find_node(const struct tb_config *c, const char *name);

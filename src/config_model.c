@@ -244,8 +244,10 @@ size_t config_n_cases(const struct tb_config *c)
 {
 	size_t n = 1;
 
+	/* saturates: 16 sweeps of 16 values wrapped to 0 cases, and ran none */
 	for (size_t i = 0; i < c->n_sweeps; i++)
-		n *= c->sweeps[i].n_values ? c->sweeps[i].n_values : 1;
+		if (__builtin_mul_overflow(n, c->sweeps[i].n_values ? c->sweeps[i].n_values : 1, &n))
+			return SIZE_MAX;
 	return n;
 }
 

@@ -6,11 +6,13 @@
  * empty sections ("[node c1]" alone) are seen too. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_int.h"
 
@@ -93,8 +95,10 @@ static char *reader_fn(char *str, int num, void *stream)
 		raw_error(r, MAX_LINE + 1, "line too long (at most 4000 characters)");
 		n = MAX_LINE;
 	}
-	if (n > cap)
+	if (n > cap) { /* inih's buffer smaller than we asked: never silently */
+		raw_error(r, (int)cap + 1, "line too long for the parser");
 		n = cap;
+	}
 	memcpy(r->raw, r->buf + r->pos, n);
 	r->raw[n] = 0;
 	r->pos = nl ? (size_t)(nl - r->buf) + 1 : r->len;
@@ -179,25 +183,39 @@ void cfg_read_raw(struct cfg_ctx *x, const char *path, const char *buf, size_t l
 	ini_allow_no_value = true;
 	ini_allow_inline_comments = true;
 	ini_stop_on_first_error = false;
+	/* Debian's libinih takes these at run time; its heap buffer starts at
+	 * ini_initial_alloc (200 by default) and, without realloc, never grows
+	 * past it whatever ini_max_line says: lines were cut at 198 characters */
 	ini_use_stack = false;
 	ini_allow_realloc = false;
-	ini_max_line = MAX_LINE + 2;
+	ini_initial_alloc = MAX_LINE + 3;
+	ini_max_line = MAX_LINE + 3;
 	rc = ini_parse_stream(reader_fn, &r, handler, &r);
 	if (rc == -2)
 		diag_error(x->d, NULL, "%s: out of memory while parsing", path);
 }
 
+const char *cfg_slurp_error(int err)
+{
+	return err == EINVAL ? "not a regular file" : strerror(err);
+}
+
 char *cfg_slurp(const char *path, size_t *len, int *err)
 {
-	FILE *f = fopen(path, "rb");
+	/* O_NONBLOCK: opening a FIFO given as the file blocked check forever;
+	 * anything but a regular file is refused below before a read */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
 	struct stat st;
 	char *buf;
 
 	if (!f) {
 		*err = errno;
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		*err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		fclose(f);
 		return NULL;

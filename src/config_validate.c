@@ -465,9 +465,13 @@ void cfg_validate(struct cfg_ctx *x)
 	check_sweeps(x);
 	check_cases(x);
 	add_case_sweep(x);
-	if (c->n_sweeps && config_n_cases(c) > 10000)
-		diag_error(x->d, &c->sweeps[0].loc, "the sweeps make %zu cases (at most 10000)",
-			   config_n_cases(c));
+	if (c->n_sweeps && config_n_cases(c) == SIZE_MAX)
+		diag_error(x->d, &c->sweeps[0].loc,
+			   "the sweeps make more cases than can be counted (at most %u)",
+			   CONFIG_MAX_CASES);
+	else if (c->n_sweeps && config_n_cases(c) > CONFIG_MAX_CASES)
+		diag_error(x->d, &c->sweeps[0].loc, "the sweeps make %zu cases (at most %u)",
+			   config_n_cases(c), CONFIG_MAX_CASES);
 	for (size_t i = 0; i < c->n_expects; i++)
 		expect_parse(x, &c->expects[i], c->expects[i].text, &c->expects[i].loc);
 }

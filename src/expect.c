@@ -8,6 +8,7 @@
  * selectors KEY=VALUE that pick a case of the sweeps. Constants may carry
  * units: rates become bit/s, times seconds, percentages stay percent. */
 #include <ctype.h>
+#include <math.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,10 @@ static struct tb_expr *parse_number(struct parser *ps)
 	n->num = strtod(tok, &end);
 	if (end == tok) {
 		perr(ps, b, "bad number \"%s\"", tok);
+		return n;
+	}
+	if (!isfinite(n->num)) { /* 1e400: every comparison with it decided in advance */
+		perr(ps, b, "number \"%.*s\" out of range", (int)(end - tok), tok);
 		return n;
 	}
 	if (!*end)
@@ -511,8 +516,15 @@ static struct tb_expr *parse_term(struct parser *ps)
 
 	for (skip_ws(ps); (*ps->p == '*' || *ps->p == '/') && !ps->failed; skip_ws(ps)) {
 		char op = *ps->p++;
+		const char *at;
+		struct tb_expr *r;
 
-		n = binop(op, n, parse_primary(ps));
+		skip_ws(ps);
+		at = ps->p;
+		r = parse_primary(ps);
+		if (op == '/' && r->kind == TB_EX_NUM && r->num == 0 && !ps->failed)
+			perr(ps, at, "division by zero");
+		n = binop(op, n, r);
 	}
 	return n;
 }

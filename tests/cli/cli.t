@@ -40,4 +40,13 @@ err=$(./testbed check "$tmp/netem-sender.conf" 2>&1); rc=$?
 is "$rc" 0 "a warning alone exits 0"
 case $err in *"netem-sender.conf:4:1: warning: link c1-s1: delay/loss on the egress of c1, which sends TCP flow \"bulk\""*) pass "netem on the sender's own egress is warned about, with its line" ;; *) fail "warning: $err" ;; esac
 is "$(printf '%s\n' "$err" | grep -c warning)" 1 "the same warning for both directions is printed once"
+# a FIFO as the file, or as its topology, blocked check forever in open
+mkfifo "$tmp/fifo.conf"
+printf '[experiment]\ntopology = fifo.conf\n[flow f]\nworker = bulk\nfrom = a\nto = b\n' >"$tmp/use-fifo.conf"
+err=$(timeout 10 ./testbed check "$tmp/fifo.conf" 2>&1); rc=$?
+is "$rc:$err" "2:$tmp/fifo.conf: error: cannot read file: not a regular file" "a FIFO as the file: refused at once"
+err=$(timeout 10 ./testbed check "$tmp/use-fifo.conf" 2>&1); rc=$?
+diag "$err"
+is "$rc" 2 "a FIFO as the topology: exit 2, not a hang"
+case $err in *"use-fifo.conf:2:12: error: topology: cannot read \"fifo.conf\""*"not a regular file"*) pass "... at the topology line" ;; *) fail "FIFO topology: $err" ;; esac
 done_testing

@@ -207,6 +207,35 @@ static void test_buffer(void)
 	diag_free(&d);
 }
 
+/* Lines past inih's default 200-byte buffer are read whole (they were cut
+ * at 198 characters: a 40-value sweep ended at value 32, an expectation's
+ * "1tbit" became "1mbit"). */
+static void test_long_lines(void)
+{
+	char text[8192], vals[4096] = "", pad[300];
+	struct tb_diag d = { 0 };
+	struct tb_config *c;
+
+	for (int i = 1; i <= 40; i++)
+		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals), "%s%dmbit", i > 1 ? ", " : "", i);
+	memset(pad, ' ', 250);
+	pad[250] = 0;
+	snprintf(text, sizeof(text),
+		 "[experiment]\nduration = 1s\n[node a]\n[node b]\n[link a-b]\n"
+		 "[flow f]\nworker = bulk\nfrom = a\nto = b\n[sweep]\nlink.a-b.rate = %s\n"
+		 "[expect]\nbig = goodput(f) >%s1tbit\n",
+		 vals, pad);
+	c = config_load_buffer("long.conf", text, strlen(text), &d);
+	tap_diag("sweep line %zu characters, expectation line %zu", strlen(vals) + 16,
+		 strlen(pad) + 22);
+	tap_is_int((long long)diag_errors(&d), 0, "a long sweep line and a long expectation parse");
+	tap_is_int(c ? (long long)config_n_cases(c) : -1, 40, "all 40 values of the sweep are cases");
+	tap_ok(c && c->n_expects == 1 && c->expects[0].text && strstr(c->expects[0].text, "1tbit"),
+	       "the expectation keeps its last word, 1tbit");
+	config_free(c);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	test_units();
@@ -214,5 +243,6 @@ int main(void)
 	test_flagship();
 	test_cases();
 	test_buffer();
+	test_long_lines();
 	return tap_done();
 }
