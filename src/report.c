@@ -31,6 +31,8 @@ static char *failed_line(const struct rp_expect *re)
 	char *s;
 	char a[48], b[48], *where, *count;
 
+	if (re->why_not)
+		return xasprintf("%s: %s: not held, %s", re->e->name, text, re->why_not);
 	for (size_t j = 0; j < re->n_combos; j++)
 		if (!re->combos[j].held) {
 			if (!cb)

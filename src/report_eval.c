@@ -287,6 +287,24 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 	free(idx);
 }
 
+/* An expectation is not held over no case at all (sweeps that make none),
+ * nor over an experiment that did not complete (interrupted: its numbers
+ * are those of the runs that happened to finish). */
+static void overrule(const struct report *rp, struct rp_expect *re)
+{
+	json_t *m = rp->manifest, *done = json_object_get(m, "complete");
+	const char *why = json_string_value(json_object_get(m, "interrupted"));
+
+	if (!re->n_combos)
+		re->why_not = xstrdup("no case to evaluate it at");
+	else if (json_is_false(done))
+		re->why_not = xasprintf("the experiment did not complete (%s; %zu of %zu runs "
+					"complete)",
+					why ? why : "stopped early", rp->n_usable, rp->n_runs);
+	if (re->why_not)
+		re->held = false;
+}
+
 void rp_evaluate(struct report *rp)
 {
 	const struct tb_config *c = rp->c;
@@ -338,6 +356,7 @@ void rp_evaluate(struct report *rp)
 			eval_combo(rp, e, &ml, combo, iter, &re->combos[j]);
 			re->held &= re->combos[j].held;
 		}
+		overrule(rp, re);
 		free(ml.m);
 		free(iter);
 		free(combo);

@@ -76,6 +76,8 @@ struct rp_expect {
 	struct rp_combo *combos;
 	size_t n_combos;
 	bool held;
+	char *why_not;        /* not held whatever the numbers: no case to evaluate it at,
+				 or the experiment did not complete; NULL otherwise */
 	enum rp_unit lhs_unit, rhs_unit;
 };
 

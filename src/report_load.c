@@ -516,7 +516,8 @@ int rp_load(struct report *rp)
 	} else {
 		scan_runs(rp);
 	}
-	qsort(rp->runs, rp->n_runs, sizeof(*rp->runs), cmp_run);
+	if (rp->n_runs) /* qsort(NULL, 0) is undefined */
+		qsort(rp->runs, rp->n_runs, sizeof(*rp->runs), cmp_run);
 	rp->stalls = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN,
 					 .host_cpu_busiest = NAN };
 	rp->guest = rp->stalls;
@@ -594,6 +595,7 @@ void rp_free(struct report *rp)
 			free(cb->reason);
 		}
 		free(rp->ex[i].combos);
+		free(rp->ex[i].why_not);
 	}
 	free(rp->ex);
 	for (size_t i = 0; i < rp->n_plots; i++) {

@@ -440,6 +440,8 @@ static void expectations(FILE *f, const struct report *rp)
 
 		fprintf(f, "- **%s** `%s`: `%s`\n", re->held ? "HELD" : "NOT HELD", re->e->name,
 			re->e->text ? re->e->text : "");
+		if (re->why_not)
+			fprintf(f, "  - not held: %s\n", re->why_not);
 		for (size_t j = 0; j < re->n_combos; j++) {
 			const struct rp_combo *cb = &re->combos[j];
 			char a[48], b[48];

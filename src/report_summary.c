@@ -239,6 +239,7 @@ static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
 	}
 	json_object_set_new(o, "combinations", combos);
 	json_object_set_new(o, "held", json_boolean(re->held));
+	json_object_set_new(o, "why_not", re->why_not ? json_string(re->why_not) : json_null());
 	return o;
 }
 

@@ -548,6 +548,63 @@ static void test_guest_stalls(void)
 	diag_free(&d);
 }
 
+/* An interrupted experiment (Ctrl-C in run 2 of 2): the one complete run
+ * meets the expectation, but the expectation is not held, and says why. */
+static void test_interrupted(void)
+{
+	static const char conf4[] = "[experiment]\nname = i\nduration = 10s\nrepeat = 2\n"
+				    "[node c1]\n[node s1]\n[link c1-s1]\n"
+				    "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n"
+				    "[expect]\nfast = goodput(bulk) > 1mbit\n";
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem4.conf", conf4, sizeof(conf4) - 1, &d);
+	struct report_outcome o;
+	char out[128], path[256], *md;
+	json_t *sum;
+	int rc;
+
+	if (!c || diag_errors(&d))
+		tap_bail("interrupted config does not load");
+	snprintf(out, sizeof(out), "%s/out4", root);
+	wfile(out, "runs/c1-r1/run.json", "{\"status\": \"complete\"}\n");
+	wfile(out, "runs/c1-r1/flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
+	wfile(out, "runs/c1-r2/run.json", "{\"status\": \"incomplete\"}\n");
+	wfile(out, "manifest.json",
+	      "{\"runs\": [{\"dir\": \"runs/c1-r1\", \"case\": 0, \"repeat\": 0}, {\"dir\": "
+	      "\"runs/c1-r2\", \"case\": 0, \"repeat\": 1}], \"complete\": false, "
+	      "\"interrupted\": \"Interrupt\"}\n");
+	rc = report_write(c, out, &o);
+	tap_ok(rc == 0 && o.n_failed == 1 && !o.all_held,
+	       "an interrupted experiment holds no expectation (%zu failed)", o.n_failed);
+	if (o.n_failed)
+		tap_diag("%s", o.failed[0]);
+	tap_ok(o.n_failed && strstr(o.failed[0], "did not complete (Interrupt; 1 of 2 runs complete)"),
+	       "... and says why");
+	snprintf(path, sizeof(path), "%s/summary.json", out);
+	sum = json_load_file(path, 0, NULL);
+	tap_ok(json_is_false(json_object_get(sum, "all_held")) &&
+		       strstr(json_string_value(json_object_get(
+				      json_array_get(json_object_get(sum, "expectations"), 0), "why_not")) ?: "",
+			      "did not complete"),
+	       "summary.json: all_held false, why_not given");
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(strstr(md, "- **NOT HELD** `fast`") && strstr(md, "not held: the experiment did not complete"),
+	       "report.md: NOT HELD with the reason");
+	free(md);
+	json_decref(sum);
+	report_outcome_free(&o);
+	/* no run at all (qsort(NULL, 0) before: UBSan under make sanitize) */
+	snprintf(out, sizeof(out), "%s/out5", root);
+	wfile(out, "manifest.json", "{\"runs\": [], \"complete\": true}\n");
+	rc = report_write(c, out, &o);
+	tap_ok(rc == 0 && o.n_runs == 0 && o.n_failed == 1,
+	       "a directory with no run: reported, the expectation not held (%zu runs)", o.n_runs);
+	report_outcome_free(&o);
+	config_free(c);
+	diag_free(&d);
+}
+
 static void rm_rf(const char *p)
 {
 	char *argv[] = { "rm", "-rf", (char *)p, NULL };
@@ -571,6 +628,7 @@ int main(void)
 	test_cli();
 	test_numeric_sweep();
 	test_guest_stalls();
+	test_interrupted();
 	if (!getenv("TB_KEEP"))
 		rm_rf(root);
 	else
