@@ -77,11 +77,17 @@ static int write_info(struct journal *j)
 {
 	char path[128];
 	FILE *f;
+	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/info", j->dir);
-	f = fopen(path, "wxe");
-	if (!f)
-		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
 	fprintf(f, "config=%s\ncreated=%s\n", j->config, j->created);
 	return fclose(f) == 0 ? 0 : -errno;
 }
@@ -93,12 +99,31 @@ static int write_state(struct journal *j)
 			   proc_start_time(getpid()), j->state, j->nodes);
 }
 
+/* TB_RUN_DIR is root's alone (0700): a journal others could open, they
+ * could flock, and a lock decides whether a run's owner is alive (a user
+ * holding one made `cleanup` leave a dead run's namespaces). An older
+ * testbed made it 0755: tightened here. */
+static int run_dir_private(void)
+{
+	struct stat st;
+
+	if (mkdir(TB_RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(TB_RUN_DIR, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -EPERM; /* not ours: refuse to keep journals there */
+	if ((st.st_mode & 077) && chmod(TB_RUN_DIR, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
 static int open_locked(struct journal *j, bool create)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/journal", j->dir);
-	j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+	j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
 	if (j->fd < 0)
 		return -errno;
 	if (flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
@@ -118,10 +143,9 @@ int journal_create(const char *want_id, const char *config, struct journal **out
 	int rc;
 
 	j->fd = -1;
-	if (mkdir(TB_RUN_DIR, 0755) < 0 && errno != EEXIST) {
-		rc = -errno;
+	rc = run_dir_private();
+	if (rc)
 		goto fail;
-	}
 	for (int tries = 0;; tries++) {
 		if (want_id) {
 			if (!journal_id_valid(want_id)) {
@@ -143,7 +167,7 @@ int journal_create(const char *want_id, const char *config, struct journal **out
 			j->id[6] = 0;
 		}
 		snprintf(j->dir, sizeof(j->dir), "%s/%s", TB_RUN_DIR, j->id);
-		if (mkdir(j->dir, 0755) == 0)
+		if (mkdir(j->dir, 0700) == 0)
 			break;
 		rc = -errno;
 		if (rc != -EEXIST || want_id || tries > 100)

@@ -2,6 +2,7 @@
  * dispatch and the help text; names match exactly (no prefixes). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "util.h"
@@ -90,6 +91,10 @@ int main(int argc, char **argv)
 {
 	const struct command *c;
 
+	/* Files and directories get explicit modes whatever the caller's umask:
+	 * 0644 and 0755 (with umask 000 a run's journal and half its output
+	 * were world-writable). */
+	umask(022);
 	if (argc < 2) {
 		usage(stderr);
 		return TB_EXIT_USAGE;

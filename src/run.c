@@ -161,6 +161,18 @@ static int make_outdir(const struct tb_config *c, const char *out, char *dir, si
 	return 0;
 }
 
+/* DIR/manifest.json, replaced whole (written aside, then renamed): a reader,
+ * or a kill in the middle, never sees half of one. */
+static void write_manifest(json_t *manifest, const char *dir)
+{
+	char tmp[PATH_MAX + 32], path[PATH_MAX + 32];
+
+	snprintf(tmp, sizeof(tmp), "%s/.manifest.json.part", dir);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if (json_dump_file(manifest, tmp, JSON_INDENT(1)) == 0)
+		rename(tmp, path);
+}
+
 static void self_dir(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
@@ -440,6 +452,10 @@ int cmd_run(int argc, char **argv)
 	}
 	runs = json_array();
 	json_object_set_new(manifest, "runs", runs);
+	/* incomplete until the end says otherwise: a run killed with SIGKILL
+	 * leaves a directory that says so, and that testbed report reads */
+	json_object_set_new(manifest, "complete", json_false());
+	write_manifest(manifest, dir);
 
 	{
 		double total = (double)n_runs * c->exp.duration_us / 1e6, done = 0;
@@ -484,6 +500,7 @@ int cmd_run(int argc, char **argv)
 							      "status", json_string_value(json_object_get(info, "status"))));
 			json_decref(info);
 			json_decref(params);
+			write_manifest(manifest, dir);
 			if (st != RUN_COMPLETE)
 				any_failed = true;
 			if (env)
@@ -493,12 +510,7 @@ int cmd_run(int argc, char **argv)
 	json_object_set_new(manifest, "complete", json_boolean(!signo && !env && rc == TB_EXIT_OK));
 	if (signo)
 		json_object_set_new(manifest, "interrupted", json_string(strsignal(signo)));
-	{
-		char mpath[PATH_MAX + 16];
-
-		snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
-		json_dump_file(manifest, mpath, JSON_INDENT(1));
-	}
+	write_manifest(manifest, dir);
 	json_decref(manifest);
 	if (rc == TB_EXIT_OK) {
 		struct report_outcome ro2 = { 0 };

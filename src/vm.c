@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -84,21 +83,29 @@ static double now_ms(void)
 
 /* ---- state directory ------------------------------------------------------ */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Remove @name under directory @dfd and all below it, relative to directory
+ * descriptors and never through a symbolic link (a link is removed, not its
+ * target), so that nothing outside can be reached by swapping a name. */
+static void rm_tree_at(int dfd, const char *name)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
 
-static void rm_rf(const char *path)
-{
-	if (path)
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (fd < 0) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rm_tree_at(fd, e->d_name);
+	closedir(d);
+	unlinkat(dfd, name, AT_REMOVEDIR);
 }
 
 static int write_blob(const char *dir, const char *name, const char *data, size_t len)
@@ -137,23 +144,61 @@ static int write_strv(const char *dir, const char *name, const char *first,
 	return rc;
 }
 
-/* Not under /run or /dev/shm: the guest mounts fresh tmpfs there, and the
- * guest must see this directory. No whitespace: it goes on the kernel
- * command line. */
-static char *make_state_dir(void)
+/* Where this user's guests keep their state: $TMPDIR/testbed-vm-<uid>,
+ * a directory of ours that only we may enter (0700). Not under /run or
+ * /dev/shm: the guest mounts fresh tmpfs there, and it must see this. No
+ * whitespace: it goes on the kernel command line. In a shared /tmp anyone
+ * can create that name first: if it is not a private directory of ours
+ * (a link, another user's), it is refused, never used or cleaned. */
+static int base_dir(char *buf, size_t size)
 {
 	const char *t = getenv("TMPDIR");
-	char *tmpl;
+	struct stat st;
 
 	if (!t || t[0] != '/' || strpbrk(t, " \t\n\"'") || !strncmp(t, "/run", 4) ||
 	    !strncmp(t, "/dev", 4))
 		t = "/tmp";
-	tmpl = xasprintf("%s/testbed-vm.XXXXXX", t);
-	if (!mkdtemp(tmpl)) {
+	snprintf(buf, size, "%s/testbed-vm-%u", t, (unsigned)geteuid());
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(buf, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
+
+/* A fresh state directory for one guest, or NULL with errno set. */
+static char *make_state_dir(char *base, size_t size)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		char *tmpl;
+		int rc = base_dir(base, size);
+
+		if (rc) {
+			errno = -rc;
+			return NULL;
+		}
+		tmpl = xasprintf("%s/XXXXXX", base);
+		if (mkdtemp(tmpl))
+			return tmpl;
 		free(tmpl);
-		return NULL;
+		if (errno != ENOENT) /* else another testbed removed the empty base */
+			return NULL;
 	}
-	return tmpl;
+	return NULL;
+}
+
+/* Remove a guest's state directory, and the base when it is left empty. */
+static void remove_state_dir(const char *base, const char *dir)
+{
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	rm_tree_at(fd, dir + strlen(base) + 1);
+	close(fd);
+	rmdir(base); /* fails while another guest of ours uses it */
 }
 
 static void log_tail(const char *path, char *out, size_t size)
@@ -256,54 +301,69 @@ static void kill_stale_uml(const char *dir, const char *umid)
 	free(want);
 }
 
+/* The pid in @dfd/owner, 0 when unreadable; never through a link. */
+static int owner_pid(int dfd)
+{
+	char line[32] = "";
+	int fd = openat(dfd, "owner", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	line[n] = 0;
+	return atoi(line);
+}
+
 int vm_cleanup_stale(void)
 {
-	const char *t = getenv("TMPDIR");
+	char base[PATH_MAX];
 	struct dirent *e;
-	int removed = 0;
+	int removed = 0, bfd;
 	DIR *d;
 
-	if (!t || t[0] != '/')
-		t = "/tmp";
-	d = opendir(t);
-	if (!d)
+	/* only this user's own private directory: other users' are theirs */
+	if (base_dir(base, sizeof(base)))
+		return 0;
+	bfd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = bfd < 0 ? NULL : fdopendir(bfd);
+	if (!d) {
+		if (bfd >= 0)
+			close(bfd);
 		return -errno;
+	}
 	while ((e = readdir(d))) {
-		char *dir, *owner, line[32] = "";
-		FILE *f;
-		int pid = 0;
+		int sfd, pid;
+		char *dir;
+		DIR *sub;
+		struct dirent *s;
 
-		if (strncmp(e->d_name, "testbed-vm.", 11))
+		if (e->d_name[0] == '.')
 			continue;
-		dir = xasprintf("%s/%s", t, e->d_name);
-		owner = xasprintf("%s/owner", dir);
-		f = fopen(owner, "re");
-		if (f) {
-			if (fgets(line, sizeof(line), f))
-				pid = atoi(line);
-			fclose(f);
-		}
+		sfd = openat(bfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		pid = owner_pid(sfd);
 		if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH)) {
-			free(dir);
-			free(owner);
+			close(sfd);
 			continue; /* still running, or not ours to judge */
 		}
-		{
-			DIR *sub = opendir(dir);
-			struct dirent *s;
-
-			while (sub && (s = readdir(sub)))
-				if (!strncmp(s->d_name, "tb", 2))
-					kill_stale_uml(dir, s->d_name);
-			if (sub)
-				closedir(sub);
-		}
-		rm_rf(dir);
+		dir = xasprintf("%s/%s", base, e->d_name);
+		sub = fdopendir(sfd);
+		while (sub && (s = readdir(sub)))
+			if (!strncmp(s->d_name, "tb", 2))
+				kill_stale_uml(dir, s->d_name);
+		if (sub)
+			closedir(sub);
+		else
+			close(sfd);
+		rm_tree_at(bfd, e->d_name);
 		removed++;
 		free(dir);
-		free(owner);
 	}
 	closedir(d);
+	rmdir(base);
 	return removed;
 }
 
@@ -553,6 +613,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	const char *kernel = vm_kernel_path(o);
 	const char *moddir = o->moddir ? o->moddir : VM_DEFAULT_MODDIR;
 	char *self = NULL, *dir = NULL, *exec_path = NULL, *log_path = NULL, *cwd = NULL;
+	char base[PATH_MAX] = "";
 	char *modlist = NULL, *uml_argv[24], *a_mem = NULL, *a_umid = NULL, *a_dir = NULL;
 	char *a_init = NULL, *a_env = NULL, *depfile = NULL;
 	int log_fd = -1, op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd = -1, rc, sig = 0, n = 0;
@@ -611,11 +672,17 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		goto out;
 	}
 
-	dir = make_state_dir();
+	dir = make_state_dir(base, sizeof(base));
 	if (!dir) {
 		rc = -errno;
-		snprintf(res->error, sizeof(res->error), "cannot make a state directory: %s",
-			 strerror(-rc));
+		if (rc == -EPERM)
+			snprintf(res->error, sizeof(res->error),
+				 "%s is not a private directory of ours (a link, another user's, or "
+				 "open to others): remove it",
+				 base);
+		else
+			snprintf(res->error, sizeof(res->error), "cannot make a state directory in %s: %s",
+				 base, strerror(-rc));
 		goto out;
 	}
 	for (const char *const *m = o->modules ? o->modules : vm_default_modules(); *m; m++) {
@@ -786,7 +853,8 @@ out:
 	}
 	if (log_fd >= 0)
 		close(log_fd);
-	rm_rf(dir);
+	if (dir)
+		remove_state_dir(base, dir);
 	free(dir);
 	free(self);
 	free(cwd);

@@ -28,7 +28,8 @@ served = rps(rr) > 10
 absurd = rps(rr, request=100) > 1000000000
 CONF
 
-"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"
+# under umask 000, as a careless caller may run it: modes are testbed's own
+(umask 000; "$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err")
 rc=$?
 is "$rc" 1 "a run whose expectation 'absurd' fails exits 1"
 last=$(tail -n 1 "$TMP/a.out")
@@ -37,6 +38,8 @@ grep -q 'absurd' "$TMP/a.err" && grep -q 'rps(rr, request=100)' "$TMP/a.err"
 ok "stderr names the failed expectation and its metric" [ $? -eq 0 ]
 diag "$(grep absurd "$TMP/a.err" | head -n 2)"
 is "$(jq '.runs | length' "$TMP/a/manifest.json")" 6 "2 values x 3 repeats = 6 runs"
+ww=$(find "$TMP/a" -perm -o+w | head -3)
+is "$ww" "" "under umask 000 no file or directory of the run is world-writable"
 order=$(jq -r '[.runs[] | "\(.case)/\(.repeat)"] | join(" ")' "$TMP/a/manifest.json")
 diag "run order: $order"
 ok "the order is shuffled (not case by case)" [ "$order" != "0/0 0/1 0/2 1/0 1/1 1/2" ]
@@ -72,6 +75,30 @@ is "$rc" 1 "SIGINT: exit 1"
 is "$(jq -r .complete "$TMP/c/manifest.json")" false "manifest marked incomplete"
 is "$(jq -r '.runs[0].status' "$TMP/c/manifest.json")" incomplete "the interrupted run is marked incomplete"
 ok "report.md was still written" [ -s "$TMP/c/report.md" ]
+diag "interrupted: $(jq -c '[.all_held, (.expectations[] | .why_not)]' "$TMP/c/summary.json")"
+ok "no expectation of the interrupted experiment is held, each says why" sh -c "jq -e \
+	'.all_held == false and (.expectations | length) > 0 and
+	 ([.expectations[] | select(.held)] | length) == 0 and
+	 ([.expectations[] | .why_not // \"\" | test(\"did not complete\")] | all)' \
+	'$TMP/c/summary.json' >/dev/null"
+ok "report.md says it did not complete" grep -q 'not held: the experiment did not complete' "$TMP/c/report.md"
+# SIGKILL: no chance to write anything at the end; the directory says it is
+# incomplete from the start, and testbed report reads it
+sed 's/duration = 1s/duration = 2s/' "$TMP/sweep.conf" >"$TMP/k.conf"
+"$TESTBED" run --quiet "$TMP/k.conf" --out "$TMP/k" >/dev/null 2>&1 &
+pid=$!
+defer kill -9 $pid
+n=0
+while [ $n -lt 1000 ] && ! ls "$TMP"/k/runs/*/run.json >/dev/null 2>&1; do sleep 0.02; n=$((n + 1)); done
+kill -9 $pid
+wait $pid 2>/dev/null
+"$TESTBED" cleanup >/dev/null 2>&1
+is "$(jq -c '.complete' "$TMP/k/manifest.json" 2>/dev/null)" false "killed with SIGKILL: manifest.json says incomplete"
+"$TESTBED" report "$TMP/k" >"$TMP/k.out" 2>"$TMP/k.err"
+rc=$?
+diag "$(tail -n 2 "$TMP/k.err")"
+is "$rc" 1 "testbed report reads the killed run's directory (exit 1: nothing held)"
+ok "... and says the experiment did not complete" grep -q 'did not complete' "$TMP/k/report.md"
 id=$(jq -r '.run_id' "$TMP"/c/runs/*/run.json)
 diag "run id $id"
 no_ns() { ! ip netns list | grep -q "^$id-"; }

@@ -90,6 +90,22 @@ wait_tries 300 eval "! kill -0 $owner 2>/dev/null"
 state=$("$TESTBED" list | awk -v id="$id" '$1 == id {print $2}')
 is "$state" stale "after kill -9 of the owner, testbed list shows $id as stale"
 ok "the stale run's namespaces are still there" ip netns exec "$id-c1" true
+# A lock on the journal decides whether its owner lives: no other user may
+# take one (a shared lock by anyone made cleanup leave the dead run alone).
+is "$(stat -c %a /run/testbed) $(stat -c %a "/run/testbed/$id/journal")" "700 600" \
+	"/run/testbed is root's alone (700), the journal 600"
+if command -v setpriv >/dev/null && command -v flock >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		flock -n -s "/run/testbed/$id/journal" sleep 30 2>"$TMP/lock.err" &
+	locker=$!
+	defer kill -9 "$locker"
+	wait "$locker"
+	lrc=$?
+	diag "unprivileged flock: exit $lrc, $(cat "$TMP/lock.err")"
+	ok "an unprivileged user cannot lock the journal (flock exit $lrc)" [ "$lrc" -ne 0 ]
+else
+	skip "setpriv or flock missing: the unprivileged lock is not tried"
+fi
 "$TESTBED" up --run-id "${RUN}w" "$PAIR" >/dev/null 2>"$TMP/err"
 defer "$TESTBED" down "${RUN}w"
 ok "a later up notices the stale run and says so" grep -q "stale run.*$id.*testbed cleanup" "$TMP/err"

@@ -38,7 +38,7 @@ owner_killed() {
 		wait "$tb" 2>/dev/null
 		ok "$_who killed with SIGKILL: its guest is gone within 2 s" gone_within 20
 		# The state directory stays (nobody ran the cleanup); testbed cleanup reaps it.
-		rm -rf "$T"/testbed-vm.*
+		rm -rf "$T"/testbed-vm-*
 	else
 		fail "guest $_n did not start"; kill -KILL "$tb"
 	fi
@@ -104,6 +104,6 @@ else
 	skip "needs root and setpriv to run a guest as an unprivileged user"
 fi
 
-left=$(ls -d "$T"/testbed-vm.* 2>/dev/null)
+left=$(ls -d "$T"/testbed-vm-* 2>/dev/null)
 is "$left" "" "no state directory left behind by the deadline, host-kill and SIGTERM cases"
 done_testing

@@ -36,7 +36,7 @@ is "$rc2" 4 "guest 2's status (4) comes back to its caller (and it saw no netem 
 ok "both guests report an id" test -n "$id1" -a -n "$id2"
 ok "the ids differ" [ "$id1" != "$id2" ]
 ok "no ~/.uml state was created" test ! -e "$HOME/.uml/$id1" -a ! -e "$HOME/.uml/$id2"
-left=$(ls -d "$T"/testbed-vm.* 2>/dev/null)
+left=$(ls -d "$T"/testbed-vm-* 2>/dev/null)
 is "$left" "" "no state directory left behind"
 is "$(uml_procs "$T")" "" "no linux.uml process of ours is left"
 done_testing
