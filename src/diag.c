@@ -1,10 +1,34 @@
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+
+/* @s with control characters (ESC, other C0 bytes, DEL) written as \xNN: a
+ * name in a file must not drive the terminal its message is printed on. */
+static char *escape_controls(char *s)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	for (const char *p = s; *p; p++)
+		n += (unsigned char)*p < 0x20 || *p == 0x7f ? 4 : 1;
+	if (n == strlen(s))
+		return s;
+	out = o = xmalloc(n + 1);
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", (unsigned char)*p);
+		else
+			*o++ = *p;
+	}
+	*o = 0;
+	free(s);
+	return out;
+}
 
 static void vadd(struct tb_diag *d, enum tb_severity sev, const struct tb_loc *loc,
 		 const char *fmt, va_list ap)
@@ -20,6 +44,8 @@ static void vadd(struct tb_diag *d, enum tb_severity sev, const struct tb_loc *l
 	m->seq = d->n;
 	if (vasprintf(&m->text, fmt, ap) < 0)
 		m->text = xstrdup("(message lost: out of memory)");
+	m->text = escape_controls(m->text);
+	m->file = escape_controls(m->file);
 	d->n++;
 	if (sev == TB_SEV_ERROR)
 		d->errors++;
