@@ -477,6 +477,15 @@ static char *resolve_relative(const char *from, const char *rel)
 	return out;
 }
 
+/* Whether two paths name one file (a topology that includes itself). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static struct tb_config *load(const char *path, const char *buf, size_t len, struct tb_diag *d)
 {
 	struct tb_config *c = config_new(path);
@@ -505,6 +514,9 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 		x.has_topology = true;
 		if (!*te->value) {
 			diag_error(d, &vloc, "topology: empty path");
+			x.topology_failed = true;
+		} else if (tbuf && same_file(path, tpath)) {
+			diag_error(d, &vloc, "topology: \"%s\" is this file itself", te->value);
 			x.topology_failed = true;
 		} else if (!tbuf) {
 			x.topology_failed = true;
