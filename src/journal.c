@@ -419,6 +419,11 @@ int journal_undo(struct journal *j)
 			r = netns_remove(e[i].a);
 			if (r)
 				tb_err("run %s: remove namespace %s: %s", j->id, e[i].a, strerror(-r));
+		} else if (!strcmp(e[i].kind, "nsresv")) {
+			/* a reservation the run died before journaling as a namespace:
+			 * only an empty placeholder, never a mounted namespace */
+			if (!has_netns(e, n, e[i].a))
+				netns_unreserve(e[i].a);
 		} else if (!strcmp(e[i].kind, "veth")) {
 			/* a veth dies with its namespace; delete it only when the
 			 * namespace is not one this journal removes anyway */

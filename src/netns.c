@@ -105,6 +105,17 @@ int netns_reserve(const char *name)
 	return 0;
 }
 
+void netns_unreserve(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	if (ns_path(name, path, sizeof(path)) || netns_inode(name) ||
+	    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size)
+		return;
+	unlink(path);
+}
+
 int netns_mount(const char *name, int *nsfd, int (*fn)(void *arg), void *arg)
 {
 	return netns_mount_from(name, -1, nsfd, fn, arg);

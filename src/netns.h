@@ -27,6 +27,10 @@ int netns_prepare_dir(void);
  * caller can journal the name only once it is known to be its own. */
 int netns_reserve(const char *name);
 
+/** Remove @name's placeholder left by netns_reserve() when it is still one:
+ * an empty file, not a mounted namespace. */
+void netns_unreserve(const char *name);
+
 /** Create a new network namespace and bind-mount it on the file reserved by
  * netns_reserve(); on success *@nsfd is an O_CLOEXEC fd of it. When @fn is
  * not NULL it runs inside the new namespace first (saves a round of setns).

@@ -221,6 +221,11 @@ static int create_node(struct topo *t, const struct topo_opts *o, size_t i, stru
 	if (rc)
 		return rc;
 	snprintf(tn->nsname, sizeof(tn->nsname), "%s-%s", journal_id(t->j), c->nodes[i].name);
+	/* the intent first: killed between the two, the run leaves an empty
+	 * placeholder under /run/netns that cleanup must find (journal.c) */
+	rc = journal_add(t->j, "nsresv %s", tn->nsname);
+	if (rc)
+		return topo_fail(err, rc, "node %s: journal: %s", c->nodes[i].name, strerror(-rc));
 	rc = netns_reserve(tn->nsname);
 	if (rc)
 		return topo_fail(err, rc, "node %s: create namespace %s: %s", c->nodes[i].name, tn->nsname,
