@@ -9,50 +9,77 @@
 
 #include "config_int.h"
 
+/* The link ends of every node, in link order: a node's ends are few, so
+ * naming and checking them is quadratic in its degree, not in the file
+ * (a 2,000-node chain took over 30 s to check). */
+struct node_ends {
+	struct tb_end **end;
+	size_t *link;
+	size_t n, cap;
+};
+
+static struct node_ends *ends_by_node(const struct tb_config *c)
+{
+	struct node_ends *ne = xcalloc(c->n_nodes + 1, sizeof(*ne));
+
+	for (size_t i = 0; i < c->n_links; i++)
+		for (int e = 0; e < 2; e++) {
+			struct tb_end *end = &c->links[i].end[e];
+			struct node_ends *x;
+
+			if (end->node < 0 || (size_t)end->node >= c->n_nodes)
+				continue;
+			x = &ne[end->node];
+			if (x->n == x->cap) {
+				x->cap = x->cap ? 2 * x->cap : 4;
+				x->end = xrealloc(x->end, x->cap * sizeof(*x->end));
+				x->link = xrealloc(x->link, x->cap * sizeof(*x->link));
+			}
+			x->end[x->n] = end;
+			x->link[x->n++] = i;
+		}
+	return ne;
+}
+
+static bool ifname_taken(const struct node_ends *x, size_t k)
+{
+	for (size_t m = 0; m < x->n; m++)
+		if (m != k && !strcmp(x->end[m]->ifname, x->end[k]->ifname))
+			return true;
+	return false;
+}
+
 static void name_interfaces(struct cfg_ctx *x)
 {
 	struct tb_config *c = x->c;
+	struct node_ends *ne = ends_by_node(c);
 
 	for (size_t n = 0; n < c->n_nodes; n++) {
+		struct node_ends *ends = &ne[n];
 		unsigned next = 0;
 
-		for (size_t i = 0; i < c->n_links; i++) {
-			for (int e = 0; e < 2; e++) {
-				struct tb_end *end = &c->links[i].end[e];
-				bool taken;
-
-				if (end->node != (int)n || end->ifname[0])
-					continue;
-				do { /* skip names the file gave to other links */
-					snprintf(end->ifname, sizeof(end->ifname), "eth%u", next++);
-					taken = false;
-					for (size_t j = 0; j < c->n_links; j++)
-						for (int f = 0; f < 2; f++)
-							taken |= (j != i || f != e) &&
-								 c->links[j].end[f].node == (int)n &&
-								 !strcmp(c->links[j].end[f].ifname,
-									 end->ifname);
-				} while (taken);
-			}
+		for (size_t k = 0; k < ends->n; k++) {
+			if (ends->end[k]->ifname[0])
+				continue;
+			do /* skip names the file gave to other links */
+				snprintf(ends->end[k]->ifname, sizeof(ends->end[k]->ifname), "eth%u",
+					 next++);
+			while (ifname_taken(ends, k));
 		}
 		/* two ends on one node named alike by the file */
-		for (size_t i = 0; i < c->n_links; i++)
-			for (int e = 0; e < 2; e++)
-				for (size_t j = i; j < c->n_links; j++)
-					for (int f = 0; f < 2; f++) {
-						const struct tb_end *a = &c->links[i].end[e];
-						const struct tb_end *b = &c->links[j].end[f];
-
-						if ((j == i && f <= e) || a->node != (int)n ||
-						    b->node != (int)n || strcmp(a->ifname, b->ifname))
-							continue;
-						diag_error(x->d, &c->links[j].loc,
-							   "node %s: interface name \"%s\" is used by "
-							   "links %s and %s",
-							   c->nodes[n].name, a->ifname, c->links[i].name,
-							   c->links[j].name);
-					}
+		for (size_t k = 0; k < ends->n; k++)
+			for (size_t m = k + 1; m < ends->n; m++)
+				if (!strcmp(ends->end[k]->ifname, ends->end[m]->ifname))
+					diag_error(x->d, &c->links[ends->link[m]].loc,
+						   "node %s: interface name \"%s\" is used by links %s "
+						   "and %s",
+						   c->nodes[n].name, ends->end[k]->ifname,
+						   c->links[ends->link[k]].name,
+						   c->links[ends->link[m]].name);
+		free(ends->end);
+		free(ends->link);
 	}
+	free(ne);
 }
 
 static bool same_subnet(int af, const char *a, const char *b)
