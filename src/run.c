@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,14 +164,41 @@ static int make_outdir(const struct tb_config *c, const char *out, char *dir, si
 
 /* DIR/manifest.json, replaced whole (written aside, then renamed): a reader,
  * or a kill in the middle, never sees half of one. */
-static void write_manifest(json_t *manifest, const char *dir)
+static int write_manifest(json_t *manifest, const char *dir)
 {
 	char tmp[PATH_MAX + 32], path[PATH_MAX + 32];
 
 	snprintf(tmp, sizeof(tmp), "%s/.manifest.json.part", dir);
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	if (json_dump_file(manifest, tmp, JSON_INDENT(1)) == 0)
-		rename(tmp, path);
+	errno = 0;
+	if (json_dump_file(manifest, tmp, JSON_INDENT(1))) {
+		int rc = errno ? -errno : -EIO;
+
+		unlink(tmp);
+		tb_err("run: cannot write %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+/* Room for one more run in DIR: a full disk made every part of a run fail
+ * in its own misleading way ("servers did not listen within 10 s"). */
+#define RUN_MIN_FREE (8u << 20)
+
+static int room_for_a_run(const char *dir)
+{
+	struct statvfs v;
+	unsigned long long avail;
+
+	if (statvfs(dir, &v) < 0)
+		return 0; /* cannot tell: let the writes say */
+	avail = (unsigned long long)v.f_bavail * v.f_frsize;
+	if (avail >= RUN_MIN_FREE)
+		return 0;
+	tb_err("run: %s: %llu kB free on its file system, less than a run needs (%u MB): "
+	       "stopping here (No space left on device)",
+	       dir, avail >> 10, RUN_MIN_FREE >> 20);
+	return -ENOSPC;
 }
 
 static void self_dir(char *buf, size_t len)
@@ -455,12 +483,13 @@ int cmd_run(int argc, char **argv)
 	/* incomplete until the end says otherwise: a run killed with SIGKILL
 	 * leaves a directory that says so, and that testbed report reads */
 	json_object_set_new(manifest, "complete", json_false());
-	write_manifest(manifest, dir);
+	if (write_manifest(manifest, dir) || room_for_a_run(dir))
+		rc = TB_EXIT_ENV;
 
 	{
 		double total = (double)n_runs * c->exp.duration_us / 1e6, done = 0;
 
-		for (size_t i = 0; i < n_runs && !signo; i++) {
+		for (size_t i = 0; i < n_runs && !signo && rc == TB_EXIT_OK; i++) {
 			size_t k = order[i] / c->exp.repeat;
 			unsigned r = (unsigned)(order[i] % c->exp.repeat);
 			struct run_progress pr = { i + 1, n_runs, k + 1, n_cases, r + 1, c->exp.repeat,
@@ -500,7 +529,8 @@ int cmd_run(int argc, char **argv)
 							      "status", json_string_value(json_object_get(info, "status"))));
 			json_decref(info);
 			json_decref(params);
-			write_manifest(manifest, dir);
+			if (write_manifest(manifest, dir) || (i + 1 < n_runs && room_for_a_run(dir)))
+				rc = TB_EXIT_ENV;
 			if (st != RUN_COMPLETE)
 				any_failed = true;
 			if (env)

@@ -99,6 +99,20 @@ rc=$?
 diag "$(tail -n 2 "$TMP/k.err")"
 is "$rc" 1 "testbed report reads the killed run's directory (exit 1: nothing held)"
 ok "... and says the experiment did not complete" grep -q 'did not complete' "$TMP/k/report.md"
+# A full disk: one message naming the cause, exit 3, a readable manifest
+mkdir "$TMP/full"
+if mount -t tmpfs -o size=4m tmpfs "$TMP/full" 2>/dev/null; then
+	defer umount "$TMP/full"
+	"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/full/o" >/dev/null 2>"$TMP/full.err"
+	rc=$?
+	diag "$(cat "$TMP/full.err")"
+	is "$rc" 3 "output on a nearly full file system: exit 3 (environment)"
+	ok "one message naming the cause" sh -c "[ \$(grep -c . '$TMP/full.err') -eq 1 ] &&
+		grep -q 'No space left on device' '$TMP/full.err'"
+	is "$(jq -c .complete "$TMP/full/o/manifest.json" 2>/dev/null)" false "manifest.json is whole and says incomplete"
+else
+	skip "cannot mount a small tmpfs here"
+fi
 id=$(jq -r '.run_id' "$TMP"/c/runs/*/run.json)
 diag "run id $id"
 no_ns() { ! ip netns list | grep -q "^$id-"; }
