@@ -244,6 +244,13 @@ struct tb_casedef {
 /* Expectation expressions. */
 enum tb_expr_kind { TB_EX_NUM, TB_EX_METRIC, TB_EX_CALL, TB_EX_BINOP, TB_EX_NEG };
 
+/* What a metric or a constant measures: TB_UNIT_COUNT is a plain number,
+ * which takes the unit of whatever it is combined with. */
+enum tb_unit { TB_UNIT_COUNT, TB_UNIT_RATE, TB_UNIT_TIME, TB_UNIT_PCT, TB_UNIT_PER_S };
+
+/** The unit of metric or function @name (goodput, p99, mathis...). */
+enum tb_unit expect_metric_unit(const char *name);
+
 struct tb_selector {
 	int sweep;             /* index into tb_config.sweeps */
 	int value;             /* index into that sweep's values */
@@ -252,6 +259,7 @@ struct tb_selector {
 struct tb_expr {
 	enum tb_expr_kind kind;
 	double num;            /* TB_EX_NUM */
+	enum tb_unit unit;     /* TB_EX_NUM: from its suffix (70mbit, 40ms, 1%) */
 	char op;               /* TB_EX_BINOP: + - * / */
 	struct tb_expr *lhs, *rhs;
 	/* TB_EX_METRIC: metric(subject[, key=value]...) ; TB_EX_CALL: fn(args) */

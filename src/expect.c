@@ -23,6 +23,7 @@ struct metric_def {
 	const char *name;
 	enum subject subj;
 	unsigned workers; /* mask of 1 << enum tb_worker; 0: any */
+	enum tb_unit unit;
 };
 
 #define WB (1u << TB_WORKER_BULK)
@@ -33,51 +34,51 @@ struct metric_def {
 #define WI (1u << TB_WORKER_IDLE)
 
 static const struct metric_def metrics[] = {
-	{ "goodput", SUBJ_FLOW, WB | WU },
-	{ "bytes", SUBJ_FLOW, WB | WU },
-	{ "retrans", SUBJ_FLOW, WB | WR | WC | WI | WU },
-	{ "p50", SUBJ_FLOW, WR | WI },
-	{ "p90", SUBJ_FLOW, WR | WI },
-	{ "p99", SUBJ_FLOW, WR | WI },
-	{ "p999", SUBJ_FLOW, WR | WI },
-	{ "max", SUBJ_FLOW, WR | WI },
-	{ "mean", SUBJ_FLOW, WR | WI },
-	{ "rps", SUBJ_FLOW, WR },
-	{ "requests", SUBJ_FLOW, WR },
-	{ "handshakes", SUBJ_FLOW, WR | WC | WI },
-	{ "hps", SUBJ_FLOW, WR | WC },
-	{ "errors", SUBJ_FLOW, WR | WC | WI },
-	{ "eaddrnotavail", SUBJ_FLOW, WR | WC | WI },
-	{ "econnrefused", SUBJ_FLOW, WR | WC | WI },
-	{ "etimedout", SUBJ_FLOW, WR | WC | WI },
-	{ "econnreset", SUBJ_FLOW, WR | WC | WI },
-	{ "success", SUBJ_FLOW, WR | WC | WI },
-	{ "connect_p50", SUBJ_FLOW, WR | WC | WI },
-	{ "connect_p99", SUBJ_FLOW, WR | WC | WI },
-	{ "connect_max", SUBJ_FLOW, WR | WC | WI },
-	{ "connects", SUBJ_FLOW, WC | WI },
-	{ "first_failure", SUBJ_FLOW, WC },
-	{ "sent", SUBJ_FLOW, WS | WU },
-	{ "pps", SUBJ_FLOW, WS },
-	{ "skipped", SUBJ_FLOW, WS | WU },
-	{ "received", SUBJ_FLOW, WU },
-	{ "lost", SUBJ_FLOW, WU },
-	{ "loss", SUBJ_FLOW, WU },
-	{ "reordered", SUBJ_FLOW, WU },
-	{ "duplicated", SUBJ_FLOW, WU },
-	{ "owd_p50", SUBJ_FLOW, WU },
-	{ "owd_p99", SUBJ_FLOW, WU },
-	{ "held", SUBJ_FLOW, WI },
-	{ "dropped", SUBJ_FLOW, WI },
-	{ "notice", SUBJ_FLOW, WI },
-	{ "gaps", SUBJ_FLOW, WU },
-	{ "stream_p99_max", SUBJ_FLOW, WR },
-	{ "server_rss", SUBJ_FLOW, WB | WR | WC | WI | WU },
-	{ "server_vm", SUBJ_FLOW, WB | WR | WC | WI | WU },
-	{ "server_threads", SUBJ_FLOW, WB | WR | WC | WI | WU },
-	{ "counter", SUBJ_COUNTER, 0 },
-	{ "peak", SUBJ_STATE, 0 },
-	{ NULL, 0, 0 },
+	{ "goodput", SUBJ_FLOW, WB | WU, TB_UNIT_RATE },
+	{ "bytes", SUBJ_FLOW, WB | WU, TB_UNIT_COUNT },
+	{ "retrans", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "p50", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "p90", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "p99", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "p999", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "max", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "mean", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "rps", SUBJ_FLOW, WR, TB_UNIT_PER_S },
+	{ "requests", SUBJ_FLOW, WR, TB_UNIT_COUNT },
+	{ "handshakes", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "hps", SUBJ_FLOW, WR | WC, TB_UNIT_PER_S },
+	{ "errors", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "eaddrnotavail", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "econnrefused", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "etimedout", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "econnreset", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "success", SUBJ_FLOW, WR | WC | WI, TB_UNIT_PCT },
+	{ "connect_p50", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
+	{ "connect_p99", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
+	{ "connect_max", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
+	{ "connects", SUBJ_FLOW, WC | WI, TB_UNIT_COUNT },
+	{ "first_failure", SUBJ_FLOW, WC, TB_UNIT_TIME },
+	{ "sent", SUBJ_FLOW, WS | WU, TB_UNIT_COUNT },
+	{ "pps", SUBJ_FLOW, WS, TB_UNIT_PER_S },
+	{ "skipped", SUBJ_FLOW, WS | WU, TB_UNIT_COUNT },
+	{ "received", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "lost", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "loss", SUBJ_FLOW, WU, TB_UNIT_PCT },
+	{ "reordered", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "duplicated", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "owd_p50", SUBJ_FLOW, WU, TB_UNIT_TIME },
+	{ "owd_p99", SUBJ_FLOW, WU, TB_UNIT_TIME },
+	{ "held", SUBJ_FLOW, WI, TB_UNIT_COUNT },
+	{ "dropped", SUBJ_FLOW, WI, TB_UNIT_COUNT },
+	{ "notice", SUBJ_FLOW, WI, TB_UNIT_TIME },
+	{ "gaps", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "stream_p99_max", SUBJ_FLOW, WR, TB_UNIT_TIME },
+	{ "server_rss", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "server_vm", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "server_threads", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "counter", SUBJ_COUNTER, 0, TB_UNIT_COUNT },
+	{ "peak", SUBJ_STATE, 0, TB_UNIT_COUNT },
+	{ NULL, 0, 0, TB_UNIT_COUNT },
 };
 
 static const char *const functions[] = { "mathis", "min", "max", "abs", NULL };
@@ -211,14 +212,18 @@ static struct tb_expr *parse_number(struct parser *ps)
 	}
 	if (!*end)
 		return n;
-	if (strcmp(end, "%") == 0)
+	if (strcmp(end, "%") == 0) {
+		n->unit = TB_UNIT_PCT;
 		return n;
+	}
 	if (units_rate(tok, &u, &why) == 0) {
 		n->num = (double)u;
+		n->unit = TB_UNIT_RATE;
 		return n;
 	}
 	if (units_time(tok, &u, &why) == 0) {
 		n->num = (double)u / 1e6;
+		n->unit = TB_UNIT_TIME;
 		return n;
 	}
 	perr(ps, end, "unknown unit \"%s\" (use a rate like 10mbit, a time like 40ms, or %%)", end);
@@ -541,6 +546,53 @@ static struct tb_expr *parse_sum(struct parser *ps)
 	return n;
 }
 
+enum tb_unit expect_metric_unit(const char *name)
+{
+	if (!strcmp(name, "mathis"))
+		return TB_UNIT_RATE;
+	for (const struct metric_def *m = metrics; m->name; m++)
+		if (!strcmp(m->name, name))
+			return m->unit;
+	return TB_UNIT_COUNT;
+}
+
+/* What a side measures: a plain number takes its partner's unit; a product
+ * or quotient of two measures is left unjudged (TB_UNIT_COUNT). */
+static enum tb_unit expr_unit(const struct tb_expr *e)
+{
+	enum tb_unit a, b;
+
+	switch (e ? e->kind : TB_EX_NUM) {
+	case TB_EX_NUM:
+		return e ? e->unit : TB_UNIT_COUNT;
+	case TB_EX_METRIC:
+		return expect_metric_unit(e->name);
+	case TB_EX_NEG:
+		return expr_unit(e->lhs);
+	case TB_EX_CALL:
+		if (!strcmp(e->name, "mathis"))
+			return TB_UNIT_RATE;
+		a = e->n_args ? expr_unit(e->args[0]) : TB_UNIT_COUNT;
+		return a != TB_UNIT_COUNT || e->n_args < 2 ? a : expr_unit(e->args[1]);
+	case TB_EX_BINOP:
+		a = expr_unit(e->lhs);
+		b = expr_unit(e->rhs);
+		if (e->op == '*' || e->op == '/')
+			return a == TB_UNIT_COUNT ? (e->op == '*' ? b : TB_UNIT_COUNT)
+						  : b == TB_UNIT_COUNT ? a : TB_UNIT_COUNT;
+		return a != TB_UNIT_COUNT ? a : b;
+	}
+	return TB_UNIT_COUNT;
+}
+
+static const char *unit_name(enum tb_unit u)
+{
+	static const char *const names[] = { "a number", "a rate", "a time", "a percentage",
+					     "a count per second" };
+
+	return names[u];
+}
+
 static bool parse_cmp(struct parser *ps, enum tb_cmp *cmp)
 {
 	static const struct {
@@ -577,8 +629,18 @@ int expect_parse(struct cfg_ctx *x, struct tb_expect *e, const char *text, const
 		else
 			perr(&ps, ps.p, "expected a comparison (<, <=, >, >=, ==, !=)");
 	}
-	if (!ps.failed)
+	if (!ps.failed) {
+		const char *at = ps.p;
+		enum tb_unit lu, ru;
+
 		e->rhs = parse_sum(&ps);
+		lu = expr_unit(e->lhs);
+		ru = expr_unit(e->rhs);
+		while (isspace((unsigned char)*at))
+			at++;
+		if (!ps.failed && lu != TB_UNIT_COUNT && ru != TB_UNIT_COUNT && lu != ru)
+			perr(&ps, at, "compares %s with %s", unit_name(lu), unit_name(ru));
+	}
 	skip_ws(&ps);
 	if (!ps.failed && *ps.p)
 		perr(&ps, ps.p, "unexpected text \"%s\" after the expression", ps.p);

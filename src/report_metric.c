@@ -106,21 +106,11 @@ const char *const *rp_worker_table(const struct tb_flow *f)
 
 enum rp_unit rp_metric_unit(const char *n)
 {
-	static const char *const times[] = { "p50",	    "p90",	   "p99",	  "p999",
-					     "max",	    "mean",	   "connect_p50", "connect_p99",
-					     "connect_max", "first_failure", "owd_p50",  "owd_p99",
-					     "stream_p99_max", "notice", NULL };
-
-	if (!strcmp(n, "goodput") || !strcmp(n, "mathis"))
-		return RP_RATE;
-	if (!strcmp(n, "success") || !strcmp(n, "loss"))
-		return RP_PCT;
-	if (!strcmp(n, "rps") || !strcmp(n, "hps") || !strcmp(n, "pps"))
-		return RP_PER_S;
-	for (int i = 0; times[i]; i++)
-		if (!strcmp(times[i], n))
-			return RP_TIME;
-	return RP_COUNT;
+	/* the units are the expectation language's (expect.c's metric table) */
+	_Static_assert((int)RP_RATE == (int)TB_UNIT_RATE && (int)RP_TIME == (int)TB_UNIT_TIME &&
+			       (int)RP_PCT == (int)TB_UNIT_PCT && (int)RP_PER_S == (int)TB_UNIT_PER_S,
+		       "enum rp_unit follows enum tb_unit");
+	return (enum rp_unit)expect_metric_unit(n);
 }
 
 static const char *num3(double v, char *buf, size_t len, const char *unit)
