@@ -263,9 +263,42 @@ static int store_uint(struct cfg_ctx *x, const struct keydef *k, char *p, const 
 	return 0;
 }
 
+/* Why @a/@len (network order) cannot serve as a testbed address, or NULL:
+ * loopback, multicast, link-local and such build, then misbehave. For a
+ * host address (@host), also its subnet's network and broadcast address. */
+static const char *addr_class_problem(int af, const unsigned char *a, unsigned len, bool host)
+{
+	static const unsigned char zero[16];
+
+	if (af == AF_INET) {
+		uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+		uint32_t hostmask = len >= 32 ? 0 : 0xffffffffu >> len;
+
+		if (a[0] == 127)
+			return "a loopback address (127.0.0.0/8)";
+		if (a[0] >= 224 && a[0] <= 239)
+			return "a multicast address (224.0.0.0/4)";
+		if (a[0] == 0 || a[0] >= 240)
+			return "a reserved address (0.0.0.0/8 or 240.0.0.0/4)";
+		if (host && len <= 30 && (v & hostmask) == hostmask)
+			return "the broadcast address of its subnet";
+		if (host && len <= 30 && !(v & hostmask))
+			return "the network address of its subnet";
+		return NULL;
+	}
+	if (a[0] == 0xff)
+		return "a multicast address (ff00::/8)";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "a link-local address (fe80::/10): the kernel gives every interface its own";
+	if (!memcmp(a, zero, 15) && a[15] <= 1)
+		return a[15] ? "the loopback address (::1)" : "the unspecified address (::)";
+	return NULL;
+}
+
 static int set_cidr(struct cfg_ctx *x, const struct keydef *k, char *dst, const char *value,
 		    const struct tb_loc *loc, const char *what)
 {
+	const char *why;
 	int af = k->type == K_CIDR4 ? AF_INET : AF_INET6;
 	unsigned maxlen = af == AF_INET ? 32 : 128;
 	unsigned char buf[16];
@@ -288,6 +321,10 @@ static int set_cidr(struct cfg_ctx *x, const struct keydef *k, char *dst, const 
 		return bad(x, loc, what, value, "bad prefix length");
 	if (len < k->min || len > k->max)
 		return bad(x, loc, what, value, "prefix length out of range");
+	why = addr_class_problem(af, buf, (unsigned)len,
+				 !strcmp(k->name, "addr") || !strcmp(k->name, "addr6"));
+	if (why)
+		return bad(x, loc, what, value, why);
 	strcpy(dst, value);
 	return 0;
 }
@@ -383,6 +420,10 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 			if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
 				return bad(x, loc, what, value,
 					   "interface names use letters, digits, '_', '-', '.'");
+		if (!strcmp(value, ".") || !strcmp(value, ".."))
+			return bad(x, loc, what, value, "not an interface name the kernel takes");
+		if (!strcmp(value, "lo"))
+			return bad(x, loc, what, value, "lo is the node's own loopback interface");
 		strcpy(p, value);
 		return 0;
 	case K_CIDR4:
