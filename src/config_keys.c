@@ -69,7 +69,7 @@ const struct keydef cfg_end_keys[] = {
 };
 
 const struct keydef cfg_shape_keys[] = {
-	{ "rate", K_RATE, OFF(tb_shape, rate), 1, 0, NULL, TB_SH_RATE, "" },
+	{ "rate", K_RATE, OFF(tb_shape, rate), 1, 1e12, NULL, TB_SH_RATE, "" },
 	{ "shaper", K_ENUM, OFF(tb_shape, shaper), 0, 0, shaper_names, TB_SH_SHAPER, "" },
 	{ "burst", K_SIZE32, OFF(tb_shape, burst), 1, 0, NULL, TB_SH_BURST, "" },
 	{ "delay", K_TIME, OFF(tb_shape, delay_us), 0, 10e6, NULL, TB_SH_DELAY, "" },
@@ -143,7 +143,7 @@ const struct keydef cfg_flow_keys[] = {
 	{ "server.accept_delay", K_TIME, OFF(tb_flow, server.accept_delay_us), 0, 3600e6, NULL,
 	  W_ALL, "" },
 	{ "server.close", K_ENUM, OFF(tb_flow, server.close), 0, 0, closer_names, W_REQ, "" },
-	{ "server.read_rate", K_RATE, OFF(tb_flow, server.read_rate), 1, 0, NULL, W(BULK) | W(RR),
+	{ "server.read_rate", K_RATE, OFF(tb_flow, server.read_rate), 1, 1e12, NULL, W(BULK) | W(RR),
 	  "" },
 	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "" },
 	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "" },
