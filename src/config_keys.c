@@ -504,6 +504,13 @@ int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const ch
 				return -EINVAL;
 			}
 		}
+		if (strncmp(name, "net.", 4)) { /* the rest is the host's, in every namespace */
+			diag_error(x->d, kloc,
+				   "%s: sysctl %s is not a network namespace's (only net.* are "
+				   "per node)",
+				   where, name);
+			return -EINVAL;
+		}
 		if (!*value) {
 			diag_error(x->d, vloc, "%s: sysctl %s has an empty value", where, name);
 			return -EINVAL;
