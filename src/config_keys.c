@@ -506,8 +506,8 @@ int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const ch
 		}
 		if (strncmp(name, "net.", 4)) { /* the rest is the host's, in every namespace */
 			diag_error(x->d, kloc,
-				   "%s: sysctl %s is not a network namespace's (only net.* are "
-				   "per node)",
+				   "%s: sysctl %s is not per network namespace (only net.* keys "
+				   "are per node)",
 				   where, name);
 			return -EINVAL;
 		}
