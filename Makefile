@@ -117,12 +117,15 @@ sanitize: deps
 # --- fuzzing: libFuzzer (clang) on the config parser ------------------------
 FUZZ_TIME ?= 60
 FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,config.c config_read.c config_sections.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
-tests/fuzz/fuzz_config: $(FUZZ_SRC) $(wildcard src/*.h)
+FUZZ_LIB  := $(filter-out tests/fuzz/fuzz_config.c,$(FUZZ_SRC))
+FUZZ_BINS := tests/fuzz/fuzz_config tests/fuzz/fuzz_files
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard src/*.h)
 	$(call say,CLANG,$@)
 	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap) \
-	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(shell pkg-config --libs inih libpcap) -lm
+	  -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs inih libpcap) -lm
 
-fuzz: deps tests/fuzz/fuzz_config
+# FUZZ_TIME seconds for each target: the parser on bytes, then whole files
+fuzz: deps $(FUZZ_BINS)
 	@mkdir -p build/fuzz-corpus
 	./tests/fuzz/run-fuzz $(FUZZ_TIME)
 
@@ -130,4 +133,4 @@ clean-bin:
 	rm -f $(BINS)
 
 clean: clean-bin
-	rm -rf build tests/fuzz/fuzz_config
+	rm -rf build $(FUZZ_BINS)

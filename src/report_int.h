@@ -105,6 +105,7 @@ struct report {
 	size_t n_usable;
 	struct rp_stalls stalls; /* the host's, over every run, filled by rp_load() */
 	struct rp_stalls guest;  /* the guest's (UML runs only) */
+	size_t n_guest_runs;  /* runs whose samplers ran in a UML guest */
 	json_t *host_clock;   /* host-clock.json of a UML run; NULL when absent */
 	/* plots */
 	bool gnuplot;         /* gnuplot ran and produced the SVGs */

@@ -530,6 +530,7 @@ int rp_load(struct report *rp)
 
 		load_run(rp, r);
 		attribute_stalls(rp, r);
+		rp->n_guest_runs += r->in_guest;
 		count_stall(&rp->stalls, r->host_late_ms, r->host_stalls,
 			    r->in_guest ? NAN : r->cpu_busiest, NAN);
 		/* a run whose host stalled says nothing of the guest */

@@ -117,12 +117,12 @@ static void stalled_runs(const struct report *rp, FILE *f, bool guest)
 static void host_stalls_row(const struct report *rp, FILE *f)
 {
 	const struct rp_stalls s = rp->stalls;
-	const char *who = rp->guest.n_measured ? "the host's clock check (outside the guest)"
-					       : "the sampler";
+	const char *who = rp->n_guest_runs ? "the host's clock check (outside the guest)"
+					   : "the sampler";
 
 	if (!s.n_measured)
 		return;
-	if (!s.n_stalled && rp->guest.n_measured && s.worst_ms < CLOCKWATCH_LIST_MS) {
+	if (!s.n_stalled && rp->n_guest_runs && s.worst_ms < CLOCKWATCH_LIST_MS) {
 		fprintf(f, "| Host stalls | none: %s woke less than %d ms late in %zu runs |\n", who,
 			CLOCKWATCH_LIST_MS, s.n_measured);
 		return;
@@ -157,8 +157,12 @@ static void guest_stalls_row(const struct report *rp, FILE *f)
 {
 	const struct rp_stalls g = rp->guest;
 
-	if (!g.n_measured)
+	if (!rp->n_guest_runs)
 		return;
+	if (!g.n_measured) {
+		fputs("| Guest stalls | not judged: the host stalled in every run |\n", f);
+		return;
+	}
 	if (!g.n_stalled) {
 		fprintf(f, "| Guest stalls | none: the samplers in the guest woke at most %.1f ms late "
 			   "in %zu runs; ",

@@ -307,7 +307,7 @@ int rp_write_summary(struct report *rp)
 					jreal(r->host_cpu_busiest)));
 	}
 	json_object_set_new(o, "host_stalls", stalls_json(&rp->stalls));
-	if (rp->guest.n_measured)
+	if (rp->n_guest_runs)
 		json_object_set_new(o, "guest_stalls", stalls_json(&rp->guest));
 	json_object_set_new(o, "runs_total", json_integer((json_int_t)rp->n_runs));
 	json_object_set_new(o, "runs_complete", json_integer((json_int_t)rp->n_usable));

@@ -39,7 +39,9 @@ ok "testbed run warned on stderr that the host stalled" grep -q 'the host stalle
 gs=$(jq -c '.guest_stalls' "$S")
 diag "summary.json guest_stalls: $gs"
 ok "the host's stalls are not blamed on the guest ($gs)" \
-	sh -c "jq -e '.guest_stalls.runs_measured == .runs_total and .guest_stalls.runs_stalled == 0' '$S' >/dev/null"
+	sh -c "jq -e '.guest_stalls.runs_stalled == 0' '$S' >/dev/null"
+ok "report.md has a Guest stalls row that does not blame the guest" \
+	sh -c "grep '^| Guest stalls |' '$TMP/o/report.md' | grep -qv '\*\*'"
 ok "no guest-stall warning" sh -c "! grep -q 'guest fell behind' '$TMP/err'"
 ok "the host's clock check was kept (host-clock.json lists wake-ups >= 250 ms late)" \
 	sh -c "jq -e '[.late[][1]] | max >= 250' '$TMP/o/host-clock.json' >/dev/null"
