@@ -453,7 +453,9 @@ int cmd_cleanup(int argc, char **argv)
 
 	if (argc >= 2) {
 		printf("Usage: testbed cleanup\nFinish the journal of every stale run (its owner died): "
-		       "remove what it created, nothing else.\n");
+		       "remove what it created, nothing else.\nAlso removes the state of UML guests "
+		       "whose testbed died, in root's own $TMPDIR/testbed-vm-0\n(never another "
+		       "user's, never through a link).\n");
 		return strcmp(argv[1], "--help") ? TB_EXIT_USAGE : TB_EXIT_OK;
 	}
 	if (geteuid() != 0) {
