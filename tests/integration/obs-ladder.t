@@ -3,7 +3,7 @@
 # tbf bottleneck in a router so that a bulk flow retransmits and a second
 # connection's handshake waits in the queue: handshake times equal tshark's
 # frame times and tcp.analysis.ack_rtt, retransmission counts equal
-# tcp.analysis.retransmission, first data byte and FINs are at tshark's
+# tcp.analysis.retransmission (plus what it calls out-of-order), first data byte and FINs are at tshark's
 # times, and the queued handshake's RTT is bounded by the configured queue
 # delay (limit / rate).
 . "$(dirname "$0")/../tap.sh"
@@ -94,8 +94,16 @@ for c in 1 2; do
 	fd=$(awk -v t="$(tf $s 'tcp.len > 0' frame.time_relative)" -v t0=$t0 'BEGIN { printf "%.3f", (t - t0) * 1000 }')
 	ok "conn $c: first data byte at tshark's first payload ($fd ms)" \
 		near "$(sumval "$OUT/l$c" '.*first data byte A->B: \([0-9.]*\) ms.*')" "$fd" 0.0015
+	# tshark labels a resent segment "out-of-order" (or "spurious") instead of
+	# "retransmission" by a timing heuristic; the ladder counts every segment
+	# below the highest sequence sent, so it lies between (CI once saw 60 vs 59)
 	rt=$(tcountf $s 'tcp.analysis.retransmission && ip.src == 198.18.3.1')
-	is "$(sumval "$OUT/l$c" '.*retransmissions: A->B \([0-9]*\) .*')" "$rt" "conn $c: retransmissions A->B equal tshark's ($rt)"
+	ooo=$(tcountf $s '(tcp.analysis.out_of_order || tcp.analysis.spurious_retransmission) &&
+		!tcp.analysis.retransmission && ip.src == 198.18.3.1')
+	lr=$(sumval "$OUT/l$c" '.*retransmissions: A->B \([0-9]*\) .*')
+	diag "conn $c: ladder retransmissions A->B $lr; tshark retransmission $rt, out-of-order $ooo"
+	ok "conn $c: retransmissions A->B between tshark's retransmissions and those plus its out-of-order ($rt..$((rt + ooo)))" \
+		test "${lr:-x}" -ge "$rt" -a "${lr:-x}" -le $((rt + ooo))
 	fin=$(awk -v t="$(tf $s 'tcp.flags.fin == 1 && ip.src == 198.18.3.1' frame.time_relative)" -v t0=$t0 'BEGIN { printf "%.3f", (t - t0) * 1000 }')
 	ok "conn $c: A's FIN at tshark's time ($fin ms)" near "$(sumval "$OUT/l$c" '.*FIN A->B \([0-9.]*\) ms.*')" "$fin" 0.0015
 	is "$(grep -c '^ *[0-9.]* *\(-->\|<--\)' "$OUT/l$c")" "$(tcountf $s tcp)" "conn $c: one ladder line per packet"
