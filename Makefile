@@ -116,7 +116,7 @@ sanitize: deps
 
 # --- fuzzing: libFuzzer (clang) on the config parser ------------------------
 FUZZ_TIME ?= 60
-FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,config.c config_read.c config_sections.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
+FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,check.c plan.c config.c config_read.c config_sections.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
 FUZZ_LIB  := $(filter-out tests/fuzz/fuzz_config.c,$(FUZZ_SRC))
 FUZZ_BINS := tests/fuzz/fuzz_config tests/fuzz/fuzz_files
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard src/*.h)

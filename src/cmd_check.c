@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "qdisc.h"
@@ -47,7 +48,7 @@ int cmd_check(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		size_t before = diag_errors(&d);
-		struct tb_config *c = config_load(argv[i], &d);
+		struct tb_config *c = check_load(argv[i], &d);
 
 		if (c && diag_errors(&d) == before)
 			qdisc_check_plan(c, likely_uml(c), &d);

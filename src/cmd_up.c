@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "journal.h"
@@ -150,7 +151,7 @@ int cmd_up(int argc, char **argv)
 		tb_err("up: bad run id \"%s\": [a-z][a-z0-9]*, at most 15 characters", run_id);
 		return TB_EXIT_USAGE;
 	}
-	c = config_load(argv[optind], &d);
+	c = check_load(argv[optind], &d);
 	diag_print(&d, stderr);
 	if (!c || diag_errors(&d)) {
 		rc = TB_EXIT_USAGE;

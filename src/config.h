@@ -364,6 +364,17 @@ int config_flow(const struct tb_config *c, const char *name);
 /** Whether the file set flow key @key (e.g. "port") on @f. */
 bool config_flow_has(const struct tb_flow *f, const char *key);
 
+/** The port flow @flow's server listens on: its "port", else 5001 + its index. */
+unsigned config_flow_port(const struct tb_config *c, int flow);
+
+/**
+ * The flow whose server flow @flow talks to: @flow itself when it starts
+ * its own. Request/response flows (rr, churn, idle) to one node and port
+ * share the listener of the first of them; a synflood targets the listener
+ * of another flow on its node and port, or starts a plain rr one.
+ */
+int config_flow_server(const struct tb_config *c, int flow);
+
 /**
  * The configuration of case @k: a copy with every swept key (and the named
  * case's settings) applied. NULL with messages in @d if a value does not fit.

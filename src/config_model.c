@@ -240,6 +240,42 @@ struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_dia
 	return n;
 }
 
+unsigned config_flow_port(const struct tb_config *c, int flow)
+{
+	const struct tb_flow *f = &c->flows[flow];
+
+	return f->port ? f->port : 5001 + (unsigned)flow;
+}
+
+static bool shares_listener(enum tb_worker w)
+{
+	return w == TB_WORKER_RR || w == TB_WORKER_CHURN || w == TB_WORKER_IDLE;
+}
+
+int config_flow_server(const struct tb_config *c, int flow)
+{
+	const struct tb_flow *f = &c->flows[flow];
+	bool flood = f->worker == TB_WORKER_SYNFLOOD;
+	int first_flood = flow;
+
+	if (!flood && !shares_listener(f->worker))
+		return flow;
+	for (int i = 0; i < (int)c->n_flows; i++) {
+		const struct tb_flow *g = &c->flows[i];
+
+		if (i == flow || !g->enabled || g->to != f->to ||
+		    config_flow_port(c, i) != config_flow_port(c, flow))
+			continue;
+		if (flood && g->worker != TB_WORKER_SYNFLOOD)
+			return i;
+		if (flood && i < first_flood)
+			first_flood = i;
+		if (!flood && i < flow && shares_listener(g->worker))
+			return i;
+	}
+	return first_flood;
+}
+
 size_t config_n_cases(const struct tb_config *c)
 {
 	size_t n = 1;

@@ -258,6 +258,42 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 		diag_error(x->d, loc, "flow %s: synflood is IPv4 only", f->name);
 }
 
+/* The transport a flow's own server listens with. */
+static int server_proto(const struct tb_flow *f)
+{
+	return f->worker == TB_WORKER_UDP && f->transport == TB_TRANSPORT_UDP ? IPPROTO_UDP
+									     : IPPROTO_TCP;
+}
+
+/* Two servers of their own on one node, port, family and transport would
+ * not both bind. */
+static void check_servers(struct cfg_ctx *x)
+{
+	const struct tb_config *c = x->c;
+
+	for (size_t j = 0; j < c->n_flows; j++) {
+		const struct tb_flow *g = &c->flows[j];
+
+		if (!g->enabled || g->to < 0 || config_flow_server(c, (int)j) != (int)j)
+			continue;
+		for (size_t i = 0; i < j; i++) {
+			const struct tb_flow *f = &c->flows[i];
+
+			if (!f->enabled || f->to != g->to || f->family != g->family ||
+			    server_proto(f) != server_proto(g) ||
+			    config_flow_port(c, (int)i) != config_flow_port(c, (int)j) ||
+			    config_flow_server(c, (int)i) != (int)i)
+				continue;
+			diag_error(x->d, &g->loc,
+				   "flow %s: its server would listen on %s port %u, as flow %s's "
+				   "does (give one of them another port)",
+				   g->name, c->nodes[g->to].name, config_flow_port(c, (int)j),
+				   f->name);
+			break;
+		}
+	}
+}
+
 static void check_capture(struct cfg_ctx *x, struct tb_capture *k)
 {
 	struct tb_config *c = x->c;
@@ -303,6 +339,7 @@ static void structure(struct tb_config *c, struct tb_diag *d)
 	}
 	for (size_t i = 0; i < c->n_flows; i++)
 		check_flow(&y, i);
+	check_servers(&y);
 }
 
 /* Shape and flow checks on a copy with some keys changed; the first problem
@@ -483,6 +520,7 @@ void cfg_validate(struct cfg_ctx *x)
 		check_flow(x, i);
 		check_keepalive(x, &c->flows[i]);
 	}
+	check_servers(x);
 	for (size_t i = 0; i < c->n_captures; i++)
 		check_capture(x, &c->captures[i]);
 	for (size_t i = 0; i < c->n_events; i++)

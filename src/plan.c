@@ -142,7 +142,8 @@ static int next_subnet(const struct tb_config *c, const struct plan *p, struct f
 	return -ENOSPC;
 }
 
-static int assign(const struct tb_config *c, struct plan *p, struct fam *f, char *msg, size_t len)
+static int assign(const struct tb_config *c, struct plan *p, struct fam *f, char *msg, size_t len,
+		  int *bad)
 {
 	int v4 = f->family == AF_INET;
 
@@ -172,8 +173,9 @@ static int assign(const struct tb_config *c, struct plan *p, struct fam *f, char
 			continue;
 		}
 		if (next_subnet(c, p, f, &net)) {
-			snprintf(msg, len, "address pool %s has no free /%d for link %s", f->pool, f->sub_len,
-				 lk->name);
+			snprintf(msg, len, "link %s: address pool %s has no free /%d for it (%zu links)",
+				 lk->name, f->pool, f->sub_len, c->n_links);
+			*bad = (int)l;
 			return -EINVAL;
 		}
 		for (int e = 0; e < 2; e++) {
@@ -452,7 +454,8 @@ static void name_ifaces(const struct tb_config *c, struct plan *p)
 	}
 }
 
-int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t len)
+/* plan_make(); on failure *@bad is the link the message is about (-1: none). */
+static int make(const struct tb_config *c, struct plan **out, char *msg, size_t len, int *bad)
 {
 	struct plan *p = xcalloc(1, sizeof(*p));
 	struct port **adj = NULL, *hop = NULL;
@@ -467,6 +470,7 @@ int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t le
 	p->ipv6 = strcmp(c->topo.pool6, "none") != 0;
 	if (c->n_links > 0xffff) {
 		snprintf(msg, len, "%zu links: at most 65535 are supported", c->n_links);
+		*bad = 0xffff;
 		rc = -EINVAL;
 		goto out;
 	}
@@ -481,6 +485,7 @@ int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t le
 
 			if (te->node < 0 || (size_t)te->node >= c->n_nodes) {
 				snprintf(msg, len, "link %s: end %d has no node", c->links[l].name, e);
+				*bad = (int)l;
 				rc = -EINVAL;
 				goto out;
 			}
@@ -493,11 +498,13 @@ int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t le
 			pe->mac[5] = (uint8_t)(e + 1);
 			if (*te->addr4 && parse_prefix(AF_INET, te->addr4, &pe->a4, &pe->plen4, 24)) {
 				snprintf(msg, len, "link %s: bad IPv4 address \"%s\"", c->links[l].name, te->addr4);
+				*bad = (int)l;
 				rc = -EINVAL;
 				goto out;
 			}
 			if (*te->addr6 && parse_prefix(AF_INET6, te->addr6, &pe->a6, &pe->plen6, 64)) {
 				snprintf(msg, len, "link %s: bad IPv6 address \"%s\"", c->links[l].name, te->addr6);
+				*bad = (int)l;
 				rc = -EINVAL;
 				goto out;
 			}
@@ -511,11 +518,11 @@ int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t le
 
 	rc = setup_family(c, &f4, AF_INET, msg, len);
 	if (!rc)
-		rc = assign(c, p, &f4, msg, len);
+		rc = assign(c, p, &f4, msg, len, bad);
 	if (!rc && p->ipv6) {
 		rc = setup_family(c, &f6, AF_INET6, msg, len);
 		if (!rc)
-			rc = assign(c, p, &f6, msg, len);
+			rc = assign(c, p, &f6, msg, len, bad);
 	}
 	if (rc)
 		goto out;
@@ -563,6 +570,13 @@ out:
 	return 0;
 }
 
+int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t len)
+{
+	int bad = -1;
+
+	return make(c, out, msg, len, &bad);
+}
+
 void plan_free(struct plan *p)
 {
 	if (!p)
@@ -572,4 +586,127 @@ void plan_free(struct plan *p)
 	free(p->nodes);
 	free(p->ends);
 	free(p);
+}
+
+int plan_spoof(const struct tb_config *c, int flow, char *buf, size_t len)
+{
+	union plan_addr a;
+	uint8_t plen;
+	char net[INET6_ADDRSTRLEN];
+
+	if (c->flows[flow].spoof[0]) {
+		snprintf(buf, len, "%s", c->flows[flow].spoof);
+		return 0;
+	}
+	if (parse_prefix(AF_INET, c->topo.pool4, &a, &plen, -1) || plen > 24)
+		return -EINVAL;
+	/* the last /24 of the pool: the planner hands out subnets from the start */
+	from32((to32(&a) | ~mask32(plen)) & ~0xffu, &a);
+	snprintf(buf, len, "%s/24", plan_ntop(AF_INET, &a, net, sizeof(net)));
+	return 0;
+}
+
+static const char *prefix_text(int family, const union plan_addr *a, int plen, char *buf,
+			       size_t len)
+{
+	char net[INET6_ADDRSTRLEN];
+	union plan_addr n;
+
+	host_of(family, a, plen, 0, &n);
+	snprintf(buf, len, "%s/%d", plan_ntop(family, &n, net, sizeof(net)), plen);
+	return buf;
+}
+
+/* Links whose given subnets overlap: the routes toward one would carry the
+ * other's packets, and the kernel refuses the second route. */
+static void check_given(const struct tb_config *c, struct tb_diag *d, int family)
+{
+	union plan_addr *net = xcalloc(c->n_links + 1, sizeof(*net));
+	uint8_t *plen = xcalloc(c->n_links + 1, 1);
+	int *link = xcalloc(c->n_links + 1, sizeof(*link));
+	size_t n = 0;
+
+	for (size_t l = 0; l < c->n_links; l++) {
+		const char *s = family == AF_INET ? c->links[l].end[0].addr4 : c->links[l].end[0].addr6;
+		char a[64], b[64];
+
+		if (!*s || parse_prefix(family, s, &net[n], &plen[n], family == AF_INET ? 24 : 64))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (overlaps(family, &net[i], plen[i], &net[n], plen[n])) {
+				diag_error(d, &c->links[l].loc,
+					   "link %s: its subnet %s overlaps link %s's %s",
+					   c->links[l].name, prefix_text(family, &net[n], plen[n], a, sizeof(a)),
+					   c->links[link[i]].name,
+					   prefix_text(family, &net[i], plen[i], b, sizeof(b)));
+				break;
+			}
+		link[n++] = (int)l;
+	}
+	free(net);
+	free(plen);
+	free(link);
+}
+
+/* A flood spoofs only the testbed's own addresses: inside its IPv4 pool,
+ * and on no link (their SYN-ACKs would reach real nodes). */
+static void check_spoof(const struct tb_config *c, const struct plan *p, struct tb_diag *d)
+{
+	union plan_addr pool, s;
+	uint8_t pool_len, slen;
+	char buf[64], a[64];
+
+	if (parse_prefix(AF_INET, c->topo.pool4, &pool, &pool_len, -1))
+		return;
+	for (size_t i = 0; i < c->n_flows; i++) {
+		const struct tb_flow *f = &c->flows[i];
+
+		if (f->worker != TB_WORKER_SYNFLOOD)
+			continue;
+		if (plan_spoof(c, (int)i, buf, sizeof(buf))) {
+			diag_error(d, &f->loc,
+				   "flow %s: the IPv4 pool %s has no /24 to spoof from: give spoof = "
+				   "PREFIX inside it",
+				   f->name, c->topo.pool4);
+			continue;
+		}
+		if (parse_prefix(AF_INET, buf, &s, &slen, 32))
+			continue;
+		if (slen < pool_len || !overlaps(AF_INET, &s, slen, &pool, pool_len)) {
+			diag_error(d, &f->loc,
+				   "flow %s: spoof %s is outside the testbed's IPv4 pool %s (a flood "
+				   "spoofs only the testbed's own addresses)",
+				   f->name, buf, c->topo.pool4);
+			continue;
+		}
+		for (size_t l = 0; l < p->n_links; l++)
+			if (overlaps(AF_INET, &s, slen, &p->ends[l][0].a4, p->ends[l][0].plen4)) {
+				diag_error(d, &f->loc, "flow %s: spoof %s overlaps link %s's subnet %s",
+					   f->name, buf, c->links[l].name,
+					   prefix_text(AF_INET, &p->ends[l][0].a4, p->ends[l][0].plen4, a,
+						       sizeof(a)));
+				break;
+			}
+	}
+}
+
+void plan_check(const struct tb_config *c, struct tb_diag *d)
+{
+	struct tb_loc whole = { c->path, 0, 0 };
+	struct plan *p = NULL;
+	size_t before = diag_errors(d);
+	char msg[256];
+	int bad = -1;
+
+	check_given(c, d, AF_INET);
+	check_given(c, d, AF_INET6);
+	if (diag_errors(d) > before)
+		return;
+	if (make(c, &p, msg, sizeof(msg), &bad)) {
+		diag_error(d, bad >= 0 && (size_t)bad < c->n_links ? &c->links[bad].loc : &whole, "%s",
+			   msg);
+		return;
+	}
+	check_spoof(c, p, d);
+	plan_free(p);
 }

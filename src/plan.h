@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "diag.h"
 
 #define PLAN_AGGREGATE_OVER 64
 
@@ -74,6 +75,18 @@ int plan_make(const struct tb_config *c, struct plan **out, char *msg, size_t le
 
 /** Free; NULL-safe. */
 void plan_free(struct plan *p);
+
+/**
+ * What `testbed check` promises of the plan, as errors in @d at the link or
+ * flow they are about: no two links' given subnets overlap, the pools have
+ * room for every link, and each synflood's spoofed prefix lies inside the
+ * IPv4 pool on no link.
+ */
+void plan_check(const struct tb_config *c, struct tb_diag *d);
+
+/** The synflood source prefix of flow @flow: the file's `spoof`, else the
+ * last /24 of the IPv4 pool. -EINVAL when the pool is smaller than a /24. */
+int plan_spoof(const struct tb_config *c, int flow, char *buf, size_t len);
 
 /** Format @a of @family (no prefix length) into @buf (INET6_ADDRSTRLEN). */
 const char *plan_ntop(int family, const union plan_addr *a, char *buf, size_t len);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "clockwatch.h"
 #include "probe.h"
 #include "qdisc.h"
@@ -356,7 +357,7 @@ int cmd_run(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return TB_EXIT_USAGE;
 	}
-	c = config_load(argv[optind], &d);
+	c = check_load(argv[optind], &d);
 	diag_print(&d, stderr);
 	if (!c || diag_errors(&d)) {
 		diag_free(&d);

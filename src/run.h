@@ -68,11 +68,6 @@ pid_t run_spawn(int nsfd, char **argv, const char *log);
 /** Address the flow's client connects to (the server node's, for the
  * flow's family), or NULL. */
 const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int flow);
-/** Port of flow @flow: the file's, else 5001 + its index. */
-unsigned run_flow_port(const struct tb_config *c, int flow);
-/** The synflood source prefix of the plan (inside its IPv4 pool, never
- * assigned to a link): the file's `spoof`, else the last /24 of the pool. */
-const char *run_spoof_prefix(const struct tb_config *c, int flow, char *buf, size_t len);
 
 /** testbed run's entry point (in cli.h as cmd_run). */
 int cmd_run(int argc, char **argv);

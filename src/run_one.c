@@ -24,6 +24,7 @@
 #include "cpustat.h"
 #include "event.h"
 #include "netns.h"
+#include "plan.h"
 #include "qdisc.h"
 #include "qstats.h"
 #include "run.h"
@@ -126,7 +127,7 @@ static int blackhole_routes(struct one *x)
 
 		if (!f->enabled || f->worker != TB_WORKER_SYNFLOOD)
 			continue;
-		if (!run_spoof_prefix(c, (int)i, pfx, sizeof(pfx)))
+		if (plan_spoof(c, (int)i, pfx, sizeof(pfx)))
 			return -EINVAL;
 		for (size_t n = 0; n < c->n_nodes; n++) {
 			struct nl_sock *sk = NULL;
@@ -236,10 +237,10 @@ static void start_samplers(struct one *x)
 				continue;
 			if (f->from == (int)n) {
 				snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
-				m[k++].rport = (uint16_t)run_flow_port(c, (int)i);
+				m[k++].rport = (uint16_t)config_flow_port(c, (int)i);
 			} else if (f->to == (int)n) {
 				snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
-				m[k++].lport = (uint16_t)run_flow_port(c, (int)i);
+				m[k++].lport = (uint16_t)config_flow_port(c, (int)i);
 			}
 		}
 		snprintf(dir, sizeof(dir), "%s/sockets", x->dir);
@@ -305,7 +306,7 @@ static void start_captures(struct one *x)
 
 		if (!f->enabled || f->worker == TB_WORKER_SYNFLOOD)
 			continue;
-		snprintf(filter, sizeof(filter), "port %u", run_flow_port(c, (int)i));
+		snprintf(filter, sizeof(filter), "port %u", config_flow_port(c, (int)i));
 		for (size_t l = 0; l < c->n_links; l++) {
 			int e = c->links[l].end[0].node == f->from ? 0 :
 				c->links[l].end[1].node == f->from ? 1 : -1;

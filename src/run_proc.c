@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "run.h"
 #include "topo.h"
 #include "util.h"
@@ -55,42 +56,11 @@ void run_argv_free(char **argv)
 	free(argv);
 }
 
-unsigned run_flow_port(const struct tb_config *c, int flow)
-{
-	const struct tb_flow *f = &c->flows[flow];
-
-	return f->port ? f->port : 5001 + (unsigned)flow;
-}
-
 const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int flow)
 {
 	const struct tb_flow *f = &c->flows[flow];
 
 	return topo_addr(t, f->to, f->family == TB_FAMILY_IPV6 ? 6 : 4);
-}
-
-const char *run_spoof_prefix(const struct tb_config *c, int flow, char *buf, size_t len)
-{
-	struct in_addr a;
-	char pool[48], *slash;
-	int plen;
-
-	if (flow >= 0 && c->flows[flow].spoof[0]) {
-		snprintf(buf, len, "%s", c->flows[flow].spoof);
-		return buf;
-	}
-	snprintf(pool, sizeof(pool), "%s", c->topo.pool4);
-	slash = strchr(pool, '/');
-	plen = slash ? atoi(slash + 1) : 16;
-	if (slash)
-		*slash = 0;
-	if (inet_pton(AF_INET, pool, &a) != 1 || plen > 24)
-		return NULL;
-	/* the last /24 of the pool: the planner hands out subnets from the start */
-	a.s_addr = htonl((ntohl(a.s_addr) | (plen ? (0xffffffffu >> plen) : 0xffffffffu)) & ~0xffu);
-	inet_ntop(AF_INET, &a, pool, sizeof(pool));
-	snprintf(buf, len, "%s/24", pool);
-	return buf;
 }
 
 static void socket_opts(struct argv_buf *a, const struct tb_flow *f)
@@ -110,13 +80,6 @@ static const char *closer(enum tb_closer c)
 	return c == TB_CLOSE_SERVER ? "server" : "client";
 }
 
-/* A synflood has no server of its own: it targets the listener of another
- * flow on the same node and port (or a plain rr listener we start). */
-static bool has_own_server(const struct tb_config *c, int flow)
-{
-	return c->flows[flow].worker != TB_WORKER_SYNFLOOD;
-}
-
 int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool server,
 	     const char *workers, const char *files, uint32_t run_us, char ***argv)
 {
@@ -132,28 +95,8 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 	if (server) {
 		const char *mode = "rr";
 
-		if (f->worker == TB_WORKER_SYNFLOOD) {
-			for (size_t i = 0; i < c->n_flows; i++)
-				if ((int)i != flow && c->flows[i].enabled && c->flows[i].to == f->to &&
-				    has_own_server(c, (int)i) &&
-				    run_flow_port(c, (int)i) == run_flow_port(c, flow))
-					return -ENOENT; /* that flow's server is the target */
-		}
-		/* Request/response flows that name the same node and port share
-		 * one listener, started by the first of them (idle and active
-		 * clients of one server); its server.* keys apply. */
-		if (f->worker == TB_WORKER_RR || f->worker == TB_WORKER_CHURN ||
-		    f->worker == TB_WORKER_IDLE) {
-			for (int i = 0; i < flow; i++) {
-				const struct tb_flow *g = &c->flows[i];
-
-				if (g->enabled && g->to == f->to &&
-				    (g->worker == TB_WORKER_RR || g->worker == TB_WORKER_CHURN ||
-				     g->worker == TB_WORKER_IDLE) &&
-				    run_flow_port(c, i) == run_flow_port(c, flow))
-					return -ENOENT;
-			}
-		}
+		if (config_flow_server(c, flow) != flow)
+			return -ENOENT; /* another flow's listener serves it */
 		if (f->worker == TB_WORKER_BULK)
 			mode = "sink";
 		else if (f->worker == TB_WORKER_UDP)
@@ -162,7 +105,7 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 		add(&a, buf);
 		addf(&a, "--mode", "%s", mode);
 		addf(&a, "--host", "%s", f->family == TB_FAMILY_IPV6 ? "::" : "0.0.0.0");
-		addf(&a, "--port", "%u", run_flow_port(c, flow));
+		addf(&a, "--port", "%u", config_flow_port(c, flow));
 		addf(&a, "--backlog", "%u", f->server.backlog);
 		if (f->worker != TB_WORKER_BULK && f->worker != TB_WORKER_UDP) {
 			static const char *const arch[] = { "epoll", "thread", "iterative" };
@@ -201,7 +144,7 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 	snprintf(buf, sizeof(buf), "%s/tb-%s", workers, config_worker_name(f->worker));
 	add(&a, buf);
 	addf(&a, "--host", "%s", addr);
-	addf(&a, "--port", "%u", run_flow_port(c, flow));
+	addf(&a, "--port", "%u", config_flow_port(c, flow));
 	addf(&a, "--duration", "%uus", dur);
 	addf(&a, "--deadline", "%uus", dur + 10000000u);
 	addf(&a, "--result", "%s/%s.json", files, f->name);
@@ -235,7 +178,11 @@ int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool ser
 		break;
 	case TB_WORKER_SYNFLOOD:
 		addf(&a, "--rate", "%g", f->rate);
-		addf(&a, "--spoof", "%s", run_spoof_prefix(c, flow, buf, sizeof(buf)));
+		if (plan_spoof(c, flow, buf, sizeof(buf))) {
+			run_argv_free(a.v);
+			return -EINVAL;
+		}
+		addf(&a, "--spoof", "%s", buf);
 		break;
 	case TB_WORKER_UDP:
 		addf(&a, "--rate", "%g", f->rate);

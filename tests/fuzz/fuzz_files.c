@@ -1,9 +1,10 @@
 /* libFuzzer target: whole files as a user hands them over, the include path
  * too. The input is an experiment and a topology, split at the first line
  * "--8<--": both are written to a directory of this process's and the
- * experiment is loaded from disk with config_load() (file reading, lines up
+ * experiment is loaded from disk with check_load() (file reading, lines up
  * to and past the 4,000-character limit, topology = resolved against the
- * file, a file that includes itself). Built and run by `make fuzz`. */
+ * file, a file that includes itself, the address plan). Built and run by
+ * `make fuzz`. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "check.h"
 
 static char dir[64], main_path[96], topo_path[96];
 
@@ -50,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put(topo_path, sep + sizeof(cut) - 1, size - n_main - (sizeof(cut) - 1));
 	else
 		unlink(topo_path);
-	c = config_load(main_path, &d);
+	c = check_load(main_path, &d);
 	if (c && !diag_errors(&d))
 		for (size_t k = 0; k < config_n_cases(c) && k < 16; k++)
 			config_free(config_case(c, k, &d));

@@ -236,6 +236,38 @@ static void test_long_lines(void)
 	diag_free(&d);
 }
 
+/* Which flow's listener each flow talks to: the rules `run` starts servers
+ * by and `check` refuses clashes with. */
+static void test_servers(void)
+{
+	static const char text[] =
+		"[experiment]\nduration = 2s\n[node a]\n[node b]\n[link a-b]\n"
+		"[flow idle]\nworker = idle\nfrom = a\nto = b\nport = 9000\n"
+		"[flow web]\nworker = rr\nfrom = a\nto = b\nport = 9000\nrate = 10\n"
+		"[flow flood]\nworker = synflood\nfrom = a\nto = b\nport = 9000\nrate = 10\n"
+		"[flow lone1]\nworker = synflood\nfrom = a\nto = b\nport = 9100\nrate = 10\n"
+		"[flow lone2]\nworker = synflood\nfrom = a\nto = b\nport = 9100\nrate = 10\n"
+		"[flow bulk]\nworker = bulk\nfrom = a\nto = b\n"
+		"[flow dgram]\nworker = udp\nfrom = a\nto = b\nport = 9000\nrate = 10\n";
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("srv.conf", text, sizeof(text) - 1, &d);
+	const char *names[] = { "idle", "web", "flood", "lone1", "lone2", "bulk", "dgram" };
+	const char *want[] = { "idle", "idle", "idle", "lone1", "lone1", "bulk", "dgram" };
+
+	tap_is_int((long long)diag_errors(&d), 0, "shared listeners and a UDP server on a TCP port check");
+	for (size_t i = 0; c && i < sizeof(names) / sizeof(names[0]); i++) {
+		int s = config_flow_server(c, config_flow(c, names[i]));
+		char what[96];
+
+		snprintf(what, sizeof(what), "flow %s talks to %s's server", names[i], want[i]);
+		tap_is_str(s >= 0 ? c->flows[s].name : "?", want[i], what);
+	}
+	tap_is_int(c ? (long long)config_flow_port(c, config_flow(c, "bulk")) : 0, 5006,
+		   "a flow without a port listens on 5001 + its index");
+	config_free(c);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	test_units();
@@ -244,5 +276,6 @@ int main(void)
 	test_cases();
 	test_buffer();
 	test_long_lines();
+	test_servers();
 	return tap_done();
 }
