@@ -119,7 +119,7 @@ FUZZ_TIME ?= 60
 FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,check.c plan.c config.c config_read.c config_sections.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
 FUZZ_LIB  := $(filter-out tests/fuzz/fuzz_config.c,$(FUZZ_SRC))
 FUZZ_BINS := tests/fuzz/fuzz_config tests/fuzz/fuzz_files
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard src/*.h)
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) $(wildcard src/*.h)
 	$(call say,CLANG,$@)
 	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap) \
 	  -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs inih libpcap) -lm

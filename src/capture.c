@@ -87,14 +87,6 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	c->st.packets++;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void *capture_main(void *arg)
 {
 	struct capture *c = arg;
@@ -110,7 +102,7 @@ static void *capture_main(void *arg)
 			break;
 		}
 		if (pfd[1].revents && drain_until < 0) {
-			drain_until = mono_ms() + 2 * BLOCK_TIMEOUT_MS;
+			drain_until = tb_clock_ns(CLOCK_MONOTONIC) / 1000000 + 2 * BLOCK_TIMEOUT_MS;
 			pfd[1].fd = -1;
 		}
 		if (pcap_dispatch(c->p, -1, on_packet, (u_char *)c) == PCAP_ERROR) {
@@ -135,7 +127,7 @@ static void *capture_main(void *arg)
 				(unsigned long long)c->st.packets);
 			break;
 		}
-		if (drain_until >= 0 && mono_ms() >= drain_until)
+		if (drain_until >= 0 && tb_clock_ns(CLOCK_MONOTONIC) / 1000000 >= drain_until)
 			break;
 	}
 	return NULL;

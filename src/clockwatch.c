@@ -27,14 +27,6 @@ struct clockwatch {
 	json_t *cpu_busy;        /* [[unix_s, pct], ...] */
 };
 
-static int64_t ns_of(clockid_t c)
-{
-	struct timespec t;
-
-	clock_gettime(c, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* Once a second: how busy the guest's host CPU was since the last time. */
 static void note_cpu(struct clockwatch *w, unsigned tick)
 {
@@ -46,7 +38,7 @@ static void note_cpu(struct clockwatch *w, unsigned tick)
 	busy = cpustat_busy_pct(&w->prev, &now, NULL);
 	if (!isnan(busy))
 		json_array_append_new(w->cpu_busy,
-				      json_pack("[f f]", (double)ns_of(CLOCK_REALTIME) / 1e9, busy));
+				      json_pack("[f f]", (double)tb_clock_ns(CLOCK_REALTIME) / 1e9, busy));
 	w->prev = now;
 }
 
@@ -54,7 +46,7 @@ static void *watch(void *arg)
 {
 	struct clockwatch *w = arg;
 	const int64_t period = (int64_t)CLOCKWATCH_TICK_MS * 1000000;
-	int64_t next = ns_of(CLOCK_MONOTONIC);
+	int64_t next = tb_clock_ns(CLOCK_MONOTONIC);
 	unsigned tick = 0;
 
 	w->realtime = !pthread_setschedparam(pthread_self(), SCHED_FIFO,
@@ -69,11 +61,11 @@ static void *watch(void *arg)
 		ts = (struct timespec){ .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
-		late = ns_of(CLOCK_MONOTONIC) - next;
+		late = tb_clock_ns(CLOCK_MONOTONIC) - next;
 		if (late > w->late_max_ns)
 			w->late_max_ns = late;
 		if (late >= (int64_t)CLOCKWATCH_LIST_MS * 1000000 && w->n < MAX_LATE) {
-			w->late[w->n][0] = (double)(ns_of(CLOCK_REALTIME) - late) / 1e9;
+			w->late[w->n][0] = (double)(tb_clock_ns(CLOCK_REALTIME) - late) / 1e9;
 			w->late[w->n++][1] = (double)late / 1e6;
 		}
 		if (late > period) /* skip the ticks it slept through */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
+
 int cpustat_read(int cpu, struct cpustat *s)
 {
 	char buf[8192], want[24], *line;
@@ -64,14 +66,6 @@ static json_t *real_or_null(double v)
 	return isnan(v) ? json_null() : json_real(v);
 }
 
-static double since_s(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 void cpuload_start(struct cpuload *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -87,7 +81,7 @@ void cpuload_tick(struct cpuload *l)
 	struct cpustat now;
 	double busy;
 
-	if (!l->ok || since_s(&l->prev_t) < CPULOAD_SPAN_S || cpustat_read(-1, &now))
+	if (!l->ok || tb_since_s(&l->prev_t) < CPULOAD_SPAN_S || cpustat_read(-1, &now))
 		return;
 	busy = cpustat_busy_pct(&l->prev, &now, NULL);
 	if (!isnan(busy) && (isnan(l->busiest) || busy > l->busiest))

@@ -47,14 +47,6 @@ TB_PRINTF(1, 2) static void status_add(const char *fmt, ...)
 		status_len += (size_t)n;
 }
 
-static double boot_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_BOOTTIME, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
@@ -173,7 +165,7 @@ static void load_modules(const char *dir)
 	struct loader l = { 0 };
 	struct utsname u;
 	char *list = slurp(dir, "modules", NULL), *moddir = slurp(dir, "moddir", NULL);
-	double t0 = boot_ms();
+	double t0 = tb_clock_ms(CLOCK_BOOTTIME);
 
 	uname(&u);
 	snprintf(l.verdir, sizeof(l.verdir), "%s/%s", moddir && *moddir ? moddir : VM_DEFAULT_MODDIR,
@@ -188,7 +180,7 @@ static void load_modules(const char *dir)
 		load_module(&l, m, !dflt);
 	}
 	free(list);
-	status_add("modules=%u\nmodules_ms=%.1f\n", l.loaded, boot_ms() - t0);
+	status_add("modules=%u\nmodules_ms=%.1f\n", l.loaded, tb_clock_ms(CLOCK_BOOTTIME) - t0);
 }
 
 static void lo_up(void)
@@ -262,7 +254,7 @@ static void run_command(const char *dir, int out, int err)
 	size_t alen = 0, elen = 0;
 	char *abuf = slurp(dir, "argv", &alen), *ebuf = slurp(dir, "env", &elen);
 	char *cwd = slurp(dir, "cwd", NULL), **argv, **envp;
-	double t0 = boot_ms();
+	double t0 = tb_clock_ms(CLOCK_BOOTTIME);
 	int status, null;
 	pid_t pid, p;
 
@@ -294,7 +286,7 @@ static void run_command(const char *dir, int out, int err)
 			status_add("error=wait: %s\n", strerror(errno));
 			goto out;
 		}
-	status_add("run_ms=%.1f\n", boot_ms() - t0);
+	status_add("run_ms=%.1f\n", tb_clock_ms(CLOCK_BOOTTIME) - t0);
 	if (WIFEXITED(status))
 		status_add("exit=%d\n", WEXITSTATUS(status));
 	else
@@ -319,7 +311,7 @@ int guest_init_main(void)
 		tb_err("guest: init mode is for the UML guest's PID 1 only");
 		return TB_EXIT_USAGE;
 	}
-	status_add("boot_ms=%.1f\n", boot_ms());
+	status_add("boot_ms=%.1f\n", tb_clock_ms(CLOCK_BOOTTIME));
 	mount_fs("proc", "/proc", "proc", NULL);
 	mount_fs("sysfs", "/sys", "sysfs", NULL);
 	if (access("/dev/tty1", F_OK) < 0)

@@ -57,14 +57,6 @@ struct one {
 	json_t *info;
 };
 
-static double now_s(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* A pending SIGINT/SIGTERM/SIGHUP, consumed; 0 when none. */
 static int poll_signal(void *arg)
 {
@@ -338,7 +330,7 @@ static int run_events(struct one *x, double t)
 		x->fired[i] = true;
 		rc = event_apply(c, x->t, v, err, sizeof(err));
 		j = json_pack("{ss ss ss sf}", "name", v->name, "link", c->links[v->link].name,
-			      "action", event_action_name(v->action), "at_s", now_s(&x->t0));
+			      "action", event_action_name(v->action), "at_s", tb_since_s(&x->t0));
 		if (rc) {
 			json_object_set_new(j, "error", json_string(err));
 			fail(x, "%s", err);
@@ -479,7 +471,7 @@ static void stop_procs(struct one *x, bool servers, double grace_s)
 			left |= x->procs[i].server == servers && !x->procs[i].exited;
 		if (!left)
 			return;
-		if (now_s(&t0) > grace_s)
+		if (tb_since_s(&t0) > grace_s)
 			break;
 		usleep(10000);
 	}
@@ -695,7 +687,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	x.started = xcalloc(c->n_flows, sizeof(bool));
 	x.fired = xcalloc(c->n_events + 1, sizeof(bool));
 	for (;;) {
-		double t = now_s(&x.t0);
+		double t = tb_since_s(&x.t0);
 		bool clients_left = false;
 
 		if (poll_signal(&x)) {
@@ -729,7 +721,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 		wait_next(&x, t, last_progress + progress_s);
 		cpuload_tick(&x.load);
 	}
-	progress(&x, now_s(&x.t0), true);
+	progress(&x, tb_since_s(&x.t0), true);
 	json_object_set_new(x.info, "load", cpuload_json(&x.load, vm_in_guest() ? "guest" : "host"));
 stop:
 	stop_procs(&x, false, 3.0);
@@ -758,7 +750,7 @@ out:
 		json_object_set_new(x.info, "error", json_string(x.error));
 	if (x.signo)
 		json_object_set_new(x.info, "signal", json_string(strsignal(x.signo)));
-	json_object_set_new(x.info, "elapsed_s", json_real(now_s(&x.t0)));
+	json_object_set_new(x.info, "elapsed_s", json_real(tb_since_s(&x.t0)));
 	if (x.events)
 		json_object_set_new(x.info, "events", x.events);
 	snprintf(path, sizeof(path), "%s/run.part.json", dir);

@@ -107,14 +107,6 @@ static int64_t ts_ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ts_ns(&t);
-}
-
 static bool addr_eq(int family, const uint32_t *a, const uint8_t *b)
 {
 	return memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
@@ -496,7 +488,7 @@ static int sample(struct sampler *s)
 	struct sampler_obuf *b = &s->states;
 	bool all = s->o.dir && s->o.match_all;
 	bool rows = s->o.dir && s->o.n_match && !all;
-	int64_t start = mono_ns();
+	int64_t start = tb_clock_ns(CLOCK_MONOTONIC);
 	uint64_t took, rows0 = s->st.rows;
 	int rc;
 
@@ -537,7 +529,7 @@ static int sample(struct sampler *s)
 	sampler_ob_u64(b, s->cnt.total);
 	sampler_ob_chr(b, '\n');
 	s->st.samples++;
-	took = (uint64_t)(mono_ns() - start);
+	took = (uint64_t)(tb_clock_ns(CLOCK_MONOTONIC) - start);
 	if (took > s->st.max_sample_ns)
 		s->st.max_sample_ns = took;
 	return 0;
@@ -547,7 +539,7 @@ static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
 	int64_t iv = (int64_t)s->o.interval_us * 1000;
-	int64_t next = mono_ns();
+	int64_t next = tb_clock_ns(CLOCK_MONOTONIC);
 	struct timespec cpu;
 
 	/* Timeliness matters more than the few microseconds a sample takes:
@@ -561,7 +553,7 @@ static void *sampler_main(void *arg)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
-		int64_t now, began = mono_ns();
+		int64_t now, began = tb_clock_ns(CLOCK_MONOTONIC);
 
 		if (began > next) {
 			/* a real-time thread woken this late: nothing ran it */
@@ -575,7 +567,7 @@ static void *sampler_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		sample(s);
 		next += iv;
-		now = mono_ns();
+		now = tb_clock_ns(CLOCK_MONOTONIC);
 		if (rt && now - began > iv / 2) {
 			/* samples this long (thousands of rows) would take a
 			 * one-CPU guest from the workers: back to a fair share */

@@ -117,3 +117,24 @@ unsigned tb_edit_distance(const char *a, const char *b)
 	}
 	return row[lb] > 255 ? 255 : row[lb];
 }
+
+int64_t tb_clock_ns(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+double tb_clock_ms(clockid_t clk)
+{
+	return (double)tb_clock_ns(clk) / 1e6;
+}
+
+double tb_since_s(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}

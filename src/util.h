@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Exit codes of every subcommand. */
 enum tb_exit {
@@ -33,6 +34,13 @@ char *xasprintf(const char *fmt, ...) TB_PRINTF(1, 2);
 
 /** Grow *arr (of *cap elements of size @size) so that index @n fits. */
 void *tb_grow(void *arr, size_t *cap, size_t n, size_t size);
+
+/** Clock @clk (CLOCK_MONOTONIC, CLOCK_REALTIME, ...) in nanoseconds. */
+int64_t tb_clock_ns(clockid_t clk);
+/** The same in milliseconds. */
+double tb_clock_ms(clockid_t clk);
+/** Seconds on CLOCK_MONOTONIC since @t0 (taken from it). */
+double tb_since_s(const struct timespec *t0);
 
 /** Levenshtein distance, capped at 255. */
 unsigned tb_edit_distance(const char *a, const char *b);

@@ -73,14 +73,6 @@ bool vm_in_guest(void)
 	return getenv(VM_ENV_IN_GUEST) != NULL;
 }
 
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* ---- state directory ------------------------------------------------------ */
 
 /* Remove @name under directory @dfd and all below it, relative to directory
@@ -535,7 +527,7 @@ static int supervise(struct watch *w, int *sig)
 		int timeout = pidfd < 0 && !exited ? 50 : -1;
 
 		if (w->deadline > 0) {
-			double left = w->deadline - now_ms();
+			double left = w->deadline - tb_clock_ms(CLOCK_MONOTONIC);
 
 			if (left <= 0) {
 				kill_guest(w->pid, w->pidns);
@@ -568,9 +560,9 @@ static int supervise(struct watch *w, int *sig)
 			/* Without a namespace, helpers may outlive UML and hold the pipes. */
 			if (!w->pidns)
 				kill(-w->pid, SIGKILL);
-			if (w->deadline == 0 || w->deadline > now_ms() + 2000)
-				w->deadline = now_ms() + 2000; /* bound the drain */
-		} else if (exited && w->deadline > 0 && now_ms() >= w->deadline) {
+			if (w->deadline == 0 || w->deadline > tb_clock_ms(CLOCK_MONOTONIC) + 2000)
+				w->deadline = tb_clock_ms(CLOCK_MONOTONIC) + 2000; /* bound the drain */
+		} else if (exited && w->deadline > 0 && tb_clock_ms(CLOCK_MONOTONIC) >= w->deadline) {
 			break;
 		}
 	}
@@ -622,7 +614,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
 	sigset_t mask, old;
 	bool masked = false;
-	double t0 = now_ms();
+	double t0 = tb_clock_ms(CLOCK_MONOTONIC);
 	size_t mlen = 0, mcap = 0;
 	pid_t pid;
 
@@ -749,7 +741,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	}
 
 	snprintf(res->umid, sizeof(res->umid), "tb%d-%u-%04lx", (int)getpid(), guest_counter++,
-		 (unsigned long)(now_ms() * 1000) & 0xffff);
+		 (unsigned long)(tb_clock_ms(CLOCK_MONOTONIC) * 1000) & 0xffff);
 	a_mem = xasprintf("mem=%uM", o->mem_mb ? o->mem_mb : VM_DEFAULT_MEM_MB);
 	a_umid = xasprintf("umid=%s", res->umid);
 	a_dir = xasprintf("uml_dir=%s", dir);
@@ -818,7 +810,7 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	for (int i = 0; i < 2; i++)
 		if (w.pipes[i] >= 0)
 			close(w.pipes[i]);
-	res->total_ms = now_ms() - t0;
+	res->total_ms = tb_clock_ms(CLOCK_MONOTONIC) - t0;
 	res->timed_out = rc == -ETIMEDOUT;
 	res->signal = sig;
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,15 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			config_free(config_case(c, k, &d));
 		config_free(config_dup(c));
 	}
-	if (d.n) {
-		FILE *f = fopen("/dev/null", "w");
-
-		if (f) {
-			diag_print(&d, f);
-			fclose(f);
-		}
-	}
-	config_free(c);
-	diag_free(&d);
+	fuzz_finish(c, &d);
 	return 0;
 }

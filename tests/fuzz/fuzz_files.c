@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fuzz_common.h"
 
 static char dir[64], main_path[96], topo_path[96];
 
@@ -55,15 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c && !diag_errors(&d))
 		for (size_t k = 0; k < config_n_cases(c) && k < 16; k++)
 			config_free(config_case(c, k, &d));
-	if (d.n) {
-		FILE *f = fopen("/dev/null", "w");
-
-		if (f) {
-			diag_print(&d, f);
-			fclose(f);
-		}
-	}
-	config_free(c);
-	diag_free(&d);
+	fuzz_finish(c, &d);
 	return 0;
 }
