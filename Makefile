@@ -17,7 +17,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-            -Wno-missing-field-initializers -Wno-format-truncation -fno-strict-aliasing
+            -Wno-missing-field-initializers -fno-strict-aliasing
+ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+  CFLAGS += -Wno-format-truncation
+endif
 CPPFLAGS += -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
 LDFLAGS  ?=
 
@@ -37,17 +40,18 @@ else
   say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
-# --- orchestrator -----------------------------------------------------------
-SRC      := $(wildcard src/*.c)
+# --- orchestrator: one folder per layer, see src/README.md ------------------
+LAYERS   := util config net obs vm report run cli
+SRC      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(filter-out $(BUILD)/src/main.o,$(OBJ))
+LIB_OBJ  := $(filter-out $(BUILD)/src/cli/main.o,$(OBJ))
 
 # --- workers: one program per workers/<name>.c that has a main -------------
 # workers/common*.c is linked into every worker; the rest are programs.
 W_COMMON := $(wildcard workers/common*.c)
 W_MAINS  := $(filter-out $(W_COMMON),$(wildcard workers/*.c))
 W_BINS   := $(W_MAINS:workers/%.c=workers/tb-%)
-W_COBJ   := $(W_COMMON:%.c=$(BUILD)/%.o) $(BUILD)/src/units.o
+W_COBJ   := $(W_COMMON:%.c=$(BUILD)/%.o) $(BUILD)/src/util/units.o
 W_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null) -lm -lpthread
 
 # --- tests: tests/unit/<name>.c -> tests/unit/<name>.t ----------------------
@@ -59,6 +63,10 @@ BINS     := testbed $(W_BINS) $(T_BINS)
 
 .PHONY: all deps run check test sanitize fuzz clean clean-bin
 all: $(BINS)
+
+# every object named as a target, so none is an intermediate make deletes
+# (a second make then has nothing to do)
+$(W_MAINS:%.c=$(BUILD)/%.o) $(W_COBJ) $(T_SRC:%.c=$(BUILD)/%.o) $(T_HELPER):
 
 testbed: $(OBJ)
 	$(call say,LD,$@)
@@ -116,10 +124,10 @@ sanitize: deps
 
 # --- fuzzing: libFuzzer (clang) on the config parser ------------------------
 FUZZ_TIME ?= 60
-FUZZ_SRC  := tests/fuzz/fuzz_config.c $(addprefix src/,check.c plan.c config.c config_read.c config_sections.c config_keys.c config_model.c config_validate.c expect.c units.c diag.c util.c)
-FUZZ_LIB  := $(filter-out tests/fuzz/fuzz_config.c,$(FUZZ_SRC))
+# the layers a file's check reads: util and config, and the address plan
+FUZZ_LIB  := $(wildcard src/util/*.c src/config/*.c) src/net/plan.c src/net/check.c
 FUZZ_BINS := tests/fuzz/fuzz_config tests/fuzz/fuzz_files
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) $(wildcard src/*.h)
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) $(wildcard src/*/*.h)
 	$(call say,CLANG,$@)
 	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap) \
 	  -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs inih libpcap) -lm

@@ -22,6 +22,9 @@ void tap_plan(int n)
 }
 
 static void vline(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vline(const char *prefix, const char *fmt, va_list ap)
 {
 	int saved = errno;
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "units.h"
+#include "util/units.h"
 
 #ifndef TB_VERSION
 #define TB_VERSION "dev"

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "link.h"
-#include "netns.h"
+#include "net/link.h"
+#include "net/netns.h"
 
 static double now_ms(void)
 {

@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "config.h"
-#include "plan.h"
-#include "topo.h"
+#include "config/config.h"
+#include "net/plan.h"
+#include "net/topo.h"
 
 static double now_ms(void)
 {

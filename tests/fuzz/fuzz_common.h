@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#include "config.h"
-#include "diag.h"
+#include "config/config.h"
+#include "util/diag.h"
 
 static inline void fuzz_finish(struct tb_config *c, struct tb_diag *d)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "net/check.h"
 #include "fuzz_common.h"
 
 static char dir[64], main_path[96], topo_path[96];

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "tap.h"
-#include "units.h"
+#include "util/units.h"
 
 static void test_units(void)
 {

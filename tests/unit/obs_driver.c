@@ -43,13 +43,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "counters.h"
-#include "netns.h"
-#include "sampler.h"
-#include "sampler_filter.h"
+#include "obs/capture.h"
+#include "obs/counters.h"
+#include "net/netns.h"
+#include "obs/sampler.h"
+#include "obs/sampler_filter.h"
 #include "tap.h"
-#include "util.h"
+#include "util/util.h"
 
 static void raise_nofile(void)
 {

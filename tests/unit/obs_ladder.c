@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ladder.h"
+#include "obs/ladder.h"
 #include "tap.h"
 
 enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "plan.h"
+#include "net/plan.h"
 #include "tap.h"
-#include "util.h"
+#include "util/util.h"
 
 static struct tb_config *model(const char *const *nodes, const char *fwd, const char *const *links)
 {

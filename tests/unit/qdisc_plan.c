@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "diag.h"
-#include "qdisc.h"
-#include "qdisc_int.h"
+#include "config/config.h"
+#include "util/diag.h"
+#include "net/qdisc.h"
+#include "net/qdisc_int.h"
 #include "tap.h"
 
 static struct tb_shape shape(void)

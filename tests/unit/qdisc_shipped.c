@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "diag.h"
-#include "qdisc.h"
+#include "config/config.h"
+#include "util/diag.h"
+#include "net/qdisc.h"
 #include "tap.h"
 
 static int warnings_for(const char *path, bool uml, int *kinds_seen)

@@ -16,10 +16,10 @@
 
 #include <fcntl.h>
 
-#include "cli.h"
-#include "config.h"
-#include "report.h"
-#include "stats.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "report/report.h"
+#include "util/stats.h"
 #include "tap.h"
 
 static const char conf[] = "[experiment]\n"

@@ -1,0 +1,26 @@
+/* Subcommands. Each takes the arguments after its name (argv[0] is the
+ * subcommand) and returns an exit code from enum tb_exit. */
+#ifndef TB_CLI_H
+#define TB_CLI_H
+
+int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_ladder(int argc, char **argv);
+
+int cmd_shape(int argc, char **argv);
+int cmd_qstats(int argc, char **argv);
+
+/* src/cli/cmd_up.c: a topology's lifecycle */
+int cmd_up(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+
+/* src/cli/cmd_report.c: regenerate summary.json, report.md and plots of a run output directory */
+int cmd_report(int argc, char **argv);
+
+int cmd_guest(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+
+#endif

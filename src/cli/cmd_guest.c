@@ -1,0 +1,249 @@
+/* `testbed guest`: run one command inside a fresh UML guest (and, as the
+ * guest's init, the guest side of that); `testbed probe`: what the running
+ * kernel supports and which tier an experiment would get. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "net/probe.h"
+#include "util/units.h"
+#include "util/util.h"
+#include "vm/vm.h"
+
+static void guest_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: testbed guest [--mem SIZE] [--timeout TIME] [--log FILE] [--modules LIST]\n"
+		"                     [--kernel PATH] [--quiet] -- COMMAND [ARGS...]\n\n"
+		"Boot a User-Mode Linux guest (" VM_DEFAULT_KERNEL ") with the host filesystem as\n"
+		"its root, load the network modules (netem, fq_codel, fq, codel, cake, tbf, htb,\n"
+		"veth, tcp_bbr, ... or just LIST, comma-separated), bring up lo, run COMMAND as\n"
+		"root in the current directory, power off. COMMAND is a path (with a '/') or a\n"
+		"testbed subcommand. Its stdout and stderr pass through and its exit status is\n"
+		"testbed's. Does not need root.\n\n"
+		"  --mem SIZE      guest memory (default %uM)\n"
+		"  --timeout TIME  kill the guest after TIME (e.g. 30s; default 300s, 0 = none)\n"
+		"  --log FILE      keep the guest's console (kernel) log in FILE\n"
+		"  --quiet         do not print the kernel version and timings to stderr\n\n"
+		"The whole guest runs on one host CPU, the last one testbed may use\n"
+		"(TB_UML_CPU=N picks one, TB_UML_CPU=any lets the host move it).\n\n"
+		"Exit status: COMMAND's; 1 if the guest failed or timed out; 3 if UML is missing\n"
+		"(" VM_PACKAGE_HINT ").\n", VM_DEFAULT_MEM_MB);
+}
+
+/* "a,b,c" -> NULL-terminated vector pointing into @s (modified). */
+static const char **split_list(char *s)
+{
+	size_t n = 0, cap = 0;
+	const char **v = NULL;
+
+	for (char *save = NULL, *t = strtok_r(s, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		v = tb_grow(v, &cap, n + 1, sizeof(*v));
+		v[n++] = t;
+	}
+	v = tb_grow(v, &cap, n + 1, sizeof(*v));
+	v[n] = NULL;
+	return v;
+}
+
+int cmd_guest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, NULL, 'm' },   { "timeout", required_argument, NULL, 't' },
+		{ "log", required_argument, NULL, 'l' },   { "modules", required_argument, NULL, 'M' },
+		{ "kernel", required_argument, NULL, 'k' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+	};
+	struct vm_opts o;
+	struct vm_result r;
+	char where[32] = "any host CPU";
+	const char **mods = NULL, *why;
+	bool quiet = false;
+	uint64_t v;
+	int c, rc;
+
+	/* The guest's kernel starts us as `testbed guest` with no arguments. */
+	if (argc == 1 && getpid() == 1 && getenv(VM_ENV_DIR))
+		return guest_init_main();
+
+	vm_opts_init(&o);
+	o.timeout_s = 300;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+m:t:l:M:k:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (units_size(optarg, &v, &why) < 0 || v < (32u << 20)) {
+				tb_err("guest: --mem \"%s\": %s", optarg, why ? why : "at least 32M");
+				return TB_EXIT_USAGE;
+			}
+			o.mem_mb = (unsigned)(v >> 20);
+			break;
+		case 't':
+			if (strcmp(optarg, "0") && units_time(optarg, &v, &why) < 0) {
+				tb_err("guest: --timeout \"%s\": %s", optarg, why);
+				return TB_EXIT_USAGE;
+			}
+			o.timeout_s = strcmp(optarg, "0") ? (double)v / 1e6 : 0;
+			break;
+		case 'l':
+			o.log_path = optarg;
+			break;
+		case 'M':
+			free(mods);
+			mods = split_list(optarg);
+			o.modules = mods;
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			guest_usage(stdout);
+			return TB_EXIT_OK;
+		default:
+			guest_usage(stderr);
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		guest_usage(stderr);
+		free(mods);
+		return TB_EXIT_USAGE;
+	}
+	rc = vm_run(&o, argv + optind, &r);
+	free(mods);
+	if (rc < 0) {
+		tb_err("guest: %s", r.error);
+		if (r.log_tail[0])
+			fprintf(stderr, "testbed: guest console, last lines%s%s%s:\n%s", o.log_path ? " (all in " : "",
+				o.log_path ? o.log_path : "", o.log_path ? ")" : "", r.log_tail);
+		if (r.signal)
+			return 128 + r.signal;
+		if (rc == -ENOEXEC)
+			return 127; /* as a shell says "command not found" */
+		if (rc == -EINVAL)
+			return TB_EXIT_USAGE;
+		return rc == -ENOENT || rc == -ENOTSUP ? TB_EXIT_ENV : TB_EXIT_FAIL;
+	}
+	if (r.warnings[0])
+		for (char *save = NULL, *w = strtok_r(r.warnings, "\n", &save); w;
+		     w = strtok_r(NULL, "\n", &save))
+			tb_warn("guest: %s", w);
+	if (r.cpu >= 0)
+		snprintf(where, sizeof(where), "host CPU %d", r.cpu);
+	if (!quiet)
+		fprintf(stderr,
+			"testbed: guest %s: kernel %s, boot %.0f ms, %u modules in %.0f ms, total %.0f ms, "
+			"%s, status %d\n",
+			r.umid, r.release, r.boot_ms, r.modules_loaded, r.modules_ms, r.total_ms, where,
+			r.status);
+	return r.status;
+}
+
+static void print_kinds(const char *title, const char *const *kinds, bool (*has)(const struct probe *, const char *),
+			const struct probe *p, bool want)
+{
+	bool first = true;
+
+	printf("%s", title);
+	for (int i = 0; kinds[i]; i++)
+		if (has(p, kinds[i]) == want) {
+			printf("%s%s", first ? " " : ", ", kinds[i]);
+			first = false;
+		}
+	printf("%s\n", first ? " -" : "");
+}
+
+static void probe_usage(FILE *f)
+{
+	fprintf(f, "Usage: testbed probe [--kernel auto|host|uml] [--qdiscs LIST] [--ccs LIST]\n\n"
+		   "Print what the running kernel supports (qdisc kinds, link kinds, congestion\n"
+		   "controls) and whether the UML tier is available. With --qdiscs/--ccs\n"
+		   "(comma-separated), also print the tier an experiment needing them gets; exit 3\n"
+		   "when no tier provides them.\n");
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' }, { "qdiscs", required_argument, NULL, 'q' },
+		{ "ccs", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode = NULL, **qd = NULL, **cc = NULL;
+	struct vm_needs need = { 0 };
+	enum vm_tier tier;
+	struct probe p;
+	char rel[65];
+	int c, rc = TB_EXIT_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:q:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			mode = optarg;
+			break;
+		case 'q':
+			free(qd);
+			qd = split_list(optarg);
+			break;
+		case 'c':
+			free(cc);
+			cc = split_list(optarg);
+			break;
+		case 'h':
+			probe_usage(stdout);
+			return TB_EXIT_OK;
+		default:
+			probe_usage(stderr);
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		probe_usage(stderr);
+		rc = TB_EXIT_USAGE;
+		goto out;
+	}
+	if (probe_kernel(&p) < 0) {
+		tb_err("probe: %m");
+		rc = TB_EXIT_ENV;
+		goto out;
+	}
+	printf("kernel:      %s%s%s\n", p.release, vm_in_guest() ? " (UML guest)" : "",
+	       p.modules ? "" : " (no loadable modules)");
+	if (p.qdiscs_probed) {
+		print_kinds("qdiscs:     ", probe_qdisc_kinds(), probe_has_qdisc, &p, true);
+		print_kinds("no qdiscs:  ", probe_qdisc_kinds(), probe_has_qdisc, &p, false);
+		print_kinds("links:      ", probe_link_kinds(), probe_has_link, &p, true);
+		print_kinds("no links:   ", probe_link_kinds(), probe_has_link, &p, false);
+	} else {
+		printf("qdiscs:      not probed (%s)\n", strerror(p.qdisc_errno));
+	}
+	printf("cc:          %s\n", p.cc_available);
+	printf("cc allowed:  %s\n", p.cc_allowed);
+	printf("probe took:  %.1f ms\n", p.elapsed_ms);
+	if (vm_unsupported())
+		printf("uml tier:    unavailable: %s\n", vm_unsupported());
+	else if (vm_kernel_release(NULL, rel, sizeof(rel)) == 0)
+		printf("uml tier:    %s %s, modules in %s/%s\n", vm_kernel_path(NULL), rel, VM_DEFAULT_MODDIR, rel);
+	else
+		printf("uml tier:    unavailable: no %s (%s)\n", vm_kernel_path(NULL), VM_PACKAGE_HINT);
+	if (mode || qd || cc) {
+		need.qdiscs = qd;
+		need.ccs = cc;
+		fflush(stdout);
+		rc = vm_choose_tier(mode, NULL, &need, &tier);
+		if (rc == TB_EXIT_OK)
+			printf("tier:        %s\n", tier == VM_TIER_HOST ? "host" : "uml");
+	}
+out:
+	free(qd);
+	free(cc);
+	return rc;
+}

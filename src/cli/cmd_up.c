@@ -1,0 +1,505 @@
+/* testbed up / exec / down / list / cleanup: a topology's lifecycle from the
+ * command line. Signals are blocked and read through a signalfd, so a
+ * SIGINT, SIGTERM or SIGHUP during a build or while up ends in a full
+ * teardown run from the main loop, never from a handler. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/check.h"
+#include "cli.h"
+#include "config/config.h"
+#include "net/journal.h"
+#include "net/netns.h"
+#include "net/qdisc.h"
+#include "net/topo.h"
+#include "util/util.h"
+#include "vm/vm.h"
+
+static int env_check(const char *what)
+{
+	if (geteuid() != 0) {
+		tb_err("%s needs root (network namespaces, veth links)", what);
+		return TB_EXIT_ENV;
+	}
+	if (access("/proc/self/ns/net", F_OK) < 0) {
+		tb_err("%s: this kernel has no network namespace support", what);
+		return TB_EXIT_ENV;
+	}
+	return 0;
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Nonblocking: the pending signal's number, or 0. */
+static int poll_signal(void *arg)
+{
+	struct signalfd_siginfo si;
+	int fd = *(int *)arg;
+
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return (int)si.ssi_signo;
+	return 0;
+}
+
+static int wait_signal(int fd)
+{
+	fd_set rd;
+
+	for (;;) {
+		int sig;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (select(fd + 1, &rd, NULL, NULL, NULL) < 0 && errno != EINTR)
+			return SIGTERM;
+		sig = poll_signal(&fd);
+		if (sig)
+			return sig;
+	}
+}
+
+/* The shaping hook: every part of the direction's shape on its egress end.
+ * `testbed run` places parts with more care (netem away from senders). */
+static int shape_link(void *arg, const struct topo *t, int link, int dir, struct topo_err *err)
+{
+	const struct tb_config *c = topo_config(t);
+	const struct tb_link *l = &c->links[link];
+	struct qdisc_plan_hint hint = { 0 };
+	struct qdisc_err qe = { 0 };
+	int rc;
+
+	(void)arg;
+	hint.mtu = l->mtu;
+	hint.node = c->nodes[l->end[dir].node].name;
+	rc = qdisc_apply(topo_node_nsfd(t, l->end[dir].node), topo_ifindex(t, link, dir),
+			 topo_ifname(t, link, dir), &l->dir[dir], &hint, &qe);
+	if (rc)
+		snprintf(err->msg, sizeof(err->msg), "link %s: %s", l->name, qe.msg);
+	return rc;
+}
+
+static void up_usage(FILE *f)
+{
+	fprintf(f, "Usage: testbed up [--foreground] [--run-id ID] FILE\n"
+		   "Build the topology of FILE (a topology or an experiment, shaping included) and\n"
+		   "leave it up. Prints a summary and, as the last line, the run id. A keeper\n"
+		   "process owns the run in the background; 'testbed down ID' ends it.\n"
+		   "  -f, --foreground  stay in the foreground; Ctrl-C tears the topology down\n"
+		   "      --run-id ID   use ID ([a-z][a-z0-9]*, < 16 chars) instead of a fresh id\n");
+}
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = { { "foreground", no_argument, NULL, 'f' },
+					      { "run-id", required_argument, NULL, 'r' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct tb_diag d = { 0 };
+	struct tb_config *c = NULL;
+	struct topo *t = NULL;
+	struct topo_err err = { 0 };
+	struct topo_opts o = { 0 };
+	const char *run_id = NULL;
+	bool fg = false;
+	int opt, sfd = -1, rc = TB_EXIT_FAIL, pfd[2] = { -1, -1 };
+	pid_t pid;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			fg = true;
+			break;
+		case 'r':
+			run_id = optarg;
+			break;
+		case 'h':
+			up_usage(stdout);
+			return TB_EXIT_OK;
+		default:
+			up_usage(stderr);
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		up_usage(stderr);
+		return TB_EXIT_USAGE;
+	}
+	if (run_id && !journal_id_valid(run_id)) {
+		tb_err("up: bad run id \"%s\": [a-z][a-z0-9]*, at most 15 characters", run_id);
+		return TB_EXIT_USAGE;
+	}
+	c = check_load(argv[optind], &d);
+	diag_print(&d, stderr);
+	if (!c || diag_errors(&d)) {
+		rc = TB_EXIT_USAGE;
+		goto out;
+	}
+	rc = env_check("up");
+	if (rc)
+		goto out;
+	sfd = block_signals();
+	if (sfd < 0) {
+		tb_err("up: signalfd: %s", strerror(-sfd));
+		rc = TB_EXIT_FAIL;
+		goto out;
+	}
+	o.run_id = run_id;
+	o.config_path = argv[optind];
+	o.interrupted = poll_signal;
+	o.intr_arg = &sfd;
+	o.shape = shape_link;
+	if (topo_build(c, &o, &t, &err)) {
+		tb_err("%s", err.msg);
+		rc = err.code == -EPERM || err.code == -EOPNOTSUPP ? TB_EXIT_ENV
+		     : err.code == -EINTR			    ? 130
+								    : TB_EXIT_FAIL;
+		goto out;
+	}
+	if (fg) {
+		int sig;
+
+		topo_print_summary(t, stdout);
+		printf("%s\n", topo_run_id(t));
+		fflush(stdout);
+		sig = wait_signal(sfd);
+		fprintf(stderr, "testbed: SIG%s: tearing down run %s\n", sigabbrev_np(sig), topo_run_id(t));
+		rc = topo_destroy(t) ? TB_EXIT_FAIL : TB_EXIT_OK;
+		t = NULL;
+		goto out;
+	}
+	/* detach: a keeper process owns the run; we report once it has taken over */
+	fflush(NULL);
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		tb_err("up: fork keeper: %m");
+		topo_destroy(t);
+		t = NULL;
+		rc = TB_EXIT_FAIL;
+		goto out;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		char ok = topo_set_owner(t) == 0 ? 1 : 0;
+
+		close(pfd[0]);
+		setsid();
+		if (chdir("/") < 0) {
+			/* stays where it is; harmless */
+		}
+		if (write(pfd[1], &ok, 1) != 1 || !ok) {
+			topo_destroy(t);
+			_exit(1);
+		}
+		close(pfd[1]);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		wait_signal(sfd);
+		_exit(topo_destroy(t) ? 1 : 0);
+	}
+	close(pfd[1]);
+	{
+		char ok = 0;
+
+		if (read(pfd[0], &ok, 1) != 1 || !ok) {
+			tb_err("up: the keeper process of run %s failed to start", topo_run_id(t));
+			waitpid(pid, NULL, 0);
+			topo_detach(t);
+			t = NULL;
+			rc = TB_EXIT_FAIL;
+			goto out;
+		}
+	}
+	close(pfd[0]);
+	if (poll_signal(&sfd)) {
+		/* a Ctrl-C that arrived after the last check of the build: the
+		 * keeper did not inherit it, so pass it on and report as usual */
+		tb_err("interrupted: tearing down run %s", topo_run_id(t));
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		topo_detach(t);
+		t = NULL;
+		rc = 130;
+		goto out;
+	}
+	topo_print_summary(t, stdout);
+	printf("owner: pid %d (testbed down %s)\n%s\n", (int)pid, topo_run_id(t), topo_run_id(t));
+	topo_detach(t);
+	t = NULL;
+	rc = TB_EXIT_OK;
+out:
+	if (sfd >= 0)
+		close(sfd);
+	config_free(c);
+	diag_free(&d);
+	return rc;
+}
+
+/* --- exec ------------------------------------------------------------- */
+
+static int open_node(const char *run, const char *node)
+{
+	char name[JOURNAL_ID_MAX + TB_NAME_MAX + 2], dir[64];
+	int fd;
+
+	if (!journal_id_valid(run)) {
+		tb_err("bad run id \"%s\"", run);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "%s-%.31s", run, node);
+	fd = netns_open(name);
+	if (fd >= 0)
+		return fd;
+	snprintf(dir, sizeof(dir), "%s/%s", TB_RUN_DIR, run);
+	if (fd == -ENOENT && access(dir, F_OK) < 0)
+		tb_err("no run \"%s\" (see 'testbed list')", run);
+	else if (fd == -ENOENT)
+		tb_err("run %s has no node \"%s\"", run, node);
+	else
+		tb_err("open namespace %s: %s", name, strerror(-fd));
+	return fd;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	int fd, status, i = 3;
+	pid_t pid;
+
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		printf("Usage: testbed exec RUN NODE -- CMD [ARGS...]\n"
+		       "Run CMD inside NODE's namespace (no shell); exits with CMD's status.\n");
+		return TB_EXIT_OK;
+	}
+	if (argc > 3 && !strcmp(argv[3], "--"))
+		i = 4;
+	if (argc <= i) {
+		fprintf(stderr, "Usage: testbed exec RUN NODE -- CMD [ARGS...]\n");
+		return TB_EXIT_USAGE;
+	}
+	if (geteuid() != 0) {
+		tb_err("exec needs root (entering a network namespace)");
+		return TB_EXIT_ENV;
+	}
+	fd = open_node(argv[1], argv[2]);
+	if (fd < 0)
+		return fd == -EINVAL ? TB_EXIT_USAGE : TB_EXIT_FAIL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		tb_err("exec: fork: %m");
+		close(fd);
+		return TB_EXIT_FAIL;
+	}
+	if (pid == 0) {
+		if (setns(fd, CLONE_NEWNET) < 0) {
+			tb_err("exec: enter namespace of %s: %m", argv[2]);
+			_exit(TB_EXIT_ENV);
+		}
+		/* like `ip netns exec`: a private /sys that shows this namespace's
+		 * interfaces; best effort, the network namespace is what matters */
+		if (unshare(CLONE_NEWNS) == 0 && mount("", "/", "none", MS_SLAVE | MS_REC, NULL) == 0 &&
+		    umount2("/sys", MNT_DETACH) == 0)
+			mount(argv[2], "/sys", "sysfs", 0, NULL);
+		execvp(argv[i], argv + i);
+		tb_err("exec %s: %m", argv[i]);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	close(fd);
+	/* the terminal's Ctrl-C goes to the command; we only report its end */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return TB_EXIT_FAIL;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* --- down, list, cleanup ------------------------------------------------ */
+
+static pid_t run_owner(const char *id)
+{
+	struct journal_run *runs;
+	size_t n;
+	pid_t pid = 0;
+
+	if (journal_list(&runs, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(runs[i].id, id) && runs[i].live)
+			pid = runs[i].pid;
+	free(runs);
+	return pid;
+}
+
+static int down_one(const char *id)
+{
+	struct journal *j = NULL;
+	int rc = journal_open(id, &j);
+
+	if (rc == -EBUSY) {
+		/* alive: ask the owner to tear down, then wait for its lock */
+		pid_t pid = run_owner(id);
+
+		if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {
+			tb_err("down %s: signal owner %d: %m", id, (int)pid);
+			return TB_EXIT_FAIL;
+		}
+		for (int i = 0; i < 3000 && rc == -EBUSY; i++) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+			rc = journal_open(id, &j);
+		}
+		if (rc == -ENOENT)
+			return TB_EXIT_OK; /* the owner finished it */
+		if (rc == -EBUSY) {
+			tb_err("down %s: owner %d did not finish within 30 s", id, (int)pid);
+			return TB_EXIT_FAIL;
+		}
+	}
+	if (rc == -ENOENT || rc == -EINVAL) {
+		tb_err("no run \"%s\" (see 'testbed list')", id);
+		return TB_EXIT_FAIL;
+	}
+	if (rc) {
+		tb_err("down %s: %s", id, strerror(-rc));
+		return TB_EXIT_FAIL;
+	}
+	return journal_undo(j) ? TB_EXIT_FAIL : TB_EXIT_OK;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	int rc = TB_EXIT_OK;
+
+	if (argc < 2 || !strcmp(argv[1], "--help")) {
+		printf("Usage: testbed down RUN...\nTear down runs (the owner's if it is alive).\n");
+		return argc < 2 ? TB_EXIT_USAGE : TB_EXIT_OK;
+	}
+	if (geteuid() != 0) {
+		tb_err("down needs root");
+		return TB_EXIT_ENV;
+	}
+	for (int i = 1; i < argc; i++) {
+		int r = down_one(argv[i]);
+
+		if (r)
+			rc = r;
+	}
+	return rc;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct journal_run *runs;
+	size_t n;
+	int rc;
+
+	if (argc >= 2) {
+		printf("Usage: testbed list\nRuns under %s: live (owner alive) or stale (owner died: "
+		       "'testbed cleanup' removes them).\n",
+		       TB_RUN_DIR);
+		return strcmp(argv[1], "--help") ? TB_EXIT_USAGE : TB_EXIT_OK;
+	}
+	rc = journal_list(&runs, &n);
+	if (rc) {
+		tb_err("list %s: %s", TB_RUN_DIR, strerror(-rc));
+		return TB_EXIT_FAIL;
+	}
+	if (n)
+		printf("%-15s %-13s %-7s %5s %7s  %-20s %s\n", "RUN", "STATE", "OWNER", "NODES", "OBJECTS",
+		       "CREATED", "CONFIG");
+	for (size_t i = 0; i < n; i++) {
+		char state[32];
+
+		snprintf(state, sizeof(state), "%s", runs[i].live ? runs[i].state : "stale");
+		printf("%-15s %-13s %-7d %5u %7u  %-20s %s\n", runs[i].id, state, (int)runs[i].pid,
+		       runs[i].nodes, runs[i].objects, runs[i].created, runs[i].config);
+	}
+	free(runs);
+	return TB_EXIT_OK;
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	struct journal_run *runs;
+	size_t n, done = 0;
+	int rc = TB_EXIT_OK;
+
+	if (argc >= 2) {
+		printf("Usage: testbed cleanup\nFinish the journal of every stale run (its owner died): "
+		       "remove what it created, nothing else.\nAlso removes the state of UML guests "
+		       "whose testbed died, in root's own $TMPDIR/testbed-vm-0\n(never another "
+		       "user's, never through a link).\n");
+		return strcmp(argv[1], "--help") ? TB_EXIT_USAGE : TB_EXIT_OK;
+	}
+	if (geteuid() != 0) {
+		tb_err("cleanup needs root");
+		return TB_EXIT_ENV;
+	}
+	if (journal_list(&runs, &n)) {
+		tb_err("cleanup: cannot read %s: %m", TB_RUN_DIR);
+		return TB_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct journal *j;
+		int r;
+
+		if (runs[i].live)
+			continue;
+		r = journal_open(runs[i].id, &j);
+		if (r == -EBUSY || r == -ENOENT)
+			continue; /* someone else is on it */
+		if (r) {
+			tb_err("cleanup %s: %s", runs[i].id, strerror(-r));
+			rc = TB_EXIT_FAIL;
+			continue;
+		}
+		if (journal_undo(j)) {
+			rc = TB_EXIT_FAIL;
+			continue;
+		}
+		printf("removed stale run %s (%u objects, %s)\n", runs[i].id, runs[i].objects,
+		       runs[i].config);
+		done++;
+	}
+	{
+		/* UML guests of a testbed killed with SIGKILL leave their state dir */
+		int g = vm_cleanup_stale();
+
+		if (g > 0) {
+			printf("removed %d stale guest director%s\n", g, g == 1 ? "y" : "ies");
+			done += (size_t)g;
+		}
+	}
+	if (!done && rc == TB_EXIT_OK)
+		printf("no stale runs\n");
+	free(runs);
+	return rc;
+}

@@ -1,0 +1,399 @@
+/* The typed, validated model of a topology or experiment file.
+ *
+ * config_load() parses a file (and, for an experiment, the topology it
+ * includes) with libinih into a struct tb_config, then validates it. Parsing
+ * and validation never touch the system. Every object carries the file:line
+ * it came from so that later stages can report errors against the file. */
+#ifndef TB_CONFIG_H
+#define TB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/diag.h"
+
+#define TB_NAME_MAX 32 /* node, link, flow, capture, expectation names */
+#define TB_IFNAME_MAX 16 /* IFNAMSIZ */
+
+enum tb_kernel { TB_KERNEL_AUTO, TB_KERNEL_HOST, TB_KERNEL_UML };
+
+/* Queue (qdisc) that holds packets on a shaped direction. */
+enum tb_queue {
+	TB_QUEUE_DEFAULT, /* leave the interface's default qdisc */
+	TB_QUEUE_PFIFO,
+	TB_QUEUE_BFIFO,
+	TB_QUEUE_FQ_CODEL,
+	TB_QUEUE_CODEL,
+	TB_QUEUE_FQ,
+	TB_QUEUE_CAKE,
+};
+
+enum tb_shaper { TB_SHAPER_TBF, TB_SHAPER_HTB };
+enum tb_dist { TB_DIST_NONE, TB_DIST_UNIFORM, TB_DIST_NORMAL, TB_DIST_PARETO, TB_DIST_PARETONORMAL };
+enum tb_loss_model { TB_LOSS_RANDOM, TB_LOSS_GEMODEL };
+
+/* Bits of tb_shape.set: which keys the file gave. */
+enum {
+	TB_SH_RATE = 1u << 0,
+	TB_SH_DELAY = 1u << 1,
+	TB_SH_JITTER = 1u << 2,
+	TB_SH_LOSS = 1u << 3,
+	TB_SH_DUPLICATE = 1u << 4,
+	TB_SH_REORDER = 1u << 5,
+	TB_SH_CORRUPT = 1u << 6,
+	TB_SH_QUEUE = 1u << 7,
+	TB_SH_LIMIT = 1u << 8,
+	TB_SH_AQM = 1u << 9, /* target, interval, flows, ecn */
+	TB_SH_NETEM_LIMIT = 1u << 10,
+	TB_SH_GEMODEL = 1u << 11,
+	TB_SH_BURST = 1u << 12,
+	TB_SH_SHAPER = 1u << 13,
+	TB_SH_DIST = 1u << 14,
+};
+/* Keys that need netem. */
+#define TB_SH_NETEM_MASK                                                                  \
+	(TB_SH_DELAY | TB_SH_JITTER | TB_SH_LOSS | TB_SH_DUPLICATE | TB_SH_REORDER |      \
+	 TB_SH_CORRUPT | TB_SH_NETEM_LIMIT | TB_SH_GEMODEL | TB_SH_DIST)
+
+/* Shaping of one direction of a link: what leaves one end toward the other.
+ * Percentages are stored as percent (1% -> 1.0). Times in microseconds. */
+struct tb_shape {
+	uint32_t set;          /* TB_SH_* bits given */
+	uint64_t rate;         /* bit/s; 0: no rate limit */
+	enum tb_shaper shaper; /* rate limiter: tbf (default) or htb */
+	uint32_t burst;        /* bytes; 0: sized from the rate */
+	uint32_t delay_us;
+	uint32_t jitter_us;
+	enum tb_dist dist;
+	double delay_corr;
+	double loss;
+	double loss_corr;
+	enum tb_loss_model loss_model;
+	double ge_p, ge_r, ge_h, ge_k; /* Gilbert-Elliott, percent (tc's p r 1-h 1-k) */
+	double duplicate;
+	double reorder;
+	double reorder_corr;
+	uint32_t reorder_gap;
+	double corrupt;
+	enum tb_queue queue;
+	uint32_t limit;       /* queue limit: packets (bytes for bfifo); 0: default */
+	uint32_t netem_limit; /* packets; 0: sized from the bandwidth-delay product */
+	uint32_t target_us;   /* (fq_)codel target; 0: kernel default */
+	uint32_t interval_us; /* (fq_)codel interval; 0: kernel default */
+	uint32_t flows;       /* fq_codel flows; 0: kernel default */
+	int ecn;              /* -1 unset, 0 off, 1 on */
+	struct tb_loc loc;    /* first shaping key of this direction */
+};
+
+struct tb_sysctl {
+	char *key;   /* dotted, e.g. net.ipv4.tcp_syncookies */
+	char *value; /* as written */
+	struct tb_loc loc;
+};
+
+struct tb_node {
+	char name[TB_NAME_MAX];
+	bool forward;
+	struct tb_sysctl *sysctls;
+	size_t n_sysctls, cap_sysctls;
+	struct tb_loc loc;
+};
+
+/* One end of a link. */
+struct tb_end {
+	int node;                     /* index into tb_config.nodes */
+	char ifname[TB_IFNAME_MAX];   /* from the file, else eth0, eth1.. per node in link order */
+	char addr4[48];               /* "a.b.c.d/len" or "" for automatic */
+	char addr6[64];               /* "x::y/len" or "" for automatic */
+	struct tb_loc loc;
+};
+
+struct tb_link {
+	char name[2 * TB_NAME_MAX + 2]; /* "a-b" */
+	struct tb_end end[2];
+	unsigned mtu;         /* 0: 1500 */
+	int offload;          /* -1 auto (off when shaped), 0 off, 1 on */
+	struct tb_shape dir[2]; /* dir[i]: egress of end[i] toward end[1 - i] */
+	struct tb_loc loc;
+};
+
+enum tb_worker {
+	TB_WORKER_BULK,
+	TB_WORKER_RR,
+	TB_WORKER_CHURN,
+	TB_WORKER_SYNFLOOD,
+	TB_WORKER_UDP,
+	TB_WORKER_IDLE,
+};
+
+enum tb_conn_mode { TB_CONN_PER_REQUEST, TB_CONN_POOL };
+enum tb_write_mode { TB_WRITE_SINGLE, TB_WRITE_SPLIT };
+enum tb_closer { TB_CLOSE_CLIENT, TB_CLOSE_SERVER };
+enum tb_arch { TB_ARCH_EPOLL, TB_ARCH_THREAD, TB_ARCH_ITERATIVE };
+enum tb_transport { TB_TRANSPORT_UDP, TB_TRANSPORT_TCP };
+enum tb_family { TB_FAMILY_IPV4, TB_FAMILY_IPV6 };
+
+/* Options of the server side of a flow (keys "server.*"). */
+struct tb_server_opts {
+	unsigned backlog;      /* listen() backlog; default 128 */
+	enum tb_arch arch;
+	double accept_rate;    /* accepts per second; 0: as fast as possible */
+	uint32_t accept_delay_us; /* pause before accepting at all */
+	enum tb_closer close;  /* who closes first */
+	uint64_t read_rate;    /* bit/s the server reads at; 0: unlimited */
+	bool leak;             /* never close accepted sockets (CLOSE-WAIT) */
+	bool reject;           /* load shedding: accept and close at once */
+	bool nodelay;          /* TCP_NODELAY on accepted sockets */
+};
+
+struct tb_flow {
+	char name[TB_NAME_MAX];
+	enum tb_worker worker;
+	bool enabled;          /* a case may switch a flow off */
+	int from, to;          /* node indices; -1 when not given */
+	uint32_t start_us;
+	uint32_t duration_us;  /* 0: until the experiment ends */
+	unsigned port;         /* 0: assigned */
+	enum tb_family family; /* address family of the connection */
+	char cc[16];           /* "" : kernel default */
+	bool nodelay;
+	uint32_t sndbuf, rcvbuf; /* bytes; 0: autotuning */
+	/* bulk */
+	uint64_t bytes;        /* 0: run for the duration */
+	/* rr, churn, idle, udp, synflood */
+	uint32_t request, response; /* bytes */
+	unsigned concurrency;
+	double rate;           /* per second (requests, connections, datagrams, SYNs); 0: closed loop */
+	enum tb_conn_mode conn;
+	unsigned pool;         /* connections in the pool */
+	unsigned streams;      /* rr: request streams multiplexed on each pool connection */
+	enum tb_write_mode write;
+	enum tb_closer close;
+	uint32_t timeout_us;   /* connect and request timeout */
+	unsigned count;        /* idle: connections held */
+	uint32_t size;         /* udp datagram size (bytes) */
+	enum tb_transport transport; /* udp worker: udp (default) or tcp */
+	uint32_t interval_us;  /* heartbeat interval (idle/rr keepalive), 0 none */
+	uint32_t ka_idle_us;   /* idle: TCP keep-alive idle time (SO_KEEPALIVE); 0: off */
+	uint32_t ka_intvl_us;  /* idle: keep-alive probe interval; 0: kernel default */
+	unsigned ka_cnt;       /* idle: unanswered probes before the connection dies; 0: default */
+	char spoof[48];        /* synflood: source prefix; "" : from the plan */
+	struct tb_server_opts server;
+	uint64_t set;          /* which keys were given (bit per key index) */
+	struct tb_loc loc;
+};
+
+struct tb_capture {
+	char name[TB_NAME_MAX];
+	int node;              /* node index */
+	char iface[TB_IFNAME_MAX]; /* "" : every interface of the node */
+	unsigned snaplen;      /* default 128 */
+	char *filter;          /* BPF, NULL for none */
+	uint64_t max_bytes;    /* default 200 MB */
+	unsigned ladder;       /* report this connection's ladder (1-based); 0: none */
+	unsigned ladder_lines; /* at most this many ladder lines in the report; default 40 */
+	struct tb_loc loc;
+};
+
+/* Something done to the network at a time within each run ([event NAME]). */
+enum tb_event_action { TB_EVENT_DOWN, TB_EVENT_UP };
+
+struct tb_event {
+	char name[TB_NAME_MAX];
+	uint32_t at_us;        /* time within the run (measured time, from its start) */
+	char link_name[2 * TB_NAME_MAX + 2]; /* as written: "r2-s1" */
+	int link;              /* link index; -1 until resolved */
+	enum tb_event_action action; /* down: both ends of the veth pair down; up: back up */
+	struct tb_loc loc;
+};
+
+/* One swept key and its values; the cases are the cross product. */
+struct tb_sweep {
+	char *key;             /* as written: flow.bulk.cc */
+	char *short_name;      /* last component: cc */
+	char **values;
+	size_t n_values;
+	struct tb_loc loc;
+};
+
+/* A named case: a bundle of settings ("[case pool]" with flow.rr.conn = pool,
+ * ...). The cases form one more sweep dimension, keyed "case". */
+struct tb_setting {
+	char *key;   /* sweep-style key: flow.rr.conn, node.c1.sysctl.net.ipv4.tcp_tw_reuse */
+	char *value;
+	struct tb_loc loc;
+};
+
+struct tb_casedef {
+	char name[TB_NAME_MAX];
+	char *note;            /* why this case exists (shown in the report) */
+	struct tb_setting *set;
+	size_t n_set, cap_set;
+	struct tb_loc loc;
+};
+
+/* Expectation expressions. */
+enum tb_expr_kind { TB_EX_NUM, TB_EX_METRIC, TB_EX_CALL, TB_EX_BINOP, TB_EX_NEG };
+
+/* What a metric or a constant measures: TB_UNIT_COUNT is a plain number,
+ * which takes the unit of whatever it is combined with. */
+enum tb_unit { TB_UNIT_COUNT, TB_UNIT_RATE, TB_UNIT_TIME, TB_UNIT_PCT, TB_UNIT_PER_S };
+
+/** The unit of metric or function @name (goodput, p99, mathis...). */
+enum tb_unit expect_metric_unit(const char *name);
+
+struct tb_selector {
+	int sweep;             /* index into tb_config.sweeps */
+	int value;             /* index into that sweep's values */
+};
+
+struct tb_expr {
+	enum tb_expr_kind kind;
+	double num;            /* TB_EX_NUM */
+	enum tb_unit unit;     /* TB_EX_NUM: from its suffix (70mbit, 40ms, 1%) */
+	char op;               /* TB_EX_BINOP: + - * / */
+	struct tb_expr *lhs, *rhs;
+	/* TB_EX_METRIC: metric(subject[, key=value]...) ; TB_EX_CALL: fn(args) */
+	char *name;            /* metric or function name */
+	char *subject;         /* flow name, or node.counter / node.STATE */
+	int flow;              /* flow index for flow metrics, else -1 */
+	int node;              /* node index for node metrics, else -1 */
+	struct tb_selector *sel;
+	size_t n_sel;
+	struct tb_expr **args;
+	size_t n_args;
+	int col;
+};
+
+enum tb_cmp { TB_CMP_LT, TB_CMP_LE, TB_CMP_GT, TB_CMP_GE, TB_CMP_EQ, TB_CMP_NE };
+
+struct tb_expect {
+	char name[TB_NAME_MAX];
+	char *text;            /* the expression as written */
+	struct tb_expr *lhs, *rhs;
+	enum tb_cmp cmp;
+	struct tb_loc loc;
+};
+
+struct tb_experiment {
+	bool present;          /* an [experiment] section was given */
+	char name[64];         /* default: the file's base name */
+	char *description;
+	char *topology;        /* resolved path of the included topology */
+	uint32_t duration_us;  /* default 10 s */
+	unsigned repeat;       /* default 1 */
+	uint64_t seed;         /* default 1 */
+	enum tb_kernel kernel;
+	uint32_t sample_us;    /* socket sampling interval, default 100 ms */
+	uint64_t uml_mem;      /* bytes, default 512 MiB */
+	bool capture;          /* capture on the default interfaces when no [capture] */
+	struct tb_loc loc;
+};
+
+struct tb_topo_opts {
+	char name[64];
+	char pool4[48];        /* default 198.18.0.0/15 (benchmarking range) */
+	char pool6[64];        /* default fd74:6200::/48 */
+	unsigned mtu;          /* default 1500 */
+};
+
+struct tb_config {
+	char *path;            /* the file given */
+	struct tb_topo_opts topo;
+	struct tb_experiment exp;
+	struct tb_node *nodes;
+	size_t n_nodes, cap_nodes;
+	struct tb_link *links;
+	size_t n_links, cap_links;
+	struct tb_flow *flows;
+	size_t n_flows, cap_flows;
+	struct tb_capture *captures;
+	size_t n_captures, cap_captures;
+	struct tb_event *events;
+	size_t n_events, cap_events;
+	struct tb_sweep *sweeps; /* [case] sections add a first sweep keyed "case" */
+	size_t n_sweeps, cap_sweeps;
+	struct tb_casedef *casedefs;
+	size_t n_casedefs, cap_casedefs;
+	struct tb_expect *expects;
+	size_t n_expects, cap_expects;
+	char **files;          /* interned file names for tb_loc */
+	size_t n_files, cap_files;
+};
+
+/**
+ * Parse and validate @path (a topology or an experiment file; an experiment
+ * pulls in its topology). Problems are appended to @d; returns the model, or
+ * NULL when a file could not be read at all. The model is usable only when
+ * diag_errors(d) == 0.
+ */
+struct tb_config *config_load(const char *path, struct tb_diag *d);
+
+/** Parse from a memory buffer (the fuzz target); @name is used in messages.
+ * An experiment's "topology =" is resolved relative to @name's directory. */
+struct tb_config *config_load_buffer(const char *name, const char *buf, size_t len,
+				     struct tb_diag *d);
+
+/** Free a model; NULL-safe. */
+void config_free(struct tb_config *c);
+
+/** Deep copy (a case of a sweep is a copy with the swept keys set). */
+struct tb_config *config_dup(const struct tb_config *c);
+
+/**
+ * Set one sweep key (e.g. "flow.bulk.cc") to @value in @c, validating it as
+ * the file's parser would; problems go to @d against @loc. 0 or -EINVAL.
+ */
+int config_set(struct tb_config *c, const char *key, const char *value, const struct tb_loc *loc,
+	       struct tb_diag *d);
+
+/** Index of the node called @name, or -1. */
+int config_node(const struct tb_config *c, const char *name);
+/** Index of the flow called @name, or -1. */
+int config_flow(const struct tb_config *c, const char *name);
+
+/** Whether the file set flow key @key (e.g. "port") on @f. */
+bool config_flow_has(const struct tb_flow *f, const char *key);
+
+/** The port flow @flow's server listens on: its "port", else 5001 + its index. */
+unsigned config_flow_port(const struct tb_config *c, int flow);
+
+/**
+ * The flow whose server flow @flow talks to: @flow itself when it starts
+ * its own. Request/response flows (rr, churn, idle) to one node and port
+ * share the listener of the first of them; a synflood targets the listener
+ * of another flow on its node and port, or starts a plain rr one.
+ */
+int config_flow_server(const struct tb_config *c, int flow);
+
+/**
+ * The configuration of case @k: a copy with every swept key (and the named
+ * case's settings) applied. NULL with messages in @d if a value does not fit.
+ */
+struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_diag *d);
+
+/* The most cases the sweeps of one experiment may make (check refuses more). */
+#define CONFIG_MAX_CASES 10000u
+
+/** Number of cases (product of the sweeps' value counts; 1 without sweeps;
+ * SIZE_MAX when the product does not fit). */
+size_t config_n_cases(const struct tb_config *c);
+/** The sweep value indices of case @k (mixed radix, first sweep slowest). */
+void config_case_values(const struct tb_config *c, size_t k, int *idx);
+
+struct json_t;
+/** The resolved model as a JSON object (jansson; new reference): every key of
+ * every section under its file name, in the files' units. For manifests. */
+struct json_t *config_to_json(const struct tb_config *c);
+
+/** Names used in output and messages. */
+const char *config_worker_name(enum tb_worker w);
+const char *config_queue_name(enum tb_queue q);
+const char *config_kernel_name(enum tb_kernel k);
+
+/** Hop-count shortest path from node @a to node @b through forwarding nodes;
+ * returns the number of links, or -1 when unreachable. */
+int config_distance(const struct tb_config *c, int a, int b);
+
+#endif

@@ -1,0 +1,139 @@
+/* The resolved model as JSON, for the manifest: driven by the same key
+ * tables as the parser, so every key a file can set is written back under
+ * its own name, in the units the files use. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "util/units.h"
+
+static json_t *value_json(const struct tb_config *c, const struct keydef *k, const void *obj)
+{
+	const char *p = (const char *)obj + k->off;
+	char buf[64];
+	int v;
+
+	switch (k->type) {
+	case K_RATE:
+		return json_string(units_fmt_rate(*(const uint64_t *)p, buf, sizeof(buf)));
+	case K_TIME:
+		return json_string(units_fmt_time(*(const uint32_t *)p, buf, sizeof(buf)));
+	case K_SIZE32:
+		return json_integer(*(const uint32_t *)p);
+	case K_SIZE64:
+	case K_U64:
+		return json_integer((json_int_t) * (const uint64_t *)p);
+	case K_PCT:
+		snprintf(buf, sizeof(buf), "%g%%", *(const double *)p);
+		return json_string(buf);
+	case K_BOOL:
+		return json_boolean(*(const bool *)p);
+	case K_TRI:
+		v = *(const int *)p;
+		return v < 0 ? json_string("auto") : json_boolean(v);
+	case K_UINT:
+		return json_integer(*(const unsigned *)p);
+	case K_REAL:
+		return json_real(*(const double *)p);
+	case K_ENUM:
+		v = *(const int *)p;
+		return v >= 0 ? json_string(k->enums[v]) : json_null();
+	case K_STRDUP:
+		return *(char *const *)p ? json_string(*(char *const *)p) : json_null();
+	case K_NODE:
+		v = *(const int *)p;
+		return v >= 0 && (size_t)v < c->n_nodes ? json_string(c->nodes[v].name) : json_null();
+	case K_STR:
+	case K_IFNAME:
+	case K_CIDR4:
+	case K_CIDR6:
+	case K_IDENT:
+		return json_string(p);
+	}
+	return json_null();
+}
+
+/* Every key of table @t (all, or only those whose bit is in @set). */
+static json_t *keys_json(const struct tb_config *c, const struct keydef *t, const void *obj,
+			 bool only_set, uint32_t set)
+{
+	json_t *o = json_object();
+
+	for (; t->name; t++)
+		if (!only_set || (t->bit & set))
+			json_object_set_new(o, t->name, value_json(c, t, obj));
+	return o;
+}
+
+json_t *config_to_json(const struct tb_config *c)
+{
+	json_t *j = json_object(), *a;
+
+	json_object_set_new(j, "file", json_string(c->path));
+	json_object_set_new(j, "topology", keys_json(c, cfg_topology_keys, &c->topo, false, 0));
+	if (c->exp.present)
+		json_object_set_new(j, "experiment",
+				    keys_json(c, cfg_experiment_keys, &c->exp, false, 0));
+	a = json_array();
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		const struct tb_node *n = &c->nodes[i];
+		json_t *o = keys_json(c, cfg_node_keys, n, false, 0), *s = json_object();
+
+		json_object_set_new(o, "name", json_string(n->name));
+		for (size_t k = 0; k < n->n_sysctls; k++)
+			json_object_set_new(s, n->sysctls[k].key, json_string(n->sysctls[k].value));
+		json_object_set_new(o, "sysctls", s);
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(j, "nodes", a);
+	a = json_array();
+	for (size_t i = 0; i < c->n_links; i++) {
+		const struct tb_link *l = &c->links[i];
+		json_t *o = keys_json(c, cfg_link_keys, l, false, 0), *ends = json_array();
+
+		json_object_set_new(o, "name", json_string(l->name));
+		for (int e = 0; e < 2; e++) {
+			json_t *eo = keys_json(c, cfg_end_keys, &l->end[e], false, 0);
+			json_t *sh = keys_json(c, cfg_shape_keys, &l->dir[e], true, l->dir[e].set);
+
+			json_object_set_new(eo, "node", json_string(c->nodes[l->end[e].node].name));
+			/* the shape of the direction leaving this end */
+			json_object_set_new(eo, "egress", sh);
+			json_array_append_new(ends, eo);
+		}
+		json_object_set_new(o, "ends", ends);
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(j, "links", a);
+	a = json_array();
+	for (size_t i = 0; i < c->n_flows; i++) {
+		json_t *o = keys_json(c, cfg_flow_keys, &c->flows[i], false, 0);
+
+		json_object_set_new(o, "name", json_string(c->flows[i].name));
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(j, "flows", a);
+	a = json_array();
+	for (size_t i = 0; i < c->n_captures; i++) {
+		json_t *o = keys_json(c, cfg_capture_keys, &c->captures[i], false, 0);
+
+		json_object_set_new(o, "name", json_string(c->captures[i].name));
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(j, "captures", a);
+	a = json_array();
+	for (size_t i = 0; i < c->n_events; i++) {
+		json_t *o = keys_json(c, cfg_event_keys, &c->events[i], false, 0);
+
+		json_object_set_new(o, "name", json_string(c->events[i].name));
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(j, "events", a);
+	a = json_array();
+	for (size_t i = 0; i < c->n_expects; i++)
+		json_array_append_new(a, json_pack("{ss ss}", "name", c->expects[i].name, "expression",
+						   c->expects[i].text));
+	json_object_set_new(j, "expectations", a);
+	return j;
+}

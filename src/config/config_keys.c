@@ -1,0 +1,640 @@
+/* Key tables of every section and the typed setters behind them. A key is
+ * data (name, type, offset, range), so adding one is a line here plus a line
+ * in docs/config.md. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "util/units.h"
+
+#define OFF(type, field) offsetof(struct type, field), sizeof(((struct type *)0)->field)
+
+static const char *const kernel_names[] = { "auto", "host", "uml", NULL };
+static const char *const queue_names[] = { "default", "pfifo", "bfifo", "fq_codel",
+					   "codel",   "fq",    "cake",  NULL };
+static const char *const shaper_names[] = { "tbf", "htb", NULL };
+static const char *const dist_names[] = { "none", "uniform", "normal", "pareto", "paretonormal", NULL };
+static const char *const loss_model_names[] = { "random", "gemodel", NULL };
+const char *const cfg_worker_names[] = { "bulk", "rr", "churn", "synflood", "udp", "idle", NULL };
+static const char *const conn_names[] = { "per-request", "pool", NULL };
+static const char *const write_names[] = { "single", "split", NULL };
+static const char *const closer_names[] = { "client", "server", NULL };
+static const char *const arch_names[] = { "epoll", "thread", "iterative", NULL };
+static const char *const transport_names[] = { "udp", "tcp", NULL };
+static const char *const family_names[] = { "ipv4", "ipv6", NULL };
+
+const struct keydef cfg_topology_keys[] = {
+	{ "name", K_STR, OFF(tb_topo_opts, name), 0, 0, NULL, 0, "topology name" },
+	{ "ipv4_pool", K_CIDR4, OFF(tb_topo_opts, pool4), 8, 30, NULL, 0, "IPv4 address pool" },
+	{ "ipv6_pool", K_CIDR6, OFF(tb_topo_opts, pool6), 16, 64, NULL, 0, "IPv6 address pool" },
+	{ "mtu", K_UINT, OFF(tb_topo_opts, mtu), 1280, 65535, NULL, 0, "default link MTU" },
+	{ NULL },
+};
+
+const struct keydef cfg_experiment_keys[] = {
+	{ "name", K_STR, OFF(tb_experiment, name), 0, 0, NULL, 0, "experiment name" },
+	{ "description", K_STRDUP, OFF(tb_experiment, description), 0, 0, NULL, 0, "" },
+	{ "topology", K_STRDUP, OFF(tb_experiment, topology), 0, 0, NULL, 0, "topology file" },
+	{ "duration", K_TIME, OFF(tb_experiment, duration_us), 100000, 3600e6, NULL, 0, "" },
+	{ "repeat", K_UINT, OFF(tb_experiment, repeat), 1, 1000, NULL, 0, "" },
+	{ "seed", K_U64, OFF(tb_experiment, seed), 0, 0, NULL, 0, "" },
+	{ "kernel", K_ENUM, OFF(tb_experiment, kernel), 0, 0, kernel_names, 0, "" },
+	{ "sample_interval", K_TIME, OFF(tb_experiment, sample_us), 10000, 10e6, NULL, 0, "" },
+	{ "uml_memory", K_SIZE64, OFF(tb_experiment, uml_mem), 64 << 20, 16ull << 30, NULL, 0, "" },
+	{ "capture", K_BOOL, OFF(tb_experiment, capture), 0, 0, NULL, 0, "" },
+	{ NULL },
+};
+
+const struct keydef cfg_node_keys[] = {
+	{ "forward", K_BOOL, OFF(tb_node, forward), 0, 0, NULL, 0, "route packets for others" },
+	{ NULL },
+};
+
+const struct keydef cfg_link_keys[] = {
+	{ "mtu", K_UINT, OFF(tb_link, mtu), 1280, 65535, NULL, 0, "" },
+	{ "offload", K_TRI, OFF(tb_link, offload), 0, 0, NULL, 0, "TSO/GSO/GRO" },
+	{ NULL },
+};
+
+const struct keydef cfg_end_keys[] = {
+	{ "ifname", K_IFNAME, OFF(tb_end, ifname), 0, 0, NULL, 0, "" },
+	{ "addr", K_CIDR4, OFF(tb_end, addr4), 8, 32, NULL, 0, "" },
+	{ "addr6", K_CIDR6, OFF(tb_end, addr6), 16, 128, NULL, 0, "" },
+	{ NULL },
+};
+
+const struct keydef cfg_shape_keys[] = {
+	{ "rate", K_RATE, OFF(tb_shape, rate), 1, 1e12, NULL, TB_SH_RATE, "" },
+	{ "shaper", K_ENUM, OFF(tb_shape, shaper), 0, 0, shaper_names, TB_SH_SHAPER, "" },
+	{ "burst", K_SIZE32, OFF(tb_shape, burst), 1, 0, NULL, TB_SH_BURST, "" },
+	{ "delay", K_TIME, OFF(tb_shape, delay_us), 0, 10e6, NULL, TB_SH_DELAY, "" },
+	{ "jitter", K_TIME, OFF(tb_shape, jitter_us), 0, 10e6, NULL, TB_SH_JITTER, "" },
+	{ "distribution", K_ENUM, OFF(tb_shape, dist), 0, 0, dist_names, TB_SH_DIST, "" },
+	{ "delay_correlation", K_PCT, OFF(tb_shape, delay_corr), 0, 0, NULL, TB_SH_DELAY, "" },
+	{ "loss", K_PCT, OFF(tb_shape, loss), 0, 0, NULL, TB_SH_LOSS, "" },
+	{ "loss_correlation", K_PCT, OFF(tb_shape, loss_corr), 0, 0, NULL, TB_SH_LOSS, "" },
+	{ "loss_model", K_ENUM, OFF(tb_shape, loss_model), 0, 0, loss_model_names, TB_SH_LOSS, "" },
+	{ "ge_p", K_PCT, OFF(tb_shape, ge_p), 0, 0, NULL, TB_SH_GEMODEL, "" },
+	{ "ge_r", K_PCT, OFF(tb_shape, ge_r), 0, 0, NULL, TB_SH_GEMODEL, "" },
+	{ "ge_h", K_PCT, OFF(tb_shape, ge_h), 0, 0, NULL, TB_SH_GEMODEL, "" },
+	{ "ge_k", K_PCT, OFF(tb_shape, ge_k), 0, 0, NULL, TB_SH_GEMODEL, "" },
+	{ "duplicate", K_PCT, OFF(tb_shape, duplicate), 0, 0, NULL, TB_SH_DUPLICATE, "" },
+	{ "reorder", K_PCT, OFF(tb_shape, reorder), 0, 0, NULL, TB_SH_REORDER, "" },
+	{ "reorder_correlation", K_PCT, OFF(tb_shape, reorder_corr), 0, 0, NULL, TB_SH_REORDER, "" },
+	{ "reorder_gap", K_UINT, OFF(tb_shape, reorder_gap), 1, 1e6, NULL, TB_SH_REORDER, "" },
+	{ "corrupt", K_PCT, OFF(tb_shape, corrupt), 0, 0, NULL, TB_SH_CORRUPT, "" },
+	{ "queue", K_ENUM, OFF(tb_shape, queue), 0, 0, queue_names, TB_SH_QUEUE, "" },
+	{ "limit", K_SIZE32, OFF(tb_shape, limit), 1, 0, NULL, TB_SH_LIMIT, "" },
+	{ "netem_limit", K_UINT, OFF(tb_shape, netem_limit), 1, 1e7, NULL, TB_SH_NETEM_LIMIT, "" },
+	{ "target", K_TIME, OFF(tb_shape, target_us), 1, 10e6, NULL, TB_SH_AQM, "" },
+	{ "interval", K_TIME, OFF(tb_shape, interval_us), 1, 100e6, NULL, TB_SH_AQM, "" },
+	{ "flows", K_UINT, OFF(tb_shape, flows), 1, 65536, NULL, TB_SH_AQM, "" },
+	{ "ecn", K_TRI, OFF(tb_shape, ecn), 0, 0, NULL, TB_SH_AQM, "" },
+	{ NULL },
+};
+
+/* Worker masks for flow keys. */
+#define W(x) (1u << TB_WORKER_##x)
+#define W_ALL 0u
+#define W_TCP (W(BULK) | W(RR) | W(CHURN) | W(IDLE) | W(UDP))
+#define W_REQ (W(RR) | W(CHURN) | W(IDLE))
+
+const struct keydef cfg_flow_keys[] = {
+	{ "worker", K_ENUM, OFF(tb_flow, worker), 0, 0, cfg_worker_names, W_ALL, "" },
+	{ "enabled", K_BOOL, OFF(tb_flow, enabled), 0, 0, NULL, W_ALL, "" },
+	{ "from", K_NODE, OFF(tb_flow, from), 0, 0, NULL, W_ALL, "" },
+	{ "to", K_NODE, OFF(tb_flow, to), 0, 0, NULL, W_ALL, "" },
+	{ "start", K_TIME, OFF(tb_flow, start_us), 0, 3600e6, NULL, W_ALL, "" },
+	{ "duration", K_TIME, OFF(tb_flow, duration_us), 1000, 3600e6, NULL, W_ALL, "" },
+	{ "port", K_UINT, OFF(tb_flow, port), 1, 65535, NULL, W_ALL, "" },
+	{ "family", K_ENUM, OFF(tb_flow, family), 0, 0, family_names, W_ALL, "" },
+	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, "" },
+	{ "nodelay", K_BOOL, OFF(tb_flow, nodelay), 0, 0, NULL, W_TCP, "" },
+	{ "sndbuf", K_SIZE32, OFF(tb_flow, sndbuf), 1024, 1 << 30, NULL, W_TCP, "" },
+	{ "rcvbuf", K_SIZE32, OFF(tb_flow, rcvbuf), 1024, 1 << 30, NULL, W_TCP, "" },
+	{ "bytes", K_SIZE64, OFF(tb_flow, bytes), 1, 0, NULL, W(BULK), "" },
+	{ "request", K_SIZE32, OFF(tb_flow, request), 16, 64 << 20, NULL, W(RR), "" },
+	{ "response", K_SIZE32, OFF(tb_flow, response), 1, 64 << 20, NULL, W(RR), "" },
+	{ "concurrency", K_UINT, OFF(tb_flow, concurrency), 1, 100000, NULL, W_REQ, "" },
+	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD), "" },
+	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, conn_names, W(RR), "" },
+	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR), "" },
+	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR), "" },
+	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, write_names, W(RR), "" },
+	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, closer_names, W(RR) | W(CHURN), "" },
+	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ, "" },
+	{ "count", K_UINT, OFF(tb_flow, count), 1, 1000000, NULL, W(IDLE), "" },
+	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP), "" },
+	{ "transport", K_ENUM, OFF(tb_flow, transport), 0, 0, transport_names, W(UDP), "" },
+	{ "heartbeat", K_TIME, OFF(tb_flow, interval_us), 1000, 600e6, NULL, W(IDLE) | W(RR), "" },
+	{ "keepalive_idle", K_TIME, OFF(tb_flow, ka_idle_us), 1000000, 32767e6, NULL, W(IDLE), "" },
+	{ "keepalive_interval", K_TIME, OFF(tb_flow, ka_intvl_us), 1000000, 32767e6, NULL, W(IDLE),
+	  "" },
+	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE), "" },
+	{ "spoof", K_CIDR4, OFF(tb_flow, spoof), 8, 32, NULL, W(SYNFLOOD), "" },
+	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL, "" },
+	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, arch_names, W_REQ, "" },
+	{ "server.accept_rate", K_REAL, OFF(tb_flow, server.accept_rate), 0, 10e6, NULL, W_ALL, "" },
+	{ "server.accept_delay", K_TIME, OFF(tb_flow, server.accept_delay_us), 0, 3600e6, NULL,
+	  W_ALL, "" },
+	{ "server.close", K_ENUM, OFF(tb_flow, server.close), 0, 0, closer_names, W_REQ, "" },
+	{ "server.read_rate", K_RATE, OFF(tb_flow, server.read_rate), 1, 1e12, NULL, W(BULK) | W(RR),
+	  "" },
+	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "" },
+	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "" },
+	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK), "" },
+	{ NULL },
+};
+
+static const char *const event_action_names[] = { "down", "up", NULL };
+
+const struct keydef cfg_event_keys[] = {
+	{ "at", K_TIME, OFF(tb_event, at_us), 0, 3600e6, NULL, 0, "" },
+	{ "link", K_STR, OFF(tb_event, link_name), 0, 0, NULL, 0, "" },
+	{ "action", K_ENUM, OFF(tb_event, action), 0, 0, event_action_names, 0, "" },
+	{ NULL },
+};
+
+const struct keydef cfg_capture_keys[] = {
+	{ "node", K_NODE, OFF(tb_capture, node), 0, 0, NULL, 0, "" },
+	{ "iface", K_IFNAME, OFF(tb_capture, iface), 0, 0, NULL, 0, "" },
+	{ "snaplen", K_UINT, OFF(tb_capture, snaplen), 64, 262144, NULL, 0, "" },
+	{ "filter", K_STRDUP, OFF(tb_capture, filter), 0, 0, NULL, 0, "" },
+	{ "max_size", K_SIZE64, OFF(tb_capture, max_bytes), 4096, 0, NULL, 0, "" },
+	{ "ladder", K_UINT, OFF(tb_capture, ladder), 1, 1e9, NULL, 0, "" },
+	{ "ladder_lines", K_UINT, OFF(tb_capture, ladder_lines), 5, 10000, NULL, 0, "" },
+	{ NULL },
+};
+
+const struct keydef *cfg_key_find(const struct keydef *t, const char *name)
+{
+	for (; t->name; t++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+static bool better(const char *cand, const char *name, unsigned *best)
+{
+	unsigned dist = tb_edit_distance(cand, name);
+	size_t ln = strlen(name);
+	/* allow more edits for longer words, never more than a third of them */
+	unsigned limit = ln <= 3 ? 1 : ln <= 6 ? 2 : 3;
+
+	if (dist <= limit && dist < *best) {
+		*best = dist;
+		return true;
+	}
+	return false;
+}
+
+const char *cfg_key_suggest(const struct keydef *t, const char *name)
+{
+	const char *found = NULL;
+	unsigned best = 99;
+
+	for (; t->name; t++)
+		if (better(t->name, name, &best))
+			found = t->name;
+	return found;
+}
+
+const char *cfg_suggest(const char *const *names, const char *name)
+{
+	const char *found = NULL;
+	unsigned best = 99;
+
+	for (; *names; names++)
+		if (better(*names, name, &best))
+			found = *names;
+	return found;
+}
+
+bool cfg_valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= TB_NAME_MAX || !isalpha((unsigned char)s[0]))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static int bad(struct cfg_ctx *x, const struct tb_loc *loc, const char *what, const char *value,
+	       const char *why)
+{
+	diag_error(x->d, loc, "%s: invalid value \"%s\": %s", what, value, why);
+	return -EINVAL;
+}
+
+static int range(struct cfg_ctx *x, const struct keydef *k, const struct tb_loc *loc,
+		 const char *what, const char *value, double v)
+{
+	if (v < k->min) {
+		if (k->min == 1 && v == 0)
+			return bad(x, loc, what, value, "must be greater than 0");
+		return bad(x, loc, what, value, "too small");
+	}
+	if (k->max > 0 && v > k->max)
+		return bad(x, loc, what, value, "too large");
+	return 0;
+}
+
+/* Range-check @u and store it as uint64_t (@wide) or a 32-bit field. */
+static int store_uint(struct cfg_ctx *x, const struct keydef *k, char *p, const struct tb_loc *loc,
+		      const char *what, const char *value, uint64_t u, bool wide)
+{
+	if (range(x, k, loc, what, value, (double)u))
+		return -EINVAL;
+	if (wide) {
+		*(uint64_t *)p = u;
+		return 0;
+	}
+	if (u > UINT32_MAX)
+		return bad(x, loc, what, value, "too large");
+	*(uint32_t *)p = (uint32_t)u;
+	return 0;
+}
+
+/* Why @a/@len (network order) cannot serve as a testbed address, or NULL:
+ * loopback, multicast, link-local and such build, then misbehave. For a
+ * host address (@host), also its subnet's network and broadcast address. */
+static const char *addr_class_problem(int af, const unsigned char *a, unsigned len, bool host)
+{
+	static const unsigned char zero[16];
+
+	if (af == AF_INET) {
+		uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+		uint32_t hostmask = len >= 32 ? 0 : 0xffffffffu >> len;
+
+		if (a[0] == 127)
+			return "a loopback address (127.0.0.0/8)";
+		if (a[0] >= 224 && a[0] <= 239)
+			return "a multicast address (224.0.0.0/4)";
+		if (a[0] == 0 || a[0] >= 240)
+			return "a reserved address (0.0.0.0/8 or 240.0.0.0/4)";
+		if (host && len <= 30 && (v & hostmask) == hostmask)
+			return "the broadcast address of its subnet";
+		if (host && len <= 30 && !(v & hostmask))
+			return "the network address of its subnet";
+		return NULL;
+	}
+	if (a[0] == 0xff)
+		return "a multicast address (ff00::/8)";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "a link-local address (fe80::/10): the kernel gives every interface its own";
+	if (!memcmp(a, zero, 15) && a[15] <= 1)
+		return a[15] ? "the loopback address (::1)" : "the unspecified address (::)";
+	return NULL;
+}
+
+static int set_cidr(struct cfg_ctx *x, const struct keydef *k, char *dst, const char *value,
+		    const struct tb_loc *loc, const char *what)
+{
+	const char *why;
+	int af = k->type == K_CIDR4 ? AF_INET : AF_INET6;
+	unsigned maxlen = af == AF_INET ? 32 : 128;
+	unsigned char buf[16];
+	char addr[64], *slash, *end;
+	unsigned long len;
+
+	if (strlen(value) >= sizeof(addr) || strlen(value) >= k->size)
+		return bad(x, loc, what, value, "too long");
+	strcpy(addr, value);
+	slash = strchr(addr, '/');
+	if (!slash)
+		return bad(x, loc, what, value, "expected ADDRESS/PREFIXLEN");
+	*slash = 0;
+	if (inet_pton(af, addr, buf) != 1)
+		return bad(x, loc, what, value,
+			   af == AF_INET ? "not an IPv4 address" : "not an IPv6 address");
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (!slash[1] || *end || errno || len > maxlen)
+		return bad(x, loc, what, value, "bad prefix length");
+	if (len < k->min || len > k->max)
+		return bad(x, loc, what, value, "prefix length out of range");
+	why = addr_class_problem(af, buf, (unsigned)len,
+				 !strcmp(k->name, "addr") || !strcmp(k->name, "addr6"));
+	if (why)
+		return bad(x, loc, what, value, why);
+	strcpy(dst, value);
+	return 0;
+}
+
+int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char *value,
+		const struct tb_loc *loc, const char *what)
+{
+	char *p = (char *)obj + k->off;
+	const char *why = "";
+	uint64_t u;
+	double v;
+	int b;
+
+	switch (k->type) {
+	case K_RATE:
+		if (units_rate(value, &u, &why))
+			return bad(x, loc, what, value, why);
+		return store_uint(x, k, p, loc, what, value, u, true);
+	case K_TIME:
+		if (units_time(value, &u, &why))
+			return bad(x, loc, what, value, why);
+		return store_uint(x, k, p, loc, what, value, u, false);
+	case K_SIZE32:
+	case K_SIZE64:
+		if (units_size(value, &u, &why))
+			return bad(x, loc, what, value, why);
+		return store_uint(x, k, p, loc, what, value, u, k->type == K_SIZE64);
+	case K_PCT:
+		if (units_percent(value, &v, &why))
+			return bad(x, loc, what, value, why);
+		*(double *)p = v;
+		return 0;
+	case K_BOOL:
+	case K_TRI:
+		if (units_bool(value, &b, &why))
+			return bad(x, loc, what, value, why);
+		if (k->type == K_BOOL)
+			*(bool *)p = b;
+		else
+			*(int *)p = b;
+		return 0;
+	case K_UINT:
+	case K_U64:
+		if (units_count(value, &u, &why))
+			return bad(x, loc, what, value, why);
+		return store_uint(x, k, p, loc, what, value, u, k->type == K_U64);
+	case K_REAL:
+		if (units_real(value, &v, &why))
+			return bad(x, loc, what, value, why);
+		if (range(x, k, loc, what, value, v))
+			return -EINVAL;
+		*(double *)p = v;
+		return 0;
+	case K_ENUM:
+		for (int i = 0; k->enums[i]; i++) {
+			if (strcmp(k->enums[i], value) == 0) {
+				*(int *)p = i;
+				return 0;
+			}
+		}
+		{
+			const char *s = cfg_suggest(k->enums, value);
+			char list[256] = "";
+
+			for (int i = 0; k->enums[i]; i++) {
+				strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+				strncat(list, k->enums[i], sizeof(list) - strlen(list) - 1);
+			}
+			if (s)
+				diag_error(x->d, loc, "%s: unknown value \"%s\" (did you mean \"%s\"?)",
+					   what, value, s);
+			else
+				diag_error(x->d, loc, "%s: unknown value \"%s\" (expected one of: %s)",
+					   what, value, list);
+		}
+		return -EINVAL;
+	case K_STR:
+		if (strlen(value) >= k->size)
+			return bad(x, loc, what, value, "too long");
+		strcpy(p, value);
+		return 0;
+	case K_STRDUP:
+		free(*(char **)p);
+		*(char **)p = xstrdup(value);
+		return 0;
+	case K_NODE:
+		cfg_ref(x, (int *)p, value, loc, what);
+		return 0;
+	case K_IFNAME:
+		if (!*value || strlen(value) >= TB_IFNAME_MAX)
+			return bad(x, loc, what, value, "interface names have 1 to 15 characters");
+		for (const char *s = value; *s; s++)
+			if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+				return bad(x, loc, what, value,
+					   "interface names use letters, digits, '_', '-', '.'");
+		if (!strcmp(value, ".") || !strcmp(value, ".."))
+			return bad(x, loc, what, value, "not an interface name the kernel takes");
+		if (!strcmp(value, "lo"))
+			return bad(x, loc, what, value, "lo is the node's own loopback interface");
+		strcpy(p, value);
+		return 0;
+	case K_CIDR4:
+	case K_CIDR6:
+		return set_cidr(x, k, p, value, loc, what);
+	case K_IDENT:
+		if (!*value || strlen(value) >= k->size)
+			return bad(x, loc, what, value, "bad length");
+		for (const char *s = value; *s; s++)
+			if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+				return bad(x, loc, what, value, "use lower-case letters, digits and '_'");
+		strcpy(p, value);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void cfg_shape_defaults(struct tb_shape *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ecn = -1;
+}
+
+void cfg_flow_defaults(struct tb_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->from = f->to = -1;
+	f->enabled = true;
+	f->family = 0; /* index into family_names: ipv4 */
+	f->request = 100;
+	f->response = 100;
+	f->concurrency = 1;
+	f->pool = 1;
+	f->streams = 1;
+	f->timeout_us = 5000000;
+	f->count = 100;
+	f->size = 200;
+	f->server.backlog = 128;
+}
+
+/* @tables: the sections' key tables, NULL-terminated, searched in order
+ * for a suggestion. */
+static int unknown_key(struct cfg_ctx *x, const struct keydef *const *tables, const char *key,
+		       const struct tb_loc *loc, const char *where)
+{
+	const char *s = NULL;
+
+	for (; !s && *tables; tables++)
+		s = cfg_key_suggest(*tables, key);
+	if (s)
+		diag_error(x->d, loc, "unknown key \"%s\" in %s (did you mean \"%s\"?)", key, where, s);
+	else
+		diag_error(x->d, loc, "unknown key \"%s\" in %s", key, where);
+	return -EINVAL;
+}
+#define UNKNOWN_KEY(x, key, loc, where, ...)                                                       \
+	unknown_key(x, (const struct keydef *const[]){ __VA_ARGS__, NULL }, key, loc, where)
+
+int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const char *value,
+		 const struct tb_loc *kloc, const struct tb_loc *vloc)
+{
+	const struct keydef *k = cfg_key_find(cfg_node_keys, key);
+	char where[64];
+
+	snprintf(where, sizeof(where), "[node %s]", n->name);
+	if (strncmp(key, "sysctl.", 7) == 0) {
+		const char *name = key + 7;
+		struct tb_sysctl *s;
+
+		if (!*name || name[0] == '.' || strstr(name, "..") || strchr(name, '/') ||
+		    name[strlen(name) - 1] == '.') {
+			diag_error(x->d, kloc, "%s: bad sysctl name \"%s\"", where, name);
+			return -EINVAL;
+		}
+		for (const char *p = name; *p; p++) {
+			if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) {
+				diag_error(x->d, kloc, "%s: bad sysctl name \"%s\"", where, name);
+				return -EINVAL;
+			}
+		}
+		if (strncmp(name, "net.", 4)) { /* the rest is the host's, in every namespace */
+			diag_error(x->d, kloc,
+				   "%s: sysctl %s is not per network namespace (only net.* keys "
+				   "are per node)",
+				   where, name);
+			return -EINVAL;
+		}
+		if (!*value) {
+			diag_error(x->d, vloc, "%s: sysctl %s has an empty value", where, name);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < n->n_sysctls; i++) {
+			if (strcmp(n->sysctls[i].key, name) == 0) { /* a later file overrides */
+				free(n->sysctls[i].value);
+				n->sysctls[i].value = xstrdup(value);
+				n->sysctls[i].loc = *vloc;
+				return 0;
+			}
+		}
+		n->sysctls = tb_grow(n->sysctls, &n->cap_sysctls, n->n_sysctls, sizeof(*n->sysctls));
+		s = &n->sysctls[n->n_sysctls++];
+		s->key = xstrdup(name);
+		s->value = xstrdup(value);
+		s->loc = *vloc;
+		return 0;
+	}
+	if (!k)
+		return UNKNOWN_KEY(x, key, kloc, where, cfg_node_keys);
+	return cfg_key_set(x, k, n, value, vloc, key);
+}
+
+/* "c1.delay" in [link c1-r1]: the part before the first dot names an end. */
+int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const char *value,
+		 const struct tb_loc *kloc, const struct tb_loc *vloc)
+{
+	const struct keydef *k;
+	const char *dot = strchr(key, '.');
+	char where[96];
+	int end = -1;
+
+	snprintf(where, sizeof(where), "[link %s]", l->name);
+	if (dot) {
+		char endname[TB_NAME_MAX];
+		size_t n = (size_t)(dot - key);
+		const char *a = x->c->nodes[l->end[0].node].name;
+		const char *b = x->c->nodes[l->end[1].node].name;
+
+		if (n >= sizeof(endname))
+			n = sizeof(endname) - 1;
+		memcpy(endname, key, n);
+		endname[n] = 0;
+		if (strcmp(endname, a) == 0)
+			end = 0;
+		else if (strcmp(endname, b) == 0)
+			end = 1;
+		else {
+			diag_error(x->d, kloc, "%s: \"%s\" is not an end of this link (%s or %s)", where,
+				   endname, a, b);
+			return -EINVAL;
+		}
+		key = dot + 1;
+	}
+	if ((k = cfg_key_find(cfg_shape_keys, key))) {
+		for (int i = 0; i < 2; i++) {
+			struct tb_shape *s = &l->dir[i];
+
+			if (end >= 0 && i != end)
+				continue;
+			if (cfg_key_set(x, k, s, value, vloc, key))
+				return -EINVAL;
+			if (!s->set)
+				s->loc = *kloc;
+			s->set |= k->bit;
+		}
+		return 0;
+	}
+	if ((k = cfg_key_find(cfg_end_keys, key))) {
+		if (end < 0) {
+			diag_error(x->d, kloc, "%s: \"%s\" belongs to one end: write %s.%s or %s.%s", where,
+				   key, x->c->nodes[l->end[0].node].name, key,
+				   x->c->nodes[l->end[1].node].name, key);
+			return -EINVAL;
+		}
+		if (x->in_topology == false && x->has_topology) {
+			diag_error(x->d, kloc, "%s: \"%s\" can only be set in the topology file", where, key);
+			return -EINVAL;
+		}
+		return cfg_key_set(x, k, &l->end[end], value, vloc, key);
+	}
+	if ((k = cfg_key_find(cfg_link_keys, key))) {
+		if (end >= 0) {
+			diag_error(x->d, kloc, "%s: \"%s\" applies to the whole link, not to one end",
+				   where, key);
+			return -EINVAL;
+		}
+		return cfg_key_set(x, k, l, value, vloc, key);
+	}
+	return UNKNOWN_KEY(x, key, kloc, where, cfg_shape_keys, cfg_end_keys, cfg_link_keys);
+}
+
+int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const char *value,
+		 const struct tb_loc *kloc, const struct tb_loc *vloc)
+{
+	const struct keydef *k = cfg_key_find(cfg_flow_keys, key);
+	char where[64];
+	int rc;
+
+	snprintf(where, sizeof(where), "[flow %s]", f->name);
+	if (!k)
+		return UNKNOWN_KEY(x, key, kloc, where, cfg_flow_keys);
+	rc = cfg_key_set(x, k, f, value, vloc, key);
+	if (rc && k->off == offsetof(struct tb_flow, worker))
+		f->worker = (enum tb_worker)-2; /* given but bad: reported already */
+	if (!rc) {
+		struct key_use *u;
+
+		f->set |= 1ull << (k - cfg_flow_keys);
+		if (f >= x->c->flows && f < x->c->flows + x->c->n_flows) {
+			x->uses = tb_grow(x->uses, &x->cap_uses, x->n_uses, sizeof(*x->uses));
+			u = &x->uses[x->n_uses++];
+			u->flow = (size_t)(f - x->c->flows);
+			u->key = (size_t)(k - cfg_flow_keys);
+			u->loc = *kloc;
+		}
+	}
+	return rc;
+}
+
+bool config_flow_has(const struct tb_flow *f, const char *key)
+{
+	const struct keydef *k = cfg_key_find(cfg_flow_keys, key);
+
+	return k && (f->set & (1ull << (k - cfg_flow_keys)));
+}

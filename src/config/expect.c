@@ -1,0 +1,648 @@
+/* Expectations: "NAME = EXPR CMP EXPR", parsed by recursive descent.
+ *
+ *   bbr_wins = goodput(bulk, cc=bbr) > 5 * goodput(bulk, cc=cubic)
+ *   cookies  = counter(s1.TcpExtSyncookiesSent, tcp_syncookies=1) > 0
+ *   near_mathis = goodput(bulk, cc=cubic) < 3 * mathis(1448, 40ms, 1%)
+ *
+ * Metrics take a subject (a flow, or NODE.COUNTER / NODE.STATE) and optional
+ * selectors KEY=VALUE that pick a case of the sweeps. Constants may carry
+ * units: rates become bit/s, times seconds, percentages stay percent. */
+#include <ctype.h>
+#include <math.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "util/units.h"
+
+enum subject { SUBJ_FLOW, SUBJ_COUNTER, SUBJ_STATE };
+
+struct metric_def {
+	const char *name;
+	enum subject subj;
+	unsigned workers; /* mask of 1 << enum tb_worker; 0: any */
+	enum tb_unit unit;
+};
+
+#define WB (1u << TB_WORKER_BULK)
+#define WR (1u << TB_WORKER_RR)
+#define WC (1u << TB_WORKER_CHURN)
+#define WS (1u << TB_WORKER_SYNFLOOD)
+#define WU (1u << TB_WORKER_UDP)
+#define WI (1u << TB_WORKER_IDLE)
+
+static const struct metric_def metrics[] = {
+	{ "goodput", SUBJ_FLOW, WB | WU, TB_UNIT_RATE },
+	{ "bytes", SUBJ_FLOW, WB | WU, TB_UNIT_COUNT },
+	{ "retrans", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "p50", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "p90", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "p99", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "p999", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "max", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "mean", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
+	{ "rps", SUBJ_FLOW, WR, TB_UNIT_PER_S },
+	{ "requests", SUBJ_FLOW, WR, TB_UNIT_COUNT },
+	{ "handshakes", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "hps", SUBJ_FLOW, WR | WC, TB_UNIT_PER_S },
+	{ "errors", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "eaddrnotavail", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "econnrefused", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "etimedout", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "econnreset", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
+	{ "success", SUBJ_FLOW, WR | WC | WI, TB_UNIT_PCT },
+	{ "connect_p50", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
+	{ "connect_p99", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
+	{ "connect_max", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
+	{ "connects", SUBJ_FLOW, WC | WI, TB_UNIT_COUNT },
+	{ "first_failure", SUBJ_FLOW, WC, TB_UNIT_TIME },
+	{ "sent", SUBJ_FLOW, WS | WU, TB_UNIT_COUNT },
+	{ "pps", SUBJ_FLOW, WS, TB_UNIT_PER_S },
+	{ "skipped", SUBJ_FLOW, WS | WU, TB_UNIT_COUNT },
+	{ "received", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "lost", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "loss", SUBJ_FLOW, WU, TB_UNIT_PCT },
+	{ "reordered", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "duplicated", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "owd_p50", SUBJ_FLOW, WU, TB_UNIT_TIME },
+	{ "owd_p99", SUBJ_FLOW, WU, TB_UNIT_TIME },
+	{ "held", SUBJ_FLOW, WI, TB_UNIT_COUNT },
+	{ "dropped", SUBJ_FLOW, WI, TB_UNIT_COUNT },
+	{ "notice", SUBJ_FLOW, WI, TB_UNIT_TIME },
+	{ "gaps", SUBJ_FLOW, WU, TB_UNIT_COUNT },
+	{ "stream_p99_max", SUBJ_FLOW, WR, TB_UNIT_TIME },
+	{ "server_rss", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "server_vm", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "server_threads", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
+	{ "counter", SUBJ_COUNTER, 0, TB_UNIT_COUNT },
+	{ "peak", SUBJ_STATE, 0, TB_UNIT_COUNT },
+	{ NULL, 0, 0, TB_UNIT_COUNT },
+};
+
+static const char *const functions[] = { "mathis", "min", "max", "abs", NULL };
+static const int function_arity[] = { 3, 2, 2, 1 };
+
+static const char *const states[] = { "ESTAB",	   "SYN_SENT",	 "SYN_RECV", "FIN_WAIT1",
+				      "FIN_WAIT2", "TIME_WAIT",	 "CLOSE",    "CLOSE_WAIT",
+				      "LAST_ACK",  "LISTEN",	 "CLOSING",  NULL };
+
+struct parser {
+	struct cfg_ctx *x;
+	struct tb_expect *e;
+	const char *s, *p;
+	struct tb_loc loc;
+	bool failed;
+};
+
+static void perr(struct parser *ps, const char *at, const char *fmt, ...) TB_PRINTF(3, 4);
+
+static void perr(struct parser *ps, const char *at, const char *fmt, ...)
+{
+	struct tb_loc loc = ps->loc;
+	char msg[512];
+	va_list ap;
+
+	if (ps->failed)
+		return; /* one message per expectation: the rest would be noise */
+	ps->failed = true;
+	loc.col += (int)(at - ps->s);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_error(ps->x->d, &loc, "expect %s: %s", ps->e->name, msg);
+}
+
+static void skip_ws(struct parser *ps)
+{
+	while (isspace((unsigned char)*ps->p))
+		ps->p++;
+}
+
+static struct tb_expr *node_new(enum tb_expr_kind k, int col)
+{
+	struct tb_expr *n = xcalloc(1, sizeof(*n));
+
+	n->kind = k;
+	n->flow = n->node = -1;
+	n->col = col;
+	return n;
+}
+
+void expect_free_expr(struct tb_expr *e)
+{
+	if (!e)
+		return;
+	expect_free_expr(e->lhs);
+	expect_free_expr(e->rhs);
+	for (size_t i = 0; i < e->n_args; i++)
+		expect_free_expr(e->args[i]);
+	free(e->args);
+	free(e->sel);
+	free(e->name);
+	free(e->subject);
+	free(e);
+}
+
+struct tb_expr *expect_dup_expr(const struct tb_expr *e)
+{
+	struct tb_expr *n;
+
+	if (!e)
+		return NULL;
+	n = xmalloc(sizeof(*n));
+	*n = *e;
+	n->lhs = expect_dup_expr(e->lhs);
+	n->rhs = expect_dup_expr(e->rhs);
+	n->name = e->name ? xstrdup(e->name) : NULL;
+	n->subject = e->subject ? xstrdup(e->subject) : NULL;
+	if (e->n_sel) {
+		n->sel = xmalloc(e->n_sel * sizeof(*n->sel));
+		memcpy(n->sel, e->sel, e->n_sel * sizeof(*n->sel));
+	}
+	if (e->n_args) {
+		n->args = xmalloc(e->n_args * sizeof(*n->args));
+		for (size_t i = 0; i < e->n_args; i++)
+			n->args[i] = expect_dup_expr(e->args[i]);
+	}
+	return n;
+}
+
+static char *word(struct parser *ps, const char *extra)
+{
+	const char *b = ps->p;
+
+	while (isalnum((unsigned char)*ps->p) || *ps->p == '_' || (*ps->p && strchr(extra, *ps->p)))
+		ps->p++;
+	return strndup(b, (size_t)(ps->p - b));
+}
+
+static struct tb_expr *parse_sum(struct parser *ps);
+
+/* A number with an optional unit: 5, 0.7, 70mbit, 40ms, 1%. */
+static struct tb_expr *parse_number(struct parser *ps)
+{
+	const char *b = ps->p, *why = "";
+	struct tb_expr *n = node_new(TB_EX_NUM, (int)(b - ps->s));
+	char tok[64];
+	size_t len;
+	char *end;
+	uint64_t u;
+
+	while (isalnum((unsigned char)*ps->p) || *ps->p == '.' || *ps->p == '%' ||
+	       ((*ps->p == '+' || *ps->p == '-') && (ps->p[-1] == 'e' || ps->p[-1] == 'E') &&
+		isdigit((unsigned char)ps->p[-2])))
+		ps->p++;
+	len = (size_t)(ps->p - b);
+	if (len >= sizeof(tok)) {
+		perr(ps, b, "number too long");
+		return n;
+	}
+	memcpy(tok, b, len);
+	tok[len] = 0;
+	n->num = strtod(tok, &end);
+	if (end == tok) {
+		perr(ps, b, "bad number \"%s\"", tok);
+		return n;
+	}
+	if (!isfinite(n->num)) { /* 1e400: every comparison with it decided in advance */
+		perr(ps, b, "number \"%.*s\" out of range", (int)(end - tok), tok);
+		return n;
+	}
+	if (!*end)
+		return n;
+	if (strcmp(end, "%") == 0) {
+		n->unit = TB_UNIT_PCT;
+		return n;
+	}
+	if (units_rate(tok, &u, &why) == 0) {
+		n->num = (double)u;
+		n->unit = TB_UNIT_RATE;
+		return n;
+	}
+	if (units_time(tok, &u, &why) == 0) {
+		n->num = (double)u / 1e6;
+		n->unit = TB_UNIT_TIME;
+		return n;
+	}
+	perr(ps, end, "unknown unit \"%s\" (use a rate like 10mbit, a time like 40ms, or %%)", end);
+	return n;
+}
+
+static int find_sweep(struct parser *ps, const char *key, const char *at)
+{
+	const struct tb_config *c = ps->x->c;
+	int found = -1, matches = 0;
+
+	for (size_t i = 0; i < c->n_sweeps; i++) {
+		if (strcmp(c->sweeps[i].key, key) == 0)
+			return (int)i;
+		if (strcmp(c->sweeps[i].short_name, key) == 0) {
+			found = (int)i;
+			matches++;
+		}
+	}
+	if (matches > 1) {
+		perr(ps, at, "\"%s\" names more than one sweep: use the full key", key);
+		return -1;
+	}
+	if (found < 0) {
+		if (c->n_sweeps == 0)
+			perr(ps, at, "selector \"%s\": the experiment has no [sweep]", key);
+		else {
+			const char **names = xcalloc(c->n_sweeps + 1, sizeof(char *));
+			const char *s;
+
+			for (size_t i = 0; i < c->n_sweeps; i++)
+				names[i] = c->sweeps[i].short_name;
+			s = cfg_suggest(names, key);
+			free(names);
+			if (s)
+				perr(ps, at, "\"%s\" is not a swept key (did you mean \"%s\"?)", key, s);
+			else
+				perr(ps, at, "\"%s\" is not a swept key", key);
+		}
+	}
+	return found;
+}
+
+static void parse_selector(struct parser *ps, struct tb_expr *m)
+{
+	const struct tb_config *c = ps->x->c;
+	const char *kb, *vb;
+	char *key, *val;
+	size_t n;
+	int sw;
+
+	skip_ws(ps);
+	kb = ps->p;
+	key = word(ps, ".-");
+	skip_ws(ps);
+	if (!*key || *ps->p != '=') {
+		perr(ps, kb, "expected KEY=VALUE selecting a case, e.g. cc=bbr");
+		free(key);
+		return;
+	}
+	ps->p++;
+	skip_ws(ps);
+	vb = ps->p;
+	while (*ps->p && *ps->p != ',' && *ps->p != ')')
+		ps->p++;
+	n = (size_t)(ps->p - vb);
+	while (n && isspace((unsigned char)vb[n - 1]))
+		n--;
+	val = strndup(vb, n);
+	sw = find_sweep(ps, key, kb);
+	if (sw >= 0) {
+		const struct tb_sweep *s = &c->sweeps[sw];
+		int vi = -1;
+
+		for (size_t i = 0; i < s->n_values; i++)
+			if (strcmp(s->values[i], val) == 0)
+				vi = (int)i;
+		for (size_t i = 0; i < m->n_sel; i++)
+			if (m->sel[i].sweep == sw)
+				perr(ps, kb, "\"%s\" is selected twice", key);
+		if (vi < 0) {
+			char list[256] = "";
+
+			for (size_t i = 0; i < s->n_values; i++) {
+				strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+				strncat(list, s->values[i], sizeof(list) - strlen(list) - 1);
+			}
+			perr(ps, vb, "\"%s\" is not a value of the sweep %s (%s)", val, s->key, list);
+		} else {
+			m->sel = xrealloc(m->sel, (m->n_sel + 1) * sizeof(*m->sel));
+			m->sel[m->n_sel].sweep = sw;
+			m->sel[m->n_sel].value = vi;
+			m->n_sel++;
+		}
+	}
+	free(key);
+	free(val);
+}
+
+static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct metric_def *md,
+			    const char *at)
+{
+	const struct tb_config *c = ps->x->c;
+	char *dot = strchr(m->subject, '.');
+
+	if (md->subj == SUBJ_FLOW) {
+		m->flow = config_flow(c, m->subject);
+		if (m->flow < 0) {
+			perr(ps, at, "%s(): unknown flow \"%s\"", m->name, m->subject);
+			return;
+		}
+		if (md->workers && !(md->workers & (1u << c->flows[m->flow].worker)))
+			perr(ps, at, "%s() is not measured for flow %s (worker %s)", m->name,
+			     m->subject, config_worker_name(c->flows[m->flow].worker));
+		return;
+	}
+	if (!dot) {
+		perr(ps, at, "%s() takes NODE.%s, e.g. %s", m->name,
+		     md->subj == SUBJ_COUNTER ? "COUNTER" : "STATE",
+		     md->subj == SUBJ_COUNTER ? "s1.TcpExtSyncookiesSent" : "c1.TIME_WAIT");
+		return;
+	}
+	*dot = 0;
+	m->node = config_node(c, m->subject);
+	if (m->node < 0)
+		perr(ps, at, "%s(): unknown node \"%s\"", m->name, m->subject);
+	*dot = '.';
+	if (md->subj == SUBJ_STATE) {
+		for (char *p = dot + 1; *p; p++)
+			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		for (int i = 0; states[i]; i++)
+			if (strcmp(states[i], dot + 1) == 0)
+				return;
+		perr(ps, at, "peak(): unknown socket state \"%s\" (ESTAB, SYN_RECV, TIME_WAIT, "
+			     "CLOSE_WAIT, ...)",
+		     dot + 1);
+		return;
+	}
+	/* nstat names: a MIB prefix and a counter, letters and digits only */
+	{
+		static const char *const mibs[] = { "TcpExt", "IpExt", "Tcp", "Udp", "UdpLite",
+						    "Ip",     "Icmp",  "Ip6", "Udp6", "Icmp6",
+						    "MPTcpExt", NULL };
+		const char *name = dot + 1;
+		bool ok = false;
+
+		for (int i = 0; mibs[i] && !ok; i++)
+			ok = strncmp(name, mibs[i], strlen(mibs[i])) == 0 &&
+			     isupper((unsigned char)name[strlen(mibs[i])]);
+		for (const char *p = name; *p && ok; p++)
+			ok = isalnum((unsigned char)*p) || *p == '_';
+		if (!ok)
+			perr(ps, at, "counter(): \"%s\" is not an nstat counter name (e.g. "
+				     "TcpExtListenOverflows, TcpRetransSegs)",
+			     name);
+	}
+}
+
+static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
+{
+	struct tb_expr *n;
+	const struct metric_def *md = NULL;
+	int fn = -1;
+
+	for (int i = 0; metrics[i].name; i++)
+		if (strcmp(metrics[i].name, name) == 0)
+			md = &metrics[i];
+	for (int i = 0; functions[i]; i++)
+		if (strcmp(functions[i], name) == 0)
+			fn = i;
+	ps->p++; /* '(' */
+	skip_ws(ps);
+	if (fn >= 0 && !(md && *ps->p && isalpha((unsigned char)*ps->p))) {
+		n = node_new(TB_EX_CALL, (int)(b - ps->s));
+		n->name = name;
+		for (;;) {
+			n->args = xrealloc(n->args, (n->n_args + 1) * sizeof(*n->args));
+			n->args[n->n_args++] = parse_sum(ps);
+			skip_ws(ps);
+			if (*ps->p != ',')
+				break;
+			ps->p++;
+		}
+		if (*ps->p != ')')
+			perr(ps, ps->p, "expected \")\" to close %s(", name);
+		else
+			ps->p++;
+		if ((int)n->n_args != function_arity[fn])
+			perr(ps, b, "%s() takes %d argument%s", name, function_arity[fn],
+			     function_arity[fn] == 1 ? "" : "s");
+		return n;
+	}
+	n = node_new(TB_EX_METRIC, (int)(b - ps->s));
+	n->name = name;
+	if (!md) {
+		const char **names = xcalloc(ARRAY_SIZE(metrics) + ARRAY_SIZE(functions), sizeof(char *));
+		size_t k = 0;
+		const char *s;
+
+		for (int i = 0; metrics[i].name; i++)
+			names[k++] = metrics[i].name;
+		for (int i = 0; functions[i]; i++)
+			names[k++] = functions[i];
+		s = cfg_suggest(names, name);
+		free(names);
+		if (s)
+			perr(ps, b, "unknown metric \"%s\" (did you mean \"%s\"?)", name, s);
+		else
+			perr(ps, b, "unknown metric \"%s\" (see docs/config.md for the list)", name);
+		return n;
+	}
+	{
+		const char *sb = ps->p;
+
+		n->subject = word(ps, ".-");
+		if (!*n->subject) {
+			perr(ps, sb, "%s() needs a subject (a flow name%s)", name,
+			     md->subj == SUBJ_FLOW ? "" : ", or NODE.NAME");
+			return n;
+		}
+		resolve_subject(ps, n, md, sb);
+	}
+	skip_ws(ps);
+	while (*ps->p == ',' && !ps->failed) {
+		ps->p++;
+		parse_selector(ps, n);
+		skip_ws(ps);
+	}
+	if (*ps->p != ')')
+		perr(ps, ps->p, "expected \")\" to close %s(", name);
+	else
+		ps->p++;
+	return n;
+}
+
+static struct tb_expr *parse_primary(struct parser *ps)
+{
+	const char *b;
+
+	skip_ws(ps);
+	b = ps->p;
+	if (*ps->p == '(') {
+		struct tb_expr *n;
+
+		ps->p++;
+		n = parse_sum(ps);
+		skip_ws(ps);
+		if (*ps->p != ')')
+			perr(ps, ps->p, "expected \")\"");
+		else
+			ps->p++;
+		return n;
+	}
+	if (*ps->p == '-') {
+		struct tb_expr *n = node_new(TB_EX_NEG, (int)(b - ps->s));
+
+		ps->p++;
+		n->lhs = parse_primary(ps);
+		return n;
+	}
+	if (isdigit((unsigned char)*ps->p) || *ps->p == '.')
+		return parse_number(ps);
+	if (isalpha((unsigned char)*ps->p)) {
+		char *name = word(ps, "");
+
+		skip_ws(ps);
+		if (*ps->p == '(')
+			return parse_call(ps, b, name);
+		perr(ps, b, "\"%s\" is not a number or a metric: metrics are written NAME(FLOW), "
+			    "e.g. goodput(bulk)",
+		     name);
+		free(name);
+		return node_new(TB_EX_NUM, (int)(b - ps->s));
+	}
+	if (!*ps->p)
+		perr(ps, b, "expression ends too early");
+	else
+		perr(ps, b, "unexpected \"%c\"", *ps->p);
+	return node_new(TB_EX_NUM, (int)(b - ps->s));
+}
+
+static struct tb_expr *binop(char op, struct tb_expr *l, struct tb_expr *r)
+{
+	struct tb_expr *n = node_new(TB_EX_BINOP, l->col);
+
+	n->op = op;
+	n->lhs = l;
+	n->rhs = r;
+	return n;
+}
+
+static struct tb_expr *parse_term(struct parser *ps)
+{
+	struct tb_expr *n = parse_primary(ps);
+
+	for (skip_ws(ps); (*ps->p == '*' || *ps->p == '/') && !ps->failed; skip_ws(ps)) {
+		char op = *ps->p++;
+		const char *at;
+		struct tb_expr *r;
+
+		skip_ws(ps);
+		at = ps->p;
+		r = parse_primary(ps);
+		if (op == '/' && r->kind == TB_EX_NUM && r->num == 0 && !ps->failed)
+			perr(ps, at, "division by zero");
+		n = binop(op, n, r);
+	}
+	return n;
+}
+
+static struct tb_expr *parse_sum(struct parser *ps)
+{
+	struct tb_expr *n = parse_term(ps);
+
+	for (skip_ws(ps); (*ps->p == '+' || *ps->p == '-') && !ps->failed; skip_ws(ps)) {
+		char op = *ps->p++;
+
+		n = binop(op, n, parse_term(ps));
+	}
+	return n;
+}
+
+enum tb_unit expect_metric_unit(const char *name)
+{
+	if (!strcmp(name, "mathis"))
+		return TB_UNIT_RATE;
+	for (const struct metric_def *m = metrics; m->name; m++)
+		if (!strcmp(m->name, name))
+			return m->unit;
+	return TB_UNIT_COUNT;
+}
+
+/* What a side measures: a plain number takes its partner's unit; a product
+ * or quotient of two measures is left unjudged (TB_UNIT_COUNT). */
+static enum tb_unit expr_unit(const struct tb_expr *e)
+{
+	enum tb_unit a, b;
+
+	switch (e ? e->kind : TB_EX_NUM) {
+	case TB_EX_NUM:
+		return e ? e->unit : TB_UNIT_COUNT;
+	case TB_EX_METRIC:
+		return expect_metric_unit(e->name);
+	case TB_EX_NEG:
+		return expr_unit(e->lhs);
+	case TB_EX_CALL:
+		if (!strcmp(e->name, "mathis"))
+			return TB_UNIT_RATE;
+		a = e->n_args ? expr_unit(e->args[0]) : TB_UNIT_COUNT;
+		return a != TB_UNIT_COUNT || e->n_args < 2 ? a : expr_unit(e->args[1]);
+	case TB_EX_BINOP:
+		a = expr_unit(e->lhs);
+		b = expr_unit(e->rhs);
+		if (e->op == '*' || e->op == '/')
+			return a == TB_UNIT_COUNT ? (e->op == '*' ? b : TB_UNIT_COUNT)
+						  : b == TB_UNIT_COUNT ? a : TB_UNIT_COUNT;
+		return a != TB_UNIT_COUNT ? a : b;
+	}
+	return TB_UNIT_COUNT;
+}
+
+static const char *unit_name(enum tb_unit u)
+{
+	static const char *const names[] = { "a number", "a rate", "a time", "a percentage",
+					     "a count per second" };
+
+	return names[u];
+}
+
+static bool parse_cmp(struct parser *ps, enum tb_cmp *cmp)
+{
+	static const struct {
+		const char *op;
+		enum tb_cmp cmp;
+	} ops[] = { { "<=", TB_CMP_LE }, { ">=", TB_CMP_GE }, { "==", TB_CMP_EQ },
+		    { "!=", TB_CMP_NE }, { "<", TB_CMP_LT },  { ">", TB_CMP_GT } };
+
+	skip_ws(ps);
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		size_t n = strlen(ops[i].op);
+
+		if (strncmp(ps->p, ops[i].op, n) == 0) {
+			ps->p += n;
+			*cmp = ops[i].cmp;
+			return true;
+		}
+	}
+	return false;
+}
+
+int expect_parse(struct cfg_ctx *x, struct tb_expect *e, const char *text, const struct tb_loc *loc)
+{
+	struct parser ps = { .x = x, .e = e, .s = text, .p = text, .loc = *loc };
+
+	if (!*text) {
+		perr(&ps, text, "empty expression");
+		return -EINVAL;
+	}
+	e->lhs = parse_sum(&ps);
+	if (!ps.failed && !parse_cmp(&ps, &e->cmp)) {
+		if (*ps.p == '=')
+			perr(&ps, ps.p, "use == to compare for equality");
+		else
+			perr(&ps, ps.p, "expected a comparison (<, <=, >, >=, ==, !=)");
+	}
+	if (!ps.failed) {
+		const char *at = ps.p;
+		enum tb_unit lu, ru;
+
+		e->rhs = parse_sum(&ps);
+		lu = expr_unit(e->lhs);
+		ru = expr_unit(e->rhs);
+		while (isspace((unsigned char)*at))
+			at++;
+		if (!ps.failed && lu != TB_UNIT_COUNT && ru != TB_UNIT_COUNT && lu != ru)
+			perr(&ps, at, "compares %s with %s", unit_name(lu), unit_name(ru));
+	}
+	skip_ws(&ps);
+	if (!ps.failed && *ps.p)
+		perr(&ps, ps.p, "unexpected text \"%s\" after the expression", ps.p);
+	return ps.failed ? -EINVAL : 0;
+}

@@ -1,0 +1,511 @@
+/* Packet ladder of a TCP connection: see ladder.h. Two passes over the
+ * file: the first numbers the connections, the second prints one. */
+#include "ladder.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+enum { F_FIN = 1, F_SYN = 2, F_RST = 4, F_PSH = 8, F_ACK = 16, F_URG = 32, F_ECE = 64, F_CWR = 128 };
+
+struct pkt {
+	int family;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t seq, ack, len;
+	uint8_t flags;
+	uint16_t win;
+	const uint8_t *opt;
+	unsigned optlen;
+	int64_t t_us;
+};
+
+struct conn {
+	int family;
+	uint8_t a[16], b[16];   /* A: the side that sent the SYN (else the first sender) */
+	uint16_t ap, bp;
+	bool have_syn;
+	uint32_t isn;
+	uint64_t packets;
+	int64_t t_first, t_last;
+	uint8_t seen;           /* flags seen, OR-ed */
+};
+
+struct table {
+	struct conn *c;
+	size_t n, cap;
+	uint32_t *slot;         /* hash of the 4-tuple -> conn index + 1 (latest) */
+	size_t nslot;
+};
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* IP + TCP from one frame; -1 when it is not a (first-fragment) TCP segment. */
+static int parse(int dlt, const struct pcap_pkthdr *h, const uint8_t *b, struct pkt *p)
+{
+	const uint8_t *end = b + h->caplen, *ip = b, *tcp;
+	unsigned ipver, iplen, thl;
+	uint16_t proto = 0;
+
+	p->t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (h->caplen < 14)
+			return -1;
+		proto = rd16(b + 12);
+		ip = b + 14;
+		while ((proto == 0x8100 || proto == 0x88a8) && ip + 4 <= end) {
+			proto = rd16(ip + 2);
+			ip += 4;
+		}
+		break;
+	case DLT_LINUX_SLL:
+		if (h->caplen < 16)
+			return -1;
+		proto = rd16(b + 14);
+		ip = b + 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (h->caplen < 20)
+			return -1;
+		proto = rd16(b);
+		ip = b + 20;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		break;
+	default:
+		return -1;
+	}
+	if (ip >= end)
+		return -1;
+	ipver = ip[0] >> 4;
+	if (proto && !((proto == 0x0800 && ipver == 4) || (proto == 0x86dd && ipver == 6)))
+		return -1;
+	memset(p->src, 0, 16);
+	memset(p->dst, 0, 16);
+	if (ipver == 4) {
+		unsigned ihl = (ip[0] & 15u) * 4;
+
+		if (ip + 20 > end || ihl < 20 || ip[9] != IPPROTO_TCP || (rd16(ip + 6) & 0x1fff))
+			return -1;
+		p->family = AF_INET;
+		memcpy(p->src, ip + 12, 4);
+		memcpy(p->dst, ip + 16, 4);
+		iplen = rd16(ip + 2);
+		if (iplen < ihl)
+			return -1;
+		iplen -= ihl;
+		tcp = ip + ihl;
+	} else if (ipver == 6) {
+		/* extension headers are not followed: TCP must come next */
+		if (ip + 40 > end || ip[6] != IPPROTO_TCP)
+			return -1;
+		p->family = AF_INET6;
+		memcpy(p->src, ip + 8, 16);
+		memcpy(p->dst, ip + 24, 16);
+		iplen = rd16(ip + 4);
+		tcp = ip + 40;
+	} else {
+		return -1;
+	}
+	if (tcp + 20 > end)
+		return -1;
+	thl = (tcp[12] >> 4) * 4u;
+	if (thl < 20 || iplen < thl)
+		return -1;
+	p->sport = rd16(tcp);
+	p->dport = rd16(tcp + 2);
+	p->seq = rd32(tcp + 4);
+	p->ack = rd32(tcp + 8);
+	p->flags = tcp[13];
+	p->win = rd16(tcp + 14);
+	p->len = iplen - thl; /* from the IP header: the snaplen cuts payloads */
+	p->opt = tcp + 20;
+	p->optlen = tcp + thl <= end ? thl - 20 : (unsigned)(end - p->opt > 0 ? end - p->opt : 0);
+	return 0;
+}
+
+static uint32_t hash_pkt(const struct pkt *p)
+{
+	/* symmetric: both directions land in the same slot */
+	uint32_t h = 2166136261u;
+	size_t n = p->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint32_t)(p->src[i] ^ p->dst[i])) * 16777619u;
+	h ^= (uint32_t)(p->sport ^ p->dport) * 2654435761u;
+	h ^= (uint32_t)(p->sport + p->dport);
+	return h;
+}
+
+static int dir_of(const struct conn *c, const struct pkt *p)
+{
+	size_t n = c->family == AF_INET ? 4 : 16;
+
+	if (c->family != p->family)
+		return -1;
+	if (c->ap == p->sport && c->bp == p->dport && !memcmp(c->a, p->src, n) &&
+	    !memcmp(c->b, p->dst, n))
+		return 0;
+	if (c->bp == p->sport && c->ap == p->dport && !memcmp(c->b, p->src, n) &&
+	    !memcmp(c->a, p->dst, n))
+		return 1;
+	return -1;
+}
+
+static void table_rehash(struct table *t)
+{
+	size_t ns = t->nslot ? t->nslot * 2 : 1024;
+	uint32_t *slot = xcalloc(ns, sizeof(*slot));
+
+	/* later connections overwrite earlier ones with the same tuple */
+	for (size_t i = 0; i < t->n; i++) {
+		struct pkt k = { .family = t->c[i].family, .sport = t->c[i].ap, .dport = t->c[i].bp };
+		size_t j;
+
+		memcpy(k.src, t->c[i].a, 16);
+		memcpy(k.dst, t->c[i].b, 16);
+		for (j = hash_pkt(&k) & (ns - 1); slot[j]; j = (j + 1) & (ns - 1))
+			if (dir_of(&t->c[slot[j] - 1], &k) >= 0)
+				break;
+		slot[j] = (uint32_t)i + 1;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->nslot = ns;
+}
+
+/* The connection @p belongs to (creating it), and its direction. */
+static size_t classify(struct table *t, const struct pkt *p, int *dir)
+{
+	size_t j;
+	struct conn *c;
+	bool syn = (p->flags & (F_SYN | F_ACK)) == F_SYN;
+
+	if (2 * (t->n + 1) > t->nslot)
+		table_rehash(t);
+	for (j = hash_pkt(p) & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
+		c = &t->c[t->slot[j] - 1];
+		*dir = dir_of(c, p);
+		if (*dir < 0)
+			continue;
+		/* a new SYN on a used tuple is a new connection */
+		if (!(syn && ((c->have_syn && c->isn != p->seq) || (c->seen & (F_FIN | F_RST)))))
+			goto found;
+		break;
+	}
+	t->c = tb_grow(t->c, &t->cap, t->n, sizeof(*t->c));
+	c = &t->c[t->n];
+	memset(c, 0, sizeof(*c));
+	c->family = p->family;
+	/* a lone SYN/ACK: its receiver is the client */
+	bool rev = (p->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK);
+	memcpy(c->a, rev ? p->dst : p->src, 16);
+	memcpy(c->b, rev ? p->src : p->dst, 16);
+	c->ap = rev ? p->dport : p->sport;
+	c->bp = rev ? p->sport : p->dport;
+	c->t_first = p->t_us;
+	t->slot[j] = (uint32_t)++t->n;
+	*dir = rev;
+found:
+	if (syn && !c->have_syn) {
+		c->have_syn = true;
+		c->isn = p->seq;
+	}
+	c->seen |= p->flags;
+	c->packets++;
+	c->t_last = p->t_us;
+	return (size_t)(c - t->c);
+}
+
+static void fmt_ep(int family, const uint8_t *a, uint16_t port, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, a, s, sizeof(s));
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", s, port);
+}
+
+static void fmt_flags(uint8_t f, char *buf)
+{
+	char *s = buf;
+
+	if (f & F_SYN) *s++ = 'S';
+	if (f & F_FIN) *s++ = 'F';
+	if (f & F_RST) *s++ = 'R';
+	if (f & F_PSH) *s++ = 'P';
+	if (f & F_URG) *s++ = 'U';
+	if (f & F_ECE) *s++ = 'E';
+	if (f & F_CWR) *s++ = 'W';
+	if (f & F_ACK) *s++ = '.';
+	*s = '\0';
+}
+
+/* tcpdump-style option list; SACK blocks relative to @base (the peer's ISN). */
+static void fmt_opts(const struct pkt *p, uint32_t base, char *buf, size_t len)
+{
+	const uint8_t *o = p->opt, *end = p->opt + p->optlen;
+	size_t n = 0;
+
+	buf[0] = '\0';
+#define PUT(...) n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__)
+	while (o < end && n < len) {
+		unsigned kind = o[0], ol;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		if (o + 2 > end || (ol = o[1]) < 2 || o + ol > end)
+			break;
+		if (n)
+			PUT(",");
+		if (kind == 2 && ol == 4)
+			PUT("mss %u", rd16(o + 2));
+		else if (kind == 3 && ol == 3)
+			PUT("wscale %u", o[2]);
+		else if (kind == 4)
+			PUT("sackOK");
+		else if (kind == 8 && ol == 10)
+			PUT("TS val %u ecr %u", rd32(o + 2), rd32(o + 6));
+		else if (kind == 5) {
+			PUT("sack");
+			for (unsigned i = 2; i + 8 <= ol; i += 8)
+				PUT(" %u:%u", rd32(o + i) - base, rd32(o + i + 4) - base);
+		} else if (kind == 34)
+			PUT("tfo");
+		else if (kind == 30)
+			PUT("mptcp");
+		else
+			PUT("opt-%u", kind);
+		o += ol;
+	}
+#undef PUT
+}
+
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static double ms(int64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+/* Per-direction state while printing one connection. */
+struct side {
+	bool have_base;
+	uint32_t base, max_end;
+};
+
+static void print_summary(FILE *out, const struct ladder_summary *s)
+{
+	const char *nm[2] = { "A->B", "B->A" };
+
+	fprintf(out, "\nsummary: %llu packets over %.3f ms\n", (unsigned long long)s->packets,
+		ms(s->t_last));
+	if (s->handshake_us >= 0)
+		fprintf(out, "  handshake: RTT %.3f ms (SYN -> SYN/ACK %.3f ms, SYN/ACK -> ACK %.3f ms)\n",
+			ms(s->handshake_us), ms(s->t_synack - s->t_syn), ms(s->t_ack - s->t_synack));
+	else
+		fprintf(out, "  handshake: not complete in this capture\n");
+	for (int d = 0; d < 2; d++) {
+		if (s->t_data[d] >= 0)
+			fprintf(out, "  first data byte %s: %.3f ms\n", nm[d], ms(s->t_data[d]));
+		else
+			fprintf(out, "  first data byte %s: none\n", nm[d]);
+	}
+	fprintf(out, "  retransmissions: A->B %u (%llu bytes), B->A %u (%llu bytes)\n", s->retrans[0],
+		(unsigned long long)s->retrans_bytes[0], s->retrans[1],
+		(unsigned long long)s->retrans_bytes[1]);
+	fprintf(out, "  close:");
+	if (s->t_fin[0] < 0 && s->t_fin[1] < 0 && s->t_rst < 0)
+		fprintf(out, " not closed in this capture");
+	for (int d = 0; d < 2; d++)
+		if (s->t_fin[d] >= 0)
+			fprintf(out, " FIN %s %.3f ms;", nm[d], ms(s->t_fin[d]));
+	if (s->t_rst >= 0)
+		fprintf(out, " RST %.3f ms;", ms(s->t_rst));
+	if (s->t_fin[0] >= 0 || s->t_fin[1] >= 0)
+		fprintf(out, " %s closed first", s->t_fin[1] < 0 || (s->t_fin[0] >= 0 && s->t_fin[0] <= s->t_fin[1]) ? "A" : "B");
+	fprintf(out, "\n");
+}
+
+/* Print one packet of the chosen connection and update the summary. */
+static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, struct side *sd,
+		 struct ladder_summary *s)
+{
+	struct side *me = &sd[d], *peer = &sd[1 - d];
+	int64_t t = p->t_us - t0;
+	char flags[12], opts[256], note[96] = "";
+	uint32_t span = p->len + !!(p->flags & F_SYN) + !!(p->flags & F_FIN);
+	bool syn = p->flags & F_SYN;
+
+	if (!me->have_base) {
+		me->have_base = true;
+		me->base = syn ? p->seq : p->seq - 1;
+		me->max_end = p->seq;
+	}
+	if (syn && !(p->flags & F_ACK) && d == 0 && s->t_syn < 0)
+		s->t_syn = t;
+	else if (syn && (p->flags & F_ACK) && d == 1 && s->t_synack < 0)
+		s->t_synack = t;
+	else if (!syn && (p->flags & F_ACK) && d == 0 && s->t_synack >= 0 && s->t_ack < 0 &&
+		 peer->have_base && p->ack == peer->base + 1) {
+		s->t_ack = t;
+		if (s->t_syn >= 0) {
+			s->handshake_us = t - s->t_syn;
+			snprintf(note, sizeof(note), "handshake done: RTT %.3f ms", ms(s->handshake_us));
+		}
+	}
+	if (span && seq_lt(p->seq, me->max_end)) {
+		s->retrans[d]++;
+		s->retrans_bytes[d] += p->len;
+		snprintf(note, sizeof(note), "retransmission");
+	} else if (span) {
+		me->max_end = p->seq + span;
+	}
+	if (p->len && s->t_data[d] < 0) {
+		s->t_data[d] = t;
+		if (!note[0])
+			snprintf(note, sizeof(note), "first data byte %s", d ? "B->A" : "A->B");
+	}
+	if ((p->flags & F_FIN) && s->t_fin[d] < 0) {
+		s->t_fin[d] = t;
+		snprintf(note, sizeof(note), "%s closes (FIN)", d ? "B" : "A");
+	}
+	if ((p->flags & F_RST) && s->t_rst < 0) {
+		s->t_rst = t;
+		snprintf(note, sizeof(note), "reset (RST from %s)", d ? "B" : "A");
+	}
+	s->packets++;
+	s->t_last = t;
+	if (quiet)
+		return;
+	fmt_flags(p->flags, flags);
+	fmt_opts(p, peer->have_base ? peer->base : 0, opts, sizeof(opts));
+	fprintf(out, "%10.3f  %s  %-4s %10u %10u %6u %6u  %s%s%s\n", ms(t), d ? "<--" : "-->",
+		flags, p->seq - me->base,
+		(p->flags & F_ACK) && peer->have_base ? p->ack - peer->base : 0, p->len, p->win,
+		opts, note[0] ? (opts[0] ? "  # " : "# ") : "", note);
+}
+
+static pcap_t *open_file(const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *h = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, err);
+
+	if (!h)
+		tb_err("ladder: %s", err);
+	return h;
+}
+
+int ladder_print(const char *path, const struct ladder_opts *o, FILE *out, struct ladder_summary *sum)
+{
+	struct table t = { 0 };
+	struct ladder_summary s = { 0 };
+	struct side sd[2] = { { 0 } };
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	uint32_t *owner = NULL; /* per TCP packet: its connection */
+	size_t n_pk = 0, cap_pk = 0, k = 0, want;
+	pcap_t *pc;
+	int dlt, rc = 0, dir;
+	struct pkt p;
+	const struct conn *c;
+	char ea[64], eb[64];
+
+	pc = open_file(path);
+	if (!pc)
+		return -EINVAL;
+	dlt = pcap_datalink(pc);
+	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2 && dlt != DLT_RAW &&
+	    dlt != DLT_IPV4 && dlt != DLT_IPV6) {
+		tb_err("ladder: %s: link type %s is not supported", path,
+		       pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		pcap_close(pc);
+		return -EINVAL;
+	}
+	while ((rc = pcap_next_ex(pc, &h, &bytes)) == 1) {
+		if (parse(dlt, h, bytes, &p))
+			continue;
+		owner = tb_grow(owner, &cap_pk, n_pk, sizeof(*owner));
+		owner[n_pk++] = (uint32_t)classify(&t, &p, &dir);
+	}
+	if (rc == PCAP_ERROR)
+		tb_warn("ladder: %s: %s (reading what came before)", path, pcap_geterr(pc));
+	pcap_close(pc);
+	rc = 0;
+	if (o->list) {
+		fprintf(out, "%4s  %-45s %-45s %8s %10s %10s  %s\n", "conn", "A (client)", "B",
+			"packets", "start_ms", "dur_ms", "flags");
+		for (size_t i = 0; i < t.n; i++) {
+			c = &t.c[i];
+			fmt_ep(c->family, c->a, c->ap, ea, sizeof(ea));
+			fmt_ep(c->family, c->b, c->bp, eb, sizeof(eb));
+			fprintf(out, "%4zu  %-45s %-45s %8llu %10.3f %10.3f  %s%s%s\n", i + 1, ea, eb,
+				(unsigned long long)c->packets, ms(c->t_first - t.c[0].t_first),
+				ms(c->t_last - c->t_first), c->have_syn ? "SYN " : "",
+				c->seen & F_FIN ? "FIN " : "", c->seen & F_RST ? "RST" : "");
+		}
+		goto out;
+	}
+	want = o->conn ? o->conn - 1 : 0;
+	if (want >= t.n) {
+		tb_err("ladder: %s: no connection %zu (the capture has %zu TCP connection%s)", path,
+		       want + 1, t.n, t.n == 1 ? "" : "s");
+		rc = -ENOENT;
+		goto out;
+	}
+	c = &t.c[want];
+	s.conn = (unsigned)want + 1;
+	s.n_conns = (unsigned)t.n;
+	s.t_syn = s.t_synack = s.t_ack = s.handshake_us = s.t_rst = -1;
+	s.t_data[0] = s.t_data[1] = s.t_fin[0] = s.t_fin[1] = -1;
+	fmt_ep(c->family, c->a, c->ap, s.a, sizeof(s.a));
+	fmt_ep(c->family, c->b, c->bp, s.b, sizeof(s.b));
+	fprintf(out, "connection %u of %u in %s\n  A %s%s\n  B %s\n", s.conn, s.n_conns, path, s.a,
+		c->have_syn ? " (client: sent the SYN)" : "", s.b);
+	if (!o->quiet)
+		fprintf(out, "\n%10s  %-3s  %-4s %10s %10s %6s %6s  %s\n", "time_ms", "dir", "flag",
+			"seq", "ack", "len", "win", "options / notes");
+	pc = open_file(path);
+	if (!pc) {
+		rc = -EINVAL;
+		goto out;
+	}
+	while (k < n_pk && pcap_next_ex(pc, &h, &bytes) == 1) {
+		if (parse(dlt, h, bytes, &p))
+			continue;
+		if (owner[k++] != want)
+			continue;
+		step(out, o->quiet, &p, dir_of(c, &p), c->t_first, sd, &s);
+	}
+	pcap_close(pc);
+	print_summary(out, &s);
+	if (sum)
+		*sum = s;
+out:
+	free(owner);
+	free(t.c);
+	free(t.slot);
+	return rc;
+}

@@ -1,0 +1,243 @@
+/* CSV output of the sampler: see sampler_csv.h. */
+#include "sampler_csv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sampler.h"
+#include "util/util.h"
+
+#define TCP_HEADER                                                                                 \
+	"t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,cc"
+#define TCP_TRAILER                                                                                \
+	",snd_wscale,rcv_wscale,app_limited,bbr_bw_Bps,bbr_min_rtt_us,bbr_pacing_gain,"            \
+	"bbr_cwnd_gain\n"
+
+void sampler_ob_flush(struct sampler_obuf *b)
+{
+	size_t off = 0;
+
+	while (off < b->len && b->fd >= 0) {
+		ssize_t n = write(b->fd, b->p + off, b->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!b->err)
+				b->err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	b->len = 0;
+}
+
+void sampler_ob_reserve(struct sampler_obuf *b, size_t n)
+{
+	if (b->len + n > b->cap)
+		sampler_ob_flush(b);
+}
+
+void sampler_ob_str(struct sampler_obuf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	sampler_ob_reserve(b, n + 1);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+void sampler_ob_chr(struct sampler_obuf *b, char c)
+{
+	sampler_ob_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
+void sampler_ob_u64(struct sampler_obuf *b, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sampler_ob_reserve(b, sizeof(tmp));
+	memcpy(b->p + b->len, tmp + i, sizeof(tmp) - (size_t)i);
+	b->len += sizeof(tmp) - (size_t)i;
+}
+
+/* Seconds since t0 with microseconds: "12.345678". */
+void sampler_ob_time(struct sampler_obuf *b, int64_t ns)
+{
+	char tmp[8];
+
+	if (ns < 0) {
+		sampler_ob_chr(b, '-');
+		ns = -ns;
+	}
+	sampler_ob_u64(b, (uint64_t)ns / 1000000000);
+	snprintf(tmp, sizeof(tmp), ".%06u", (unsigned)((uint64_t)ns % 1000000000 / 1000));
+	sampler_ob_str(b, tmp);
+}
+
+/* tcp_info columns: name, offset, size. A field beyond the length the kernel
+ * returned is left empty ("where the kernel has it"). */
+#define TI(col, f) { col, offsetof(struct tcp_info, f), sizeof(((struct tcp_info *)0)->f) }
+static const struct ti_col {
+	const char *name;
+	unsigned short off, size;
+} ti_cols[] = {
+	TI("ca_state", tcpi_ca_state), TI("retransmits", tcpi_retransmits),
+	TI("probes", tcpi_probes), TI("backoff", tcpi_backoff), TI("options", tcpi_options),
+	TI("rto_us", tcpi_rto), TI("ato_us", tcpi_ato), TI("snd_mss", tcpi_snd_mss),
+	TI("rcv_mss", tcpi_rcv_mss), TI("unacked", tcpi_unacked), TI("sacked", tcpi_sacked),
+	TI("lost", tcpi_lost), TI("retrans", tcpi_retrans), TI("pmtu", tcpi_pmtu),
+	TI("rcv_ssthresh", tcpi_rcv_ssthresh), TI("rtt_us", tcpi_rtt), TI("rttvar_us", tcpi_rttvar),
+	TI("snd_ssthresh", tcpi_snd_ssthresh), TI("snd_cwnd", tcpi_snd_cwnd),
+	TI("advmss", tcpi_advmss), TI("reordering", tcpi_reordering), TI("rcv_rtt_us", tcpi_rcv_rtt),
+	TI("rcv_space", tcpi_rcv_space), TI("total_retrans", tcpi_total_retrans),
+	TI("pacing_rate_Bps", tcpi_pacing_rate), TI("max_pacing_rate_Bps", tcpi_max_pacing_rate),
+	TI("bytes_acked", tcpi_bytes_acked), TI("bytes_received", tcpi_bytes_received),
+	TI("segs_out", tcpi_segs_out), TI("segs_in", tcpi_segs_in),
+	TI("notsent_bytes", tcpi_notsent_bytes), TI("min_rtt_us", tcpi_min_rtt),
+	TI("data_segs_in", tcpi_data_segs_in), TI("data_segs_out", tcpi_data_segs_out),
+	TI("delivery_rate_Bps", tcpi_delivery_rate), TI("busy_time_us", tcpi_busy_time),
+	TI("rwnd_limited_us", tcpi_rwnd_limited), TI("sndbuf_limited_us", tcpi_sndbuf_limited),
+	TI("delivered", tcpi_delivered), TI("delivered_ce", tcpi_delivered_ce),
+	TI("bytes_sent", tcpi_bytes_sent), TI("bytes_retrans", tcpi_bytes_retrans),
+	TI("dsack_dups", tcpi_dsack_dups), TI("reord_seen", tcpi_reord_seen),
+	TI("rcv_ooopack", tcpi_rcv_ooopack), TI("snd_wnd", tcpi_snd_wnd),
+};
+#undef TI
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	unsigned t = mnl_attr_get_type(a);
+
+	if (t <= INET_DIAG_MAX)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+/* ",v1,v2,...": @n values, each after a comma. */
+static void put_fields(struct sampler_obuf *b, const uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sampler_ob_chr(b, ',');
+		sampler_ob_u64(b, v[i]);
+	}
+}
+
+void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, const char *label,
+		     const struct nlmsghdr *nlh, const struct inet_diag_msg *m)
+{
+	const struct nlattr *tb[INET_DIAG_MAX + 1] = { NULL };
+	char addr[INET6_ADDRSTRLEN];
+	const uint8_t *ti = NULL;
+	size_t ti_len = 0;
+
+	mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb);
+	if (tb[INET_DIAG_INFO]) {
+		ti = mnl_attr_get_payload(tb[INET_DIAG_INFO]);
+		ti_len = mnl_attr_get_payload_len(tb[INET_DIAG_INFO]);
+	}
+	sampler_ob_reserve(b, 2048); /* one row always fits: no partial rows on disk */
+	sampler_ob_time(b, now_ns);
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, node);
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, label);
+	sampler_ob_str(b, m->idiag_family == AF_INET ? ",4," : ",6,");
+	inet_ntop(m->idiag_family, m->id.idiag_src, addr, sizeof(addr));
+	sampler_ob_str(b, addr);
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, ntohs(m->id.idiag_sport));
+	sampler_ob_chr(b, ',');
+	inet_ntop(m->idiag_family, m->id.idiag_dst, addr, sizeof(addr));
+	sampler_ob_str(b, addr);
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, ntohs(m->id.idiag_dport));
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0]);
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, sampler_state_name(m->idiag_state));
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, m->idiag_rqueue);
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, m->idiag_wqueue);
+	sampler_ob_chr(b, ',');
+	if (tb[INET_DIAG_CONG]) {
+		char cc[32];
+
+		snprintf(cc, sizeof(cc), "%.*s", (int)mnl_attr_get_payload_len(tb[INET_DIAG_CONG]),
+			 (const char *)mnl_attr_get_payload(tb[INET_DIAG_CONG]));
+		sampler_ob_str(b, cc);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++) {
+		const struct ti_col *c = &ti_cols[i];
+
+		sampler_ob_chr(b, ',');
+		if (!ti || c->off + c->size > ti_len)
+			continue;
+		if (c->size == 1)
+			sampler_ob_u64(b, ti[c->off]);
+		else if (c->size == 4) {
+			uint32_t v;
+			memcpy(&v, ti + c->off, 4);
+			sampler_ob_u64(b, v);
+		} else {
+			uint64_t v;
+			memcpy(&v, ti + c->off, 8);
+			sampler_ob_u64(b, v);
+		}
+	}
+	if (ti && ti_len > offsetof(struct tcp_info, tcpi_rto)) {
+		const struct tcp_info *t = (const void *)ti;
+		/* bitfields: copy the struct prefix to read them portably */
+		struct tcp_info tmp;
+
+		memcpy(&tmp, t, offsetof(struct tcp_info, tcpi_rto));
+		put_fields(b, (const uint64_t[]){ tmp.tcpi_snd_wscale, tmp.tcpi_rcv_wscale,
+						  tmp.tcpi_delivery_rate_app_limited }, 3);
+	} else {
+		sampler_ob_str(b, ",,,");
+	}
+	if (tb[INET_DIAG_BBRINFO] &&
+	    mnl_attr_get_payload_len(tb[INET_DIAG_BBRINFO]) >= sizeof(struct tcp_bbr_info)) {
+		struct tcp_bbr_info bbr;
+
+		memcpy(&bbr, mnl_attr_get_payload(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
+		put_fields(b, (const uint64_t[]){ (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo,
+						  bbr.bbr_min_rtt, bbr.bbr_pacing_gain, bbr.bbr_cwnd_gain }, 4);
+	} else {
+		sampler_ob_str(b, ",,,,");
+	}
+	sampler_ob_chr(b, '\n');
+}
+
+char *sampler_csv_tcp_header(void)
+{
+	char *hdr = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&hdr, &len);
+
+	if (!f)
+		abort();
+	fputs(TCP_HEADER, f);
+	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++)
+		fprintf(f, ",%s", ti_cols[i].name);
+	fputs(TCP_TRAILER, f);
+	fclose(f);
+	return hdr;
+}

@@ -1,0 +1,364 @@
+/* Expectations: each metric is the median over the complete repeats of the
+ * case its selectors pick. A swept dimension that some metric of the
+ * expectation leaves unselected is iterated (for those metrics), and the
+ * expectation must hold at every combination; a missing number makes the
+ * combination "not held (no data)" with the reason. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "util/util.h"
+
+struct mlist {
+	const struct tb_expr **m;
+	size_t n, cap;
+};
+
+static void collect(const struct tb_expr *e, struct mlist *l)
+{
+	if (!e)
+		return;
+	if (e->kind == TB_EX_METRIC) {
+		l->m = tb_grow(l->m, &l->cap, l->n, sizeof(*l->m));
+		l->m[l->n++] = e;
+		return;
+	}
+	collect(e->lhs, l);
+	collect(e->rhs, l);
+	for (size_t i = 0; i < e->n_args; i++)
+		collect(e->args[i], l);
+}
+
+static int prec(const struct tb_expr *e)
+{
+	if (e->kind != TB_EX_BINOP)
+		return 3;
+	return e->op == '+' || e->op == '-' ? 1 : 2;
+}
+
+static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
+{
+	if (!e)
+		return;
+	switch (e->kind) {
+	case TB_EX_NUM:
+		fprintf(f, "%.6g", e->num);
+		break;
+	case TB_EX_METRIC:
+		fprintf(f, "%s(%s", e->name, e->subject ? e->subject : "");
+		for (size_t i = 0; i < e->n_sel; i++) {
+			const struct tb_sweep *s = &c->sweeps[e->sel[i].sweep];
+
+			fprintf(f, ", %s=%s", s->short_name ? s->short_name : s->key,
+				s->values[e->sel[i].value]);
+		}
+		fputc(')', f);
+		break;
+	case TB_EX_CALL:
+		fprintf(f, "%s(", e->name);
+		for (size_t i = 0; i < e->n_args; i++) {
+			if (i)
+				fputs(", ", f);
+			text(c, e->args[i], f);
+		}
+		fputc(')', f);
+		break;
+	case TB_EX_BINOP: {
+		bool pl = prec(e->lhs) < prec(e), pr = prec(e->rhs) < prec(e) ||
+						   (prec(e->rhs) == prec(e) && (e->op == '-' || e->op == '/'));
+
+		fputs(pl ? "(" : "", f);
+		text(c, e->lhs, f);
+		fprintf(f, "%s %c ", pl ? ")" : "", e->op);
+		fputs(pr ? "(" : "", f);
+		text(c, e->rhs, f);
+		fputs(pr ? ")" : "", f);
+		break;
+	}
+	case TB_EX_NEG:
+		fputc('-', f);
+		if (prec(e->lhs) < 3)
+			fputc('(', f);
+		text(c, e->lhs, f);
+		if (prec(e->lhs) < 3)
+			fputc(')', f);
+		break;
+	}
+}
+
+char *rp_expr_text(const struct tb_config *c, const struct tb_expr *e)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		abort();
+	text(c, e, f);
+	fclose(f);
+	return s;
+}
+
+static bool has_measure(const struct tb_expr *e)
+{
+	if (!e)
+		return false;
+	if (e->kind == TB_EX_METRIC || (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis")))
+		return true;
+	if (has_measure(e->lhs) || has_measure(e->rhs))
+		return true;
+	for (size_t i = 0; i < e->n_args; i++)
+		if (has_measure(e->args[i]))
+			return true;
+	return false;
+}
+
+static enum rp_unit side_unit(const struct tb_expr *e)
+{
+	if (!e)
+		return RP_COUNT;
+	if (e->kind == TB_EX_METRIC || (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis")))
+		return rp_metric_unit(e->name);
+	if (e->kind == TB_EX_NUM)
+		return RP_COUNT;
+	{
+		enum rp_unit u = side_unit(e->lhs);
+
+		if (u != RP_COUNT)
+			return u;
+		u = side_unit(e->rhs);
+		for (size_t i = 0; u == RP_COUNT && i < e->n_args; i++)
+			u = side_unit(e->args[i]);
+		return u;
+	}
+}
+
+struct ectx {
+	const struct mlist *ml;
+	const struct rp_combo *cb;
+};
+
+static double eval(const struct ectx *x, const struct tb_expr *e)
+{
+	switch (e->kind) {
+	case TB_EX_NUM:
+		return e->num;
+	case TB_EX_METRIC:
+		for (size_t i = 0; i < x->ml->n; i++)
+			if (x->ml->m[i] == e)
+				return x->cb->terms[i].st.median;
+		return NAN;
+	case TB_EX_NEG:
+		return -eval(x, e->lhs);
+	case TB_EX_BINOP: {
+		double a = eval(x, e->lhs), b = eval(x, e->rhs);
+
+		switch (e->op) {
+		case '+':
+			return a + b;
+		case '-':
+			return a - b;
+		case '*':
+			return a * b;
+		case '/':
+			return b == 0 ? NAN : a / b;
+		}
+		return NAN;
+	}
+	case TB_EX_CALL: {
+		double a = e->n_args > 0 ? eval(x, e->args[0]) : NAN;
+		double b = e->n_args > 1 ? eval(x, e->args[1]) : NAN;
+		double p = e->n_args > 2 ? eval(x, e->args[2]) : NAN;
+
+		if (!strcmp(e->name, "mathis"))
+			return b > 0 && p > 0 ? a * 8 / b * 1.22 / sqrt(p / 100) : NAN;
+		if (!strcmp(e->name, "min"))
+			return fmin(a, b);
+		if (!strcmp(e->name, "max"))
+			return fmax(a, b);
+		if (!strcmp(e->name, "abs"))
+			return fabs(a);
+		return NAN;
+	}
+	}
+	return NAN;
+}
+
+static bool compare(double a, enum tb_cmp cmp, double b)
+{
+	switch (cmp) {
+	case TB_CMP_LT:
+		return a < b;
+	case TB_CMP_LE:
+		return a <= b;
+	case TB_CMP_GT:
+		return a > b;
+	case TB_CMP_GE:
+		return a >= b;
+	case TB_CMP_EQ:
+		return a == b;
+	case TB_CMP_NE:
+		return a != b;
+	}
+	return false;
+}
+
+static char *term_text(const struct report *rp, const struct tb_expr *m, size_t k)
+{
+	const struct tb_config *c = rp->c;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		abort();
+	fprintf(f, "%s(%s", m->name, m->subject ? m->subject : "");
+	for (size_t i = 0; i < c->n_sweeps; i++)
+		fprintf(f, ", %s=%s", c->sweeps[i].short_name ? c->sweeps[i].short_name : c->sweeps[i].key,
+			c->sweeps[i].values[rp->cases[k].idx[i]]);
+	fputc(')', f);
+	fclose(f);
+	return s;
+}
+
+/* The name after "NODE." in a counter()/peak() subject. */
+static const char *node_what(const struct tb_expr *m)
+{
+	const char *dot = m->subject ? strchr(m->subject, '.') : NULL;
+
+	return dot ? dot + 1 : NULL;
+}
+
+static void eval_combo(struct report *rp, const struct tb_expect *e, const struct mlist *ml,
+		       const int *combo, const bool *iter, struct rp_combo *cb)
+{
+	const struct tb_config *c = rp->c;
+	int *idx = xcalloc(c->n_sweeps + 1, sizeof(int));
+	struct ectx x = { ml, cb };
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		abort();
+	cb->where_obj = json_object();
+	for (size_t i = 0; i < c->n_sweeps; i++) {
+		if (!iter[i])
+			continue;
+		const char *name = c->sweeps[i].short_name ? c->sweeps[i].short_name : c->sweeps[i].key;
+
+		fprintf(f, "%s%s=%s", ftell(f) ? ", " : "", name, c->sweeps[i].values[combo[i]]);
+		json_object_set_new(cb->where_obj, name, json_string(c->sweeps[i].values[combo[i]]));
+	}
+	fclose(f);
+	cb->where = s;
+	cb->terms = xcalloc(ml->n + 1, sizeof(*cb->terms));
+	cb->n_terms = ml->n;
+	for (size_t t = 0; t < ml->n; t++) {
+		const struct tb_expr *m = ml->m[t];
+		struct rp_term *tm = &cb->terms[t];
+
+		for (size_t i = 0; i < c->n_sweeps; i++)
+			idx[i] = combo[i];
+		for (size_t i = 0; i < m->n_sel; i++)
+			idx[m->sel[i].sweep] = m->sel[i].value;
+		tm->kase = rp_case_index(c, idx);
+		tm->text = term_text(rp, m, tm->kase);
+		tm->unit = rp_metric_unit(m->name);
+		rp_case_metric(rp, tm->kase, m->name, m->flow, m->node, node_what(m), &tm->st, tm->why,
+			       sizeof(tm->why));
+		if (!tm->st.n && !cb->nodata) {
+			cb->nodata = true;
+			cb->reason = xasprintf("no data for %s: %s", tm->text, tm->why);
+		}
+	}
+	cb->lhs = eval(&x, e->lhs);
+	cb->rhs = eval(&x, e->rhs);
+	if (cb->nodata)
+		cb->held = false;
+	else if (isnan(cb->lhs) || isnan(cb->rhs)) {
+		cb->held = false;
+		cb->reason = xstrdup("a side is undefined (division by zero or mathis() of 0)");
+	} else {
+		cb->held = compare(cb->lhs, e->cmp, cb->rhs);
+	}
+	free(idx);
+}
+
+/* An expectation is not held over no case at all (sweeps that make none),
+ * nor over an experiment that did not complete (interrupted: its numbers
+ * are those of the runs that happened to finish). */
+static void overrule(const struct report *rp, struct rp_expect *re)
+{
+	json_t *m = rp->manifest, *done = json_object_get(m, "complete");
+	const char *why = json_string_value(json_object_get(m, "interrupted"));
+
+	if (!re->n_combos)
+		re->why_not = xstrdup("no case to evaluate it at");
+	else if (json_is_false(done))
+		re->why_not = xasprintf("the experiment did not complete (%s; %zu of %zu runs "
+					"complete)",
+					why ? why : "stopped early", rp->n_usable, rp->n_runs);
+	if (re->why_not)
+		re->held = false;
+}
+
+void rp_evaluate(struct report *rp)
+{
+	const struct tb_config *c = rp->c;
+
+	rp->n_ex = c->n_expects;
+	rp->ex = xcalloc(rp->n_ex + 1, sizeof(*rp->ex));
+	for (size_t i = 0; i < c->n_expects; i++) {
+		const struct tb_expect *e = &c->expects[i];
+		struct rp_expect *re = &rp->ex[i];
+		struct mlist ml = { 0 };
+		bool *iter = xcalloc(c->n_sweeps + 1, sizeof(bool));
+		int *combo = xcalloc(c->n_sweeps + 1, sizeof(int));
+		size_t n = 1;
+
+		re->e = e;
+		re->lhs_unit = side_unit(e->lhs);
+		re->rhs_unit = side_unit(e->rhs);
+		/* a constant side ("< 50ms" is 0.05) reads in the other side's unit */
+		if (!has_measure(e->rhs))
+			re->rhs_unit = re->lhs_unit;
+		if (!has_measure(e->lhs))
+			re->lhs_unit = re->rhs_unit;
+		collect(e->lhs, &ml);
+		collect(e->rhs, &ml);
+		for (size_t s = 0; s < c->n_sweeps; s++) {
+			for (size_t t = 0; t < ml.n && !iter[s]; t++) {
+				bool sel = false;
+
+				for (size_t k = 0; k < ml.m[t]->n_sel; k++)
+					sel |= ml.m[t]->sel[k].sweep == (int)s;
+				iter[s] = !sel;
+			}
+			if (iter[s])
+				n *= c->sweeps[s].n_values;
+		}
+		re->n_combos = n;
+		re->combos = xcalloc(n, sizeof(*re->combos));
+		re->held = true;
+		for (size_t j = 0; j < n; j++) {
+			size_t r = j;
+
+			/* mixed radix over the iterated sweeps, first sweep slowest */
+			for (size_t s = c->n_sweeps; s-- > 0;) {
+				if (!iter[s])
+					continue;
+				combo[s] = (int)(r % c->sweeps[s].n_values);
+				r /= c->sweeps[s].n_values;
+			}
+			eval_combo(rp, e, &ml, combo, iter, &re->combos[j]);
+			re->held &= re->combos[j].held;
+		}
+		overrule(rp, re);
+		free(ml.m);
+		free(iter);
+		free(combo);
+	}
+}

@@ -1,0 +1,195 @@
+/* Internals shared by the report_*.c files: the run directory as loaded,
+ * per-run and per-case metric lookup, and evaluated expectations. */
+#ifndef TB_REPORT_INT_H
+#define TB_REPORT_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "report.h"
+#include "util/stats.h"
+
+#define RP_WHY 256
+
+/* Units of metric values, for formatting. */
+enum rp_unit { RP_COUNT, RP_RATE, RP_TIME, RP_PCT, RP_PER_S };
+
+/* One run directory. */
+struct rp_run {
+	char *dir;            /* relative to the output directory: runs/c1-r1 */
+	int kase, repeat, order;
+	char status[16];      /* complete, incomplete, failed, missing */
+	char *error;          /* run.json "error", or why the run is unusable */
+	bool usable;          /* status complete: its numbers count */
+	json_t **client;      /* per flow: flows/<flow>.json, NULL when absent */
+	json_t **server;      /* per flow: flows/<flow>.server.json */
+	json_t **counters;    /* per node: counters/<node>.json */
+	json_t **peaks;       /* per node: { "ESTAB": max, ... } from <node>-states.csv */
+	double *retrans_csv;  /* per flow: summed last total_retrans of its sockets; NAN: none */
+	double late_max_ms;   /* run.json sampler: latest wake-up over the nodes; NAN: none */
+	long stalls;          /* ... and wake-ups later than SAMPLER_STALL_NS (max over nodes) */
+	bool in_guest;        /* run.json load.cpu_of: the samplers ran in the UML guest */
+	double start_unix, end_unix; /* the measured time; NAN: not recorded */
+	double cpu_busy, cpu_busiest; /* percent of the CPU(s) it ran on; NAN: unknown */
+	double host_cpu_busiest; /* UML runs: the guest's host CPU's busiest second, UML's
+				    own work there included (host-clock.json); NAN: unknown */
+	/* Who stalled. Host runs: the samplers are the host's check. Guest runs:
+	 * the host's clock check (host-clock.json) during the measured time, and
+	 * the guest's samplers. NAN: not measured. */
+	double host_late_ms, guest_late_ms;
+	long host_stalls, guest_stalls;
+};
+
+struct rp_case {
+	size_t index;
+	int *idx;             /* sweep value indices */
+	struct tb_config *cfg;/* the case's configuration (NULL if it did not apply) */
+	char *label;          /* "cc=bbr, loss=1%" or "pool"; "all" without sweeps */
+	const char *note;     /* of a named case */
+	size_t *runs;         /* indices into report.runs */
+	size_t n_runs, n_usable;
+};
+
+/* One metric occurrence of an expectation, resolved to a case. */
+struct rp_term {
+	char *text;           /* goodput(bulk, cc=bbr, loss=1%) */
+	size_t kase;
+	struct stats st;
+	enum rp_unit unit;
+	char why[RP_WHY];     /* when st.n == 0 */
+};
+
+struct rp_combo {
+	char *where;          /* the iterated values: "loss=1%" ("" when none) */
+	json_t *where_obj;
+	double lhs, rhs;
+	bool held, nodata;
+	char *reason;         /* why not held: missing data, or NULL */
+	struct rp_term *terms;
+	size_t n_terms, cap_terms;
+};
+
+struct rp_expect {
+	const struct tb_expect *e;
+	struct rp_combo *combos;
+	size_t n_combos;
+	bool held;
+	char *why_not;        /* not held whatever the numbers: no case to evaluate it at,
+				 or the experiment did not complete; NULL otherwise */
+	enum rp_unit lhs_unit, rhs_unit;
+};
+
+/* Stalls of the host, or of the guest, over the runs: runs with a wake-up
+ * later than SAMPLER_STALL_NS, the worst lateness over all runs, how many
+ * runs were measured, and the busiest CPU stretch of those runs (of the
+ * stalled ones when there are any). */
+struct rp_stalls {
+	size_t n_measured, n_stalled;
+	double worst_ms;      /* over every measured run; NAN when none */
+	double cpu_busiest;   /* percent; NAN when unknown */
+	double host_cpu_busiest; /* guest stalls: the guest's host CPU, as struct rp_run */
+};
+
+struct report {
+	const struct tb_config *c;
+	char *outdir;
+	json_t *manifest;     /* never NULL (an empty object when absent) */
+	struct rp_run *runs;
+	size_t n_runs, cap_runs;
+	struct rp_case *cases;
+	size_t n_cases;
+	struct rp_expect *ex;
+	size_t n_ex;
+	size_t n_usable;
+	struct rp_stalls stalls; /* the host's, over every run, filled by rp_load() */
+	struct rp_stalls guest;  /* the guest's (UML runs only) */
+	size_t n_guest_runs;  /* runs whose samplers ran in a UML guest */
+	json_t *host_clock;   /* host-clock.json of a UML run; NULL when absent */
+	/* plots */
+	bool gnuplot;         /* gnuplot ran and produced the SVGs */
+	char *plot_note;      /* why there are no plots */
+	char **plots;         /* relative paths of the SVGs, in order */
+	char **plot_titles;
+	size_t n_plots;
+};
+
+/* report_load.c */
+/** Load the manifest and every run directory; 0 or -errno (message printed). */
+int rp_load(struct report *rp);
+void rp_free(struct report *rp);
+/** Path under the output directory (allocated). */
+char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
+/** Index of the case with sweep values @idx. */
+size_t rp_case_index(const struct tb_config *c, const int *idx);
+
+/* report_metric.c */
+/** Value of metric @name (flow metric with @flow, or node metric with @node
+ * and @what = counter or state name) in run @r. 0, or -ENOENT with @why. */
+int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *name, int flow,
+		  int node, const char *what, double *v, char *why, size_t whylen);
+/** Statistics of a metric over the usable runs of case @k; st->n == 0 with
+ * @why when no run produced it. */
+void rp_case_metric(const struct report *rp, size_t k, const char *name, int flow, int node,
+		    const char *what, struct stats *st, char *why, size_t whylen);
+/** The flow metrics worker @w produces, NULL-terminated. */
+const char *const *rp_worker_metrics(enum tb_worker w);
+/** The metrics shown in report.md's table for flow @f, NULL-terminated;
+ * the first is the one plotted against numeric sweeps. */
+const char *const *rp_worker_table(const struct tb_flow *f);
+enum rp_unit rp_metric_unit(const char *name);
+/** Human form of @v in @u: "95.1 Mbit/s", "41.2 ms", "98.5%". */
+const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len);
+/** Normalised socket state name: "SYN-RECV", "syn_recv" -> "SYNRECV". */
+void rp_state_key(const char *in, char *out, size_t len);
+/** The socket states in peak() spelling, NULL-terminated. */
+extern const char *const rp_states[];
+/** Counters always listed in the summary when nonzero. */
+extern const char *const rp_counters_of_interest[];
+
+/* report_eval.c */
+/** Evaluate every expectation of the experiment into rp->ex. */
+void rp_evaluate(struct report *rp);
+/** The expression as text, with selectors: "5 * goodput(bulk, cc=cubic)". */
+char *rp_expr_text(const struct tb_config *c, const struct tb_expr *e);
+
+/* report_summary.c */
+int rp_write_summary(struct report *rp);
+json_t *rp_stats_json(const struct stats *st);
+
+/* report_md.c */
+int rp_write_markdown(struct report *rp);
+
+/* report_ladder.c */
+/** The "Ladders" section: connection `ladder` of each [capture] that asks for
+ * one, in the first complete run of every case (nothing when none asks). */
+void rp_ladders(FILE *f, const struct report *rp);
+
+/* report_mathis.c */
+/** Random loss (a fraction, 0..1) that the links of @c put on the data path
+ * from node @from to node @to: 1 - prod(1 - p_i) over every link direction
+ * on a shortest path; NAN with @why when it has no single rate. */
+double rp_path_loss(const struct tb_config *c, int from, int to, char *why, size_t whylen);
+/** Whether flow @flow is a bulk flow whose path has random loss in some case
+ * (its report gets a Mathis column). */
+bool rp_flow_mathis(const struct report *rp, int flow);
+/** The Mathis prediction MSS x 8 / RTT x 1.22 / sqrt(p) in bit/s over the
+ * usable runs of case @k, from each run's measured mss and rtt_us of the
+ * flow and the case's path loss p; st->n == 0 with @why when undefined. */
+void rp_case_mathis(const struct report *rp, size_t k, int flow, struct stats *st, char *why,
+		    size_t whylen);
+
+/* report_qdisc.c */
+/** The "Queues" section: per case, the statistics of every qdisc the
+ * testbed installed (runs/.../qdisc.json), medians over the repeats; nothing
+ * when no run has a qdisc.json. */
+void rp_qdisc_table(FILE *f, const struct report *rp);
+/** The same statistics as JSON for summary.json (NULL when none). */
+json_t *rp_qdisc_json(const struct report *rp, size_t k);
+
+/* report_plot.c */
+/** Write the data and script under OUT/plots and run gnuplot on it. */
+void rp_plots(struct report *rp);
+
+#endif

@@ -1,0 +1,532 @@
+/* report.md: what a person reads. What was run and where, one table row per
+ * case with the metrics that matter for the experiment's workers, each
+ * expectation with HELD / NOT HELD and its numbers, then the plots. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report_int.h"
+#include "obs/clockwatch.h"
+#include "obs/sampler.h"
+#include "util/util.h"
+
+/* Counters shown in the node table when nonzero in some case. */
+static const char *const table_counters[] = {
+	"TcpExtSyncookiesSent", "TcpExtSyncookiesRecv",	      "TcpExtSyncookiesFailed",
+	"TcpExtListenOverflows", "TcpExtListenDrops",	      "TcpExtTCPReqQFullDoCookies",
+	"TcpExtTCPReqQFullDrop", NULL,
+};
+
+static void cell(FILE *f, const struct stats *st, enum rp_unit u)
+{
+	char a[48], b[48], m[48];
+
+	if (!st->n) {
+		fputs(" — |", f);
+		return;
+	}
+	rp_fmt(st->median, u, m, sizeof(m));
+	if (st->n > 1 && st->min != st->max) {
+		const char *um = strrchr(m, ' ');
+		char *ua, *ub;
+
+		rp_fmt(st->min, u, a, sizeof(a));
+		rp_fmt(st->max, u, b, sizeof(b));
+		ua = strrchr(a, ' ');
+		ub = strrchr(b, ' ');
+		/* one unit for the three numbers when they share it: "3.00 Mbit/s (2.00–4.00)" */
+		if (um && ua && ub && !strcmp(um, ua) && !strcmp(um, ub)) {
+			*ua = *ub = 0;
+		} else if (!um && u == RP_PCT) {
+			a[strcspn(a, "%")] = 0;
+			b[strcspn(b, "%")] = 0;
+		}
+		fprintf(f, " %s (%s–%s) |", m, a, b);
+	} else {
+		fprintf(f, " %s |", m);
+	}
+}
+
+static void md_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|' || *s == '*' || *s == '_' || *s == '`')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+/* A node metric column: counter(NODE.NAME) or peak(NODE.STATE). */
+struct ncol {
+	const char *metric;
+	int node;
+	char what[64];
+};
+
+static void add_ncol(struct ncol **v, size_t *n, size_t *cap, const char *metric, int node,
+		     const char *what)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].node == node && !strcmp((*v)[i].metric, metric) &&
+		    !strcmp((*v)[i].what, what))
+			return;
+	*v = tb_grow(*v, cap, *n, sizeof(**v));
+	(*v)[*n].metric = metric;
+	(*v)[*n].node = node;
+	snprintf((*v)[*n].what, sizeof((*v)[*n].what), "%s", what);
+	(*n)++;
+}
+
+static void ref_ncols(const struct tb_expr *e, struct ncol **v, size_t *n, size_t *cap)
+{
+	if (!e)
+		return;
+	if (e->kind == TB_EX_METRIC && e->node >= 0 && e->subject && strchr(e->subject, '.'))
+		add_ncol(v, n, cap, !strcmp(e->name, "peak") ? "peak" : "counter", e->node,
+			 strchr(e->subject, '.') + 1);
+	ref_ncols(e->lhs, v, n, cap);
+	ref_ncols(e->rhs, v, n, cap);
+	for (size_t i = 0; i < e->n_args; i++)
+		ref_ncols(e->args[i], v, n, cap);
+}
+
+/* Up to five runs that stalled, with their lateness. */
+static void stalled_runs(const struct report *rp, FILE *f, bool guest)
+{
+	size_t listed = 0, n = guest ? rp->guest.n_stalled : rp->stalls.n_stalled;
+
+	for (size_t i = 0; i < rp->n_runs && listed < 5; i++) {
+		const struct rp_run *r = &rp->runs[i];
+
+		if ((guest ? r->guest_stalls : r->host_stalls) <= 0)
+			continue;
+		fprintf(f, "%s %s %.0f ms", listed++ ? "," : "", r->dir,
+			guest ? r->guest_late_ms : r->host_late_ms);
+	}
+	if (n > listed)
+		fputs(", ...", f);
+}
+
+/* Whether the host stalled during the runs: a real-time thread woken late
+ * means nothing ran it. On the host kernel the samplers are that thread; in
+ * a UML run it is the host's own clock check (host-clock.json), outside the
+ * guest. A stall shows up as latency, and a sender catching up as loss. */
+static void host_stalls_row(const struct report *rp, FILE *f)
+{
+	const struct rp_stalls s = rp->stalls;
+	const char *who = rp->n_guest_runs ? "the host's clock check (outside the guest)"
+					   : "the sampler";
+
+	if (!s.n_measured)
+		return;
+	if (!s.n_stalled && rp->n_guest_runs && s.worst_ms < CLOCKWATCH_LIST_MS) {
+		fprintf(f, "| Host stalls | none: %s woke less than %d ms late in %zu runs |\n", who,
+			CLOCKWATCH_LIST_MS, s.n_measured);
+		return;
+	}
+	if (!s.n_stalled) {
+		fprintf(f, "| Host stalls | none: %s woke at most %.1f ms late in %zu runs |\n", who,
+			s.worst_ms, s.n_measured);
+		return;
+	}
+	fprintf(f, "| Host stalls | **%zu of %zu runs**: the host did not run the testbed for up to "
+		   "%.0f ms (%s woke more than %u ms late:",
+		s.n_stalled, s.n_measured, s.worst_ms, who, SAMPLER_STALL_NS / 1000000u);
+	stalled_runs(rp, f, false);
+	fputs("). Latency or loss of that size in those runs may be the host's, not the network's "
+	      "|\n", f);
+}
+
+/* The guest's CPU in its busiest second: by its own count, and the host CPU
+ * it is kept on (UML's work on the host included, which the guest does not
+ * see). */
+static void guest_cpu(const struct rp_stalls *g, FILE *f)
+{
+	fprintf(f, "busiest second: the guest's CPU %.0f%% busy by its own count", g->cpu_busiest);
+	if (!isnan(g->host_cpu_busiest))
+		fprintf(f, ", the host CPU running it %.0f%%", g->host_cpu_busiest);
+}
+
+/* Whether the UML guest fell behind while its host ran on time: its
+ * samplers woke late, and its one CPU was busy. Then the guest, not the
+ * emulated network, set the numbers of those runs. */
+static void guest_stalls_row(const struct report *rp, FILE *f)
+{
+	const struct rp_stalls g = rp->guest;
+
+	if (!rp->n_guest_runs)
+		return;
+	if (!g.n_measured) {
+		fputs("| Guest stalls | not judged: the host stalled in every run |\n", f);
+		return;
+	}
+	if (!g.n_stalled) {
+		fprintf(f, "| Guest stalls | none: the samplers in the guest woke at most %.1f ms late "
+			   "in %zu runs; ",
+			g.worst_ms, g.n_measured);
+		guest_cpu(&g, f);
+		fputs(" |\n", f);
+		return;
+	}
+	fprintf(f, "| Guest stalls | **%zu of %zu runs**: the guest fell behind by up to %.0f ms "
+		   "while its host ran on time (samplers in the guest woke more than %u ms late:",
+		g.n_stalled, g.n_measured, g.worst_ms, SAMPLER_STALL_NS / 1000000u);
+	stalled_runs(rp, f, true);
+	fputs("); ", f);
+	guest_cpu(&g, f);
+	fputs(". Near 100%, the guest is the bottleneck of those runs, not the emulated network "
+	      "(docs/kernel-tiers.md, \"Guest stalls\") |\n", f);
+}
+
+static void header(FILE *f, const struct report *rp)
+{
+	const struct tb_config *c = rp->c;
+	json_t *m = rp->manifest, *k = json_object_get(m, "kernel"), *x;
+	const char *tier = json_string_value(json_object_get(k, "tier"));
+	const char *rel = json_string_value(json_object_get(k, "release"));
+
+	fprintf(f, "# %s\n\n", c->exp.name);
+	if (c->exp.description)
+		fprintf(f, "%s\n\n", c->exp.description);
+	fputs("| | |\n|---|---|\n", f);
+	fprintf(f, "| File | `%s` |\n", c->path ? c->path : "?");
+	fprintf(f, "| Kernel | %s%s%s |\n", tier ? tier : "unknown", rel ? ", Linux " : "",
+		rel ? rel : "");
+	x = json_object_get(m, "seed");
+	fprintf(f, "| Seed | %llu |\n",
+		x ? (unsigned long long)json_integer_value(x) : (unsigned long long)c->exp.seed);
+	x = json_object_get(m, "repeat");
+	fprintf(f, "| Repeats | %lld per case |\n",
+		x ? (long long)json_integer_value(x) : (long long)c->exp.repeat);
+	fprintf(f, "| Cases | %zu", rp->n_cases);
+	for (size_t s = 0; s < c->n_sweeps; s++) {
+		fprintf(f, "%s`%s` = ", s ? "; " : ": ", c->sweeps[s].key);
+		for (size_t i = 0; i < c->sweeps[s].n_values; i++)
+			fprintf(f, "%s%s", i ? ", " : "", c->sweeps[s].values[i]);
+	}
+	fputs(" |\n", f);
+	fprintf(f, "| Runs | %zu, %zu complete |\n", rp->n_runs, rp->n_usable);
+	host_stalls_row(rp, f);
+	guest_stalls_row(rp, f);
+	if (rp->n_ex) {
+		size_t held = 0;
+
+		for (size_t i = 0; i < rp->n_ex; i++)
+			held += rp->ex[i].held;
+		fprintf(f, "| Verdict | **%s**: %zu of %zu expectations held |\n",
+			held == rp->n_ex ? "HELD" : "NOT HELD", held, rp->n_ex);
+	}
+	fprintf(f, "| Generated by | testbed %s (`testbed report` regenerates this file) |\n\n",
+		TB_VERSION);
+	if (rp->n_usable < rp->n_runs || !rp->n_runs) {
+		fprintf(f, "> **Note:** %zu of %zu runs did not complete; their numbers are left "
+			   "out of the statistics.\n",
+			rp->n_runs - rp->n_usable, rp->n_runs);
+		for (size_t i = 0; i < rp->n_runs; i++) {
+			const struct rp_run *r = &rp->runs[i];
+
+			if (r->usable)
+				continue;
+			fprintf(f, "> - `%s`: %s", r->dir, r->status);
+			if (r->error) {
+				fputs(": ", f);
+				md_escape(f, r->error);
+			}
+			fputc('\n', f);
+		}
+		if (!rp->n_runs)
+			fputs("> - no run directory was found\n", f);
+		fputc('\n', f);
+	}
+}
+
+static void flow_table(FILE *f, const struct report *rp)
+{
+	const struct tb_config *c = rp->c;
+	bool *mathis = xcalloc(c->n_flows + 1, sizeof(bool));
+
+	for (size_t fl = 0; fl < c->n_flows; fl++)
+		mathis[fl] = rp_flow_mathis(rp, (int)fl);
+
+	fputs("## Results\n\nMedians over the complete repeats of each case, with the range "
+	      "(min – max) when the repeats differ. Every statistic, with its 95% confidence "
+	      "interval, is in `summary.json`.\n\n",
+	      f);
+	fputs("| # |", f);
+	for (size_t s = 0; s < c->n_sweeps; s++)
+		fprintf(f, " %s |", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
+	fputs(" runs |", f);
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
+		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
+			fprintf(f, " %s %s |", c->flows[fl].name, *m);
+		if (mathis[fl])
+			fprintf(f, " %s Mathis |", c->flows[fl].name);
+	}
+	fputs("\n|---|", f);
+	for (size_t s = 0; s < c->n_sweeps; s++)
+		fputs("---|", f);
+	fputs("---|", f);
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
+		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
+			fputs("---:|", f);
+		if (mathis[fl])
+			fputs("---:|", f);
+	}
+	fputc('\n', f);
+	for (size_t k = 0; k < rp->n_cases; k++) {
+		const struct rp_case *cs = &rp->cases[k];
+
+		fprintf(f, "| %zu |", k + 1);
+		for (size_t s = 0; s < c->n_sweeps; s++)
+			fprintf(f, " %s |", c->sweeps[s].values[cs->idx[s]]);
+		fprintf(f, " %zu/%zu |", cs->n_usable, cs->n_runs);
+		for (size_t fl = 0; fl < c->n_flows; fl++) {
+			bool on = cs->cfg ? cs->cfg->flows[fl].enabled : c->flows[fl].enabled;
+
+			for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++) {
+				struct stats st;
+				char why[RP_WHY];
+
+				if (!on) {
+					fputs(" off |", f);
+					continue;
+				}
+				rp_case_metric(rp, k, *m, (int)fl, -1, NULL, &st, why, sizeof(why));
+				cell(f, &st, rp_metric_unit(*m));
+			}
+			if (mathis[fl]) {
+				struct stats st;
+				char why[RP_WHY];
+
+				if (on)
+					rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
+				if (on && st.n)
+					cell(f, &st, RP_RATE);
+				else
+					fputs(on ? " — |" : " off |", f);
+			}
+		}
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+	for (size_t fl = 0; fl < c->n_flows; fl++)
+		if (mathis[fl])
+			fprintf(f, "`%s Mathis`: the Mathis et al. prediction MSS x 8 / RTT x 1.22 / "
+				   "sqrt(p) for this flow, from its measured MSS and smoothed RTT "
+				   "(`mss`, `rtt_us` of flows/%s.json) and the random loss p the case "
+				   "puts on its path. It models a Reno-style loss-based sender: compare "
+				   "it with CUBIC's goodput, not BBR's.\n\n",
+				c->flows[fl].name, c->flows[fl].name);
+	free(mathis);
+	for (size_t i = 0; i < c->n_casedefs; i++)
+		if (c->casedefs[i].note) {
+			fprintf(f, "- **%s**: ", c->casedefs[i].name);
+			md_escape(f, c->casedefs[i].note);
+			fputc('\n', f);
+		}
+	fputc('\n', f);
+}
+
+static void node_table(FILE *f, const struct report *rp)
+{
+	const struct tb_config *c = rp->c;
+	struct ncol *cols = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < c->n_expects; i++) {
+		ref_ncols(c->expects[i].lhs, &cols, &n, &cap);
+		ref_ncols(c->expects[i].rhs, &cols, &n, &cap);
+	}
+	for (size_t nd = 0; nd < c->n_nodes; nd++)
+		for (int t = 0; table_counters[t]; t++) {
+			bool nonzero = false;
+
+			for (size_t k = 0; k < rp->n_cases && !nonzero; k++) {
+				struct stats st;
+				char why[RP_WHY];
+
+				rp_case_metric(rp, k, "counter", -1, (int)nd, table_counters[t], &st, why,
+					       sizeof(why));
+				nonzero = st.n && st.max > 0;
+			}
+			if (nonzero)
+				add_ncol(&cols, &n, &cap, "counter", (int)nd, table_counters[t]);
+		}
+	/* the socket states that tell the story: half-open connections on a
+	 * server, TIME-WAIT on a client */
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
+		int nodes[2] = { c->flows[fl].to, c->flows[fl].from };
+		const char *states[2] = { "SYN_RECV", "TIME_WAIT" };
+
+		for (int i = 0; i < 2; i++) {
+			bool nonzero = false;
+
+			for (size_t k = 0; nodes[i] >= 0 && k < rp->n_cases && !nonzero; k++) {
+				struct stats st;
+				char why[RP_WHY];
+
+				rp_case_metric(rp, k, "peak", -1, nodes[i], states[i], &st, why,
+					       sizeof(why));
+				nonzero = st.n && st.max > 0;
+			}
+			if (nonzero)
+				add_ncol(&cols, &n, &cap, "peak", nodes[i], states[i]);
+		}
+	}
+	if (!n)
+		return;
+	fputs("### Counters and socket states\n\nnstat counter deltas over each run "
+	      "(`counter(NODE.NAME)`) and peak socket counts by state (`peak(NODE.STATE)`), "
+	      "medians over the repeats.\n\n| # |",
+	      f);
+	for (size_t s = 0; s < c->n_sweeps; s++)
+		fprintf(f, " %s |", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, " %s%s.%s%s |", !strcmp(cols[i].metric, "peak") ? "peak " : "",
+			c->nodes[cols[i].node].name, cols[i].what, "");
+	fputs("\n|---|", f);
+	for (size_t s = 0; s < c->n_sweeps; s++)
+		fputs("---|", f);
+	for (size_t i = 0; i < n; i++)
+		fputs("---:|", f);
+	fputc('\n', f);
+	for (size_t k = 0; k < rp->n_cases; k++) {
+		fprintf(f, "| %zu |", k + 1);
+		for (size_t s = 0; s < c->n_sweeps; s++)
+			fprintf(f, " %s |", c->sweeps[s].values[rp->cases[k].idx[s]]);
+		for (size_t i = 0; i < n; i++) {
+			struct stats st;
+			char why[RP_WHY];
+
+			rp_case_metric(rp, k, cols[i].metric, -1, cols[i].node, cols[i].what, &st, why,
+				       sizeof(why));
+			cell(f, &st, RP_COUNT);
+		}
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+	free(cols);
+}
+
+static const char *cmp_text(enum tb_cmp c)
+{
+	switch (c) {
+	case TB_CMP_LT:
+		return "<";
+	case TB_CMP_LE:
+		return "<=";
+	case TB_CMP_GT:
+		return ">";
+	case TB_CMP_GE:
+		return ">=";
+	case TB_CMP_EQ:
+		return "==";
+	case TB_CMP_NE:
+		return "!=";
+	}
+	return "?";
+}
+
+static void expectations(FILE *f, const struct report *rp)
+{
+	size_t held = 0;
+
+	if (!rp->n_ex)
+		return;
+	for (size_t i = 0; i < rp->n_ex; i++)
+		held += rp->ex[i].held;
+	fprintf(f, "## Expectations: %zu of %zu held\n\n", held, rp->n_ex);
+	for (size_t i = 0; i < rp->n_ex; i++) {
+		const struct rp_expect *re = &rp->ex[i];
+
+		fprintf(f, "- **%s** `%s`: `%s`\n", re->held ? "HELD" : "NOT HELD", re->e->name,
+			re->e->text ? re->e->text : "");
+		if (re->why_not)
+			fprintf(f, "  - not held: %s\n", re->why_not);
+		for (size_t j = 0; j < re->n_combos; j++) {
+			const struct rp_combo *cb = &re->combos[j];
+			char a[48], b[48];
+			const char *ind = re->n_combos > 1 ? "    " : "  ";
+
+			if (re->n_combos > 1)
+				fprintf(f, "  - %s, %s: ", *cb->where ? cb->where : "all",
+					cb->held ? "held" : "not held");
+			else
+				fputs("  - ", f);
+			if (cb->nodata)
+				fprintf(f, "not held (no data): ");
+			fprintf(f, "%s %s %s", rp_fmt(cb->lhs, re->lhs_unit, a, sizeof(a)),
+				cmp_text(re->e->cmp), rp_fmt(cb->rhs, re->rhs_unit, b, sizeof(b)));
+			if (cb->reason && !cb->nodata)
+				fprintf(f, " (%s)", cb->reason);
+			fputc('\n', f);
+			for (size_t t = 0; t < cb->n_terms; t++) {
+				const struct rp_term *tm = &cb->terms[t];
+
+				fprintf(f, "%s- `%s` = ", ind, tm->text);
+				if (tm->st.n) {
+					fprintf(f, "%s (median of %zu", rp_fmt(tm->st.median, tm->unit, a, sizeof(a)),
+						tm->st.n);
+					if (tm->st.n > 1)
+						fprintf(f, ", %s – %s", rp_fmt(tm->st.min, tm->unit, a, sizeof(a)),
+							rp_fmt(tm->st.max, tm->unit, b, sizeof(b)));
+					fputs(")\n", f);
+				} else {
+					fputs("no data: ", f);
+					md_escape(f, tm->why);
+					fputc('\n', f);
+				}
+			}
+		}
+	}
+	fputc('\n', f);
+}
+
+static void plots(FILE *f, const struct report *rp)
+{
+	fputs("## Plots\n\n", f);
+	if (rp->plot_note)
+		fprintf(f, "%s\n\n", rp->plot_note);
+	for (size_t i = 0; i < rp->n_plots; i++)
+		fprintf(f, "### %s\n\n![%s](%s)\n\n", rp->plot_titles[i], rp->plot_titles[i],
+			rp->plots[i]);
+}
+
+int rp_write_markdown(struct report *rp)
+{
+	char *path = rp_path(rp, "report.md"), *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		tb_err("report: cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	header(f, rp);
+	flow_table(f, rp);
+	node_table(f, rp);
+	rp_qdisc_table(f, rp);
+	expectations(f, rp);
+	rp_ladders(f, rp);
+	plots(f, rp);
+	fputs("## Files\n\n- `summary.json`: every statistic and expectation, for machines\n"
+	      "- `manifest.json`: the resolved configuration, seed, kernel and tool versions\n"
+	      "- `runs/c<CASE>-r<REPEAT>/`: per run: worker results (`flows/`), counters, socket "
+	      "samples (`sockets/`), captures (`pcap/`)\n"
+	      "- `plots/`: the SVGs with their gnuplot scripts and data\n\n"
+	      "See docs/report.md for what every file and field means.\n",
+	      f);
+	if (fclose(f) || rename(tmp, path)) {
+		rc = -(errno ? errno : EIO);
+		tb_err("report: cannot write %s: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,266 @@
+/* Queue statistics of a run: every qdisc the testbed installed, read from
+ * runs/<run>/qdisc.json ({"node": [{dev, kind, handle, packets, drops,
+ * overlimits, backlog, qlen, options, xstats}]}, written at the end of each
+ * run), summarised per case over the complete repeats. The evidence of a
+ * bufferbloat or AQM experiment: how much a queue dropped, how full it was
+ * left, and what fq_codel did (drop_overlimit, ecn_mark, new_flow_count). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "util/util.h"
+
+static const char *const q_fields[] = { "packets", "bytes", "drops", "overlimits", "requeues",
+					"backlog", "qlen", NULL };
+/* extended statistics worth a column, per kind (the rest stay in qdisc.json) */
+static const char *const x_fields[] = { "maxpacket",	  "drop_overlimit", "ecn_mark",
+					"new_flow_count", "ce_mark",	    "drop_overmemory",
+					"dropping",	  "flows_plimit",   "throttled_flows",
+					NULL };
+
+/* qdisc.json of each usable run of case @k, NULL where absent. */
+static json_t **load_case(const struct report *rp, size_t k, size_t *n)
+{
+	const struct rp_case *cs = &rp->cases[k];
+	json_t **v = xcalloc(cs->n_runs + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < cs->n_runs; i++) {
+		const struct rp_run *r = &rp->runs[cs->runs[i]];
+		char *p;
+
+		if (!r->usable)
+			continue;
+		p = rp_path(rp, "%s/qdisc.json", r->dir);
+		v[(*n)++] = json_load_file(p, 0, NULL);
+		free(p);
+	}
+	return v;
+}
+
+static void free_case(json_t **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(v[i]);
+	free(v);
+}
+
+/* The qdisc object for (node, dev, handle) in one run's dump. */
+static json_t *find_q(json_t *dump, const char *node, const char *dev, const char *handle)
+{
+	json_t *arr = json_object_get(dump, node), *q;
+	size_t i;
+
+	json_array_foreach(arr, i, q) {
+		const char *d = json_string_value(json_object_get(q, "dev"));
+		const char *h = json_string_value(json_object_get(q, "handle"));
+
+		if (d && h && !strcmp(d, dev) && !strcmp(h, handle))
+			return q;
+	}
+	return NULL;
+}
+
+/* Statistics of @field (under @sub: "xstats", or NULL for the top level) of
+ * one qdisc over the runs. */
+static void q_stats(json_t **runs, size_t n, const char *node, const char *dev,
+		    const char *handle, const char *sub, const char *field, struct stats *st)
+{
+	double *vals = xcalloc(n + 1, sizeof(*vals));
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *q = find_q(runs[i], node, dev, handle), *x;
+
+		if (sub)
+			q = json_object_get(q, sub);
+		x = json_object_get(q, field);
+		if (json_is_number(x))
+			vals[m++] = json_number_value(x);
+	}
+	stats_compute(vals, m, st);
+	free(vals);
+}
+
+/* The first run with a dump: it names the qdiscs of the case. */
+static json_t *first_dump(json_t **runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (json_is_object(runs[i]))
+			return runs[i];
+	return NULL;
+}
+
+json_t *rp_qdisc_json(const struct report *rp, size_t k)
+{
+	size_t n;
+	json_t **runs = load_case(rp, k, &n), *dump = first_dump(runs, n), *out = NULL, *arr, *q;
+	const char *node;
+	size_t i;
+
+	if (!dump)
+		goto done;
+	out = json_array();
+	json_object_foreach(dump, node, arr) {
+		json_array_foreach(arr, i, q) {
+			const char *dev = json_string_value(json_object_get(q, "dev"));
+			const char *h = json_string_value(json_object_get(q, "handle"));
+			json_t *o, *so = json_object(), *xo = json_object(), *xs, *xv;
+			const char *xk;
+			struct stats st;
+
+			if (!dev || !h)
+				continue;
+			o = json_pack("{s:s, s:s, s:O?, s:s, s:O?}", "node", node, "dev", dev, "kind",
+				      json_object_get(q, "kind"), "handle", h, "parent",
+				      json_object_get(q, "parent"));
+			for (int f = 0; q_fields[f]; f++) {
+				q_stats(runs, n, node, dev, h, NULL, q_fields[f], &st);
+				if (st.n)
+					json_object_set_new(so, q_fields[f], rp_stats_json(&st));
+			}
+			xs = json_object_get(q, "xstats");
+			json_object_foreach(xs, xk, xv) {
+				q_stats(runs, n, node, dev, h, "xstats", xk, &st);
+				if (st.n)
+					json_object_set_new(xo, xk, rp_stats_json(&st));
+			}
+			json_object_set_new(o, "stats", so);
+			json_object_set_new(o, "xstats", xo);
+			json_array_append_new(out, o);
+		}
+	}
+done:
+	free_case(runs, n);
+	return out;
+}
+
+/* "1,234" or "1,234 (1,100–1,300)" for counts. */
+static void qcell(FILE *f, const struct stats *st)
+{
+	char m[48], a[48], b[48];
+
+	if (!st->n) {
+		fputs(" — |", f);
+		return;
+	}
+	rp_fmt(st->median, RP_COUNT, m, sizeof(m));
+	if (st->n > 1 && st->min != st->max)
+		fprintf(f, " %s (%s–%s) |", m, rp_fmt(st->min, RP_COUNT, a, sizeof(a)),
+			rp_fmt(st->max, RP_COUNT, b, sizeof(b)));
+	else
+		fprintf(f, " %s |", m);
+}
+
+/* Whether qdisc (node, dev, handle) dropped, went over its limit or has
+ * extended statistics in some run of some case: the rest (a delay line
+ * that only delayed, an ACK path's shaper that never filled) are left out of
+ * the table, not of summary.json. */
+static bool eventful(const struct report *rp, const char *node, const char *dev, const char *handle)
+{
+	bool yes = false;
+
+	for (size_t k = 0; k < rp->n_cases && !yes; k++) {
+		size_t n;
+		json_t **runs = load_case(rp, k, &n);
+
+		for (size_t i = 0; i < n && !yes; i++) {
+			json_t *q = find_q(runs[i], node, dev, handle);
+
+			yes = json_object_size(json_object_get(q, "xstats")) > 0 ||
+			      json_number_value(json_object_get(q, "drops")) > 0 ||
+			      json_number_value(json_object_get(q, "overlimits")) > 0;
+		}
+		free_case(runs, n);
+	}
+	return yes;
+}
+
+void rp_qdisc_table(FILE *f, const struct report *rp)
+{
+	bool any = false;
+	size_t quiet = 0;
+
+	for (size_t k = 0; k < rp->n_cases; k++) {
+		size_t n;
+		json_t **runs = load_case(rp, k, &n), *dump = first_dump(runs, n), *arr, *q;
+		const char *node;
+		size_t i;
+
+		if (!dump) {
+			free_case(runs, n);
+			continue;
+		}
+		if (!any) {
+			fputs("### Queues\n\nThe qdiscs the testbed installed, from each run's "
+			      "`qdisc.json` at its end, medians over the repeats (range when they "
+			      "differ). `drop %` is drops / (packets + drops): on a netem qdisc, its "
+			      "random loss plus any overflow of its children (a child's drops count "
+			      "in its parent too); `backlog` is what was still queued when the run "
+			      "ended. fq\\_codel's `drop_overlimit` counts drops because its limit "
+			      "was reached (not AQM drops), `new_flow_count` flows that became "
+			      "active.\n\n",
+			      f);
+			fputs("| # | case | node | dev | qdisc | packets | drops | drop % | overlimits | "
+			      "backlog (bytes) | extended |\n|---|---|---|---|---|---:|---:|---:|---:|---:|"
+			      "---|\n",
+			      f);
+			any = true;
+		}
+		json_object_foreach(dump, node, arr) {
+			json_array_foreach(arr, i, q) {
+				const char *dev = json_string_value(json_object_get(q, "dev"));
+				const char *h = json_string_value(json_object_get(q, "handle"));
+				const char *kind = json_string_value(json_object_get(q, "kind"));
+				json_t *xs = json_object_get(q, "xstats");
+				struct stats sp, sd, st;
+				bool first = true;
+
+				if (!dev || !h)
+					continue;
+				if (!eventful(rp, node, dev, h)) {
+					quiet += k == 0;
+					continue;
+				}
+				fprintf(f, "| %zu | %s | %s | %s | %s %s |", k + 1, rp->cases[k].label, node,
+					dev, kind ? kind : "?", h);
+				q_stats(runs, n, node, dev, h, NULL, "packets", &sp);
+				q_stats(runs, n, node, dev, h, NULL, "drops", &sd);
+				qcell(f, &sp);
+				qcell(f, &sd);
+				if (sp.n && sd.n && sp.median + sd.median > 0)
+					fprintf(f, " %.3g%% |", 100 * sd.median / (sp.median + sd.median));
+				else
+					fputs(" — |", f);
+				q_stats(runs, n, node, dev, h, NULL, "overlimits", &st);
+				qcell(f, &st);
+				q_stats(runs, n, node, dev, h, NULL, "backlog", &st);
+				qcell(f, &st);
+				for (int x = 0; x_fields[x]; x++) {
+					char m[48];
+
+					if (!json_object_get(xs, x_fields[x]))
+						continue;
+					q_stats(runs, n, node, dev, h, "xstats", x_fields[x], &st);
+					if (!st.n)
+						continue;
+					fprintf(f, "%s%s %s", first ? " " : ", ", x_fields[x],
+						rp_fmt(st.median, RP_COUNT, m, sizeof(m)));
+					first = false;
+				}
+				fputs(" |\n", f);
+			}
+		}
+		free_case(runs, n);
+	}
+	if (any)
+		fputc('\n', f);
+	if (any && quiet)
+		fprintf(f, "%zu qdisc%s that never dropped, never went over %s limit and %s no "
+			   "extended statistics %s left out (`summary.json` has %s).\n\n",
+			quiet, quiet == 1 ? "" : "s", quiet == 1 ? "its" : "their",
+			quiet == 1 ? "has" : "have", quiet == 1 ? "is" : "are",
+			quiet == 1 ? "it" : "them");
+}

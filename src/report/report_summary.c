@@ -1,0 +1,340 @@
+/* summary.json: the machine-readable result a CI job gates on. Every field
+ * is documented in docs/report.md. Numbers are in SI base units (bit/s,
+ * seconds, percent for success/loss); undefined statistics are null. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report_int.h"
+#include "obs/sampler.h"
+#include "util/util.h"
+
+static json_t *jreal(double v)
+{
+	if (!isfinite(v))
+		return json_null();
+	if (v == floor(v) && fabs(v) < 9e15)
+		return json_integer((json_int_t)v);
+	return json_real(v);
+}
+
+json_t *rp_stats_json(const struct stats *st)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "median", jreal(st->median));
+	json_object_set_new(o, "min", jreal(st->min));
+	json_object_set_new(o, "max", jreal(st->max));
+	json_object_set_new(o, "mean", jreal(st->mean));
+	json_object_set_new(o, "ci95_low", jreal(st->ci95_low));
+	json_object_set_new(o, "ci95_high", jreal(st->ci95_high));
+	json_object_set_new(o, "n", json_integer((json_int_t)st->n));
+	return o;
+}
+
+/* Stats of a JSON-object-valued field (errors by errno) over the usable runs:
+ * one entry per key seen, a run without the key counting 0. */
+static json_t *errno_stats(const struct report *rp, const struct rp_case *cs, int flow)
+{
+	const struct tb_flow *fl = &rp->c->flows[flow];
+	const char *key = fl->worker == TB_WORKER_CHURN ? "failures" : "errors";
+	json_t *keys = json_object(), *out = json_object(), *x;
+	double *vals = xcalloc(cs->n_runs + 1, sizeof(*vals));
+	const char *k;
+
+	for (size_t i = 0; i < cs->n_runs; i++) {
+		const struct rp_run *r = &rp->runs[cs->runs[i]];
+		json_t *o = r->usable && r->client[flow] ? json_object_get(r->client[flow], key) : NULL;
+		const char *ek;
+		json_t *ev;
+
+		json_object_foreach(o, ek, ev)
+			json_object_set_new(keys, ek, json_true());
+	}
+	json_object_foreach(keys, k, x) {
+		size_t n = 0;
+		struct stats st;
+
+		for (size_t i = 0; i < cs->n_runs; i++) {
+			const struct rp_run *r = &rp->runs[cs->runs[i]];
+			json_t *o = r->usable && r->client[flow] ? json_object_get(r->client[flow], key) :
+								    NULL;
+
+			if (!json_is_object(o))
+				continue;
+			vals[n++] = json_is_number(json_object_get(o, k)) ?
+					    json_number_value(json_object_get(o, k)) :
+					    0;
+		}
+		stats_compute(vals, n, &st);
+		json_object_set_new(out, k, rp_stats_json(&st));
+	}
+	json_decref(keys);
+	free(vals);
+	return out;
+}
+
+static void add_ref_counters(const struct tb_expr *e, int node, json_t *names)
+{
+	if (!e)
+		return;
+	if (e->kind == TB_EX_METRIC && !strcmp(e->name, "counter") && e->node == node &&
+	    e->subject && strchr(e->subject, '.'))
+		json_object_set_new(names, strchr(e->subject, '.') + 1, json_true());
+	add_ref_counters(e->lhs, node, names);
+	add_ref_counters(e->rhs, node, names);
+	for (size_t i = 0; i < e->n_args; i++)
+		add_ref_counters(e->args[i], node, names);
+}
+
+static json_t *node_json(const struct report *rp, size_t k, int node)
+{
+	const struct tb_config *c = rp->c;
+	json_t *o = json_object(), *peaks = json_object(), *ctr = json_object(), *names = json_object();
+	char why[RP_WHY];
+	struct stats st;
+	const char *name;
+	json_t *x;
+
+	for (int s = 0; rp_states[s]; s++) {
+		rp_case_metric(rp, k, "peak", -1, node, rp_states[s], &st, why, sizeof(why));
+		if (st.n)
+			json_object_set_new(peaks, rp_states[s], rp_stats_json(&st));
+	}
+	for (int i = 0; rp_counters_of_interest[i]; i++)
+		json_object_set_new(names, rp_counters_of_interest[i], json_false());
+	for (size_t i = 0; i < c->n_expects; i++) {
+		add_ref_counters(c->expects[i].lhs, node, names);
+		add_ref_counters(c->expects[i].rhs, node, names);
+	}
+	json_object_foreach(names, name, x) {
+		bool ref = json_is_true(x);
+
+		rp_case_metric(rp, k, "counter", -1, node, name, &st, why, sizeof(why));
+		if (st.n && (ref || st.max != 0 || st.min != 0))
+			json_object_set_new(ctr, name, rp_stats_json(&st));
+		else if (ref && !st.n)
+			json_object_set_new(ctr, name, json_null());
+	}
+	json_decref(names);
+	if (json_object_size(peaks))
+		json_object_set_new(o, "peaks", peaks);
+	else
+		json_decref(peaks);
+	if (json_object_size(ctr))
+		json_object_set_new(o, "counters", ctr);
+	else
+		json_decref(ctr);
+	if (!json_object_size(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *case_json(const struct report *rp, size_t k)
+{
+	const struct tb_config *c = rp->c;
+	const struct rp_case *cs = &rp->cases[k];
+	json_t *o = json_object(), *params = json_object(), *flows = json_object(),
+	       *nodes = json_object(), *runs = json_array();
+
+	json_object_set_new(o, "index", json_integer((json_int_t)k));
+	json_object_set_new(o, "label", json_string(cs->label));
+	for (size_t s = 0; s < c->n_sweeps; s++)
+		json_object_set_new(params, c->sweeps[s].key,
+				    json_string(c->sweeps[s].values[cs->idx[s]]));
+	json_object_set_new(o, "params", params);
+	json_object_set_new(o, "note", cs->note ? json_string(cs->note) : json_null());
+	json_object_set_new(o, "runs_total", json_integer((json_int_t)cs->n_runs));
+	json_object_set_new(o, "runs_complete", json_integer((json_int_t)cs->n_usable));
+	for (size_t i = 0; i < cs->n_runs; i++) {
+		const struct rp_run *r = &rp->runs[cs->runs[i]];
+
+		json_array_append_new(runs, json_pack("{s:s, s:i, s:s, s:o}", "dir", r->dir, "repeat",
+						      r->repeat, "status", r->status, "error",
+						      r->error ? json_string(r->error) : json_null()));
+	}
+	json_object_set_new(o, "runs", runs);
+	for (size_t f = 0; f < c->n_flows; f++) {
+		const struct tb_flow *fl = cs->cfg ? &cs->cfg->flows[f] : &c->flows[f];
+		const char *const *mn = rp_worker_metrics(fl->worker);
+		json_t *fo = json_object(), *mo = json_object();
+
+		json_object_set_new(fo, "worker", json_string(config_worker_name(fl->worker)));
+		json_object_set_new(fo, "enabled", json_boolean(fl->enabled));
+		for (size_t i = 0; fl->enabled && mn[i]; i++) {
+			struct stats st;
+			char why[RP_WHY];
+
+			rp_case_metric(rp, k, mn[i], (int)f, -1, NULL, &st, why, sizeof(why));
+			if (st.n)
+				json_object_set_new(mo, mn[i], rp_stats_json(&st));
+		}
+		if (fl->enabled && rp_flow_mathis(rp, (int)f)) {
+			struct stats st;
+			char why[RP_WHY];
+
+			rp_case_mathis(rp, k, (int)f, &st, why, sizeof(why));
+			if (st.n)
+				json_object_set_new(mo, "mathis", rp_stats_json(&st));
+		}
+		json_object_set_new(fo, "metrics", mo);
+		if (fl->enabled && fl->worker != TB_WORKER_BULK)
+			json_object_set_new(fo, "errors", errno_stats(rp, cs, (int)f));
+		json_object_set_new(flows, fl->name, fo);
+	}
+	json_object_set_new(o, "flows", flows);
+	for (size_t n = 0; n < c->n_nodes; n++) {
+		json_t *no = node_json(rp, k, (int)n);
+
+		if (no)
+			json_object_set_new(nodes, c->nodes[n].name, no);
+	}
+	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "qdiscs", rp_qdisc_json(rp, k) ?: json_null());
+	return o;
+}
+
+static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
+{
+	const struct tb_config *c = rp->c;
+	json_t *o = json_object(), *combos = json_array();
+	char *lt = rp_expr_text(c, re->e->lhs), *rt = rp_expr_text(c, re->e->rhs);
+
+	json_object_set_new(o, "name", json_string(re->e->name));
+	json_object_set_new(o, "text", json_string(re->e->text ? re->e->text : ""));
+	json_object_set_new(o, "lhs", json_string(lt));
+	json_object_set_new(o, "rhs", json_string(rt));
+	json_object_set_new(o, "line", json_integer(re->e->loc.line));
+	free(lt);
+	free(rt);
+	for (size_t j = 0; j < re->n_combos; j++) {
+		const struct rp_combo *cb = &re->combos[j];
+		json_t *co = json_object(), *terms = json_array();
+
+		json_object_set_new(co, "where", json_incref(cb->where_obj));
+		json_object_set_new(co, "lhs", jreal(cb->lhs));
+		json_object_set_new(co, "rhs", jreal(cb->rhs));
+		json_object_set_new(co, "held", json_boolean(cb->held));
+		json_object_set_new(co, "no_data", json_boolean(cb->nodata));
+		json_object_set_new(co, "reason", cb->reason ? json_string(cb->reason) : json_null());
+		for (size_t t = 0; t < cb->n_terms; t++) {
+			const struct rp_term *tm = &cb->terms[t];
+			json_t *to = json_object();
+
+			json_object_set_new(to, "metric", json_string(tm->text));
+			json_object_set_new(to, "case", json_integer((json_int_t)tm->kase));
+			json_object_set_new(to, "value", jreal(tm->st.median));
+			json_object_set_new(to, "stats", rp_stats_json(&tm->st));
+			if (!tm->st.n)
+				json_object_set_new(to, "missing", json_string(tm->why));
+			json_array_append_new(terms, to);
+		}
+		json_object_set_new(co, "metrics", terms);
+		json_array_append_new(combos, co);
+	}
+	json_object_set_new(o, "combinations", combos);
+	json_object_set_new(o, "held", json_boolean(re->held));
+	json_object_set_new(o, "why_not", re->why_not ? json_string(re->why_not) : json_null());
+	return o;
+}
+
+/* host_stalls / guest_stalls of summary.json */
+static json_t *stalls_json(const struct rp_stalls *s)
+{
+	return json_pack("{s:i, s:I, s:I, s:o, s:o, s:o}", "threshold_ms",
+			 (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured", (json_int_t)s->n_measured,
+			 "runs_stalled", (json_int_t)s->n_stalled, "late_max_ms", jreal(s->worst_ms),
+			 "cpu_busiest_pct", jreal(s->cpu_busiest), "host_cpu_busiest_pct",
+			 jreal(s->host_cpu_busiest));
+}
+
+int rp_write_summary(struct report *rp)
+{
+	const struct tb_config *c = rp->c;
+	json_t *o = json_object(), *cases = json_array(), *exps = json_array(), *sweeps = json_array(),
+	       *runs = json_array(), *plots = json_array();
+	size_t held = 0;
+	char *path = rp_path(rp, "summary.json"), *tmp = xasprintf("%s.tmp", path);
+	int rc = 0;
+
+	json_object_set_new(o, "experiment", json_string(c->exp.name));
+	json_object_set_new(o, "description",
+			    c->exp.description ? json_string(c->exp.description) : json_null());
+	json_object_set_new(o, "file", json_string(c->path ? c->path : ""));
+	json_object_set_new(o, "seed", json_integer((json_int_t)c->exp.seed));
+	{
+		json_t *m = rp->manifest, *x;
+
+		if ((x = json_object_get(m, "seed")))
+			json_object_set(o, "seed", x);
+		json_object_set_new(o, "kernel", (x = json_object_get(m, "kernel")) ?
+							 json_incref(x) : json_null());
+		json_object_set_new(o, "repeat", (x = json_object_get(m, "repeat")) ?
+							 json_incref(x) :
+							 json_integer(c->exp.repeat));
+	}
+	json_object_set_new(o, "generated_by", json_string("testbed " TB_VERSION));
+	for (size_t s = 0; s < c->n_sweeps; s++) {
+		json_t *v = json_array();
+
+		for (size_t i = 0; i < c->sweeps[s].n_values; i++)
+			json_array_append_new(v, json_string(c->sweeps[s].values[i]));
+		json_array_append_new(sweeps, json_pack("{s:s, s:s, s:o}", "key", c->sweeps[s].key,
+							"name",
+							c->sweeps[s].short_name ? c->sweeps[s].short_name :
+										  c->sweeps[s].key,
+							"values", v));
+	}
+	json_object_set_new(o, "sweeps", sweeps);
+	for (size_t i = 0; i < rp->n_runs; i++) {
+		const struct rp_run *r = &rp->runs[i];
+
+		json_array_append_new(
+			runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+					"dir", r->dir, "case", r->kase, "repeat", r->repeat, "order",
+					r->order, "status", r->status, "error",
+					r->error ? json_string(r->error) : json_null(), "late_max_ms",
+					jreal(r->late_max_ms), "stalls", (json_int_t)r->stalls,
+					"host_late_max_ms", jreal(r->host_late_ms),
+					"guest_late_max_ms", jreal(r->guest_late_ms),
+					"cpu_busy_pct", jreal(r->cpu_busy), "cpu_busiest_pct",
+					jreal(r->cpu_busiest), "host_cpu_busiest_pct",
+					jreal(r->host_cpu_busiest)));
+	}
+	json_object_set_new(o, "host_stalls", stalls_json(&rp->stalls));
+	if (rp->n_guest_runs)
+		json_object_set_new(o, "guest_stalls", stalls_json(&rp->guest));
+	json_object_set_new(o, "runs_total", json_integer((json_int_t)rp->n_runs));
+	json_object_set_new(o, "runs_complete", json_integer((json_int_t)rp->n_usable));
+	json_object_set_new(o, "runs", runs);
+	for (size_t k = 0; k < rp->n_cases; k++)
+		json_array_append_new(cases, case_json(rp, k));
+	json_object_set_new(o, "cases", cases);
+	for (size_t i = 0; i < rp->n_ex; i++) {
+		json_array_append_new(exps, expect_json(rp, &rp->ex[i]));
+		held += rp->ex[i].held;
+	}
+	json_object_set_new(o, "expectations", exps);
+	json_object_set_new(o, "expectations_total", json_integer((json_int_t)rp->n_ex));
+	json_object_set_new(o, "expectations_held", json_integer((json_int_t)held));
+	json_object_set_new(o, "all_held", json_boolean(held == rp->n_ex));
+	for (size_t i = 0; i < rp->n_plots; i++)
+		json_array_append_new(plots, json_string(rp->plots[i]));
+	json_object_set_new(o, "plots", plots);
+	json_object_set_new(o, "plots_note", rp->plot_note ? json_string(rp->plot_note) : json_null());
+	if (json_dump_file(o, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) ||
+	    rename(tmp, path)) {
+		rc = -(errno ? errno : EIO);
+		tb_err("report: cannot write %s: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
+	json_decref(o);
+	free(tmp);
+	free(path);
+	return rc;
+}

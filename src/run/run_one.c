@@ -1,0 +1,765 @@
+/* One run of one case: build the network, start samplers, captures and
+ * servers, start each flow at its time, measure for the duration, collect
+ * counters and statistics, tear everything down. Signals (SIGINT, SIGTERM,
+ * SIGHUP) are read from a signalfd between steps: the run stops, collects
+ * what it has, tears down and is marked incomplete. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <netlink/route/route.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "obs/capture.h"
+#include "obs/counters.h"
+#include "obs/cpustat.h"
+#include "net/event.h"
+#include "net/netns.h"
+#include "net/plan.h"
+#include "net/qdisc.h"
+#include "net/qstats.h"
+#include "run.h"
+#include "obs/sampler.h"
+#include "net/topo.h"
+#include "util/util.h"
+#include "vm/vm.h"
+
+#define MAX_CAPTURES 64
+
+struct one {
+	const struct tb_config *c;
+	const struct run_opts *o;
+	const struct run_progress *pr;
+	const char *dir;
+	struct topo *t;
+	struct timespec t0;
+	struct cpuload load;   /* the wall clock and CPU use of the measured time */
+	int signo;
+	char error[600];
+	struct run_proc *procs;
+	size_t n_procs, cap_procs;
+	bool *started;
+	bool *fired;           /* per [event]: done */
+	json_t *events;        /* what the events did, for run.json */
+	struct sampler **samplers;
+	struct counters **before;
+	struct capture *caps[MAX_CAPTURES];
+	size_t n_caps;
+	json_t *info;
+};
+
+/* A pending SIGINT/SIGTERM/SIGHUP, consumed; 0 when none. */
+static int poll_signal(void *arg)
+{
+	struct one *x = arg;
+	struct signalfd_siginfo si;
+
+	if (x->signo)
+		return x->signo;
+	while (read(x->o->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD) {
+			x->signo = (int)si.ssi_signo;
+			return x->signo;
+		}
+	}
+	return 0;
+}
+
+static void fail(struct one *x, const char *fmt, ...) TB_PRINTF(2, 3);
+
+static void fail(struct one *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(x->error, sizeof(x->error), fmt, ap);
+	va_end(ap);
+}
+
+static int shape_hook(void *arg, const struct topo *t, int link, int dir, struct topo_err *err)
+{
+	struct one *x = arg;
+	const struct tb_config *c = x->c;
+	int node = topo_end_node(t, link, dir);
+	struct qdisc_plan_hint hint = { .node = c->nodes[node].name, .mtu = c->links[link].mtu };
+	struct qdisc_err qe = { 0 };
+	int rc;
+
+	rc = qdisc_apply(topo_node_nsfd(t, node), topo_ifindex(t, link, dir),
+			 topo_ifname(t, link, dir), &c->links[link].dir[dir], &hint, &qe);
+	if (rc) {
+		err->code = rc;
+		snprintf(err->msg, sizeof(err->msg), "link %s: %s", c->links[link].name, qe.msg);
+	}
+	return rc;
+}
+
+/* SYN-ACKs to the spoofed sources of a synflood go into a black hole inside
+ * the testbed: the target routes the prefix toward the attacker's side, and
+ * every forwarding node drops it (FACTS.md: without a route back the kernel
+ * counts ListenDrops instead of cookies). */
+static int blackhole_routes(struct one *x)
+{
+	const struct tb_config *c = x->c;
+	char pfx[64];
+
+	for (size_t i = 0; i < c->n_flows; i++) {
+		const struct tb_flow *f = &c->flows[i];
+
+		if (!f->enabled || f->worker != TB_WORKER_SYNFLOOD)
+			continue;
+		if (plan_spoof(c, (int)i, pfx, sizeof(pfx)))
+			return -EINVAL;
+		for (size_t n = 0; n < c->n_nodes; n++) {
+			struct nl_sock *sk = NULL;
+			struct rtnl_route *r = NULL;
+			struct nl_addr *dst = NULL;
+			int rc;
+
+			if (!c->nodes[n].forward && (int)n != f->to)
+				continue;
+			if (nl_addr_parse(pfx, AF_INET, &dst) < 0)
+				return -EINVAL;
+			r = rtnl_route_alloc();
+			rtnl_route_set_family(r, AF_INET);
+			rtnl_route_set_dst(r, dst);
+			rtnl_route_set_table(r, RT_TABLE_MAIN);
+			rtnl_route_set_protocol(r, RTPROT_STATIC);
+			if (c->nodes[n].forward) {
+				rtnl_route_set_type(r, RTN_BLACKHOLE);
+			} else {
+				/* the target: toward its first forwarding neighbour */
+				struct rtnl_nexthop *nh = NULL;
+
+				for (size_t l = 0; l < c->n_links && !nh; l++) {
+					for (int e = 0; e < 2 && !nh; e++) {
+						int peer = c->links[l].end[1 - e].node;
+						struct nl_addr *gw = NULL;
+
+						if (c->links[l].end[e].node != (int)n ||
+						    !c->nodes[peer].forward)
+							continue;
+						if (nl_addr_parse(topo_end_addr(x->t, (int)l, 1 - e, 4),
+								  AF_INET, &gw) < 0)
+							continue;
+						nh = rtnl_route_nh_alloc();
+						rtnl_route_nh_set_gateway(nh, gw);
+						rtnl_route_nh_set_ifindex(nh, topo_ifindex(x->t, (int)l, e));
+						nl_addr_put(gw);
+					}
+				}
+				if (!nh) {
+					rtnl_route_set_type(r, RTN_BLACKHOLE);
+				} else {
+					rtnl_route_set_type(r, RTN_UNICAST);
+					rtnl_route_add_nexthop(r, nh);
+				}
+			}
+			rc = -ENOMEM;
+			sk = nl_socket_alloc();
+			if (sk) {
+				int ns = topo_node_nsfd(x->t, (int)n);
+				int fd = netns_socket(ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+
+				rc = fd;
+				if (fd >= 0) {
+					nl_socket_set_fd(sk, -1, fd);
+					rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_EXCL);
+					rc = rc < 0 ? -nl_syserr2nlerr(rc) : 0;
+				}
+				nl_socket_free(sk);
+			}
+			rtnl_route_put(r);
+			nl_addr_put(dst);
+			if (rc < 0 && rc != -EEXIST) {
+				fail(x, "node %s: add black-hole route %s: %s", c->nodes[n].name, pfx,
+				     nl_geterror(-rc));
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A node that no flow starts or ends at (a router) holds no sockets of the
+ * experiment's: its state counts are sampled every SAMPLER_IDLE_NODE_US.
+ * Each wake-up costs the one-CPU guest a context switch and a few system
+ * calls: four routers sampled at the flows' rate were a measurable share of
+ * its load at 100 Mbit/s (docs/kernel-tiers.md, "Guest stalls"). */
+static uint32_t node_sample_us(const struct tb_config *c, size_t n)
+{
+	for (size_t i = 0; i < c->n_flows; i++) {
+		const struct tb_flow *f = &c->flows[i];
+
+		if (f->enabled && (f->from == (int)n || f->to == (int)n))
+			return (uint32_t)c->exp.sample_us;
+	}
+	return c->exp.sample_us > SAMPLER_IDLE_NODE_US ? (uint32_t)c->exp.sample_us
+						       : SAMPLER_IDLE_NODE_US;
+}
+
+static void start_samplers(struct one *x)
+{
+	const struct tb_config *c = x->c;
+
+	x->samplers = xcalloc(c->n_nodes, sizeof(*x->samplers));
+	for (size_t n = 0; n < c->n_nodes; n++) {
+		struct sampler_match *m = xcalloc(c->n_flows + 1, sizeof(*m));
+		struct sampler_opts so = { 0 };
+		char dir[1024];
+		unsigned k = 0;
+		int rc;
+
+		for (size_t i = 0; i < c->n_flows; i++) {
+			const struct tb_flow *f = &c->flows[i];
+
+			if (!f->enabled || f->worker == TB_WORKER_SYNFLOOD ||
+			    (f->worker == TB_WORKER_UDP && f->transport == TB_TRANSPORT_UDP))
+				continue;
+			if (f->from == (int)n) {
+				snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
+				m[k++].rport = (uint16_t)config_flow_port(c, (int)i);
+			} else if (f->to == (int)n) {
+				snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
+				m[k++].lport = (uint16_t)config_flow_port(c, (int)i);
+			}
+		}
+		snprintf(dir, sizeof(dir), "%s/sockets", x->dir);
+		so.nsfd = topo_node_nsfd(x->t, (int)n);
+		so.node = c->nodes[n].name;
+		so.dir = dir;
+		so.interval_us = node_sample_us(c, n);
+		so.t0 = x->t0;
+		so.match = m;
+		so.n_match = k;
+		rc = sampler_start(&so, &x->samplers[n]);
+		if (rc)
+			tb_warn("node %s: socket sampler: %s", c->nodes[n].name, strerror(-rc));
+		free(m);
+	}
+}
+
+static void add_capture(struct one *x, int node, const char *ifname, unsigned snaplen,
+			const char *filter, uint64_t max_bytes)
+{
+	struct capture_opts co = { 0 };
+	char dir[1024];
+	int rc;
+
+	if (x->n_caps >= MAX_CAPTURES)
+		return;
+	snprintf(dir, sizeof(dir), "%s/pcap", x->dir);
+	co.dir = dir;
+	co.node = x->c->nodes[node].name;
+	co.snaplen = snaplen;
+	co.filter = filter;
+	co.max_bytes = max_bytes;
+	rc = capture_start(topo_node_nsfd(x->t, node), ifname, &co, &x->caps[x->n_caps]);
+	if (rc)
+		tb_warn("capture %s/%s: %s", x->c->nodes[node].name, ifname, strerror(-rc));
+	else
+		x->n_caps++;
+}
+
+static void start_captures(struct one *x)
+{
+	const struct tb_config *c = x->c;
+
+	for (size_t i = 0; i < c->n_captures; i++) {
+		const struct tb_capture *k = &c->captures[i];
+
+		if (k->iface[0]) {
+			add_capture(x, k->node, k->iface, k->snaplen, k->filter, k->max_bytes);
+			continue;
+		}
+		for (size_t l = 0; l < c->n_links; l++)
+			for (int e = 0; e < 2; e++)
+				if (c->links[l].end[e].node == k->node)
+					add_capture(x, k->node, topo_ifname(x->t, (int)l, e),
+						    k->snaplen, k->filter, k->max_bytes);
+	}
+	if (c->n_captures || !c->exp.capture)
+		return;
+	/* default: each flow's traffic on its client's first interface */
+	for (size_t i = 0; i < c->n_flows; i++) {
+		const struct tb_flow *f = &c->flows[i];
+		char filter[64];
+
+		if (!f->enabled || f->worker == TB_WORKER_SYNFLOOD)
+			continue;
+		snprintf(filter, sizeof(filter), "port %u", config_flow_port(c, (int)i));
+		for (size_t l = 0; l < c->n_links; l++) {
+			int e = c->links[l].end[0].node == f->from ? 0 :
+				c->links[l].end[1].node == f->from ? 1 : -1;
+
+			if (e >= 0) {
+				add_capture(x, f->from, topo_ifname(x->t, (int)l, e), 128, filter,
+					    200ull << 20);
+				break;
+			}
+		}
+	}
+}
+
+/* Events whose time has come, in file order; a failed one fails the run
+ * (its premise, a cut link, did not happen). */
+static int run_events(struct one *x, double t)
+{
+	const struct tb_config *c = x->c;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tb_event *v = &c->events[i];
+		char err[512] = "";
+		json_t *j;
+		int rc;
+
+		if (x->fired[i] || t < v->at_us / 1e6)
+			continue;
+		x->fired[i] = true;
+		rc = event_apply(c, x->t, v, err, sizeof(err));
+		j = json_pack("{ss ss ss sf}", "name", v->name, "link", c->links[v->link].name,
+			      "action", event_action_name(v->action), "at_s", tb_since_s(&x->t0));
+		if (rc) {
+			json_object_set_new(j, "error", json_string(err));
+			fail(x, "%s", err);
+			ret = rc;
+		}
+		if (!x->events)
+			x->events = json_array();
+		json_array_append_new(x->events, j);
+	}
+	return ret;
+}
+
+/* Sleep until the loop has something to do: a flow to start, an event, the
+ * next progress line, the end of the measured time, or a signal on the
+ * signalfd (SIGCHLD too: a client that exits). A 20 ms poll cost the
+ * one-CPU guest 50 wake-ups of this process a second, each a host
+ * context switch (docs/kernel-tiers.md, "Guest stalls"). */
+static void wait_next(struct one *x, double t, double next_progress)
+{
+	const struct tb_config *c = x->c;
+	double dur = c->exp.duration_us / 1e6, due = t < dur ? dur : t + 1.0;
+	struct pollfd p = { .fd = x->o->sigfd, .events = POLLIN };
+
+	for (size_t i = 0; i < c->n_flows; i++)
+		if (c->flows[i].enabled && !x->started[i] && c->flows[i].start_us / 1e6 < due)
+			due = c->flows[i].start_us / 1e6;
+	for (size_t i = 0; i < c->n_events; i++)
+		if (!x->fired[i] && c->events[i].at_us / 1e6 < due)
+			due = c->events[i].at_us / 1e6;
+	if (next_progress < due)
+		due = next_progress;
+	if (due > t + 1.0)
+		due = t + 1.0;
+	poll(&p, 1, due > t ? (int)ceil((due - t) * 1000) : 0);
+}
+
+static struct run_proc *add_proc(struct one *x)
+{
+	x->procs = tb_grow(x->procs, &x->cap_procs, x->n_procs, sizeof(*x->procs));
+	memset(&x->procs[x->n_procs], 0, sizeof(x->procs[0]));
+	return &x->procs[x->n_procs++];
+}
+
+static int spawn_flow(struct one *x, int flow, bool server)
+{
+	const struct tb_config *c = x->c;
+	const struct tb_flow *f = &c->flows[flow];
+	char files[1024], log[1100];
+	char **argv = NULL;
+	struct run_proc *p;
+	int node = server ? f->to : f->from;
+	int rc;
+
+	snprintf(files, sizeof(files), "%s/flows", x->dir);
+	rc = run_argv(c, x->t, flow, server, x->o->workers, files, c->exp.duration_us, &argv);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc) {
+		fail(x, "flow %s: no address for %s", f->name, c->nodes[f->to].name);
+		return rc;
+	}
+	snprintf(log, sizeof(log), "%s/%s%s.log", files, f->name, server ? ".server" : "");
+	p = add_proc(x);
+	p->flow = flow;
+	p->server = server;
+	if (server)
+		snprintf(p->ready, sizeof(p->ready), "%s/%s.ready", files, f->name);
+	else
+		snprintf(p->series, sizeof(p->series), "%s/%s.series.jsonl", files, f->name);
+	p->pid = run_spawn(topo_node_nsfd(x->t, node), argv, log);
+	run_argv_free(argv);
+	if (p->pid < 0) {
+		rc = (int)p->pid;
+		p->pid = 0;
+		p->exited = true;
+		fail(x, "flow %s: start %s on %s: %s", f->name, server ? "server" : "client",
+		     c->nodes[node].name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void reap(struct one *x)
+{
+	for (size_t i = 0; i < x->n_procs; i++) {
+		struct run_proc *p = &x->procs[i];
+		int st;
+
+		if (!p->exited && p->pid > 0 && waitpid(p->pid, &st, WNOHANG) == p->pid) {
+			p->exited = true;
+			p->status = st;
+		}
+	}
+}
+
+/* Poll (not sleep blindly) until every server has written its ready file. */
+static int wait_servers(struct one *x)
+{
+	for (int tick = 0; tick < 1000; tick++) {
+		bool all = true;
+
+		reap(x);
+		for (size_t i = 0; i < x->n_procs; i++) {
+			struct run_proc *p = &x->procs[i];
+
+			if (!p->server)
+				continue;
+			if (p->exited) {
+				fail(x, "flow %s: the server exited before listening (see flows/%s.server.log)",
+				     x->c->flows[p->flow].name, x->c->flows[p->flow].name);
+				return -ECHILD;
+			}
+			all &= access(p->ready, F_OK) == 0;
+		}
+		if (all)
+			return 0;
+		if (poll_signal(x))
+			return -EINTR;
+		usleep(10000);
+	}
+	fail(x, "servers did not listen within 10 s");
+	return -ETIMEDOUT;
+}
+
+static void stop_procs(struct one *x, bool servers, double grace_s)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < x->n_procs; i++)
+		if (x->procs[i].server == servers && !x->procs[i].exited && x->procs[i].pid > 0)
+			kill(x->procs[i].pid, SIGTERM);
+	for (;;) {
+		bool left = false;
+
+		reap(x);
+		for (size_t i = 0; i < x->n_procs; i++)
+			left |= x->procs[i].server == servers && !x->procs[i].exited;
+		if (!left)
+			return;
+		if (tb_since_s(&t0) > grace_s)
+			break;
+		usleep(10000);
+	}
+	for (size_t i = 0; i < x->n_procs; i++) {
+		struct run_proc *p = &x->procs[i];
+
+		if (p->server == servers && !p->exited && p->pid > 0) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &p->status, 0);
+			p->exited = true;
+		}
+	}
+}
+
+/* The live figure of a client for the progress line, from its series file. */
+static void live_figure(const struct run_proc *p, const struct tb_flow *f, char *buf, size_t len)
+{
+	FILE *fp = fopen(p->series, "r");
+	char line[4096], last[4096] = "";
+	json_t *j;
+
+	*buf = 0;
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp))
+		if (line[0] == '{')
+			memcpy(last, line, sizeof(last));
+	fclose(fp);
+	j = json_loads(last, 0, NULL);
+	if (!j)
+		return;
+	if (json_is_number(json_object_get(j, "goodput_bps")))
+		snprintf(buf, len, "%s %.1f Mbit/s", f->name,
+			 json_number_value(json_object_get(j, "goodput_bps")) / 1e6);
+	else if (json_is_number(json_object_get(j, "rps")))
+		snprintf(buf, len, "%s %.0f req/s", f->name,
+			 json_number_value(json_object_get(j, "rps")));
+	else if (json_is_number(json_object_get(j, "pps")))
+		snprintf(buf, len, "%s %.0f pkt/s", f->name,
+			 json_number_value(json_object_get(j, "pps")));
+	json_decref(j);
+}
+
+static void progress(struct one *x, double t, bool final)
+{
+	const struct run_progress *pr = x->pr;
+	double total = x->c->exp.duration_us / 1e6;
+	double left = pr->total_s - pr->done_s - (t < total ? t : total);
+	char live[256] = "";
+	bool tty = isatty(2) && !vm_in_guest(); /* a guest's console is no terminal */
+
+	if (x->o->quiet)
+		return;
+	for (size_t i = 0; i < x->n_procs; i++) {
+		char fig[96];
+
+		if (x->procs[i].server || !x->procs[i].series[0])
+			continue;
+		live_figure(&x->procs[i], &x->c->flows[x->procs[i].flow], fig, sizeof(fig));
+		if (fig[0] && strlen(live) + strlen(fig) + 3 < sizeof(live)) {
+			strcat(live, live[0] ? ", " : " | ");
+			strcat(live, fig);
+		}
+	}
+	fprintf(stderr, "%srun %zu/%zu: case %zu/%zu%s%s%s, repeat %u/%u | %.0f/%.0f s | ~%.0f s left%s%s",
+		tty ? "\r\033[K" : "", pr->order, pr->n_runs, pr->case_k, pr->n_cases,
+		pr->params[0] ? " (" : "", pr->params, pr->params[0] ? ")" : "", pr->rep, pr->n_reps,
+		t < total ? t : total, total, left > 0 ? left : 0, live, tty && !final ? "" : "\n");
+}
+
+static json_t *proc_json(const struct one *x, const struct run_proc *p)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "flow", json_string(x->c->flows[p->flow].name));
+	json_object_set_new(j, "role", json_string(p->server ? "server" : "client"));
+	if (WIFEXITED(p->status))
+		json_object_set_new(j, "exit", json_integer(WEXITSTATUS(p->status)));
+	else if (WIFSIGNALED(p->status))
+		json_object_set_new(j, "signal", json_integer(WTERMSIG(p->status)));
+	return j;
+}
+
+static void collect(struct one *x)
+{
+	const struct tb_config *c = x->c;
+	json_t *caps = json_array(), *qd = json_object(), *procs = json_array(), *smp = json_object();
+	char path[1100];
+
+	for (size_t n = 0; n < c->n_nodes; n++) {
+		struct counters *after = NULL;
+		struct sampler_stats st = { 0 };
+		json_t *q = NULL;
+		struct qdisc_err qe;
+		int ns = topo_node_nsfd(x->t, (int)n);
+
+		if (x->before && x->before[n] && counters_read(ns, &after) == 0) {
+			json_t *d = counters_delta_json(x->before[n], after);
+
+			snprintf(path, sizeof(path), "%s/counters/%s.json", x->dir, c->nodes[n].name);
+			json_dump_file(d, path, JSON_INDENT(1) | JSON_SORT_KEYS);
+			json_decref(d);
+		}
+		counters_free(after);
+		if (x->before)
+			counters_free(x->before[n]);
+		if (x->samplers && x->samplers[n]) {
+			sampler_stop(x->samplers[n], &st);
+			json_object_set_new(smp, c->nodes[n].name,
+					    json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples,
+						      "missed", (json_int_t)st.missed, "errors",
+						      (json_int_t)st.errors, "cpu_s", st.cpu_s, "late_max_ms",
+						      (double)st.late_max_ns / 1e6, "stalls",
+						      (json_int_t)st.stalls, "sample_max_ms",
+						      (double)st.max_sample_ns / 1e6));
+		}
+		if (qstats_collect(ns, false, &q, &qe) == 0 && json_array_size(q))
+			json_object_set_new(qd, c->nodes[n].name, q);
+		else
+			json_decref(q);
+	}
+	free(x->before);
+	x->before = NULL;
+	free(x->samplers);
+	x->samplers = NULL;
+	for (size_t i = 0; i < x->n_caps; i++) {
+		struct capture_stats cs = { 0 };
+		const char *p = capture_path(x->caps[i]);
+		json_t *j = json_pack("{ss}", "file", p ? strrchr(p, '/') + 1 : "?");
+
+		capture_stop(x->caps[i], &cs);
+		json_object_set_new(j, "packets", json_integer((json_int_t)cs.packets));
+		json_object_set_new(j, "drop", json_integer((json_int_t)cs.drop));
+		json_object_set_new(j, "ifdrop", json_integer((json_int_t)cs.ifdrop));
+		json_object_set_new(j, "capped", json_boolean(cs.capped));
+		if (cs.drop || cs.ifdrop)
+			tb_warn("capture %s: %llu packets dropped by the capture", json_string_value(json_object_get(j, "file")),
+				(unsigned long long)(cs.drop + cs.ifdrop));
+		json_array_append_new(caps, j);
+	}
+	x->n_caps = 0;
+	for (size_t i = 0; i < x->n_procs; i++)
+		json_array_append_new(procs, proc_json(x, &x->procs[i]));
+	snprintf(path, sizeof(path), "%s/qdisc.json", x->dir);
+	json_dump_file(qd, path, JSON_INDENT(1));
+	json_decref(qd);
+	json_object_set_new(x->info, "captures", caps);
+	json_object_set_new(x->info, "processes", procs);
+	json_object_set_new(x->info, "sampler", smp);
+}
+
+static void mkdirs(const char *dir)
+{
+	static const char *const sub[] = { "", "/flows", "/counters", "/sockets", "/pcap" };
+	char p[1100];
+
+	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+		snprintf(p, sizeof(p), "%s%s", dir, sub[i]);
+		mkdir(p, 0755);
+	}
+}
+
+enum run_status run_one(const struct tb_config *c, const char *dir, const struct run_opts *o,
+			const struct run_progress *pr, int *signo, bool *env)
+{
+	struct one x = { .c = c, .o = o, .pr = pr, .dir = dir };
+	/* stale runs of a killed testbed are pointed out once, by the first run */
+	struct topo_opts to = { .shape = shape_hook, .interrupted = poll_signal,
+				.quiet = pr->order > 1 };
+	struct topo_err te = { 0 };
+	enum run_status status = RUN_COMPLETE;
+	double dur = c->exp.duration_us / 1e6, last_progress = -1;
+	double progress_s = isatty(2) && !vm_in_guest() ? 1.0 : 5.0;
+	char path[1100];
+	int rc;
+
+	to.shape_arg = &x;
+	to.intr_arg = &x;
+	to.config_path = c->path;
+	x.info = json_object();
+	mkdirs(dir);
+	clock_gettime(CLOCK_MONOTONIC, &x.t0);
+	rc = topo_build(c, &to, &x.t, &te);
+	if (rc) {
+		fail(&x, "%s", te.msg[0] ? te.msg : strerror(-rc));
+		if (rc == -EPERM || rc == -EOPNOTSUPP)
+			*env = true;
+		status = rc == -EINTR ? RUN_INCOMPLETE : RUN_FAILED;
+		goto out;
+	}
+	json_object_set_new(x.info, "run_id", json_string(topo_run_id(x.t)));
+	if (blackhole_routes(&x)) {
+		status = RUN_FAILED;
+		goto teardown;
+	}
+	x.before = xcalloc(c->n_nodes, sizeof(*x.before));
+	for (size_t n = 0; n < c->n_nodes; n++)
+		counters_read(topo_node_nsfd(x.t, (int)n), &x.before[n]);
+	start_samplers(&x);
+	start_captures(&x);
+	for (size_t i = 0; i < c->n_flows; i++)
+		if (c->flows[i].enabled && spawn_flow(&x, (int)i, true)) {
+			status = RUN_FAILED;
+			goto stop;
+		}
+	if (wait_servers(&x)) {
+		status = x.signo ? RUN_INCOMPLETE : RUN_FAILED;
+		goto stop;
+	}
+	/* the measured time starts once every server listens */
+	clock_gettime(CLOCK_MONOTONIC, &x.t0);
+	cpuload_start(&x.load);
+	x.started = xcalloc(c->n_flows, sizeof(bool));
+	x.fired = xcalloc(c->n_events + 1, sizeof(bool));
+	for (;;) {
+		double t = tb_since_s(&x.t0);
+		bool clients_left = false;
+
+		if (poll_signal(&x)) {
+			status = RUN_INCOMPLETE;
+			break;
+		}
+		if (run_events(&x, t))
+			status = RUN_FAILED;
+		for (size_t i = 0; i < c->n_flows; i++) {
+			if (!c->flows[i].enabled || x.started[i] || t < c->flows[i].start_us / 1e6)
+				continue;
+			x.started[i] = true;
+			if (spawn_flow(&x, (int)i, false))
+				status = RUN_FAILED;
+		}
+		reap(&x);
+		for (size_t i = 0; i < x.n_procs; i++)
+			clients_left |= !x.procs[i].server && !x.procs[i].exited;
+		for (size_t i = 0; i < c->n_flows; i++)
+			clients_left |= c->flows[i].enabled && !x.started[i];
+		if (t - last_progress >= progress_s) {
+			progress(&x, t, false);
+			last_progress = t;
+		}
+		if (status == RUN_FAILED || (!clients_left && t >= dur))
+			break;
+		if (t > dur + 15) { /* the workers' own deadlines have passed */
+			fail(&x, "clients still running 15 s after the end; stopped");
+			break;
+		}
+		wait_next(&x, t, last_progress + progress_s);
+		cpuload_tick(&x.load);
+	}
+	progress(&x, tb_since_s(&x.t0), true);
+	json_object_set_new(x.info, "load", cpuload_json(&x.load, vm_in_guest() ? "guest" : "host"));
+stop:
+	stop_procs(&x, false, 3.0);
+	stop_procs(&x, true, 3.0);
+	collect(&x);
+	for (size_t i = 0; i < x.n_procs; i++) {
+		const struct run_proc *p = &x.procs[i];
+
+		if (!p->server && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0) &&
+		    status == RUN_COMPLETE)
+			fail(&x, "flow %s: the client exited with status %d (see flows/%s.log)",
+			     c->flows[p->flow].name,
+			     WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status),
+			     c->flows[p->flow].name);
+	}
+teardown:
+	if (topo_destroy(x.t))
+		fail(&x, "teardown of run %s reported an error", dir);
+	x.t = NULL;
+out:
+	*signo = x.signo;
+	json_object_set_new(x.info, "status",
+			    json_string(status == RUN_COMPLETE ? "complete" :
+					status == RUN_INCOMPLETE ? "incomplete" : "failed"));
+	if (x.error[0])
+		json_object_set_new(x.info, "error", json_string(x.error));
+	if (x.signo)
+		json_object_set_new(x.info, "signal", json_string(strsignal(x.signo)));
+	json_object_set_new(x.info, "elapsed_s", json_real(tb_since_s(&x.t0)));
+	if (x.events)
+		json_object_set_new(x.info, "events", x.events);
+	snprintf(path, sizeof(path), "%s/run.part.json", dir);
+	json_dump_file(x.info, path, JSON_INDENT(1));
+	json_decref(x.info);
+	if (x.error[0] && !o->quiet)
+		tb_err("%s", x.error);
+	free(x.procs);
+	free(x.started);
+	free(x.fired);
+	return status;
+}
