@@ -129,8 +129,8 @@ FUZZ_LIB  := $(wildcard src/util/*.c src/config/*.c) src/net/plan.c src/net/chec
 FUZZ_BINS := tests/fuzz/fuzz_config tests/fuzz/fuzz_files
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) $(wildcard src/*/*.h)
 	$(call say,CLANG,$@)
-	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap) \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs inih libpcap) -lm
+	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\" -Isrc $(shell pkg-config --cflags inih libpcap jansson) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs inih libpcap jansson) -lm
 
 # FUZZ_TIME seconds for each target: the parser on bytes, then whole files
 fuzz: deps $(FUZZ_BINS)
