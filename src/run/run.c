@@ -1,6 +1,7 @@
 /* testbed run FILE: plan the runs, choose the kernel, perform every run in
  * a seed-shuffled order, write the manifest and hand over to the report. */
 #include <errno.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -35,7 +36,8 @@ static const char usage_text[] =
 	"summary.json, report.md, plots/ and runs/c<CASE>-r<REPEAT>/.\n\n"
 	"  --duration TIME   measured time of each run (flows are clipped to it)\n"
 	"  --repeat N        runs per case\n"
-	"  --out DIR         output directory (created; must not exist or be empty)\n"
+	"  --out DIR         output directory (created; must not exist or be empty:\n"
+	"                    a run never writes over another; exit 2 otherwise)\n"
 	"  --kernel K        auto (host kernel when it has every qdisc and congestion\n"
 	"                    control needed, else a User-Mode Linux guest), host, uml\n"
 	"  --quiet           no progress\n\n"
@@ -135,31 +137,61 @@ static void needs(const struct tb_config *c, const char ***qd, const char ***cc)
 	diag_free(&d);
 }
 
+/* --out must name a directory that does not exist or is empty: a run never
+ * writes over an earlier one. 0, -ENOTEMPTY or -ENOTDIR. */
+static int out_free(const char *out)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (stat(out, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	d = opendir(out);
+	if (!d)
+		return -errno;
+	while (!rc && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rc = -ENOTEMPTY;
+	closedir(d);
+	return rc;
+}
+
+/* Take the output directory: its runs/ made here and now, so that two runs
+ * never share one (the second finds runs/ taken). In a guest the host has
+ * taken it already. */
 static int make_outdir(const struct tb_config *c, const char *out, char *dir, size_t len)
 {
-	char ts[32], id[8];
+	char ts[32], runs[PATH_MAX];
 	time_t now = time(NULL);
 	uint64_t s = (uint64_t)now ^ ((uint64_t)getpid() << 32);
 
-	if (out) {
+	if (vm_in_guest()) {
 		snprintf(dir, len, "%s", out);
-	} else {
-		strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", localtime(&now));
-		snprintf(id, sizeof(id), "%04x", (unsigned)(mix(&s) & 0xffff));
-		mkdir("capture", 0755);
-		snprintf(dir, len, "capture/%s", c->exp.name);
-		mkdir(dir, 0755);
-		snprintf(dir, len, "capture/%s/%s-%s", c->exp.name, ts, id);
+		return 0;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	{
-		char runs[PATH_MAX];
-
-		snprintf(runs, sizeof(runs), "%s/runs", dir);
-		if (mkdir(runs, 0755) < 0 && errno != EEXIST)
+	for (int tries = 0;; tries++) {
+		if (out) {
+			snprintf(dir, len, "%s", out);
+		} else {
+			strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", localtime(&now));
+			mkdir("capture", 0755);
+			snprintf(dir, len, "capture/%s", c->exp.name);
+			mkdir(dir, 0755);
+			snprintf(dir, len, "capture/%s/%s-%04x", c->exp.name, ts,
+				 (unsigned)(mix(&s) & 0xffff));
+		}
+		if (mkdir(dir, 0755) == 0 || (out && errno == EEXIST))
+			break;
+		if (errno != EEXIST || tries >= 8)
 			return -errno;
 	}
+	snprintf(runs, sizeof(runs), "%s/runs", dir);
+	if (mkdir(runs, 0755) < 0)
+		return errno == EEXIST ? -EBUSY : -errno;
 	return 0;
 }
 
@@ -371,6 +403,13 @@ int cmd_run(int argc, char **argv)
 		return TB_EXIT_USAGE;
 	}
 	apply_overrides(c, dur_us, (unsigned)rep);
+	rc = out && !vm_in_guest() ? out_free(out) : 0;
+	if (rc < 0) {
+		tb_err("run: --out %s: %s: give a new directory (a run never writes over another)",
+		       out, rc == -ENOTEMPTY ? "not empty" : strerror(-rc));
+		config_free(c);
+		return TB_EXIT_USAGE;
+	}
 	if (geteuid() != 0) {
 		tb_err("run: needs root (network namespaces, veth, qdiscs): run it with sudo");
 		config_free(c);
@@ -401,9 +440,11 @@ int cmd_run(int argc, char **argv)
 		if (rc)
 			goto done;
 	}
-	if (make_outdir(c, out, dir, sizeof(dir)) < 0) {
-		tb_err("run: cannot create the output directory %s: %m", dir);
-		rc = TB_EXIT_ENV;
+	rc = make_outdir(c, out, dir, sizeof(dir));
+	if (rc < 0) {
+		tb_err("run: cannot take the output directory %s: %s", dir,
+		       rc == -EBUSY ? "another run took it" : strerror(-rc));
+		rc = rc == -EBUSY ? TB_EXIT_USAGE : TB_EXIT_ENV;
 		goto done;
 	}
 	if (tier == VM_TIER_UML) {

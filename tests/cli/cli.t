@@ -59,4 +59,15 @@ err=$(timeout 20 ./testbed check "$tmp/chain2000.conf" 2>&1); rc=$?
 diag "2,000-node chain checked in $(( ($(date +%s%N) - s) / 1000000 )) ms"
 is "$rc:$err" "2:$tmp/chain2000.conf:4000:1: error: link end: unknown node \"n2000x\" (did you mean \"n2000\"?)" \
 	"a 2,000-node chain with a typo on its last line: the one error, without a hang"
+# --out on a directory that holds anything (an earlier run) is refused
+# before anything is built, and the directory is left as it was
+mkdir -p "$tmp/earlier/runs" && echo "an earlier report" >"$tmp/earlier/report.md"
+before=$(ls -lR --time-style=full-iso "$tmp/earlier" | md5sum)
+err=$(./testbed run experiments/cubic_vs_bbr_1pct.conf --out "$tmp/earlier" 2>&1); rc=$?
+diag "$err"
+is "$rc" 2 "run --out on a non-empty directory: exit 2"
+case $err in *"--out $tmp/earlier: not empty"*) pass "... says it is not empty" ;; *) fail "message: $err" ;; esac
+is "$(ls -lR --time-style=full-iso "$tmp/earlier" | md5sum)" "$before" "... and leaves it untouched"
+err=$(./testbed run experiments/cubic_vs_bbr_1pct.conf --out "$tmp/earlier/report.md" 2>&1); rc=$?
+is "$rc" 2 "run --out on a file: exit 2 ($err)"
 done_testing
