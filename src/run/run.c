@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"Progress goes to stderr; the run directory is the last line of stdout:\n"
 	"capture/<experiment>/<timestamp>-<id>/ (or --out) with manifest.json,\n"
 	"summary.json, report.md, plots/ and runs/c<CASE>-r<REPEAT>/.\n\n"
-	"  --duration TIME   measured time of each run (flows are clipped to it)\n"
+	"  --duration TIME   measured time of each run (flows' and events' times\n"
+	"                    scale with it, keeping their share of the run)\n"
 	"  --repeat N        runs per case\n"
 	"  --out DIR         output directory (created; must not exist or be empty:\n"
 	"                    a run never writes over another; exit 2 otherwise)\n"
@@ -56,20 +57,24 @@ static uint64_t mix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* --repeat, and --duration: flows and events keep their share of the run. */
 static void apply_overrides(struct tb_config *c, uint64_t dur_us, unsigned repeat)
 {
+	double scale;
+
 	if (repeat)
 		c->exp.repeat = repeat;
 	if (!dur_us)
 		return;
+	scale = (double)dur_us / c->exp.duration_us;
 	for (size_t i = 0; i < c->n_flows; i++) {
 		struct tb_flow *f = &c->flows[i];
-		/* keep each flow's share of the run */
-		double scale = (double)dur_us / c->exp.duration_us;
 
 		f->start_us = (uint32_t)(f->start_us * scale);
 		f->duration_us = (uint32_t)(f->duration_us * scale);
 	}
+	for (size_t i = 0; i < c->n_events; i++)
+		c->events[i].at_us = (uint32_t)(c->events[i].at_us * scale);
 	c->exp.duration_us = (uint32_t)dur_us;
 }
 

@@ -52,4 +52,12 @@ alive=$(jq -s '[.[] | select(.t > 2.6) | .requests] | add // 0' "$S")
 # the second ending at 2 s may still catch a request sent just before 1 s
 ok "(almost) no request completes while the link is down ($dead in the second ending at 2 s)" [ "$dead" -le 5 ]
 ok "requests complete again after the link comes up ($alive after 2.6 s, the queued ones included)" [ "$alive" -gt 100 ]
+# --duration halves the run: the events keep their share of it (at 0.5 s and
+# 1.25 s), as the flows do; they used to stay at 1 s and 2.5 s, past a short run
+"$TESTBED" run --quiet "$TMP/ev.conf" --duration 3s --out "$TMP/half" >/dev/null 2>"$TMP/err2"
+is "$?" 0 "the run at --duration 3s completes"
+R="$TMP/half/runs/c1-r1/run.json"
+diag "events at --duration 3s: $(jq -c '[.events[] | {name, at_s}]' "$R")"
+ok "both events happen, at half their times" \
+	sh -c "jq -e '(.events | length) == 2 and .events[0].at_s >= 0.5 and .events[0].at_s < 0.9 and .events[1].at_s >= 1.25 and .events[1].at_s < 1.65' '$R' >/dev/null"
 done_testing
