@@ -57,7 +57,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %-22s %s\n", commands[i].name, commands[i].usage, commands[i].help);
 	fprintf(f, "\nExit status: 0 ok, 1 failure, 2 bad usage or bad file, 3 environment problem\n"
-		   "(not root, missing kernel feature or package).\n"
+		   "(not root, missing kernel feature or package); run and up stopped by a\n"
+		   "signal: 128 + its number (130: Ctrl-C); exec: its command's status.\n"
 		   "Run 'testbed help COMMAND' or 'testbed COMMAND --help' for details.\n");
 }
 

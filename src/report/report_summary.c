@@ -10,6 +10,7 @@
 
 #include "report_int.h"
 #include "obs/sampler.h"
+#include "util/jsonfile.h"
 #include "util/util.h"
 
 static json_t *jreal(double v)
@@ -259,7 +260,7 @@ int rp_write_summary(struct report *rp)
 	json_t *o = json_object(), *cases = json_array(), *exps = json_array(), *sweeps = json_array(),
 	       *runs = json_array(), *plots = json_array();
 	size_t held = 0;
-	char *path = rp_path(rp, "summary.json"), *tmp = xasprintf("%s.tmp", path);
+	char *path = rp_path(rp, "summary.json");
 	int rc = 0;
 
 	json_object_set_new(o, "experiment", json_string(c->exp.name));
@@ -327,14 +328,10 @@ int rp_write_summary(struct report *rp)
 		json_array_append_new(plots, json_string(rp->plots[i]));
 	json_object_set_new(o, "plots", plots);
 	json_object_set_new(o, "plots_note", rp->plot_note ? json_string(rp->plot_note) : json_null());
-	if (json_dump_file(o, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) ||
-	    rename(tmp, path)) {
-		rc = -(errno ? errno : EIO);
+	rc = tb_json_write(o, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	if (rc)
 		tb_err("report: cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-	}
 	json_decref(o);
-	free(tmp);
 	free(path);
 	return rc;
 }

@@ -1,8 +1,9 @@
-/* `testbed run`: the experiment pipeline. run.c plans the runs (cases x
- * repeats in a seed-shuffled order), chooses the kernel tier and writes the
- * manifest; run_one.c performs one run (build, start, measure, collect,
- * tear down); run_proc.c builds worker command lines and launches them
- * inside namespaces. */
+/* `testbed run`: the experiment pipeline. run.c performs the runs on this
+ * kernel (cases x repeats in a seed-shuffled order) and writes the manifest;
+ * run_guest.c does the same through a User-Mode Linux guest; run_one.c
+ * performs one run (build, start, measure, collect, tear down); run_proc.c
+ * builds worker command lines and launches them inside namespaces. The
+ * command itself is cli/cmd_run.c. */
 #ifndef TB_RUN_H
 #define TB_RUN_H
 
@@ -11,6 +12,9 @@
 #include <sys/types.h>
 
 #include "config/config.h"
+
+struct json_t;
+struct vm_needs;
 
 struct topo;
 
@@ -47,10 +51,11 @@ enum run_status { RUN_COMPLETE, RUN_INCOMPLETE, RUN_FAILED };
 /**
  * Perform one run of case configuration @c into directory @dir (created).
  * Returns the run's status; *@signo is set when a signal ended it early.
- * Writes dir/run.json. Exit-worthy environment problems set *@env.
+ * *@info is what run.json records of it (the caller's; the caller adds the
+ * case and writes it). Exit-worthy environment problems set *@env.
  */
 enum run_status run_one(const struct tb_config *c, const char *dir, const struct run_opts *o,
-			const struct run_progress *pr, int *signo, bool *env);
+			const struct run_progress *pr, int *signo, bool *env, struct json_t **info);
 
 /**
  * Build argv of the server (@server true) or the client of flow @f of @c,
@@ -69,7 +74,34 @@ pid_t run_spawn(int nsfd, char **argv, const char *log);
  * flow's family), or NULL. */
 const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int flow);
 
-/** testbed run's entry point (in cli.h as cmd_run). */
-int cmd_run(int argc, char **argv);
+/** --repeat, and --duration (flows' and events' times keep their share). */
+void run_apply_overrides(struct tb_config *c, uint64_t dur_us, unsigned repeat);
+
+/** The qdisc kinds and congestion controls every case needs, for choosing
+ * the kernel; free with run_needs_free(). */
+void run_needs(const struct tb_config *c, struct vm_needs *vn);
+void run_needs_free(struct vm_needs *vn);
+
+/** Is @out free for a run (missing, or an empty directory)? 0, -ENOTEMPTY,
+ * -ENOTDIR. */
+int run_out_free(const char *out);
+
+/** Create the output directory (@out, or capture/<experiment>/<time>-<id>)
+ * into @dir, and its runs/: -EBUSY when another run took it first. */
+int run_take_outdir(const struct tb_config *c, const char *out, char *dir, size_t len);
+
+/** A new manifest of @c: every case's configuration, "complete": false. */
+struct json_t *run_manifest_new(const struct tb_config *c);
+/** DIR/manifest.json, replaced whole; prints and returns -errno on failure. */
+int run_write_manifest(const struct json_t *manifest, const char *dir);
+
+/** Every run on this kernel into @dir, then the report. An exit code
+ * (enum tb_exit, or 128 + the signal that interrupted it). */
+int run_host(const struct tb_config *c, const char *dir, bool quiet);
+
+/** The same through a User-Mode Linux guest, booted with the modules @vn
+ * needs and running this command line (@argc, @argv) on its kernel. */
+int run_guest(const struct tb_config *c, int argc, char **argv, const char *dir,
+	      const struct vm_needs *vn, bool quiet);
 
 #endif

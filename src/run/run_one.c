@@ -30,6 +30,7 @@
 #include "run.h"
 #include "obs/sampler.h"
 #include "net/topo.h"
+#include "util/jsonfile.h"
 #include "util/util.h"
 #include "vm/vm.h"
 
@@ -55,6 +56,7 @@ struct one {
 	struct capture *caps[MAX_CAPTURES];
 	size_t n_caps;
 	json_t *info;
+	bool write_failed;     /* a file of the run could not be written */
 };
 
 /* A pending SIGINT/SIGTERM/SIGHUP, consumed; 0 when none. */
@@ -85,6 +87,17 @@ static void fail(struct one *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->error, sizeof(x->error), fmt, ap);
 	va_end(ap);
+}
+
+/* A file of the run, written whole; a failure fails the run, naming it. */
+static void write_json(struct one *x, const json_t *j, const char *path, size_t flags)
+{
+	int rc = tb_json_write(j, path, flags);
+
+	if (rc) {
+		fail(x, "cannot write %s: %s", path, strerror(-rc));
+		x->write_failed = true;
+	}
 }
 
 static int shape_hook(void *arg, const struct topo *t, int link, int dir, struct topo_err *err)
@@ -572,7 +585,7 @@ static void collect(struct one *x)
 			json_t *d = counters_delta_json(x->before[n], after);
 
 			snprintf(path, sizeof(path), "%s/counters/%s.json", x->dir, c->nodes[n].name);
-			json_dump_file(d, path, JSON_INDENT(1) | JSON_SORT_KEYS);
+			write_json(x, d, path, JSON_INDENT(1) | JSON_SORT_KEYS);
 			json_decref(d);
 		}
 		counters_free(after);
@@ -616,26 +629,28 @@ static void collect(struct one *x)
 	for (size_t i = 0; i < x->n_procs; i++)
 		json_array_append_new(procs, proc_json(x, &x->procs[i]));
 	snprintf(path, sizeof(path), "%s/qdisc.json", x->dir);
-	json_dump_file(qd, path, JSON_INDENT(1));
+	write_json(x, qd, path, JSON_INDENT(1));
 	json_decref(qd);
 	json_object_set_new(x->info, "captures", caps);
 	json_object_set_new(x->info, "processes", procs);
 	json_object_set_new(x->info, "sampler", smp);
 }
 
-static void mkdirs(const char *dir)
+/* The run's directory and its parts; 0 or -errno with the path in @err. */
+static int mkdirs(const char *dir, char *err, size_t len)
 {
 	static const char *const sub[] = { "", "/flows", "/counters", "/sockets", "/pcap" };
-	char p[1100];
 
 	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
-		snprintf(p, sizeof(p), "%s%s", dir, sub[i]);
-		mkdir(p, 0755);
+		snprintf(err, len, "%s%s", dir, sub[i]);
+		if (mkdir(err, 0755) < 0 && errno != EEXIST)
+			return -errno;
 	}
+	return 0;
 }
 
 enum run_status run_one(const struct tb_config *c, const char *dir, const struct run_opts *o,
-			const struct run_progress *pr, int *signo, bool *env)
+			const struct run_progress *pr, int *signo, bool *env, json_t **info)
 {
 	struct one x = { .c = c, .o = o, .pr = pr, .dir = dir };
 	/* stale runs of a killed testbed are pointed out once, by the first run */
@@ -652,8 +667,14 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	to.intr_arg = &x;
 	to.config_path = c->path;
 	x.info = json_object();
-	mkdirs(dir);
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
+	rc = mkdirs(dir, path, sizeof(path));
+	if (rc) {
+		fail(&x, "cannot create %s: %s", path, strerror(-rc));
+		*env = true;
+		status = RUN_FAILED;
+		goto out;
+	}
 	rc = topo_build(c, &to, &x.t, &te);
 	if (rc) {
 		fail(&x, "%s", te.msg[0] ? te.msg : strerror(-rc));
@@ -727,6 +748,10 @@ stop:
 	stop_procs(&x, false, 3.0);
 	stop_procs(&x, true, 3.0);
 	collect(&x);
+	if (x.write_failed) { /* a full or read-only disk: the next run would fail too */
+		status = RUN_FAILED;
+		*env = true;
+	}
 	for (size_t i = 0; i < x.n_procs; i++) {
 		const struct run_proc *p = &x.procs[i];
 
@@ -753,9 +778,7 @@ out:
 	json_object_set_new(x.info, "elapsed_s", json_real(tb_since_s(&x.t0)));
 	if (x.events)
 		json_object_set_new(x.info, "events", x.events);
-	snprintf(path, sizeof(path), "%s/run.part.json", dir);
-	json_dump_file(x.info, path, JSON_INDENT(1));
-	json_decref(x.info);
+	*info = x.info;
 	if (x.error[0] && !o->quiet)
 		tb_err("%s", x.error);
 	free(x.procs);

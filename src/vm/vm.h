@@ -82,12 +82,6 @@ struct vm_result {
  * status). Leaves no process and no state directory behind. */
 int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res);
 
-/** vm_run() for the orchestrator: run `testbed ARGV...` in a guest (e.g.
- * {"run", FILE, "--kernel", "host", "--out", DIR, NULL}) and store the
- * command's exit status in *guest_status. Errors are printed. Returns 0,
- * or an enum tb_exit code (TB_EXIT_ENV: no usable UML; TB_EXIT_FAIL). */
-int vm_run_testbed(const struct vm_opts *o, char *const argv[], int *guest_status);
-
 /** The module names loaded by default: every qdisc, classifier, action and
  * congestion control an experiment may use, plus veth, dummy, ifb, ipv6,
  * nf_tables and the sock_diag helpers. NULL-terminated. */

@@ -205,22 +205,6 @@ int vm_module_lookup(const char *verdir, const char *name, char **line)
 	return rc == 1 ? 2 : rc == -ENOENT ? 0 : rc;
 }
 
-int vm_run_testbed(const struct vm_opts *o, char *const argv[], int *guest_status)
-{
-	struct vm_result r;
-	int rc = vm_run(o, argv, &r);
-
-	if (rc == 0) {
-		*guest_status = r.status;
-		return TB_EXIT_OK;
-	}
-	tb_err("%s", r.error);
-	if (r.log_tail[0])
-		fprintf(stderr, "testbed: last lines of the guest console%s%s:\n%s\n",
-			o->log_path ? " log " : "", o->log_path ? o->log_path : "", r.log_tail);
-	return rc == -ENOENT || rc == -ENOTSUP ? TB_EXIT_ENV : rc == -ENOEXEC ? TB_EXIT_USAGE : TB_EXIT_FAIL;
-}
-
 /* Append @item to the comma-separated list *@s. */
 static void add(char **s, const char *item)
 {

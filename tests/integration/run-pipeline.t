@@ -71,7 +71,9 @@ while [ $n -lt 500 ] && ! ls "$TMP"/c/runs/*/flows/rr.series.jsonl >/dev/null 2>
 kill -INT $pid
 wait $pid
 rc=$?
-is "$rc" 1 "SIGINT: exit 1"
+is "$rc" 130 "SIGINT: exit 130 (128 + SIGINT), not 1 (a failed expectation)"
+diag "stderr: $(cat "$TMP/c.err")"
+is "$(grep -c . "$TMP/c.err")" 1 "... and one line on stderr"
 is "$(jq -r .complete "$TMP/c/manifest.json")" false "manifest marked incomplete"
 is "$(jq -r '.runs[0].status' "$TMP/c/manifest.json")" incomplete "the interrupted run is marked incomplete"
 ok "report.md was still written" [ -s "$TMP/c/report.md" ]
@@ -82,6 +84,27 @@ ok "no expectation of the interrupted experiment is held, each says why" sh -c "
 	 ([.expectations[] | .why_not // \"\" | test(\"did not complete\")] | all)' \
 	'$TMP/c/summary.json' >/dev/null"
 ok "report.md says it did not complete" grep -q 'not held: the experiment did not complete' "$TMP/c/report.md"
+# SIGINT during a run in a User-Mode Linux guest: the guest is stopped, the
+# host marks the directory interrupted and writes the report of what completed
+if [ -x /usr/bin/linux.uml ]; then
+	"$TESTBED" run --kernel uml "$TMP/long.conf" --out "$TMP/g" >"$TMP/g.out" 2>"$TMP/g.err" &
+	pid=$!
+	defer kill -9 $pid
+	n=0
+	while [ $n -lt 1500 ] && ! ls "$TMP"/g/runs/*/flows/rr.series.jsonl >/dev/null 2>&1; do sleep 0.02; n=$((n + 1)); done
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	is "$rc" 130 "SIGINT in a guest run: exit 130"
+	diag "stderr: $(grep -v '^testbed: the host kernel lacks\|^\[' "$TMP/g.err")"
+	ok "... one line about it, no guest console log" sh -c "[ \$(grep -c 'interrupted by Interrupt' '$TMP/g.err') -eq 1 ] &&
+		! grep -q 'last lines of the guest console' '$TMP/g.err'"
+	is "$(jq -c '[.complete, .interrupted]' "$TMP/g/manifest.json" 2>/dev/null)" '[false,"Interrupt"]' \
+		"the manifest says incomplete and interrupted"
+	ok "report.md is written and says it did not complete" grep -q 'did not complete' "$TMP/g/report.md"
+else
+	skip "no User-Mode Linux kernel (/usr/bin/linux.uml)"
+fi
 # SIGKILL: no chance to write anything at the end; the directory says it is
 # incomplete from the start, and testbed report reads it
 sed 's/duration = 1s/duration = 2s/' "$TMP/sweep.conf" >"$TMP/k.conf"
