@@ -14,10 +14,61 @@ static void report_usage(FILE *f)
 {
 	fprintf(f, "Usage: testbed report OUTDIR [--file EXPERIMENT.conf]\n\n"
 		   "Regenerate summary.json, report.md and plots/ of the output directory of a\n"
-		   "`testbed run`, re-evaluating the expectations. The experiment file is the one\n"
-		   "named in OUTDIR/manifest.json unless --file is given. Needs no root.\n\n"
+		   "`testbed run`, re-evaluating the expectations. The experiment is the one the\n"
+		   "run recorded in OUTDIR/manifest.json (the files' texts as they were read:\n"
+		   "editing, moving or deleting them since changes nothing), unless --file\n"
+		   "gives another (new expectations for old data). Needs no root.\n\n"
 		   "Exit status: 0 every expectation held, 1 one did not (or the report could not\n"
 		   "be written), 2 bad usage or a bad experiment file.\n");
+}
+
+/* The experiment as the run recorded it: the files' texts in manifest.json
+ * "sources" (older runs: the file it names, as it is now), or @file; with
+ * the run's own duration and repeat count. NULL after printing why. */
+static struct tb_config *recorded_config(const char *outdir, const char *file, struct tb_diag *d)
+{
+	char *mpath = xasprintf("%s/manifest.json", outdir);
+	struct tb_source src[2] = { 0 };
+	struct tb_config *c = NULL;
+	json_error_t je;
+	json_t *m = json_load_file(mpath, 0, &je), *s;
+	json_int_t repeat;
+	double dur_s;
+	size_t i;
+
+	if (!m && !file) {
+		tb_err("report: %s: %s (give the experiment with --file)", mpath, je.text);
+		goto out;
+	}
+	json_array_foreach(json_object_get(m, "sources"), i, s)
+		if (i < 2) {
+			src[i].path = (char *)json_string_value(json_object_get(s, "path"));
+			src[i].text = (char *)json_string_value(json_object_get(s, "text"));
+		}
+	if (!file && !(src[0].path && src[0].text))
+		file = json_string_value(json_object_get(m, "file"));
+	if (!file && !(src[0].path && src[0].text)) {
+		tb_err("report: %s records no experiment (give it with --file)", mpath);
+		goto out;
+	}
+	c = file ? config_load(file, d) : config_load_sources(src, d);
+	diag_print(d, stderr);
+	if (!c || diag_errors(d)) {
+		tb_err("report: %s: cannot use this experiment", file ? file : mpath);
+		config_free(c);
+		c = NULL;
+		goto out;
+	}
+	dur_s = json_number_value(json_object_get(m, "duration_s"));
+	repeat = json_integer_value(json_object_get(m, "repeat"));
+	if (dur_s > 0)
+		config_set_duration(c, (uint32_t)(dur_s * 1e6 + 0.5));
+	if (repeat > 0)
+		c->exp.repeat = (unsigned)repeat;
+out:
+	json_decref(m);
+	free(mpath);
+	return c;
 }
 
 int cmd_report(int argc, char **argv)
@@ -25,12 +76,11 @@ int cmd_report(int argc, char **argv)
 	static const struct option opts[] = { { "file", required_argument, NULL, 'f' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *file = NULL, *outdir;
-	char *mpath = NULL, *from_manifest = NULL;
+	const char *file = NULL;
 	struct tb_diag d = { 0 };
-	struct tb_config *c = NULL;
+	struct tb_config *c;
 	struct report_outcome o = { 0 };
-	int ch, ret = TB_EXIT_USAGE;
+	int ch, ret;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -50,33 +100,11 @@ int cmd_report(int argc, char **argv)
 		report_usage(stderr);
 		return TB_EXIT_USAGE;
 	}
-	outdir = argv[optind];
-	if (!file) {
-		json_error_t je;
-		json_t *m;
-
-		mpath = xasprintf("%s/manifest.json", outdir);
-		m = json_load_file(mpath, 0, &je);
-		if (!m) {
-			tb_err("report: %s: %s (give the experiment with --file)", mpath, je.text);
-			goto out;
-		}
-		if (json_string_value(json_object_get(m, "file")))
-			from_manifest = xstrdup(json_string_value(json_object_get(m, "file")));
-		json_decref(m);
-		if (!from_manifest) {
-			tb_err("report: %s names no experiment \"file\" (give it with --file)", mpath);
-			goto out;
-		}
-		file = from_manifest;
-	}
-	c = config_load(file, &d);
-	diag_print(&d, stderr);
-	if (!c || diag_errors(&d)) {
-		tb_err("report: %s: cannot use this experiment file", file);
-		goto out;
-	}
-	if (report_write(c, outdir, &o) < 0) {
+	c = recorded_config(argv[optind], file, &d);
+	diag_free(&d);
+	if (!c)
+		return TB_EXIT_USAGE;
+	if (report_write(c, argv[optind], &o) < 0) {
 		ret = TB_EXIT_FAIL;
 		goto out;
 	}
@@ -91,8 +119,5 @@ int cmd_report(int argc, char **argv)
 out:
 	report_outcome_free(&o);
 	config_free(c);
-	diag_free(&d);
-	free(mpath);
-	free(from_manifest);
 	return ret;
 }

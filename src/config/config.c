@@ -486,13 +486,25 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-static struct tb_config *load(const char *path, const char *buf, size_t len, struct tb_diag *d)
+/* The topology's text: @given (from a manifest), else the file on disk. */
+static char *topology_text(const struct tb_source *given, const char *tpath, size_t *len, int *err)
+{
+	if (given) {
+		*len = strlen(given->text);
+		return xstrdup(given->text);
+	}
+	return cfg_slurp(tpath, len, err);
+}
+
+static struct tb_config *load(const char *path, const char *buf, size_t len,
+			      const struct tb_source *topo_given, struct tb_diag *d)
 {
 	struct tb_config *c = config_new(path);
 	struct cfg_ctx x = { .c = c, .d = d };
 	struct raw_file main_rf = { 0 }, topo_rf = { 0 };
 	const struct raw_entry *te;
 
+	c->sources[0] = (struct tb_source){ xstrdup(path), xstrndup(buf, len) };
 	cfg_read_raw(&x, path, buf, len, &main_rf);
 	for (size_t i = 0; i < main_rf.n; i++) {
 		const char *sn = main_rf.e[i].sect_name;
@@ -508,14 +520,14 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 		char *tpath = resolve_relative(path, te->value);
 		size_t tlen = 0;
 		int err = 0;
-		char *tbuf = *te->value ? cfg_slurp(tpath, &tlen, &err) : NULL;
+		char *tbuf = *te->value ? topology_text(topo_given, tpath, &tlen, &err) : NULL;
 
 		c->exp.topology = tpath;
 		x.has_topology = true;
 		if (!*te->value) {
 			diag_error(d, &vloc, "topology: empty path");
 			x.topology_failed = true;
-		} else if (tbuf && same_file(path, tpath)) {
+		} else if (tbuf && !topo_given && same_file(path, tpath)) {
 			diag_error(d, &vloc, "topology: \"%s\" is this file itself", te->value);
 			x.topology_failed = true;
 		} else if (!tbuf) {
@@ -523,6 +535,7 @@ static struct tb_config *load(const char *path, const char *buf, size_t len, str
 			diag_error(d, &vloc, "topology: cannot read \"%s\" (%s): %s", te->value, tpath,
 				   cfg_slurp_error(err));
 		} else {
+			c->sources[1] = (struct tb_source){ xstrdup(tpath), xstrndup(tbuf, tlen) };
 			cfg_read_raw(&x, tpath, tbuf, tlen, &topo_rf);
 			x.in_topology = true;
 			process(&x, &topo_rf);
@@ -554,7 +567,7 @@ struct tb_config *config_load(const char *path, struct tb_diag *d)
 		diag_error(d, &loc, "cannot read file: %s", cfg_slurp_error(err));
 		return NULL;
 	}
-	c = load(path, buf, len, d);
+	c = load(path, buf, len, NULL, d);
 	free(buf);
 	return c;
 }
@@ -562,7 +575,12 @@ struct tb_config *config_load(const char *path, struct tb_diag *d)
 struct tb_config *config_load_buffer(const char *name, const char *buf, size_t len,
 				     struct tb_diag *d)
 {
-	return load(name, buf, len, d);
+	return load(name, buf, len, NULL, d);
+}
+
+struct tb_config *config_load_sources(const struct tb_source src[2], struct tb_diag *d)
+{
+	return load(src[0].path, src[0].text, strlen(src[0].text), src[1].text ? &src[1] : NULL, d);
 }
 
 const char *config_worker_name(enum tb_worker w)

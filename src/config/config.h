@@ -298,6 +298,13 @@ struct tb_topo_opts {
 	unsigned mtu;          /* default 1500 */
 };
 
+/* The text of a file the model was read from, kept so that a run's
+ * directory can be judged again without it (manifest.json "sources"). */
+struct tb_source {
+	char *path;            /* as given (the file), resolved (its topology); NULL: none */
+	char *text;
+};
+
 struct tb_config {
 	char *path;            /* the file given */
 	struct tb_topo_opts topo;
@@ -318,8 +325,7 @@ struct tb_config {
 	size_t n_casedefs, cap_casedefs;
 	struct tb_expect *expects;
 	size_t n_expects, cap_expects;
-	char **files;          /* interned file names for tb_loc */
-	size_t n_files, cap_files;
+	struct tb_source sources[2]; /* [0] the file given, [1] its topology */
 };
 
 /**
@@ -334,6 +340,14 @@ struct tb_config *config_load(const char *path, struct tb_diag *d);
  * An experiment's "topology =" is resolved relative to @name's directory. */
 struct tb_config *config_load_buffer(const char *name, const char *buf, size_t len,
 				     struct tb_diag *d);
+
+/** Parse from the texts a model kept (tb_config.sources, as a run's
+ * manifest records them): the topology's text is src[1]'s, not the disk's. */
+struct tb_config *config_load_sources(const struct tb_source src[2], struct tb_diag *d);
+
+/** Set the measured time of a run: flows' and events' times keep their
+ * share of it (`testbed run --duration`). */
+void config_set_duration(struct tb_config *c, uint32_t dur_us);
 
 /** Free a model; NULL-safe. */
 void config_free(struct tb_config *c);

@@ -51,6 +51,10 @@ void config_free(struct tb_config *c)
 		expect_free_expr(c->expects[i].rhs);
 	}
 	free(c->expects);
+	for (int i = 0; i < 2; i++) {
+		free(c->sources[i].path);
+		free(c->sources[i].text);
+	}
 	free(c->exp.description);
 	free(c->exp.topology);
 	free(c->path);
@@ -81,6 +85,9 @@ struct tb_config *config_dup(const struct tb_config *c)
 	n->path = dup_str(c->path);
 	n->exp.description = dup_str(c->exp.description);
 	n->exp.topology = dup_str(c->exp.topology);
+	for (int i = 0; i < 2; i++)
+		n->sources[i] = (struct tb_source){ dup_str(c->sources[i].path),
+						    dup_str(c->sources[i].text) };
 	n->nodes = dup_array(c->nodes, c->n_nodes, sizeof(*c->nodes), &n->cap_nodes);
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		struct tb_node *d = &n->nodes[i];
@@ -238,6 +245,19 @@ struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_dia
 		return NULL;
 	}
 	return n;
+}
+
+void config_set_duration(struct tb_config *c, uint32_t dur_us)
+{
+	double scale = (double)dur_us / c->exp.duration_us;
+
+	for (size_t i = 0; i < c->n_flows; i++) {
+		c->flows[i].start_us = (uint32_t)(c->flows[i].start_us * scale);
+		c->flows[i].duration_us = (uint32_t)(c->flows[i].duration_us * scale);
+	}
+	for (size_t i = 0; i < c->n_events; i++)
+		c->events[i].at_us = (uint32_t)(c->events[i].at_us * scale);
+	c->exp.duration_us = dur_us;
 }
 
 unsigned config_flow_port(const struct tb_config *c, int flow)

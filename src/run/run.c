@@ -35,25 +35,12 @@ static uint64_t mix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* --repeat, and --duration: flows and events keep their share of the run. */
 void run_apply_overrides(struct tb_config *c, uint64_t dur_us, unsigned repeat)
 {
-	double scale;
-
 	if (repeat)
 		c->exp.repeat = repeat;
-	if (!dur_us)
-		return;
-	scale = (double)dur_us / c->exp.duration_us;
-	for (size_t i = 0; i < c->n_flows; i++) {
-		struct tb_flow *f = &c->flows[i];
-
-		f->start_us = (uint32_t)(f->start_us * scale);
-		f->duration_us = (uint32_t)(f->duration_us * scale);
-	}
-	for (size_t i = 0; i < c->n_events; i++)
-		c->events[i].at_us = (uint32_t)(c->events[i].at_us * scale);
-	c->exp.duration_us = (uint32_t)dur_us;
+	if (dur_us)
+		config_set_duration(c, (uint32_t)dur_us);
 }
 
 static void case_params(const struct tb_config *c, size_t k, char *buf, size_t len, json_t *obj)
@@ -189,6 +176,16 @@ int run_write_manifest(const json_t *manifest, const char *dir)
 	return rc;
 }
 
+static json_t *sources_json(const struct tb_config *c)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < 2 && c->sources[i].path; i++)
+		json_array_append_new(a, json_pack("{ss ss}", "path", c->sources[i].path, "text",
+						   c->sources[i].text));
+	return a;
+}
+
 json_t *run_manifest_new(const struct tb_config *c)
 {
 	json_t *m = json_object(), *cases = json_array();
@@ -221,6 +218,8 @@ json_t *run_manifest_new(const struct tb_config *c)
 	diag_free(&d);
 	json_object_set_new(m, "cases", cases);
 	json_object_set_new(m, "config", config_to_json(c));
+	/* the files as read: `testbed report` judges the run again from these */
+	json_object_set_new(m, "sources", sources_json(c));
 	json_object_set_new(m, "qdisc_dumps",
 			    json_string("runs/c<CASE>-r<REPEAT>/qdisc.json: every qdisc installed, "
 					"with its options and statistics at the end of the run"));

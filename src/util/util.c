@@ -69,6 +69,13 @@ char *xstrdup(const char *s)
 	return p ? p : oom();
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s ? s : "", n);
+
+	return p ? p : oom();
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

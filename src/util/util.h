@@ -30,6 +30,7 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) TB_PRINTF(1, 2);
 
 /** Grow *arr (of *cap elements of size @size) so that index @n fits. */

@@ -56,6 +56,24 @@ for k in 0 1; do
 	is "$got" "$want" "case $k: summary rps min/median/max/n match the run files"
 done
 
+# the run directory is the source of truth: with the experiment edited (its
+# 'absurd' expectation made easy) and then moved away, `testbed report` gives
+# the run's own verdict from manifest.json; --file applies the new one
+cp "$TMP/sweep.conf" "$TMP/sweep.orig"
+sed -i 's/> 1000000000/> 1/' "$TMP/sweep.conf"
+"$TESTBED" report "$TMP/a" >/dev/null 2>"$TMP/r1.err"
+is "$?:$(jq -r '.expectations[] | select(.name=="absurd") | .held' "$TMP/a/summary.json")" "1:false" \
+	"report after the file was edited: the run's own verdict (exit 1, 'absurd' not held)"
+mv "$TMP/sweep.conf" "$TMP/sweep.moved"
+"$TESTBED" report "$TMP/a" >/dev/null 2>"$TMP/r2.err"
+is "$?:$(jq -r '.expectations[] | select(.name=="absurd") | .held' "$TMP/a/summary.json")" "1:false" \
+	"... and after it was moved away"
+"$TESTBED" report "$TMP/a" --file "$TMP/sweep.moved" >/dev/null 2>"$TMP/r3.err"
+is "$?:$(jq -r '.expectations[] | select(.name=="absurd") | .held' "$TMP/a/summary.json")" "0:true" \
+	"--file applies the edited expectations to the old data"
+cp "$TMP/sweep.orig" "$TMP/sweep.conf"
+"$TESTBED" report "$TMP/a" >/dev/null 2>&1
+
 # the same seed gives the same order
 "$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/b" >/dev/null 2>&1
 order2=$(jq -r '[.runs[] | "\(.case)/\(.repeat)"] | join(" ")' "$TMP/b/manifest.json")
