@@ -337,7 +337,7 @@ static int for_nodes(struct topo *t, const struct topo_opts *o,
 		n_threads = 1;
 	/* the calling thread works too */
 	for (size_t k = 1; k < n_threads; k++)
-		if (pthread_create(&th[started], NULL, node_worker, &np) == 0)
+		if (tb_thread_start(&th[started], node_worker, &np) == 0)
 			started++;
 	node_worker(&np);
 	for (size_t k = 0; k < started; k++)

@@ -196,7 +196,7 @@ int capture_start(int nsfd, const char *ifname, const struct capture_opts *o, st
 		rc = -errno;
 		goto fail;
 	}
-	rc = -pthread_create(&c->thread, NULL, capture_main, c);
+	rc = -tb_thread_start(&c->thread, capture_main, c);
 	if (rc)
 		goto fail;
 	c->running = true;

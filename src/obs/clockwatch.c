@@ -83,7 +83,7 @@ int clockwatch_start(int cpu, struct clockwatch **out)
 	w->late = xcalloc(MAX_LATE, sizeof(*w->late));
 	w->cpu_busy = json_array();
 	w->cpu = cpu >= 0 && cpustat_read(cpu, &w->prev) == 0 ? cpu : -1;
-	rc = pthread_create(&w->th, NULL, watch, w);
+	rc = tb_thread_start(&w->th, watch, w);
 	if (rc) {
 		json_decref(w->cpu_busy);
 		free(w->late);

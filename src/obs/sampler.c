@@ -746,7 +746,7 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 	if (!rc)
 		rc = open_csv(s, &s->states, "states", STATES_HEADER);
 	if (!rc) {
-		rc = -pthread_create(&s->thread, NULL, sampler_main, s);
+		rc = -tb_thread_start(&s->thread, sampler_main, s);
 		s->running = !rc;
 	}
 	if (rc) {

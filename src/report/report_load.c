@@ -31,19 +31,27 @@ char *rp_path(const struct report *rp, const char *fmt, ...)
 	return p;
 }
 
-static json_t *load_json(const char *path)
+/* A JSON object file, or NULL; a broken one is warned about when @warn (a
+ * run cut short leaves its workers' files half-written: no news). */
+static json_t *load_json_if(const char *path, bool warn)
 {
 	json_error_t je;
 	json_t *j = json_load_file(path, 0, &je);
 
-	if (!j && access(path, F_OK) == 0)
+	if (!j && warn && access(path, F_OK) == 0)
 		tb_warn("%s:%d: %s (ignored)", path, je.line, je.text);
 	if (j && !json_is_object(j)) {
-		tb_warn("%s: not a JSON object (ignored)", path);
+		if (warn)
+			tb_warn("%s: not a JSON object (ignored)", path);
 		json_decref(j);
 		j = NULL;
 	}
 	return j;
+}
+
+static json_t *load_json(const char *path)
+{
+	return load_json_if(path, true);
 }
 
 size_t rp_case_index(const struct tb_config *c, const int *idx)
@@ -371,15 +379,15 @@ static void load_run(struct report *rp, struct rp_run *r)
 	for (size_t f = 0; f < c->n_flows; f++) {
 		r->retrans_csv[f] = NAN;
 		p = rp_path(rp, "%s/flows/%s.json", r->dir, c->flows[f].name);
-		r->client[f] = load_json(p);
+		r->client[f] = load_json_if(p, r->usable);
 		free(p);
 		p = rp_path(rp, "%s/flows/%s.server.json", r->dir, c->flows[f].name);
-		r->server[f] = load_json(p);
+		r->server[f] = load_json_if(p, r->usable);
 		free(p);
 	}
 	for (size_t n = 0; n < c->n_nodes; n++) {
 		p = rp_path(rp, "%s/counters/%s.json", r->dir, c->nodes[n].name);
-		r->counters[n] = load_json(p);
+		r->counters[n] = load_json_if(p, r->usable);
 		free(p);
 		p = rp_path(rp, "%s/sockets/%s-states.csv", r->dir, c->nodes[n].name);
 		r->peaks[n] = load_peaks(p);

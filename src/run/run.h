@@ -43,6 +43,8 @@ struct run_proc {
 	int status;
 	char ready[512]; /* server: the --ready file */
 	char series[512]; /* client: its --series file */
+	long series_off;  /* how far the progress line has read it */
+	char *series_last; /* its last complete record so far */
 };
 
 /* Result of one run. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -439,33 +440,70 @@ static void reap(struct one *x)
 	}
 }
 
-/* Poll (not sleep blindly) until every server has written its ready file. */
+/* Wait (bounded by @ms) on the signalfd and, when given, another descriptor;
+ * signals are consumed (an interrupt is recorded) and exited workers reaped. */
+static void wait_fds(struct one *x, int other, int ms)
+{
+	struct pollfd p[2] = { { .fd = x->o->sigfd, .events = POLLIN },
+			       { .fd = other, .events = POLLIN } };
+	char buf[4096];
+
+	if (poll(p, other >= 0 ? 2 : 1, ms) > 0 && other >= 0 && p[1].revents)
+		while (read(other, buf, sizeof(buf)) > 0)
+			;
+	poll_signal(x);
+	reap(x);
+}
+
+/* Has every server written its ready file (or has one died)? */
+static int servers_ready(struct one *x)
+{
+	for (size_t i = 0; i < x->n_procs; i++) {
+		struct run_proc *p = &x->procs[i];
+
+		if (!p->server)
+			continue;
+		if (p->exited) {
+			fail(x, "flow %s: the server exited before listening (see flows/%s.server.log)",
+			     x->c->flows[p->flow].name, x->c->flows[p->flow].name);
+			return -ECHILD;
+		}
+		if (access(p->ready, F_OK))
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Until every server has renamed its ready file into flows/ (inotify wakes
+ * us; a 100 ms tick covers file systems without it), within 10 s. */
 static int wait_servers(struct one *x)
 {
-	for (int tick = 0; tick < 1000; tick++) {
-		bool all = true;
+	char flows[1100];
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), rc;
+	struct timespec t0;
 
-		reap(x);
-		for (size_t i = 0; i < x->n_procs; i++) {
-			struct run_proc *p = &x->procs[i];
-
-			if (!p->server)
-				continue;
-			if (p->exited) {
-				fail(x, "flow %s: the server exited before listening (see flows/%s.server.log)",
-				     x->c->flows[p->flow].name, x->c->flows[p->flow].name);
-				return -ECHILD;
-			}
-			all &= access(p->ready, F_OK) == 0;
-		}
-		if (all)
-			return 0;
-		if (poll_signal(x))
-			return -EINTR;
-		usleep(10000);
+	snprintf(flows, sizeof(flows), "%s/flows", x->dir);
+	if (in >= 0 && inotify_add_watch(in, flows, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(in);
+		in = -1;
 	}
-	fail(x, "servers did not listen within 10 s");
-	return -ETIMEDOUT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	reap(x);
+	while ((rc = servers_ready(x)) == -EAGAIN) {
+		if (x->signo) {
+			rc = -EINTR;
+			break;
+		}
+		if (tb_since_s(&t0) > 10.0) {
+			fail(x, "servers did not listen within 10 s");
+			rc = -ETIMEDOUT;
+			break;
+		}
+		wait_fds(x, in, 100);
+	}
+	if (in >= 0)
+		close(in);
+	return rc;
 }
 
 static void stop_procs(struct one *x, bool servers, double grace_s)
@@ -486,7 +524,7 @@ static void stop_procs(struct one *x, bool servers, double grace_s)
 			return;
 		if (tb_since_s(&t0) > grace_s)
 			break;
-		usleep(10000);
+		wait_fds(x, -1, 50); /* SIGCHLD wakes it */
 	}
 	for (size_t i = 0; i < x->n_procs; i++) {
 		struct run_proc *p = &x->procs[i];
@@ -499,21 +537,38 @@ static void stop_procs(struct one *x, bool servers, double grace_s)
 	}
 }
 
-/* The live figure of a client for the progress line, from its series file. */
-static void live_figure(const struct run_proc *p, const struct tb_flow *f, char *buf, size_t len)
+/* The last complete record of a client's series file, reading only what
+ * was appended since the last call. */
+static const char *series_tail(struct run_proc *p)
 {
 	FILE *fp = fopen(p->series, "r");
-	char line[4096], last[4096] = "";
-	json_t *j;
+	char line[4096];
+
+	if (!fp)
+		return p->series_last;
+	if (fseek(fp, p->series_off, SEEK_SET) == 0)
+		while (fgets(line, sizeof(line), fp)) {
+			size_t n = strlen(line);
+
+			if (n < sizeof(line) - 1 && line[n - 1] != '\n')
+				break; /* a record still being written: next time */
+			p->series_off += (long)n; /* (a longer line passes in pieces) */
+			if (line[0] == '{') {
+				free(p->series_last);
+				p->series_last = xstrdup(line);
+			}
+		}
+	fclose(fp);
+	return p->series_last;
+}
+
+/* The live figure of a client for the progress line, from its series file. */
+static void live_figure(struct run_proc *p, const struct tb_flow *f, char *buf, size_t len)
+{
+	const char *last = series_tail(p);
+	json_t *j = last ? json_loads(last, 0, NULL) : NULL;
 
 	*buf = 0;
-	if (!fp)
-		return;
-	while (fgets(line, sizeof(line), fp))
-		if (line[0] == '{')
-			memcpy(last, line, sizeof(last));
-	fclose(fp);
-	j = json_loads(last, 0, NULL);
 	if (!j)
 		return;
 	if (json_is_number(json_object_get(j, "goodput_bps")))
@@ -781,6 +836,8 @@ out:
 	*info = x.info;
 	if (x.error[0] && !o->quiet)
 		tb_err("%s", x.error);
+	for (size_t i = 0; i < x.n_procs; i++)
+		free(x.procs[i].series_last);
 	free(x.procs);
 	free(x.started);
 	free(x.fired);

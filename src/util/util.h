@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -42,6 +43,12 @@ int64_t tb_clock_ns(clockid_t clk);
 double tb_clock_ms(clockid_t clk);
 /** Seconds on CLOCK_MONOTONIC since @t0 (taken from it). */
 double tb_since_s(const struct timespec *t0);
+
+/** pthread_create() with every signal blocked in the new thread: signals
+ * go to the thread that reads them (a signalfd). A thread started with
+ * SIGINT open took the Ctrl-C of a guest run and dropped it, or died of it.
+ * 0 or a positive error number, like pthread_create(). */
+int tb_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /** Levenshtein distance, capped at 255. */
 unsigned tb_edit_distance(const char *a, const char *b);

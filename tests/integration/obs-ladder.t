@@ -51,7 +51,14 @@ ok "server listens" wait_for listening $B 5001
 cat > "$OUT/traffic" <<EOF
 #!/bin/sh
 ip netns exec $A "$DRV" client 198.18.4.1 5001 3000000 0 1 cubic > /dev/null &
-sleep 0.3   # the bulk flow has filled the queue
+# the probe goes once the bulk flow holds the queue at least 2/3 full: a
+# fixed 0.3 s once caught the bulk flow idle in a retransmission timeout
+# (an empty queue, a 0.6 ms handshake); tc reads the backlog every ~5 ms
+sleep 0.1
+for i in \$(seq 400); do
+	b=\$(tc -s -n $R qdisc show dev eth1 | sed -n 's/.*backlog \\([0-9]*\\)b.*/\\1/p' | head -n 1)
+	[ "\${b:-0}" -ge 10000 ] && break
+done
 ip netns exec $A "$DRV" client 198.18.4.1 5001 1000 0 1 cubic > /dev/null
 wait
 for i in \$(seq 200); do
