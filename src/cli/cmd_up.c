@@ -110,30 +110,28 @@ static void up_usage(FILE *f)
 		   "      --run-id ID   use ID ([a-z][a-z0-9]*, < 16 chars) instead of a fresh id\n");
 }
 
-int cmd_up(int argc, char **argv)
+struct up_args {
+	const char *file, *run_id;
+	bool fg;
+};
+
+/* -1 to go on, else the exit code. */
+static int up_parse(int argc, char **argv, struct up_args *a)
 {
 	static const struct option opts[] = { { "foreground", no_argument, NULL, 'f' },
 					      { "run-id", required_argument, NULL, 'r' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	struct tb_diag d = { 0 };
-	struct tb_config *c = NULL;
-	struct topo *t = NULL;
-	struct topo_err err = { 0 };
-	struct topo_opts o = { 0 };
-	const char *run_id = NULL;
-	bool fg = false;
-	int opt, sfd = -1, rc = TB_EXIT_FAIL, pfd[2] = { -1, -1 };
-	pid_t pid;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			fg = true;
+			a->fg = true;
 			break;
 		case 'r':
-			run_id = optarg;
+			a->run_id = optarg;
 			break;
 		case 'h':
 			up_usage(stdout);
@@ -147,92 +145,75 @@ int cmd_up(int argc, char **argv)
 		up_usage(stderr);
 		return TB_EXIT_USAGE;
 	}
-	if (run_id && !journal_id_valid(run_id)) {
-		tb_err("up: bad run id \"%s\": [a-z][a-z0-9]*, at most 15 characters", run_id);
+	if (a->run_id && !journal_id_valid(a->run_id)) {
+		tb_err("up: bad run id \"%s\": [a-z][a-z0-9]*, at most 15 characters", a->run_id);
 		return TB_EXIT_USAGE;
 	}
-	c = check_load(argv[optind], &d);
-	diag_print(&d, stderr);
-	if (!c || diag_errors(&d)) {
-		rc = TB_EXIT_USAGE;
-		goto out;
-	}
-	rc = env_check("up");
-	if (rc)
-		goto out;
-	sfd = block_signals();
-	if (sfd < 0) {
-		tb_err("up: signalfd: %s", strerror(-sfd));
-		rc = TB_EXIT_FAIL;
-		goto out;
-	}
-	o.run_id = run_id;
-	o.config_path = argv[optind];
-	o.interrupted = poll_signal;
-	o.intr_arg = &sfd;
-	o.shape = shape_link;
-	if (topo_build(c, &o, &t, &err)) {
-		tb_err("%s", err.msg);
-		rc = err.code == -EPERM || err.code == -EOPNOTSUPP ? TB_EXIT_ENV
-		     : err.code == -EINTR			    ? 130
-								    : TB_EXIT_FAIL;
-		goto out;
-	}
-	if (fg) {
-		int sig;
+	a->file = argv[optind];
+	return -1;
+}
 
-		topo_print_summary(t, stdout);
-		printf("%s\n", topo_run_id(t));
-		fflush(stdout);
-		sig = wait_signal(sfd);
-		fprintf(stderr, "testbed: SIG%s: tearing down run %s\n", sigabbrev_np(sig), topo_run_id(t));
-		rc = topo_destroy(t) ? TB_EXIT_FAIL : TB_EXIT_OK;
-		t = NULL;
-		goto out;
+/* --foreground: the run lives until a signal. */
+static int up_foreground(struct topo *t, int sfd)
+{
+	int sig;
+
+	topo_print_summary(t, stdout);
+	printf("%s\n", topo_run_id(t));
+	fflush(stdout);
+	sig = wait_signal(sfd);
+	fprintf(stderr, "testbed: SIG%s: tearing down run %s\n", sigabbrev_np(sig), topo_run_id(t));
+	return topo_destroy(t) ? TB_EXIT_FAIL : TB_EXIT_OK;
+}
+
+/* The keeper process: owns the run until `testbed down` signals it. */
+static void __attribute__((noreturn)) keeper(struct topo *t, int sfd, int ready_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char ok = topo_set_owner(t) == 0 ? 1 : 0;
+
+	setsid();
+	if (chdir("/") < 0) {
+		/* stays where it is; harmless */
 	}
-	/* detach: a keeper process owns the run; we report once it has taken over */
+	if (write(ready_fd, &ok, 1) != 1 || !ok) {
+		topo_destroy(t);
+		_exit(1);
+	}
+	close(ready_fd);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	wait_signal(sfd);
+	_exit(topo_destroy(t) ? 1 : 0);
+}
+
+/* Hand the run to a keeper process and report once it has taken over. */
+static int up_detach(struct topo *t, int sfd)
+{
+	int pfd[2];
+	char ok = 0;
+	pid_t pid;
+
 	fflush(NULL);
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		tb_err("up: fork keeper: %m");
 		topo_destroy(t);
-		t = NULL;
-		rc = TB_EXIT_FAIL;
-		goto out;
+		return TB_EXIT_FAIL;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		char ok = topo_set_owner(t) == 0 ? 1 : 0;
-
 		close(pfd[0]);
-		setsid();
-		if (chdir("/") < 0) {
-			/* stays where it is; harmless */
-		}
-		if (write(pfd[1], &ok, 1) != 1 || !ok) {
-			topo_destroy(t);
-			_exit(1);
-		}
-		close(pfd[1]);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		wait_signal(sfd);
-		_exit(topo_destroy(t) ? 1 : 0);
+		keeper(t, sfd, pfd[1]);
 	}
 	close(pfd[1]);
-	{
-		char ok = 0;
-
-		if (read(pfd[0], &ok, 1) != 1 || !ok) {
-			tb_err("up: the keeper process of run %s failed to start", topo_run_id(t));
-			waitpid(pid, NULL, 0);
-			topo_detach(t);
-			t = NULL;
-			rc = TB_EXIT_FAIL;
-			goto out;
-		}
+	if (read(pfd[0], &ok, 1) != 1 || !ok) {
+		tb_err("up: the keeper process of run %s failed to start", topo_run_id(t));
+		close(pfd[0]);
+		waitpid(pid, NULL, 0);
+		topo_detach(t);
+		return TB_EXIT_FAIL;
 	}
 	close(pfd[0]);
 	if (poll_signal(&sfd)) {
@@ -242,16 +223,52 @@ int cmd_up(int argc, char **argv)
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		topo_detach(t);
-		t = NULL;
-		rc = 130;
-		goto out;
+		return 130;
 	}
 	topo_print_summary(t, stdout);
 	printf("owner: pid %d (testbed down %s)\n%s\n", (int)pid, topo_run_id(t), topo_run_id(t));
 	topo_detach(t);
-	t = NULL;
-	rc = TB_EXIT_OK;
-out:
+	return TB_EXIT_OK;
+}
+
+static int up_build(const struct tb_config *c, const struct up_args *a, int *sfd,
+		    struct topo **t)
+{
+	struct topo_opts o = { .run_id = a->run_id, .config_path = a->file,
+			       .interrupted = poll_signal, .intr_arg = sfd, .shape = shape_link };
+	struct topo_err err = { 0 };
+
+	if (!topo_build(c, &o, t, &err))
+		return 0;
+	tb_err("%s", err.msg);
+	return err.code == -EPERM || err.code == -EOPNOTSUPP ? TB_EXIT_ENV
+	       : err.code == -EINTR			     ? 130
+							     : TB_EXIT_FAIL;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct up_args a = { 0 };
+	struct tb_diag d = { 0 };
+	struct tb_config *c;
+	struct topo *t = NULL;
+	int sfd = -1, rc = up_parse(argc, argv, &a);
+
+	if (rc >= 0)
+		return rc;
+	c = check_load(a.file, &d);
+	diag_print(&d, stderr);
+	rc = !c || diag_errors(&d) ? TB_EXIT_USAGE : env_check("up");
+	if (!rc) {
+		sfd = block_signals();
+		if (sfd < 0) {
+			tb_err("up: signalfd: %s", strerror(-sfd));
+			rc = TB_EXIT_FAIL;
+		}
+	}
+	rc = rc ?: up_build(c, &a, &sfd, &t);
+	if (!rc)
+		rc = a.fg ? up_foreground(t, sfd) : up_detach(t, sfd);
 	if (sfd >= 0)
 		close(sfd);
 	config_free(c);

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,99 +601,120 @@ static char *self_exe(void)
 	return xstrdup(buf);
 }
 
-int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
+/* One guest from its checks to its end. */
+struct boot {
+	const struct vm_opts *o;
+	struct vm_result *res;
+	const char *kernel, *moddir;
+	char *self, *cwd, *exec_path, *dir, *log_path, *modlist;
+	char base[PATH_MAX];
+	int log_fd, op[2], ep[2], sfd;
+	char *owned[5]; /* the uml_argv strings made here */
+	char *uml_argv[24];
+	struct sigaction oldpipe;
+	sigset_t old;
+	bool masked;
+};
+
+static int boot_fail(struct boot *b, int rc, const char *fmt, ...) TB_PRINTF(3, 4);
+
+/* res->error from @fmt; returns @rc. */
+static int boot_fail(struct boot *b, int rc, const char *fmt, ...)
 {
-	const char *kernel = vm_kernel_path(o);
-	const char *moddir = o->moddir ? o->moddir : VM_DEFAULT_MODDIR;
-	char *self = NULL, *dir = NULL, *exec_path = NULL, *log_path = NULL, *cwd = NULL;
-	char base[PATH_MAX] = "";
-	char *modlist = NULL, *uml_argv[24], *a_mem = NULL, *a_umid = NULL, *a_dir = NULL;
-	char *a_init = NULL, *a_env = NULL, *depfile = NULL;
-	int log_fd = -1, op[2] = { -1, -1 }, ep[2] = { -1, -1 }, sfd = -1, rc, sig = 0, n = 0;
-	struct spawn sp = { 0 };
-	struct watch w = { 0 };
-	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
-	sigset_t mask, old;
-	bool masked = false;
-	double t0 = tb_clock_ms(CLOCK_MONOTONIC);
-	size_t mlen = 0, mcap = 0;
-	pid_t pid;
+	va_list ap;
 
-	memset(res, 0, sizeof(*res));
-	if (vm_unsupported()) {
-		snprintf(res->error, sizeof(res->error), "%s", vm_unsupported());
-		return -ENOTSUP;
-	}
-	if (!argv || !argv[0]) {
-		snprintf(res->error, sizeof(res->error), "no command to run");
-		return -EINVAL;
-	}
-	if (vm_kernel_release(o, res->release, sizeof(res->release)) < 0) {
-		snprintf(res->error, sizeof(res->error), "no usable UML kernel at %s (%s)", kernel,
-			 VM_PACKAGE_HINT);
-		return -ENOENT;
-	}
-	depfile = xasprintf("%s/%s/modules.dep", moddir, res->release);
-	if (access(depfile, R_OK) < 0) {
-		snprintf(res->error, sizeof(res->error), "no modules for UML kernel %s: %s missing (%s)",
-			 res->release, depfile, VM_PACKAGE_HINT);
-		rc = -ENOENT;
-		goto out;
-	}
-	self = self_exe();
-	cwd = getcwd(NULL, 0);
-	if (!self || !cwd) {
-		rc = -errno;
-		snprintf(res->error, sizeof(res->error), "cannot find own executable or cwd: %s",
-			 strerror(-rc));
-		goto out;
-	}
+	va_start(ap, fmt);
+	vsnprintf(b->res->error, sizeof(b->res->error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The kernel and its modules are there. */
+static int check_kernel(struct boot *b)
+{
+	char *depfile;
+	int rc = 0;
+
+	if (vm_kernel_release(b->o, b->res->release, sizeof(b->res->release)) < 0)
+		return boot_fail(b, -ENOENT, "no usable UML kernel at %s (%s)", b->kernel,
+				 VM_PACKAGE_HINT);
+	depfile = xasprintf("%s/%s/modules.dep", b->moddir, b->res->release);
+	if (access(depfile, R_OK) < 0)
+		rc = boot_fail(b, -ENOENT, "no modules for UML kernel %s: %s missing (%s)",
+			       b->res->release, depfile, VM_PACKAGE_HINT);
+	free(depfile);
+	return rc;
+}
+
+/* This binary (the guest's init, through hostfs), the working directory,
+ * and the command to run. */
+static int find_self(struct boot *b, char *const argv[])
+{
+	b->self = self_exe();
+	b->cwd = getcwd(NULL, 0);
+	if (!b->self || !b->cwd)
+		return boot_fail(b, -errno, "cannot find own executable or cwd: %s", strerror(errno));
 	/* It becomes init= on the kernel command line, read through hostfs. */
-	if (strpbrk(self, " \t\n\"") || !strncmp(self, "/run/", 5) || !strncmp(self, "/dev/", 5)) {
-		snprintf(res->error, sizeof(res->error),
-			 "cannot boot %s as a guest's init (blanks in the path, or under /run or /dev)", self);
-		rc = -ENOTSUP;
-		goto out;
-	}
+	if (strpbrk(b->self, " \t\n\"") || !strncmp(b->self, "/run/", 5) ||
+	    !strncmp(b->self, "/dev/", 5))
+		return boot_fail(b, -ENOTSUP,
+				 "cannot boot %s as a guest's init (blanks in the path, or under "
+				 "/run or /dev)",
+				 b->self);
 	if (!strchr(argv[0], '/'))
-		exec_path = xstrdup(self); /* a testbed subcommand */
+		b->exec_path = xstrdup(b->self); /* a testbed subcommand */
 	else
-		exec_path = argv[0][0] == '/' ? xstrdup(argv[0]) : xasprintf("%s/%s", cwd, argv[0]);
-	if (access(exec_path, X_OK) < 0) {
-		snprintf(res->error, sizeof(res->error), "%s: %s", exec_path, strerror(errno));
-		rc = -ENOEXEC;
-		goto out;
-	}
+		b->exec_path = argv[0][0] == '/' ? xstrdup(argv[0])
+						 : xasprintf("%s/%s", b->cwd, argv[0]);
+	if (access(b->exec_path, X_OK) < 0)
+		return boot_fail(b, -ENOEXEC, "%s: %s", b->exec_path, strerror(errno));
+	return 0;
+}
 
-	dir = make_state_dir(base, sizeof(base));
-	if (!dir) {
-		rc = -errno;
-		if (rc == -EPERM)
-			snprintf(res->error, sizeof(res->error),
+static int make_state(struct boot *b)
+{
+	int rc;
+
+	b->dir = make_state_dir(b->base, sizeof(b->base));
+	if (b->dir)
+		return 0;
+	rc = -errno;
+	if (rc == -EPERM)
+		return boot_fail(b, rc,
 				 "%s is not a private directory of ours (a link, another user's, or "
 				 "open to others): remove it",
-				 base);
-		else
-			snprintf(res->error, sizeof(res->error), "cannot make a state directory in %s: %s",
-				 base, strerror(-rc));
-		goto out;
-	}
+				 b->base);
+	return boot_fail(b, rc, "cannot make a state directory in %s: %s", b->base, strerror(-rc));
+}
+
+/* The modules to load, one per line; every name must exist. */
+static int make_modlist(struct boot *b)
+{
+	const struct vm_opts *o = b->o;
+	size_t mlen = 0, mcap = 0;
+
 	for (const char *const *m = o->modules ? o->modules : vm_default_modules(); *m; m++) {
-		char *verdir = xasprintf("%s/%s", moddir, res->release);
+		char *verdir = xasprintf("%s/%s", b->moddir, b->res->release);
 		int found = o->modules ? vm_module_lookup(verdir, *m, NULL) : 1;
 
 		free(verdir);
-		if (found <= 0) {
-			snprintf(res->error, sizeof(res->error), "no module \"%s\" for UML kernel %s in %s",
-				 *m, res->release, moddir);
-			rc = -EINVAL;
-			goto out;
-		}
-		modlist = tb_grow(modlist, &mcap, mlen + strlen(*m) + 2, 1);
-		mlen += (size_t)sprintf(modlist + mlen, "%s\n", *m);
+		if (found <= 0)
+			return boot_fail(b, -EINVAL, "no module \"%s\" for UML kernel %s in %s", *m,
+					 b->res->release, b->moddir);
+		b->modlist = tb_grow(b->modlist, &mcap, mlen + strlen(*m) + 2, 1);
+		mlen += (size_t)sprintf(b->modlist + mlen, "%s\n", *m);
 	}
 	if (mlen == 0)
-		modlist = xstrdup("");
+		b->modlist = xstrdup("");
+	return 0;
+}
+
+/* What the guest's init reads from the state directory. */
+static int write_state(struct boot *b, char *const argv[])
+{
+	char pidbuf[32];
+	int rc;
+
 	if (!strchr(argv[0], '/')) {
 		/* exec path, then argv: "testbed" followed by the subcommand words */
 		size_t k = 0;
@@ -703,109 +725,111 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 		v = xcalloc(k + 2, sizeof(*v));
 		v[0] = "testbed";
 		memcpy(v + 1, argv, k * sizeof(*v));
-		rc = write_strv(dir, "argv", exec_path, v, NULL);
+		rc = write_strv(b->dir, "argv", b->exec_path, v, NULL);
 		free(v);
 	} else {
-		rc = write_strv(dir, "argv", exec_path, argv, NULL);
+		rc = write_strv(b->dir, "argv", b->exec_path, argv, NULL);
 	}
-	{
-		char pidbuf[32];
+	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
+	rc = rc ?: write_blob(b->dir, "owner", pidbuf, strlen(pidbuf));
+	rc = rc ?: write_strv(b->dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1");
+	rc = rc ?: write_blob(b->dir, "cwd", b->cwd, strlen(b->cwd));
+	rc = rc ?: write_blob(b->dir, "modules", b->modlist, strlen(b->modlist));
+	rc = rc ?: write_blob(b->dir, "moddir", b->moddir, strlen(b->moddir));
+	return rc ? boot_fail(b, rc, "write %s: %s", b->dir, strerror(-rc)) : 0;
+}
 
-		snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
-		rc = rc ?: write_blob(dir, "owner", pidbuf, strlen(pidbuf));
-	}
-	if (!rc)
-		rc = write_strv(dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1");
-	if (!rc)
-		rc = write_blob(dir, "cwd", cwd, strlen(cwd));
-	if (!rc)
-		rc = write_blob(dir, "modules", modlist, strlen(modlist));
-	if (!rc)
-		rc = write_blob(dir, "moddir", moddir, strlen(moddir));
-	if (rc) {
-		snprintf(res->error, sizeof(res->error), "write %s: %s", dir, strerror(-rc));
-		goto out;
-	}
+/* The console log and the pipes of the command's stdout and stderr. */
+static int open_outputs(struct boot *b)
+{
+	b->log_path = b->o->log_path ? xstrdup(b->o->log_path) : xasprintf("%s/console.log", b->dir);
+	b->log_fd = open(b->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (b->log_fd < 0)
+		return boot_fail(b, -errno, "open %s: %s", b->log_path, strerror(errno));
+	if (pipe2(b->op, O_CLOEXEC) < 0 || pipe2(b->ep, O_CLOEXEC) < 0)
+		return boot_fail(b, -errno, "pipe: %s", strerror(errno));
+	return 0;
+}
 
-	log_path = o->log_path ? xstrdup(o->log_path) : xasprintf("%s/console.log", dir);
-	log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		rc = -errno;
-		snprintf(res->error, sizeof(res->error), "open %s: %s", log_path, strerror(-rc));
-		goto out;
-	}
-	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		rc = -errno;
-		snprintf(res->error, sizeof(res->error), "pipe: %s", strerror(-rc));
-		goto out;
-	}
+static void build_uml_argv(struct boot *b)
+{
+	const struct vm_opts *o = b->o;
+	char **v = b->uml_argv;
+	int n = 0;
 
-	snprintf(res->umid, sizeof(res->umid), "tb%d-%u-%04lx", (int)getpid(), guest_counter++,
-		 (unsigned long)(tb_clock_ms(CLOCK_MONOTONIC) * 1000) & 0xffff);
-	a_mem = xasprintf("mem=%uM", o->mem_mb ? o->mem_mb : VM_DEFAULT_MEM_MB);
-	a_umid = xasprintf("umid=%s", res->umid);
-	a_dir = xasprintf("uml_dir=%s", dir);
-	a_init = xasprintf("init=%s", self);
-	a_env = xasprintf(VM_ENV_DIR "=%s", dir);
-	uml_argv[n++] = (char *)kernel;
-	uml_argv[n++] = a_mem;
-	uml_argv[n++] = a_umid;
-	uml_argv[n++] = a_dir;
-	uml_argv[n++] = "rootfstype=hostfs";
-	uml_argv[n++] = "rootflags=/";
-	uml_argv[n++] = "rw";
-	uml_argv[n++] = "printk.time=1";
+	snprintf(b->res->umid, sizeof(b->res->umid), "tb%d-%u-%04lx", (int)getpid(),
+		 guest_counter++, (unsigned long)(tb_clock_ms(CLOCK_MONOTONIC) * 1000) & 0xffff);
+	b->owned[0] = xasprintf("mem=%uM", o->mem_mb ? o->mem_mb : VM_DEFAULT_MEM_MB);
+	b->owned[1] = xasprintf("umid=%s", b->res->umid);
+	b->owned[2] = xasprintf("uml_dir=%s", b->dir);
+	b->owned[3] = xasprintf("init=%s", b->self);
+	b->owned[4] = xasprintf(VM_ENV_DIR "=%s", b->dir);
+	v[n++] = (char *)b->kernel;
+	v[n++] = b->owned[0];
+	v[n++] = b->owned[1];
+	v[n++] = b->owned[2];
+	v[n++] = "rootfstype=hostfs";
+	v[n++] = "rootflags=/";
+	v[n++] = "rw";
+	v[n++] = "printk.time=1";
 	/* 0.8 s of every boot is the raid6 algorithm benchmark (Debian builds
 	 * with CONFIG_RAID6_PQ_BENCHMARK); only btrfs/md RAID5/6 need it. */
-	uml_argv[n++] = "initcall_blacklist=raid6_select_algo";
-	uml_argv[n++] = "con=null";
-	uml_argv[n++] = "ssl=null";
-	uml_argv[n++] = "con0=null,fd:3";
-	uml_argv[n++] = "con1=null,fd:4";
-	uml_argv[n++] = "con2=null,fd:5";
-	uml_argv[n++] = a_init;
-	uml_argv[n++] = a_env;
-	uml_argv[n++] = "guest"; /* argv[1] of init: runs cmd_guest in init mode */
-	uml_argv[n] = NULL;
+	v[n++] = "initcall_blacklist=raid6_select_algo";
+	v[n++] = "con=null";
+	v[n++] = "ssl=null";
+	v[n++] = "con0=null,fd:3";
+	v[n++] = "con1=null,fd:4";
+	v[n++] = "con2=null,fd:5";
+	v[n++] = b->owned[3];
+	v[n++] = b->owned[4];
+	v[n++] = "guest"; /* argv[1] of init: runs cmd_guest in init mode */
+	v[n] = NULL;
+}
 
-	/* A closed stdout must not kill us with the guest still running. */
-	sigaction(SIGPIPE, &ign, &oldpipe);
-	masked = true;
-	if (!o->quiet_signals) {
-		sigemptyset(&mask);
-		sigaddset(&mask, SIGINT);
-		sigaddset(&mask, SIGTERM);
-		sigaddset(&mask, SIGHUP);
-		sigprocmask(SIG_BLOCK, &mask, &old);
-		sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	}
+/* A closed stdout must not kill us with the guest running; SIGINT, SIGTERM
+ * and SIGHUP are read from a signalfd (unless the caller takes them). */
+static void take_signals(struct boot *b)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigset_t mask;
 
-	sp.uml_argv = uml_argv;
-	sp.cwd = dir;
-	sp.log_fd = log_fd;
-	sp.out_fd = op[1];
-	sp.err_fd = ep[1];
-	sp.cpu = res->cpu = vm_guest_cpu(o);
+	sigaction(SIGPIPE, &ign, &b->oldpipe);
+	b->masked = true;
+	if (b->o->quiet_signals)
+		return;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &b->old);
+	b->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Start the guest, forward its output until it ends, and read its status. */
+static int watch_guest(struct boot *b, double t0)
+{
+	struct spawn sp = { .uml_argv = b->uml_argv, .cwd = b->dir, .log_fd = b->log_fd,
+			    .out_fd = b->op[1], .err_fd = b->ep[1] };
+	struct vm_result *res = b->res;
+	struct watch w = { 0 };
+	int rc, sig = 0;
+
+	sp.cpu = res->cpu = vm_guest_cpu(b->o);
 	fflush(NULL);
-	pid = spawn_guest(&sp);
-	if (pid < 0) {
-		rc = -errno;
-		snprintf(res->error, sizeof(res->error), "fork: %s", strerror(-rc));
-		goto out;
-	}
-	close(op[1]);
-	close(ep[1]);
-	op[1] = ep[1] = -1;
-
-	w.pid = pid;
+	w.pid = spawn_guest(&sp);
+	if (w.pid < 0)
+		return boot_fail(b, -errno, "fork: %s", strerror(errno));
+	close(b->op[1]);
+	close(b->ep[1]);
+	b->op[1] = b->ep[1] = -1;
 	w.pidns = sp.pidns;
-	w.pipes[0] = op[0];
-	w.pipes[1] = ep[0];
-	w.to[0] = o->out_fd;
-	w.to[1] = o->err_fd;
-	w.sfd = sfd;
-	w.deadline = o->timeout_s > 0 ? t0 + o->timeout_s * 1e3 : 0;
-	op[0] = ep[0] = -1; /* supervise closes them */
+	w.pipes[0] = b->op[0];
+	w.pipes[1] = b->ep[0];
+	w.to[0] = b->o->out_fd;
+	w.to[1] = b->o->err_fd;
+	w.sfd = b->sfd;
+	w.deadline = b->o->timeout_s > 0 ? t0 + b->o->timeout_s * 1e3 : 0;
+	b->op[0] = b->ep[0] = -1; /* supervise closes them */
 	rc = supervise(&w, &sig);
 	for (int i = 0; i < 2; i++)
 		if (w.pipes[i] >= 0)
@@ -813,51 +837,74 @@ int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
 	res->total_ms = tb_clock_ms(CLOCK_MONOTONIC) - t0;
 	res->timed_out = rc == -ETIMEDOUT;
 	res->signal = sig;
-
-	read_status(dir, res);
+	read_status(b->dir, res);
 	if (rc == -ETIMEDOUT)
-		snprintf(res->error, sizeof(res->error), "guest %s did not finish within %gs; killed",
-			 res->umid, o->timeout_s);
+		rc = boot_fail(b, rc, "guest %s did not finish within %gs; killed", res->umid,
+			       b->o->timeout_s);
 	else if (rc == -EINTR)
-		snprintf(res->error, sizeof(res->error), "interrupted by %s; guest %s killed",
-			 strsignal(sig), res->umid);
-	else if (!res->have_status) {
-		rc = -EPROTO;
-		if (!res->error[0])
-			snprintf(res->error, sizeof(res->error),
-				 "guest %s ended without reporting a status", res->umid);
-	}
+		rc = boot_fail(b, rc, "interrupted by %s; guest %s killed", strsignal(sig), res->umid);
+	else if (!res->have_status)
+		rc = res->error[0] ? -EPROTO
+				   : boot_fail(b, -EPROTO, "guest %s ended without reporting a status",
+					       res->umid);
 	if (rc < 0)
-		log_tail(log_path, res->log_tail, sizeof(res->log_tail));
-out:
-	if (masked) {
-		sigaction(SIGPIPE, &oldpipe, NULL);
-		if (!o->quiet_signals)
-			sigprocmask(SIG_SETMASK, &old, NULL);
-		if (sfd >= 0)
-			close(sfd);
+		log_tail(b->log_path, res->log_tail, sizeof(res->log_tail));
+	return rc;
+}
+
+static void boot_free(struct boot *b)
+{
+	if (b->masked) {
+		sigaction(SIGPIPE, &b->oldpipe, NULL);
+		if (!b->o->quiet_signals)
+			sigprocmask(SIG_SETMASK, &b->old, NULL);
+		if (b->sfd >= 0)
+			close(b->sfd);
 	}
 	for (int i = 0; i < 2; i++) {
-		if (op[i] >= 0)
-			close(op[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
+		if (b->op[i] >= 0)
+			close(b->op[i]);
+		if (b->ep[i] >= 0)
+			close(b->ep[i]);
 	}
-	if (log_fd >= 0)
-		close(log_fd);
-	if (dir)
-		remove_state_dir(base, dir);
-	free(dir);
-	free(self);
-	free(cwd);
-	free(exec_path);
-	free(log_path);
-	free(modlist);
-	free(depfile);
-	free(a_mem);
-	free(a_umid);
-	free(a_dir);
-	free(a_init);
-	free(a_env);
+	if (b->log_fd >= 0)
+		close(b->log_fd);
+	if (b->dir)
+		remove_state_dir(b->base, b->dir);
+	for (size_t i = 0; i < ARRAY_SIZE(b->owned); i++)
+		free(b->owned[i]);
+	free(b->dir);
+	free(b->self);
+	free(b->cwd);
+	free(b->exec_path);
+	free(b->log_path);
+	free(b->modlist);
+}
+
+int vm_run(const struct vm_opts *o, char *const argv[], struct vm_result *res)
+{
+	struct boot b = { .o = o, .res = res, .kernel = vm_kernel_path(o),
+			  .moddir = o->moddir ? o->moddir : VM_DEFAULT_MODDIR, .log_fd = -1,
+			  .op = { -1, -1 }, .ep = { -1, -1 }, .sfd = -1 };
+	double t0 = tb_clock_ms(CLOCK_MONOTONIC);
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (vm_unsupported())
+		return boot_fail(&b, -ENOTSUP, "%s", vm_unsupported());
+	if (!argv || !argv[0])
+		return boot_fail(&b, -EINVAL, "no command to run");
+	rc = check_kernel(&b);
+	rc = rc ?: find_self(&b, argv);
+	rc = rc ?: make_state(&b);
+	rc = rc ?: make_modlist(&b);
+	rc = rc ?: write_state(&b, argv);
+	rc = rc ?: open_outputs(&b);
+	if (!rc) {
+		build_uml_argv(&b);
+		take_signals(&b);
+		rc = watch_guest(&b, t0);
+	}
+	boot_free(&b);
 	return rc;
 }
