@@ -704,135 +704,174 @@ static int mkdirs(const char *dir, char *err, size_t len)
 	return 0;
 }
 
-enum run_status run_one(const struct tb_config *c, const char *dir, const struct run_opts *o,
-			const struct run_progress *pr, int *signo, bool *env, json_t **info)
+/* The run's directories and network, and the routes its floods need. */
+static enum run_status build(struct one *x, bool *env)
 {
-	struct one x = { .c = c, .o = o, .pr = pr, .dir = dir };
 	/* stale runs of a killed testbed are pointed out once, by the first run */
-	struct topo_opts to = { .shape = shape_hook, .interrupted = poll_signal,
-				.quiet = pr->order > 1 };
+	struct topo_opts to = { .shape = shape_hook, .shape_arg = x, .interrupted = poll_signal,
+				.intr_arg = x, .config_path = x->c->path, .quiet = x->pr->order > 1 };
 	struct topo_err te = { 0 };
-	enum run_status status = RUN_COMPLETE;
+	char path[1100];
+	int rc = mkdirs(x->dir, path, sizeof(path));
+
+	if (rc) {
+		fail(x, "cannot create %s: %s", path, strerror(-rc));
+		*env = true;
+		return RUN_FAILED;
+	}
+	rc = topo_build(x->c, &to, &x->t, &te);
+	if (rc) {
+		fail(x, "%s", te.msg[0] ? te.msg : strerror(-rc));
+		*env = rc == -EPERM || rc == -EOPNOTSUPP;
+		return rc == -EINTR ? RUN_INCOMPLETE : RUN_FAILED;
+	}
+	json_object_set_new(x->info, "run_id", json_string(topo_run_id(x->t)));
+	return blackhole_routes(x) ? RUN_FAILED : RUN_COMPLETE;
+}
+
+/* Counters, samplers and captures; then the servers, until they listen. */
+static enum run_status start(struct one *x)
+{
+	const struct tb_config *c = x->c;
+
+	x->before = xcalloc(c->n_nodes, sizeof(*x->before));
+	for (size_t n = 0; n < c->n_nodes; n++)
+		counters_read(topo_node_nsfd(x->t, (int)n), &x->before[n]);
+	start_samplers(x);
+	start_captures(x);
+	for (size_t i = 0; i < c->n_flows; i++)
+		if (c->flows[i].enabled && spawn_flow(x, (int)i, true))
+			return RUN_FAILED;
+	if (wait_servers(x))
+		return x->signo ? RUN_INCOMPLETE : RUN_FAILED;
+	return RUN_COMPLETE;
+}
+
+/* Start the clients whose time has come; false when one failed to start. */
+static bool start_due(struct one *x, double t)
+{
+	const struct tb_config *c = x->c;
+	bool ok = true;
+
+	for (size_t i = 0; i < c->n_flows; i++) {
+		if (!c->flows[i].enabled || x->started[i] || t < c->flows[i].start_us / 1e6)
+			continue;
+		x->started[i] = true;
+		if (spawn_flow(x, (int)i, false))
+			ok = false;
+	}
+	return ok;
+}
+
+static bool clients_left(const struct one *x)
+{
+	for (size_t i = 0; i < x->n_procs; i++)
+		if (!x->procs[i].server && !x->procs[i].exited)
+			return true;
+	for (size_t i = 0; i < x->c->n_flows; i++)
+		if (x->c->flows[i].enabled && !x->started[i])
+			return true;
+	return false;
+}
+
+/* The measured time: from the moment every server listens until every
+ * client has ended and the duration has passed (or a signal, a failure). */
+static enum run_status measure(struct one *x)
+{
+	const struct tb_config *c = x->c;
 	double dur = c->exp.duration_us / 1e6, last_progress = -1;
 	double progress_s = isatty(2) && !vm_in_guest() ? 1.0 : 5.0;
-	char path[1100];
-	int rc;
+	enum run_status status = RUN_COMPLETE;
 
-	to.shape_arg = &x;
-	to.intr_arg = &x;
-	to.config_path = c->path;
-	x.info = json_object();
-	clock_gettime(CLOCK_MONOTONIC, &x.t0);
-	rc = mkdirs(dir, path, sizeof(path));
-	if (rc) {
-		fail(&x, "cannot create %s: %s", path, strerror(-rc));
-		*env = true;
-		status = RUN_FAILED;
-		goto out;
-	}
-	rc = topo_build(c, &to, &x.t, &te);
-	if (rc) {
-		fail(&x, "%s", te.msg[0] ? te.msg : strerror(-rc));
-		if (rc == -EPERM || rc == -EOPNOTSUPP)
-			*env = true;
-		status = rc == -EINTR ? RUN_INCOMPLETE : RUN_FAILED;
-		goto out;
-	}
-	json_object_set_new(x.info, "run_id", json_string(topo_run_id(x.t)));
-	if (blackhole_routes(&x)) {
-		status = RUN_FAILED;
-		goto teardown;
-	}
-	x.before = xcalloc(c->n_nodes, sizeof(*x.before));
-	for (size_t n = 0; n < c->n_nodes; n++)
-		counters_read(topo_node_nsfd(x.t, (int)n), &x.before[n]);
-	start_samplers(&x);
-	start_captures(&x);
-	for (size_t i = 0; i < c->n_flows; i++)
-		if (c->flows[i].enabled && spawn_flow(&x, (int)i, true)) {
-			status = RUN_FAILED;
-			goto stop;
-		}
-	if (wait_servers(&x)) {
-		status = x.signo ? RUN_INCOMPLETE : RUN_FAILED;
-		goto stop;
-	}
-	/* the measured time starts once every server listens */
-	clock_gettime(CLOCK_MONOTONIC, &x.t0);
-	cpuload_start(&x.load);
-	x.started = xcalloc(c->n_flows, sizeof(bool));
-	x.fired = xcalloc(c->n_events + 1, sizeof(bool));
+	clock_gettime(CLOCK_MONOTONIC, &x->t0);
+	cpuload_start(&x->load);
+	x->started = xcalloc(c->n_flows, sizeof(bool));
+	x->fired = xcalloc(c->n_events + 1, sizeof(bool));
 	for (;;) {
-		double t = tb_since_s(&x.t0);
-		bool clients_left = false;
+		double t = tb_since_s(&x->t0);
 
-		if (poll_signal(&x)) {
+		if (poll_signal(x)) {
 			status = RUN_INCOMPLETE;
 			break;
 		}
-		if (run_events(&x, t))
+		if (run_events(x, t) || !start_due(x, t))
 			status = RUN_FAILED;
-		for (size_t i = 0; i < c->n_flows; i++) {
-			if (!c->flows[i].enabled || x.started[i] || t < c->flows[i].start_us / 1e6)
-				continue;
-			x.started[i] = true;
-			if (spawn_flow(&x, (int)i, false))
-				status = RUN_FAILED;
-		}
-		reap(&x);
-		for (size_t i = 0; i < x.n_procs; i++)
-			clients_left |= !x.procs[i].server && !x.procs[i].exited;
-		for (size_t i = 0; i < c->n_flows; i++)
-			clients_left |= c->flows[i].enabled && !x.started[i];
+		reap(x);
 		if (t - last_progress >= progress_s) {
-			progress(&x, t, false);
+			progress(x, t, false);
 			last_progress = t;
 		}
-		if (status == RUN_FAILED || (!clients_left && t >= dur))
+		if (status == RUN_FAILED || (!clients_left(x) && t >= dur))
 			break;
 		if (t > dur + 15) { /* the workers' own deadlines have passed */
-			fail(&x, "clients still running 15 s after the end; stopped");
+			fail(x, "clients still running 15 s after the end; stopped");
 			break;
 		}
-		wait_next(&x, t, last_progress + progress_s);
-		cpuload_tick(&x.load);
+		wait_next(x, t, last_progress + progress_s);
+		cpuload_tick(&x->load);
 	}
-	progress(&x, tb_since_s(&x.t0), true);
-	json_object_set_new(x.info, "load", cpuload_json(&x.load, vm_in_guest() ? "guest" : "host"));
-stop:
-	stop_procs(&x, false, 3.0);
-	stop_procs(&x, true, 3.0);
-	collect(&x);
-	if (x.write_failed) { /* a full or read-only disk: the next run would fail too */
-		status = RUN_FAILED;
-		*env = true;
-	}
-	for (size_t i = 0; i < x.n_procs; i++) {
-		const struct run_proc *p = &x.procs[i];
+	progress(x, tb_since_s(&x->t0), true);
+	json_object_set_new(x->info, "load", cpuload_json(&x->load, vm_in_guest() ? "guest" : "host"));
+	return status;
+}
 
-		if (!p->server && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0) &&
-		    status == RUN_COMPLETE)
-			fail(&x, "flow %s: the client exited with status %d (see flows/%s.log)",
+/* Clients, then servers; what the run recorded; a client that failed. */
+static enum run_status stop_and_collect(struct one *x, enum run_status status, bool *env)
+{
+	const struct tb_config *c = x->c;
+
+	stop_procs(x, false, 3.0);
+	stop_procs(x, true, 3.0);
+	collect(x);
+	if (x->write_failed) { /* a full or read-only disk: the next run would fail too */
+		*env = true;
+		return RUN_FAILED;
+	}
+	for (size_t i = 0; i < x->n_procs && status == RUN_COMPLETE; i++) {
+		const struct run_proc *p = &x->procs[i];
+
+		if (!p->server && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0))
+			fail(x, "flow %s: the client exited with status %d (see flows/%s.log)",
 			     c->flows[p->flow].name,
 			     WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status),
 			     c->flows[p->flow].name);
 	}
-teardown:
-	if (topo_destroy(x.t))
-		fail(&x, "teardown of run %s reported an error", dir);
-	x.t = NULL;
-out:
-	*signo = x.signo;
-	json_object_set_new(x.info, "status",
+	return status;
+}
+
+/* What run.json records of the run's end. */
+static void finish_info(struct one *x, enum run_status status)
+{
+	json_object_set_new(x->info, "status",
 			    json_string(status == RUN_COMPLETE ? "complete" :
 					status == RUN_INCOMPLETE ? "incomplete" : "failed"));
-	if (x.error[0])
-		json_object_set_new(x.info, "error", json_string(x.error));
-	if (x.signo)
-		json_object_set_new(x.info, "signal", json_string(strsignal(x.signo)));
-	json_object_set_new(x.info, "elapsed_s", json_real(tb_since_s(&x.t0)));
-	if (x.events)
-		json_object_set_new(x.info, "events", x.events);
+	if (x->error[0])
+		json_object_set_new(x->info, "error", json_string(x->error));
+	if (x->signo)
+		json_object_set_new(x->info, "signal", json_string(strsignal(x->signo)));
+	json_object_set_new(x->info, "elapsed_s", json_real(tb_since_s(&x->t0)));
+	if (x->events)
+		json_object_set_new(x->info, "events", x->events);
+}
+
+enum run_status run_one(const struct tb_config *c, const char *dir, const struct run_opts *o,
+			const struct run_progress *pr, int *signo, bool *env, json_t **info)
+{
+	struct one x = { .c = c, .o = o, .pr = pr, .dir = dir, .info = json_object() };
+	enum run_status status;
+
+	clock_gettime(CLOCK_MONOTONIC, &x.t0);
+	status = build(&x, env);
+	if (status == RUN_COMPLETE) {
+		status = start(&x);
+		if (status == RUN_COMPLETE)
+			status = measure(&x);
+		status = stop_and_collect(&x, status, env);
+	}
+	if (x.t && topo_destroy(x.t))
+		fail(&x, "teardown of run %s reported an error", dir);
+	finish_info(&x, status);
+	*signo = x.signo;
 	*info = x.info;
 	if (x.error[0] && !o->quiet)
 		tb_err("%s", x.error);
