@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (int r = 0; r < reps; r++) {
 		double t0 = now_ms(), t1;
-		struct link_nl *nl;
+		struct rtnl *nl;
 
 		for (int i = 0; i < n; i++) {
 			snprintf(names[i], sizeof(names[i]), "tbbare%d-%d", (int)getpid(), i);
@@ -37,18 +37,18 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		if (link_nl_open(-1, &nl))
+		if (rtnl_open(-1, &nl))
 			return 1;
 		for (int i = 0; i + 1 < n; i++) {
 			struct link_veth_end a = { fd[i], "eth1", 0, 0, NULL };
 			struct link_veth_end b = { fd[i + 1], "eth0", 0, 0, NULL };
 
 			if (link_veth_add(nl, &a, &b)) {
-				fprintf(stderr, "veth %d: %s\n", i, link_nl_ext_ack(nl));
+				fprintf(stderr, "veth %d: %s\n", i, rtnl_ext_ack(nl));
 				return 1;
 			}
 		}
-		link_nl_close(nl);
+		rtnl_close(nl);
 		t1 = now_ms();
 		for (int i = 0; i < n; i++) {
 			close(fd[i]);

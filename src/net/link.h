@@ -1,9 +1,8 @@
-/* Links, addresses, routes and offloads over rtnetlink (libmnl).
- *
- * Raw rtnetlink through libmnl rather than libnl-route-3 objects: it lets a
- * builder create both veth ends directly in their namespaces, up, with MTU,
- * MAC and ifindex in one request, batch hundreds of address and route
- * requests into one sendmsg(), and read the kernel's extended-ack text. */
+/* Links, addresses, routes, neighbours and offloads: the requests, built
+ * on the rtnetlink layer (rtnl.h), which sends them and keeps the kernel's
+ * extended-ack text of a failure (rtnl_ext_ack()). A veth pair is created
+ * with both ends directly in their namespaces, up, with MTU, MAC and
+ * ifindex in one request; addresses and routes go in batches. */
 #ifndef TB_LINK_H
 #define TB_LINK_H
 
@@ -11,16 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** A NETLINK_ROUTE socket (opened in one namespace) with a request batch. */
-struct link_nl;
-
-/** Open an rtnetlink socket inside namespace @nsfd (-1: the caller's). */
-int link_nl_open(int nsfd, struct link_nl **out);
-/** Close; NULL-safe. */
-void link_nl_close(struct link_nl *nl);
-
-/** The kernel's extended-ack message of the last failed request, or "". */
-const char *link_nl_ext_ack(const struct link_nl *nl);
+#include "rtnl.h"
 
 /** One end of a veth pair to create. */
 struct link_veth_end {
@@ -38,46 +28,50 @@ struct link_veth_end {
  * existing devices by index there), so send from a socket in @a's
  * namespace with @a->nsfd = -1 when asking for indexes.
  * When the wanted ifindex is taken (-EBUSY) it retries with the kernel's
- * choice and looks the indexes up. 0 or -errno (ext ack in the socket).
+ * choice and looks the indexes up. 0 or -errno (ext ack in @nl).
  */
-int link_veth_add(struct link_nl *nl, struct link_veth_end *a, struct link_veth_end *b);
+int link_veth_add(struct rtnl *nl, struct link_veth_end *a, struct link_veth_end *b);
 
 /** Delete interface @ifname (in @nl's namespace); already gone is 0. */
-int link_delete(struct link_nl *nl, const char *ifname);
+int link_delete(struct rtnl *nl, const char *ifname);
 
 /** Delete interface @ifname in the namespace /run/netns/@nsname; a missing
  * namespace or interface is 0. */
 int link_delete_in(const char *nsname, const char *ifname);
 
 /** Index of @ifname in @nl's namespace, or -errno. */
-int link_ifindex(struct link_nl *nl, const char *ifname);
+int link_ifindex(struct rtnl *nl, const char *ifname);
 
 /*
- * Batched requests: queued into one buffer, sent with link_batch_flush()
+ * Batched requests: queued into one buffer, sent with rtnl_batch_flush()
  * (and automatically when the buffer fills). Each carries a caller @tag that
- * link_batch_flush() reports for the first request that failed.
+ * rtnl_batch_flush() reports for the first request that failed.
  */
 /** Queue: set interface @ifindex up. */
-void link_batch_up(struct link_nl *nl, int ifindex, uint32_t tag);
+void link_batch_up(struct rtnl *nl, int ifindex, uint32_t tag);
 /** Queue: add address @addr/@plen (4 or 16 bytes by @family) to @ifindex;
  * IPv6 addresses get IFA_F_NODAD so they are usable at once. @replace: an
  * existing one is updated in place instead of failing with EEXIST. */
-void link_batch_addr(struct link_nl *nl, int family, int ifindex, const void *addr, int plen,
+void link_batch_addr(struct rtnl *nl, int family, int ifindex, const void *addr, int plen,
 		     bool replace, uint32_t tag);
 /** Queue: add route @dst/@plen via @gw dev @oif (main table, proto static);
  * @replace as for link_batch_addr(). */
-void link_batch_route(struct link_nl *nl, int family, const void *dst, int plen, const void *gw,
+void link_batch_route(struct rtnl *nl, int family, const void *dst, int plen, const void *gw,
 		      int oif, bool replace, uint32_t tag);
 /** Queue: a permanent neighbour entry @addr -> @mac on @ifindex (ARP for
  * AF_INET, NDP for AF_INET6), so that nothing is ever resolved on the wire;
  * @replace as for link_batch_addr(). */
-void link_batch_neigh(struct link_nl *nl, int family, int ifindex, const void *addr,
+void link_batch_neigh(struct rtnl *nl, int family, int ifindex, const void *addr,
 		      const uint8_t mac[6], bool replace, uint32_t tag);
-/**
- * Send everything queued and collect the answers. Returns 0, or the first
- * error (-errno) with *@tag set to that request's tag and the ext ack saved.
- */
-int link_batch_flush(struct link_nl *nl, uint32_t *tag);
+/* (send them with rtnl_batch_flush()) */
+
+/** Add a route now: @dst/@plen via @gw dev @oif, or, with @gw NULL, a
+ * black hole (the packets are dropped). 0 or -errno (ext ack in @nl). */
+int link_route_add(struct rtnl *nl, int family, const void *dst, int plen, const void *gw,
+		   int oif);
+
+/** Set interface @ifindex up or down now. 0 or -errno (ext ack in @nl). */
+int link_set_up(struct rtnl *nl, int ifindex, bool up);
 
 /** Switch TSO, GSO and GRO of @ifname on or off, through the ethtool ioctl
  * on @sockfd (any socket in the interface's namespace). 0 or -errno. */

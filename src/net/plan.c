@@ -82,6 +82,11 @@ static int parse_prefix(int family, const char *s, union plan_addr *a, uint8_t *
 	return 0;
 }
 
+int plan_parse_prefix(int family, const char *s, union plan_addr *a, uint8_t *plen)
+{
+	return parse_prefix(family, s, a, plen, family == AF_INET ? 32 : 128);
+}
+
 /* Does a/alen overlap b/blen (one contains the other)? */
 static bool overlaps(int family, const union plan_addr *a, int alen, const union plan_addr *b, int blen)
 {

@@ -88,6 +88,10 @@ void plan_check(const struct tb_config *c, struct tb_diag *d);
  * last /24 of the IPv4 pool. -EINVAL when the pool is smaller than a /24. */
 int plan_spoof(const struct tb_config *c, int flow, char *buf, size_t len);
 
+/** "ADDR[/LEN]" of @family into @a and @plen (a host when no /LEN).
+ * 0 or -EINVAL. */
+int plan_parse_prefix(int family, const char *s, union plan_addr *a, uint8_t *plen);
+
 /** Format @a of @family (no prefix length) into @buf (INET6_ADDRSTRLEN). */
 const char *plan_ntop(int family, const union plan_addr *a, char *buf, size_t len);
 

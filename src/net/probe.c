@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rtnl.h"
 #include "util/util.h"
 
 static const char *const qdisc_kinds[] = {
@@ -47,29 +48,12 @@ static int kind_index(const char *const *kinds, const char *kind)
 	return -1;
 }
 
-/* Send one request and return the kernel's verdict (0 or -errno). */
+/* One request; the kernel's verdict (0 or -errno). */
 static int nl_talk(int fd, struct nlmsghdr *nlh)
 {
-	char buf[8192];
-	ssize_t n;
+	char ack[128];
 
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, (int)n);
-		     h = mnl_nlmsg_next(h, (int *)&n)) {
-			if (h->nlmsg_seq != nlh->nlmsg_seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-				return e->error;
-			}
-		}
-	}
+	return rtnl_talk_fd(fd, nlh, ack, sizeof(ack));
 }
 
 static int qdisc_msg(int fd, int type, int flags, const char *kind, unsigned seq)

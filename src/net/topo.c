@@ -36,9 +36,9 @@ int topo_fail(struct topo_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
-const char *topo_why(int code, const struct link_nl *nl, char *buf, size_t len)
+const char *topo_why(int code, const struct rtnl *nl, char *buf, size_t len)
 {
-	const char *ack = nl ? link_nl_ext_ack(nl) : "";
+	const char *ack = nl ? rtnl_ext_ack(nl) : "";
 
 	if (*ack)
 		snprintf(buf, len, "%s (kernel: %s)", strerror(-code), ack);
@@ -122,7 +122,7 @@ struct node_setup {
 	struct topo *t;
 	int node;
 	bool late;            /* second pass, after the links exist */
-	struct link_nl *nl;
+	struct rtnl *nl;
 	struct topo_err *err;
 };
 
@@ -136,7 +136,7 @@ static int node_setup(void *p)
 	int rc;
 
 	if (!a->late) {
-		rc = link_nl_open(-1, &a->nl);
+		rc = rtnl_open(-1, &a->nl);
 		if (rc)
 			return topo_fail(a->err, rc, "node %s: open rtnetlink: %s", n->name, strerror(-rc));
 		/* explicit either way: a new namespace may inherit the host's
@@ -460,7 +460,7 @@ static void free_topo(struct topo *t)
 	for (size_t i = 0; t->nodes && i < t->c->n_nodes; i++) {
 		struct topo_node *tn = &t->nodes[i];
 
-		link_nl_close(tn->nl);
+		rtnl_close(tn->nl);
 		if (tn->nsfd >= 0)
 			close(tn->nsfd);
 		if (tn->iofd >= 0)
@@ -592,7 +592,7 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 	}
 	/* the build sockets are not needed any more; 250 nodes would hold 250 */
 	for (size_t i = 0; i < c->n_nodes; i++) {
-		link_nl_close(t->nodes[i].nl);
+		rtnl_close(t->nodes[i].nl);
 		t->nodes[i].nl = NULL;
 	}
 	*out = t;

@@ -65,6 +65,14 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
  */
 int topo_restore_link(const struct topo *t, int link, struct topo_err *err);
 
+/**
+ * Route IPv4 @prefix on @node: into a black hole (@link < 0; packets are
+ * dropped), or toward the far end of @link from its end @end on @node.
+ * Already there is 0. 0 or -errno with @err filled, the kernel's text in it.
+ */
+int topo_blackhole(const struct topo *t, int node, const char *prefix, int link, int end,
+		   struct topo_err *err);
+
 /** Tear down through the journal (kills processes left inside the
  * namespaces, removes namespaces, veths) and free. NULL-safe; returns 0 or
  * the first error (printed). */

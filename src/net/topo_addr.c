@@ -27,7 +27,7 @@ enum { TAG_UP, TAG_ADDR4, TAG_ADDR6, TAG_ROUTE, TAG_NEIGH4, TAG_NEIGH6 };
  * through them, as replacements, so that whatever survived the link's
  * down (IPv4 addresses) is not an error.
  */
-static void queue_node(const struct topo *t, struct link_nl *nl, int node, int only)
+static void queue_node(const struct topo *t, struct rtnl *nl, int node, int only)
 {
 	const struct tb_config *c = t->c;
 	const struct plan *p = t->plan;
@@ -70,14 +70,14 @@ static void queue_node(const struct topo *t, struct link_nl *nl, int node, int o
 }
 
 /* Send what queue_node() queued; on failure say which request failed. */
-static int flush_node(const struct topo *t, struct link_nl *nl, int node, const char *verb,
+static int flush_node(const struct topo *t, struct rtnl *nl, int node, const char *verb,
 		      struct topo_err *err)
 {
 	const struct tb_config *c = t->c;
 	const struct plan *p = t->plan;
 	uint32_t tag = 0;
 	char buf[300], a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
-	int rc = link_batch_flush(nl, &tag);
+	int rc = rtnl_batch_flush(nl, &tag);
 
 	if (!rc)
 		return 0;
@@ -133,19 +133,45 @@ int topo_restore_link(const struct topo *t, int link, struct topo_err *err)
 
 	for (int e = 0; e < 2; e++) {
 		int node = lk->end[e].node, rc;
-		struct link_nl *nl;
+		struct rtnl *nl;
 
 		if (e == 1 && node == lk->end[0].node)
 			break; /* one pass covers both ends of a node */
-		rc = link_nl_open(t->nodes[node].nsfd, &nl);
+		rc = rtnl_open(t->nodes[node].nsfd, &nl);
 		if (rc)
 			return topo_fail(err, rc, "node %s: open rtnetlink: %s", t->c->nodes[node].name,
 					 strerror(-rc));
 		queue_node(t, nl, node, link);
 		rc = flush_node(t, nl, node, "restore", err);
-		link_nl_close(nl);
+		rtnl_close(nl);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+int topo_blackhole(const struct topo *t, int node, const char *prefix, int link, int end,
+		   struct topo_err *err)
+{
+	const char *name = t->c->nodes[node].name;
+	union plan_addr dst, gw;
+	uint8_t plen = 0;
+	struct rtnl *nl;
+	char why[512];
+	int rc;
+
+	if (plan_parse_prefix(AF_INET, prefix, &dst, &plen))
+		return topo_fail(err, -EINVAL, "node %s: bad prefix %s", name, prefix);
+	if (link >= 0)
+		gw = t->plan->ends[link][1 - end].a4;
+	rc = rtnl_open(t->nodes[node].nsfd, &nl);
+	if (rc)
+		return topo_fail(err, rc, "node %s: open rtnetlink: %s", name, strerror(-rc));
+	rc = link_route_add(nl, AF_INET, &dst, plen, link >= 0 ? &gw : NULL,
+			    link >= 0 ? topo_ifindex(t, link, end) : 0);
+	if (rc && rc != -EEXIST)
+		topo_fail(err, rc, "node %s: add %s route %s: %s", name,
+			  link >= 0 ? "a" : "a black-hole", prefix, topo_why(rc, nl, why, sizeof(why)));
+	rtnl_close(nl);
+	return rc == -EEXIST ? 0 : rc;
 }

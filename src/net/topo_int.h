@@ -17,7 +17,7 @@ struct topo_node {
 	char nsname[JOURNAL_ID_MAX + TB_NAME_MAX + 2];
 	int nsfd;
 	int iofd;             /* ioctl socket for ethtool, opened when needed */
-	struct link_nl *nl;   /* rtnetlink inside the namespace (build only) */
+	struct rtnl *nl;   /* rtnetlink inside the namespace (build only) */
 	int next_ifindex;
 	bool *deferred;       /* sysctls not there before the links exist */
 };
@@ -44,7 +44,7 @@ int topo_fail(struct topo_err *err, int code, const char *fmt, ...) TB_PRINTF(3,
 
 /** "File exists" or "File exists (kernel: ...)" for @code, with the ext ack
  * of @nl (NULL: none) into @buf. */
-const char *topo_why(int code, const struct link_nl *nl, char *buf, size_t len);
+const char *topo_why(int code, const struct rtnl *nl, char *buf, size_t len);
 
 /** Build step: set node @node's interfaces up and give them their
  * addresses and routes from the plan, through its build socket. 0 or

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <netlink/route/route.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -123,9 +122,24 @@ static int shape_hook(void *arg, const struct topo *t, int link, int dir, struct
  * the testbed: the target routes the prefix toward the attacker's side, and
  * every forwarding node drops it (FACTS.md: without a route back the kernel
  * counts ListenDrops instead of cookies). */
+/* The target's way toward the attacker's side: its first link to a
+ * forwarding node (-1: none; *@end is the target's end of it). */
+static int toward_router(const struct tb_config *c, int node, int *end)
+{
+	for (size_t l = 0; l < c->n_links; l++)
+		for (int e = 0; e < 2; e++)
+			if (c->links[l].end[e].node == node &&
+			    c->nodes[c->links[l].end[1 - e].node].forward) {
+				*end = e;
+				return (int)l;
+			}
+	return -1;
+}
+
 static int blackhole_routes(struct one *x)
 {
 	const struct tb_config *c = x->c;
+	struct topo_err te = { 0 };
 	char pfx[64];
 
 	for (size_t i = 0; i < c->n_flows; i++) {
@@ -136,69 +150,14 @@ static int blackhole_routes(struct one *x)
 		if (plan_spoof(c, (int)i, pfx, sizeof(pfx)))
 			return -EINVAL;
 		for (size_t n = 0; n < c->n_nodes; n++) {
-			struct nl_sock *sk = NULL;
-			struct rtnl_route *r = NULL;
-			struct nl_addr *dst = NULL;
+			int end = 0, link = c->nodes[n].forward ? -1 : toward_router(c, (int)n, &end);
 			int rc;
 
 			if (!c->nodes[n].forward && (int)n != f->to)
 				continue;
-			if (nl_addr_parse(pfx, AF_INET, &dst) < 0)
-				return -EINVAL;
-			r = rtnl_route_alloc();
-			rtnl_route_set_family(r, AF_INET);
-			rtnl_route_set_dst(r, dst);
-			rtnl_route_set_table(r, RT_TABLE_MAIN);
-			rtnl_route_set_protocol(r, RTPROT_STATIC);
-			if (c->nodes[n].forward) {
-				rtnl_route_set_type(r, RTN_BLACKHOLE);
-			} else {
-				/* the target: toward its first forwarding neighbour */
-				struct rtnl_nexthop *nh = NULL;
-
-				for (size_t l = 0; l < c->n_links && !nh; l++) {
-					for (int e = 0; e < 2 && !nh; e++) {
-						int peer = c->links[l].end[1 - e].node;
-						struct nl_addr *gw = NULL;
-
-						if (c->links[l].end[e].node != (int)n ||
-						    !c->nodes[peer].forward)
-							continue;
-						if (nl_addr_parse(topo_end_addr(x->t, (int)l, 1 - e, 4),
-								  AF_INET, &gw) < 0)
-							continue;
-						nh = rtnl_route_nh_alloc();
-						rtnl_route_nh_set_gateway(nh, gw);
-						rtnl_route_nh_set_ifindex(nh, topo_ifindex(x->t, (int)l, e));
-						nl_addr_put(gw);
-					}
-				}
-				if (!nh) {
-					rtnl_route_set_type(r, RTN_BLACKHOLE);
-				} else {
-					rtnl_route_set_type(r, RTN_UNICAST);
-					rtnl_route_add_nexthop(r, nh);
-				}
-			}
-			rc = -ENOMEM;
-			sk = nl_socket_alloc();
-			if (sk) {
-				int ns = topo_node_nsfd(x->t, (int)n);
-				int fd = netns_socket(ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-
-				rc = fd;
-				if (fd >= 0) {
-					nl_socket_set_fd(sk, -1, fd);
-					rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_EXCL);
-					rc = rc < 0 ? -nl_syserr2nlerr(rc) : 0;
-				}
-				nl_socket_free(sk);
-			}
-			rtnl_route_put(r);
-			nl_addr_put(dst);
-			if (rc < 0 && rc != -EEXIST) {
-				fail(x, "node %s: add black-hole route %s: %s", c->nodes[n].name, pfx,
-				     nl_geterror(-rc));
+			rc = topo_blackhole(x->t, (int)n, pfx, link, end, &te);
+			if (rc) {
+				fail(x, "%s", te.msg);
 				return rc;
 			}
 		}
