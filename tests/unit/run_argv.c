@@ -15,7 +15,6 @@
 
 #include "config/config.h"
 #include "net/plan.h"
-#include "net/topo_int.h"
 #include "run/run.h"
 #include "tap.h"
 #include "util/util.h"
@@ -41,45 +40,30 @@ static void lines_free(struct lines *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* A topology as far as run_argv looks at it: the plan's addresses. */
-static struct topo *fake_topo(const struct tb_config *c)
+/* The address a client of flow @f connects to, as topo_addr gives it: the
+ * server node's on its first link. */
+static const char *flow_addr(const struct plan *p, const struct tb_flow *f, char *buf, size_t len)
 {
-	struct topo *t = xcalloc(1, sizeof(*t));
-	char msg[256];
+	const struct plan_node *pn = &p->nodes[f->to];
+	const struct plan_end *pe;
 
-	if (plan_make(c, &t->plan, msg, sizeof(msg)))
-		tap_bail("plan: %s", msg);
-	t->c = c;
-	t->addr4 = xcalloc(c->n_links + 1, sizeof(*t->addr4));
-	t->addr6 = xcalloc(c->n_links + 1, sizeof(*t->addr6));
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			const struct plan_end *pe = &t->plan->ends[l][e];
-
-			if (pe->has4)
-				plan_ntop(AF_INET, &pe->a4, t->addr4[l][e], sizeof(t->addr4[l][e]));
-			if (pe->has6 && t->plan->ipv6)
-				plan_ntop(AF_INET6, &pe->a6, t->addr6[l][e], sizeof(t->addr6[l][e]));
-		}
-	return t;
-}
-
-static void fake_topo_free(struct topo *t)
-{
-	plan_free(t->plan);
-	free(t->addr4);
-	free(t->addr6);
-	free(t);
+	if (pn->first_link < 0)
+		return NULL;
+	pe = &p->ends[pn->first_link][pn->first_end];
+	if (f->family == TB_FAMILY_IPV6)
+		return pe->has6 && p->ipv6 ? plan_ntop(AF_INET6, &pe->a6, buf, len) : NULL;
+	return pe->has4 ? plan_ntop(AF_INET, &pe->a4, buf, len) : NULL;
 }
 
 /* "EXPERIMENT case K flow NAME client: ARGV..." */
-static char *argv_line(const char *exp, size_t k, const struct tb_config *c, const struct topo *t,
+static char *argv_line(const char *exp, size_t k, const struct tb_config *c, const struct plan *p,
 		       int flow, bool server)
 {
-	char **argv = NULL, *s = NULL;
+	char **argv = NULL, *s = NULL, addr[INET6_ADDRSTRLEN];
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
-	int rc = run_argv(c, t, flow, server, "W", "F", c->exp.duration_us, &argv);
+	int rc = run_argv(c, flow, server, flow_addr(p, &c->flows[flow], addr, sizeof(addr)), "W",
+			  "F", c->exp.duration_us, &argv);
 
 	fprintf(f, "%s case %zu flow %s %s:", exp, k, c->flows[flow].name,
 		server ? "server" : "client");
@@ -87,8 +71,8 @@ static char *argv_line(const char *exp, size_t k, const struct tb_config *c, con
 		fprintf(f, " (no process)");
 	else if (rc)
 		fprintf(f, " (error %d)", rc);
-	for (char **p = argv; p && *p; p++)
-		fprintf(f, " %s", *p);
+	for (char **a = argv; a && *a; a++)
+		fprintf(f, " %s", *a);
 	fclose(f);
 	run_argv_free(argv);
 	return s;
@@ -105,16 +89,18 @@ static bool experiment_lines(const char *path, struct lines *out)
 
 	for (size_t k = 0; ok && k < config_n_cases(c); k++) {
 		struct tb_config *ck = config_case(c, k, &d);
-		struct topo *t;
+		struct plan *p;
+		char msg[256];
 
 		if (!ck)
 			tap_bail("%s: case %zu does not apply", path, k);
-		t = fake_topo(ck);
+		if (plan_make(ck, &p, msg, sizeof(msg)))
+			tap_bail("%s: plan: %s", path, msg);
 		for (size_t i = 0; i < ck->n_flows; i++) {
-			push(out, argv_line(exp, k, ck, t, (int)i, false));
-			push(out, argv_line(exp, k, ck, t, (int)i, true));
+			push(out, argv_line(exp, k, ck, p, (int)i, false));
+			push(out, argv_line(exp, k, ck, p, (int)i, true));
 		}
-		fake_topo_free(t);
+		plan_free(p);
 		config_free(ck);
 	}
 	diag_free(&d);
