@@ -130,10 +130,12 @@ static char *canonical(const char *line)
 
 			opts.v[opts.n - 1] = xasprintf("%s %s", o, tok);
 			free(o);
-		} else
+		} else {
 			fprintf(f, "%s ", tok);
+		}
 	}
-	qsort(opts.v, opts.n, sizeof(char *), cmp_str);
+	if (opts.n)
+		qsort(opts.v, opts.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < opts.n; i++)
 		fprintf(f, "%s ", opts.v[i]);
 	fclose(f);
