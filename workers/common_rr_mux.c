@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 struct rr_opts rr_o = { .request = 64, .response = 64, .timeout = 5000000, .conn = 1 };
-struct rr_run rr = { .ep = -1 };
+struct rr_run rr_state = { .ep = -1 };
 
 void rr_set_events(struct rr_conn *c, uint32_t ev)
 {
@@ -15,21 +15,21 @@ void rr_set_events(struct rr_conn *c, uint32_t ev)
 
 	if (c->events == ev)
 		return;
-	if (epoll_ctl(rr.ep, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &e) == 0)
+	if (epoll_ctl(rr_state.ep, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &e) == 0)
 		c->events = ev;
 }
 
 void rr_count_err(int err)
 {
-	wk_errs_add(&rr.tot.errs, err);
-	wk_errs_add(&rr.iv.errs, err);
+	wk_errs_add(&rr_state.tot.errs, err);
+	wk_errs_add(&rr_state.iv.errs, err);
 }
 
 void rr_release(struct rr_conn *c)
 {
 	if (c->busy) {
 		c->busy = false;
-		rr.outstanding--;
+		rr_state.outstanding--;
 	}
 }
 
@@ -44,8 +44,8 @@ void rr_drop_conn(struct rr_conn *c)
 		c->state = RR_DEAD; /* reconnected by the ticker */
 	} else {
 		c->state = RR_FREE;
-		c->next_free = rr.free_slots;
-		rr.free_slots = c;
+		c->next_free = rr_state.free_slots;
+		rr_state.free_slots = c;
 	}
 }
 
@@ -79,7 +79,7 @@ static void mux_enqueue(struct rr_stream *s, uint64_t t_req)
 	struct rr_conn *c = s->c;
 
 	if (c->q_tail - c->q_head >= MQ_CAP) {
-		rr.dropped++;
+		rr_state.dropped++;
 		return;
 	}
 	c->q[c->q_tail++ % MQ_CAP] = (struct rr_mreq){ .stream = (uint32_t)(s - streams), .t_req = t_req };
@@ -95,8 +95,8 @@ static void mux_fail_queue(struct rr_conn *c, int err)
 		if (err > 0) {
 			rr_count_err(err);
 		} else {
-			rr.tot.early_eof++;
-			rr.iv.early_eof++;
+			rr_state.tot.early_eof++;
+			rr_state.iv.early_eof++;
 		}
 	}
 	c->q_head = c->q_tail = c->q_unsent = 0;
@@ -113,7 +113,7 @@ static void mux_drop(struct rr_conn *c, int err)
 static void mux_send(struct rr_conn *c)
 {
 	while (c->q_unsent) {
-		ssize_t w = wk_send_some(c->fd, rr.reqbuf + c->sent, rr_o.request - c->sent);
+		ssize_t w = wk_send_some(c->fd, rr_state.reqbuf + c->sent, rr_o.request - c->sent);
 
 		if (w == -EAGAIN)
 			break;
@@ -146,12 +146,12 @@ static void mux_complete(struct rr_conn *c)
 	uint64_t now = wk_now_us(), lat = now - m->t_req;
 
 	s->busy = false;
-	if (m->t_req >= rr.t_start && now <= rr.t_end) {
-		rr.tot.requests++;
-		rr.iv.requests++;
+	if (m->t_req >= rr_state.t_start && now <= rr_state.t_end) {
+		rr_state.tot.requests++;
+		rr_state.iv.requests++;
 		s->requests++;
-		wk_hist_add(&rr.tot.lat, lat);
-		wk_hist_add(&rr.iv.lat, lat);
+		wk_hist_add(&rr_state.tot.lat, lat);
+		wk_hist_add(&rr_state.iv.lat, lat);
 		wk_hist_add(&s->lat, lat);
 	}
 	c->resp_left = rr_o.response;
@@ -164,7 +164,7 @@ void rr_mux_event(struct rr_conn *c, uint32_t ev)
 	if (c->state != RR_IDLE || !(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
 	for (;;) {
-		ssize_t r = wk_recv_some(c->fd, rr.rbuf, RR_RBUF);
+		ssize_t r = wk_recv_some(c->fd, rr_state.rbuf, RR_RBUF);
 		uint64_t n;
 
 		if (r == -EAGAIN)
@@ -206,24 +206,24 @@ void rr_mux_dispatch(uint64_t now)
 		}
 		for (;;) {
 			double per = (double)n_streams / rr_o.rate * 1e6;
-			uint64_t due = rr.t_start + (uint64_t)(((double)s->next_k + (double)i / (double)n_streams) * per);
+			uint64_t due = rr_state.t_start + (uint64_t)(((double)s->next_k + (double)i / (double)n_streams) * per);
 
-			if (due > now || due >= rr.t_end)
+			if (due > now || due >= rr_state.t_end)
 				break;
 			mux_enqueue(s, due);
 			s->next_k++;
 		}
 	}
-	for (size_t i = 0; i < rr.n_conns; i++)
-		if (rr.conns[i].state == RR_IDLE && rr.conns[i].q_unsent)
-			mux_send(&rr.conns[i]);
+	for (size_t i = 0; i < rr_state.n_conns; i++)
+		if (rr_state.conns[i].state == RR_IDLE && rr_state.conns[i].q_unsent)
+			mux_send(&rr_state.conns[i]);
 }
 
 /* Timeouts: the oldest request of a connection waited too long. */
 void rr_mux_tick(uint64_t now)
 {
-	for (size_t i = 0; i < rr.n_conns; i++) {
-		struct rr_conn *c = &rr.conns[i];
+	for (size_t i = 0; i < rr_state.n_conns; i++) {
+		struct rr_conn *c = &rr_state.conns[i];
 
 		if (c->q_head == c->q_tail || now <= c->q[c->q_head % MQ_CAP].t_req + rr_o.timeout)
 			continue;
@@ -236,15 +236,15 @@ void rr_mux_tick(uint64_t now)
 
 int rr_mux_init(void)
 {
-	n_streams = rr.n_conns * rr_o.streams;
+	n_streams = rr_state.n_conns * rr_o.streams;
 	streams = calloc(n_streams, sizeof(*streams));
 	if (!streams)
 		return -ENOMEM;
-	for (size_t i = 0; i < rr.n_conns; i++)
-		if (!(rr.conns[i].q = calloc(MQ_CAP, sizeof(struct rr_mreq))))
+	for (size_t i = 0; i < rr_state.n_conns; i++)
+		if (!(rr_state.conns[i].q = calloc(MQ_CAP, sizeof(struct rr_mreq))))
 			return -ENOMEM;
 	for (size_t i = 0; i < n_streams; i++)
-		streams[i].c = &rr.conns[i / rr_o.streams];
+		streams[i].c = &rr_state.conns[i / rr_o.streams];
 	return 0;
 }
 
@@ -259,7 +259,7 @@ void rr_mux_result(json_t *res)
 		struct rr_stream *s = &streams[i];
 
 		json_array_append_new(a, json_pack("{sI sI sI so}", "stream", (json_int_t)i, "conn",
-						   (json_int_t)(s->c - rr.conns), "requests",
+						   (json_int_t)(s->c - rr_state.conns), "requests",
 						   (json_int_t)s->requests, "latency_us",
 						   wk_hist_summary(&s->lat)));
 		if (p99 && s->lat.count) {
@@ -272,9 +272,9 @@ void rr_mux_result(json_t *res)
 			p99[j] = v;
 		}
 	}
-	for (size_t i = 0; i < rr.n_conns; i++)
-		rr.outstanding += rr.conns[i].q_tail - rr.conns[i].q_head;
-	json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)rr.outstanding));
+	for (size_t i = 0; i < rr_state.n_conns; i++)
+		rr_state.outstanding += rr_state.conns[i].q_tail - rr_state.conns[i].q_head;
+	json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)rr_state.outstanding));
 	json_object_set_new(res, "streams", json_integer((json_int_t)rr_o.streams));
 	json_object_set_new(res, "stream_count", json_integer((json_int_t)n_streams));
 	json_object_set_new(res, "per_stream", a);

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct srv_opts so_srv = { .backlog = 128, .response = 64 };
-struct srv_stats st;
-pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER;
+struct srv_opts srv_o = { .backlog = 128, .response = 64 };
+struct srv_stats srv_st;
+pthread_mutex_t srv_st_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- protocol: bytes in, response bytes owed ---- */
 
@@ -21,11 +21,11 @@ void srv_input(struct srv_conn *c, const unsigned char *p, size_t n)
 {
 	uint64_t now = wk_now_us();
 
-	__atomic_add_fetch(&st.bytes_in, n, __ATOMIC_RELAXED);
-	if (!st.first_byte_us)
-		st.first_byte_us = now;
-	st.last_byte_us = now;
-	if (so_srv.mode == SRV_SINK)
+	__atomic_add_fetch(&srv_st.bytes_in, n, __ATOMIC_RELAXED);
+	if (!srv_st.first_byte_us)
+		srv_st.first_byte_us = now;
+	srv_st.last_byte_us = now;
+	if (srv_o.mode == SRV_SINK)
 		return;
 	while (n) {
 		size_t take;
@@ -55,7 +55,7 @@ void srv_input(struct srv_conn *c, const unsigned char *p, size_t n)
 /* The header of one request (rr) or record (udp over tcp) is complete. */
 void srv_header(struct srv_conn *c)
 {
-	if (so_srv.mode == SRV_UDP) {
+	if (srv_o.mode == SRV_UDP) {
 		struct wk_udp_hdr h;
 
 		if (wk_udp_decode(c->hdr, &h) || h.size < WK_UDP_HDR) {
@@ -63,13 +63,13 @@ void srv_header(struct srv_conn *c)
 			c->skip = UINT64_MAX;
 			return;
 		}
-		pthread_mutex_lock(&st_lock);
+		pthread_mutex_lock(&srv_st_lock);
 		srv_udp_record(&h, wk_now_ns(), h.size);
-		pthread_mutex_unlock(&st_lock);
+		pthread_mutex_unlock(&srv_st_lock);
 		c->skip = h.size - WK_UDP_HDR;
-	} else if (so_srv.request) {
-		c->skip = so_srv.request > c->hdr_len ? so_srv.request - c->hdr_len : 0;
-		c->resp_next = so_srv.response;
+	} else if (srv_o.request) {
+		c->skip = srv_o.request > c->hdr_len ? srv_o.request - c->hdr_len : 0;
+		c->resp_next = srv_o.response;
 		c->close_next = false;
 	} else {
 		struct wk_rr_hdr h;
@@ -81,7 +81,7 @@ void srv_header(struct srv_conn *c)
 			return;
 		}
 		c->skip = h.req_len - WK_RR_HDR;
-		c->resp_next = (h.flags & WK_RR_F_DEFAULT) ? so_srv.response : h.resp_len;
+		c->resp_next = (h.flags & WK_RR_F_DEFAULT) ? srv_o.response : h.resp_len;
 		c->close_next = h.flags & WK_RR_F_CLOSE;
 	}
 	if (c->skip == 0)
@@ -91,11 +91,11 @@ void srv_header(struct srv_conn *c)
 void srv_request_done(struct srv_conn *c)
 {
 	c->hdr_got = 0;
-	if (so_srv.mode != SRV_RR)
+	if (srv_o.mode != SRV_RR)
 		return;
-	__atomic_add_fetch(&st.requests, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&srv_st.requests, 1, __ATOMIC_RELAXED);
 	c->resp_left += c->resp_next;
-	if (c->close_next || so_srv.close == SRV_CLOSE_SERVER)
+	if (c->close_next || srv_o.close == SRV_CLOSE_SERVER)
 		c->close_after = true;
 }
 
@@ -107,18 +107,18 @@ struct srv_conn *srv_conn_new(int fd)
 	if (!c)
 		return NULL;
 	c->fd = fd;
-	c->hdr_len = so_srv.mode == SRV_UDP ? WK_UDP_HDR : so_srv.request ? 1 : WK_RR_HDR;
+	c->hdr_len = srv_o.mode == SRV_UDP ? WK_UDP_HDR : srv_o.request ? 1 : WK_RR_HDR;
 	/* Fixed framing: count the first byte as the "header" so that the
 	 * request boundary logic is shared. */
-	if (so_srv.mode == SRV_RR && so_srv.request)
-		c->hdr_len = so_srv.request < WK_RR_HDR ? (unsigned)so_srv.request : WK_RR_HDR;
-	c->tokens = so_srv.read_rate ? so_srv.read_rate / 10 + 1 : 0;
+	if (srv_o.mode == SRV_RR && srv_o.request)
+		c->hdr_len = srv_o.request < WK_RR_HDR ? (unsigned)srv_o.request : WK_RR_HDR;
+	c->tokens = srv_o.read_rate ? srv_o.read_rate / 10 + 1 : 0;
 	c->refill_us = wk_now_us();
-	a = __atomic_add_fetch(&st.active, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&st_lock);
-	if (a > st.active_max)
-		st.active_max = a;
-	pthread_mutex_unlock(&st_lock);
+	a = __atomic_add_fetch(&srv_st.active, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&srv_st_lock);
+	if (a > srv_st.active_max)
+		srv_st.active_max = a;
+	pthread_mutex_unlock(&srv_st_lock);
 	return c;
 }
 
@@ -126,18 +126,18 @@ struct srv_conn *srv_conn_new(int fd)
 void srv_conn_end(struct srv_conn *c, int err)
 {
 	if (err) {
-		pthread_mutex_lock(&st_lock);
-		wk_errs_add(&st.errs, err);
-		pthread_mutex_unlock(&st_lock);
+		pthread_mutex_lock(&srv_st_lock);
+		wk_errs_add(&srv_st.errs, err);
+		pthread_mutex_unlock(&srv_st_lock);
 	}
 	if (c->bad)
-		__atomic_add_fetch(&st.bad, 1, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&st.active, 1, __ATOMIC_RELAXED);
-	if (so_srv.leak) {
-		__atomic_add_fetch(&st.leaked, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&srv_st.bad, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&srv_st.active, 1, __ATOMIC_RELAXED);
+	if (srv_o.leak) {
+		__atomic_add_fetch(&srv_st.leaked, 1, __ATOMIC_RELAXED);
 	} else {
 		close(c->fd);
-		__atomic_add_fetch(&st.closed, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&srv_st.closed, 1, __ATOMIC_RELAXED);
 	}
 	free(c);
 }
@@ -147,14 +147,14 @@ size_t srv_budget(struct srv_conn *c, size_t want)
 {
 	uint64_t now;
 
-	if (!so_srv.read_rate)
+	if (!srv_o.read_rate)
 		return want;
 	now = wk_now_us();
-	c->tokens += (now - c->refill_us) * so_srv.read_rate / 1000000;
+	c->tokens += (now - c->refill_us) * srv_o.read_rate / 1000000;
 	c->refill_us = now;
 	/* Cap the burst at 100 ms worth so a paused reader does not gulp. */
-	if (c->tokens > so_srv.read_rate / 10 + 1)
-		c->tokens = so_srv.read_rate / 10 + 1;
+	if (c->tokens > srv_o.read_rate / 10 + 1)
+		c->tokens = srv_o.read_rate / 10 + 1;
 	return c->tokens < want ? (size_t)c->tokens : want;
 }
 
@@ -166,14 +166,14 @@ void srv_interval(void)
 
 	if (!wk_series_on())
 		return;
-	l = json_pack("{sI sI sI sI}", "bytes_in", (json_int_t)(st.bytes_in - last_in), "accepted",
-		      (json_int_t)(st.accepted - last_acc), "requests",
-		      (json_int_t)(st.requests - last_req), "active", (json_int_t)st.active);
-	if (so_srv.mode == SRV_UDP)
+	l = json_pack("{sI sI sI sI}", "bytes_in", (json_int_t)(srv_st.bytes_in - last_in), "accepted",
+		      (json_int_t)(srv_st.accepted - last_acc), "requests",
+		      (json_int_t)(srv_st.requests - last_req), "active", (json_int_t)srv_st.active);
+	if (srv_o.mode == SRV_UDP)
 		srv_udp_interval(l);
-	last_in = st.bytes_in;
-	last_acc = st.accepted;
-	last_req = st.requests;
+	last_in = srv_st.bytes_in;
+	last_acc = srv_st.accepted;
+	last_req = srv_st.requests;
 	wk_series(l);
 }
 
@@ -191,7 +191,7 @@ static int flush_blocking(struct srv_conn *c)
 		if (w < 0)
 			return -errno;
 		c->resp_left -= (uint64_t)w;
-		__atomic_add_fetch(&st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&srv_st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -229,7 +229,7 @@ static void serve_blocking(struct srv_conn *c)
 		}
 		if (r == 0)
 			break;
-		if (so_srv.read_rate)
+		if (srv_o.read_rate)
 			c->tokens -= (uint64_t)r;
 		srv_input(c, buf, (size_t)r);
 		err = -flush_blocking(c);
@@ -242,14 +242,14 @@ static void serve_blocking(struct srv_conn *c)
 
 static void *thread_main(void *arg)
 {
-	uint64_t n = __atomic_add_fetch(&st.threads, 1, __ATOMIC_RELAXED);
+	uint64_t n = __atomic_add_fetch(&srv_st.threads, 1, __ATOMIC_RELAXED);
 
-	pthread_mutex_lock(&st_lock);
-	if (n > st.threads_max)
-		st.threads_max = n;
-	pthread_mutex_unlock(&st_lock);
+	pthread_mutex_lock(&srv_st_lock);
+	if (n > srv_st.threads_max)
+		srv_st.threads_max = n;
+	pthread_mutex_unlock(&srv_st_lock);
 	serve_blocking(arg);
-	__atomic_sub_fetch(&st.threads, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&srv_st.threads, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -296,7 +296,7 @@ static void ep_set(struct srv_conn *c, uint32_t events, int op)
 static void conn_close(struct srv_conn *c, int err)
 {
 	/* close() drops the fd from the epoll set, unless it stays open (--leak). */
-	if (so_srv.leak && !c->throttled)
+	if (srv_o.leak && !c->throttled)
 		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	live_del(c);
 	srv_conn_end(c, err);
@@ -331,7 +331,7 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 			c->eof = true;
 			break;
 		}
-		if (so_srv.read_rate)
+		if (srv_o.read_rate)
 			c->tokens -= (uint64_t)r;
 		srv_input(c, rbuf, (size_t)r);
 		/* A short read drained the socket; level-triggered epoll reports
@@ -352,7 +352,7 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 			break;
 		}
 		c->resp_left -= (uint64_t)w;
-		__atomic_add_fetch(&st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&srv_st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
 	}
 	if (err || c->eof || (c->close_after && !c->resp_left)) {
 		if (c->throttled)
@@ -386,22 +386,22 @@ static void take(int fd)
 	struct srv_conn *c;
 	const char *what;
 
-	__atomic_add_fetch(&st.accepted, 1, __ATOMIC_RELAXED);
-	if (so_srv.reject) {
+	__atomic_add_fetch(&srv_st.accepted, 1, __ATOMIC_RELAXED);
+	if (srv_o.reject) {
 		close(fd);
-		__atomic_add_fetch(&st.rejected, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&srv_st.rejected, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	wk_apply_sockopts(fd, &so_srv.sock, &what);
+	wk_apply_sockopts(fd, &srv_o.sock, &what);
 	c = srv_conn_new(fd);
 	if (!c) {
 		close(fd);
 		return;
 	}
-	if (so_srv.arch == SRV_EPOLL) {
+	if (srv_o.arch == SRV_EPOLL) {
 		live_add(c);
 		ep_set(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
-	} else if (so_srv.arch == SRV_ITERATIVE) {
+	} else if (srv_o.arch == SRV_ITERATIVE) {
 		serve_blocking(c);
 	} else {
 		pthread_attr_t a;
@@ -433,9 +433,9 @@ static void accept_some(int lfd, uint64_t max)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != ECONNABORTED) {
-				pthread_mutex_lock(&st_lock);
-				wk_errs_add(&st.errs, errno);
-				pthread_mutex_unlock(&st_lock);
+				pthread_mutex_lock(&srv_st_lock);
+				wk_errs_add(&srv_st.errs, errno);
+				pthread_mutex_unlock(&srv_st_lock);
 				if (errno == EMFILE || errno == ENFILE)
 					usleep(1000); /* no fd to give; let the loop breathe */
 			}
@@ -469,8 +469,8 @@ static void add_tag(int fd, uint64_t tag)
 void srv_loop(int lfd, int ufd)
 {
 	int tiv = -1, tdur = -1, tacc = -1, tthr = -1;
-	uint64_t acc_start = wk_t0 + so_srv.accept_delay_us, acc_done = 0;
-	bool paced = so_srv.accept_rate > 0 || so_srv.accept_delay_us;
+	uint64_t acc_start = wk_t0 + srv_o.accept_delay_us, acc_done = 0;
+	bool paced = srv_o.accept_rate > 0 || srv_o.accept_delay_us;
 	struct epoll_event evs[64];
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -480,22 +480,22 @@ void srv_loop(int lfd, int ufd)
 	}
 	dur_end_us = wk_t0 + wk.duration_us;
 	next_iv_us = wk_t0 + wk.interval_us;
-	if (so_srv.arch == SRV_ITERATIVE)
+	if (srv_o.arch == SRV_ITERATIVE)
 		blocking_tick = tick_iterative;
 	if (wk_series_on() && (tiv = wk_timerfd(wk.interval_us, wk.interval_us)) >= 0)
 		add_tag(tiv, TAG_IV);
 	if (wk.duration_given && (tdur = wk_timerfd(wk.duration_us, 0)) >= 0)
 		add_tag(tdur, TAG_DUR);
-	if (so_srv.read_rate && (tthr = wk_timerfd(10000, 10000)) >= 0)
+	if (srv_o.read_rate && (tthr = wk_timerfd(10000, 10000)) >= 0)
 		add_tag(tthr, TAG_THR);
 	if (ufd >= 0)
 		add_tag(ufd, TAG_UDP);
 	if (paced) {
-		uint64_t period = so_srv.accept_rate > 0 ? (uint64_t)(1e6 / so_srv.accept_rate) : 0;
+		uint64_t period = srv_o.accept_rate > 0 ? (uint64_t)(1e6 / srv_o.accept_rate) : 0;
 
-		if (so_srv.accept_rate > 0 && period < 1000)
+		if (srv_o.accept_rate > 0 && period < 1000)
 			period = 1000;
-		tacc = wk_timerfd(so_srv.accept_delay_us, period);
+		tacc = wk_timerfd(srv_o.accept_delay_us, period);
 		add_tag(tacc, TAG_ACC);
 	} else {
 		add_tag(lfd, TAG_LISTEN);
@@ -516,7 +516,7 @@ void srv_loop(int lfd, int ufd)
 			}
 			switch (tag) {
 			case TAG_LISTEN:
-				accept_some(lfd, so_srv.arch == SRV_ITERATIVE ? 1 : 0);
+				accept_some(lfd, srv_o.arch == SRV_ITERATIVE ? 1 : 0);
 				break;
 			case TAG_UDP:
 				srv_udp_read(ufd);
@@ -537,18 +537,18 @@ void srv_loop(int lfd, int ufd)
 				uint64_t now = wk_now_us(), allowed;
 
 				wk_timerfd_read(tacc);
-				if (so_srv.accept_rate <= 0) {
+				if (srv_o.accept_rate <= 0) {
 					/* The delay is over: accept freely from now on. */
 					epoll_ctl(ep, EPOLL_CTL_DEL, tacc, NULL);
 					add_tag(lfd, TAG_LISTEN);
 					break;
 				}
-				allowed = (uint64_t)((double)(now - acc_start) * so_srv.accept_rate / 1e6) + 1;
+				allowed = (uint64_t)((double)(now - acc_start) * srv_o.accept_rate / 1e6) + 1;
 				if (allowed > acc_done) {
-					uint64_t before = st.accepted;
+					uint64_t before = srv_st.accepted;
 
 					accept_some(lfd, allowed - acc_done);
-					acc_done += st.accepted - before;
+					acc_done += srv_st.accepted - before;
 					/* Credit does not pile up while the queue is empty. */
 					if (acc_done < allowed)
 						acc_done = allowed;

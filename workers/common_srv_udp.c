@@ -137,18 +137,18 @@ void srv_udp_read(int fd)
 		if (n <= 0)
 			return;
 		now = wk_now_ns();
-		pthread_mutex_lock(&st_lock);
+		pthread_mutex_lock(&srv_st_lock);
 		for (int i = 0; i < n; i++) {
 			struct wk_udp_hdr h;
 
-			st.bytes_in += m[i].msg_len;
+			srv_st.bytes_in += m[i].msg_len;
 			if (m[i].msg_len < WK_UDP_HDR || wk_udp_decode(iov[i].iov_base, &h)) {
 				u.bad++;
 				continue;
 			}
 			srv_udp_record(&h, now, m[i].msg_len);
 		}
-		pthread_mutex_unlock(&st_lock);
+		pthread_mutex_unlock(&srv_st_lock);
 		if (n < BATCH)
 			return;
 	}
@@ -198,18 +198,18 @@ void srv_udp_result(json_t *r)
 	json_object_set_new(r, "sent_reported", json_integer((json_int_t)u.sent_total));
 	json_object_set_new(r, "bytes", json_integer((json_int_t)u.bytes));
 	json_object_set_new(r, "other_session", json_integer((json_int_t)u.other_session));
-	json_object_set_new(r, "malformed", json_integer((json_int_t)(u.bad + st.bad)));
+	json_object_set_new(r, "malformed", json_integer((json_int_t)(u.bad + srv_st.bad)));
 	json_object_set_new(r, "owd_us", wk_hist_summary(&u.owd));
 	json_object_set_new(r, "histogram", wk_hist_buckets(&u.owd));
 }
 
 void srv_udp_interval(json_t *l)
 {
-	pthread_mutex_lock(&st_lock);
+	pthread_mutex_lock(&srv_st_lock);
 	json_object_set_new(l, "received", json_integer((json_int_t)u.iv_received));
 	json_object_set_new(l, "owd_p50_us", json_integer((json_int_t)wk_hist_pct(&u.iv_owd, 50)));
 	json_object_set_new(l, "owd_p99_us", json_integer((json_int_t)wk_hist_pct(&u.iv_owd, 99)));
 	u.iv_received = 0;
 	memset(&u.iv_owd, 0, sizeof(u.iv_owd));
-	pthread_mutex_unlock(&st_lock);
+	pthread_mutex_unlock(&srv_st_lock);
 }

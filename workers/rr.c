@@ -102,10 +102,10 @@ static void connected(struct rr_conn *c)
 {
 	uint64_t us = wk_now_us() - c->t_conn;
 
-	rr.tot.handshakes++;
-	rr.iv.handshakes++;
-	wk_hist_add(&rr.tot.conn, us);
-	wk_hist_add(&rr.iv.conn, us);
+	rr_state.tot.handshakes++;
+	rr_state.iv.handshakes++;
+	wk_hist_add(&rr_state.tot.conn, us);
+	wk_hist_add(&rr_state.iv.conn, us);
 	if (rr_o.streams) {
 		rr_mux_connected(c);
 	} else if (c->busy) {
@@ -122,11 +122,11 @@ static void complete(struct rr_conn *c)
 {
 	uint64_t now = wk_now_us(), lat = now - c->t_req;
 
-	if (c->t_req >= rr.t_start && now <= rr.t_end) {
-		rr.tot.requests++;
-		rr.iv.requests++;
-		wk_hist_add(&rr.tot.lat, lat);
-		wk_hist_add(&rr.iv.lat, lat);
+	if (c->t_req >= rr_state.t_start && now <= rr_state.t_end) {
+		rr_state.tot.requests++;
+		rr_state.iv.requests++;
+		wk_hist_add(&rr_state.tot.lat, lat);
+		wk_hist_add(&rr_state.iv.lat, lat);
 	}
 	rr_release(c);
 	if (rr_o.conn == 1) {
@@ -151,7 +151,7 @@ static void do_send(struct rr_conn *c)
 		 * second held by Nagle until the first is acknowledged. */
 		size_t n = (opt_write == 1 && c->sent < WK_RR_HDR) ? WK_RR_HDR - c->sent
 								  : rr_o.request - c->sent;
-		ssize_t w = wk_send_some(c->fd, rr.reqbuf + c->sent, n);
+		ssize_t w = wk_send_some(c->fd, rr_state.reqbuf + c->sent, n);
 
 		if (w == -EAGAIN) {
 			rr_set_events(c, EPOLLOUT);
@@ -183,7 +183,7 @@ static void start_send(struct rr_conn *c)
 static void do_recv(struct rr_conn *c)
 {
 	for (;;) {
-		ssize_t r = wk_recv_some(c->fd, rr.rbuf, RR_RBUF);
+		ssize_t r = wk_recv_some(c->fd, rr_state.rbuf, RR_RBUF);
 
 		if (r == -EAGAIN)
 			return;
@@ -196,8 +196,8 @@ static void do_recv(struct rr_conn *c)
 				rr_drop_conn(c); /* the server's FIN came first: the slot is free */
 			} else {
 				/* The server closed before (or instead of) answering. */
-				rr.tot.early_eof++;
-				rr.iv.early_eof++;
+				rr_state.tot.early_eof++;
+				rr_state.iv.early_eof++;
 				rr_drop_conn(c);
 			}
 			return;
@@ -254,7 +254,7 @@ static void dispatch(void)
 {
 	uint64_t now = wk_now_us();
 
-	while (rr.outstanding < limit_out && !wk_stop && now >= hold_until) {
+	while (rr_state.outstanding < limit_out && !wk_stop && now >= hold_until) {
 		struct rr_conn *c;
 		uint64_t t_req = now;
 
@@ -271,16 +271,16 @@ static void dispatch(void)
 				return;
 			free_pool = c->next_free;
 		} else {
-			c = rr.free_slots;
+			c = rr_state.free_slots;
 			if (!c)
 				return;
-			rr.free_slots = c->next_free;
+			rr_state.free_slots = c->next_free;
 		}
 		if (rr_o.rate > 0)
 			pend_head++;
 		c->busy = true;
 		c->t_req = t_req;
-		rr.outstanding++;
+		rr_state.outstanding++;
 		if (rr_o.conn == 1)
 			start_send(c);
 		else
@@ -292,15 +292,15 @@ static void tick(uint64_t now)
 {
 	static uint64_t last_scan;
 
-	if (rr_o.rate > 0 && !rr_o.streams && now < rr.t_end) {
-		uint64_t due = (uint64_t)((double)(now - rr.t_start) * rr_o.rate / 1e6) + 1;
+	if (rr_o.rate > 0 && !rr_o.streams && now < rr_state.t_end) {
+		uint64_t due = (uint64_t)((double)(now - rr_state.t_start) * rr_o.rate / 1e6) + 1;
 
 		for (; generated < due; generated++) {
 			if (pend_tail - pend_head >= PEND_CAP) {
-				rr.dropped++;
+				rr_state.dropped++;
 				continue;
 			}
-			pend[pend_tail++ % PEND_CAP] = rr.t_start + (uint64_t)((double)generated * 1e6 / rr_o.rate);
+			pend[pend_tail++ % PEND_CAP] = rr_state.t_start + (uint64_t)((double)generated * 1e6 / rr_o.rate);
 		}
 		if (pend_tail - pend_head > pend_max)
 			pend_max = pend_tail - pend_head;
@@ -310,8 +310,8 @@ static void tick(uint64_t now)
 	last_scan = now;
 	if (rr_o.streams)
 		rr_mux_tick(now);
-	for (size_t i = 0; i < rr.n_conns; i++) {
-		struct rr_conn *c = &rr.conns[i];
+	for (size_t i = 0; i < rr_state.n_conns; i++) {
+		struct rr_conn *c = &rr_state.conns[i];
 
 		if (c->state == RR_DEAD && now >= hold_until) {
 			open_conn(c);
@@ -346,8 +346,8 @@ static json_t *summary(struct rr_stats *s, double secs, bool full)
 
 static void interval(uint64_t now)
 {
-	wk_series(summary(&rr.iv, (double)(now - last_iv) / 1e6, false));
-	memset(&rr.iv, 0, sizeof(rr.iv));
+	wk_series(summary(&rr_state.iv, (double)(now - last_iv) / 1e6, false));
+	memset(&rr_state.iv, 0, sizeof(rr_state.iv));
 	last_iv = now;
 }
 
@@ -386,44 +386,44 @@ int main(int argc, char **argv)
 	if (rr_o.conn == 1 && opt_pool < opt_conc)
 		wk_msg("note: --pool %llu caps the requests in flight below --concurrency %llu",
 		       (unsigned long long)opt_pool, (unsigned long long)opt_conc);
-	rr.n_conns = rr_o.conn == 1 ? opt_pool : opt_conc;
+	rr_state.n_conns = rr_o.conn == 1 ? opt_pool : opt_conc;
 	limit_out = rr_o.conn == 1 && opt_pool < opt_conc ? opt_pool : opt_conc;
-	rr.conns = calloc(rr.n_conns, sizeof(*rr.conns));
-	rr.reqbuf = calloc(1, rr_o.request);
-	rr.rbuf = malloc(RR_RBUF);
+	rr_state.conns = calloc(rr_state.n_conns, sizeof(*rr_state.conns));
+	rr_state.reqbuf = calloc(1, rr_o.request);
+	rr_state.rbuf = malloc(RR_RBUF);
 	pend = rr_o.rate > 0 && !rr_o.streams ? malloc(PEND_CAP * sizeof(*pend)) : NULL;
-	rr.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!rr.conns || !rr.reqbuf || !rr.rbuf || (rr_o.rate > 0 && !rr_o.streams && !pend) ||
-	    rr.ep < 0 || (rr_o.streams && rr_mux_init())) {
+	rr_state.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!rr_state.conns || !rr_state.reqbuf || !rr_state.rbuf || (rr_o.rate > 0 && !rr_o.streams && !pend) ||
+	    rr_state.ep < 0 || (rr_o.streams && rr_mux_init())) {
 		wk_msg("out of memory or epoll_create1 failed");
 		return WK_EXIT_FAIL;
 	}
 	h.req_len = (uint32_t)rr_o.request;
 	h.resp_len = (uint32_t)rr_o.response;
 	h.flags = (rr_o.conn == 0 && opt_close == 1) ? WK_RR_F_CLOSE : 0;
-	wk_rr_encode(&h, rr.reqbuf);
+	wk_rr_encode(&h, rr_state.reqbuf);
 
-	rr.t_start = last_iv = wk_now_us();
-	rr.t_end = rr.t_start + wk.duration_us;
-	for (size_t i = 0; i < rr.n_conns; i++) {
-		rr.conns[i].fd = -1;
+	rr_state.t_start = last_iv = wk_now_us();
+	rr_state.t_end = rr_state.t_start + wk.duration_us;
+	for (size_t i = 0; i < rr_state.n_conns; i++) {
+		rr_state.conns[i].fd = -1;
 		if (rr_o.conn == 1) {
-			open_conn(&rr.conns[i]);
+			open_conn(&rr_state.conns[i]);
 		} else {
-			rr.conns[i].next_free = rr.free_slots;
-			rr.free_slots = &rr.conns[i];
+			rr_state.conns[i].next_free = rr_state.free_slots;
+			rr_state.free_slots = &rr_state.conns[i];
 		}
 	}
 	/* Housekeeping (timeouts, reconnects, the end) every 10 ms; in open loop
 	 * a second timer fires at each intended arrival (at most every 100 us),
 	 * so requests leave on schedule without waking a closed loop needlessly
 	 * (wakeups are dear in the one-CPU UML guest). */
-	loop.ep = rr.ep;
-	loop.end_us = rr.t_end;
+	loop.ep = rr_state.ep;
+	loop.end_us = rr_state.t_end;
 	/* The schedule starts at t_start, before the pool's connections were
 	 * opened: the timers keep its phase, or every request would wait for
 	 * the time those took (3 ms in a slow guest) and count it as latency. */
-	loop.t0_us = rr.t_start;
+	loop.t0_us = rr_state.t_start;
 	wk_loop_timer(&loop, 10000, 10000, true, tick);
 	if (rr_o.rate > 0) {
 		uint64_t period = (uint64_t)(1e6 / rr_o.rate);
@@ -434,24 +434,24 @@ int main(int argc, char **argv)
 	wk_loop_run(&loop);
 	{
 		uint64_t now = wk_now_us();
-		double secs = (double)((now < rr.t_end ? now : rr.t_end) - rr.t_start) / 1e6;
+		double secs = (double)((now < rr_state.t_end ? now : rr_state.t_end) - rr_state.t_start) / 1e6;
 
-		res = summary(&rr.tot, secs, true);
+		res = summary(&rr_state.tot, secs, true);
 		json_object_set_new(res, "seconds", json_real(secs));
 		json_object_set_new(res, "conn", json_string(conn_modes[rr_o.conn]));
 		json_object_set_new(res, "concurrency", json_integer((json_int_t)opt_conc));
 		json_object_set_new(res, "rate", json_real(rr_o.rate));
-		json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)rr.outstanding));
+		json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)rr_state.outstanding));
 		if (rr_o.rate > 0) {
 			json_object_set_new(res, "queued_max", json_integer((json_int_t)pend_max));
-			json_object_set_new(res, "dropped", json_integer((json_int_t)rr.dropped));
+			json_object_set_new(res, "dropped", json_integer((json_int_t)rr_state.dropped));
 		}
-		json_object_set_new(res, "histogram", wk_hist_buckets(&rr.tot.lat));
+		json_object_set_new(res, "histogram", wk_hist_buckets(&rr_state.tot.lat));
 		if (rr_o.streams)
 			rr_mux_result(res);
 	}
-	for (size_t i = 0; i < rr.n_conns; i++)
-		if (rr.conns[i].fd >= 0)
-			close(rr.conns[i].fd);
+	for (size_t i = 0; i < rr_state.n_conns; i++)
+		if (rr_state.conns[i].fd >= 0)
+			close(rr_state.conns[i].fd);
 	return wk_finish(res, true);
 }

@@ -1,4 +1,4 @@
-/* Internals of tb-rr shared between rr.c (options, per-request and pool
+/* Internals of tb-rr shared between rr_state.c (options, per-request and pool
  * connections, the open-loop queue, the result) and common_rr_mux.c (the
  * connection bookkeeping both use, and stream mode, --streams). The common_
  * files are linked into every worker by the Makefile; only tb-rr calls these. */
@@ -25,7 +25,7 @@ struct rr_conn {
 	struct rr_conn *next_free;
 };
 
-/* The options both halves read (the rest are rr.c's own). */
+/* The options both halves read (the rest are rr_state.c's own). */
 struct rr_opts {
 	uint64_t request, response, timeout;
 	uint64_t streams; /* 0: no stream mode */
@@ -55,7 +55,7 @@ struct rr_run {
 };
 
 extern struct rr_opts rr_o;
-extern struct rr_run rr;
+extern struct rr_run rr_state;
 
 /** Set the epoll interest of @c to @ev (adds it to the set the first time). */
 void rr_set_events(struct rr_conn *c, uint32_t ev);
@@ -64,7 +64,7 @@ void rr_count_err(int err);
 /** @c no longer carries a request. */
 void rr_release(struct rr_conn *c);
 /** Close @c: a pool connection waits for the ticker to reconnect it, a
- * per-request slot goes back to rr.free_slots. */
+ * per-request slot goes back to rr_state.free_slots. */
 void rr_drop_conn(struct rr_conn *c);
 
 /* Stream mode. */

@@ -23,22 +23,22 @@ static const char *opt_ready, *opt_cc;
 static bool opt_nodelay;
 
 static struct wk_opt opts[] = {
-	{ "mode", WK_CHOICE, &so_srv.mode, "MODE  what to serve (default sink)", modes },
-	{ "backlog", WK_COUNT, &so_srv.backlog, "N     listen() backlog (default 128)", NULL, 0, 1u << 20 },
-	{ "arch", WK_CHOICE, &so_srv.arch, "ARCH  connection handling (default epoll)", archs },
-	{ "accept-rate", WK_REAL, &so_srv.accept_rate, "R     accepts per second (default: as fast as possible)" },
-	{ "accept-delay", WK_TIME, &so_srv.accept_delay_us, "TIME  do not accept at all for this long" },
-	{ "close", WK_CHOICE, &so_srv.close, "WHO   who closes first: server closes after each response", closers },
-	{ "read-rate", WK_BYTERATE, &so_srv.read_rate, "RATE  slow reader: bytes/s per connection (64k, 1mbit)" },
-	{ "leak", WK_FLAG, &so_srv.leak, "never close accepted sockets (they stay in CLOSE-WAIT)" },
-	{ "reject", WK_FLAG, &so_srv.reject, "load shedding: accept and close at once" },
-	{ "response", WK_SIZE, &so_srv.response, "SIZE  rr: response size when the request leaves it to the server (default 64)", NULL, 0, 1u << 30 },
-	{ "request", WK_SIZE, &so_srv.request, "SIZE  rr: fixed request size, no header (for non-testbed clients)", NULL, 0, 1u << 30 },
+	{ "mode", WK_CHOICE, &srv_o.mode, "MODE  what to serve (default sink)", modes },
+	{ "backlog", WK_COUNT, &srv_o.backlog, "N     listen() backlog (default 128)", NULL, 0, 1u << 20 },
+	{ "arch", WK_CHOICE, &srv_o.arch, "ARCH  connection handling (default epoll)", archs },
+	{ "accept-rate", WK_REAL, &srv_o.accept_rate, "R     accepts per second (default: as fast as possible)" },
+	{ "accept-delay", WK_TIME, &srv_o.accept_delay_us, "TIME  do not accept at all for this long" },
+	{ "close", WK_CHOICE, &srv_o.close, "WHO   who closes first: server closes after each response", closers },
+	{ "read-rate", WK_BYTERATE, &srv_o.read_rate, "RATE  slow reader: bytes/s per connection (64k, 1mbit)" },
+	{ "leak", WK_FLAG, &srv_o.leak, "never close accepted sockets (they stay in CLOSE-WAIT)" },
+	{ "reject", WK_FLAG, &srv_o.reject, "load shedding: accept and close at once" },
+	{ "response", WK_SIZE, &srv_o.response, "SIZE  rr: response size when the request leaves it to the server (default 64)", NULL, 0, 1u << 30 },
+	{ "request", WK_SIZE, &srv_o.request, "SIZE  rr: fixed request size, no header (for non-testbed clients)", NULL, 0, 1u << 30 },
 	{ "ready", WK_STRING, &opt_ready, "FILE  written (with the port) once listening" },
 	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control of accepted sockets" },
 	{ "nodelay", WK_FLAG, &opt_nodelay, "TCP_NODELAY on accepted sockets" },
-	{ "sndbuf", WK_SIZE, &so_srv.sock.sndbuf, "SIZE  SO_SNDBUF of accepted sockets", NULL, 0, 1u << 30 },
-	{ "rcvbuf", WK_SIZE, &so_srv.sock.rcvbuf, "SIZE  SO_RCVBUF of the listener (inherited)", NULL, 0, 1u << 30 },
+	{ "sndbuf", WK_SIZE, &srv_o.sock.sndbuf, "SIZE  SO_SNDBUF of accepted sockets", NULL, 0, 1u << 30 },
+	{ "rcvbuf", WK_SIZE, &srv_o.sock.rcvbuf, "SIZE  SO_RCVBUF of the listener (inherited)", NULL, 0, 1u << 30 },
 	{ NULL },
 };
 
@@ -74,8 +74,8 @@ static int listen_tcp(void)
 		what = "setsockopt TCP_CONGESTION";
 		goto fail;
 	}
-	if (so_srv.sock.rcvbuf) {
-		int v = (int)so_srv.sock.rcvbuf;
+	if (srv_o.sock.rcvbuf) {
+		int v = (int)srv_o.sock.rcvbuf;
 
 		what = "setsockopt SO_RCVBUF";
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
@@ -85,7 +85,7 @@ static int listen_tcp(void)
 	if (bind(fd, (struct sockaddr *)&wk.addr, wk.addrlen))
 		goto fail;
 	what = "listen";
-	if (listen(fd, (int)so_srv.backlog))
+	if (listen(fd, (int)srv_o.backlog))
 		goto fail;
 	wk_nonblock(fd, 1);
 	return fd;
@@ -106,7 +106,7 @@ static void announce(void)
 	char a[80];
 
 	wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a));
-	printf("tb-server: listening on %s mode %s arch %s\n", a, modes[so_srv.mode], archs[so_srv.arch]);
+	printf("tb-server: listening on %s mode %s arch %s\n", a, modes[srv_o.mode], archs[srv_o.arch]);
 	fflush(stdout);
 	if (opt_ready) {
 		char tmp[4096];
@@ -142,32 +142,32 @@ static long long status_kb(const char *name)
 static json_t *result(void)
 {
 	json_t *r = json_object();
-	double secs = st.first_byte_us && st.last_byte_us > st.first_byte_us
-			      ? (double)(st.last_byte_us - st.first_byte_us) / 1e6
+	double secs = srv_st.first_byte_us && srv_st.last_byte_us > srv_st.first_byte_us
+			      ? (double)(srv_st.last_byte_us - srv_st.first_byte_us) / 1e6
 			      : 0;
 
-	json_object_set_new(r, "mode", json_string(modes[so_srv.mode]));
-	json_object_set_new(r, "arch", json_string(archs[so_srv.arch]));
-	json_object_set_new(r, "accepted", json_integer((json_int_t)st.accepted));
-	json_object_set_new(r, "rejected", json_integer((json_int_t)st.rejected));
-	json_object_set_new(r, "closed", json_integer((json_int_t)st.closed));
-	json_object_set_new(r, "leaked", json_integer((json_int_t)st.leaked));
-	json_object_set_new(r, "active_max", json_integer((json_int_t)st.active_max));
-	json_object_set_new(r, "bytes_in", json_integer((json_int_t)st.bytes_in));
-	json_object_set_new(r, "bytes_out", json_integer((json_int_t)st.bytes_out));
-	json_object_set_new(r, "bad_requests", json_integer((json_int_t)st.bad));
-	json_object_set_new(r, "errors", wk_errs_json(&st.errs));
+	json_object_set_new(r, "mode", json_string(modes[srv_o.mode]));
+	json_object_set_new(r, "arch", json_string(archs[srv_o.arch]));
+	json_object_set_new(r, "accepted", json_integer((json_int_t)srv_st.accepted));
+	json_object_set_new(r, "rejected", json_integer((json_int_t)srv_st.rejected));
+	json_object_set_new(r, "closed", json_integer((json_int_t)srv_st.closed));
+	json_object_set_new(r, "leaked", json_integer((json_int_t)srv_st.leaked));
+	json_object_set_new(r, "active_max", json_integer((json_int_t)srv_st.active_max));
+	json_object_set_new(r, "bytes_in", json_integer((json_int_t)srv_st.bytes_in));
+	json_object_set_new(r, "bytes_out", json_integer((json_int_t)srv_st.bytes_out));
+	json_object_set_new(r, "bad_requests", json_integer((json_int_t)srv_st.bad));
+	json_object_set_new(r, "errors", wk_errs_json(&srv_st.errs));
 	json_object_set_new(r, "rss_peak_bytes", json_integer(status_kb("VmHWM")));
 	json_object_set_new(r, "vm_peak_bytes", json_integer(status_kb("VmPeak")));
 	/* the main thread plus the most service threads alive at once */
-	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + st.threads_max)));
-	if (so_srv.mode == SRV_SINK) {
-		json_object_set_new(r, "bytes", json_integer((json_int_t)st.bytes_in));
+	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + srv_st.threads_max)));
+	if (srv_o.mode == SRV_SINK) {
+		json_object_set_new(r, "bytes", json_integer((json_int_t)srv_st.bytes_in));
 		json_object_set_new(r, "seconds", json_real(secs));
 		json_object_set_new(r, "goodput_bps",
-				    json_real(secs > 0 ? (double)st.bytes_in * 8 / secs : 0));
-	} else if (so_srv.mode == SRV_RR) {
-		json_object_set_new(r, "requests", json_integer((json_int_t)st.requests));
+				    json_real(secs > 0 ? (double)srv_st.bytes_in * 8 / secs : 0));
+	} else if (srv_o.mode == SRV_RR) {
+		json_object_set_new(r, "requests", json_integer((json_int_t)srv_st.requests));
 	} else {
 		srv_udp_result(r);
 	}
@@ -179,22 +179,22 @@ int main(int argc, char **argv)
 	int lfd = -1, ufd = -1;
 
 	wk_init(&prog, argc, argv);
-	so_srv.sock.nodelay = opt_nodelay;
-	so_srv.sock.cc = opt_cc;
+	srv_o.sock.nodelay = opt_nodelay;
+	srv_o.sock.cc = opt_cc;
 	wk_signal_completes = !wk.duration_given;
-	if (so_srv.reject && so_srv.leak) {
+	if (srv_o.reject && srv_o.leak) {
 		wk_msg("--reject and --leak exclude each other");
 		return WK_EXIT_USAGE;
 	}
-	if (so_srv.mode != SRV_RR && so_srv.request) {
+	if (srv_o.mode != SRV_RR && srv_o.request) {
 		wk_msg("--request applies to --mode rr only");
 		return WK_EXIT_USAGE;
 	}
 	wk_zeros(SRV_CHUNK);
 	lfd = listen_tcp();
-	if (lfd >= 0 && so_srv.mode == SRV_UDP)
+	if (lfd >= 0 && srv_o.mode == SRV_UDP)
 		ufd = srv_udp_socket();
-	if (lfd >= 0 && (so_srv.mode != SRV_UDP || ufd >= 0)) {
+	if (lfd >= 0 && (srv_o.mode != SRV_UDP || ufd >= 0)) {
 		announce();
 		srv_loop(lfd, ufd);
 	}

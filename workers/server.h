@@ -30,7 +30,7 @@ struct srv_stats {
 	uint64_t bytes_in, bytes_out, requests, bad;
 	uint64_t first_byte_us, last_byte_us;
 	uint64_t threads, threads_max; /* service threads (--arch thread) */
-	struct wk_errs errs; /* under st_lock */
+	struct wk_errs errs; /* under srv_st_lock */
 };
 
 /* One accepted connection. */
@@ -48,9 +48,9 @@ struct srv_conn {
 	struct srv_conn *prev_live, *next_live; /* epoll arch: every open connection */
 };
 
-extern struct srv_opts so_srv;
-extern struct srv_stats st;
-extern pthread_mutex_t st_lock;
+extern struct srv_opts srv_o;
+extern struct srv_stats srv_st;
+extern pthread_mutex_t srv_st_lock;
 
 /** Feed @n received bytes to the protocol state of @c. */
 void srv_input(struct srv_conn *c, const unsigned char *p, size_t n);
@@ -73,7 +73,7 @@ void srv_loop(int lfd, int ufd);
 int srv_udp_socket(void);
 /** Drain datagrams from @fd. */
 void srv_udp_read(int fd);
-/** Account one record (datagram or TCP record), caller holds st_lock. */
+/** Account one record (datagram or TCP record), caller holds srv_st_lock. */
 void srv_udp_record(const struct wk_udp_hdr *h, uint64_t now_ns, uint32_t bytes);
 /** Receiver fields of the result / of a series line. */
 void srv_udp_result(json_t *r);

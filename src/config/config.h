@@ -174,7 +174,7 @@ struct tb_flow {
 	unsigned count;        /* idle: connections held */
 	uint32_t size;         /* udp datagram size (bytes) */
 	enum tb_transport transport; /* udp worker: udp (default) or tcp */
-	uint32_t interval_us;  /* heartbeat interval (idle/rr keepalive), 0 none */
+	uint32_t interval_us;  /* idle: heartbeat interval, 0 none */
 	uint32_t ka_idle_us;   /* idle: TCP keep-alive idle time (SO_KEEPALIVE); 0: off */
 	uint32_t ka_intvl_us;  /* idle: keep-alive probe interval; 0: kernel default */
 	unsigned ka_cnt;       /* idle: unanswered probes before the connection dies; 0: default */
@@ -369,6 +369,16 @@ int config_flow(const struct tb_config *c, const char *name);
 
 /** Whether the file set flow key @key (e.g. "port") on @f. */
 bool config_flow_has(const struct tb_flow *f, const char *key);
+
+/**
+ * The worker options flow @f's keys become (the key table's worker options,
+ * docs/workers.md), in the table's order, for its client (@server false)
+ * or its tb-server: @emit gets each option and its value, NULL for a bare
+ * flag (--nodelay). The rest of a command line (--host, --port,
+ * --duration, --spoof, files) is the caller's.
+ */
+void config_flow_options(const struct tb_flow *f, bool server,
+			 void (*emit)(void *arg, const char *opt, const char *value), void *arg);
 
 /** The port flow @flow's server listens on: its "port", else 5001 + its index. */
 unsigned config_flow_port(const struct tb_config *c, int flow);

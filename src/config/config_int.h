@@ -79,6 +79,26 @@ enum ktype {
 	K_IDENT,  /* char[size] of [a-z0-9_] (congestion control) */
 };
 
+/* When a flow key's worker option is on the command line. */
+enum wo_when {
+	WO_ALWAYS, /* always, with the key's value (its default when not given) */
+	WO_SET,    /* when the value is not zero, empty or false (a bool: the bare option) */
+	WO_TCP,    /* WO_SET, and the flow runs over TCP (not a udp flow over udp) */
+	WO_GIVEN,  /* when the file gave the key */
+	WO_POOLED, /* with conn = pool */
+};
+
+/* The worker option a flow key becomes. Its value is written in the
+ * workers' syntax by the key's type: a time as 250000us, a rate as
+ * 8000000bit, a size or count as a number, a real as %g, an enum as its
+ * name, a bool as the option alone. */
+struct wopt {
+	const char *client;    /* option of the flow's client worker (the key's workers), or NULL */
+	const char *server;    /* option of its tb-server, or NULL */
+	uint32_t servers;      /* workers whose tb-server takes it (1 << enum tb_worker) */
+	enum wo_when when;
+};
+
 struct keydef {
 	const char *name;
 	enum ktype type;
@@ -88,6 +108,7 @@ struct keydef {
 	const char *const *enums; /* K_ENUM: NULL-terminated names, value = index */
 	uint32_t bit;            /* tb_shape.set bit, or worker mask for flow keys */
 	const char *help;
+	struct wopt opt;         /* flow keys: the worker option it becomes */
 };
 
 /* Key tables, in config_keys.c. */

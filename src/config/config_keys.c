@@ -1,6 +1,8 @@
 /* Key tables of every section and the typed setters behind them. A key is
  * data (name, type, offset, range), so adding one is a line here plus a line
- * in docs/config.md. */
+ * in docs/config.md. A flow key also names the worker option it becomes
+ * (config_flow_options, for the workers' command lines; docs/workers.md
+ * lists them). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -103,7 +105,21 @@ const struct keydef cfg_shape_keys[] = {
 #define W_ALL 0u
 #define W_TCP (W(BULK) | W(RR) | W(CHURN) | W(IDLE) | W(UDP))
 #define W_REQ (W(RR) | W(CHURN) | W(IDLE))
+/* ... and of the tb-server of a flow: every one; --mode rr (a synflood's
+ * own listener too); --mode sink or rr (TCP only). */
+#define S_ANY (W(BULK) | W(RR) | W(CHURN) | W(SYNFLOOD) | W(UDP) | W(IDLE))
+#define S_RR (W_REQ | W(SYNFLOOD))
+#define S_TCP (W(BULK) | S_RR)
 
+/* The worker option a key becomes: on the client, on tb-server (of the
+ * flows of workers @w), or on both. */
+#define CLIENT(opt, when) { opt, NULL, 0, when }
+#define SERVER(opt, w, when) { NULL, opt, w, when }
+#define BOTH(opt, w, when) { opt, opt, w, when }
+
+/* The rows' order is the options' order on a command line. The --host,
+ * --port, --duration, --spoof, files and deadline of a command line are not
+ * a key's value as written; run/run_proc.c adds them. */
 const struct keydef cfg_flow_keys[] = {
 	{ "worker", K_ENUM, OFF(tb_flow, worker), 0, 0, cfg_worker_names, W_ALL, "" },
 	{ "enabled", K_BOOL, OFF(tb_flow, enabled), 0, 0, NULL, W_ALL, "" },
@@ -113,41 +129,72 @@ const struct keydef cfg_flow_keys[] = {
 	{ "duration", K_TIME, OFF(tb_flow, duration_us), 1000, 3600e6, NULL, W_ALL, "" },
 	{ "port", K_UINT, OFF(tb_flow, port), 1, 65535, NULL, W_ALL, "" },
 	{ "family", K_ENUM, OFF(tb_flow, family), 0, 0, family_names, W_ALL, "" },
-	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, "" },
-	{ "nodelay", K_BOOL, OFF(tb_flow, nodelay), 0, 0, NULL, W_TCP, "" },
-	{ "sndbuf", K_SIZE32, OFF(tb_flow, sndbuf), 1024, 1 << 30, NULL, W_TCP, "" },
-	{ "rcvbuf", K_SIZE32, OFF(tb_flow, rcvbuf), 1024, 1 << 30, NULL, W_TCP, "" },
-	{ "bytes", K_SIZE64, OFF(tb_flow, bytes), 1, 0, NULL, W(BULK), "" },
-	{ "request", K_SIZE32, OFF(tb_flow, request), 16, 64 << 20, NULL, W(RR), "" },
-	{ "response", K_SIZE32, OFF(tb_flow, response), 1, 64 << 20, NULL, W(RR), "" },
-	{ "concurrency", K_UINT, OFF(tb_flow, concurrency), 1, 100000, NULL, W_REQ, "" },
-	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD), "" },
-	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, conn_names, W(RR), "" },
-	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR), "" },
-	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR), "" },
-	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, write_names, W(RR), "" },
-	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, closer_names, W(RR) | W(CHURN), "" },
-	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ, "" },
-	{ "count", K_UINT, OFF(tb_flow, count), 1, 1000000, NULL, W(IDLE), "" },
-	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP), "" },
-	{ "transport", K_ENUM, OFF(tb_flow, transport), 0, 0, transport_names, W(UDP), "" },
-	{ "heartbeat", K_TIME, OFF(tb_flow, interval_us), 1000, 600e6, NULL, W(IDLE) | W(RR), "" },
-	{ "keepalive_idle", K_TIME, OFF(tb_flow, ka_idle_us), 1000000, 32767e6, NULL, W(IDLE), "" },
+	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, "", BOTH("--cc", S_TCP, WO_TCP) },
+	{ "nodelay", K_BOOL, OFF(tb_flow, nodelay), 0, 0, NULL, W_TCP, "",
+	  CLIENT("--nodelay", WO_TCP) },
+	{ "sndbuf", K_SIZE32, OFF(tb_flow, sndbuf), 1024, 1 << 30, NULL, W_TCP, "",
+	  CLIENT("--sndbuf", WO_TCP) },
+	/* the receive buffer that bounds the window is the receiver's: tb-server
+	 * sets it on the listener, before the handshake fixes the scale */
+	{ "rcvbuf", K_SIZE32, OFF(tb_flow, rcvbuf), 1024, 1 << 30, NULL, W_TCP, "",
+	  BOTH("--rcvbuf", S_TCP, WO_TCP) },
+	{ "bytes", K_SIZE64, OFF(tb_flow, bytes), 1, 0, NULL, W(BULK), "",
+	  CLIENT("--bytes", WO_SET) },
+	{ "request", K_SIZE32, OFF(tb_flow, request), 16, 64 << 20, NULL, W(RR), "",
+	  CLIENT("--request", WO_ALWAYS) },
+	{ "response", K_SIZE32, OFF(tb_flow, response), 1, 64 << 20, NULL, W(RR), "",
+	  BOTH("--response", W(RR), WO_ALWAYS) },
+	{ "concurrency", K_UINT, OFF(tb_flow, concurrency), 1, 100000, NULL, W_REQ, "",
+	  CLIENT("--concurrency", WO_ALWAYS) },
+	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD), "",
+	  CLIENT("--rate", WO_ALWAYS) },
+	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, conn_names, W(RR), "",
+	  CLIENT("--conn", WO_ALWAYS) },
+	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR), "",
+	  CLIENT("--pool", WO_POOLED) },
+	/* given at all, even 1, it selects stream mode */
+	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR), "",
+	  CLIENT("--streams", WO_GIVEN) },
+	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, write_names, W(RR), "",
+	  CLIENT("--write", WO_ALWAYS) },
+	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, closer_names, W(RR) | W(CHURN), "",
+	  CLIENT("--close", WO_ALWAYS) },
+	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ, "",
+	  CLIENT("--timeout", WO_ALWAYS) },
+	{ "count", K_UINT, OFF(tb_flow, count), 1, 1000000, NULL, W(IDLE), "",
+	  CLIENT("--count", WO_ALWAYS) },
+	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP), "",
+	  CLIENT("--size", WO_ALWAYS) },
+	{ "transport", K_ENUM, OFF(tb_flow, transport), 0, 0, transport_names, W(UDP), "",
+	  CLIENT("--transport", WO_ALWAYS) },
+	{ "heartbeat", K_TIME, OFF(tb_flow, interval_us), 1000, 600e6, NULL, W(IDLE), "",
+	  CLIENT("--interval-heartbeat", WO_SET) },
+	{ "keepalive_idle", K_TIME, OFF(tb_flow, ka_idle_us), 1000000, 32767e6, NULL, W(IDLE), "",
+	  CLIENT("--keepalive-idle", WO_SET) },
 	{ "keepalive_interval", K_TIME, OFF(tb_flow, ka_intvl_us), 1000000, 32767e6, NULL, W(IDLE),
-	  "" },
-	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE), "" },
+	  "", CLIENT("--keepalive-interval", WO_SET) },
+	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE), "",
+	  CLIENT("--keepalive-count", WO_SET) },
+	/* --spoof: this prefix, or the plan's */
 	{ "spoof", K_CIDR4, OFF(tb_flow, spoof), 8, 32, NULL, W(SYNFLOOD), "" },
-	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL, "" },
-	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, arch_names, W_REQ, "" },
-	{ "server.accept_rate", K_REAL, OFF(tb_flow, server.accept_rate), 0, 10e6, NULL, W_ALL, "" },
+	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL, "",
+	  SERVER("--backlog", S_ANY, WO_ALWAYS) },
+	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, arch_names, W_REQ, "",
+	  SERVER("--arch", S_RR, WO_ALWAYS) },
+	{ "server.accept_rate", K_REAL, OFF(tb_flow, server.accept_rate), 0, 10e6, NULL, W_ALL, "",
+	  SERVER("--accept-rate", S_ANY, WO_SET) },
 	{ "server.accept_delay", K_TIME, OFF(tb_flow, server.accept_delay_us), 0, 3600e6, NULL,
-	  W_ALL, "" },
-	{ "server.close", K_ENUM, OFF(tb_flow, server.close), 0, 0, closer_names, W_REQ, "" },
+	  W_ALL, "", SERVER("--accept-delay", S_ANY, WO_SET) },
+	{ "server.close", K_ENUM, OFF(tb_flow, server.close), 0, 0, closer_names, W_REQ, "",
+	  SERVER("--close", S_RR, WO_ALWAYS) },
 	{ "server.read_rate", K_RATE, OFF(tb_flow, server.read_rate), 1, 1e12, NULL, W(BULK) | W(RR),
-	  "" },
-	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "" },
-	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "" },
-	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK), "" },
+	  "", SERVER("--read-rate", W(BULK) | W(RR), WO_SET) },
+	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "",
+	  SERVER("--leak", W_REQ, WO_SET) },
+	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "",
+	  SERVER("--reject", W_REQ, WO_SET) },
+	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK), "",
+	  SERVER("--nodelay", W_REQ | W(BULK), WO_SET) },
 	{ NULL },
 };
 
@@ -637,4 +684,93 @@ bool config_flow_has(const struct tb_flow *f, const char *key)
 	const struct keydef *k = cfg_key_find(cfg_flow_keys, key);
 
 	return k && (f->set & (1ull << (k - cfg_flow_keys)));
+}
+
+/* The value at @k in @obj as a worker option takes it, into @buf; whether
+ * it is set (not zero, empty or false). A bool leaves @buf empty. */
+static bool option_value(const struct keydef *k, const void *obj, char *buf, size_t len)
+{
+	const char *p = (const char *)obj + k->off;
+	unsigned long long u = 0;
+	const char *unit = "";
+	double v;
+	int e;
+
+	buf[0] = 0;
+	switch (k->type) {
+	case K_TIME:
+		unit = "us";
+		/* fall through */
+	case K_SIZE32:
+	case K_UINT:
+		u = *(const uint32_t *)p;
+		break;
+	case K_RATE:
+		unit = "bit";
+		/* fall through */
+	case K_SIZE64:
+	case K_U64:
+		u = *(const uint64_t *)p;
+		break;
+	case K_REAL:
+		v = *(const double *)p;
+		snprintf(buf, len, "%g", v);
+		return v != 0;
+	case K_ENUM:
+		e = *(const int *)p;
+		snprintf(buf, len, "%s", k->enums[e]);
+		return e != 0;
+	case K_BOOL:
+		return *(const bool *)p;
+	case K_IDENT:
+		snprintf(buf, len, "%s", p);
+		return *p;
+	case K_PCT: /* no worker option has these types */
+	case K_TRI:
+	case K_STR:
+	case K_STRDUP:
+	case K_NODE:
+	case K_IFNAME:
+	case K_CIDR4:
+	case K_CIDR6:
+		return false;
+	}
+	snprintf(buf, len, "%llu%s", u, unit);
+	return u != 0;
+}
+
+/* Whether @k's option is on the command line of @f's client or server. */
+static bool option_wanted(const struct keydef *k, const struct tb_flow *f, bool server, bool set)
+{
+	uint32_t workers = server ? k->opt.servers : k->bit;
+	bool tcp = f->worker != TB_WORKER_UDP || f->transport == TB_TRANSPORT_TCP;
+
+	if (workers && !(workers & (1u << f->worker)))
+		return false;
+	switch (k->opt.when) {
+	case WO_ALWAYS:
+		return true;
+	case WO_SET:
+		return set;
+	case WO_TCP:
+		return set && tcp;
+	case WO_GIVEN:
+		return f->set & (1ull << (k - cfg_flow_keys));
+	case WO_POOLED:
+		return f->conn == TB_CONN_POOL;
+	}
+	return false;
+}
+
+void config_flow_options(const struct tb_flow *f, bool server,
+			 void (*emit)(void *arg, const char *opt, const char *value), void *arg)
+{
+	char buf[64];
+
+	for (const struct keydef *k = cfg_flow_keys; k->name; k++) {
+		const char *opt = server ? k->opt.server : k->opt.client;
+
+		if (opt && option_wanted(k, f, server, option_value(k, f, buf, sizeof(buf))))
+			emit(arg, opt, k->type == K_BOOL ? NULL : buf);
+	}
 }

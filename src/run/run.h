@@ -60,13 +60,16 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 			const struct run_progress *pr, int *signo, bool *env, struct json_t **info);
 
 /**
- * Build argv of the server (@server true) or the client of flow @f of @c,
- * for the topology @t; strings are allocated into *@argv (NULL-terminated,
- * free with run_argv_free). @files: directory for result/ready/series files.
- * Returns 0, or -ENOENT when the flow has no process of that kind (a
- * synflood has no server of its own).
+ * Build argv of the server (@server true) or the client of flow @flow of
+ * @c, whose client connects to @addr (run_flow_addr); strings are allocated
+ * into *@argv (NULL-terminated, free with run_argv_free). @workers: the
+ * directory of the tb-* binaries; @files: directory for result, ready and
+ * series files; @run_us: the run's measured time. Returns 0, -ENOENT when
+ * the flow has no process of that kind (its server is another flow's),
+ * -EADDRNOTAVAIL when @addr is NULL, -EINVAL when a synflood has no prefix
+ * to spoof.
  */
-int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool server,
+int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
 	     const char *workers, const char *files, uint32_t run_us, char ***argv);
 /** Free an argv from run_argv(); NULL-safe. */
 void run_argv_free(char **argv);

@@ -358,11 +358,16 @@ static int spawn_flow(struct one *x, int flow, bool server)
 	int rc;
 
 	snprintf(files, sizeof(files), "%s/flows", x->dir);
-	rc = run_argv(c, x->t, flow, server, x->o->workers, files, c->exp.duration_us, &argv);
+	rc = run_argv(c, flow, server, run_flow_addr(c, x->t, flow), x->o->workers, files,
+		      c->exp.duration_us, &argv);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc) {
-		fail(x, "flow %s: no address for %s", f->name, c->nodes[f->to].name);
+		if (rc == -EADDRNOTAVAIL)
+			fail(x, "flow %s: no address for %s", f->name, c->nodes[f->to].name);
+		else
+			fail(x, "flow %s: no prefix to spoof (the IPv4 pool is smaller than a /24)",
+			     f->name);
 		return rc;
 	}
 	snprintf(log, sizeof(log), "%s/%s%s.log", files, f->name, server ? ".server" : "");

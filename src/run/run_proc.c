@@ -1,6 +1,8 @@
 /* Worker command lines from the validated model, and their launch inside a
- * node's namespace: fork, setns, execv (no shell). Option names are the
- * flow keys of docs/config.md; docs/workers.md documents each worker. */
+ * node's namespace: fork, setns, execv (no shell). The options that flow
+ * keys become come from the key table (config_flow_options); this file adds
+ * what is no key's value: addresses, ports, durations, files, the spoofed
+ * prefix, the server's mode. docs/workers.md documents each worker. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,29 +24,36 @@ struct argv_buf {
 	size_t n, cap;
 };
 
-static void add(struct argv_buf *a, const char *s)
+/* Append @s (allocated; the buffer owns it). */
+static void add_own(struct argv_buf *a, char *s)
 {
 	a->v = tb_grow(a->v, &a->cap, a->n + 1, sizeof(char *));
-	a->v[a->n++] = xstrdup(s);
+	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
 }
 
 static void addf(struct argv_buf *a, const char *opt, const char *fmt, ...) TB_PRINTF(3, 4);
 
+/* Append option @opt and its value. */
 static void addf(struct argv_buf *a, const char *opt, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 
-	add(a, opt);
+	add_own(a, xstrdup(opt));
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	a->v[a->n] = s;
-	a->n++;
-	a->v = tb_grow(a->v, &a->cap, a->n + 1, sizeof(char *));
-	a->v[a->n] = NULL;
+	add_own(a, s);
+}
+
+/* config_flow_options' emitter: an option, and its value unless a flag. */
+static void add_option(void *arg, const char *opt, const char *value)
+{
+	add_own(arg, xstrdup(opt));
+	if (value)
+		add_own(arg, xstrdup(value));
 }
 
 void run_argv_free(char **argv)
@@ -63,153 +72,73 @@ const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int f
 	return topo_addr(t, f->to, f->family == TB_FAMILY_IPV6 ? 6 : 4);
 }
 
-static void socket_opts(struct argv_buf *a, const struct tb_flow *f)
+static const char *server_mode(enum tb_worker w)
 {
-	if (f->cc[0])
-		addf(a, "--cc", "%s", f->cc);
-	if (f->nodelay)
-		add(a, "--nodelay");
-	if (f->sndbuf)
-		addf(a, "--sndbuf", "%u", f->sndbuf);
-	if (f->rcvbuf)
-		addf(a, "--rcvbuf", "%u", f->rcvbuf);
+	return w == TB_WORKER_BULK ? "sink" : w == TB_WORKER_UDP ? "udp" : "rr";
 }
 
-static const char *closer(enum tb_closer c)
-{
-	return c == TB_CLOSE_SERVER ? "server" : "client";
-}
-
-int run_argv(const struct tb_config *c, const struct topo *t, int flow, bool server,
-	     const char *workers, const char *files, uint32_t run_us, char ***argv)
+/* tb-server for flow @flow: its mode, listening address, the options of
+ * its keys, files, and a deadline as a backstop (it runs until stopped). */
+static int server_argv(struct argv_buf *a, const struct tb_config *c, int flow,
+		       const char *workers, const char *files, uint32_t run_us)
 {
 	const struct tb_flow *f = &c->flows[flow];
-	struct argv_buf a = { 0 };
+
+	if (config_flow_server(c, flow) != flow)
+		return -ENOENT; /* another flow's listener serves it */
+	add_own(a, xasprintf("%s/tb-server", workers));
+	addf(a, "--mode", "%s", server_mode(f->worker));
+	addf(a, "--host", "%s", f->family == TB_FAMILY_IPV6 ? "::" : "0.0.0.0");
+	addf(a, "--port", "%u", config_flow_port(c, flow));
+	config_flow_options(f, true, add_option, a);
+	addf(a, "--ready", "%s/%s.ready", files, f->name);
+	addf(a, "--result", "%s/%s.server.json", files, f->name);
+	addf(a, "--deadline", "%uus", run_us + 60000000u);
+	return 0;
+}
+
+/* The client worker of flow @flow, connecting to @addr. */
+static int client_argv(struct argv_buf *a, const struct tb_config *c, int flow, const char *addr,
+		       const char *workers, const char *files, uint32_t run_us)
+{
+	const struct tb_flow *f = &c->flows[flow];
 	uint32_t dur = f->duration_us ? f->duration_us : run_us - f->start_us;
-	const char *addr = run_flow_addr(c, t, flow);
-	char buf[4096];
+	char spoof[64];
+
+	add_own(a, xasprintf("%s/tb-%s", workers, config_worker_name(f->worker)));
+	addf(a, "--host", "%s", addr);
+	addf(a, "--port", "%u", config_flow_port(c, flow));
+	addf(a, "--duration", "%uus", dur);
+	addf(a, "--deadline", "%uus", dur + 10000000u);
+	addf(a, "--result", "%s/%s.json", files, f->name);
+	config_flow_options(f, false, add_option, a);
+	if (f->worker == TB_WORKER_SYNFLOOD) {
+		if (plan_spoof(c, flow, spoof, sizeof(spoof)))
+			return -EINVAL;
+		addf(a, "--spoof", "%s", spoof);
+		return 0;
+	}
+	addf(a, "--series", "%s/%s.series.jsonl", files, f->name);
+	addf(a, "--interval", "%s", "1s");
+	return 0;
+}
+
+int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
+	     const char *workers, const char *files, uint32_t run_us, char ***argv)
+{
+	struct argv_buf a = { 0 };
+	int rc;
 
 	*argv = NULL;
 	if (!addr)
 		return -EADDRNOTAVAIL;
-	if (server) {
-		const char *mode = "rr";
-
-		if (config_flow_server(c, flow) != flow)
-			return -ENOENT; /* another flow's listener serves it */
-		if (f->worker == TB_WORKER_BULK)
-			mode = "sink";
-		else if (f->worker == TB_WORKER_UDP)
-			mode = "udp";
-		snprintf(buf, sizeof(buf), "%s/tb-server", workers);
-		add(&a, buf);
-		addf(&a, "--mode", "%s", mode);
-		addf(&a, "--host", "%s", f->family == TB_FAMILY_IPV6 ? "::" : "0.0.0.0");
-		addf(&a, "--port", "%u", config_flow_port(c, flow));
-		addf(&a, "--backlog", "%u", f->server.backlog);
-		if (f->worker != TB_WORKER_BULK && f->worker != TB_WORKER_UDP) {
-			static const char *const arch[] = { "epoll", "thread", "iterative" };
-
-			addf(&a, "--arch", "%s", arch[f->server.arch]);
-			addf(&a, "--close", "%s", closer(f->server.close));
-			if (f->worker == TB_WORKER_RR)
-				addf(&a, "--response", "%u", f->response);
-		}
-		if (f->server.accept_rate > 0)
-			addf(&a, "--accept-rate", "%g", f->server.accept_rate);
-		if (f->server.accept_delay_us)
-			addf(&a, "--accept-delay", "%uus", f->server.accept_delay_us);
-		if (f->server.read_rate)
-			addf(&a, "--read-rate", "%llubit", (unsigned long long)f->server.read_rate);
-		if (f->server.leak)
-			add(&a, "--leak");
-		if (f->server.reject)
-			add(&a, "--reject");
-		if (f->server.nodelay)
-			add(&a, "--nodelay");
-		if (f->worker != TB_WORKER_UDP && f->cc[0])
-			addf(&a, "--cc", "%s", f->cc);
-		/* the receive buffer that bounds the window is the receiver's:
-		 * set on the listener, before the handshake fixes the scale */
-		if (f->rcvbuf && f->worker != TB_WORKER_UDP)
-			addf(&a, "--rcvbuf", "%u", f->rcvbuf);
-		addf(&a, "--ready", "%s/%s.ready", files, f->name);
-		addf(&a, "--result", "%s/%s.server.json", files, f->name);
-		/* servers run until stopped; the deadline is a backstop */
-		addf(&a, "--deadline", "%uus", run_us + 60000000u);
-		*argv = a.v;
-		return 0;
-	}
-
-	snprintf(buf, sizeof(buf), "%s/tb-%s", workers, config_worker_name(f->worker));
-	add(&a, buf);
-	addf(&a, "--host", "%s", addr);
-	addf(&a, "--port", "%u", config_flow_port(c, flow));
-	addf(&a, "--duration", "%uus", dur);
-	addf(&a, "--deadline", "%uus", dur + 10000000u);
-	addf(&a, "--result", "%s/%s.json", files, f->name);
-	switch (f->worker) {
-	case TB_WORKER_BULK:
-		socket_opts(&a, f);
-		if (f->bytes)
-			addf(&a, "--bytes", "%llu", (unsigned long long)f->bytes);
-		break;
-	case TB_WORKER_RR:
-		socket_opts(&a, f);
-		addf(&a, "--request", "%u", f->request);
-		addf(&a, "--response", "%u", f->response);
-		addf(&a, "--concurrency", "%u", f->concurrency);
-		addf(&a, "--rate", "%g", f->rate);
-		addf(&a, "--conn", "%s", f->conn == TB_CONN_POOL ? "pool" : "per-request");
-		if (f->conn == TB_CONN_POOL)
-			addf(&a, "--pool", "%u", f->pool);
-		if (f->conn == TB_CONN_POOL && config_flow_has(f, "streams"))
-			addf(&a, "--streams", "%u", f->streams);
-		addf(&a, "--write", "%s", f->write == TB_WRITE_SPLIT ? "split" : "single");
-		addf(&a, "--close", "%s", closer(f->close));
-		addf(&a, "--timeout", "%uus", f->timeout_us);
-		break;
-	case TB_WORKER_CHURN:
-		socket_opts(&a, f);
-		addf(&a, "--rate", "%g", f->rate);
-		addf(&a, "--concurrency", "%u", f->concurrency);
-		addf(&a, "--close", "%s", closer(f->close));
-		addf(&a, "--timeout", "%uus", f->timeout_us);
-		break;
-	case TB_WORKER_SYNFLOOD:
-		addf(&a, "--rate", "%g", f->rate);
-		if (plan_spoof(c, flow, buf, sizeof(buf))) {
-			run_argv_free(a.v);
-			return -EINVAL;
-		}
-		addf(&a, "--spoof", "%s", buf);
-		break;
-	case TB_WORKER_UDP:
-		addf(&a, "--rate", "%g", f->rate);
-		addf(&a, "--size", "%u", f->size);
-		addf(&a, "--transport", "%s", f->transport == TB_TRANSPORT_TCP ? "tcp" : "udp");
-		if (f->transport == TB_TRANSPORT_TCP)
-			socket_opts(&a, f);
-		break;
-	case TB_WORKER_IDLE:
-		socket_opts(&a, f);
-		addf(&a, "--count", "%u", f->count);
-		addf(&a, "--rate", "%g", f->rate);
-		addf(&a, "--concurrency", "%u", f->concurrency);
-		addf(&a, "--timeout", "%uus", f->timeout_us);
-		if (f->interval_us)
-			addf(&a, "--interval-heartbeat", "%uus", f->interval_us);
-		if (f->ka_idle_us)
-			addf(&a, "--keepalive-idle", "%uus", f->ka_idle_us);
-		if (f->ka_intvl_us)
-			addf(&a, "--keepalive-interval", "%uus", f->ka_intvl_us);
-		if (f->ka_cnt)
-			addf(&a, "--keepalive-count", "%u", f->ka_cnt);
-		break;
-	}
-	if (f->worker != TB_WORKER_SYNFLOOD) {
-		addf(&a, "--series", "%s/%s.series.jsonl", files, f->name);
-		addf(&a, "--interval", "%s", "1s");
+	if (server)
+		rc = server_argv(&a, c, flow, workers, files, run_us);
+	else
+		rc = client_argv(&a, c, flow, addr, workers, files, run_us);
+	if (rc) {
+		run_argv_free(a.v);
+		return rc;
 	}
 	*argv = a.v;
 	return 0;
