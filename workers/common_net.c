@@ -12,35 +12,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-int wk_parse_addr(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	char buf[64];
-	size_t n = strlen(host);
-
-	memset(ss, 0, sizeof(*ss));
-	/* Accept "[::1]" as well as "::1". */
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
-		memcpy(buf, host + 1, n - 2);
-		buf[n - 2] = 0;
-		host = buf;
-	}
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 const char *wk_fmt_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";

@@ -25,28 +25,6 @@
  * machine), and 4096 keep chains short up to a few thousand sockets. */
 #define TOPO_EHASH_ENTRIES 4096
 
-int topo_fail(struct topo_err *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->code = code;
-	return code;
-}
-
-const char *topo_why(int code, const struct rtnl *nl, char *buf, size_t len)
-{
-	const char *ack = nl ? rtnl_ext_ack(nl) : "";
-
-	if (*ack)
-		snprintf(buf, len, "%s (kernel: %s)", strerror(-code), ack);
-	else
-		snprintf(buf, len, "%s", strerror(-code));
-	return buf;
-}
-
 /* "file:line: " of a config object, or "" */
 static const char *loc_prefix(const struct tb_loc *loc, char *buf, size_t len)
 {

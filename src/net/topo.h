@@ -11,14 +11,9 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "topo_err.h"
 
 struct topo;
-
-/* One printable line: "link r1-r2: add veth r1/eth1: File exists". */
-struct topo_err {
-	int code; /* -errno */
-	char msg[512];
-};
 
 struct topo_opts {
 	/* Run id to use instead of a fresh random one (tests, reproducible

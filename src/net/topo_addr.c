@@ -168,7 +168,7 @@ int topo_blackhole(const struct topo *t, int node, const char *prefix, int link,
 	if (rc)
 		return topo_fail(err, rc, "node %s: open rtnetlink: %s", name, strerror(-rc));
 	rc = link_route_add(nl, AF_INET, &dst, plen, link >= 0 ? &gw : NULL,
-			    link >= 0 ? topo_ifindex(t, link, end) : 0);
+			    link >= 0 ? t->ifindex[link][end] : 0);
 	if (rc && rc != -EEXIST)
 		topo_fail(err, rc, "node %s: add %s route %s: %s", name,
 			  link >= 0 ? "a" : "a black-hole", prefix, topo_why(rc, nl, why, sizeof(why)));

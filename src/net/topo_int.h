@@ -39,13 +39,6 @@ struct topo {
 	char max_tw[24], max_syn[24];
 };
 
-/** Fill @err with the formatted message and @code; returns @code. */
-int topo_fail(struct topo_err *err, int code, const char *fmt, ...) TB_PRINTF(3, 4);
-
-/** "File exists" or "File exists (kernel: ...)" for @code, with the ext ack
- * of @nl (NULL: none) into @buf. */
-const char *topo_why(int code, const struct rtnl *nl, char *buf, size_t len);
-
 /** Build step: set node @node's interfaces up and give them their
  * addresses and routes from the plan, through its build socket. 0 or
  * -errno with @err filled ("node c1: add route ..."). */

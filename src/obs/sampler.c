@@ -40,18 +40,6 @@ enum {
  * global bind hash on every dump. ss leaves it out as well. */
 #define ST_ALL ((1u << 13) - 1)
 
-static const char *const state_names[] = {
-	[0] = "UNKNOWN",     [1] = "ESTAB",      [2] = "SYN-SENT",   [3] = "SYN-RECV",
-	[4] = "FIN-WAIT-1",  [5] = "FIN-WAIT-2", [6] = "TIME-WAIT",  [7] = "UNCONN",
-	[8] = "CLOSE-WAIT",  [9] = "LAST-ACK",   [10] = "LISTEN",    [11] = "CLOSING",
-	[12] = "SYN-RECV",
-};
-
-const char *sampler_state_name(unsigned st)
-{
-	return st < ARRAY_SIZE(state_names) ? state_names[st] : "UNKNOWN";
-}
-
 struct sampler {
 	struct sampler_opts o;
 	struct sampler_match *match;

@@ -85,7 +85,4 @@ struct sampler_counts {
  * counts. For one-off checks and tests. 0 or -errno. */
 int sampler_count_states(int nsfd, struct sampler_counts *c);
 
-/** ss's name of TCP state @st ("ESTAB", "TIME-WAIT", ...), "UNKNOWN". */
-const char *sampler_state_name(unsigned st);
-
 #endif

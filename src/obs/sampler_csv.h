@@ -39,4 +39,7 @@ void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, c
 /** The header line of <node>-tcp.csv (with its newline), malloc'd. */
 char *sampler_csv_tcp_header(void);
 
+/** ss's name of TCP state @st ("ESTAB", "TIME-WAIT", ...), "UNKNOWN". */
+const char *sampler_state_name(unsigned st);
+
 #endif

@@ -23,7 +23,7 @@
 #include "run.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
-#include "vm/vm.h"
+#include "vm/vm_tier.h"
 
 /* splitmix64: a small, well-mixed generator for the run order. */
 static uint64_t mix(uint64_t *s)

@@ -32,7 +32,7 @@
 #include "net/topo.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
-#include "vm/vm.h"
+#include "vm/vm_tier.h"
 
 #define MAX_CAPTURES 64
 

@@ -69,11 +69,6 @@ int vm_guest_cpu(const struct vm_opts *o)
 	return last;
 }
 
-bool vm_in_guest(void)
-{
-	return getenv(VM_ENV_IN_GUEST) != NULL;
-}
-
 /* ---- state directory ------------------------------------------------------ */
 
 /* Remove @name under directory @dfd and all below it, relative to directory

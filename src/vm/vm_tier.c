@@ -1,5 +1,5 @@
 /* Whether and with what the UML tier can run: the kernel and its modules,
- * choosing the tier, and the orchestrator's entry into a guest. */
+ * and choosing the tier. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "net/probe.h"
 #include "util/util.h"
-#include "vm.h"
+#include "vm_tier.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -20,6 +20,11 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define TB_ASAN 1
 #endif
+
+bool vm_in_guest(void)
+{
+	return getenv(VM_ENV_IN_GUEST) != NULL;
+}
 
 const char *vm_unsupported(void)
 {

@@ -47,6 +47,7 @@
 #include "obs/counters.h"
 #include "net/netns.h"
 #include "obs/sampler.h"
+#include "obs/sampler_csv.h"
 #include "obs/sampler_filter.h"
 #include "tap.h"
 #include "util/util.h"
