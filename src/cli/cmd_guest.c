@@ -50,7 +50,8 @@ static const char **split_list(char *s)
 	return v;
 }
 
-int cmd_guest(int argc, char **argv)
+/* --mem, --timeout, ... into @o; -1 to go on, else the exit code. */
+static int guest_parse(int argc, char **argv, struct vm_opts *o, const char ***mods, bool *quiet)
 {
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },   { "timeout", required_argument, NULL, 't' },
@@ -58,20 +59,10 @@ int cmd_guest(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
-	struct vm_opts o;
-	struct vm_result r;
-	char where[32] = "any host CPU";
-	const char **mods = NULL, *why;
-	bool quiet = false;
+	const char *why;
 	uint64_t v;
-	int c, rc;
+	int c;
 
-	/* The guest's kernel starts us as `testbed guest` with no arguments. */
-	if (argc == 1 && getpid() == 1 && getenv(VM_ENV_DIR))
-		return guest_init_main();
-
-	vm_opts_init(&o);
-	o.timeout_s = 300;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+m:t:l:M:k:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -80,28 +71,28 @@ int cmd_guest(int argc, char **argv)
 				tb_err("guest: --mem \"%s\": %s", optarg, why ? why : "at least 32M");
 				return TB_EXIT_USAGE;
 			}
-			o.mem_mb = (unsigned)(v >> 20);
+			o->mem_mb = (unsigned)(v >> 20);
 			break;
 		case 't':
 			if (strcmp(optarg, "0") && units_time(optarg, &v, &why) < 0) {
 				tb_err("guest: --timeout \"%s\": %s", optarg, why);
 				return TB_EXIT_USAGE;
 			}
-			o.timeout_s = strcmp(optarg, "0") ? (double)v / 1e6 : 0;
+			o->timeout_s = strcmp(optarg, "0") ? (double)v / 1e6 : 0;
 			break;
 		case 'l':
-			o.log_path = optarg;
+			o->log_path = optarg;
 			break;
 		case 'M':
-			free(mods);
-			mods = split_list(optarg);
-			o.modules = mods;
+			free(*mods);
+			*mods = split_list(optarg);
+			o->modules = *mods;
 			break;
 		case 'k':
-			o.kernel = optarg;
+			o->kernel = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			*quiet = true;
 			break;
 		case 'h':
 			guest_usage(stdout);
@@ -113,37 +104,72 @@ int cmd_guest(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		guest_usage(stderr);
-		free(mods);
 		return TB_EXIT_USAGE;
 	}
-	rc = vm_run(&o, argv + optind, &r);
-	free(mods);
-	if (rc < 0) {
-		tb_err("guest: %s", r.error);
-		if (r.log_tail[0])
-			fprintf(stderr, "testbed: guest console, last lines%s%s%s:\n%s", o.log_path ? " (all in " : "",
-				o.log_path ? o.log_path : "", o.log_path ? ")" : "", r.log_tail);
-		if (r.signal)
-			return 128 + r.signal;
-		if (rc == -ENOEXEC)
-			return 127; /* as a shell says "command not found" */
-		if (rc == -EINVAL)
-			return TB_EXIT_USAGE;
-		return rc == -ENOENT || rc == -ENOTSUP ? TB_EXIT_ENV : TB_EXIT_FAIL;
-	}
-	if (r.warnings[0])
-		for (char *save = NULL, *w = strtok_r(r.warnings, "\n", &save); w;
+	return -1;
+}
+
+/* What vm_run() could not do, with the console's last lines; the code. */
+static int guest_failed(int rc, const struct vm_result *r, const struct vm_opts *o)
+{
+	tb_err("guest: %s", r->error);
+	if (r->log_tail[0])
+		fprintf(stderr, "testbed: guest console, last lines%s%s%s:\n%s",
+			o->log_path ? " (all in " : "", o->log_path ? o->log_path : "",
+			o->log_path ? ")" : "", r->log_tail);
+	if (r->signal)
+		return 128 + r->signal;
+	if (rc == -ENOEXEC)
+		return 127; /* as a shell says "command not found" */
+	if (rc == -EINVAL)
+		return TB_EXIT_USAGE;
+	return rc == -ENOENT || rc == -ENOTSUP ? TB_EXIT_ENV : TB_EXIT_FAIL;
+}
+
+/* The guest's warnings, and (unless @quiet) one line of its figures. */
+static void guest_report(struct vm_result *r, bool quiet)
+{
+	char where[32] = "any host CPU";
+
+	if (r->warnings[0])
+		for (char *save = NULL, *w = strtok_r(r->warnings, "\n", &save); w;
 		     w = strtok_r(NULL, "\n", &save))
 			tb_warn("guest: %s", w);
-	if (r.cpu >= 0)
-		snprintf(where, sizeof(where), "host CPU %d", r.cpu);
+	if (r->cpu >= 0)
+		snprintf(where, sizeof(where), "host CPU %d", r->cpu);
 	if (!quiet)
 		fprintf(stderr,
 			"testbed: guest %s: kernel %s, boot %.0f ms, %u modules in %.0f ms, total %.0f ms, "
 			"%s, status %d\n",
-			r.umid, r.release, r.boot_ms, r.modules_loaded, r.modules_ms, r.total_ms, where,
-			r.status);
-	return r.status;
+			r->umid, r->release, r->boot_ms, r->modules_loaded, r->modules_ms, r->total_ms,
+			where, r->status);
+}
+
+int cmd_guest(int argc, char **argv)
+{
+	const char **mods = NULL;
+	struct vm_result r;
+	struct vm_opts o;
+	bool quiet = false;
+	int rc;
+
+	/* The guest's kernel starts us as `testbed guest` with no arguments. */
+	if (argc == 1 && getpid() == 1 && getenv(VM_ENV_DIR))
+		return guest_init_main();
+	vm_opts_init(&o);
+	o.timeout_s = 300;
+	rc = guest_parse(argc, argv, &o, &mods, &quiet);
+	if (rc < 0) {
+		rc = vm_run(&o, argv + optind, &r);
+		if (rc < 0) {
+			rc = guest_failed(rc, &r, &o);
+		} else {
+			guest_report(&r, quiet);
+			rc = r.status;
+		}
+	}
+	free(mods);
+	return rc;
 }
 
 static void print_kinds(const char *title, const char *const *kinds, bool (*has)(const struct probe *, const char *),

@@ -154,6 +154,20 @@ if mount -t tmpfs -o size=4m tmpfs "$TMP/full" 2>/dev/null; then
 else
 	skip "cannot mount a small tmpfs here"
 fi
+# A read-only output file system: one message naming the directory and the
+# error, exit 3, before anything is built
+mkdir "$TMP/ro"
+if mount -t tmpfs -o ro,size=1m tmpfs "$TMP/ro" 2>/dev/null; then
+	defer umount "$TMP/ro"
+	"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/ro/o" >/dev/null 2>"$TMP/ro.err"
+	rc=$?
+	diag "$(cat "$TMP/ro.err")"
+	is "$rc" 3 "output on a read-only file system: exit 3 (environment)"
+	ok "one message naming the directory and the error" sh -c "[ \$(grep -c . '$TMP/ro.err') -eq 1 ] &&
+		grep -q '$TMP/ro/o.*Read-only file system' '$TMP/ro.err'"
+else
+	skip "cannot mount a read-only tmpfs here"
+fi
 id=$(jq -r '.run_id' "$TMP"/c/runs/*/run.json)
 diag "run id $id"
 no_ns() { ! ip netns list | grep -q "^$id-"; }
