@@ -240,9 +240,6 @@ enum tb_expr_kind { TB_EX_NUM, TB_EX_METRIC, TB_EX_CALL, TB_EX_BINOP, TB_EX_NEG 
  * which takes the unit of whatever it is combined with. */
 enum tb_unit { TB_UNIT_COUNT, TB_UNIT_RATE, TB_UNIT_TIME, TB_UNIT_PCT, TB_UNIT_PER_S };
 
-/** The unit of metric or function @name (goodput, p99, mathis...). */
-enum tb_unit expect_metric_unit(const char *name);
-
 struct tb_selector {
 	int sweep;             /* index into tb_config.sweeps */
 	int value;             /* index into that sweep's values */

@@ -80,22 +80,22 @@ static void begin_plot(struct pctx *x, const char *svg, const char *title, const
 }
 
 /* Scale and axis label of a unit. */
-static double unit_scale(enum rp_unit u, const char **label)
+static double unit_scale(enum tb_unit u, const char **label)
 {
 	switch (u) {
-	case RP_RATE:
+	case TB_UNIT_RATE:
 		*label = "Mbit/s";
 		return 1e-6;
-	case RP_TIME:
+	case TB_UNIT_TIME:
 		*label = "ms";
 		return 1e3;
-	case RP_PCT:
+	case TB_UNIT_PCT:
 		*label = "%";
 		return 1;
-	case RP_PER_S:
+	case TB_UNIT_PER_S:
 		*label = "per second";
 		return 1;
-	case RP_COUNT:
+	case TB_UNIT_COUNT:
 		*label = "count";
 		return 1;
 	}
@@ -140,7 +140,7 @@ static void sweep_plots(struct pctx *x)
 		/* a flood's numbers are its input, not an outcome: not plotted */
 		for (size_t fl = 0; fl < c->n_flows; fl++) {
 			const char *metric = rp_worker_table(&c->flows[fl])[0], *ul;
-			enum rp_unit u = rp_metric_unit(metric);
+			enum tb_unit u = metric_unit(metric);
 			double sc = unit_scale(u, &ul);
 			char *dname = xasprintf("%s_%s_vs_%s.dat", c->flows[fl].name, metric, sw->short_name);
 			char *svg = xasprintf("%s_%s_vs_%s.svg", c->flows[fl].name, metric, sw->short_name);
