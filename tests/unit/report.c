@@ -675,6 +675,11 @@ static struct tb_config *every_fixture(const char *out)
 			snprintf(rel, sizeof(rel), "flows/%s.server.json", c->flows[f].name);
 			wfile(dir, rel, "%s", all_server);
 		}
+		/* the second interval completed no request */
+		wfile(dir, "flows/rr.series.jsonl",
+		      "{\"t\": 1.0, \"requests\": 5, \"p99_us\": 1100000}\n"
+		      "{\"t\": 2.0, \"requests\": 0, \"p99_us\": 0}\n"
+		      "{\"t\": 3.0, \"requests\": 4, \"p99_us\": 1200000}\n");
 	}
 	return c;
 }
@@ -728,6 +733,27 @@ static void test_columns(const struct tb_config *c)
 	}
 }
 
+/* An interval that completed no request is a gap in the latency plot. */
+static void test_latency_gap(const char *out, bool plots)
+{
+	char path[256], *dat, *line, *save = NULL;
+	bool zero = false;
+
+	snprintf(path, sizeof(path), "%s/plots/rr_latency.dat", out);
+	dat = slurp(path);
+	tap_ok(strstr(dat, "2.000000 NaN\n") && strstr(dat, "1.000000 1100\n") &&
+		       strstr(dat, "3.000000 1200\n"),
+	       "rr_latency.dat: the empty interval is NaN, the others their p99 in ms");
+	for (line = strtok_r(dat, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		zero = zero || !strcmp(strchr(line, ' ') ? strchr(line, ' ') + 1 : "", "0");
+	tap_ok(!zero, "rr_latency.dat: no interval drawn as 0 ms");
+	free(dat);
+	if (access("/usr/bin/gnuplot", X_OK) == 0)
+		tap_ok(plots, "gnuplot renders the plots with the gap");
+	else
+		tap_skip("gnuplot not installed");
+}
+
 static void test_every_worker(void)
 {
 	struct report_outcome o;
@@ -739,6 +765,7 @@ static void test_every_worker(void)
 	tap_ok(report_write(c, out, &o) == 0, "report of every worker");
 	test_every_metric(c, out);
 	test_columns(c);
+	test_latency_gap(out, o.plots);
 	report_outcome_free(&o);
 	config_free(c);
 }
