@@ -398,6 +398,14 @@ struct json_t;
  * every section under its file name, in the files' units. For manifests. */
 struct json_t *config_to_json(const struct tb_config *c);
 
+/** The name of shaping key @i, in the order of docs/config.md's table
+ * (rate, shaper, burst, delay, ...); NULL past the last. */
+const char *config_shape_key(size_t i);
+/** Shaping key @i of direction @sh as a file writes it ("20ms", "1%",
+ * "fq_codel", "500") into @buf when @sh sets it to something other than its
+ * default (0% loss is no loss); else "". Returns whether it wrote a value. */
+bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t len);
+
 /** Names used in output and messages. */
 const char *config_worker_name(enum tb_worker w);
 const char *config_queue_name(enum tb_queue q);

@@ -156,6 +156,11 @@ json_t *rp_stats_json(const struct stats *st);
 /* report_md.c */
 int rp_write_markdown(struct report *rp);
 
+/* report_net.c */
+/** The "Network" section: every link direction's shaping, per case where
+ * the cases differ. */
+void rp_network(FILE *f, const struct report *rp);
+
 /* report_ladder.c */
 /** The "Ladders" section: connection `ladder` of each [capture] that asks for
  * one, in the first complete run of every case (nothing when none asks). */

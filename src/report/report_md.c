@@ -507,6 +507,7 @@ int rp_write_markdown(struct report *rp)
 		goto out;
 	}
 	header(f, rp);
+	rp_network(f, rp);
 	flow_table(f, rp);
 	node_table(f, rp);
 	rp_qdisc_table(f, rp);

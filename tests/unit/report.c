@@ -338,6 +338,8 @@ static void test_fixture(void)
 	tap_ok(strstr(md, "92.5 Mbit/s > 15.0 Mbit/s") != NULL, "report.md: both sides' numbers");
 	tap_ok(md && strstr(md, "| Host stalls | **1 of 6 runs**") && strstr(md, "runs/c2-r2 412 ms"),
 	       "report.md: the Host stalls row names the run and its 412 ms");
+	tap_ok(strstr(md, "## Network\n\nNo link is shaped") != NULL,
+	       "report.md: Network says when no link is shaped");
 	tap_ok(strstr(md, "host, Linux 6.18.0-test") && strstr(md, "| Seed | 7 |") &&
 		       strstr(md, "runs/c2-r3") && strstr(md, "interrupted by SIGINT"),
 	       "report.md: kernel, seed, and the incomplete run with its reason");
@@ -733,6 +735,27 @@ static void test_columns(const struct tb_config *c)
 	}
 }
 
+static void test_network(const char *out)
+{
+	char path[256], *md;
+
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(strstr(md, "## Network") &&
+		       strstr(md, "| link | direction | cases | rate | delay | loss | queue |"),
+	       "report.md: a Network table with a column per key set");
+	tap_ok(strstr(md, "| c1-s1 | c1 → s1 | 1–3 | 10Mbit | 20ms | — | — |") &&
+		       strstr(md, "| c1-s1 | c1 → s1 | 4–6 | 10Mbit | 20ms | 1% | — |"),
+	       "the direction whose loss is swept: a row per loss, with its cases");
+	tap_ok(strstr(md, "| c1-s1 | s1 → c1 | all | 10Mbit | 20ms | — | fq_codel |") != NULL,
+	       "the direction the cases shape alike: one row, all cases");
+	tap_ok(strstr(md, "\nNot shaped: s1-s2.\n") && !strstr(md, "| s1-s2 |"),
+	       "a link no case shapes: named below the table, not in it");
+	if (!strstr(md, "| c1-s1 | s1 → c1 |"))
+		tap_diag("%s", md);
+	free(md);
+}
+
 /* An interval that completed no request is a gap in the latency plot. */
 static void test_latency_gap(const char *out, bool plots)
 {
@@ -765,6 +788,7 @@ static void test_every_worker(void)
 	tap_ok(report_write(c, out, &o) == 0, "report of every worker");
 	test_every_metric(c, out);
 	test_columns(c);
+	test_network(out);
 	test_latency_gap(out, o.plots);
 	report_outcome_free(&o);
 	config_free(c);
