@@ -240,9 +240,6 @@ enum tb_expr_kind { TB_EX_NUM, TB_EX_METRIC, TB_EX_CALL, TB_EX_BINOP, TB_EX_NEG 
  * which takes the unit of whatever it is combined with. */
 enum tb_unit { TB_UNIT_COUNT, TB_UNIT_RATE, TB_UNIT_TIME, TB_UNIT_PCT, TB_UNIT_PER_S };
 
-/** The unit of metric or function @name (goodput, p99, mathis...). */
-enum tb_unit expect_metric_unit(const char *name);
-
 struct tb_selector {
 	int sweep;             /* index into tb_config.sweeps */
 	int value;             /* index into that sweep's values */
@@ -410,6 +407,14 @@ struct json_t;
 /** The resolved model as a JSON object (jansson; new reference): every key of
  * every section under its file name, in the files' units. For manifests. */
 struct json_t *config_to_json(const struct tb_config *c);
+
+/** The name of shaping key @i, in the order of docs/config.md's table
+ * (rate, shaper, burst, delay, ...); NULL past the last. */
+const char *config_shape_key(size_t i);
+/** Shaping key @i of direction @sh as a file writes it ("20ms", "1%",
+ * "fq_codel", "500") into @buf when @sh sets it to something other than its
+ * default (0% loss is no loss); else "". Returns whether it wrote a value. */
+bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t len);
 
 /** Names used in output and messages. */
 const char *config_worker_name(enum tb_worker w);

@@ -1,6 +1,7 @@
-/* The resolved model as JSON, for the manifest: driven by the same key
- * tables as the parser, so every key a file can set is written back under
- * its own name, in the units the files use. */
+/* The resolved model as JSON, for the manifest, and a link direction's
+ * shaping as text, for the report: driven by the same key tables as the
+ * parser, so every key a file can set is written back under its own name,
+ * in the units the files use. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,25 +9,42 @@
 #include "config_int.h"
 #include "util/units.h"
 
-static json_t *value_json(const struct tb_config *c, const struct keydef *k, const void *obj)
+/* A value that the files write with a unit ("20ms", "1%"), or a name. */
+static const char *unit_text(const struct keydef *k, const void *obj, char *buf, unsigned len)
 {
 	const char *p = (const char *)obj + k->off;
-	char buf[64];
 	int v;
 
 	switch (k->type) {
 	case K_RATE:
-		return json_string(units_fmt_rate(*(const uint64_t *)p, buf, sizeof(buf)));
+		return units_fmt_rate(*(const uint64_t *)p, buf, len);
 	case K_TIME:
-		return json_string(units_fmt_time(*(const uint32_t *)p, buf, sizeof(buf)));
+		return units_fmt_time(*(const uint32_t *)p, buf, len);
+	case K_PCT:
+		snprintf(buf, len, "%g%%", *(const double *)p);
+		return buf;
+	case K_ENUM:
+		v = *(const int *)p;
+		return v >= 0 ? k->enums[v] : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static json_t *value_json(const struct tb_config *c, const struct keydef *k, const void *obj)
+{
+	const char *p = (const char *)obj + k->off, *t;
+	char buf[64];
+	int v;
+
+	if ((t = unit_text(k, obj, buf, sizeof(buf))))
+		return json_string(t);
+	switch (k->type) {
 	case K_SIZE32:
 		return json_integer(*(const uint32_t *)p);
 	case K_SIZE64:
 	case K_U64:
 		return json_integer((json_int_t) * (const uint64_t *)p);
-	case K_PCT:
-		snprintf(buf, sizeof(buf), "%g%%", *(const double *)p);
-		return json_string(buf);
 	case K_BOOL:
 		return json_boolean(*(const bool *)p);
 	case K_TRI:
@@ -36,9 +54,11 @@ static json_t *value_json(const struct tb_config *c, const struct keydef *k, con
 		return json_integer(*(const unsigned *)p);
 	case K_REAL:
 		return json_real(*(const double *)p);
-	case K_ENUM:
-		v = *(const int *)p;
-		return v >= 0 ? json_string(k->enums[v]) : json_null();
+	case K_RATE: /* unit_text's */
+	case K_TIME:
+	case K_PCT:
+	case K_ENUM: /* not set */
+		return json_null();
 	case K_STRDUP:
 		return *(char *const *)p ? json_string(*(char *const *)p) : json_null();
 	case K_NODE:
@@ -136,4 +156,51 @@ json_t *config_to_json(const struct tb_config *c)
 						   c->expects[i].text));
 	json_object_set_new(j, "expectations", a);
 	return j;
+}
+
+const char *config_shape_key(size_t i)
+{
+	size_t n = 0;
+
+	while (cfg_shape_keys[n].name)
+		n++;
+	return i < n ? cfg_shape_keys[i].name : NULL;
+}
+
+/* Shaping key @k of @sh as text: a unit or a name, else the number. */
+static void shape_text(const struct keydef *k, const struct tb_shape *sh, char *buf, size_t len)
+{
+	const char *t = unit_text(k, sh, buf, (unsigned)len);
+	json_t *j;
+
+	if (t) {
+		if (t != buf) /* a name */
+			snprintf(buf, len, "%s", t);
+		return;
+	}
+	j = value_json(NULL, k, sh);
+	if (json_is_integer(j))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(j));
+	else if (json_is_boolean(j))
+		snprintf(buf, len, "%s", json_is_true(j) ? "on" : "off");
+	else
+		snprintf(buf, len, "%s", json_is_string(j) ? json_string_value(j) : "?");
+	json_decref(j);
+}
+
+bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t len)
+{
+	const struct keydef *k = config_shape_key(i) ? &cfg_shape_keys[i] : NULL;
+	struct tb_shape def;
+	char d[64];
+
+	buf[0] = 0;
+	if (!k || !(sh->set & k->bit))
+		return false;
+	cfg_shape_defaults(&def);
+	shape_text(k, sh, buf, len);
+	shape_text(k, &def, d, sizeof(d));
+	if (!strcmp(buf, d))
+		buf[0] = 0;
+	return buf[0] != 0;
 }

@@ -5,7 +5,8 @@
  *   near_mathis = goodput(bulk, cc=cubic) < 3 * mathis(1448, 40ms, 1%)
  *
  * Metrics take a subject (a flow, or NODE.COUNTER / NODE.STATE) and optional
- * selectors KEY=VALUE that pick a case of the sweeps. Constants may carry
+ * selectors KEY=VALUE that pick a case of the sweeps; which metrics exist, for
+ * which workers and in which unit is metric.c's table. Constants may carry
  * units: rates become bit/s, times seconds, percentages stay percent. */
 #include <ctype.h>
 #include <math.h>
@@ -15,78 +16,11 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "metric.h"
 #include "util/units.h"
-
-enum subject { SUBJ_FLOW, SUBJ_COUNTER, SUBJ_STATE };
-
-struct metric_def {
-	const char *name;
-	enum subject subj;
-	unsigned workers; /* mask of 1 << enum tb_worker; 0: any */
-	enum tb_unit unit;
-};
-
-#define WB (1u << TB_WORKER_BULK)
-#define WR (1u << TB_WORKER_RR)
-#define WC (1u << TB_WORKER_CHURN)
-#define WS (1u << TB_WORKER_SYNFLOOD)
-#define WU (1u << TB_WORKER_UDP)
-#define WI (1u << TB_WORKER_IDLE)
-
-static const struct metric_def metrics[] = {
-	{ "goodput", SUBJ_FLOW, WB | WU, TB_UNIT_RATE },
-	{ "bytes", SUBJ_FLOW, WB | WU, TB_UNIT_COUNT },
-	{ "retrans", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
-	{ "p50", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
-	{ "p90", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
-	{ "p99", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
-	{ "p999", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
-	{ "max", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
-	{ "mean", SUBJ_FLOW, WR | WI, TB_UNIT_TIME },
-	{ "rps", SUBJ_FLOW, WR, TB_UNIT_PER_S },
-	{ "requests", SUBJ_FLOW, WR, TB_UNIT_COUNT },
-	{ "handshakes", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
-	{ "hps", SUBJ_FLOW, WR | WC, TB_UNIT_PER_S },
-	{ "errors", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
-	{ "eaddrnotavail", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
-	{ "econnrefused", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
-	{ "etimedout", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
-	{ "econnreset", SUBJ_FLOW, WR | WC | WI, TB_UNIT_COUNT },
-	{ "success", SUBJ_FLOW, WR | WC | WI, TB_UNIT_PCT },
-	{ "connect_p50", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
-	{ "connect_p99", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
-	{ "connect_max", SUBJ_FLOW, WR | WC | WI, TB_UNIT_TIME },
-	{ "connects", SUBJ_FLOW, WC | WI, TB_UNIT_COUNT },
-	{ "first_failure", SUBJ_FLOW, WC, TB_UNIT_TIME },
-	{ "sent", SUBJ_FLOW, WS | WU, TB_UNIT_COUNT },
-	{ "pps", SUBJ_FLOW, WS, TB_UNIT_PER_S },
-	{ "skipped", SUBJ_FLOW, WS | WU, TB_UNIT_COUNT },
-	{ "received", SUBJ_FLOW, WU, TB_UNIT_COUNT },
-	{ "lost", SUBJ_FLOW, WU, TB_UNIT_COUNT },
-	{ "loss", SUBJ_FLOW, WU, TB_UNIT_PCT },
-	{ "reordered", SUBJ_FLOW, WU, TB_UNIT_COUNT },
-	{ "duplicated", SUBJ_FLOW, WU, TB_UNIT_COUNT },
-	{ "owd_p50", SUBJ_FLOW, WU, TB_UNIT_TIME },
-	{ "owd_p99", SUBJ_FLOW, WU, TB_UNIT_TIME },
-	{ "held", SUBJ_FLOW, WI, TB_UNIT_COUNT },
-	{ "dropped", SUBJ_FLOW, WI, TB_UNIT_COUNT },
-	{ "notice", SUBJ_FLOW, WI, TB_UNIT_TIME },
-	{ "gaps", SUBJ_FLOW, WU, TB_UNIT_COUNT },
-	{ "stream_p99_max", SUBJ_FLOW, WR, TB_UNIT_TIME },
-	{ "server_rss", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
-	{ "server_vm", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
-	{ "server_threads", SUBJ_FLOW, WB | WR | WC | WI | WU, TB_UNIT_COUNT },
-	{ "counter", SUBJ_COUNTER, 0, TB_UNIT_COUNT },
-	{ "peak", SUBJ_STATE, 0, TB_UNIT_COUNT },
-	{ NULL, 0, 0, TB_UNIT_COUNT },
-};
 
 static const char *const functions[] = { "mathis", "min", "max", "abs", NULL };
 static const int function_arity[] = { 3, 2, 2, 1 };
-
-static const char *const states[] = { "ESTAB",	   "SYN_SENT",	 "SYN_RECV", "FIN_WAIT1",
-				      "FIN_WAIT2", "TIME_WAIT",	 "CLOSE",    "CLOSE_WAIT",
-				      "LAST_ACK",  "LISTEN",	 "CLOSING",  NULL };
 
 struct parser {
 	struct cfg_ctx *x;
@@ -323,27 +257,27 @@ static void parse_selector(struct parser *ps, struct tb_expr *m)
 	free(val);
 }
 
-static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct metric_def *md,
+static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct tb_metric *md,
 			    const char *at)
 {
 	const struct tb_config *c = ps->x->c;
 	char *dot = strchr(m->subject, '.');
 
-	if (md->subj == SUBJ_FLOW) {
+	if (md->subject == TB_MS_FLOW) {
 		m->flow = config_flow(c, m->subject);
 		if (m->flow < 0) {
 			perr(ps, at, "%s(): unknown flow \"%s\"", m->name, m->subject);
 			return;
 		}
-		if (md->workers && !(md->workers & (1u << c->flows[m->flow].worker)))
+		if (!metric_find(m->name, (int)c->flows[m->flow].worker))
 			perr(ps, at, "%s() is not measured for flow %s (worker %s)", m->name,
 			     m->subject, config_worker_name(c->flows[m->flow].worker));
 		return;
 	}
 	if (!dot) {
 		perr(ps, at, "%s() takes NODE.%s, e.g. %s", m->name,
-		     md->subj == SUBJ_COUNTER ? "COUNTER" : "STATE",
-		     md->subj == SUBJ_COUNTER ? "s1.TcpExtSyncookiesSent" : "c1.TIME_WAIT");
+		     md->subject == TB_MS_COUNTER ? "COUNTER" : "STATE",
+		     md->subject == TB_MS_COUNTER ? "s1.TcpExtSyncookiesSent" : "c1.TIME_WAIT");
 		return;
 	}
 	*dot = 0;
@@ -351,11 +285,11 @@ static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct m
 	if (m->node < 0)
 		perr(ps, at, "%s(): unknown node \"%s\"", m->name, m->subject);
 	*dot = '.';
-	if (md->subj == SUBJ_STATE) {
+	if (md->subject == TB_MS_STATE) {
 		for (char *p = dot + 1; *p; p++)
 			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
-		for (int i = 0; states[i]; i++)
-			if (strcmp(states[i], dot + 1) == 0)
+		for (int i = 0; metric_states[i]; i++)
+			if (strcmp(metric_states[i], dot + 1) == 0)
 				return;
 		perr(ps, at, "peak(): unknown socket state \"%s\" (ESTAB, SYN_RECV, TIME_WAIT, "
 			     "CLOSE_WAIT, ...)",
@@ -382,70 +316,72 @@ static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct m
 	}
 }
 
-static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
+/* fn(ARG, ...): one of functions[], index @fn */
+static struct tb_expr *parse_function(struct parser *ps, const char *b, char *name, int fn)
 {
-	struct tb_expr *n;
-	const struct metric_def *md = NULL;
-	int fn = -1;
+	struct tb_expr *n = node_new(TB_EX_CALL, (int)(b - ps->s));
 
-	for (int i = 0; metrics[i].name; i++)
-		if (strcmp(metrics[i].name, name) == 0)
-			md = &metrics[i];
-	for (int i = 0; functions[i]; i++)
-		if (strcmp(functions[i], name) == 0)
-			fn = i;
-	ps->p++; /* '(' */
-	skip_ws(ps);
-	if (fn >= 0 && !(md && *ps->p && isalpha((unsigned char)*ps->p))) {
-		n = node_new(TB_EX_CALL, (int)(b - ps->s));
-		n->name = name;
-		for (;;) {
-			n->args = xrealloc(n->args, (n->n_args + 1) * sizeof(*n->args));
-			n->args[n->n_args++] = parse_sum(ps);
-			skip_ws(ps);
-			if (*ps->p != ',')
-				break;
-			ps->p++;
-		}
-		if (*ps->p != ')')
-			perr(ps, ps->p, "expected \")\" to close %s(", name);
-		else
-			ps->p++;
-		if ((int)n->n_args != function_arity[fn])
-			perr(ps, b, "%s() takes %d argument%s", name, function_arity[fn],
-			     function_arity[fn] == 1 ? "" : "s");
-		return n;
+	n->name = name;
+	for (;;) {
+		n->args = xrealloc(n->args, (n->n_args + 1) * sizeof(*n->args));
+		n->args[n->n_args++] = parse_sum(ps);
+		skip_ws(ps);
+		if (*ps->p != ',')
+			break;
+		ps->p++;
 	}
-	n = node_new(TB_EX_METRIC, (int)(b - ps->s));
+	if (*ps->p != ')')
+		perr(ps, ps->p, "expected \")\" to close %s(", name);
+	else
+		ps->p++;
+	if ((int)n->n_args != function_arity[fn])
+		perr(ps, b, "%s() takes %d argument%s", name, function_arity[fn],
+		     function_arity[fn] == 1 ? "" : "s");
+	return n;
+}
+
+/* A name that is neither a metric of the table nor a function. */
+static void unknown_metric(struct parser *ps, const char *b, const char *name)
+{
+	size_t n = ARRAY_SIZE(functions), k = 0;
+	const char **names;
+	const char *s;
+
+	for (const struct tb_metric *m = metric_table; m->name; m++)
+		n++;
+	names = xcalloc(n, sizeof(char *));
+	for (const struct tb_metric *m = metric_table; m->name; m++)
+		names[k++] = m->name;
+	for (int i = 0; functions[i]; i++)
+		names[k++] = functions[i];
+	s = cfg_suggest(names, name);
+	free(names);
+	if (s)
+		perr(ps, b, "unknown metric \"%s\" (did you mean \"%s\"?)", name, s);
+	else
+		perr(ps, b, "unknown metric \"%s\" (see docs/config.md for the list)", name);
+}
+
+/* METRIC(SUBJECT[, KEY=VALUE]...) of the metric table (row @md, NULL when
+ * @name is not in it) */
+static struct tb_expr *parse_metric(struct parser *ps, const char *b, char *name,
+				    const struct tb_metric *md)
+{
+	struct tb_expr *n = node_new(TB_EX_METRIC, (int)(b - ps->s));
+	const char *sb = ps->p;
+
 	n->name = name;
 	if (!md) {
-		const char **names = xcalloc(ARRAY_SIZE(metrics) + ARRAY_SIZE(functions), sizeof(char *));
-		size_t k = 0;
-		const char *s;
-
-		for (int i = 0; metrics[i].name; i++)
-			names[k++] = metrics[i].name;
-		for (int i = 0; functions[i]; i++)
-			names[k++] = functions[i];
-		s = cfg_suggest(names, name);
-		free(names);
-		if (s)
-			perr(ps, b, "unknown metric \"%s\" (did you mean \"%s\"?)", name, s);
-		else
-			perr(ps, b, "unknown metric \"%s\" (see docs/config.md for the list)", name);
+		unknown_metric(ps, b, name);
 		return n;
 	}
-	{
-		const char *sb = ps->p;
-
-		n->subject = word(ps, ".-");
-		if (!*n->subject) {
-			perr(ps, sb, "%s() needs a subject (a flow name%s)", name,
-			     md->subj == SUBJ_FLOW ? "" : ", or NODE.NAME");
-			return n;
-		}
-		resolve_subject(ps, n, md, sb);
+	n->subject = word(ps, ".-");
+	if (!*n->subject) {
+		perr(ps, sb, "%s() needs a subject (a flow name%s)", name,
+		     md->subject == TB_MS_FLOW ? "" : ", or NODE.NAME");
+		return n;
 	}
+	resolve_subject(ps, n, md, sb);
 	skip_ws(ps);
 	while (*ps->p == ',' && !ps->failed) {
 		ps->p++;
@@ -457,6 +393,22 @@ static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
 	else
 		ps->p++;
 	return n;
+}
+
+static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
+{
+	const struct tb_metric *md = metric_find(name, -1);
+	int fn = -1;
+
+	for (int i = 0; functions[i]; i++)
+		if (strcmp(functions[i], name) == 0)
+			fn = i;
+	ps->p++; /* '(' */
+	skip_ws(ps);
+	/* max(rr) is the metric, max(a, b) the function */
+	if (fn >= 0 && !(md && *ps->p && isalpha((unsigned char)*ps->p)))
+		return parse_function(ps, b, name, fn);
+	return parse_metric(ps, b, name, md);
 }
 
 static struct tb_expr *parse_primary(struct parser *ps)
@@ -546,16 +498,6 @@ static struct tb_expr *parse_sum(struct parser *ps)
 	return n;
 }
 
-enum tb_unit expect_metric_unit(const char *name)
-{
-	if (!strcmp(name, "mathis"))
-		return TB_UNIT_RATE;
-	for (const struct metric_def *m = metrics; m->name; m++)
-		if (!strcmp(m->name, name))
-			return m->unit;
-	return TB_UNIT_COUNT;
-}
-
 /* What a side measures: a plain number takes its partner's unit; a product
  * or quotient of two measures is left unjudged (TB_UNIT_COUNT). */
 static enum tb_unit expr_unit(const struct tb_expr *e)
@@ -566,7 +508,7 @@ static enum tb_unit expr_unit(const struct tb_expr *e)
 	case TB_EX_NUM:
 		return e ? e->unit : TB_UNIT_COUNT;
 	case TB_EX_METRIC:
-		return expect_metric_unit(e->name);
+		return metric_unit(e->name);
 	case TB_EX_NEG:
 		return expr_unit(e->lhs);
 	case TB_EX_CALL:

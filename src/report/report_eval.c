@@ -115,21 +115,23 @@ static bool has_measure(const struct tb_expr *e)
 	return false;
 }
 
-static enum rp_unit side_unit(const struct tb_expr *e)
+static enum tb_unit side_unit(const struct tb_expr *e)
 {
 	if (!e)
-		return RP_COUNT;
-	if (e->kind == TB_EX_METRIC || (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis")))
-		return rp_metric_unit(e->name);
+		return TB_UNIT_COUNT;
+	if (e->kind == TB_EX_METRIC)
+		return metric_unit(e->name);
+	if (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis"))
+		return TB_UNIT_RATE;
 	if (e->kind == TB_EX_NUM)
-		return RP_COUNT;
+		return TB_UNIT_COUNT;
 	{
-		enum rp_unit u = side_unit(e->lhs);
+		enum tb_unit u = side_unit(e->lhs);
 
-		if (u != RP_COUNT)
+		if (u != TB_UNIT_COUNT)
 			return u;
 		u = side_unit(e->rhs);
-		for (size_t i = 0; u == RP_COUNT && i < e->n_args; i++)
+		for (size_t i = 0; u == TB_UNIT_COUNT && i < e->n_args; i++)
 			u = side_unit(e->args[i]);
 		return u;
 	}
@@ -266,7 +268,7 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 			idx[m->sel[i].sweep] = m->sel[i].value;
 		tm->kase = rp_case_index(c, idx);
 		tm->text = term_text(rp, m, tm->kase);
-		tm->unit = rp_metric_unit(m->name);
+		tm->unit = metric_unit(m->name);
 		rp_case_metric(rp, tm->kase, m->name, m->flow, m->node, node_what(m), &tm->st, tm->why,
 			       sizeof(tm->why));
 		if (!tm->st.n && !cb->nodata) {

@@ -8,13 +8,11 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "config/metric.h"
 #include "report.h"
 #include "util/stats.h"
 
 #define RP_WHY 256
-
-/* Units of metric values, for formatting. */
-enum rp_unit { RP_COUNT, RP_RATE, RP_TIME, RP_PCT, RP_PER_S };
 
 /* One run directory. */
 struct rp_run {
@@ -57,7 +55,7 @@ struct rp_term {
 	char *text;           /* goodput(bulk, cc=bbr, loss=1%) */
 	size_t kase;
 	struct stats st;
-	enum rp_unit unit;
+	enum tb_unit unit;
 	char why[RP_WHY];     /* when st.n == 0 */
 };
 
@@ -78,7 +76,7 @@ struct rp_expect {
 	bool held;
 	char *why_not;        /* not held whatever the numbers: no case to evaluate it at,
 				 or the experiment did not complete; NULL otherwise */
-	enum rp_unit lhs_unit, rhs_unit;
+	enum tb_unit lhs_unit, rhs_unit;
 };
 
 /* Stalls of the host, or of the guest, over the runs: runs with a wake-up
@@ -123,6 +121,8 @@ void rp_free(struct report *rp);
 char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
 /** Index of the case with sweep values @idx. */
 size_t rp_case_index(const struct tb_config *c, const int *idx);
+/** The configuration case @k ran with (the file's when the case did not apply). */
+const struct tb_config *rp_case_cfg(const struct report *rp, size_t k);
 
 /* report_metric.c */
 /** Value of metric @name (flow metric with @flow, or node metric with @node
@@ -133,18 +133,13 @@ int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *n
  * @why when no run produced it. */
 void rp_case_metric(const struct report *rp, size_t k, const char *name, int flow, int node,
 		    const char *what, struct stats *st, char *why, size_t whylen);
-/** The flow metrics worker @w produces, NULL-terminated. */
-const char *const *rp_worker_metrics(enum tb_worker w);
 /** The metrics shown in report.md's table for flow @f, NULL-terminated;
  * the first is the one plotted against numeric sweeps. */
 const char *const *rp_worker_table(const struct tb_flow *f);
-enum rp_unit rp_metric_unit(const char *name);
 /** Human form of @v in @u: "95.1 Mbit/s", "41.2 ms", "98.5%". */
-const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len);
+const char *rp_fmt(double v, enum tb_unit u, char *buf, size_t len);
 /** Normalised socket state name: "SYN-RECV", "syn_recv" -> "SYNRECV". */
 void rp_state_key(const char *in, char *out, size_t len);
-/** The socket states in peak() spelling, NULL-terminated. */
-extern const char *const rp_states[];
 /** Counters always listed in the summary when nonzero. */
 extern const char *const rp_counters_of_interest[];
 
@@ -160,6 +155,11 @@ json_t *rp_stats_json(const struct stats *st);
 
 /* report_md.c */
 int rp_write_markdown(struct report *rp);
+
+/* report_net.c */
+/** The "Network" section: every link direction's shaping, per case where
+ * the cases differ. */
+void rp_network(FILE *f, const struct report *rp);
 
 /* report_ladder.c */
 /** The "Ladders" section: connection `ladder` of each [capture] that asks for

@@ -63,6 +63,11 @@ size_t rp_case_index(const struct tb_config *c, const int *idx)
 	return k;
 }
 
+const struct tb_config *rp_case_cfg(const struct report *rp, size_t k)
+{
+	return rp->cases[k].cfg ? rp->cases[k].cfg : rp->c;
+}
+
 /* Split @line (modified) at commas into at most @max fields. */
 static size_t split_csv(char *line, char **f, size_t max)
 {
@@ -104,8 +109,8 @@ static json_t *load_peaks(const char *path)
 		col_state[i] = -1;
 		peak[i] = 0;
 		rp_state_key(hdr[i], a, sizeof(a));
-		for (int s = 0; rp_states[s]; s++) {
-			rp_state_key(rp_states[s], b, sizeof(b));
+		for (int s = 0; metric_states[s]; s++) {
+			rp_state_key(metric_states[s], b, sizeof(b));
 			if (strcmp(a, b) == 0)
 				col_state[i] = s;
 		}
@@ -125,7 +130,7 @@ static json_t *load_peaks(const char *path)
 	o = json_object();
 	for (size_t i = 0; i < nh; i++)
 		if (col_state[i] >= 0)
-			json_object_set_new(o, rp_states[col_state[i]], json_real(rows ? peak[i] : NAN));
+			json_object_set_new(o, metric_states[col_state[i]], json_real(rows ? peak[i] : NAN));
 	if (!rows) {
 		json_decref(o);
 		o = NULL;

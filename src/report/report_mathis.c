@@ -45,12 +45,6 @@ double rp_path_loss(const struct tb_config *c, int from, int to, char *why, size
 	return 1 - keep;
 }
 
-/* The case's configuration (the file's when the case did not apply). */
-static const struct tb_config *case_cfg(const struct report *rp, size_t k)
-{
-	return rp->cases[k].cfg ? rp->cases[k].cfg : rp->c;
-}
-
 bool rp_flow_mathis(const struct report *rp, int flow)
 {
 	const struct tb_flow *fl = &rp->c->flows[flow];
@@ -59,7 +53,7 @@ bool rp_flow_mathis(const struct report *rp, int flow)
 		return false;
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		char why[RP_WHY];
-		double p = rp_path_loss(case_cfg(rp, k), fl->from, fl->to, why, sizeof(why));
+		double p = rp_path_loss(rp_case_cfg(rp, k), fl->from, fl->to, why, sizeof(why));
 
 		if (p > 0)
 			return true;
@@ -70,7 +64,7 @@ bool rp_flow_mathis(const struct report *rp, int flow)
 void rp_case_mathis(const struct report *rp, size_t k, int flow, struct stats *st, char *why,
 		    size_t whylen)
 {
-	const struct tb_config *c = case_cfg(rp, k);
+	const struct tb_config *c = rp_case_cfg(rp, k);
 	const struct rp_case *cs = &rp->cases[k];
 	const struct tb_flow *fl = &c->flows[flow];
 	double *vals = xcalloc(cs->n_runs + 1, sizeof(*vals));

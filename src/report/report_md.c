@@ -20,7 +20,7 @@ static const char *const table_counters[] = {
 	"TcpExtTCPReqQFullDrop", NULL,
 };
 
-static void cell(FILE *f, const struct stats *st, enum rp_unit u)
+static void cell(FILE *f, const struct stats *st, enum tb_unit u)
 {
 	char a[48], b[48], m[48];
 
@@ -40,7 +40,7 @@ static void cell(FILE *f, const struct stats *st, enum rp_unit u)
 		/* one unit for the three numbers when they share it: "3.00 Mbit/s (2.00–4.00)" */
 		if (um && ua && ub && !strcmp(um, ua) && !strcmp(um, ub)) {
 			*ua = *ub = 0;
-		} else if (!um && u == RP_PCT) {
+		} else if (!um && u == TB_UNIT_PCT) {
 			a[strcspn(a, "%")] = 0;
 			b[strcspn(b, "%")] = 0;
 		}
@@ -284,7 +284,7 @@ static void flow_table(FILE *f, const struct report *rp)
 			fprintf(f, " %s |", c->sweeps[s].values[cs->idx[s]]);
 		fprintf(f, " %zu/%zu |", cs->n_usable, cs->n_runs);
 		for (size_t fl = 0; fl < c->n_flows; fl++) {
-			bool on = cs->cfg ? cs->cfg->flows[fl].enabled : c->flows[fl].enabled;
+			bool on = rp_case_cfg(rp, k)->flows[fl].enabled;
 
 			for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++) {
 				struct stats st;
@@ -295,7 +295,7 @@ static void flow_table(FILE *f, const struct report *rp)
 					continue;
 				}
 				rp_case_metric(rp, k, *m, (int)fl, -1, NULL, &st, why, sizeof(why));
-				cell(f, &st, rp_metric_unit(*m));
+				cell(f, &st, metric_unit(*m));
 			}
 			if (mathis[fl]) {
 				struct stats st;
@@ -304,7 +304,7 @@ static void flow_table(FILE *f, const struct report *rp)
 				if (on)
 					rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
 				if (on && st.n)
-					cell(f, &st, RP_RATE);
+					cell(f, &st, TB_UNIT_RATE);
 				else
 					fputs(on ? " — |" : " off |", f);
 			}
@@ -403,7 +403,7 @@ static void node_table(FILE *f, const struct report *rp)
 
 			rp_case_metric(rp, k, cols[i].metric, -1, cols[i].node, cols[i].what, &st, why,
 				       sizeof(why));
-			cell(f, &st, RP_COUNT);
+			cell(f, &st, TB_UNIT_COUNT);
 		}
 		fputc('\n', f);
 	}
@@ -507,6 +507,7 @@ int rp_write_markdown(struct report *rp)
 		goto out;
 	}
 	header(f, rp);
+	rp_network(f, rp);
 	flow_table(f, rp);
 	node_table(f, rp);
 	rp_qdisc_table(f, rp);

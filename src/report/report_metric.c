@@ -1,18 +1,19 @@
-/* Metric values: which field of which file each metric name reads, per
- * worker (the mapping is documented in docs/report.md), and their units. */
+/* Metric values: the code behind the metric table's reader kinds
+ * (config/metric.c says which metric reads what, docs/report.md tells
+ * readers). rp_run_metric finds the row of a metric for the flow's worker
+ * and dispatches on its reader; rp_case_metric combines the runs of a case
+ * as the row says. Also the results columns of report.md per flow kind, and
+ * the formatting of values in their units. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_int.h"
 #include "util/util.h"
-
-const char *const rp_states[] = { "ESTAB",     "SYN_SENT", "SYN_RECV",   "FIN_WAIT1",
-				  "FIN_WAIT2", "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK",
-				  "CLOSING",   "LISTEN",    "CLOSE",      NULL };
 
 const char *const rp_counters_of_interest[] = {
 	"TcpActiveOpens",	   "TcpPassiveOpens",	       "TcpAttemptFails",
@@ -26,50 +27,10 @@ const char *const rp_counters_of_interest[] = {
 	NULL,
 };
 
-static const char *const m_bulk[] = { "goodput", "bytes", "retrans", "server_rss", "server_vm",
-				      "server_threads", NULL };
-static const char *const m_rr[] = { "p50",	   "p90",	  "p99",	 "p999",
-				    "max",	   "mean",	  "rps",	 "requests",
-				    "handshakes",  "hps",	  "errors",	 "eaddrnotavail",
-				    "econnrefused", "etimedout",  "econnreset",	 "success",
-				    "connect_p50", "connect_p99", "connect_max", "retrans",
-				    "stream_p99_max", "server_rss", "server_vm", "server_threads",
-				    NULL };
-static const char *const m_churn[] = { "handshakes",  "hps",	      "connects",    "errors",
-				       "eaddrnotavail", "econnrefused", "etimedout",  "econnreset",
-				       "success",     "connect_p50",  "connect_p99", "connect_max",
-				       "first_failure", "retrans",    "server_rss",  "server_vm",
-				       "server_threads", NULL };
-static const char *const m_syn[] = { "sent", "pps", "skipped", NULL };
-static const char *const m_udp[] = { "goodput", "bytes",      "sent",	 "skipped", "received", "lost", "loss",
-				     "gaps",	  "reordered", "duplicated", "owd_p50", "owd_p99",
-				     "retrans",	  "server_rss", "server_vm", "server_threads", NULL };
-static const char *const m_idle[] = { "held",	       "connects",    "handshakes",  "p50",
-				      "p99",	       "max",	      "mean",	     "errors",
-				      "eaddrnotavail", "econnrefused", "etimedout",  "econnreset",
-				      "success",       "connect_p50", "connect_p99", "connect_max",
-				      "retrans",       "server_rss",  "server_vm",   "server_threads",
-				      "dropped",       "notice",      NULL };
-
-const char *const *rp_worker_metrics(enum tb_worker w)
-{
-	switch (w) {
-	case TB_WORKER_BULK:
-		return m_bulk;
-	case TB_WORKER_RR:
-		return m_rr;
-	case TB_WORKER_CHURN:
-		return m_churn;
-	case TB_WORKER_SYNFLOOD:
-		return m_syn;
-	case TB_WORKER_UDP:
-		return m_udp;
-	case TB_WORKER_IDLE:
-		return m_idle;
-	}
-	return m_syn;
-}
-
+/* The results columns of report.md: a choice of presentation (the metrics
+ * that matter per kind of flow, in reading order), not knowledge of the
+ * metrics; tests/unit/report.c checks that each is in the metric table for
+ * its worker. */
 static const char *const t_bulk[] = { "goodput", "retrans", NULL };
 static const char *const t_rr[] = { "p50", "p99", "rps", "hps", "success", "errors", NULL };
 /* stream mode: the worst stream's p99 beside the overall one */
@@ -104,15 +65,6 @@ const char *const *rp_worker_table(const struct tb_flow *f)
 	return t_syn;
 }
 
-enum rp_unit rp_metric_unit(const char *n)
-{
-	/* the units are the expectation language's (expect.c's metric table) */
-	_Static_assert((int)RP_RATE == (int)TB_UNIT_RATE && (int)RP_TIME == (int)TB_UNIT_TIME &&
-			       (int)RP_PCT == (int)TB_UNIT_PCT && (int)RP_PER_S == (int)TB_UNIT_PER_S,
-		       "enum rp_unit follows enum tb_unit");
-	return (enum rp_unit)expect_metric_unit(n);
-}
-
 static const char *num3(double v, char *buf, size_t len, const char *unit)
 {
 	double a = fabs(v);
@@ -121,7 +73,7 @@ static const char *num3(double v, char *buf, size_t len, const char *unit)
 	return buf;
 }
 
-const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len)
+const char *rp_fmt(double v, enum tb_unit u, char *buf, size_t len)
 {
 	double a = fabs(v);
 
@@ -130,7 +82,7 @@ const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len)
 		return buf;
 	}
 	switch (u) {
-	case RP_RATE:
+	case TB_UNIT_RATE:
 		if (a >= 1e9)
 			return num3(v / 1e9, buf, len, " Gbit/s");
 		if (a >= 1e6)
@@ -138,17 +90,17 @@ const char *rp_fmt(double v, enum rp_unit u, char *buf, size_t len)
 		if (a >= 1e3)
 			return num3(v / 1e3, buf, len, " kbit/s");
 		return num3(v, buf, len, " bit/s");
-	case RP_TIME:
+	case TB_UNIT_TIME:
 		if (a >= 1 || a == 0)
 			return num3(v, buf, len, " s");
 		if (a >= 1e-3)
 			return num3(v * 1e3, buf, len, " ms");
 		return num3(v * 1e6, buf, len, " us");
-	case RP_PCT:
+	case TB_UNIT_PCT:
 		return num3(v, buf, len, "%");
-	case RP_PER_S:
+	case TB_UNIT_PER_S:
 		return num3(v, buf, len, "/s");
-	case RP_COUNT:
+	case TB_UNIT_COUNT:
 		if (v == floor(v) && a >= 10000 && a < 1e15) {
 			/* thousands separated: 159,000 */
 			char d[32], *o = buf;
@@ -211,250 +163,300 @@ static double sum_obj(json_t *o)
 	return s;
 }
 
-#define MISS(...)                                                                                  \
-	do {                                                                                       \
-		snprintf(why, whylen, __VA_ARGS__);                                                \
-		return -ENOENT;                                                                    \
-	} while (0)
 
-/* A histogram summary field in seconds; missing when nothing was measured. */
-static int hist_s(json_t *j, const char *hist, const char *field, double *v, char *why,
-		  size_t whylen, const char *file)
+/* Where one value is read: the run, the flow (or node) and the file of the
+ * metric's row. */
+struct src {
+	const struct report *rp;
+	const struct rp_run *r;
+	int flow, node;
+	const struct tb_flow *fl; /* NULL for a node metric */
+	const char *what;         /* a node metric's counter or state */
+	json_t *j;                /* the row's file; NULL when absent or none */
+	char cf[512], sf[512];    /* the client's and the server's file names */
+	const char *file;         /* the row's file name: cf or sf */
+	char *why;
+	size_t whylen;
+};
+
+static int miss(const struct src *s, const char *fmt, ...) TB_PRINTF(2, 3);
+
+/* Say why @s has no value; -ENOENT. */
+static int miss(const struct src *s, const char *fmt, ...)
 {
-	double cnt;
-	char path[64];
+	va_list ap;
 
-	snprintf(path, sizeof(path), "%s.count", hist);
-	if (jnum(j, path, &cnt) && cnt == 0)
-		MISS("%s: %s: nothing measured (count 0)", file, hist);
-	snprintf(path, sizeof(path), "%s.%s", hist, field);
-	if (!jnum(j, path, v))
-		MISS("%s: no %s", file, path);
-	*v /= 1e6;
-	return 0;
+	va_start(ap, fmt);
+	vsnprintf(s->why, s->whylen, fmt, ap);
+	va_end(ap);
+	return -ENOENT;
 }
 
-static int field(json_t *j, const char *path, double *v, char *why, size_t whylen,
-		 const char *file)
+/* The number at @path of @j (file @file). */
+static int field(const struct src *s, json_t *j, const char *file, const char *path, double *v)
 {
 	const char *err = json_string_value(json_object_get(j, "error"));
 
 	if (jnum(j, path, v))
 		return 0;
 	if (err && *err)
-		MISS("%s: no %s (the worker failed: %s)", file, path, err);
-	MISS("%s: no %s", file, path);
+		return miss(s, "%s: no %s (the worker failed: %s)", file, path, err);
+	return miss(s, "%s: no %s", file, path);
 }
 
-static int node_metric(const struct report *rp, const struct rp_run *r, const char *name, int node,
-		       const char *what, double *v, char *why, size_t whylen)
+static int rd_field(const struct src *s, const struct tb_metric *m, double *v)
 {
-	const char *nn = rp->c->nodes[node].name;
+	if (m->none && json_is_null(json_object_get(s->j, m->key)))
+		return miss(s, "%s: %s", s->file, m->none);
+	return field(s, s->j, s->file, m->key, v);
+}
 
-	if (!strcmp(name, "counter")) {
-		if (!r->counters[node])
-			MISS("%s/counters/%s.json absent", r->dir, nn);
-		if (!jnum(r->counters[node], what, v))
-			MISS("%s/counters/%s.json has no counter %s", r->dir, nn, what);
+/* A histogram summary field in seconds; missing when nothing was measured. */
+static int rd_hist(const struct src *s, const struct tb_metric *m, double *v)
+{
+	double cnt;
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s.count", m->key);
+	if (jnum(s->j, path, &cnt) && cnt == 0)
+		return miss(s, "%s: %s: nothing measured (count 0)", s->file, m->key);
+	snprintf(path, sizeof(path), "%s.%s", m->key, m->arg);
+	if (!jnum(s->j, path, v))
+		return miss(s, "%s: no %s", s->file, path);
+	*v /= 1e6;
+	return 0;
+}
+
+static int rd_rate(const struct src *s, const struct tb_metric *m, double *v)
+{
+	json_t *cj = s->r->client[s->flow];
+	double bytes, secs;
+
+	if (field(s, s->j, s->file, m->key, &bytes))
+		return -ENOENT;
+	if (!jnum(s->j, "seconds", &secs) && !(cj && jnum(cj, "seconds", &secs)))
+		return miss(s, "%s: no seconds (and %s has none)", s->file, s->cf);
+	if (secs <= 0)
+		return miss(s, "%s: seconds is 0", s->file);
+	*v = bytes * 8 / secs;
+	return 0;
+}
+
+/* The errno -> count object `key`. */
+static json_t *errs(const struct src *s, const char *key)
+{
+	json_t *o = json_object_get(s->j, key);
+
+	if (!json_is_object(o))
+		miss(s, "%s: no %s object", s->file, key);
+	return json_is_object(o) ? o : NULL;
+}
+
+static int rd_errors(const struct src *s, const struct tb_metric *m, double *v)
+{
+	json_t *o = errs(s, m->key);
+
+	if (!o)
+		return -ENOENT;
+	*v = sum_obj(o);
+	return 0;
+}
+
+static int rd_errno(const struct src *s, const struct tb_metric *m, double *v)
+{
+	json_t *o = errs(s, m->key), *n;
+
+	if (!o)
+		return -ENOENT;
+	n = json_object_get(o, m->arg);
+	*v = json_is_number(n) ? json_number_value(n) : 0;
+	return 0;
+}
+
+/* 100 x @done / @tried */
+static int pct(const struct src *s, double done, double tried, double *v)
+{
+	if (tried <= 0)
+		return miss(s, "%s: no attempt was made", s->file);
+	*v = 100 * done / tried;
+	return 0;
+}
+
+static int rd_ratio(const struct src *s, const struct tb_metric *m, double *v)
+{
+	double a, b;
+
+	if (field(s, s->j, s->file, m->key, &a) || field(s, s->j, s->file, m->arg, &b))
+		return -ENOENT;
+	return pct(s, a, b, v);
+}
+
+/* Requests completed of those started; open loop (a rate): of those the
+ * schedule asked for, including those still queued behind a stalled connect
+ * when the run ended. */
+static int rd_success_rr(const struct src *s, const struct tb_metric *m, double *v)
+{
+	json_t *e = json_object_get(s->j, m->arg);
+	double done, tried, rate = 0, secs = 0;
+
+	if (field(s, s->j, s->file, m->key, &done))
+		return -ENOENT;
+	tried = done + (json_is_object(e) ? sum_obj(e) : 0);
+	jnum(s->j, "rate", &rate);
+	jnum(s->j, "seconds", &secs);
+	if (rate > 0 && secs > 0 && rate * secs > tried)
+		tried = floor(rate * secs);
+	return pct(s, done, tried, v);
+}
+
+static int rd_retrans(const struct src *s, const struct tb_metric *m, double *v)
+{
+	const struct rp_run *r = s->r;
+	json_t *cj = r->client[s->flow];
+	int from = s->fl->from;
+
+	*v = r->retrans_csv[s->flow];
+	if (!isnan(*v) || (cj && jnum(cj, m->key, v)))
+		return 0;
+	if (from >= 0 && r->counters[from] && jnum(r->counters[from], m->arg, v))
+		return 0;
+	return miss(s, "%s: no sampler rows for flow %s and no %s counter", r->dir, s->fl->name,
+		    m->arg);
+}
+
+/* idle: from the first [event] that takes a link down to the first held
+ * connection the worker found dead (the worker's clock starts at the flow's
+ * start) */
+static int rd_notice(const struct src *s, const struct tb_metric *m, double *v)
+{
+	const struct tb_config *c = s->rp->c;
+	json_t *x = json_object_get(s->j, m->key);
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		if (c->events[i].action != TB_EVENT_DOWN)
+			continue;
+		if (!json_is_number(x))
+			return miss(s, "%s: %s", s->file, m->none);
+		*v = json_number_value(x) + s->fl->start_us / 1e6 - c->events[i].at_us / 1e6;
 		return 0;
 	}
-	if (!r->peaks[node])
-		MISS("%s/sockets/%s-states.csv absent or empty", r->dir, nn);
-	{
-		char a[32], b[32];
-		const char *k;
-		json_t *x;
+	return miss(s, "%s(): no [event] takes a link down", m->name);
+}
 
-		rp_state_key(what, a, sizeof(a));
-		json_object_foreach(r->peaks[node], k, x) {
-			rp_state_key(k, b, sizeof(b));
-			if (!strcmp(a, b) && json_is_number(x)) {
-				*v = json_number_value(x);
-				return 0;
-			}
+static int rd_counter(const struct src *s, double *v)
+{
+	const char *nn = s->rp->c->nodes[s->node].name;
+	json_t *o = s->r->counters[s->node];
+
+	if (!o)
+		return miss(s, "%s/counters/%s.json absent", s->r->dir, nn);
+	if (!jnum(o, s->what, v))
+		return miss(s, "%s/counters/%s.json has no counter %s", s->r->dir, nn, s->what);
+	return 0;
+}
+
+static int rd_peak(const struct src *s, double *v)
+{
+	const char *nn = s->rp->c->nodes[s->node].name, *k;
+	char a[32], b[32];
+	json_t *x;
+
+	if (!s->r->peaks[s->node])
+		return miss(s, "%s/sockets/%s-states.csv absent or empty", s->r->dir, nn);
+	rp_state_key(s->what, a, sizeof(a));
+	json_object_foreach(s->r->peaks[s->node], k, x) {
+		rp_state_key(k, b, sizeof(b));
+		if (!strcmp(a, b) && json_is_number(x)) {
+			*v = json_number_value(x);
+			return 0;
 		}
 	}
-	MISS("%s/sockets/%s-states.csv has no column %s", r->dir, nn, what);
+	return miss(s, "%s/sockets/%s-states.csv has no column %s", s->r->dir, nn, s->what);
+}
+
+static int read_value(const struct src *s, const struct tb_metric *m, double *v)
+{
+	switch (m->read) {
+	case TB_READ_FIELD:
+		return rd_field(s, m, v);
+	case TB_READ_HIST:
+		return rd_hist(s, m, v);
+	case TB_READ_RATE:
+		return rd_rate(s, m, v);
+	case TB_READ_ERRORS:
+		return rd_errors(s, m, v);
+	case TB_READ_ERRNO:
+		return rd_errno(s, m, v);
+	case TB_READ_RATIO:
+		return rd_ratio(s, m, v);
+	case TB_READ_SUCCESS_RR:
+		return rd_success_rr(s, m, v);
+	case TB_READ_RETRANS:
+		return rd_retrans(s, m, v);
+	case TB_READ_NOTICE:
+		return rd_notice(s, m, v);
+	case TB_READ_COUNTER:
+		return rd_counter(s, v);
+	case TB_READ_PEAK:
+		return rd_peak(s, v);
+	}
+	return miss(s, "%s: unknown reader", m->name);
+}
+
+/* The row of @name for @flow's worker (node metrics: whatever the flow). */
+static const struct tb_metric *row(const struct report *rp, const char *name, int flow)
+{
+	bool ok = flow >= 0 && (size_t)flow < rp->c->n_flows;
+
+	return metric_find(name, ok ? (int)rp->c->flows[flow].worker : -1);
+}
+
+/* The flow's (or node's) side of @s: its files, or whether the subject exists. */
+static int locate(struct src *s, const struct tb_metric *m)
+{
+	const struct tb_config *c = s->rp->c;
+
+	if (m->subject != TB_MS_FLOW) {
+		if (s->node < 0 || (size_t)s->node >= c->n_nodes || !s->what)
+			return miss(s, "%s(): no node", m->name);
+		return 0;
+	}
+	if (s->flow < 0 || (size_t)s->flow >= c->n_flows)
+		return miss(s, "%s(): no flow", m->name);
+	s->fl = &c->flows[s->flow];
+	snprintf(s->cf, sizeof(s->cf), "%s/flows/%s.json", s->r->dir, s->fl->name);
+	snprintf(s->sf, sizeof(s->sf), "%s/flows/%s.server.json", s->r->dir, s->fl->name);
+	s->j = m->file == TB_MF_SERVER ? s->r->server[s->flow] : s->r->client[s->flow];
+	s->file = m->file == TB_MF_SERVER ? s->sf : s->cf;
+	if (m->file != TB_MF_NONE && !s->j)
+		return miss(s, "%s absent", s->file);
+	return 0;
 }
 
 int rp_run_metric(const struct report *rp, const struct rp_run *r, const char *name, int flow,
 		  int node, const char *what, double *v, char *why, size_t whylen)
 {
-	const struct tb_config *c = rp->c;
-	const struct tb_flow *fl;
-	json_t *cj, *sj;
-	char cf[512], sf[512];
-	double a, b;
+	struct src s = { .rp = rp, .r = r, .flow = flow, .node = node, .what = what,
+			 .why = why, .whylen = whylen };
+	const struct tb_metric *m = row(rp, name, flow);
 
 	*v = NAN;
-	if (!strcmp(name, "counter") || !strcmp(name, "peak")) {
-		if (node < 0 || (size_t)node >= c->n_nodes || !what)
-			MISS("%s(): no node", name);
-		return node_metric(rp, r, name, node, what, v, why, whylen);
-	}
-	if (flow < 0 || (size_t)flow >= c->n_flows)
-		MISS("%s(): no flow", name);
-	fl = &c->flows[flow];
-	cj = r->client[flow];
-	sj = r->server[flow];
-	snprintf(cf, sizeof(cf), "%s/flows/%s.json", r->dir, fl->name);
-	snprintf(sf, sizeof(sf), "%s/flows/%s.server.json", r->dir, fl->name);
+	if (!m)
+		return miss(&s, "%s is not a metric of flow %s", name,
+			    flow >= 0 && (size_t)flow < rp->c->n_flows ? rp->c->flows[flow].name : "?");
+	if (locate(&s, m))
+		return -ENOENT;
+	return read_value(&s, m, v);
+}
 
-	if (!strcmp(name, "retrans")) {
-		if (!isnan(r->retrans_csv[flow])) {
-			*v = r->retrans_csv[flow];
-			return 0;
-		}
-		if (cj && jnum(cj, "retransmits", v))
-			return 0;
-		if (fl->from >= 0 && r->counters[fl->from] &&
-		    jnum(r->counters[fl->from], "TcpRetransSegs", v))
-			return 0;
-		MISS("%s: no sampler rows for flow %s and no TcpRetransSegs counter", r->dir, fl->name);
+/* The number of a case from the values of its runs, as the row says. */
+static void aggregate(const struct tb_metric *m, const double *vals, size_t n, struct stats *st)
+{
+	switch (m ? m->agg : TB_AGG_STATS) {
+	case TB_AGG_STATS:
+		stats_compute(vals, n, st);
+		return;
 	}
-	/* the udp receiver's numbers are in the server's file */
-	if (fl->worker == TB_WORKER_UDP &&
-	    (!strcmp(name, "goodput") || !strcmp(name, "bytes") || !strcmp(name, "received") ||
-	     !strcmp(name, "lost") || !strcmp(name, "loss") || !strcmp(name, "reordered") ||
-	     !strcmp(name, "gaps") ||
-	     !strcmp(name, "duplicated") || !strncmp(name, "owd_", 4))) {
-		if (!sj)
-			MISS("%s absent", sf);
-		if (!strcmp(name, "goodput")) {
-			if (field(sj, "bytes", &a, why, whylen, sf))
-				return -ENOENT;
-			if (!jnum(sj, "seconds", &b) && !(cj && jnum(cj, "seconds", &b)))
-				MISS("%s: no seconds (and %s has none)", sf, cf);
-			if (b <= 0)
-				MISS("%s: seconds is 0", sf);
-			*v = a * 8 / b;
-			return 0;
-		}
-		if (!strcmp(name, "loss"))
-			return field(sj, "loss_pct", v, why, whylen, sf);
-		if (!strcmp(name, "owd_p50"))
-			return hist_s(sj, "owd_us", "p50", v, why, whylen, sf);
-		if (!strcmp(name, "owd_p99"))
-			return hist_s(sj, "owd_us", "p99", v, why, whylen, sf);
-		return field(sj, name, v, why, whylen, sf);
-	}
-	/* the server's own footprint (a flow that shares another flow's
-	 * listener has no server file of its own) */
-	if (!strncmp(name, "server_", 7)) {
-		if (!sj)
-			MISS("%s absent", sf);
-		if (!strcmp(name, "server_rss"))
-			return field(sj, "rss_peak_bytes", v, why, whylen, sf);
-		if (!strcmp(name, "server_vm"))
-			return field(sj, "vm_peak_bytes", v, why, whylen, sf);
-		return field(sj, "threads_max", v, why, whylen, sf);
-	}
-	if (!cj)
-		MISS("%s absent", cf);
-	if (!strcmp(name, "stream_p99_max"))
-		return hist_s(cj, "stream_p99_us", "max", v, why, whylen, cf);
-	if (!strcmp(name, "goodput"))
-		return field(cj, "goodput_bps", v, why, whylen, cf);
-	if (!strcmp(name, "p50") || !strcmp(name, "p90") || !strcmp(name, "p99") ||
-	    !strcmp(name, "p999") || !strcmp(name, "max") || !strcmp(name, "mean"))
-		return hist_s(cj, fl->worker == TB_WORKER_IDLE ? "heartbeat_us" : "latency_us", name,
-			      v, why, whylen, cf);
-	if (!strncmp(name, "connect_", 8))
-		return hist_s(cj, "connect_us", name + 8, v, why, whylen, cf);
-	if (!strcmp(name, "handshakes") || !strcmp(name, "connects")) {
-		if (fl->worker == TB_WORKER_CHURN)
-			return field(cj, "connects", v, why, whylen, cf);
-		if (fl->worker == TB_WORKER_IDLE)
-			return field(cj, "opened", v, why, whylen, cf);
-		return field(cj, "handshakes", v, why, whylen, cf);
-	}
-	if (!strcmp(name, "hps"))
-		return field(cj, fl->worker == TB_WORKER_CHURN ? "rate" : "handshakes_per_s", v, why,
-			     whylen, cf);
-	if (!strcmp(name, "first_failure")) {
-		json_t *x = json_object_get(cj, "first_failure_s");
-
-		if (json_is_null(x))
-			MISS("%s: no connect failed during the run", cf);
-		return field(cj, "first_failure_s", v, why, whylen, cf);
-	}
-	{
-		json_t *errs = json_object_get(cj, fl->worker == TB_WORKER_CHURN ? "failures" : "errors");
-
-		if (!strcmp(name, "errors")) {
-			if (!json_is_object(errs))
-				MISS("%s: no errors object", cf);
-			*v = sum_obj(errs);
-			return 0;
-		}
-		if (!strcmp(name, "eaddrnotavail") || !strcmp(name, "econnrefused") ||
-		    !strcmp(name, "etimedout") || !strcmp(name, "econnreset")) {
-			char up[32];
-			size_t i;
-
-			if (!json_is_object(errs))
-				MISS("%s: no errors object", cf);
-			for (i = 0; name[i] && i + 1 < sizeof(up); i++)
-				up[i] = (char)toupper((unsigned char)name[i]);
-			up[i] = 0;
-			*v = json_is_number(json_object_get(errs, up)) ?
-				     json_number_value(json_object_get(errs, up)) :
-				     0;
-			return 0;
-		}
-		if (!strcmp(name, "success")) {
-			if (fl->worker == TB_WORKER_CHURN) {
-				if (field(cj, "connects", &a, why, whylen, cf) ||
-				    field(cj, "attempts", &b, why, whylen, cf))
-					return -ENOENT;
-			} else if (fl->worker == TB_WORKER_IDLE) {
-				if (field(cj, "held", &a, why, whylen, cf) ||
-				    field(cj, "count", &b, why, whylen, cf))
-					return -ENOENT;
-			} else {
-				double rate = 0, secs = 0;
-
-				if (field(cj, "requests", &a, why, whylen, cf))
-					return -ENOENT;
-				b = a + (json_is_object(errs) ? sum_obj(errs) : 0);
-				/* open loop: every request the schedule asked for is an
-				 * attempt, including those still queued behind a stalled
-				 * connect when the run ended */
-				if (json_is_number(json_object_get(cj, "rate")) &&
-				    json_is_number(json_object_get(cj, "seconds"))) {
-					rate = json_number_value(json_object_get(cj, "rate"));
-					secs = json_number_value(json_object_get(cj, "seconds"));
-				}
-				if (rate > 0 && secs > 0 && rate * secs > b)
-					b = floor(rate * secs);
-			}
-			if (b <= 0)
-				MISS("%s: no attempt was made", cf);
-			*v = 100 * a / b;
-			return 0;
-		}
-	}
-	/* idle: from the first [event] that takes a link down to the first held
-	 * connection the worker found dead (the worker's clock starts at the
-	 * flow's start) */
-	if (!strcmp(name, "notice")) {
-		const struct tb_event *ev = NULL;
-		json_t *x = json_object_get(cj, "first_drop_s");
-
-		for (size_t i = 0; i < c->n_events && !ev; i++)
-			if (c->events[i].action == TB_EVENT_DOWN)
-				ev = &c->events[i];
-		if (!ev)
-			MISS("notice(): no [event] takes a link down");
-		if (!cj)
-			MISS("%s absent", cf);
-		if (!json_is_number(x))
-			MISS("%s: no held connection was found dead during the run", cf);
-		*v = json_number_value(x) + fl->start_us / 1e6 - ev->at_us / 1e6;
-		return 0;
-	}
-	/* rps requests sent pps held dropped: the worker's own field */
-	return field(cj, name, v, why, whylen, cf);
 }
 
 void rp_case_metric(const struct report *rp, size_t k, const char *name, int flow, int node,
@@ -478,6 +480,6 @@ void rp_case_metric(const struct report *rp, size_t k, const char *name, int flo
 	}
 	if (!cs->n_usable)
 		snprintf(why, whylen, "no complete run of case %zu (%s)", k + 1, cs->label);
-	stats_compute(vals, n, st);
+	aggregate(row(rp, name, flow), vals, n, st);
 	free(vals);
 }

@@ -80,22 +80,22 @@ static void begin_plot(struct pctx *x, const char *svg, const char *title, const
 }
 
 /* Scale and axis label of a unit. */
-static double unit_scale(enum rp_unit u, const char **label)
+static double unit_scale(enum tb_unit u, const char **label)
 {
 	switch (u) {
-	case RP_RATE:
+	case TB_UNIT_RATE:
 		*label = "Mbit/s";
 		return 1e-6;
-	case RP_TIME:
+	case TB_UNIT_TIME:
 		*label = "ms";
 		return 1e3;
-	case RP_PCT:
+	case TB_UNIT_PCT:
 		*label = "%";
 		return 1;
-	case RP_PER_S:
+	case TB_UNIT_PER_S:
 		*label = "per second";
 		return 1;
-	case RP_COUNT:
+	case TB_UNIT_COUNT:
 		*label = "count";
 		return 1;
 	}
@@ -140,7 +140,7 @@ static void sweep_plots(struct pctx *x)
 		/* a flood's numbers are its input, not an outcome: not plotted */
 		for (size_t fl = 0; fl < c->n_flows; fl++) {
 			const char *metric = rp_worker_table(&c->flows[fl])[0], *ul;
-			enum rp_unit u = rp_metric_unit(metric);
+			enum tb_unit u = metric_unit(metric);
 			double sc = unit_scale(u, &ul);
 			char *dname = xasprintf("%s_%s_vs_%s.dat", c->flows[fl].name, metric, sw->short_name);
 			char *svg = xasprintf("%s_%s_vs_%s.svg", c->flows[fl].name, metric, sw->short_name);
@@ -303,29 +303,53 @@ static const struct rp_run *first_run(const struct report *rp, size_t k)
 	return NULL;
 }
 
-/* Series lines of flow @fl in run @r: writes "t value" rows of @key * @sc.
- * Returns the number of rows. */
+/* One series line's "t value" row, @key * @sc, into @d. An interval whose
+ * @count (when given) is 0 measured nothing: its value is NaN, which gnuplot
+ * leaves out and breaks the line at, a gap rather than a dip to 0. (Not a
+ * `set datafile missing` marker: gnuplot 5 joins the points around those
+ * in a `using 1:2` plot.) Returns 1 for a value, 0 for a gap or no row. */
+static int series_row(json_t *j, const char *key, const char *count, double sc, FILE *d)
+{
+	json_t *t = json_object_get(j, "t"), *v = json_object_get(j, key);
+	json_t *cnt = count ? json_object_get(j, count) : NULL;
+
+	if (!json_is_number(t) || !json_is_number(v))
+		return 0;
+	if (json_is_number(cnt) && json_number_value(cnt) == 0) {
+		fprintf(d, "%.6f NaN\n", json_number_value(t));
+		return 0;
+	}
+	fprintf(d, "%.6f %.9g\n", json_number_value(t), json_number_value(v) * sc);
+	return 1;
+}
+
+/* The series of flow @flow in run @r (series_row), appended to @d when it
+ * has a value at all (gnuplot refuses a line of gaps only). Returns the
+ * number of rows with a value. */
 static size_t series_rows(struct pctx *x, const struct rp_run *r, const char *flow,
-			  const char *key, double sc, FILE *d)
+			  const char *key, const char *count, double sc, FILE *d)
 {
 	char *p = rp_path(x->rp, "%s/flows/%s.series.jsonl", r->dir, flow);
-	FILE *f = fopen(p, "r");
-	char *line = NULL;
-	size_t cap = 0, n = 0;
+	FILE *f = fopen(p, "r"), *m;
+	char *line = NULL, *rows = NULL;
+	size_t cap = 0, len = 0, n = 0;
 
 	free(p);
 	if (!f)
 		return 0;
+	m = open_memstream(&rows, &len);
+	if (!m)
+		abort();
 	while (getline(&line, &cap, f) >= 0) {
 		json_t *j = json_loads(line, 0, NULL);
-		json_t *t = json_object_get(j, "t"), *v = json_object_get(j, key);
 
-		if (json_is_number(t) && json_is_number(v)) {
-			fprintf(d, "%.6f %.9g\n", json_number_value(t), json_number_value(v) * sc);
-			n++;
-		}
+		n += (size_t)series_row(j, key, count, sc, m);
 		json_decref(j);
 	}
+	fclose(m);
+	if (n)
+		fwrite(rows, 1, len, d);
+	free(rows);
 	free(line);
 	fclose(f);
 	return n;
@@ -469,9 +493,9 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 			if (!r)
 				continue;
 			if (kind == S_THROUGHPUT)
-				n = series_rows(x, r, f->name, "goodput_bps", 1e-6, d);
+				n = series_rows(x, r, f->name, "goodput_bps", NULL, 1e-6, d);
 			else if (kind == S_LATENCY)
-				n = series_rows(x, r, f->name, "p99_us", 1e-3, d);
+				n = series_rows(x, r, f->name, "p99_us", "requests", 1e-3, d);
 			else
 				n = sock_rows(x, r, f, kind == S_CWND ? c_cwnd : c_retr, d);
 			if (!n)

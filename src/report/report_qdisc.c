@@ -146,10 +146,10 @@ static void qcell(FILE *f, const struct stats *st)
 		fputs(" — |", f);
 		return;
 	}
-	rp_fmt(st->median, RP_COUNT, m, sizeof(m));
+	rp_fmt(st->median, TB_UNIT_COUNT, m, sizeof(m));
 	if (st->n > 1 && st->min != st->max)
-		fprintf(f, " %s (%s–%s) |", m, rp_fmt(st->min, RP_COUNT, a, sizeof(a)),
-			rp_fmt(st->max, RP_COUNT, b, sizeof(b)));
+		fprintf(f, " %s (%s–%s) |", m, rp_fmt(st->min, TB_UNIT_COUNT, a, sizeof(a)),
+			rp_fmt(st->max, TB_UNIT_COUNT, b, sizeof(b)));
 	else
 		fprintf(f, " %s |", m);
 }
@@ -247,7 +247,7 @@ void rp_qdisc_table(FILE *f, const struct report *rp)
 					if (!st.n)
 						continue;
 					fprintf(f, "%s%s %s", first ? " " : ", ", x_fields[x],
-						rp_fmt(st.median, RP_COUNT, m, sizeof(m)));
+						rp_fmt(st.median, TB_UNIT_COUNT, m, sizeof(m)));
 					first = false;
 				}
 				fputs(" |\n", f);

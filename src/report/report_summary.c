@@ -36,12 +36,13 @@ json_t *rp_stats_json(const struct stats *st)
 	return o;
 }
 
-/* Stats of a JSON-object-valued field (errors by errno) over the usable runs:
- * one entry per key seen, a run without the key counting 0. */
+/* Stats of a JSON-object-valued field (errors by errno, where the metric
+ * table's "errors" reads them) over the usable runs: one entry per key
+ * seen, a run without the key counting 0. */
 static json_t *errno_stats(const struct report *rp, const struct rp_case *cs, int flow)
 {
-	const struct tb_flow *fl = &rp->c->flows[flow];
-	const char *key = fl->worker == TB_WORKER_CHURN ? "failures" : "errors";
+	const struct tb_metric *m = metric_find("errors", (int)rp->c->flows[flow].worker);
+	const char *key = m ? m->key : "errors";
 	json_t *keys = json_object(), *out = json_object(), *x;
 	double *vals = xcalloc(cs->n_runs + 1, sizeof(*vals));
 	const char *k;
@@ -100,10 +101,10 @@ static json_t *node_json(const struct report *rp, size_t k, int node)
 	const char *name;
 	json_t *x;
 
-	for (int s = 0; rp_states[s]; s++) {
-		rp_case_metric(rp, k, "peak", -1, node, rp_states[s], &st, why, sizeof(why));
+	for (int s = 0; metric_states[s]; s++) {
+		rp_case_metric(rp, k, "peak", -1, node, metric_states[s], &st, why, sizeof(why));
 		if (st.n)
-			json_object_set_new(peaks, rp_states[s], rp_stats_json(&st));
+			json_object_set_new(peaks, metric_states[s], rp_stats_json(&st));
 	}
 	for (int i = 0; rp_counters_of_interest[i]; i++)
 		json_object_set_new(names, rp_counters_of_interest[i], json_false());
@@ -136,6 +137,31 @@ static json_t *node_json(const struct report *rp, size_t k, int node)
 	return o;
 }
 
+/* Every metric of the table that the flow's worker produces and that had a
+ * value in case @k (and the Mathis prediction of a bulk flow on a lossy
+ * path). */
+static json_t *flow_metrics(const struct report *rp, size_t k, int flow)
+{
+	const struct tb_flow *fl = &rp_case_cfg(rp, k)->flows[flow];
+	json_t *mo = json_object();
+	char why[RP_WHY];
+	struct stats st;
+
+	for (const struct tb_metric *m = metric_table; m->name; m++) {
+		if (!metric_of(m, fl->worker))
+			continue;
+		rp_case_metric(rp, k, m->name, flow, -1, NULL, &st, why, sizeof(why));
+		if (st.n)
+			json_object_set_new(mo, m->name, rp_stats_json(&st));
+	}
+	if (rp_flow_mathis(rp, flow)) {
+		rp_case_mathis(rp, k, flow, &st, why, sizeof(why));
+		if (st.n)
+			json_object_set_new(mo, "mathis", rp_stats_json(&st));
+	}
+	return mo;
+}
+
 static json_t *case_json(const struct report *rp, size_t k)
 {
 	const struct tb_config *c = rp->c;
@@ -161,29 +187,13 @@ static json_t *case_json(const struct report *rp, size_t k)
 	}
 	json_object_set_new(o, "runs", runs);
 	for (size_t f = 0; f < c->n_flows; f++) {
-		const struct tb_flow *fl = cs->cfg ? &cs->cfg->flows[f] : &c->flows[f];
-		const char *const *mn = rp_worker_metrics(fl->worker);
-		json_t *fo = json_object(), *mo = json_object();
+		const struct tb_flow *fl = &rp_case_cfg(rp, k)->flows[f];
+		json_t *fo = json_object();
 
 		json_object_set_new(fo, "worker", json_string(config_worker_name(fl->worker)));
 		json_object_set_new(fo, "enabled", json_boolean(fl->enabled));
-		for (size_t i = 0; fl->enabled && mn[i]; i++) {
-			struct stats st;
-			char why[RP_WHY];
-
-			rp_case_metric(rp, k, mn[i], (int)f, -1, NULL, &st, why, sizeof(why));
-			if (st.n)
-				json_object_set_new(mo, mn[i], rp_stats_json(&st));
-		}
-		if (fl->enabled && rp_flow_mathis(rp, (int)f)) {
-			struct stats st;
-			char why[RP_WHY];
-
-			rp_case_mathis(rp, k, (int)f, &st, why, sizeof(why));
-			if (st.n)
-				json_object_set_new(mo, "mathis", rp_stats_json(&st));
-		}
-		json_object_set_new(fo, "metrics", mo);
+		json_object_set_new(fo, "metrics", fl->enabled ? flow_metrics(rp, k, (int)f) :
+								 json_object());
 		if (fl->enabled && fl->worker != TB_WORKER_BULK)
 			json_object_set_new(fo, "errors", errno_stats(rp, cs, (int)f));
 		json_object_set_new(flows, fl->name, fo);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/metric.h"
 #include "tap.h"
 #include "util/units.h"
 
@@ -268,6 +269,93 @@ static void test_servers(void)
 	diag_free(&d);
 }
 
+/* One flow per worker, each named after its worker, and expectation @ex. */
+static int parse_expect(const char *ex)
+{
+	static const char head[] =
+		"[experiment]\nduration = 2s\n[node a]\n[node b]\n[link a-b]\n"
+		"[flow bulk]\nworker = bulk\nfrom = a\nto = b\n"
+		"[flow rr]\nworker = rr\nfrom = a\nto = b\nport = 9000\n"
+		"[flow churn]\nworker = churn\nfrom = a\nto = b\nport = 9001\n"
+		"[flow synflood]\nworker = synflood\nfrom = a\nto = b\nport = 9000\nrate = 10\n"
+		"[flow udp]\nworker = udp\nfrom = a\nto = b\nport = 9002\nrate = 10\n"
+		"[flow idle]\nworker = idle\nfrom = a\nto = b\nport = 9003\n";
+	char text[2048];
+	struct tb_diag d = { 0 };
+	struct tb_config *c;
+	int errors;
+
+	snprintf(text, sizeof(text), "%s%s%s\n", head, *ex ? "[expect]\nx = " : "", ex);
+	c = config_load_buffer("metrics.conf", text, strlen(text), &d);
+	errors = c ? (int)diag_errors(&d) : -1;
+	if (errors && !*ex)
+		diag_print(&d, stdout);
+	config_free(c);
+	diag_free(&d);
+	return errors;
+}
+
+/* Row @m in an expectation for each worker's flow: accepted exactly for the
+ * workers the row names (any worker of another row of its name too). */
+static bool row_parses_as_listed(const struct tb_metric *m)
+{
+	bool ok = true;
+
+	for (int w = TB_WORKER_BULK; w <= TB_WORKER_IDLE; w++) {
+		char ex[128];
+		bool want = metric_find(m->name, w) != NULL, got;
+
+		snprintf(ex, sizeof(ex), "%s(%s) >= 0", m->name, config_worker_name(w));
+		got = parse_expect(ex) == 0;
+		if (got != want)
+			tap_diag("%s: %s for %s", ex, got ? "accepted" : "refused",
+				 config_worker_name(w));
+		ok = ok && got == want;
+	}
+	return ok;
+}
+
+/* A worker matches at most one row of a name, and the rows of a name share
+ * its unit. */
+static bool rows_consistent(void)
+{
+	for (const struct tb_metric *m = metric_table; m->name; m++)
+		for (const struct tb_metric *o = m + 1; o->name; o++)
+			if (!strcmp(m->name, o->name) &&
+			    ((m->workers & o->workers) || m->unit != o->unit)) {
+				tap_diag("rows %s overlap or differ in unit", m->name);
+				return false;
+			}
+	return true;
+}
+
+static void test_metric_table(void)
+{
+	if (!tap_ok(parse_expect("") == 0, "one flow per worker loads")) {
+		tap_skip("no model");
+		return;
+	}
+	tap_ok(rows_consistent(), "metric table: one row per name and worker, one unit per name");
+	for (const struct tb_metric *m = metric_table; m->name; m++) {
+		char ex[128];
+
+		if (m->subject == TB_MS_FLOW) {
+			tap_ok(row_parses_as_listed(m), "%s(FLOW) parses for its workers only (0x%x)",
+			       m->name, m->workers);
+			continue;
+		}
+		snprintf(ex, sizeof(ex), "%s(a.%s) >= 0", m->name,
+			 m->subject == TB_MS_STATE ? "TIME_WAIT" : "TcpExtSyncookiesSent");
+		tap_ok(parse_expect(ex) == 0 && parse_expect(m->subject == TB_MS_STATE ?
+								     "peak(bulk) > 0" :
+								     "counter(bulk) > 0") > 0,
+		       "%s takes NODE.NAME, not a flow", ex);
+	}
+	tap_ok(parse_expect("p90(idle) > 1ms") == 0 && parse_expect("pps(udp) > 1") == 0 &&
+		       parse_expect("p90(bulk) > 1ms") > 0,
+	       "p90(idle) and pps(udp) are metrics; p90(bulk) is not");
+}
+
 int main(void)
 {
 	test_units();
@@ -277,5 +365,6 @@ int main(void)
 	test_buffer();
 	test_long_lines();
 	test_servers();
+	test_metric_table();
 	return tap_done();
 }

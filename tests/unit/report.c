@@ -18,7 +18,9 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "config/metric.h"
 #include "report/report.h"
+#include "report/report_int.h"
 #include "util/stats.h"
 #include "tap.h"
 
@@ -336,6 +338,8 @@ static void test_fixture(void)
 	tap_ok(strstr(md, "92.5 Mbit/s > 15.0 Mbit/s") != NULL, "report.md: both sides' numbers");
 	tap_ok(md && strstr(md, "| Host stalls | **1 of 6 runs**") && strstr(md, "runs/c2-r2 412 ms"),
 	       "report.md: the Host stalls row names the run and its 412 ms");
+	tap_ok(strstr(md, "## Network\n\nNo link is shaped") != NULL,
+	       "report.md: Network says when no link is shaped");
 	tap_ok(strstr(md, "host, Linux 6.18.0-test") && strstr(md, "| Seed | 7 |") &&
 		       strstr(md, "runs/c2-r3") && strstr(md, "interrupted by SIGINT"),
 	       "report.md: kernel, seed, and the incomplete run with its reason");
@@ -605,6 +609,191 @@ static void test_interrupted(void)
 	diag_free(&d);
 }
 
+/* Every worker, and rr in its three modes; a link shaped per direction, its
+ * loss swept (0% is the default) and, in 6 cases, bulk's cc; an event that
+ * cuts the link; a link not shaped. */
+static const char conf6[] = "[experiment]\nname = every\nduration = 10s\n"
+			    "[node c1]\n[node s1]\n"
+			    "[link c1-s1]\nrate = 10mbit\ndelay = 20ms\ns1.queue = fq_codel\n"
+			    "[node s2]\n[link s1-s2]\n"
+			    "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n"
+			    "[flow rr]\nworker = rr\nfrom = c1\nto = s1\nport = 9000\n"
+			    "[flow rrpool]\nworker = rr\nfrom = c1\nto = s1\nport = 9001\n"
+			    "conn = pool\n"
+			    "[flow rrstreams]\nworker = rr\nfrom = c1\nto = s1\nport = 9002\n"
+			    "conn = pool\nstreams = 4\n"
+			    "[flow churn]\nworker = churn\nfrom = c1\nto = s1\nport = 9003\n"
+			    "[flow synflood]\nworker = synflood\nfrom = c1\nto = s1\nport = 9000\n"
+			    "rate = 10\n"
+			    "[flow udp]\nworker = udp\nfrom = c1\nto = s1\nport = 9004\nrate = 10\n"
+			    "[flow idle]\nworker = idle\nfrom = c1\nto = s1\nport = 9005\n"
+			    "[event cut]\nat = 5s\nlink = c1-s1\n"
+			    "[sweep]\nlink.c1-s1.c1.loss = 0%, 1%\n"
+			    "flow.bulk.cc = cubic, bbr, reno\n";
+
+/* Every field any worker's result has: each metric of the table finds its
+ * number whatever the flow's worker. */
+static const char all_client[] =
+	"{\"worker\": \"any\", \"complete\": true, \"error\": null, \"goodput_bps\": 8e6, "
+	"\"bytes\": 10000000, \"seconds\": 10, \"retransmits\": 4, \"mss\": 1448, "
+	"\"rtt_us\": 40000, \"rps\": 9.8, \"requests\": 98, \"handshakes\": 5, "
+	"\"handshakes_per_s\": 0.5, \"connects\": 7, \"opened\": 8, \"rate\": 2.5, "
+	"\"attempts\": 10, \"held\": 6, \"count\": 8, \"first_failure_s\": 1.5, \"sent\": 100, "
+	"\"pps\": 10, \"skipped\": 1, \"dropped\": 2, \"first_drop_s\": 6.5, "
+	"\"errors\": {\"EADDRNOTAVAIL\": 1, \"ECONNREFUSED\": 2, \"ETIMEDOUT\": 3, "
+	"\"ECONNRESET\": 4}, \"failures\": {\"EADDRNOTAVAIL\": 1}, "
+	"\"latency_us\": {\"count\": 10, \"p50\": 1000, \"p90\": 2000, \"p99\": 3000, "
+	"\"p999\": 4000, \"max\": 5000, \"mean\": 1500}, "
+	"\"heartbeat_us\": {\"count\": 10, \"p50\": 1111, \"p90\": 2222, \"p99\": 3333, "
+	"\"p999\": 4444, \"max\": 5555, \"mean\": 1234}, "
+	"\"connect_us\": {\"count\": 10, \"p50\": 100, \"p99\": 300, \"max\": 500}, "
+	"\"stream_p99_us\": {\"count\": 4, \"max\": 7000}}\n";
+static const char all_server[] =
+	"{\"bytes\": 1250000, \"seconds\": 10, \"received\": 99, \"lost\": 1, \"loss_pct\": 1.0, "
+	"\"gaps\": 1, \"reordered\": 1, \"duplicated\": 1, \"rss_peak_bytes\": 1000000, "
+	"\"vm_peak_bytes\": 2000000, \"threads_max\": 3, "
+	"\"owd_us\": {\"count\": 99, \"p50\": 20000, \"p99\": 21000}}\n";
+
+static struct tb_config *every_fixture(const char *out)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem6.conf", conf6, sizeof(conf6) - 1, &d);
+
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_bail("every-worker config does not load");
+	}
+	diag_free(&d);
+	for (int k = 0; k < 6; k++) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/runs/c%d-r1", out, k + 1);
+		wfile(dir, "run.json", "{\"status\": \"complete\"}\n");
+		for (size_t f = 0; f < c->n_flows; f++) {
+			char rel[128];
+
+			snprintf(rel, sizeof(rel), "flows/%s.json", c->flows[f].name);
+			wfile(dir, rel, "%s", all_client);
+			snprintf(rel, sizeof(rel), "flows/%s.server.json", c->flows[f].name);
+			wfile(dir, rel, "%s", all_server);
+		}
+		/* the second interval completed no request */
+		wfile(dir, "flows/rr.series.jsonl",
+		      "{\"t\": 1.0, \"requests\": 5, \"p99_us\": 1100000}\n"
+		      "{\"t\": 2.0, \"requests\": 0, \"p99_us\": 0}\n"
+		      "{\"t\": 3.0, \"requests\": 4, \"p99_us\": 1200000}\n");
+	}
+	return c;
+}
+
+/* The metrics of the table that summary.json lacks for flow @f of case @k. */
+static void missing_metrics(json_t *sum, const struct tb_flow *f, char *buf, size_t len)
+{
+	buf[0] = 0;
+	for (const struct tb_metric *m = metric_table; m->name; m++)
+		if (metric_of(m, f->worker) && !metric(sum, 0, f->name, m->name))
+			snprintf(buf + strlen(buf), len - strlen(buf), " %s", m->name);
+}
+
+/* summary.json lists every metric of the table that a flow's worker
+ * produces, idle's p90 and p999 among them. */
+static void test_every_metric(const struct tb_config *c, const char *out)
+{
+	char path[256], miss[512];
+	json_t *sum, *m;
+
+	snprintf(path, sizeof(path), "%s/summary.json", out);
+	sum = json_load_file(path, 0, NULL);
+	for (size_t f = 0; f < c->n_flows; f++) {
+		missing_metrics(sum, &c->flows[f], miss, sizeof(miss));
+		tap_ok(!miss[0], "summary.json: flow %s (%s) has every metric of its worker%s%s",
+		       c->flows[f].name, config_worker_name(c->flows[f].worker),
+		       miss[0] ? ", missing:" : "", miss);
+	}
+	m = metric(sum, 0, "idle", "p90");
+	tap_ok(m && near(jd(m, "median"), 0.002222, 1e-12) &&
+		       near(jd(metric(sum, 0, "idle", "p999"), "median"), 0.004444, 1e-12),
+	       "idle p90 and p999: heartbeat_us in seconds (0.002222, 0.004444)");
+	tap_ok(jd(metric(sum, 0, "udp", "goodput"), "median") == 1e6 &&
+		       jd(metric(sum, 0, "churn", "hps"), "median") == 2.5 &&
+		       jd(metric(sum, 0, "idle", "notice"), "median") == 1.5,
+	       "per-worker readers: udp goodput from the receiver, churn hps, idle notice");
+	json_decref(sum);
+}
+
+/* report.md's results columns are metrics the table gives their workers. */
+static void test_columns(const struct tb_config *c)
+{
+	for (size_t f = 0; f < c->n_flows; f++) {
+		const char *bad = NULL;
+
+		for (const char *const *m = rp_worker_table(&c->flows[f]); *m; m++)
+			if (!metric_find(*m, (int)c->flows[f].worker))
+				bad = *m;
+		tap_ok(!bad, "report.md columns of flow %s are metrics of its worker%s%s",
+		       c->flows[f].name, bad ? ": not " : "", bad ? bad : "");
+	}
+}
+
+static void test_network(const char *out)
+{
+	char path[256], *md;
+
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(strstr(md, "## Network") &&
+		       strstr(md, "| link | direction | cases | rate | delay | loss | queue |"),
+	       "report.md: a Network table with a column per key set");
+	tap_ok(strstr(md, "| c1-s1 | c1 → s1 | 1–3 | 10Mbit | 20ms | — | — |") &&
+		       strstr(md, "| c1-s1 | c1 → s1 | 4–6 | 10Mbit | 20ms | 1% | — |"),
+	       "the direction whose loss is swept: a row per loss, with its cases");
+	tap_ok(strstr(md, "| c1-s1 | s1 → c1 | all | 10Mbit | 20ms | — | fq_codel |") != NULL,
+	       "the direction the cases shape alike: one row, all cases");
+	tap_ok(strstr(md, "\nNot shaped: s1-s2.\n") && !strstr(md, "| s1-s2 |"),
+	       "a link no case shapes: named below the table, not in it");
+	if (!strstr(md, "| c1-s1 | s1 → c1 |"))
+		tap_diag("%s", md);
+	free(md);
+}
+
+/* An interval that completed no request is a gap in the latency plot. */
+static void test_latency_gap(const char *out, bool plots)
+{
+	char path[256], *dat, *line, *save = NULL;
+	bool zero = false;
+
+	snprintf(path, sizeof(path), "%s/plots/rr_latency.dat", out);
+	dat = slurp(path);
+	tap_ok(strstr(dat, "2.000000 NaN\n") && strstr(dat, "1.000000 1100\n") &&
+		       strstr(dat, "3.000000 1200\n"),
+	       "rr_latency.dat: the empty interval is NaN, the others their p99 in ms");
+	for (line = strtok_r(dat, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		zero = zero || !strcmp(strchr(line, ' ') ? strchr(line, ' ') + 1 : "", "0");
+	tap_ok(!zero, "rr_latency.dat: no interval drawn as 0 ms");
+	free(dat);
+	if (access("/usr/bin/gnuplot", X_OK) == 0)
+		tap_ok(plots, "gnuplot renders the plots with the gap");
+	else
+		tap_skip("gnuplot not installed");
+}
+
+static void test_every_worker(void)
+{
+	struct report_outcome o;
+	struct tb_config *c;
+	char out[128];
+
+	snprintf(out, sizeof(out), "%s/out6", root);
+	c = every_fixture(out);
+	tap_ok(report_write(c, out, &o) == 0, "report of every worker");
+	test_every_metric(c, out);
+	test_columns(c);
+	test_network(out);
+	test_latency_gap(out, o.plots);
+	report_outcome_free(&o);
+	config_free(c);
+}
+
 static void rm_rf(const char *p)
 {
 	char *argv[] = { "rm", "-rf", (char *)p, NULL };
@@ -629,6 +818,7 @@ int main(void)
 	test_numeric_sweep();
 	test_guest_stalls();
 	test_interrupted();
+	test_every_worker();
 	if (!getenv("TB_KEEP"))
 		rm_rf(root);
 	else

@@ -1,0 +1,112 @@
+/* The metric table (see metric.h for why it is here and how it is read).
+ * docs/report.md ("Metrics") describes every row for readers. */
+#include <stddef.h>
+#include <string.h>
+
+#include "metric.h"
+
+#define WB (1u << TB_WORKER_BULK)
+#define WR (1u << TB_WORKER_RR)
+#define WC (1u << TB_WORKER_CHURN)
+#define WS (1u << TB_WORKER_SYNFLOOD)
+#define WU (1u << TB_WORKER_UDP)
+#define WI (1u << TB_WORKER_IDLE)
+#define W_SRV (WB | WR | WC | WI | WU) /* the workers with a server of their own */
+
+#define FLOW(name, w, unit, read, file, key, arg)                                          \
+	{ name, w, TB_UNIT_##unit, TB_MS_FLOW, TB_READ_##read, TB_MF_##file, key, arg, NULL, \
+	  TB_AGG_STATS }
+/* a latency: field `f` of request (rr) or heartbeat (idle) latency */
+#define LAT(f)                                               \
+	FLOW(f, WR, TIME, HIST, CLIENT, "latency_us", f),    \
+	FLOW(f, WI, TIME, HIST, CLIENT, "heartbeat_us", f)
+/* an errno's count in the errors (rr, idle) or failures (churn) object */
+#define ERRNO(name, e)                                         \
+	FLOW(name, WR | WI, COUNT, ERRNO, CLIENT, "errors", e), \
+	FLOW(name, WC, COUNT, ERRNO, CLIENT, "failures", e)
+
+const struct tb_metric metric_table[] = {
+	FLOW("goodput", WB, RATE, FIELD, CLIENT, "goodput_bps", NULL),
+	FLOW("goodput", WU, RATE, RATE, SERVER, "bytes", NULL),
+	FLOW("bytes", WB, COUNT, FIELD, CLIENT, "bytes", NULL),
+	FLOW("bytes", WU, COUNT, FIELD, SERVER, "bytes", NULL),
+	LAT("p50"),
+	LAT("p90"),
+	LAT("p99"),
+	LAT("p999"),
+	LAT("max"),
+	LAT("mean"),
+	FLOW("rps", WR, PER_S, FIELD, CLIENT, "rps", NULL),
+	FLOW("requests", WR, COUNT, FIELD, CLIENT, "requests", NULL),
+	FLOW("handshakes", WR, COUNT, FIELD, CLIENT, "handshakes", NULL),
+	FLOW("handshakes", WC, COUNT, FIELD, CLIENT, "connects", NULL),
+	FLOW("handshakes", WI, COUNT, FIELD, CLIENT, "opened", NULL),
+	FLOW("hps", WR, PER_S, FIELD, CLIENT, "handshakes_per_s", NULL),
+	FLOW("hps", WC, PER_S, FIELD, CLIENT, "rate", NULL),
+	FLOW("connects", WC, COUNT, FIELD, CLIENT, "connects", NULL),
+	FLOW("connects", WI, COUNT, FIELD, CLIENT, "opened", NULL),
+	FLOW("errors", WR | WI, COUNT, ERRORS, CLIENT, "errors", NULL),
+	FLOW("errors", WC, COUNT, ERRORS, CLIENT, "failures", NULL),
+	ERRNO("eaddrnotavail", "EADDRNOTAVAIL"),
+	ERRNO("econnrefused", "ECONNREFUSED"),
+	ERRNO("etimedout", "ETIMEDOUT"),
+	ERRNO("econnreset", "ECONNRESET"),
+	FLOW("success", WR, PCT, SUCCESS_RR, CLIENT, "requests", "errors"),
+	FLOW("success", WC, PCT, RATIO, CLIENT, "connects", "attempts"),
+	FLOW("success", WI, PCT, RATIO, CLIENT, "held", "count"),
+	FLOW("connect_p50", WR | WC | WI, TIME, HIST, CLIENT, "connect_us", "p50"),
+	FLOW("connect_p99", WR | WC | WI, TIME, HIST, CLIENT, "connect_us", "p99"),
+	FLOW("connect_max", WR | WC | WI, TIME, HIST, CLIENT, "connect_us", "max"),
+	{ "first_failure", WC, TB_UNIT_TIME, TB_MS_FLOW, TB_READ_FIELD, TB_MF_CLIENT,
+	  "first_failure_s", NULL, "no connect failed during the run", TB_AGG_STATS },
+	FLOW("sent", WS | WU, COUNT, FIELD, CLIENT, "sent", NULL),
+	FLOW("pps", WS | WU, PER_S, FIELD, CLIENT, "pps", NULL),
+	FLOW("skipped", WS | WU, COUNT, FIELD, CLIENT, "skipped", NULL),
+	FLOW("received", WU, COUNT, FIELD, SERVER, "received", NULL),
+	FLOW("lost", WU, COUNT, FIELD, SERVER, "lost", NULL),
+	FLOW("loss", WU, PCT, FIELD, SERVER, "loss_pct", NULL),
+	FLOW("gaps", WU, COUNT, FIELD, SERVER, "gaps", NULL),
+	FLOW("reordered", WU, COUNT, FIELD, SERVER, "reordered", NULL),
+	FLOW("duplicated", WU, COUNT, FIELD, SERVER, "duplicated", NULL),
+	FLOW("owd_p50", WU, TIME, HIST, SERVER, "owd_us", "p50"),
+	FLOW("owd_p99", WU, TIME, HIST, SERVER, "owd_us", "p99"),
+	FLOW("held", WI, COUNT, FIELD, CLIENT, "held", NULL),
+	FLOW("dropped", WI, COUNT, FIELD, CLIENT, "dropped", NULL),
+	{ "notice", WI, TB_UNIT_TIME, TB_MS_FLOW, TB_READ_NOTICE, TB_MF_CLIENT, "first_drop_s",
+	  NULL, "no held connection was found dead during the run", TB_AGG_STATS },
+	FLOW("stream_p99_max", WR, TIME, HIST, CLIENT, "stream_p99_us", "max"),
+	FLOW("retrans", W_SRV, COUNT, RETRANS, NONE, "retransmits", "TcpRetransSegs"),
+	FLOW("server_rss", W_SRV, COUNT, FIELD, SERVER, "rss_peak_bytes", NULL),
+	FLOW("server_vm", W_SRV, COUNT, FIELD, SERVER, "vm_peak_bytes", NULL),
+	FLOW("server_threads", W_SRV, COUNT, FIELD, SERVER, "threads_max", NULL),
+	{ "counter", 0, TB_UNIT_COUNT, TB_MS_COUNTER, TB_READ_COUNTER, TB_MF_NONE, NULL, NULL, NULL,
+	  TB_AGG_STATS },
+	{ "peak", 0, TB_UNIT_COUNT, TB_MS_STATE, TB_READ_PEAK, TB_MF_NONE, NULL, NULL, NULL,
+	  TB_AGG_STATS },
+	{ NULL },
+};
+
+const char *const metric_states[] = { "ESTAB",	   "SYN_SENT",	"SYN_RECV",   "FIN_WAIT1",
+				      "FIN_WAIT2", "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK",
+				      "CLOSING",   "LISTEN",	"CLOSE",      NULL };
+
+bool metric_of(const struct tb_metric *m, enum tb_worker w)
+{
+	return m->subject == TB_MS_FLOW && (m->workers & (1u << w));
+}
+
+const struct tb_metric *metric_find(const char *name, int w)
+{
+	for (const struct tb_metric *m = metric_table; m->name; m++)
+		if (!strcmp(m->name, name) &&
+		    (w < 0 || m->subject != TB_MS_FLOW || metric_of(m, (enum tb_worker)w)))
+			return m;
+	return NULL;
+}
+
+enum tb_unit metric_unit(const char *name)
+{
+	const struct tb_metric *m = metric_find(name, -1);
+
+	return m ? m->unit : TB_UNIT_COUNT;
+}
