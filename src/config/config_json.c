@@ -38,7 +38,7 @@ static json_t *value_json(const struct tb_config *c, const struct keydef *k, con
 		return json_real(*(const double *)p);
 	case K_ENUM:
 		v = *(const int *)p;
-		return v >= 0 ? json_string(k->enums[v]) : json_null();
+		return v >= 0 ? json_string(cfg_enum_name(k, v)) : json_null();
 	case K_STRDUP:
 		return *(char *const *)p ? json_string(*(char *const *)p) : json_null();
 	case K_NODE:
