@@ -10,10 +10,18 @@
 #include <netlink/route/qdisc/fq_codel.h>
 #include <netlink/route/tc.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "qdisc_int.h"
 #include "util/util.h"
+
+/* The queue kind's name, from the queue table: c->sh->queue is the kind
+ * being added. */
+static const char *kind_of(const struct qctx *c)
+{
+	return config_queue_kind(c->sh->queue)->name;
+}
 
 int qdisc_fifo_add(struct qctx *c, uint32_t parent, uint32_t handle, const char *kind,
 		   uint32_t limit)
@@ -31,18 +39,17 @@ int qdisc_fifo_add(struct qctx *c, uint32_t parent, uint32_t handle, const char 
 
 int qdisc_queue_fifo_add(struct qctx *c, uint32_t parent, uint32_t handle)
 {
-	return qdisc_fifo_add(c, parent, handle, config_queue_kind(c->sh->queue)->name,
-			      qdisc_queue_limit(c->sh, c->hint));
+	return qdisc_fifo_add(c, parent, handle, kind_of(c), qdisc_queue_limit(c->sh, c->hint));
 }
 
 int qdisc_fq_codel_add(struct qctx *c, uint32_t parent, uint32_t handle)
 {
 	const struct tb_shape *sh = c->sh;
-	struct rtnl_qdisc *q = qdisc_nl_new(parent, handle, "fq_codel");
+	struct rtnl_qdisc *q = qdisc_nl_new(parent, handle, kind_of(c));
 	int rc;
 
 	if (!q)
-		return qdisc_fail(c, -ENOMEM, "build", "fq_codel", "libnl");
+		return qdisc_fail(c, -ENOMEM, "build", kind_of(c), "libnl");
 	if (sh->limit)
 		rtnl_qdisc_fq_codel_set_limit(q, (int)sh->limit);
 	if (sh->target_us)
@@ -53,27 +60,37 @@ int qdisc_fq_codel_add(struct qctx *c, uint32_t parent, uint32_t handle)
 		rtnl_qdisc_fq_codel_set_flows(q, (int)sh->flows);
 	if (sh->ecn >= 0)
 		rtnl_qdisc_fq_codel_set_ecn(q, sh->ecn);
-	rc = qdisc_send_libnl(c, TC_CAST(q), false, "fq_codel");
+	rc = qdisc_send_libnl(c, TC_CAST(q), false, kind_of(c));
 	rtnl_qdisc_put(q);
 	return rc;
 }
 
-/* Start a libmnl request for @kind with its TCA_OPTIONS nest open. */
+/* Start a libmnl request for the kind with its TCA_OPTIONS nest open. */
 static struct nlmsghdr *mnl_start(struct qctx *c, uint32_t parent, uint32_t handle,
-				  const char *kind, struct nlattr **opt)
+				  struct nlattr **opt)
 {
 	struct nlmsghdr *nlh = qdisc_msg_start(&c->nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
-					       c->ifindex, parent, handle, kind);
+					       c->ifindex, parent, handle, kind_of(c));
 
 	*opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	return nlh;
+}
+
+/* Close the options and send the request. */
+static int mnl_send(struct qctx *c, struct nlmsghdr *nlh, struct nlattr *opt)
+{
+	char label[64];
+
+	mnl_attr_nest_end(nlh, opt);
+	snprintf(label, sizeof(label), "qdisc %s", kind_of(c));
+	return qdisc_send(c, nlh, "add", label);
 }
 
 int qdisc_codel_add(struct qctx *c, uint32_t parent, uint32_t handle)
 {
 	const struct tb_shape *sh = c->sh;
 	struct nlattr *opt;
-	struct nlmsghdr *nlh = mnl_start(c, parent, handle, "codel", &opt);
+	struct nlmsghdr *nlh = mnl_start(c, parent, handle, &opt);
 
 	if (sh->limit)
 		mnl_attr_put_u32(nlh, TCA_CODEL_LIMIT, sh->limit);
@@ -83,19 +100,17 @@ int qdisc_codel_add(struct qctx *c, uint32_t parent, uint32_t handle)
 		mnl_attr_put_u32(nlh, TCA_CODEL_INTERVAL, sh->interval_us);
 	if (sh->ecn >= 0)
 		mnl_attr_put_u32(nlh, TCA_CODEL_ECN, (uint32_t)sh->ecn);
-	mnl_attr_nest_end(nlh, opt);
-	return qdisc_send(c, nlh, "add", "qdisc codel");
+	return mnl_send(c, nlh, opt);
 }
 
 int qdisc_fq_add(struct qctx *c, uint32_t parent, uint32_t handle)
 {
 	struct nlattr *opt;
-	struct nlmsghdr *nlh = mnl_start(c, parent, handle, "fq", &opt);
+	struct nlmsghdr *nlh = mnl_start(c, parent, handle, &opt);
 
 	if (c->sh->limit)
 		mnl_attr_put_u32(nlh, TCA_FQ_PLIMIT, c->sh->limit);
-	mnl_attr_nest_end(nlh, opt);
-	return qdisc_send(c, nlh, "add", "qdisc fq");
+	return mnl_send(c, nlh, opt);
 }
 
 /* cake as the queue, or as the rate part too (qdisc_cake_shapes: it then
@@ -105,15 +120,14 @@ int qdisc_cake_add(struct qctx *c, uint32_t parent, uint32_t handle)
 	const struct tb_shape *sh = c->sh;
 	bool shaper = qdisc_cake_shapes(sh, c->parts);
 	struct nlattr *opt;
-	struct nlmsghdr *nlh = mnl_start(c, parent, handle, "cake", &opt);
+	struct nlmsghdr *nlh = mnl_start(c, parent, handle, &opt);
 
 	mnl_attr_put_u64(nlh, TCA_CAKE_BASE_RATE64, shaper ? sh->rate / 8 : 0);
 	if (sh->interval_us)
 		mnl_attr_put_u32(nlh, TCA_CAKE_RTT, sh->interval_us);
 	if (sh->target_us)
 		mnl_attr_put_u32(nlh, TCA_CAKE_TARGET, sh->target_us);
-	mnl_attr_nest_end(nlh, opt);
-	return qdisc_send(c, nlh, "add", "qdisc cake");
+	return mnl_send(c, nlh, opt);
 }
 
 /* --- read back -------------------------------------------------------------- */

@@ -153,7 +153,7 @@ static int tc_cb(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	/* only htb classes carry something the queues do not already show */
-	if (d->classes && strcmp(kind, "htb"))
+	if (d->classes && qdisc_ops_find(kind) != &qdisc_shaper_ops[TB_SHAPER_HTB])
 		return MNL_CB_OK;
 	o = json_object();
 	json_object_set_new(o, "dev", json_string(ifname_of(d->names, t->tcm_ifindex)));
