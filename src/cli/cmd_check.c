@@ -6,10 +6,12 @@
 #include "cli.h"
 #include "config/config.h"
 #include "net/qdisc.h"
+#include "net/qdisc_ops.h"
 
 /* Will this experiment likely run in the UML guest? Without probing the
  * kernel (check has no side effects): forced by the file, or "auto" with a
- * qdisc that minimal kernels (like this project's CI hosts) lack. */
+ * qdisc that minimal kernels (like this project's CI hosts) lack, as its
+ * ops entry says. */
 static bool likely_uml(const struct tb_config *c)
 {
 	if (c->exp.kernel == TB_KERNEL_UML)
@@ -23,8 +25,7 @@ static bool likely_uml(const struct tb_config *c)
 			int n = qdisc_kinds(sh, qdisc_parts_needed(sh), kinds);
 
 			for (int i = 0; i < n; i++)
-				if (strcmp(kinds[i], "tbf") && strcmp(kinds[i], "htb") &&
-				    strcmp(kinds[i], "pfifo") && strcmp(kinds[i], "bfifo"))
+				if (qdisc_ops_find(kinds[i])->ci_lacks)
 					return true;
 		}
 	}

@@ -1,9 +1,10 @@
 /* Debug subcommands for tests and for looking at one link by hand:
  *   testbed shape NETNS IFNAME [KEY=VALUE...]   install a shape (no keys: clear)
  *   testbed qstats NETNS [--all]                print qdisc statistics as JSON
- * Keys and units are those of a [link] section (docs/shaping.md), plus
- * parts=netem,rate,queue, path_rate=RATE, mtu=N and node=NAME for the hint.
- * NETNS "-" means the caller's own namespace. */
+ * The shaping keys are parsed by the [link] section's own key table
+ * (config_shape_set): the same units, ranges and messages as in a file.
+ * parts=netem,rate,queue, path_rate=RATE, mtu=N, tick=TIME and node=NAME
+ * fill the hint. NETNS "-" means the caller's own namespace. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -17,19 +18,6 @@
 #include "net/qstats.h"
 #include "util/units.h"
 #include "util/util.h"
-
-static int enum_of(const char *v, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(v, names[i]))
-			return i;
-	return -1;
-}
-
-static int pct(const char *v, double *out, const char **why)
-{
-	return units_percent(v, out, why);
-}
 
 static int time32(const char *v, uint32_t *out, const char **why)
 {
@@ -57,7 +45,7 @@ static int count32(const char *v, uint32_t *out, const char **why)
 	return rc;
 }
 
-static int parse_parts(const char *v, unsigned *parts)
+static int parse_parts(const char *v, unsigned *parts, const char **why)
 {
 	char *dup = xstrdup(v), *save = NULL;
 	int rc = 0;
@@ -65,130 +53,80 @@ static int parse_parts(const char *v, unsigned *parts)
 	*parts = 0;
 	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "netem"))
-			*parts |= QDISC_PART_NETEM;
+			*parts |= TB_PART_NETEM;
 		else if (!strcmp(t, "rate"))
-			*parts |= QDISC_PART_RATE;
+			*parts |= TB_PART_RATE;
 		else if (!strcmp(t, "queue"))
-			*parts |= QDISC_PART_QUEUE;
+			*parts |= TB_PART_QUEUE;
 		else if (!strcmp(t, "all"))
-			*parts |= QDISC_PART_ALL;
+			*parts |= TB_PART_ALL;
 		else
 			rc = -EINVAL;
 	}
 	free(dup);
+	*why = "expected netem, rate, queue or all, separated by commas";
 	return rc;
 }
 
-/* One KEY=VALUE into @sh or @h. */
-static int shape_kv(const char *k, const char *v, struct tb_shape *sh, struct qdisc_plan_hint *h)
+/* A key of the hint into @h: false when @k is none (then it is a shaping
+ * key); a bad value is reported into @d as a file's would be. */
+static bool hint_kv(const char *k, const char *v, struct qdisc_plan_hint *h, struct tb_diag *d,
+		    const struct tb_loc *loc)
 {
-	static const char *const queues[] = { "default", "pfifo", "bfifo", "fq_codel",
-					      "codel", "fq", "cake" };
-	static const char *const dists[] = { "none", "uniform", "normal", "pareto", "paretonormal" };
-	const char *why = "bad value";
-	uint64_t u64;
-	int rc = -EINVAL, e;
+	const char *why = "";
+	int rc = 0;
 
-	if (!strcmp(k, "rate")) {
-		rc = units_rate(v, &sh->rate, &why);
-		sh->set |= TB_SH_RATE;
-	} else if (!strcmp(k, "shaper")) {
-		rc = !strcmp(v, "tbf") || !strcmp(v, "htb") ? 0 : -EINVAL;
-		sh->shaper = !strcmp(v, "htb") ? TB_SHAPER_HTB : TB_SHAPER_TBF;
-		sh->set |= TB_SH_SHAPER;
-	} else if (!strcmp(k, "burst")) {
-		rc = units_size(v, &u64, &why);
-		sh->burst = (uint32_t)u64;
-		sh->set |= TB_SH_BURST;
-	} else if (!strcmp(k, "delay")) {
-		rc = time32(v, &sh->delay_us, &why);
-		sh->set |= TB_SH_DELAY;
-	} else if (!strcmp(k, "jitter")) {
-		rc = time32(v, &sh->jitter_us, &why);
-		sh->set |= TB_SH_JITTER;
-	} else if (!strcmp(k, "distribution")) {
-		e = enum_of(v, dists, ARRAY_SIZE(dists));
-		rc = e < 0 ? -EINVAL : 0;
-		sh->dist = e < 0 ? TB_DIST_NONE : (enum tb_dist)e;
-		sh->set |= TB_SH_DIST;
-	} else if (!strcmp(k, "delay_correlation")) {
-		rc = pct(v, &sh->delay_corr, &why);
-	} else if (!strcmp(k, "loss")) {
-		rc = pct(v, &sh->loss, &why);
-		sh->set |= TB_SH_LOSS;
-	} else if (!strcmp(k, "loss_correlation")) {
-		rc = pct(v, &sh->loss_corr, &why);
-	} else if (!strcmp(k, "loss_model")) {
-		rc = !strcmp(v, "random") || !strcmp(v, "gemodel") ? 0 : -EINVAL;
-		sh->loss_model = !strcmp(v, "gemodel") ? TB_LOSS_GEMODEL : TB_LOSS_RANDOM;
-		sh->set |= TB_SH_LOSS;
-	} else if (!strcmp(k, "ge_p")) {
-		rc = pct(v, &sh->ge_p, &why);
-		sh->set |= TB_SH_GEMODEL;
-	} else if (!strcmp(k, "ge_r")) {
-		rc = pct(v, &sh->ge_r, &why);
-		sh->set |= TB_SH_GEMODEL;
-	} else if (!strcmp(k, "ge_h")) {
-		rc = pct(v, &sh->ge_h, &why);
-		sh->set |= TB_SH_GEMODEL;
-	} else if (!strcmp(k, "ge_k")) {
-		rc = pct(v, &sh->ge_k, &why);
-		sh->set |= TB_SH_GEMODEL;
-	} else if (!strcmp(k, "duplicate")) {
-		rc = pct(v, &sh->duplicate, &why);
-		sh->set |= TB_SH_DUPLICATE;
-	} else if (!strcmp(k, "reorder")) {
-		rc = pct(v, &sh->reorder, &why);
-		sh->set |= TB_SH_REORDER;
-	} else if (!strcmp(k, "reorder_correlation")) {
-		rc = pct(v, &sh->reorder_corr, &why);
-	} else if (!strcmp(k, "reorder_gap")) {
-		rc = count32(v, &sh->reorder_gap, &why);
-	} else if (!strcmp(k, "corrupt")) {
-		rc = pct(v, &sh->corrupt, &why);
-		sh->set |= TB_SH_CORRUPT;
-	} else if (!strcmp(k, "queue")) {
-		e = enum_of(v, queues, ARRAY_SIZE(queues));
-		rc = e < 0 ? -EINVAL : 0;
-		sh->queue = e < 0 ? TB_QUEUE_DEFAULT : (enum tb_queue)e;
-		sh->set |= TB_SH_QUEUE;
-	} else if (!strcmp(k, "limit")) {
-		rc = units_size(v, &u64, &why);
-		sh->limit = (uint32_t)u64;
-		sh->set |= TB_SH_LIMIT;
-	} else if (!strcmp(k, "netem_limit")) {
-		rc = count32(v, &sh->netem_limit, &why);
-		sh->set |= TB_SH_NETEM_LIMIT;
-	} else if (!strcmp(k, "target")) {
-		rc = time32(v, &sh->target_us, &why);
-		sh->set |= TB_SH_AQM;
-	} else if (!strcmp(k, "interval")) {
-		rc = time32(v, &sh->interval_us, &why);
-		sh->set |= TB_SH_AQM;
-	} else if (!strcmp(k, "flows")) {
-		rc = count32(v, &sh->flows, &why);
-		sh->set |= TB_SH_AQM;
-	} else if (!strcmp(k, "ecn")) {
-		rc = units_bool(v, &sh->ecn, &why);
-		sh->set |= TB_SH_AQM;
-	} else if (!strcmp(k, "parts")) {
-		rc = parse_parts(v, &h->parts);
-	} else if (!strcmp(k, "path_rate")) {
+	if (!strcmp(k, "parts"))
+		rc = parse_parts(v, &h->parts, &why);
+	else if (!strcmp(k, "path_rate"))
 		rc = units_rate(v, &h->path_rate, &why);
-	} else if (!strcmp(k, "mtu")) {
+	else if (!strcmp(k, "mtu"))
 		rc = count32(v, &h->mtu, &why);
-	} else if (!strcmp(k, "tick")) {
+	else if (!strcmp(k, "tick"))
 		rc = time32(v, &h->tick_us, &why);
-	} else if (!strcmp(k, "node")) {
+	else if (!strcmp(k, "node"))
 		h->node = v;
-		rc = 0;
-	} else {
-		tb_err("shape: unknown key \"%s\"", k);
-		return -EINVAL;
-	}
+	else
+		return false;
 	if (rc)
-		tb_err("shape: %s=%s: %s", k, v, why);
-	return rc;
+		diag_error(d, loc, "%s: invalid value \"%s\": %s", k, v, why);
+	return true;
+}
+
+/* The KEY=VALUE arguments into @sh and @h; every bad one is printed.
+ * 0 or -EINVAL. */
+static int parse_args(int argc, char **argv, struct tb_shape *sh, struct qdisc_plan_hint *h)
+{
+	static const struct tb_loc where = { .file = "testbed shape" };
+	struct tb_diag d = { 0 };
+	size_t errors;
+
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq) {
+			diag_error(&d, &where, "\"%s\" is not KEY=VALUE", argv[i]);
+			continue;
+		}
+		*eq = 0;
+		if (!hint_kv(argv[i], eq + 1, h, &d, &where))
+			config_shape_set(sh, argv[i], eq + 1, &where, &d);
+	}
+	diag_print(&d, stderr);
+	errors = diag_errors(&d);
+	diag_free(&d);
+	return errors ? -EINVAL : 0;
+}
+
+static void shape_usage(FILE *f)
+{
+	fprintf(f, "Usage: testbed shape NETNS IFNAME [KEY=VALUE...]\n"
+		   "Install a link shape on IFNAME's egress inside NETNS (\"-\": this one);\n"
+		   "no keys clears it. The keys of a [link] section, with the same units,\n"
+		   "ranges and messages (docs/config.md, docs/shaping.md):\n");
+	config_shape_help(f);
+	fprintf(f, "and the hint (where the parts go; testbed run puts all on one end):\n"
+		   "  parts=netem,rate,queue  path_rate=RATE  mtu=N  tick=TIME  node=NAME\n");
 }
 
 static int open_ns(const char *name)
@@ -217,31 +155,21 @@ static int ifidx_in(void *p)
 
 int cmd_shape(int argc, char **argv)
 {
-	struct tb_shape sh = { .ecn = -1 };
+	struct tb_shape sh;
 	struct qdisc_plan_hint h = { 0 };
 	struct qdisc_err err;
 	struct ifidx_arg a;
 	int nsfd, idx, rc, ret = TB_EXIT_USAGE;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
-		printf("Usage: testbed shape NETNS IFNAME [KEY=VALUE...]\n"
-		       "Install a link shape on IFNAME's egress inside NETNS (\"-\": this one);\n"
-		       "no keys clears it. Keys as in a [link] section (docs/shaping.md), plus\n"
-		       "parts=netem,rate,queue path_rate=RATE mtu=N tick=TIME node=NAME.\n");
-		return argc < 3 && (argc < 2 || strcmp(argv[1], "--help")) ? TB_EXIT_USAGE
-									    : TB_EXIT_OK;
-	}
-	for (int i = 3; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
+		bool help = argc >= 2 && !strcmp(argv[1], "--help");
 
-		if (!eq) {
-			tb_err("shape: \"%s\" is not KEY=VALUE", argv[i]);
-			return TB_EXIT_USAGE;
-		}
-		*eq = 0;
-		if (shape_kv(argv[i], eq + 1, &sh, &h))
-			return TB_EXIT_USAGE;
+		shape_usage(help ? stdout : stderr);
+		return help ? TB_EXIT_OK : TB_EXIT_USAGE;
 	}
+	config_shape_defaults(&sh);
+	if (parse_args(argc - 3, argv + 3, &sh, &h))
+		return TB_EXIT_USAGE;
 	nsfd = open_ns(argv[1]);
 	if (nsfd == -2)
 		return TB_EXIT_ENV;
@@ -261,7 +189,7 @@ int cmd_shape(int argc, char **argv)
 		ret = rc == -EPERM ? TB_EXIT_ENV : TB_EXIT_FAIL;
 		goto out;
 	}
-	if (sh.set & TB_SH_NETEM_MASK)
+	if (sh.set & config_shape_bits(TB_PART_NETEM))
 		printf("netem limit %u\n", qdisc_netem_limit(&sh, &h));
 	if (sh.rate)
 		printf("burst %u\n", qdisc_burst(&sh, &h));

@@ -80,8 +80,8 @@ static int wait_signal(int fd)
 	}
 }
 
-/* The shaping hook: every part of the direction's shape on its egress end.
- * `testbed run` places parts with more care (netem away from senders). */
+/* The shaping hook: every part of the direction's shape on its egress end,
+ * as `testbed run` does (run_one.c). */
 static int shape_link(void *arg, const struct topo *t, int link, int dir, struct topo_err *err)
 {
 	const struct tb_config *c = topo_config(t);

@@ -594,11 +594,3 @@ const char *config_kernel_name(enum tb_kernel k)
 
 	return (unsigned)k < 3 ? names[k] : "?";
 }
-
-const char *config_queue_name(enum tb_queue q)
-{
-	static const char *const names[] = { "default", "pfifo", "bfifo", "fq_codel",
-					     "codel",	"fq",	 "cake" };
-
-	return (unsigned)q < ARRAY_SIZE(names) ? names[q] : "?";
-}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/diag.h"
 
@@ -28,6 +29,7 @@ enum tb_queue {
 	TB_QUEUE_FQ,
 	TB_QUEUE_CAKE,
 };
+#define TB_QUEUE_N (TB_QUEUE_CAKE + 1)
 
 enum tb_shaper { TB_SHAPER_TBF, TB_SHAPER_HTB };
 enum tb_dist { TB_DIST_NONE, TB_DIST_UNIFORM, TB_DIST_NORMAL, TB_DIST_PARETO, TB_DIST_PARETONORMAL };
@@ -51,10 +53,19 @@ enum {
 	TB_SH_SHAPER = 1u << 13,
 	TB_SH_DIST = 1u << 14,
 };
-/* Keys that need netem. */
-#define TB_SH_NETEM_MASK                                                                  \
-	(TB_SH_DELAY | TB_SH_JITTER | TB_SH_LOSS | TB_SH_DUPLICATE | TB_SH_REORDER |      \
-	 TB_SH_CORRUPT | TB_SH_NETEM_LIMIT | TB_SH_GEMODEL | TB_SH_DIST)
+
+/* The parts of a shaped direction, one qdisc each (docs/shaping.md): the
+ * shape-key table says which part each key configures. */
+enum {
+	TB_PART_NETEM = 1u << 0, /* delay, jitter, loss, duplicate, reorder, corrupt */
+	TB_PART_RATE = 1u << 1,  /* tbf or htb */
+	TB_PART_QUEUE = 1u << 2, /* the queue kind, under the rate part if any */
+};
+#define TB_PART_ALL (TB_PART_NETEM | TB_PART_RATE | TB_PART_QUEUE)
+
+/** The TB_SH_* bits that the shape keys of @parts set: with TB_PART_NETEM,
+ * what needs netem. From the shape-key table (config_keys.c). */
+uint32_t config_shape_bits(unsigned parts);
 
 /* Shaping of one direction of a link: what leaves one end toward the other.
  * Percentages are stored as percent (1% -> 1.0). Times in microseconds. */
@@ -85,6 +96,56 @@ struct tb_shape {
 	int ecn;              /* -1 unset, 0 off, 1 on */
 	struct tb_loc loc;    /* first shaping key of this direction */
 };
+
+/** An empty shape (nothing set, ecn unset). */
+void config_shape_defaults(struct tb_shape *s);
+
+/**
+ * Set shaping key @key ("delay") of @sh to @value exactly as a [link]
+ * section does, through the same key table: units, range, messages and the
+ * key's TB_SH_* bit. Problems go to @d at @loc (NULL: none), an unknown key
+ * with the nearest shaping key. 0, -ENOENT (unknown key) or -EINVAL.
+ */
+int config_shape_set(struct tb_shape *sh, const char *key, const char *value,
+		     const struct tb_loc *loc, struct tb_diag *d);
+
+/** Print one line per shaping key to @f: its name, unit and range, and what
+ * it does (the table's help), for `testbed shape --help`. */
+void config_shape_help(FILE *f);
+
+/* The keys of a queue kind (tb_queue_kind.keys and .accepts). */
+enum {
+	TB_QK_LIMIT = 1u << 0,
+	TB_QK_TARGET = 1u << 1,
+	TB_QK_INTERVAL = 1u << 2,
+	TB_QK_FLOWS = 1u << 3,
+	TB_QK_ECN = 1u << 4,
+};
+
+/* A queue kind as the model knows it: one row of the table in config_queue.c,
+ * indexed by enum tb_queue. How a kind is built over netlink and read back,
+ * its kernel module and whether minimal kernels lack it are the net layer's
+ * (qdisc_queue_ops[] in net/qdisc_ops.h, indexed by the same enum). */
+struct tb_queue_kind {
+	const char *name;   /* in files and to the kernel ("fq_codel"); "default": none */
+	uint32_t limit;     /* packets it holds when no limit is given (bfifo: frames) */
+	bool limit_bytes;   /* the limit key counts bytes (bfifo) */
+	bool fifo;          /* drop-tail: a full one is pure delay */
+	bool marks;         /* marks ECN-capable packets (with ecn = on, or always: cake) */
+	unsigned keys;      /* TB_QK_* it acts on */
+	unsigned accepts;   /* TB_QK_* a file may give with it (a superset of keys: the
+			       rest are ignored, and check warns); others are errors */
+};
+
+/** The row of queue kind @q; the "default" row for a value out of range. */
+const struct tb_queue_kind *config_queue_kind(enum tb_queue q);
+
+/** The queue keys (TB_QK_*) that @s gives a value. */
+unsigned config_queue_keys(const struct tb_shape *s);
+
+/** The names of the queue kinds that act on all of @keys (TB_QK_*), as
+ * "fq_codel, codel or cake" (@last: "or", "and") into @buf. */
+const char *config_queue_names(unsigned keys, const char *last, char *buf, size_t len);
 
 struct tb_sysctl {
 	char *key;   /* dotted, e.g. net.ipv4.tcp_syncookies */
@@ -418,7 +479,6 @@ bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t le
 
 /** Names used in output and messages. */
 const char *config_worker_name(enum tb_worker w);
-const char *config_queue_name(enum tb_queue q);
 const char *config_kernel_name(enum tb_kernel k);
 
 /** Hop-count shortest path from node @a to node @b through forwarding nodes;

@@ -99,16 +99,29 @@ struct wopt {
 	enum wo_when when;
 };
 
+
+/* The names of a K_ENUM key, value = index: an array of rows whose first
+ * member is the name (a plain array of strings, or a table such as
+ * cfg_queue_kinds), ended by a NULL name. */
+struct cfg_names {
+	const void *rows;
+	size_t stride; /* sizeof one row */
+};
+#define NAMES(rows) (&(const struct cfg_names){ (rows), sizeof((rows)[0]) })
+
+/* One key of a section: the only definition of its name, type (parser and
+ * unit), field and range. */
 struct keydef {
 	const char *name;
 	enum ktype type;
 	size_t off;
 	size_t size;             /* K_STR, K_IFNAME, K_CIDR*, K_IDENT */
 	double min, max;         /* inclusive, in the stored unit; max 0: none */
-	const char *const *enums; /* K_ENUM: NULL-terminated names, value = index */
-	uint32_t bit;            /* tb_shape.set bit, or worker mask for flow keys */
-	const char *help;
-	struct wopt opt;         /* flow keys: the worker option it becomes */
+	const struct cfg_names *enums; /* K_ENUM, from NAMES() */
+	uint32_t bit;            /* shape keys: the TB_SH_* bit; flow keys: worker mask */
+	unsigned part;           /* shape keys: the TB_PART_* they configure */
+	const char *help;        /* shape keys: what it does (testbed shape --help) */
+	struct wopt opt;         /* flow keys: the worker option it becomes (.opt = ...) */
 };
 
 /* Key tables, in config_keys.c. */
@@ -122,6 +135,9 @@ extern const struct keydef cfg_flow_keys[];
 extern const struct keydef cfg_capture_keys[];
 extern const struct keydef cfg_event_keys[];
 extern const char *const cfg_worker_names[];
+/* The queue kinds, indexed by enum tb_queue, ended by a NULL name
+ * (config_queue.c). */
+extern const struct tb_queue_kind cfg_queue_kinds[];
 
 /** Find @name in a NULL-name-terminated table; NULL if absent. */
 const struct keydef *cfg_key_find(const struct keydef *t, const char *name);
@@ -129,6 +145,8 @@ const struct keydef *cfg_key_find(const struct keydef *t, const char *name);
 const char *cfg_key_suggest(const struct keydef *t, const char *name);
 /** Closest of NULL-terminated @names, or NULL. */
 const char *cfg_suggest(const char *const *names, const char *name);
+/** The name of value @i of K_ENUM key @k; NULL past the last. */
+const char *cfg_enum_name(const struct keydef *k, int i);
 /** Parse @value per @k into the object at @obj; errors to ctx->d at @loc. */
 int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char *value,
 		const struct tb_loc *loc, const char *what);
@@ -143,9 +161,8 @@ int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const ch
 int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const char *value,
 		 const struct tb_loc *kloc, const struct tb_loc *vloc);
 
-/** Defaults of a new object. */
+/** Defaults of a new flow. */
 void cfg_flow_defaults(struct tb_flow *f);
-void cfg_shape_defaults(struct tb_shape *s);
 
 /** Record a node name to resolve into *target after every file is read. */
 void cfg_ref(struct cfg_ctx *x, int *target, const char *name, const struct tb_loc *loc,

@@ -25,7 +25,7 @@ static const char *unit_text(const struct keydef *k, const void *obj, char *buf,
 		return buf;
 	case K_ENUM:
 		v = *(const int *)p;
-		return v >= 0 ? k->enums[v] : NULL;
+		return v >= 0 ? cfg_enum_name(k, v) : NULL;
 	default:
 		return NULL;
 	}
@@ -197,7 +197,7 @@ bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t le
 	buf[0] = 0;
 	if (!k || !(sh->set & k->bit))
 		return false;
-	cfg_shape_defaults(&def);
+	config_shape_defaults(&def);
 	shape_text(k, sh, buf, len);
 	shape_text(k, &def, d, sizeof(d));
 	if (!strcmp(buf, d))

@@ -2,7 +2,9 @@
  * data (name, type, offset, range), so adding one is a line here plus a line
  * in docs/config.md. A flow key also names the worker option it becomes
  * (config_flow_options, for the workers' command lines; docs/workers.md
- * lists them). */
+ * lists them). The shaping keys' table is also what `testbed shape`
+ * parses its arguments with (config_shape_set) and what the qdisc builder
+ * asks which part of the tree a key configures (config_shape_bits). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -17,8 +19,6 @@
 #define OFF(type, field) offsetof(struct type, field), sizeof(((struct type *)0)->field)
 
 static const char *const kernel_names[] = { "auto", "host", "uml", NULL };
-static const char *const queue_names[] = { "default", "pfifo", "bfifo", "fq_codel",
-					   "codel",   "fq",    "cake",  NULL };
 static const char *const shaper_names[] = { "tbf", "htb", NULL };
 static const char *const dist_names[] = { "none", "uniform", "normal", "pareto", "paretonormal", NULL };
 static const char *const loss_model_names[] = { "random", "gemodel", NULL };
@@ -31,74 +31,111 @@ static const char *const transport_names[] = { "udp", "tcp", NULL };
 static const char *const family_names[] = { "ipv4", "ipv6", NULL };
 
 const struct keydef cfg_topology_keys[] = {
-	{ "name", K_STR, OFF(tb_topo_opts, name), 0, 0, NULL, 0, "topology name" },
-	{ "ipv4_pool", K_CIDR4, OFF(tb_topo_opts, pool4), 8, 30, NULL, 0, "IPv4 address pool" },
-	{ "ipv6_pool", K_CIDR6, OFF(tb_topo_opts, pool6), 16, 64, NULL, 0, "IPv6 address pool" },
-	{ "mtu", K_UINT, OFF(tb_topo_opts, mtu), 1280, 65535, NULL, 0, "default link MTU" },
+	{ "name", K_STR, OFF(tb_topo_opts, name), 0, 0, NULL, 0 },
+	{ "ipv4_pool", K_CIDR4, OFF(tb_topo_opts, pool4), 8, 30, NULL, 0 },
+	{ "ipv6_pool", K_CIDR6, OFF(tb_topo_opts, pool6), 16, 64, NULL, 0 },
+	{ "mtu", K_UINT, OFF(tb_topo_opts, mtu), 1280, 65535, NULL, 0 },
 	{ NULL },
 };
 
 const struct keydef cfg_experiment_keys[] = {
-	{ "name", K_STR, OFF(tb_experiment, name), 0, 0, NULL, 0, "experiment name" },
-	{ "description", K_STRDUP, OFF(tb_experiment, description), 0, 0, NULL, 0, "" },
-	{ "topology", K_STRDUP, OFF(tb_experiment, topology), 0, 0, NULL, 0, "topology file" },
-	{ "duration", K_TIME, OFF(tb_experiment, duration_us), 100000, 3600e6, NULL, 0, "" },
-	{ "repeat", K_UINT, OFF(tb_experiment, repeat), 1, 1000, NULL, 0, "" },
-	{ "seed", K_U64, OFF(tb_experiment, seed), 0, 0, NULL, 0, "" },
-	{ "kernel", K_ENUM, OFF(tb_experiment, kernel), 0, 0, kernel_names, 0, "" },
-	{ "sample_interval", K_TIME, OFF(tb_experiment, sample_us), 10000, 10e6, NULL, 0, "" },
-	{ "uml_memory", K_SIZE64, OFF(tb_experiment, uml_mem), 64 << 20, 16ull << 30, NULL, 0, "" },
-	{ "capture", K_BOOL, OFF(tb_experiment, capture), 0, 0, NULL, 0, "" },
+	{ "name", K_STR, OFF(tb_experiment, name), 0, 0, NULL, 0 },
+	{ "description", K_STRDUP, OFF(tb_experiment, description), 0, 0, NULL, 0 },
+	{ "topology", K_STRDUP, OFF(tb_experiment, topology), 0, 0, NULL, 0 },
+	{ "duration", K_TIME, OFF(tb_experiment, duration_us), 100000, 3600e6, NULL, 0 },
+	{ "repeat", K_UINT, OFF(tb_experiment, repeat), 1, 1000, NULL, 0 },
+	{ "seed", K_U64, OFF(tb_experiment, seed), 0, 0, NULL, 0 },
+	{ "kernel", K_ENUM, OFF(tb_experiment, kernel), 0, 0, NAMES(kernel_names), 0 },
+	{ "sample_interval", K_TIME, OFF(tb_experiment, sample_us), 10000, 10e6, NULL, 0 },
+	{ "uml_memory", K_SIZE64, OFF(tb_experiment, uml_mem), 64 << 20, 16ull << 30, NULL, 0 },
+	{ "capture", K_BOOL, OFF(tb_experiment, capture), 0, 0, NULL, 0 },
 	{ NULL },
 };
 
 const struct keydef cfg_node_keys[] = {
-	{ "forward", K_BOOL, OFF(tb_node, forward), 0, 0, NULL, 0, "route packets for others" },
+	{ "forward", K_BOOL, OFF(tb_node, forward), 0, 0, NULL, 0 },
 	{ NULL },
 };
 
 const struct keydef cfg_link_keys[] = {
-	{ "mtu", K_UINT, OFF(tb_link, mtu), 1280, 65535, NULL, 0, "" },
-	{ "offload", K_TRI, OFF(tb_link, offload), 0, 0, NULL, 0, "TSO/GSO/GRO" },
+	{ "mtu", K_UINT, OFF(tb_link, mtu), 1280, 65535, NULL, 0 },
+	{ "offload", K_TRI, OFF(tb_link, offload), 0, 0, NULL, 0 },
 	{ NULL },
 };
 
 const struct keydef cfg_end_keys[] = {
-	{ "ifname", K_IFNAME, OFF(tb_end, ifname), 0, 0, NULL, 0, "" },
-	{ "addr", K_CIDR4, OFF(tb_end, addr4), 8, 32, NULL, 0, "" },
-	{ "addr6", K_CIDR6, OFF(tb_end, addr6), 16, 128, NULL, 0, "" },
+	{ "ifname", K_IFNAME, OFF(tb_end, ifname), 0, 0, NULL, 0 },
+	{ "addr", K_CIDR4, OFF(tb_end, addr4), 8, 32, NULL, 0 },
+	{ "addr6", K_CIDR6, OFF(tb_end, addr6), 16, 128, NULL, 0 },
 	{ NULL },
 };
 
+/* Which part of the tree each shaping key configures (tb_shape.set bits
+ * that need netem follow from this column). */
+#define NETEM TB_PART_NETEM
+#define RATE TB_PART_RATE
+#define QUEUE TB_PART_QUEUE
+
+/* The shaping keys of a [link], per direction: the only definition of each
+ * (name, field, unit, range, TB_SH_* bit, part, help). */
 const struct keydef cfg_shape_keys[] = {
-	{ "rate", K_RATE, OFF(tb_shape, rate), 1, 1e12, NULL, TB_SH_RATE, "" },
-	{ "shaper", K_ENUM, OFF(tb_shape, shaper), 0, 0, shaper_names, TB_SH_SHAPER, "" },
-	{ "burst", K_SIZE32, OFF(tb_shape, burst), 1, 0, NULL, TB_SH_BURST, "" },
-	{ "delay", K_TIME, OFF(tb_shape, delay_us), 0, 10e6, NULL, TB_SH_DELAY, "" },
-	{ "jitter", K_TIME, OFF(tb_shape, jitter_us), 0, 10e6, NULL, TB_SH_JITTER, "" },
-	{ "distribution", K_ENUM, OFF(tb_shape, dist), 0, 0, dist_names, TB_SH_DIST, "" },
-	{ "delay_correlation", K_PCT, OFF(tb_shape, delay_corr), 0, 0, NULL, TB_SH_DELAY, "" },
-	{ "loss", K_PCT, OFF(tb_shape, loss), 0, 0, NULL, TB_SH_LOSS, "" },
-	{ "loss_correlation", K_PCT, OFF(tb_shape, loss_corr), 0, 0, NULL, TB_SH_LOSS, "" },
-	{ "loss_model", K_ENUM, OFF(tb_shape, loss_model), 0, 0, loss_model_names, TB_SH_LOSS, "" },
-	{ "ge_p", K_PCT, OFF(tb_shape, ge_p), 0, 0, NULL, TB_SH_GEMODEL, "" },
-	{ "ge_r", K_PCT, OFF(tb_shape, ge_r), 0, 0, NULL, TB_SH_GEMODEL, "" },
-	{ "ge_h", K_PCT, OFF(tb_shape, ge_h), 0, 0, NULL, TB_SH_GEMODEL, "" },
-	{ "ge_k", K_PCT, OFF(tb_shape, ge_k), 0, 0, NULL, TB_SH_GEMODEL, "" },
-	{ "duplicate", K_PCT, OFF(tb_shape, duplicate), 0, 0, NULL, TB_SH_DUPLICATE, "" },
-	{ "reorder", K_PCT, OFF(tb_shape, reorder), 0, 0, NULL, TB_SH_REORDER, "" },
-	{ "reorder_correlation", K_PCT, OFF(tb_shape, reorder_corr), 0, 0, NULL, TB_SH_REORDER, "" },
-	{ "reorder_gap", K_UINT, OFF(tb_shape, reorder_gap), 1, 1e6, NULL, TB_SH_REORDER, "" },
-	{ "corrupt", K_PCT, OFF(tb_shape, corrupt), 0, 0, NULL, TB_SH_CORRUPT, "" },
-	{ "queue", K_ENUM, OFF(tb_shape, queue), 0, 0, queue_names, TB_SH_QUEUE, "" },
-	{ "limit", K_SIZE32, OFF(tb_shape, limit), 1, 0, NULL, TB_SH_LIMIT, "" },
-	{ "netem_limit", K_UINT, OFF(tb_shape, netem_limit), 1, 1e7, NULL, TB_SH_NETEM_LIMIT, "" },
-	{ "target", K_TIME, OFF(tb_shape, target_us), 1, 10e6, NULL, TB_SH_AQM, "" },
-	{ "interval", K_TIME, OFF(tb_shape, interval_us), 1, 100e6, NULL, TB_SH_AQM, "" },
-	{ "flows", K_UINT, OFF(tb_shape, flows), 1, 65536, NULL, TB_SH_AQM, "" },
-	{ "ecn", K_TRI, OFF(tb_shape, ecn), 0, 0, NULL, TB_SH_AQM, "" },
+	{ "rate", K_RATE, OFF(tb_shape, rate), 1, 1e12, NULL, TB_SH_RATE, RATE,
+	  "bottleneck rate, Ethernet frames counted" },
+	{ "shaper", K_ENUM, OFF(tb_shape, shaper), 0, 0, NAMES(shaper_names), TB_SH_SHAPER, RATE,
+	  "rate limiter (default tbf)" },
+	{ "burst", K_SIZE32, OFF(tb_shape, burst), 1, 0, NULL, TB_SH_BURST, RATE,
+	  "rate limiter bucket (default: one timer tick at the rate)" },
+	{ "delay", K_TIME, OFF(tb_shape, delay_us), 0, 10e6, NULL, TB_SH_DELAY, NETEM,
+	  "one-way delay" },
+	{ "jitter", K_TIME, OFF(tb_shape, jitter_us), 0, 10e6, NULL, TB_SH_JITTER, NETEM,
+	  "delay spread" },
+	{ "distribution", K_ENUM, OFF(tb_shape, dist), 0, 0, NAMES(dist_names), TB_SH_DIST, NETEM,
+	  "jitter distribution (default uniform)" },
+	{ "delay_correlation", K_PCT, OFF(tb_shape, delay_corr), 0, 0, NULL, TB_SH_DELAY, NETEM,
+	  "correlation of successive delays" },
+	{ "loss", K_PCT, OFF(tb_shape, loss), 0, 0, NULL, TB_SH_LOSS, NETEM, "random loss" },
+	{ "loss_correlation", K_PCT, OFF(tb_shape, loss_corr), 0, 0, NULL, TB_SH_LOSS, NETEM,
+	  "correlation of successive losses" },
+	{ "loss_model", K_ENUM, OFF(tb_shape, loss_model), 0, 0, NAMES(loss_model_names),
+	  TB_SH_LOSS, NETEM, "gemodel: Gilbert-Elliott with ge_p ge_r ge_h ge_k" },
+	{ "ge_p", K_PCT, OFF(tb_shape, ge_p), 0, 0, NULL, TB_SH_GEMODEL, NETEM,
+	  "good to bad state (tc's p)" },
+	{ "ge_r", K_PCT, OFF(tb_shape, ge_r), 0, 0, NULL, TB_SH_GEMODEL, NETEM,
+	  "bad to good state (tc's r; default 100%)" },
+	{ "ge_h", K_PCT, OFF(tb_shape, ge_h), 0, 0, NULL, TB_SH_GEMODEL, NETEM,
+	  "loss in the bad state (tc's 1-h)" },
+	{ "ge_k", K_PCT, OFF(tb_shape, ge_k), 0, 0, NULL, TB_SH_GEMODEL, NETEM,
+	  "loss in the good state (tc's 1-k)" },
+	{ "duplicate", K_PCT, OFF(tb_shape, duplicate), 0, 0, NULL, TB_SH_DUPLICATE, NETEM,
+	  "packets sent twice" },
+	{ "reorder", K_PCT, OFF(tb_shape, reorder), 0, 0, NULL, TB_SH_REORDER, NETEM,
+	  "packets sent without the delay (needs delay)" },
+	{ "reorder_correlation", K_PCT, OFF(tb_shape, reorder_corr), 0, 0, NULL, TB_SH_REORDER,
+	  NETEM, "correlation of reordering" },
+	{ "reorder_gap", K_UINT, OFF(tb_shape, reorder_gap), 1, 1e6, NULL, TB_SH_REORDER, NETEM,
+	  "tc's gap (default 1)" },
+	{ "corrupt", K_PCT, OFF(tb_shape, corrupt), 0, 0, NULL, TB_SH_CORRUPT, NETEM,
+	  "packets with a flipped bit" },
+	{ "queue", K_ENUM, OFF(tb_shape, queue), 0, 0, NAMES(cfg_queue_kinds), TB_SH_QUEUE, QUEUE,
+	  "the queue at the bottleneck" },
+	{ "limit", K_SIZE32, OFF(tb_shape, limit), 1, 0, NULL, TB_SH_LIMIT, QUEUE,
+	  "queue limit: packets (bytes for bfifo)" },
+	{ "netem_limit", K_UINT, OFF(tb_shape, netem_limit), 1, 1e7, NULL, TB_SH_NETEM_LIMIT,
+	  NETEM, "netem's queue in packets (default: from the bandwidth-delay product)" },
+	{ "target", K_TIME, OFF(tb_shape, target_us), 1, 10e6, NULL, TB_SH_AQM, QUEUE,
+	  "AQM target delay" },
+	{ "interval", K_TIME, OFF(tb_shape, interval_us), 1, 100e6, NULL, TB_SH_AQM, QUEUE,
+	  "AQM interval (cake: rtt)" },
+	{ "flows", K_UINT, OFF(tb_shape, flows), 1, 65536, NULL, TB_SH_AQM, QUEUE,
+	  "fq_codel's flow queues" },
+	{ "ecn", K_TRI, OFF(tb_shape, ecn), 0, 0, NULL, TB_SH_AQM, QUEUE,
+	  "mark instead of drop (the AQM's; netem's loss under a queue that cannot)" },
 	{ NULL },
 };
+
+#undef NETEM
+#undef RATE
+#undef QUEUE
 
 /* Worker masks for flow keys. */
 #define W(x) (1u << TB_WORKER_##x)
@@ -113,87 +150,87 @@ const struct keydef cfg_shape_keys[] = {
 
 /* The worker option a key becomes: on the client, on tb-server (of the
  * flows of workers @w), or on both. */
-#define CLIENT(opt, when) { opt, NULL, 0, when }
-#define SERVER(opt, w, when) { NULL, opt, w, when }
-#define BOTH(opt, w, when) { opt, opt, w, when }
+#define CLIENT(o, when) .opt = { o, NULL, 0, when }
+#define SERVER(o, w, when) .opt = { NULL, o, w, when }
+#define BOTH(o, w, when) .opt = { o, o, w, when }
 
 /* The rows' order is the options' order on a command line. The --host,
  * --port, --duration, --spoof, files and deadline of a command line are not
  * a key's value as written; run/run_proc.c adds them. */
 const struct keydef cfg_flow_keys[] = {
-	{ "worker", K_ENUM, OFF(tb_flow, worker), 0, 0, cfg_worker_names, W_ALL, "" },
-	{ "enabled", K_BOOL, OFF(tb_flow, enabled), 0, 0, NULL, W_ALL, "" },
-	{ "from", K_NODE, OFF(tb_flow, from), 0, 0, NULL, W_ALL, "" },
-	{ "to", K_NODE, OFF(tb_flow, to), 0, 0, NULL, W_ALL, "" },
-	{ "start", K_TIME, OFF(tb_flow, start_us), 0, 3600e6, NULL, W_ALL, "" },
-	{ "duration", K_TIME, OFF(tb_flow, duration_us), 1000, 3600e6, NULL, W_ALL, "" },
-	{ "port", K_UINT, OFF(tb_flow, port), 1, 65535, NULL, W_ALL, "" },
-	{ "family", K_ENUM, OFF(tb_flow, family), 0, 0, family_names, W_ALL, "" },
-	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, "", BOTH("--cc", S_TCP, WO_TCP) },
-	{ "nodelay", K_BOOL, OFF(tb_flow, nodelay), 0, 0, NULL, W_TCP, "",
+	{ "worker", K_ENUM, OFF(tb_flow, worker), 0, 0, NAMES(cfg_worker_names), W_ALL },
+	{ "enabled", K_BOOL, OFF(tb_flow, enabled), 0, 0, NULL, W_ALL },
+	{ "from", K_NODE, OFF(tb_flow, from), 0, 0, NULL, W_ALL },
+	{ "to", K_NODE, OFF(tb_flow, to), 0, 0, NULL, W_ALL },
+	{ "start", K_TIME, OFF(tb_flow, start_us), 0, 3600e6, NULL, W_ALL },
+	{ "duration", K_TIME, OFF(tb_flow, duration_us), 1000, 3600e6, NULL, W_ALL },
+	{ "port", K_UINT, OFF(tb_flow, port), 1, 65535, NULL, W_ALL },
+	{ "family", K_ENUM, OFF(tb_flow, family), 0, 0, NAMES(family_names), W_ALL },
+	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, BOTH("--cc", S_TCP, WO_TCP) },
+	{ "nodelay", K_BOOL, OFF(tb_flow, nodelay), 0, 0, NULL, W_TCP,
 	  CLIENT("--nodelay", WO_TCP) },
-	{ "sndbuf", K_SIZE32, OFF(tb_flow, sndbuf), 1024, 1 << 30, NULL, W_TCP, "",
+	{ "sndbuf", K_SIZE32, OFF(tb_flow, sndbuf), 1024, 1 << 30, NULL, W_TCP,
 	  CLIENT("--sndbuf", WO_TCP) },
 	/* the receive buffer that bounds the window is the receiver's: tb-server
 	 * sets it on the listener, before the handshake fixes the scale */
-	{ "rcvbuf", K_SIZE32, OFF(tb_flow, rcvbuf), 1024, 1 << 30, NULL, W_TCP, "",
+	{ "rcvbuf", K_SIZE32, OFF(tb_flow, rcvbuf), 1024, 1 << 30, NULL, W_TCP,
 	  BOTH("--rcvbuf", S_TCP, WO_TCP) },
-	{ "bytes", K_SIZE64, OFF(tb_flow, bytes), 1, 0, NULL, W(BULK), "",
+	{ "bytes", K_SIZE64, OFF(tb_flow, bytes), 1, 0, NULL, W(BULK),
 	  CLIENT("--bytes", WO_SET) },
-	{ "request", K_SIZE32, OFF(tb_flow, request), 16, 64 << 20, NULL, W(RR), "",
+	{ "request", K_SIZE32, OFF(tb_flow, request), 16, 64 << 20, NULL, W(RR),
 	  CLIENT("--request", WO_ALWAYS) },
-	{ "response", K_SIZE32, OFF(tb_flow, response), 1, 64 << 20, NULL, W(RR), "",
+	{ "response", K_SIZE32, OFF(tb_flow, response), 1, 64 << 20, NULL, W(RR),
 	  BOTH("--response", W(RR), WO_ALWAYS) },
-	{ "concurrency", K_UINT, OFF(tb_flow, concurrency), 1, 100000, NULL, W_REQ, "",
+	{ "concurrency", K_UINT, OFF(tb_flow, concurrency), 1, 100000, NULL, W_REQ,
 	  CLIENT("--concurrency", WO_ALWAYS) },
-	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD), "",
+	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD),
 	  CLIENT("--rate", WO_ALWAYS) },
-	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, conn_names, W(RR), "",
+	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, NAMES(conn_names), W(RR),
 	  CLIENT("--conn", WO_ALWAYS) },
-	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR), "",
+	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR),
 	  CLIENT("--pool", WO_POOLED) },
 	/* given at all, even 1, it selects stream mode */
-	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR), "",
+	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR),
 	  CLIENT("--streams", WO_GIVEN) },
-	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, write_names, W(RR), "",
+	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, NAMES(write_names), W(RR),
 	  CLIENT("--write", WO_ALWAYS) },
-	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, closer_names, W(RR) | W(CHURN), "",
+	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, NAMES(closer_names), W(RR) | W(CHURN),
 	  CLIENT("--close", WO_ALWAYS) },
-	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ, "",
+	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ,
 	  CLIENT("--timeout", WO_ALWAYS) },
-	{ "count", K_UINT, OFF(tb_flow, count), 1, 1000000, NULL, W(IDLE), "",
+	{ "count", K_UINT, OFF(tb_flow, count), 1, 1000000, NULL, W(IDLE),
 	  CLIENT("--count", WO_ALWAYS) },
-	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP), "",
+	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP),
 	  CLIENT("--size", WO_ALWAYS) },
-	{ "transport", K_ENUM, OFF(tb_flow, transport), 0, 0, transport_names, W(UDP), "",
+	{ "transport", K_ENUM, OFF(tb_flow, transport), 0, 0, NAMES(transport_names), W(UDP),
 	  CLIENT("--transport", WO_ALWAYS) },
-	{ "heartbeat", K_TIME, OFF(tb_flow, interval_us), 1000, 600e6, NULL, W(IDLE), "",
+	{ "heartbeat", K_TIME, OFF(tb_flow, interval_us), 1000, 600e6, NULL, W(IDLE),
 	  CLIENT("--interval-heartbeat", WO_SET) },
-	{ "keepalive_idle", K_TIME, OFF(tb_flow, ka_idle_us), 1000000, 32767e6, NULL, W(IDLE), "",
+	{ "keepalive_idle", K_TIME, OFF(tb_flow, ka_idle_us), 1000000, 32767e6, NULL, W(IDLE),
 	  CLIENT("--keepalive-idle", WO_SET) },
 	{ "keepalive_interval", K_TIME, OFF(tb_flow, ka_intvl_us), 1000000, 32767e6, NULL, W(IDLE),
-	  "", CLIENT("--keepalive-interval", WO_SET) },
-	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE), "",
+	  CLIENT("--keepalive-interval", WO_SET) },
+	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE),
 	  CLIENT("--keepalive-count", WO_SET) },
 	/* --spoof: this prefix, or the plan's */
-	{ "spoof", K_CIDR4, OFF(tb_flow, spoof), 8, 32, NULL, W(SYNFLOOD), "" },
-	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL, "",
+	{ "spoof", K_CIDR4, OFF(tb_flow, spoof), 8, 32, NULL, W(SYNFLOOD) },
+	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL,
 	  SERVER("--backlog", S_ANY, WO_ALWAYS) },
-	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, arch_names, W_REQ, "",
+	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, NAMES(arch_names), W_REQ,
 	  SERVER("--arch", S_RR, WO_ALWAYS) },
-	{ "server.accept_rate", K_REAL, OFF(tb_flow, server.accept_rate), 0, 10e6, NULL, W_ALL, "",
+	{ "server.accept_rate", K_REAL, OFF(tb_flow, server.accept_rate), 0, 10e6, NULL, W_ALL,
 	  SERVER("--accept-rate", S_ANY, WO_SET) },
 	{ "server.accept_delay", K_TIME, OFF(tb_flow, server.accept_delay_us), 0, 3600e6, NULL,
-	  W_ALL, "", SERVER("--accept-delay", S_ANY, WO_SET) },
-	{ "server.close", K_ENUM, OFF(tb_flow, server.close), 0, 0, closer_names, W_REQ, "",
+	  W_ALL, SERVER("--accept-delay", S_ANY, WO_SET) },
+	{ "server.close", K_ENUM, OFF(tb_flow, server.close), 0, 0, NAMES(closer_names), W_REQ,
 	  SERVER("--close", S_RR, WO_ALWAYS) },
 	{ "server.read_rate", K_RATE, OFF(tb_flow, server.read_rate), 1, 1e12, NULL, W(BULK) | W(RR),
-	  "", SERVER("--read-rate", W(BULK) | W(RR), WO_SET) },
-	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ, "",
+	  SERVER("--read-rate", W(BULK) | W(RR), WO_SET) },
+	{ "server.leak", K_BOOL, OFF(tb_flow, server.leak), 0, 0, NULL, W_REQ,
 	  SERVER("--leak", W_REQ, WO_SET) },
-	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ, "",
+	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ,
 	  SERVER("--reject", W_REQ, WO_SET) },
-	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK), "",
+	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK),
 	  SERVER("--nodelay", W_REQ | W(BULK), WO_SET) },
 	{ NULL },
 };
@@ -201,20 +238,20 @@ const struct keydef cfg_flow_keys[] = {
 static const char *const event_action_names[] = { "down", "up", NULL };
 
 const struct keydef cfg_event_keys[] = {
-	{ "at", K_TIME, OFF(tb_event, at_us), 0, 3600e6, NULL, 0, "" },
-	{ "link", K_STR, OFF(tb_event, link_name), 0, 0, NULL, 0, "" },
-	{ "action", K_ENUM, OFF(tb_event, action), 0, 0, event_action_names, 0, "" },
+	{ "at", K_TIME, OFF(tb_event, at_us), 0, 3600e6, NULL, 0 },
+	{ "link", K_STR, OFF(tb_event, link_name), 0, 0, NULL, 0 },
+	{ "action", K_ENUM, OFF(tb_event, action), 0, 0, NAMES(event_action_names), 0 },
 	{ NULL },
 };
 
 const struct keydef cfg_capture_keys[] = {
-	{ "node", K_NODE, OFF(tb_capture, node), 0, 0, NULL, 0, "" },
-	{ "iface", K_IFNAME, OFF(tb_capture, iface), 0, 0, NULL, 0, "" },
-	{ "snaplen", K_UINT, OFF(tb_capture, snaplen), 64, 262144, NULL, 0, "" },
-	{ "filter", K_STRDUP, OFF(tb_capture, filter), 0, 0, NULL, 0, "" },
-	{ "max_size", K_SIZE64, OFF(tb_capture, max_bytes), 4096, 0, NULL, 0, "" },
-	{ "ladder", K_UINT, OFF(tb_capture, ladder), 1, 1e9, NULL, 0, "" },
-	{ "ladder_lines", K_UINT, OFF(tb_capture, ladder_lines), 5, 10000, NULL, 0, "" },
+	{ "node", K_NODE, OFF(tb_capture, node), 0, 0, NULL, 0 },
+	{ "iface", K_IFNAME, OFF(tb_capture, iface), 0, 0, NULL, 0 },
+	{ "snaplen", K_UINT, OFF(tb_capture, snaplen), 64, 262144, NULL, 0 },
+	{ "filter", K_STRDUP, OFF(tb_capture, filter), 0, 0, NULL, 0 },
+	{ "max_size", K_SIZE64, OFF(tb_capture, max_bytes), 4096, 0, NULL, 0 },
+	{ "ladder", K_UINT, OFF(tb_capture, ladder), 1, 1e9, NULL, 0 },
+	{ "ladder_lines", K_UINT, OFF(tb_capture, ladder_lines), 5, 10000, NULL, 0 },
 	{ NULL },
 };
 
@@ -260,6 +297,13 @@ const char *cfg_suggest(const char *const *names, const char *name)
 		if (better(*names, name, &best))
 			found = *names;
 	return found;
+}
+
+const char *cfg_enum_name(const struct keydef *k, int i)
+{
+	const char *row = (const char *)k->enums->rows + (size_t)i * k->enums->stride;
+
+	return *(const char *const *)row;
 }
 
 bool cfg_valid_name(const char *s)
@@ -376,6 +420,34 @@ static int set_cidr(struct cfg_ctx *x, const struct keydef *k, char *dst, const 
 	return 0;
 }
 
+/* The value's index among the key's names, or an error naming the nearest
+ * name (or all of them). */
+static int set_enum(struct cfg_ctx *x, const struct keydef *k, int *p, const char *value,
+		    const struct tb_loc *loc, const char *what)
+{
+	const char *name, *near = NULL;
+	char list[256] = "";
+	unsigned best = 99;
+
+	for (int i = 0; (name = cfg_enum_name(k, i)); i++) {
+		if (!strcmp(name, value)) {
+			*p = i;
+			return 0;
+		}
+		if (better(name, value, &best))
+			near = name;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 name);
+	}
+	if (near)
+		diag_error(x->d, loc, "%s: unknown value \"%s\" (did you mean \"%s\"?)", what, value,
+			   near);
+	else
+		diag_error(x->d, loc, "%s: unknown value \"%s\" (expected one of: %s)", what, value,
+			   list);
+	return -EINVAL;
+}
+
 int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char *value,
 		const struct tb_loc *loc, const char *what)
 {
@@ -426,28 +498,7 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 		*(double *)p = v;
 		return 0;
 	case K_ENUM:
-		for (int i = 0; k->enums[i]; i++) {
-			if (strcmp(k->enums[i], value) == 0) {
-				*(int *)p = i;
-				return 0;
-			}
-		}
-		{
-			const char *s = cfg_suggest(k->enums, value);
-			char list[256] = "";
-
-			for (int i = 0; k->enums[i]; i++) {
-				strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, k->enums[i], sizeof(list) - strlen(list) - 1);
-			}
-			if (s)
-				diag_error(x->d, loc, "%s: unknown value \"%s\" (did you mean \"%s\"?)",
-					   what, value, s);
-			else
-				diag_error(x->d, loc, "%s: unknown value \"%s\" (expected one of: %s)",
-					   what, value, list);
-		}
-		return -EINVAL;
+		return set_enum(x, k, (int *)p, value, loc, what);
 	case K_STR:
 		if (strlen(value) >= k->size)
 			return bad(x, loc, what, value, "too long");
@@ -488,10 +539,94 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 	return -EINVAL;
 }
 
-void cfg_shape_defaults(struct tb_shape *s)
+void config_shape_defaults(struct tb_shape *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->ecn = -1;
+}
+
+/* One shaping key into @sh, its bit recorded. */
+static int shape_set(struct cfg_ctx *x, const struct keydef *k, struct tb_shape *sh,
+		     const char *value, const struct tb_loc *loc)
+{
+	if (cfg_key_set(x, k, sh, value, loc, k->name))
+		return -EINVAL;
+	sh->set |= k->bit;
+	return 0;
+}
+
+int config_shape_set(struct tb_shape *sh, const char *key, const char *value,
+		     const struct tb_loc *loc, struct tb_diag *d)
+{
+	struct cfg_ctx x = { .d = d };
+	const struct keydef *k = cfg_key_find(cfg_shape_keys, key);
+	const char *near;
+
+	if (k)
+		return shape_set(&x, k, sh, value, loc);
+	near = cfg_key_suggest(cfg_shape_keys, key);
+	if (near)
+		diag_error(d, loc, "unknown key \"%s\" (did you mean \"%s\"?)", key, near);
+	else
+		diag_error(d, loc, "unknown key \"%s\"", key);
+	return -ENOENT;
+}
+
+uint32_t config_shape_bits(unsigned parts)
+{
+	uint32_t bits = 0;
+
+	for (const struct keydef *k = cfg_shape_keys; k->name; k++)
+		if (k->part & parts)
+			bits |= k->bit;
+	return bits;
+}
+
+/* A value of key @k in its unit, for help: a rate or a time formatted. */
+static const char *fmt_value(const struct keydef *k, double v, char *buf, unsigned len)
+{
+	if (k->type == K_RATE)
+		return units_fmt_rate((uint64_t)v, buf, len);
+	if (k->type == K_TIME)
+		return units_fmt_time((uint64_t)v, buf, len);
+	snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+/* "time 0..10s", "percent", "tbf|htb": what key @k takes. */
+static const char *key_unit(const struct keydef *k, char *buf, size_t len)
+{
+	static const char *const units[] = {
+		[K_RATE] = "rate", [K_TIME] = "time", [K_SIZE32] = "size",
+		[K_PCT] = "percent", [K_TRI] = "on|off", [K_UINT] = "count",
+	};
+	const char *name, *u = (size_t)k->type < ARRAY_SIZE(units) ? units[k->type] : NULL;
+	char lo[32], hi[32];
+
+	buf[0] = 0;
+	if (k->type == K_ENUM) {
+		for (int i = 0; (name = cfg_enum_name(k, i)); i++)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? "|" : "", name);
+	} else if (k->max > 0) {
+		snprintf(buf, len, "%s %s..%s", u ? u : "?", fmt_value(k, k->min, lo, sizeof(lo)),
+			 fmt_value(k, k->max, hi, sizeof(hi)));
+	} else {
+		snprintf(buf, len, "%s", u ? u : "?");
+	}
+	return buf;
+}
+
+void config_shape_help(FILE *f)
+{
+	char unit[128];
+
+	for (const struct keydef *k = cfg_shape_keys; k->name; k++) {
+		/* a long list of names gets a line of its own */
+		if (strlen(key_unit(k, unit, sizeof(unit))) > 22)
+			fprintf(f, "  %-19s %s\n  %-19s %-22s %s\n", k->name, unit, "", "", k->help);
+		else
+			fprintf(f, "  %-19s %-22s %s\n", k->name, unit, k->help);
+	}
 }
 
 void cfg_flow_defaults(struct tb_flow *f)
@@ -616,14 +751,14 @@ int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const ch
 	if ((k = cfg_key_find(cfg_shape_keys, key))) {
 		for (int i = 0; i < 2; i++) {
 			struct tb_shape *s = &l->dir[i];
+			bool first = !s->set;
 
 			if (end >= 0 && i != end)
 				continue;
-			if (cfg_key_set(x, k, s, value, vloc, key))
+			if (shape_set(x, k, s, value, vloc))
 				return -EINVAL;
-			if (!s->set)
+			if (first)
 				s->loc = *kloc;
-			s->set |= k->bit;
 		}
 		return 0;
 	}
@@ -718,7 +853,7 @@ static bool option_value(const struct keydef *k, const void *obj, char *buf, siz
 		return v != 0;
 	case K_ENUM:
 		e = *(const int *)p;
-		snprintf(buf, len, "%s", k->enums[e]);
+		snprintf(buf, len, "%s", cfg_enum_name(k, e));
 		return e != 0;
 	case K_BOOL:
 		return *(const bool *)p;

@@ -133,8 +133,8 @@ int cfg_open_link(struct cfg_ctx *x, const struct raw_entry *e, const char *name
 	l->end[1].node = nb;
 	l->end[0].loc = l->end[1].loc = e->loc;
 	l->offload = -1;
-	cfg_shape_defaults(&l->dir[0]);
-	cfg_shape_defaults(&l->dir[1]);
+	config_shape_defaults(&l->dir[0]);
+	config_shape_defaults(&l->dir[1]);
 	l->loc = e->loc;
 	return (int)c->n_links++;
 }

@@ -139,7 +139,9 @@ static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
 {
 	const struct tb_shape *s = &l->dir[dir];
 	bool both = memcmp(&l->dir[0], &l->dir[1], sizeof(l->dir[0])) == 0;
-	char ds[2 * TB_NAME_MAX + 8];
+	/* queue keys the queue kind does not take at all */
+	unsigned stray = config_queue_keys(s) & ~config_queue_kind(s->queue)->accepts;
+	char ds[2 * TB_NAME_MAX + 8], aqm[64];
 
 	if (both)
 		snprintf(ds, sizeof(ds), "both directions");
@@ -172,16 +174,15 @@ static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
 	if ((s->set & (TB_SH_BURST | TB_SH_SHAPER)) && !s->rate)
 		diag_error(x->d, loc, "link %s (%s): burst and shaper need a rate", l->name,
 			   ds);
-	if ((s->set & TB_SH_LIMIT) && s->queue == TB_QUEUE_DEFAULT)
+	if (stray & TB_QK_LIMIT)
 		diag_error(x->d, loc, "link %s (%s): limit needs a queue (pfifo, bfifo, fq_codel...)",
 			   l->name, ds);
-	if ((s->set & TB_SH_AQM) && s->queue != TB_QUEUE_FQ_CODEL && s->queue != TB_QUEUE_CODEL &&
-	    s->queue != TB_QUEUE_CAKE && !(s->queue == TB_QUEUE_FQ && !s->target_us && !s->interval_us))
+	if (stray & ~TB_QK_LIMIT)
 		diag_error(x->d, loc,
-			   "link %s (%s): target, interval, flows and ecn apply to queue = "
-			   "fq_codel, codel or cake",
-			   l->name, ds);
-	if ((s->set & TB_SH_NETEM_LIMIT) && !(s->set & (TB_SH_NETEM_MASK & ~TB_SH_NETEM_LIMIT)))
+			   "link %s (%s): target, interval, flows and ecn apply to queue = %s",
+			   l->name, ds, config_queue_names(TB_QK_TARGET, "or", aqm, sizeof(aqm)));
+	if ((s->set & TB_SH_NETEM_LIMIT) &&
+	    !(s->set & config_shape_bits(TB_PART_NETEM) & ~TB_SH_NETEM_LIMIT))
 		diag_warn(x->d, loc, "link %s (%s): netem_limit without delay or loss has no effect",
 			  l->name, ds);
 	if (s->queue == TB_QUEUE_PFIFO && s->limit && s->rate &&

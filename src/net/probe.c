@@ -23,21 +23,37 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qdisc_ops.h"
 #include "rtnl.h"
 #include "util/util.h"
 
-static const char *const qdisc_kinds[] = {
-	"netem", "tbf", "htb", "fq_codel", "codel", "fq", "cake", "pfifo", "bfifo",
-	"pfifo_fast", "sfq", "prio", "pie", "red", "hfsc", "drr", "choke", "ingress",
-	"clsact", NULL,
+/* Kinds probed besides those the testbed installs (qdisc_ops.h). */
+static const char *const other_qdisc_kinds[] = {
+	"pfifo_fast", "sfq", "prio", "pie", "red", "hfsc", "drr", "choke", "ingress", "clsact", NULL,
 };
+
+/* Every kind probed, bit i of probe.qdiscs for qdisc_kinds[i]: filled
+ * before the first probe forks (the child allocates nothing). */
+static const char *qdisc_kinds[33];
 
 static const char *const link_kinds[] = { "veth", "dummy", "ifb", NULL };
 
 static struct probe cached;
 static bool have_cached;
 
-const char *const *probe_qdisc_kinds(void) { return qdisc_kinds; }
+const char *const *probe_qdisc_kinds(void)
+{
+	const struct qdisc_ops *o;
+	size_t n = 0;
+
+	if (qdisc_kinds[0])
+		return qdisc_kinds;
+	for (size_t i = 0; (o = qdisc_ops_at(i)) && n < 32; i++)
+		qdisc_kinds[n++] = qdisc_ops_kind(o);
+	for (size_t i = 0; other_qdisc_kinds[i] && n < 32; i++)
+		qdisc_kinds[n++] = other_qdisc_kinds[i];
+	return qdisc_kinds;
+}
 const char *const *probe_link_kinds(void) { return link_kinds; }
 
 static int kind_index(const char *const *kinds, const char *kind)
@@ -168,6 +184,7 @@ static int probe_now(struct probe *p)
 	read_line("/proc/sys/net/ipv4/tcp_allowed_congestion_control", p->cc_allowed,
 		  sizeof(p->cc_allowed));
 
+	probe_qdisc_kinds();
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -224,7 +241,7 @@ void probe_reset(void)
 
 bool probe_has_qdisc(const struct probe *p, const char *kind)
 {
-	int i = kind_index(qdisc_kinds, kind);
+	int i = kind_index(probe_qdisc_kinds(), kind);
 
 	return p->qdiscs_probed && i >= 0 && (p->qdiscs & (1u << i));
 }

@@ -31,9 +31,9 @@ int probe_kernel(struct probe *out);
  * loading modules, for example). */
 void probe_reset(void);
 
-/** The qdisc kinds probe_kernel() tries, NULL-terminated: netem, tbf, htb,
- * fq_codel, codel, fq, cake, pfifo, bfifo, sfq, prio, pie, red, ingress,
- * clsact, ... */
+/** The qdisc kinds probe_kernel() tries, NULL-terminated: those the testbed
+ * installs (qdisc_ops.h: netem, tbf, htb, pfifo, ...), then pfifo_fast,
+ * sfq, prio, pie, red, ingress, clsact, ... */
 const char *const *probe_qdisc_kinds(void);
 
 /** The link kinds probe_kernel() tries, NULL-terminated: veth, dummy, ifb. */

@@ -1,17 +1,19 @@
 /* Link shaping with kernel qdiscs over netlink.
  *
- * One direction of a link (struct tb_shape) becomes at most three layers on
- * an interface's egress: a netem part (delay, jitter, loss, duplicate,
- * reorder, corrupt), a rate part (tbf or htb) and a queue (pfifo, bfifo,
- * fq_codel, codel, fq, cake). The orchestrator decides which parts go on
- * which interface (QDISC_PART_*); the rules it follows are in
- * docs/shaping.md. When every part lands on one interface the tree is
+ * One direction of a link (struct tb_shape) becomes at most three parts on
+ * an interface's egress (TB_PART_*, config.h): a netem part (delay, jitter,
+ * loss, duplicate, reorder, corrupt), a rate part (tbf or htb) and a queue
+ * (pfifo, bfifo, fq_codel, codel, fq, cake). `testbed run` and `testbed up`
+ * put every part of a direction on its egress end; the hint's parts and
+ * path_rate let `testbed shape` split them by hand (docs/shaping.md). With
+ * every part on one interface the tree is
  *
  *     netem 1: (root) -> tbf 2: (parent 1:1) -> queue 3: (parent 2:1)
  *     netem 1: (root) -> htb 2: (parent 1:1), class 2:1 -> queue 3: (parent 2:1)
  *
  * and without netem the shaper is the root (handle 1:, queue at 1:1).
  *
+ * Each kind is one entry of qdisc_ops.h (how it is added and read back);
  * tbf, htb, pfifo, bfifo and fq_codel are built with libnl-route-3 (tbf
  * above 17 Gbit/s, which libnl's int cannot carry, with libmnl); netem,
  * codel, fq and cake with libmnl (libnl has no Gilbert-Elliott loss, no
@@ -27,18 +29,11 @@
 #include "config/config.h"
 #include "util/diag.h"
 
-/* Parts of a shape that one interface carries. */
-enum {
-	QDISC_PART_NETEM = 1u << 0, /* delay/jitter/loss/duplicate/reorder/corrupt */
-	QDISC_PART_RATE = 1u << 1,  /* tbf or htb */
-	QDISC_PART_QUEUE = 1u << 2, /* the queue kind, under the rate part if any */
-};
-#define QDISC_PART_ALL (QDISC_PART_NETEM | QDISC_PART_RATE | QDISC_PART_QUEUE)
-
-/* What the orchestrator knows beyond the shape itself. Zero is a valid,
- * conservative value for every field. */
+/* What the caller knows beyond the shape itself. Zero is a valid,
+ * conservative value for every field (and what `testbed run` and `up` give
+ * parts and path_rate). */
 struct qdisc_plan_hint {
-	unsigned parts;      /* QDISC_PART_* to install here; 0 means all the shape needs */
+	unsigned parts;      /* TB_PART_* to install here; 0 means all the shape needs */
 	uint64_t path_rate;  /* bit/s of the slowest hop of this direction, used to size
 				netem's limit when the rate part sits elsewhere; 0: unknown
 				(the shape's own rate, else 10 Gbit/s is assumed) */
@@ -68,7 +63,7 @@ int qdisc_apply(int nsfd, int ifindex, const char *ifname, const struct tb_shape
  * root qdisc is not an error. 0 or -errno with @err filled. */
 int qdisc_clear(int nsfd, int ifindex, const char *ifname, struct qdisc_err *err);
 
-/** The parts of @sh that have something to install (QDISC_PART_*). */
+/** The parts of @sh that have something to install (TB_PART_*). */
 unsigned qdisc_parts_needed(const struct tb_shape *sh);
 
 /**
@@ -119,8 +114,5 @@ int qdisc_dist_table(enum tb_dist dist, int16_t *tab);
 
 /** Compute iproute2's normal.dist (4096 entries) into @tab; returns 4096. */
 int qdisc_dist_normal(int16_t *tab);
-
-/** Name of a queue kind for the kernel ("fq_codel"); NULL for the default. */
-const char *qdisc_queue_kind(enum tb_queue q);
 
 #endif

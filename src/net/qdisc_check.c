@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "qdisc.h"
+#include "qdisc_int.h"
 #include "util/units.h"
 #include "util/util.h"
 
@@ -59,15 +60,17 @@ static int check_dir(const struct tb_config *c, const struct tb_link *l, int i, 
 	const struct tb_shape *sh = &l->dir[i];
 	const struct tb_node *src = &c->nodes[l->end[i].node];
 	const struct tb_loc *loc = &sh->loc;
+	const struct tb_queue_kind *qk = config_queue_kind(sh->queue);
 	struct qdisc_plan_hint h = { .mtu = link_mtu(c, l) };
 	uint64_t wire = h.mtu + 14;
-	char r[32], t[32];
+	uint32_t netem_bits = config_shape_bits(TB_PART_NETEM);
+	char r[32], t[64];
 	int n = 0;
 
 	if (!sh->set)
 		return 0;
 	units_fmt_rate(sh->rate, r, sizeof(r));
-	if ((sh->set & TB_SH_NETEM_MASK) && !src->forward) {
+	if ((sh->set & netem_bits) && !src->forward) {
 		for (size_t k = 0; k < c->n_flows; k++) {
 			const struct tb_flow *f = &c->flows[k];
 
@@ -111,37 +114,36 @@ static int check_dir(const struct tb_config *c, const struct tb_link *l, int i, 
 		diag_warn(d, loc, "link %s: ge_* keys need loss_model = gemodel", l->name);
 		n++;
 	}
-	if (sh->rate && (sh->queue == TB_QUEUE_PFIFO || sh->queue == TB_QUEUE_BFIFO ||
-			 sh->queue == TB_QUEUE_DEFAULT)) {
-		uint64_t bytes = sh->queue == TB_QUEUE_PFIFO ? (sh->limit ? sh->limit : 1000) * wire
-				 : sh->queue == TB_QUEUE_BFIFO ? (sh->limit ? sh->limit : 1000 * wire)
-							       : 0;
-		uint64_t us = bytes * 8 * 1000000 / sh->rate;
+	if (sh->rate && qk->fifo) {
+		uint64_t limit = qdisc_queue_limit(sh, &h);
+		uint64_t us = (qk->limit_bytes ? limit : limit * wire) * 8 * 1000000 / sh->rate;
 
 		if (us > 1000000) {
 			units_fmt_time(us, t, sizeof(t));
 			diag_warn(d, loc, "link %s: a full %s holds %s of traffic at %s; latency "
 					  "under load will be dominated by the queue",
-				  l->name, sh->queue == TB_QUEUE_PFIFO ? "pfifo" : "bfifo", t, r);
+				  l->name, qk->name, t, r);
 			n++;
 		}
 	}
-	if ((sh->target_us || sh->interval_us) && sh->queue != TB_QUEUE_FQ_CODEL &&
-	    sh->queue != TB_QUEUE_CODEL && sh->queue != TB_QUEUE_CAKE) {
-		diag_warn(d, loc, "link %s: target and interval apply to fq_codel, codel and cake "
-				  "only; queue %s ignores them",
-			  l->name, qdisc_queue_kind(sh->queue) ?: "default");
+	if ((sh->target_us && !(qk->keys & TB_QK_TARGET)) ||
+	    (sh->interval_us && !(qk->keys & TB_QK_INTERVAL))) {
+		diag_warn(d, loc, "link %s: target and interval apply to %s only; queue %s ignores "
+				  "them",
+			  l->name, config_queue_names(TB_QK_TARGET | TB_QK_INTERVAL, "and", t,
+						      sizeof(t)),
+			  qk->name);
 		n++;
 	}
-	if (sh->flows && sh->queue != TB_QUEUE_FQ_CODEL) {
-		diag_warn(d, loc, "link %s: flows applies to fq_codel only", l->name);
+	if (sh->flows && !(qk->keys & TB_QK_FLOWS)) {
+		diag_warn(d, loc, "link %s: flows applies to %s only", l->name,
+			  config_queue_names(TB_QK_FLOWS, "and", t, sizeof(t)));
 		n++;
 	}
-	if (sh->ecn == 1 && sh->queue != TB_QUEUE_FQ_CODEL && sh->queue != TB_QUEUE_CODEL &&
-	    sh->queue != TB_QUEUE_CAKE && !(sh->loss > 0)) {
+	if (sh->ecn == 1 && !qk->marks && !(sh->loss > 0)) {
 		diag_warn(d, loc, "link %s: ecn = on has no effect here: queue %s does not mark "
 				  "and there is no netem loss to turn into marks",
-			  l->name, qdisc_queue_kind(sh->queue) ?: "default");
+			  l->name, qk->name);
 		n++;
 	}
 	if (sh->limit && sh->queue == TB_QUEUE_DEFAULT) {
@@ -149,7 +151,7 @@ static int check_dir(const struct tb_config *c, const struct tb_link *l, int i, 
 			  l->name);
 		n++;
 	}
-	if ((sh->set & TB_SH_NETEM_MASK) && sh->netem_limit && sh->rate) {
+	if ((sh->set & netem_bits) && sh->netem_limit && sh->rate) {
 		uint32_t need = qdisc_bdp_packets(sh, &h);
 
 		if (sh->netem_limit < need) {
@@ -173,7 +175,7 @@ static int check_dir(const struct tb_config *c, const struct tb_link *l, int i, 
 			  l->name, r, t);
 		n++;
 	}
-	if (l->offload == 1 && (sh->rate || (sh->set & TB_SH_NETEM_MASK) || sh->limit)) {
+	if (l->offload == 1 && (sh->rate || (sh->set & netem_bits) || sh->limit)) {
 		diag_warn(d, loc, "link %s: offload = on with shaping: 64 KB super-packets make "
 				  "loss and queue limits apply to bursts, not packets", l->name);
 		n++;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "net/probe.h"
+#include "net/qdisc_ops.h"
 #include "util/util.h"
 #include "vm_tier.h"
 
@@ -95,9 +96,14 @@ const char *const *vm_default_modules(void) { return default_modules; }
 
 const char *vm_qdisc_module(const char *kind)
 {
-	static const char *const builtin[] = { "pfifo", "bfifo", "pfifo_fast", "pfifo_head_drop",
-					       "mq", "noqueue", NULL };
+	/* other kinds (testbed probe --qdiscs) by the kernel's naming */
+	static const char *const builtin[] = { "pfifo_fast", "pfifo_head_drop", "mq", "noqueue",
+					       NULL };
+	const struct qdisc_ops *o = qdisc_ops_find(kind);
 	static char buf[64];
+
+	if (o)
+		return o->module;
 
 	for (int i = 0; builtin[i]; i++)
 		if (!strcmp(kind, builtin[i]))

@@ -72,8 +72,9 @@ const char **vm_modules_for(const struct vm_needs *need);
 void vm_modules_free(const char **v);
 
 /** The guest module that provides qdisc @kind / congestion control @cc
- * ("netem" -> "sch_netem", "bbr" -> "tcp_bbr"), or NULL for built-ins and
- * unknown names. */
+ * ("netem" -> "sch_netem", "bbr" -> "tcp_bbr"), or NULL for built-ins. A
+ * kind the testbed installs is its ops entry's module (net/qdisc_ops.h);
+ * any other is sch_KIND. */
 const char *vm_qdisc_module(const char *kind);
 const char *vm_cc_module(const char *cc);
 

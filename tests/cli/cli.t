@@ -70,4 +70,24 @@ case $err in *"--out $tmp/earlier: not empty"*) pass "... says it is not empty" 
 is "$(ls -lR --time-style=full-iso "$tmp/earlier" | md5sum)" "$before" "... and leaves it untouched"
 err=$(./testbed run experiments/cubic_vs_bbr_1pct.conf --out "$tmp/earlier/report.md" 2>&1); rc=$?
 is "$rc" 2 "run --out on a file: exit 2 ($err)"
+# testbed shape parses KEY=VALUE with the [link] key table: a bad value is
+# refused with the file parser's own message, exit 2, before anything is
+# touched (the namespace does not exist either: nothing could be shaped)
+printf '[node a]\n[node b]\n[link a-b]\ndelay = 20s\n' >"$tmp/delay.conf"
+ferr=$(./testbed check "$tmp/delay.conf" 2>&1)
+serr=$(./testbed shape "tbnone$$" eth0 rate=10mbit delay=20s 2>&1); rc=$?
+is "$rc" 2 "shape with a value out of range: exit 2"
+is "$serr" 'testbed shape: error: delay: invalid value "20s": too large' "shape names the key, the value and why"
+is "${serr#*: error: }" "${ferr#*: error: }" "... in the words of the file parser ($ferr)"
+err=$(./testbed shape "tbnone$$" eth0 dealy=1ms reorder_gap=0 2>&1); rc=$?
+is "$rc" 2 "shape with an unknown key: exit 2"
+is "$err" 'testbed shape: error: unknown key "dealy" (did you mean "delay"?)
+testbed shape: error: reorder_gap: invalid value "0": must be greater than 0' "every bad argument reported, the unknown key with the nearest"
+out=$(./testbed shape --help); rc=$?
+is "$rc" 0 "shape --help exits 0"
+for k in rate delay delay_correlation reorder_gap netem_limit ecn; do
+	case $out in *"
+  $k "*) pass "shape --help lists $k" ;; *) fail "shape --help lists $k" ;; esac
+done
+case $out in *"default|pfifo|bfifo|fq_codel|codel|fq|cake"*) pass "... and the queue kinds" ;; *) fail "queue kinds: $out" ;; esac
 done_testing

@@ -1,7 +1,8 @@
 /* Unit tests of the qdisc module's pure parts: netem's BDP limit, the
  * shaper burst, the kinds a shape needs, probabilities, the jitter tables
- * (the computed normal table against iproute2's file) and the warnings of
- * qdisc_check_plan(). No root, no netlink. */
+ * (the computed normal table against iproute2's file), the warnings of
+ * qdisc_check_plan(), and the ops entries of the kinds. No root, no
+ * netlink. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,11 @@
 #include "config/config.h"
 #include "util/diag.h"
 #include "net/qdisc.h"
+#include "net/probe.h"
 #include "net/qdisc_int.h"
+#include "net/qdisc_ops.h"
 #include "tap.h"
+#include "vm/vm.h"
 
 static struct tb_shape shape(void)
 {
@@ -33,7 +37,7 @@ static void test_limits(void)
 	tap_is_int(qdisc_bdp_packets(&s, &h), 331, "BDP of 100 Mbit/s x 40 ms in 1514-byte frames");
 	tap_is_int(qdisc_netem_limit(&s, &h), 2 * 331 + 2000,
 		   "netem + tbf + fq_codel: 2 x BDP + the fq_codel limit below netem");
-	h.parts = QDISC_PART_NETEM;
+	h.parts = TB_PART_NETEM;
 	tap_is_int(qdisc_netem_limit(&s, &h), 1000, "netem alone at 100 Mbit/s x 40 ms: the 1000 floor");
 	s.rate = 1000000000;
 	s.delay_us = 100000;
@@ -74,21 +78,21 @@ static void test_kinds(void)
 	s.delay_us = 1000;
 	s.rate = 10000000;
 	s.queue = TB_QUEUE_FQ_CODEL;
-	tap_is_int(qdisc_parts_needed(&s), QDISC_PART_ALL, "delay + rate + queue needs all parts");
-	n = qdisc_kinds(&s, QDISC_PART_ALL, k);
+	tap_is_int(qdisc_parts_needed(&s), TB_PART_ALL, "delay + rate + queue needs all parts");
+	n = qdisc_kinds(&s, TB_PART_ALL, k);
 	tap_ok(n == 3 && !strcmp(k[0], "netem") && !strcmp(k[1], "tbf") && !strcmp(k[2], "fq_codel"),
 	       "kinds: netem tbf fq_codel");
-	n = qdisc_kinds(&s, QDISC_PART_RATE | QDISC_PART_QUEUE, k);
+	n = qdisc_kinds(&s, TB_PART_RATE | TB_PART_QUEUE, k);
 	tap_ok(n == 2 && !strcmp(k[0], "tbf"), "kinds of rate + queue: tbf fq_codel");
 	s.shaper = TB_SHAPER_HTB;
-	n = qdisc_kinds(&s, QDISC_PART_RATE, k);
+	n = qdisc_kinds(&s, TB_PART_RATE, k);
 	tap_ok(n == 1 && !strcmp(k[0], "htb"), "shaper = htb");
 	s.shaper = TB_SHAPER_TBF;
 	s.queue = TB_QUEUE_CAKE;
-	n = qdisc_kinds(&s, QDISC_PART_RATE | QDISC_PART_QUEUE, k);
+	n = qdisc_kinds(&s, TB_PART_RATE | TB_PART_QUEUE, k);
 	tap_ok(n == 1 && !strcmp(k[0], "cake"), "cake with a rate shapes by itself");
 	s.set |= TB_SH_SHAPER;
-	n = qdisc_kinds(&s, QDISC_PART_RATE | QDISC_PART_QUEUE, k);
+	n = qdisc_kinds(&s, TB_PART_RATE | TB_PART_QUEUE, k);
 	tap_ok(n == 2 && !strcmp(k[0], "tbf") && !strcmp(k[1], "cake"),
 	       "cake under an explicitly named shaper");
 	s = shape();
@@ -255,11 +259,76 @@ static void test_check(void)
 	free_cfg(c);
 }
 
+/* One ops entry per kind (qdisc_ops.h): every queue kind of the model has
+ * one, found by the model's name; the probe tries them all; the guest
+ * loads their modules; check's tier guess reads ci_lacks. */
+static void test_ops(void)
+{
+	const char *const *probed = probe_qdisc_kinds();
+	const struct qdisc_ops *o;
+	int found = 0, bad = 0;
+	char lacks[128] = "";
+
+	for (int q = TB_QUEUE_DEFAULT + 1; q < TB_QUEUE_N; q++) {
+		const char *name = config_queue_kind(q)->name;
+
+		found += qdisc_ops_find(name) == &qdisc_queue_ops[q] && qdisc_queue_ops[q].add &&
+			 !strcmp(qdisc_ops_kind(&qdisc_queue_ops[q]), name);
+	}
+	tap_is_int(found, TB_QUEUE_N - 1, "every queue kind has an entry, named by the model");
+	tap_ok(!qdisc_ops_find("default") && !qdisc_ops_find("sfq") && !qdisc_queue_ops[0].add,
+	       "the default queue and kinds the testbed never installs have none");
+	tap_ok(qdisc_ops_find("netem") == &qdisc_netem_ops &&
+		       qdisc_ops_find("tbf") == &qdisc_shaper_ops[TB_SHAPER_TBF] &&
+		       qdisc_ops_find("htb") == &qdisc_shaper_ops[TB_SHAPER_HTB],
+	       "netem, tbf and htb have theirs");
+	for (size_t i = 0; (o = qdisc_ops_at(i)); i++) {
+		const char *k = qdisc_ops_kind(o), *m = vm_qdisc_module(k);
+		size_t j = 0;
+
+		while (probed[j] && strcmp(probed[j], k))
+			j++;
+		bad += !probed[j] || (m != o->module && (!m || !o->module || strcmp(m, o->module)));
+		if (o->ci_lacks)
+			snprintf(lacks + strlen(lacks), sizeof(lacks) - strlen(lacks), "%s%s",
+				 lacks[0] ? " " : "", k);
+	}
+	tap_is_int(bad, 0, "the probe tries every kind; the guest loads each entry's module");
+	tap_ok(!vm_qdisc_module("pfifo") && !strcmp(vm_qdisc_module("fq_codel"), "sch_fq_codel") &&
+		       !strcmp(vm_qdisc_module("fq_pie"), "sch_fq_pie"),
+	       "modules: pfifo built in, fq_codel's, and sch_KIND for other kinds");
+	tap_is_str(lacks, "netem fq_codel codel fq cake",
+		   "minimal host kernels lack netem, fq_codel, codel, fq, cake (check's tier guess)");
+}
+
+/* The queue table's defaults where the sizes use them. */
+static void test_queue_defaults(void)
+{
+	struct qdisc_plan_hint h = { .tick_us = 1000 };
+	struct tb_shape s = shape();
+
+	s.set = TB_SH_DELAY | TB_SH_QUEUE | TB_SH_LIMIT;
+	s.delay_us = 1000;
+	s.queue = TB_QUEUE_CAKE;
+	s.limit = 50000;
+	/* no rate: 10 Gbit/s x 1 ms = 826 frames in flight */
+	tap_is_int(qdisc_netem_limit(&s, &h), 2 * 826 + 10240,
+		   "cake takes no limit: netem counts its 10240 below");
+	s.queue = TB_QUEUE_BFIFO;
+	s.limit = 0;
+	tap_is_int(qdisc_queue_limit(&s, &h), 1000 * 1514, "bfifo's default: 1000 frames, in bytes");
+	tap_is_int(qdisc_netem_limit(&s, &h), 2 * 826 + 1001, "... which netem counts as 1001");
+	s.queue = TB_QUEUE_FQ;
+	tap_is_int(qdisc_netem_limit(&s, &h), 2 * 826 + 10240, "fq: the kernel's 10240");
+}
+
 int main(void)
 {
 	test_limits();
 	test_kinds();
 	test_tables();
 	test_check();
+	test_ops();
+	test_queue_defaults();
 	return tap_done();
 }

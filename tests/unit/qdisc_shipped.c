@@ -29,7 +29,7 @@ static int warnings_for(const char *path, bool uml, int *kinds_seen)
 	for (size_t i = 0; i < c->n_links; i++) {
 		for (int j = 0; j < 2; j++) {
 			const char *k[3];
-			int m = qdisc_kinds(&c->links[i].dir[j], QDISC_PART_ALL, k);
+			int m = qdisc_kinds(&c->links[i].dir[j], TB_PART_ALL, k);
 
 			for (int x = 0; x < m; x++)
 				tap_diag("%s: link %s dir %d needs %s", path, c->links[i].name, j, k[x]);
