@@ -54,15 +54,14 @@ static int add_rate(struct qctx *c, uint32_t parent, uint32_t maj)
 static int del_root(struct qctx *c)
 {
 	struct nlmsghdr *nlh;
-	char kmsg[256];
 	int rc;
 
-	nlh = qdisc_msg_start(&c->nl, RTM_DELQDISC, 0, c->ifindex, TC_H_ROOT, 0, NULL);
-	rc = qnl_talk(&c->nl, nlh, kmsg, sizeof(kmsg));
+	nlh = qdisc_msg_start(c->nl, RTM_DELQDISC, 0, c->ifindex, TC_H_ROOT, 0, NULL);
+	rc = rtnl_request(c->nl, nlh, NULL, NULL);
 	/* noqueue or the default qdisc: nothing of ours to delete */
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EOPNOTSUPP)
 		return 0;
-	return rc ? qdisc_fail(c, rc, "delete", "root qdisc", kmsg) : 0;
+	return rc ? qdisc_fail(c, rc, "delete", "root qdisc", rtnl_ext_ack(c->nl)) : 0;
 }
 
 static int build_tree(struct qctx *c)
@@ -103,11 +102,9 @@ int qdisc_apply(int nsfd, int ifindex, const char *ifname, const struct tb_shape
 	err->code = 0;
 	err->msg[0] = 0;
 	c.parts = qdisc_parts_here(sh, hint);
-	rc = qnl_open(&c.nl, nsfd);
-	if (rc) {
-		c.nl.nl = NULL;
+	rc = rtnl_open(nsfd, &c.nl);
+	if (rc)
 		return qdisc_fail(&c, rc, "open netlink for", "qdisc", NULL);
-	}
 	rc = del_root(&c);
 	if (!rc && c.parts) {
 		rc = build_tree(&c);
@@ -119,7 +116,7 @@ int qdisc_apply(int nsfd, int ifindex, const char *ifname, const struct tb_shape
 			*err = keep;
 		}
 	}
-	qnl_close(&c.nl);
+	rtnl_close(c.nl);
 	return rc;
 }
 
@@ -130,10 +127,10 @@ int qdisc_clear(int nsfd, int ifindex, const char *ifname, struct qdisc_err *err
 
 	err->code = 0;
 	err->msg[0] = 0;
-	rc = qnl_open(&c.nl, nsfd);
+	rc = rtnl_open(nsfd, &c.nl);
 	if (rc)
 		return qdisc_fail(&c, rc, "open netlink for", "qdisc", NULL);
 	rc = del_root(&c);
-	qnl_close(&c.nl);
+	rtnl_close(c.nl);
 	return rc;
 }

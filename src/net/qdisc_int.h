@@ -16,7 +16,7 @@
 #include <stdbool.h>
 
 #include "qdisc.h"
-#include "qdisc_nl.h"
+#include "rtnl.h"
 
 struct rtnl_qdisc;
 struct rtnl_tc;
@@ -24,7 +24,7 @@ struct rtnl_tc;
 /* One qdisc_apply() or qdisc_clear(): the socket, the interface, the shape
  * being installed and where a failure is described. */
 struct qctx {
-	struct qnl nl;
+	struct rtnl *nl;
 	int ifindex;
 	const char *ifname;
 	const struct tb_shape *sh;
@@ -57,7 +57,7 @@ uint32_t qdisc_queue_limit(const struct tb_shape *sh, const struct qdisc_plan_hi
 int qdisc_fail(struct qctx *c, int rc, const char *what, const char *kind, const char *kmsg);
 /** Start an RTM_*QDISC / RTM_*TCLASS request in @nl's buffer: a tcmsg and,
  * unless NULL, TCA_KIND. */
-struct nlmsghdr *qdisc_msg_start(struct qnl *nl, int type, int flags, int ifindex,
+struct nlmsghdr *qdisc_msg_start(struct rtnl *nl, int type, int flags, int ifindex,
 				 uint32_t parent, uint32_t handle, const char *kind);
 /** Send @nlh and wait for the ack; a failure is described as WHAT KIND. */
 int qdisc_send(struct qctx *c, struct nlmsghdr *nlh, const char *what, const char *kind);

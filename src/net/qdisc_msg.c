@@ -26,10 +26,10 @@ int qdisc_fail(struct qctx *c, int rc, const char *what, const char *kind, const
 	return rc;
 }
 
-struct nlmsghdr *qdisc_msg_start(struct qnl *nl, int type, int flags, int ifindex,
+struct nlmsghdr *qdisc_msg_start(struct rtnl *nl, int type, int flags, int ifindex,
 				 uint32_t parent, uint32_t handle, const char *kind)
 {
-	struct nlmsghdr *nlh = qnl_msg(nl, type, flags);
+	struct nlmsghdr *nlh = rtnl_msg(nl, (uint16_t)type, (uint16_t)flags);
 	struct tcmsg *t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
 
 	t->tcm_family = AF_UNSPEC;
@@ -43,10 +43,9 @@ struct nlmsghdr *qdisc_msg_start(struct qnl *nl, int type, int flags, int ifinde
 
 int qdisc_send(struct qctx *c, struct nlmsghdr *nlh, const char *what, const char *kind)
 {
-	char kmsg[256];
-	int rc = qnl_talk(&c->nl, nlh, kmsg, sizeof(kmsg));
+	int rc = rtnl_request(c->nl, nlh, NULL, NULL);
 
-	return rc ? qdisc_fail(c, rc, what, kind, kmsg) : 0;
+	return rc ? qdisc_fail(c, rc, what, kind, rtnl_ext_ack(c->nl)) : 0;
 }
 
 struct rtnl_qdisc *qdisc_nl_new(uint32_t parent, uint32_t handle, const char *kind)
@@ -80,14 +79,12 @@ int qdisc_send_libnl(struct qctx *c, struct rtnl_tc *tc, bool is_class, const ch
 	if (rc < 0)
 		return qdisc_fail(c, -EINVAL, "build", kind, nl_geterror(rc));
 	src = nlmsg_hdr(msg);
-	if (src->nlmsg_len > QNL_BUF) {
+	if (src->nlmsg_len > RTNL_MSG_MAX) {
 		nlmsg_free(msg);
 		return qdisc_fail(c, -EMSGSIZE, "build", kind, NULL);
 	}
-	nlh = qnl_msg(&c->nl, src->nlmsg_type, 0);
+	nlh = rtnl_msg(c->nl, src->nlmsg_type, 0);
 	memcpy(nlh, src, src->nlmsg_len);
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = c->nl.seq;
 	nlmsg_free(msg);
 	snprintf(label, sizeof(label), "%s %s", is_class ? "class" : "qdisc", kind);
 	return qdisc_send(c, nlh, "add", label);

@@ -27,7 +27,7 @@ static int add_tbf64(struct qctx *c, uint32_t parent, uint32_t handle, uint32_t 
 	/* the bucket's drain time in 64 ns ticks; TCA_TBF_BURST below is exact */
 	ticks = (uint64_t)((double)burst * 1e9 / (double)bps / 64.0);
 	q.buffer = ticks > UINT32_MAX ? UINT32_MAX : ticks ? (uint32_t)ticks : 1;
-	nlh = qdisc_msg_start(&c->nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, c->ifindex, parent,
+	nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, c->ifindex, parent,
 			      handle, "tbf");
 	opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(q), &q);

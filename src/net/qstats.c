@@ -179,37 +179,37 @@ int qstats_collect(int nsfd, bool all, json_t **out, struct qdisc_err *err)
 	struct dump d = { .names = names, .all = all, .arr = json_array() };
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *g;
-	struct qnl nl;
+	struct rtnl *nl;
 	int rc;
 
 	*out = NULL;
 	err->code = 0;
 	err->msg[0] = 0;
-	rc = qnl_open(&nl, nsfd);
+	rc = rtnl_open(nsfd, &nl);
 	if (rc) {
 		err->code = rc;
 		snprintf(err->msg, sizeof(err->msg), "open netlink: %s", strerror(-rc));
 		goto out;
 	}
-	nlh = qnl_msg(&nl, RTM_GETLINK, 0);
+	nlh = rtnl_msg(nl, RTM_GETLINK, 0);
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
 	g->rtgen_family = AF_UNSPEC;
-	rc = qnl_dump(&nl, nlh, link_cb, names);
+	rc = rtnl_dump(nl, nlh, link_cb, names);
 	if (!rc) {
-		nlh = qdisc_msg_start(&nl, RTM_GETQDISC, 0, 0, 0, 0, NULL);
-		rc = qnl_dump(&nl, nlh, tc_cb, &d);
+		nlh = qdisc_msg_start(nl, RTM_GETQDISC, 0, 0, 0, 0, NULL);
+		rc = rtnl_dump(nl, nlh, tc_cb, &d);
 	}
 	/* class dumps are per device */
 	d.classes = true;
 	for (int i = 0; !rc && i < names->n; i++) {
-		nlh = qdisc_msg_start(&nl, RTM_GETTCLASS, 0, names->idx[i], 0, 0, NULL);
-		rc = qnl_dump(&nl, nlh, tc_cb, &d);
+		nlh = qdisc_msg_start(nl, RTM_GETTCLASS, 0, names->idx[i], 0, 0, NULL);
+		rc = rtnl_dump(nl, nlh, tc_cb, &d);
 	}
 	if (rc) {
 		err->code = rc;
 		snprintf(err->msg, sizeof(err->msg), "dump qdiscs: %s", strerror(-rc));
 	}
-	qnl_close(&nl);
+	rtnl_close(nl);
 out:
 	free(names);
 	if (rc)

@@ -19,7 +19,6 @@
 #define NETLINK_CAP_ACK 10
 #endif
 
-#define MSG_SIZE (64 * 1024)   /* one request (a qdisc with its tables fits) */
 #define BATCH_SIZE (64 * 1024) /* ~600 routes */
 #define REQ_MAX 1024           /* the most one batched request may take */
 #define ACK_MAX 256
@@ -29,7 +28,7 @@ struct rtnl {
 	unsigned portid;
 	uint32_t seq;
 	char ext_ack[ACK_MAX];
-	char *msg;             /* MSG_SIZE: rtnl_msg()'s request, and replies */
+	char *msg;             /* RTNL_MSG_MAX: rtnl_msg()'s request, and replies */
 	/* the batch */
 	char *buf;
 	size_t len;
@@ -138,7 +137,7 @@ int rtnl_open(int nsfd, struct rtnl **out)
 	nl->sock = a.sock;
 	nl->portid = mnl_socket_get_portid(a.sock);
 	nl->seq = 1;
-	nl->msg = xmalloc(MSG_SIZE);
+	nl->msg = xmalloc(RTNL_MSG_MAX);
 	nl->buf = xmalloc(BATCH_SIZE);
 	*out = nl;
 	return 0;

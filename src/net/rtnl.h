@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The largest request rtnl_msg() holds. */
+#define RTNL_MSG_MAX (64 * 1024)
+
 /** A socket with its request buffer and batch. */
 struct rtnl;
 
