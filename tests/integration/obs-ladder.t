@@ -43,6 +43,11 @@ RATE_BPS=20000000
 LIMIT=15000
 tc -n $R qdisc add dev eth1 root tbf rate 20mbit burst 3000 limit $LIMIT || bail "tbf"
 QMS=$(awk -v l=$LIMIT -v r=$RATE_BPS 'BEGIN { printf "%.3f", l * 8 / r * 1000 }')
+# a SYN behind a full queue waits for it (LIMIT / rate) and for the frame
+# already leaving (1514 bytes / rate, 0.6 ms); 2 ms more for the host's
+# scheduling, shared with the rest of the suite (CI saw 7.8 ms once the
+# probe reliably met a full queue)
+MAXMS=$(awk -v q=$QMS -v r=$RATE_BPS 'BEGIN { printf "%.3f", q + 1514 * 8 / r * 1000 + 2 }')
 
 ip netns exec $B "$DRV" serve 198.18.4.1 5001 & SRV=$!
 defer kill $SRV
@@ -120,7 +125,7 @@ r1=$(sumval "$OUT/l1" '.*handshake: RTT \([0-9.]*\) ms.*')
 r2=$(sumval "$OUT/l2" '.*handshake: RTT \([0-9.]*\) ms.*')
 diag "handshake RTT: empty queue $r1 ms, behind the bulk flow $r2 ms; configured queue $QMS ms"
 ok "the queued handshake waited in the tbf queue (> 1 ms)" awk -v r=$r2 'BEGIN { exit !(r > 1) }'
-ok "and no longer than the configured queue delay + 1 ms" awk -v r=$r2 -v q=$QMS 'BEGIN { exit !(r <= q + 1) }'
+ok "and no longer than the queue, the frame in service and 2 ms ($MAXMS ms)" awk -v r=$r2 -v m=$MAXMS 'BEGIN { exit !(r <= m) }'
 ok "options are decoded (mss 1460, wscale, sackOK, TS)" grep -q 'mss 1460,sackOK,TS val [0-9]* ecr 0,wscale' "$OUT/l1"
 "$TESTBED" ladder "$F" --conn 9 > /dev/null 2> "$OUT/e9"
 is "$?" 1 "a connection that does not exist: exit 1"
