@@ -27,7 +27,15 @@ twc=$(ip netns exec $C ss -Htan state time-wait | wc -l)
 diag "churn at 500/s with 200 ports: $con connects of $att attempts, EADDRNOTAVAIL $ean, first failure at ${ff}s"
 diag "TIME-WAIT in the client namespace (ss): $twc"
 ok "connect() fails with EADDRNOTAVAIL once the ports are used up ($ean)" test "$ean" -gt 100
-ok "about as many connects as ports (${con}, 200 ports)" test "$con" -ge 190 -a "$con" -le 200
+# The client's count against an oracle of its own: the connections the
+# server accepted (it may not have taken the last concurrency=8 yet). On a
+# busy CI host 3 of 203 connects once ended without TIME-WAIT (a reset frees
+# the port early), so "at most 200" is not the physics; the server's count is.
+stop
+acc=$(jget "$T/server.rr.json" "r['accepted']")
+diag "server accepted $acc; client connects $con; ended without TIME-WAIT $((con - twc)); ListenOverflows $(tcpext ListenOverflows)"
+ok "about as many connects as ports (${con}, 200 ports), each one the server accepted ($acc)" \
+	test "$con" -ge 190 -a "$acc" -le "$con" -a "$con" -le $((acc + 8))
 ok "first failure near 200/500 s = 0.4 s (got ${ff}s)" \
 	python3 -c "import sys; sys.exit(not (0.3 <= $ff <= 0.7))"
 ok "ss confirms the ports sit in TIME-WAIT ($twc)" test "$twc" -ge 190 -a "$twc" -le 200
