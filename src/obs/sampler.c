@@ -760,9 +760,8 @@ int sampler_stop(struct sampler *s, struct sampler_stats *st)
 	}
 	sampler_ob_flush(&s->tcp);
 	sampler_ob_flush(&s->states);
-	rc = s->err ? s->err : s->tcp.err ? s->tcp.err : s->states.err;
-	if (s->tcp.err || s->states.err)
-		tb_err("sampler %s: writing CSV: %s", s->o.node, strerror(-(s->tcp.err ? s->tcp.err : s->states.err)));
+	s->st.write_err = s->tcp.err ? s->tcp.err : s->states.err;
+	rc = s->err ? s->err : s->st.write_err;
 	if (st)
 		*st = s->st;
 	sampler_free(s);

@@ -59,6 +59,7 @@ struct sampler_stats {
 	double cpu_s;          /* CPU time of the sampler thread */
 	uint64_t counted_fast; /* samples whose ESTAB and TIME-WAIT counts came from
 				  TcpCurrEstab and sockstat (see docs/observability.md) */
+	int write_err;         /* -errno of the first failed CSV write; 0: none */
 };
 
 struct sampler;

@@ -612,6 +612,11 @@ static void collect(struct one *x)
 			counters_free(x->before[n]);
 		if (x->samplers && x->samplers[n]) {
 			sampler_stop(x->samplers[n], &st);
+			if (st.write_err) {
+				fail(x, "node %s: cannot write its socket samples (sockets/%s-*.csv): %s",
+				     c->nodes[n].name, c->nodes[n].name, strerror(-st.write_err));
+				x->write_failed = true;
+			}
 			json_object_set_new(smp, c->nodes[n].name,
 					    json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples,
 						      "missed", (json_int_t)st.missed, "errors",
