@@ -149,9 +149,15 @@ void rp_evaluate(struct report *rp);
 /** The expression as text, with selectors: "5 * goodput(bulk, cc=cubic)". */
 char *rp_expr_text(const struct tb_config *c, const struct tb_expr *e);
 
+/* report_json.c */
+/** @v as a JSON number: an integer when it is one, null when not finite. */
+json_t *rp_json_real(double v);
+/** A statistic as summary.json has it: median, min, max, mean, ci95_low,
+ * ci95_high (rp_json_real) and n. */
+json_t *rp_stats_json(const struct stats *st);
+
 /* report_summary.c */
 int rp_write_summary(struct report *rp);
-json_t *rp_stats_json(const struct stats *st);
 
 /* report_md.c */
 int rp_write_markdown(struct report *rp);

@@ -68,54 +68,43 @@ static unsigned count_conns(const char *path, unsigned *busiest)
 	return n;
 }
 
-static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture *k,
-		       const char *rundir, const char *file)
+/* The connection to show: connection @asked or, when the capture at @path
+ * has fewer connections (a pool opens few), the busiest, the one that
+ * carried the most requests. */
+static unsigned ladder_conn(const char *path, unsigned asked)
 {
-	char *path = rp_path(rp, "%s/pcap/%s", rundir, file);
-	struct ladder_opts o = { .conn = k->ladder };
-	struct ladder_summary s = { 0 };
-	char *buf = NULL, *p;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	unsigned lines = 0, more = 0;
-	int rc;
+	unsigned busiest, n = count_conns(path, &busiest);
 
-	if (!m) {
-		free(path);
-		return;
-	}
-	{
-		/* fewer connections than asked (a pool opens few): show the
-		 * busiest, the one that carried the most requests */
-		unsigned busiest, n = count_conns(path, &busiest);
+	return n && n < asked && busiest ? busiest : asked;
+}
 
-		if (n && n < o.conn && busiest)
-			o.conn = busiest;
-	}
-	rc = ladder_print(path, &o, m, &s);
-	fclose(m);
-	fprintf(f, "`testbed ladder %s/pcap/%s --conn %u`", rundir, file, o.conn);
-	if (o.conn != k->ladder)
-		fprintf(f, " (the capture has no connection %u; this is its busiest)", k->ladder);
-	if (rc) {
-		fprintf(f, ": %s\n\n",
-			rc == -ENOENT ? "no such connection in the capture" : "capture unreadable");
-		goto out;
-	}
-	fprintf(f, " (connection %u of %u", s.conn, s.n_conns);
-	if (s.handshake_us >= 0)
-		fprintf(f, "; handshake %.2f ms", s.handshake_us / 1e3);
+/* What the ladder shows of its connection @s: which of how many, its
+ * handshake and its first data bytes. */
+static void ladder_caption(FILE *f, const struct ladder_summary *s)
+{
+	fprintf(f, " (connection %u of %u", s->conn, s->n_conns);
+	if (s->handshake_us >= 0)
+		fprintf(f, "; handshake %.2f ms", s->handshake_us / 1e3);
 	else
 		fputs("; no handshake in the capture: the connection was already open", f);
-	if (s.t_data[0] >= 0 && s.t_data[1] >= 0)
+	if (s->t_data[0] >= 0 && s->t_data[1] >= 0)
 		fprintf(f, "; first request byte at %.2f ms, first response byte at %.2f ms",
-			s.t_data[0] / 1e3, s.t_data[1] / 1e3);
-	fputs("):\n\n```\n", f);
-	for (p = buf; p && *p;) {
-		char *nl = strchr(p, '\n');
+			s->t_data[0] / 1e3, s->t_data[1] / 1e3);
+	fputs("):\n\n", f);
+}
+
+/* The ladder @buf in a code block: its first @max lines, and how many more
+ * there are. */
+static void ladder_block(FILE *f, const char *buf, unsigned max)
+{
+	unsigned lines = 0, more = 0;
+
+	fputs("```\n", f);
+	for (const char *p = buf; p && *p;) {
+		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (lines < k->ladder_lines)
+		if (lines < max)
 			fprintf(f, "%.*s\n", (int)n, p);
 		else
 			more++;
@@ -125,7 +114,38 @@ static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture
 	if (more)
 		fprintf(f, "... %u more lines\n", more);
 	fputs("```\n\n", f);
-out:
+}
+
+/* The ladder of capture @k's connection in file @file of run @rundir: the
+ * command that prints it all, what it shows, and its first lines. */
+static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture *k,
+		       const char *rundir, const char *file)
+{
+	char *path = rp_path(rp, "%s/pcap/%s", rundir, file);
+	struct ladder_opts o = { .conn = k->ladder };
+	struct ladder_summary s = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m) {
+		free(path);
+		return;
+	}
+	o.conn = ladder_conn(path, k->ladder);
+	rc = ladder_print(path, &o, m, &s);
+	fclose(m);
+	fprintf(f, "`testbed ladder %s/pcap/%s --conn %u`", rundir, file, o.conn);
+	if (o.conn != k->ladder)
+		fprintf(f, " (the capture has no connection %u; this is its busiest)", k->ladder);
+	if (rc) {
+		fprintf(f, ": %s\n\n",
+			rc == -ENOENT ? "no such connection in the capture" : "capture unreadable");
+	} else {
+		ladder_caption(f, &s);
+		ladder_block(f, buf, k->ladder_lines);
+	}
 	free(buf);
 	free(path);
 }

@@ -87,13 +87,31 @@ static size_t split_csv(char *line, char **f, size_t max)
 
 #define CSV_MAX 128
 
-/* Column peaks of <node>-states.csv, keyed in peak() spelling. */
+/* Of each of the @nh columns of a states.csv header @hdr, the state it
+ * counts (an index in metric_states), or -1. */
+static void state_columns(char **hdr, size_t nh, int *col_state)
+{
+	for (size_t i = 0; i < nh; i++) {
+		char a[32], b[32];
+
+		col_state[i] = -1;
+		rp_state_key(hdr[i], a, sizeof(a));
+		for (int s = 0; metric_states[s]; s++) {
+			rp_state_key(metric_states[s], b, sizeof(b));
+			if (strcmp(a, b) == 0)
+				col_state[i] = s;
+		}
+	}
+}
+
+/* Column peaks of <node>-states.csv, keyed in peak() spelling; NULL when it
+ * has no row. */
 static json_t *load_peaks(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *hdr[CSV_MAX], *row[CSV_MAX], *hline = NULL;
 	size_t cap = 0, hcap = 0, nh;
-	double peak[CSV_MAX];
+	double peak[CSV_MAX] = { 0 };
 	int col_state[CSV_MAX];
 	json_t *o = NULL;
 	bool rows = false;
@@ -103,18 +121,7 @@ static json_t *load_peaks(const char *path)
 	if (getline(&hline, &hcap, f) < 0)
 		goto out;
 	nh = split_csv(hline, hdr, CSV_MAX);
-	for (size_t i = 0; i < nh; i++) {
-		char a[32], b[32];
-
-		col_state[i] = -1;
-		peak[i] = 0;
-		rp_state_key(hdr[i], a, sizeof(a));
-		for (int s = 0; metric_states[s]; s++) {
-			rp_state_key(metric_states[s], b, sizeof(b));
-			if (strcmp(a, b) == 0)
-				col_state[i] = s;
-		}
-	}
+	state_columns(hdr, nh, col_state);
 	while (getline(&line, &cap, f) >= 0) {
 		size_t n = split_csv(line, row, CSV_MAX);
 
@@ -127,14 +134,11 @@ static json_t *load_peaks(const char *path)
 		}
 		rows = true;
 	}
-	o = json_object();
-	for (size_t i = 0; i < nh; i++)
+	if (rows)
+		o = json_object();
+	for (size_t i = 0; o && i < nh; i++)
 		if (col_state[i] >= 0)
-			json_object_set_new(o, metric_states[col_state[i]], json_real(rows ? peak[i] : NAN));
-	if (!rows) {
-		json_decref(o);
-		o = NULL;
-	}
+			json_object_set_new(o, metric_states[col_state[i]], json_real(peak[i]));
 out:
 	free(line);
 	free(hline);
@@ -333,15 +337,13 @@ static void count_stall(struct rp_stalls *s, double late_ms, long stalls, double
 	}
 }
 
-static void load_run(struct report *rp, struct rp_run *r)
+/* Run @r's status, and its error, from its run.json @rj (NULL: absent) or
+ * from its directory's absence. */
+static void run_status(const struct report *rp, struct rp_run *r, json_t *rj)
 {
-	const struct tb_config *c = rp->c;
-	char *p = rp_path(rp, "%s/run.json", r->dir);
-	json_t *rj = load_json(p);
+	char *p = rp_path(rp, "%s", r->dir);
 	struct stat sb;
 
-	free(p);
-	p = rp_path(rp, "%s", r->dir);
 	if (stat(p, &sb) < 0) {
 		snprintf(r->status, sizeof(r->status), "missing");
 		r->error = xasprintf("%s: %s", r->dir, strerror(errno));
@@ -356,26 +358,36 @@ static void load_run(struct report *rp, struct rp_run *r)
 		if (er && *er)
 			r->error = xstrdup(er);
 	}
-	r->late_max_ms = NAN;
-	load_run_load(r, json_object_get(rj, "load"));
-	{
-		const char *node;
-		json_t *v;
-
-		json_object_foreach(json_object_get(rj, "sampler"), node, v) {
-			json_t *l = json_object_get(v, "late_max_ms");
-			long n = (long)json_integer_value(json_object_get(v, "stalls"));
-
-			if (json_is_number(l) &&
-			    (isnan(r->late_max_ms) || json_number_value(l) > r->late_max_ms))
-				r->late_max_ms = json_number_value(l);
-			if (n > r->stalls)
-				r->stalls = n;
-		}
-	}
 	free(p);
-	json_decref(rj);
-	r->usable = !strcmp(r->status, "complete");
+}
+
+/* run.json "sampler": the latest wake-up over the nodes, and the most stalls
+ * of one node. */
+static void run_sampler(struct rp_run *r, json_t *sampler)
+{
+	const char *node;
+	json_t *v;
+
+	r->late_max_ms = NAN;
+	json_object_foreach(sampler, node, v) {
+		json_t *l = json_object_get(v, "late_max_ms");
+		long n = (long)json_integer_value(json_object_get(v, "stalls"));
+
+		if (json_is_number(l) && (isnan(r->late_max_ms) || json_number_value(l) > r->late_max_ms))
+			r->late_max_ms = json_number_value(l);
+		if (n > r->stalls)
+			r->stalls = n;
+	}
+}
+
+/* Run @r's files: per flow its client's and server's results, per node its
+ * counters, socket state peaks and the retransmissions of the flows it is
+ * the client of. A broken file is warned about in a complete run only. */
+static void load_run_files(const struct report *rp, struct rp_run *r)
+{
+	const struct tb_config *c = rp->c;
+	char *p;
+
 	r->client = xcalloc(c->n_flows, sizeof(*r->client));
 	r->server = xcalloc(c->n_flows, sizeof(*r->server));
 	r->retrans_csv = xcalloc(c->n_flows, sizeof(*r->retrans_csv));
@@ -401,6 +413,21 @@ static void load_run(struct report *rp, struct rp_run *r)
 		load_retrans(c, (int)n, p, r->retrans_csv);
 		free(p);
 	}
+}
+
+/* Run @r: its run.json, then its files. */
+static void load_run(const struct report *rp, struct rp_run *r)
+{
+	char *p = rp_path(rp, "%s/run.json", r->dir);
+	json_t *rj = load_json(p);
+
+	free(p);
+	run_status(rp, r, rj);
+	load_run_load(r, json_object_get(rj, "load"));
+	run_sampler(r, json_object_get(rj, "sampler"));
+	json_decref(rj);
+	r->usable = !strcmp(r->status, "complete");
+	load_run_files(rp, r);
 }
 
 static struct rp_run *add_run(struct report *rp, const char *dir, int k, int rep, int order)
@@ -490,113 +517,153 @@ static void build_cases(struct report *rp)
 	}
 }
 
-int rp_load(struct report *rp)
+/* The output directory is a directory: 0, or -errno (printed). */
+static int check_outdir(const struct report *rp)
 {
-	const struct tb_config *c = rp->c;
-	char *p = rp_path(rp, "manifest.json");
 	struct stat sb;
-	json_t *runs;
 
 	if (stat(rp->outdir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		int e = errno ? errno : ENOTDIR;
 
 		tb_err("report: %s: %s", rp->outdir, strerror(e));
-		free(p);
 		return -e;
 	}
+	return 0;
+}
+
+/* manifest.json, or (with a warning) an empty object. */
+static void load_manifest(struct report *rp)
+{
+	char *p = rp_path(rp, "manifest.json");
+
 	rp->manifest = load_json(p);
 	if (!rp->manifest) {
 		tb_warn("report: %s absent or unreadable: using the run directories found", p);
 		rp->manifest = json_object();
 	}
 	free(p);
-	build_cases(rp);
-	runs = json_object_get(rp->manifest, "runs");
-	if (json_is_array(runs) && json_array_size(runs)) {
-		size_t i;
-		json_t *r;
+}
 
-		json_array_foreach(runs, i, r) {
-			const char *dir = json_string_value(json_object_get(r, "dir"));
-			int k = (int)json_integer_value(json_object_get(r, "case"));
-			int rep = (int)json_integer_value(json_object_get(r, "repeat"));
-			json_t *o = json_object_get(r, "order");
+/* The runs the manifest lists. */
+static void manifest_runs(struct report *rp, json_t *runs)
+{
+	size_t i;
+	json_t *r;
 
-			if (!dir)
-				continue;
-			add_run(rp, dir, k, rep, json_is_integer(o) ? (int)json_integer_value(o) : -1);
-		}
-	} else {
-		scan_runs(rp);
+	json_array_foreach(runs, i, r) {
+		const char *dir = json_string_value(json_object_get(r, "dir"));
+		int k = (int)json_integer_value(json_object_get(r, "case"));
+		int rep = (int)json_integer_value(json_object_get(r, "repeat"));
+		json_t *o = json_object_get(r, "order");
+
+		if (!dir)
+			continue;
+		add_run(rp, dir, k, rep, json_is_integer(o) ? (int)json_integer_value(o) : -1);
 	}
+}
+
+/* The runs: the manifest's list, or the run directories present without
+ * one; in the order of their cases and repeats. */
+static void list_runs(struct report *rp)
+{
+	json_t *runs = json_object_get(rp->manifest, "runs");
+
+	if (json_is_array(runs) && json_array_size(runs))
+		manifest_runs(rp, runs);
+	else
+		scan_runs(rp);
 	if (rp->n_runs) /* qsort(NULL, 0) is undefined */
 		qsort(rp->runs, rp->n_runs, sizeof(*rp->runs), cmp_run);
+}
+
+/* host-clock.json of a UML run; NULL when absent. */
+static void load_host_clock(struct report *rp)
+{
+	char *p = rp_path(rp, "host-clock.json");
+
+	rp->host_clock = access(p, F_OK) == 0 ? load_json(p) : NULL;
+	free(p);
+}
+
+/* Run @r's stalls counted: the host's, and the guest's when its host ran on
+ * time. */
+static void count_run_stalls(struct report *rp, const struct rp_run *r)
+{
+	rp->n_guest_runs += r->in_guest;
+	count_stall(&rp->stalls, r->host_late_ms, r->host_stalls, r->in_guest ? NAN : r->cpu_busiest,
+		    NAN);
+	/* a run whose host stalled says nothing of the guest */
+	count_stall(&rp->guest, r->host_stalls > 0 ? NAN : r->guest_late_ms, r->guest_stalls,
+		    r->cpu_busiest, r->host_cpu_busiest);
+}
+
+/* Run @i filed under its case (and counted when usable); a run of no case
+ * of the experiment is warned about and not used. */
+static void file_run(struct report *rp, size_t i)
+{
+	struct rp_run *r = &rp->runs[i];
+	struct rp_case *cs;
+
+	if (r->kase < 0 || (size_t)r->kase >= rp->n_cases) {
+		tb_warn("report: %s: case %d is not a case of %s (ignored)", r->dir, r->kase + 1,
+			rp->c->path ? rp->c->path : "the experiment");
+		r->usable = false;
+		return;
+	}
+	cs = &rp->cases[r->kase];
+	cs->runs = xrealloc(cs->runs, (cs->n_runs + 1) * sizeof(*cs->runs));
+	cs->runs[cs->n_runs++] = i;
+	if (r->usable) {
+		cs->n_usable++;
+		rp->n_usable++;
+	}
+}
+
+int rp_load(struct report *rp)
+{
+	int rc = check_outdir(rp);
+
+	if (rc)
+		return rc;
+	load_manifest(rp);
+	build_cases(rp);
+	list_runs(rp);
 	rp->stalls = (struct rp_stalls){ .worst_ms = NAN, .cpu_busiest = NAN,
 					 .host_cpu_busiest = NAN };
 	rp->guest = rp->stalls;
-	p = rp_path(rp, "host-clock.json");
-	rp->host_clock = access(p, F_OK) == 0 ? load_json(p) : NULL;
-	free(p);
+	load_host_clock(rp);
 	for (size_t i = 0; i < rp->n_runs; i++) {
-		struct rp_run *r = &rp->runs[i];
-		struct rp_case *cs;
-
-		load_run(rp, r);
-		attribute_stalls(rp, r);
-		rp->n_guest_runs += r->in_guest;
-		count_stall(&rp->stalls, r->host_late_ms, r->host_stalls,
-			    r->in_guest ? NAN : r->cpu_busiest, NAN);
-		/* a run whose host stalled says nothing of the guest */
-		count_stall(&rp->guest, r->host_stalls > 0 ? NAN : r->guest_late_ms, r->guest_stalls,
-			    r->cpu_busiest, r->host_cpu_busiest);
-		if (r->kase < 0 || (size_t)r->kase >= rp->n_cases) {
-			tb_warn("report: %s: case %d is not a case of %s (ignored)", r->dir, r->kase + 1,
-				c->path ? c->path : "the experiment");
-			r->usable = false;
-			continue;
-		}
-		cs = &rp->cases[r->kase];
-		cs->runs = xrealloc(cs->runs, (cs->n_runs + 1) * sizeof(*cs->runs));
-		cs->runs[cs->n_runs++] = i;
-		if (r->usable) {
-			cs->n_usable++;
-			rp->n_usable++;
-		}
+		load_run(rp, &rp->runs[i]);
+		attribute_stalls(rp, &rp->runs[i]);
+		count_run_stalls(rp, &rp->runs[i]);
+		file_run(rp, i);
 	}
 	return 0;
 }
 
-void rp_free(struct report *rp)
+/* What run @r holds. */
+static void free_run(const struct report *rp, struct rp_run *r)
 {
-	if (!rp)
-		return;
-	for (size_t i = 0; i < rp->n_runs; i++) {
-		struct rp_run *r = &rp->runs[i];
+	for (size_t f = 0; r->client && f < rp->c->n_flows; f++) {
+		json_decref(r->client[f]);
+		json_decref(r->server[f]);
+	}
+	for (size_t n = 0; r->counters && n < rp->c->n_nodes; n++) {
+		json_decref(r->counters[n]);
+		json_decref(r->peaks[n]);
+	}
+	free(r->client);
+	free(r->server);
+	free(r->counters);
+	free(r->peaks);
+	free(r->retrans_csv);
+	free(r->dir);
+	free(r->error);
+}
 
-		for (size_t f = 0; r->client && f < rp->c->n_flows; f++) {
-			json_decref(r->client[f]);
-			json_decref(r->server[f]);
-		}
-		for (size_t n = 0; r->counters && n < rp->c->n_nodes; n++) {
-			json_decref(r->counters[n]);
-			json_decref(r->peaks[n]);
-		}
-		free(r->client);
-		free(r->server);
-		free(r->counters);
-		free(r->peaks);
-		free(r->retrans_csv);
-		free(r->dir);
-		free(r->error);
-	}
-	free(rp->runs);
-	for (size_t k = 0; k < rp->n_cases; k++) {
-		free(rp->cases[k].idx);
-		config_free(rp->cases[k].cfg);
-		free(rp->cases[k].label);
-		free(rp->cases[k].runs);
-	}
-	free(rp->cases);
+/* The evaluated expectations. */
+static void free_expects(struct report *rp)
+{
 	for (size_t i = 0; i < rp->n_ex; i++) {
 		for (size_t j = 0; j < rp->ex[i].n_combos; j++) {
 			struct rp_combo *cb = &rp->ex[i].combos[j];
@@ -612,6 +679,23 @@ void rp_free(struct report *rp)
 		free(rp->ex[i].why_not);
 	}
 	free(rp->ex);
+}
+
+void rp_free(struct report *rp)
+{
+	if (!rp)
+		return;
+	for (size_t i = 0; i < rp->n_runs; i++)
+		free_run(rp, &rp->runs[i]);
+	free(rp->runs);
+	for (size_t k = 0; k < rp->n_cases; k++) {
+		free(rp->cases[k].idx);
+		config_free(rp->cases[k].cfg);
+		free(rp->cases[k].label);
+		free(rp->cases[k].runs);
+	}
+	free(rp->cases);
+	free_expects(rp);
 	for (size_t i = 0; i < rp->n_plots; i++) {
 		free(rp->plots[i]);
 		free(rp->plot_titles[i]);

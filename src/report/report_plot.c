@@ -79,6 +79,27 @@ static void begin_plot(struct pctx *x, const char *svg, const char *title, const
 	x->n_pending++;
 }
 
+/* One line of a plot command: block @b of data file @dname, with columns
+ * and style @how, titled @title; after a comma and a line break unless it
+ * is the @first. */
+static void plot_line(FILE *g, bool first, const char *dname, size_t b, const char *how,
+		      const char *title)
+{
+	fputs(first ? "" : ", \\\n     ", g);
+	gp_str(g, dname);
+	fprintf(g, " index %zu using %s title ", b, how);
+	gp_str(g, title);
+}
+
+/* Data file @name removed (a plot without data is not drawn). */
+static void data_remove(struct pctx *x, const char *name)
+{
+	char *p = xasprintf("%s/%s", x->dir, name);
+
+	unlink(p);
+	free(p);
+}
+
 /* Scale and axis label of a unit. */
 static double unit_scale(enum tb_unit u, const char **label)
 {
@@ -117,177 +138,264 @@ static bool numeric_sweep(const struct tb_sweep *s, double *xs)
 	return true;
 }
 
+/* One flow's plot against one numeric sweep: a block of rows (a line) per
+ * combination of the other sweeps, in the metric's data file and, for a
+ * bulk flow's goodput on a lossy path, in the Mathis prediction's. */
+struct splot {
+	const struct tb_sweep *sw;
+	size_t s, fl;             /* the sweep's and the flow's index */
+	const double *xs;         /* the sweep's values as numbers */
+	const char *metric;       /* the flow's primary metric (rp_worker_table) */
+	const char *unit;         /* its unit on the plot ... */
+	double sc;                /* ... and its scale to that unit */
+	char *dname, *mname;      /* the data files: the metric's, the prediction's */
+	FILE *d, *dm;
+	bool want_m;              /* a Mathis line is wanted */
+	char **labels;            /* per block: its line's title */
+	bool *m_pts;              /* per block: it has Mathis points */
+	size_t n_blocks, points;
+};
+
+/* @p's data files opened (a flood's numbers are its input, not an outcome:
+ * not plotted), the Mathis one when wanted. */
+static void splot_open(struct pctx *x, struct splot *p)
+{
+	const struct report *rp = x->rp;
+	const struct tb_flow *f = &rp->c->flows[p->fl];
+	size_t n_other = rp->n_cases / p->sw->n_values;
+
+	p->metric = rp_worker_table(f)[0];
+	p->sc = unit_scale(metric_unit(p->metric), &p->unit);
+	p->dname = xasprintf("%s_%s_vs_%s.dat", f->name, p->metric, p->sw->short_name);
+	p->d = f->worker == TB_WORKER_SYNFLOOD ? NULL : data_open(x, p->dname);
+	p->labels = xcalloc(n_other + 1, sizeof(char *));
+	/* the Mathis prediction beside a bulk flow's goodput, per block */
+	p->want_m = p->d && !strcmp(p->metric, "goodput") && rp_flow_mathis(rp, (int)p->fl);
+	p->mname = xasprintf("%s_mathis_vs_%s.dat", f->name, p->sw->short_name);
+	p->dm = p->want_m ? data_open(x, p->mname) : NULL;
+	p->m_pts = xcalloc(n_other + 1, sizeof(bool));
+}
+
+/* The first case of the @o-th combination of the sweeps other than @s: the
+ * @o-th case with sweep @s at its first value (0 when there is none). */
+static size_t block_first(const struct report *rp, size_t s, size_t o)
+{
+	for (size_t k = 0, seen = 0; k < rp->n_cases; k++)
+		if (rp->cases[k].idx[s] == 0 && seen++ == o)
+			return k;
+	return 0;
+}
+
+/* The case of case @first's combination with sweep @s at its @v-th value. */
+static size_t case_at(const struct report *rp, size_t first, size_t s, size_t v)
+{
+	const struct tb_config *c = rp->c;
+	int *idx = xcalloc(c->n_sweeps, sizeof(int));
+	size_t k;
+
+	memcpy(idx, rp->cases[first].idx, c->n_sweeps * sizeof(int));
+	idx[s] = (int)v;
+	k = rp_case_index(c, idx);
+	free(idx);
+	return k;
+}
+
+/* The Mathis prediction of case @k (the sweep's @v-th value), a row of the
+ * current block of @p's Mathis file. Mathis models a loss-based sender: no
+ * line for BBR's points (its table row still has the number). */
+static void mathis_row(const struct report *rp, struct splot *p, size_t k, size_t v)
+{
+	const struct tb_config *kc = rp->cases[k].cfg;
+	struct stats st;
+	char why[RP_WHY];
+
+	if (!p->dm || (kc && !strcmp(kc->flows[p->fl].cc, "bbr")))
+		return;
+	rp_case_mathis(rp, k, (int)p->fl, &st, why, sizeof(why));
+	if (st.n) {
+		fprintf(p->dm, "%.9g %.9g\n", p->xs[v], st.median * p->sc);
+		p->m_pts[p->n_blocks] = true;
+	}
+}
+
+/* The rows of the block of case @first's combination: per value of the
+ * sweep with a number, "x median min max" and the Mathis prediction. Whether
+ * it has a row. */
+static bool block_rows(const struct report *rp, struct splot *p, size_t first)
+{
+	bool any = false;
+
+	for (size_t v = 0; v < p->sw->n_values; v++) {
+		size_t k = case_at(rp, first, p->s, v);
+		struct stats st;
+		char why[RP_WHY];
+
+		rp_case_metric(rp, k, p->metric, (int)p->fl, -1, NULL, &st, why, sizeof(why));
+		if (!st.n)
+			continue;
+		fprintf(p->d, "%.9g %.9g %.9g %.9g\n", p->xs[v], st.median * p->sc, st.min * p->sc,
+			st.max * p->sc);
+		any = true;
+		p->points++;
+		mathis_row(rp, p, k, v);
+	}
+	return any;
+}
+
+/* A block's line title: the other sweeps' values in case @idx ("cc=bbr,
+ * loss=1%"), or the flow's name @flow when there is no other sweep. */
+static char *block_label(const struct tb_config *c, size_t s, const int *idx, const char *flow)
+{
+	char *l = xstrdup("");
+
+	for (size_t t = 0; t < c->n_sweeps; t++) {
+		char *nl;
+
+		if (t == s)
+			continue;
+		nl = xasprintf("%s%s%s=%s", l, *l ? ", " : "", c->sweeps[t].short_name,
+			       c->sweeps[t].values[idx[t]]);
+		free(l);
+		l = nl;
+	}
+	if (*l)
+		return l;
+	free(l);
+	return xstrdup(flow);
+}
+
+/* @p's blocks: one per combination of the other sweeps that has a row. */
+static void splot_blocks(struct pctx *x, struct splot *p)
+{
+	const struct report *rp = x->rp;
+	size_t n_other = rp->n_cases / p->sw->n_values;
+
+	for (size_t o = 0; p->d && o < n_other; o++) {
+		size_t first = block_first(rp, p->s, o);
+
+		if (!block_rows(rp, p, first))
+			continue;
+		p->labels[p->n_blocks++] = block_label(rp->c, p->s, rp->cases[first].idx,
+						       rp->c->flows[p->fl].name);
+		fputs("\n\n", p->d);
+		if (p->dm)
+			fputs("\n\n", p->dm);
+	}
+}
+
+/* @s as a gnuplot string that is a format: each % doubled. */
+static void gp_format(FILE *g, const char *s)
+{
+	char *lab = xcalloc(2 * strlen(s) + 1, 1), *q = lab;
+
+	for (const char *c = s; *c; c++) {
+		if (*c == '%')
+			*q++ = '%';
+		*q++ = *c;
+	}
+	gp_str(g, lab);
+	free(lab);
+}
+
+/* Tics at the swept values, labelled as written ("0.1%"); on a log axis
+ * the top decade crowds them, so they are slanted. */
+static void sweep_xtics(FILE *g, const struct tb_sweep *sw, const double *xs, bool logx)
+{
+	fputs(logx ? "set xtics rotate by -45 (" : "set xtics (", g);
+	for (size_t v = 0; v < sw->n_values; v++) {
+		fputs(v ? ", " : "", g);
+		gp_format(g, sw->values[v]);
+		fprintf(g, " %.9g", xs[v]);
+	}
+	fputs(")\n", g);
+}
+
+/* @p's lines: per block the metric with min..max bars, then per block with
+ * Mathis points the prediction. */
+static void splot_lines(FILE *g, const struct splot *p)
+{
+	for (size_t b = 0; b < p->n_blocks; b++)
+		plot_line(g, b == 0, p->dname, b, "1:2:3:4 with yerrorlines lw 2", p->labels[b]);
+	for (size_t b = 0; b < p->n_blocks; b++) {
+		char *ml;
+
+		if (!p->m_pts[b])
+			continue;
+		ml = xasprintf("Mathis prediction (%s's MSS and RTT)", p->labels[b]);
+		plot_line(g, false, p->mname, b, "1:2 with linespoints dt 2 lw 1 pt 6", ml);
+		free(ml);
+	}
+}
+
+/* @p in the script: on a log x axis when the swept values span two decades
+ * or more. */
+static void splot_script(struct pctx *x, const struct splot *p)
+{
+	const char *flow = x->rp->c->flows[p->fl].name;
+	char *svg = xasprintf("%s_%s_vs_%s.svg", flow, p->metric, p->sw->short_name);
+	char *title = xasprintf("%s(%s) against %s", p->metric, flow, p->sw->key);
+	char *yl = xasprintf("%s (%s), median, bars min..max", p->metric, p->unit);
+	double lo = INFINITY, hi = -INFINITY;
+	bool logx;
+
+	for (size_t i = 0; i < p->sw->n_values; i++) {
+		lo = fmin(lo, p->xs[i]);
+		hi = fmax(hi, p->xs[i]);
+	}
+	logx = lo > 0 && hi / lo >= 100;
+	begin_plot(x, svg, title, p->sw->key, yl, logx);
+	/* long line titles (and the Mathis lines) below, so the axis keeps the
+	 * plot's width */
+	fputs("set key below height 1.5\n", x->gp);
+	if (!logx)
+		fputs("set offsets graph 0.03, graph 0.03, 0, 0\n", x->gp);
+	if (logx)
+		fprintf(x->gp, "set xrange [%.9g:%.9g]\n", lo / 1.25, hi * 1.25);
+	sweep_xtics(x->gp, p->sw, p->xs, logx);
+	fputs("plot ", x->gp);
+	splot_lines(x->gp, p);
+	fputs("\n", x->gp);
+	free(svg);
+	free(title);
+	free(yl);
+}
+
+/* Flow @fl against numeric sweep @s (its values @xs): the data, the plot
+ * when there is a point, the Mathis file kept only when it has a line. */
+static void sweep_plot(struct pctx *x, size_t s, const double *xs, size_t fl)
+{
+	struct splot p = { .sw = &x->rp->c->sweeps[s], .s = s, .fl = fl, .xs = xs };
+
+	splot_open(x, &p);
+	splot_blocks(x, &p);
+	if (p.d)
+		fclose(p.d);
+	if (p.dm)
+		fclose(p.dm);
+	if (p.points)
+		splot_script(x, &p);
+	if (!p.want_m || !p.points)
+		data_remove(x, p.mname);
+	for (size_t b = 0; b < p.n_blocks; b++)
+		free(p.labels[b]);
+	free(p.labels);
+	free(p.m_pts);
+	free(p.mname);
+	free(p.dname);
+}
+
 /* The primary metric of each flow against each numeric sweep, one line per
  * combination of the other sweeps, with min..max error bars. */
 static void sweep_plots(struct pctx *x)
 {
-	struct report *rp = x->rp;
-	const struct tb_config *c = rp->c;
+	const struct tb_config *c = x->rp->c;
 
 	for (size_t s = 0; s < c->n_sweeps; s++) {
-		const struct tb_sweep *sw = &c->sweeps[s];
-		double *xs = xcalloc(sw->n_values, sizeof(double)), lo = INFINITY, hi = -INFINITY;
-		size_t n_other = rp->n_cases / sw->n_values;
+		double *xs = xcalloc(c->sweeps[s].n_values, sizeof(double));
 
-		if (!numeric_sweep(sw, xs)) {
-			free(xs);
-			continue;
-		}
-		for (size_t i = 0; i < sw->n_values; i++) {
-			lo = fmin(lo, xs[i]);
-			hi = fmax(hi, xs[i]);
-		}
-		/* a flood's numbers are its input, not an outcome: not plotted */
-		for (size_t fl = 0; fl < c->n_flows; fl++) {
-			const char *metric = rp_worker_table(&c->flows[fl])[0], *ul;
-			enum tb_unit u = metric_unit(metric);
-			double sc = unit_scale(u, &ul);
-			char *dname = xasprintf("%s_%s_vs_%s.dat", c->flows[fl].name, metric, sw->short_name);
-			char *svg = xasprintf("%s_%s_vs_%s.svg", c->flows[fl].name, metric, sw->short_name);
-			char *title = xasprintf("%s(%s) against %s", metric, c->flows[fl].name, sw->key);
-			char *yl = xasprintf("%s (%s), median, bars min..max", metric, ul);
-			FILE *d = c->flows[fl].worker == TB_WORKER_SYNFLOOD ? NULL : data_open(x, dname);
-			char **labels = xcalloc(n_other + 1, sizeof(char *));
-			size_t n_blocks = 0, points = 0;
-			/* the Mathis prediction beside a bulk flow's goodput, per block */
-			bool want_m = d && !strcmp(metric, "goodput") && rp_flow_mathis(rp, (int)fl);
-			char *mname = xasprintf("%s_mathis_vs_%s.dat", c->flows[fl].name, sw->short_name);
-			FILE *dm = want_m ? data_open(x, mname) : NULL;
-			bool *m_pts = xcalloc(n_other + 1, sizeof(bool));
-
-			for (size_t o = 0; d && o < n_other; o++) {
-				/* walk the cases whose other sweep values are the o-th combination */
-				size_t first = 0;
-				bool any = false;
-
-				for (size_t k = 0, seen = 0; k < rp->n_cases; k++) {
-					if (rp->cases[k].idx[s] != 0)
-						continue;
-					if (seen++ == o) {
-						first = k;
-						break;
-					}
-				}
-				for (size_t v = 0; v < sw->n_values; v++) {
-					int *idx = xcalloc(c->n_sweeps, sizeof(int));
-					struct stats st;
-					char why[RP_WHY];
-					size_t k;
-
-					memcpy(idx, rp->cases[first].idx, c->n_sweeps * sizeof(int));
-					idx[s] = (int)v;
-					k = rp_case_index(c, idx);
-					free(idx);
-					rp_case_metric(rp, k, metric, (int)fl, -1, NULL, &st, why, sizeof(why));
-					if (!st.n)
-						continue;
-					fprintf(d, "%.9g %.9g %.9g %.9g\n", xs[v], st.median * sc,
-						st.min * sc, st.max * sc);
-					any = true;
-					points++;
-					/* Mathis models a loss-based sender: no line for BBR's
-					 * points (its table row still has the number) */
-					if (dm && !(rp->cases[k].cfg &&
-						    !strcmp(rp->cases[k].cfg->flows[fl].cc, "bbr"))) {
-						rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
-						if (st.n) {
-							fprintf(dm, "%.9g %.9g\n", xs[v], st.median * sc);
-							m_pts[n_blocks] = true;
-						}
-					}
-				}
-				if (any) {
-					char *l = xstrdup("");
-
-					for (size_t t = 0; t < c->n_sweeps; t++) {
-						char *nl;
-
-						if (t == s)
-							continue;
-						nl = xasprintf("%s%s%s=%s", l, *l ? ", " : "",
-							       c->sweeps[t].short_name,
-							       c->sweeps[t].values[rp->cases[first].idx[t]]);
-						free(l);
-						l = nl;
-					}
-					labels[n_blocks++] = *l ? l : (free(l), xstrdup(c->flows[fl].name));
-					fputs("\n\n", d);
-					if (dm)
-						fputs("\n\n", dm);
-				}
-			}
-			if (d)
-				fclose(d);
-			if (dm)
-				fclose(dm);
-			if (points) {
-				bool logx = lo > 0 && hi / lo >= 100;
-
-				begin_plot(x, svg, title, sw->key, yl, logx);
-				/* long line titles (and the Mathis lines) below, so the
-				 * axis keeps the plot's width */
-				fputs("set key below height 1.5\n", x->gp);
-				/* tics at the swept values, labelled as written ("0.1%"); on a
-				 * log axis the top decade crowds them, so they are slanted */
-				if (!logx)
-					fputs("set offsets graph 0.03, graph 0.03, 0, 0\n", x->gp);
-				if (logx)
-					fprintf(x->gp, "set xrange [%.9g:%.9g]\n", lo / 1.25, hi * 1.25);
-				fputs(logx ? "set xtics rotate by -45 (" : "set xtics (", x->gp);
-				for (size_t v = 0; v < sw->n_values; v++) {
-					char *lab = xcalloc(2 * strlen(sw->values[v]) + 1, 1), *q = lab;
-
-					/* a tic label is a format: % must be doubled */
-					for (const char *p = sw->values[v]; *p; p++) {
-						if (*p == '%')
-							*q++ = '%';
-						*q++ = *p;
-					}
-					fputs(v ? ", " : "", x->gp);
-					gp_str(x->gp, lab);
-					free(lab);
-					fprintf(x->gp, " %.9g", xs[v]);
-				}
-				fputs(")\nplot ", x->gp);
-				for (size_t b = 0; b < n_blocks; b++) {
-					fprintf(x->gp, "%s", b ? ", \\\n     " : "");
-					gp_str(x->gp, dname);
-					fprintf(x->gp, " index %zu using 1:2:3:4 with yerrorlines lw 2 title ",
-						b);
-					gp_str(x->gp, labels[b]);
-				}
-				for (size_t b = 0; b < n_blocks; b++) {
-					char *ml;
-
-					if (!m_pts[b])
-						continue;
-					ml = xasprintf("Mathis prediction (%s's MSS and RTT)", labels[b]);
-					fputs(", \\\n     ", x->gp);
-					gp_str(x->gp, mname);
-					fprintf(x->gp, " index %zu using 1:2 with linespoints dt 2 lw 1 pt 6 "
-						       "title ",
-						b);
-					gp_str(x->gp, ml);
-					free(ml);
-				}
-				fputs("\n", x->gp);
-			}
-			if (!want_m || !points) {
-				char *mp = xasprintf("%s/%s", x->dir, mname);
-
-				unlink(mp);
-				free(mp);
-			}
-			free(m_pts);
-			free(mname);
-			for (size_t b = 0; b < n_blocks; b++)
-				free(labels[b]);
-			free(labels);
-			free(dname);
-			free(svg);
-			free(title);
-			free(yl);
-		}
+		if (numeric_sweep(&c->sweeps[s], xs))
+			for (size_t fl = 0; fl < c->n_flows; fl++)
+				sweep_plot(x, s, xs, fl);
 		free(xs);
 	}
 }
@@ -355,188 +463,319 @@ static size_t series_rows(struct pctx *x, const struct rp_run *r, const char *fl
 	return n;
 }
 
+/* The columns of a sampler tcp.csv that a plot reads: time, flow, cookie
+ * and the n_v value columns, and the highest of them. */
+struct sock_cols {
+	int t, flow, cookie, v[8], n_v, max;
+};
+
+/* @k from the header @line (modified) for the value columns @names (up to
+ * 8); false when one of them is missing. */
+static bool sock_header(char *line, const char *const *names, struct sock_cols *k)
+{
+	size_t nc = 0;
+
+	k->t = k->flow = k->cookie = -1;
+	for (k->n_v = 0; names[k->n_v] && k->n_v < 8; k->n_v++)
+		k->v[k->n_v] = -1;
+	line[strcspn(line, "\r\n")] = 0;
+	for (char *s = strtok(line, ","); s && nc < 128; s = strtok(NULL, ","), nc++) {
+		if (!strcmp(s, "t_s"))
+			k->t = (int)nc;
+		else if (!strcmp(s, "flow"))
+			k->flow = (int)nc;
+		else if (!strcmp(s, "cookie"))
+			k->cookie = (int)nc;
+		for (int i = 0; i < k->n_v; i++)
+			if (!strcmp(s, names[i]))
+				k->v[i] = (int)nc;
+	}
+	if (k->t < 0 || k->flow < 0 || k->cookie < 0)
+		return false;
+	k->max = k->t > k->flow ? k->t : k->flow;
+	k->max = k->cookie > k->max ? k->cookie : k->max;
+	for (int i = 0; i < k->n_v; i++) {
+		if (k->v[i] < 0)
+			return false;
+		k->max = k->v[i] > k->max ? k->v[i] : k->max;
+	}
+	return true;
+}
+
+/* Data row @line (modified) split into @cols; whether it is a row of flow
+ * @flow with every column @k reads. */
+static bool sock_row(char *line, const struct sock_cols *k, const char *flow, char **cols)
+{
+	char *q = line;
+	size_t i = 0;
+
+	line[strcspn(line, "\r\n")] = 0;
+	for (char *s = strsep(&q, ","); s && i < 128; s = strsep(&q, ","))
+		cols[i++] = s;
+	return i > (size_t)k->max && !strcmp(cols[k->flow], flow);
+}
+
+/* A flow's sockets in a tcp.csv (by cookie) and their numbers of rows: up
+ * to one more than CWND_MAX_SOCKETS, which is too many to pick from. */
+struct socks {
+	char cookie[CWND_MAX_SOCKETS + 1][40];
+	size_t rows[CWND_MAX_SOCKETS + 1], n;
+};
+
+/* @sk: the sockets of flow @flow in the rows of @f. */
+static void count_socks(FILE *f, const struct sock_cols *k, const char *flow, struct socks *sk)
+{
+	char *line = NULL, *cols[128];
+	size_t cap = 0;
+
+	while (getline(&line, &cap, f) >= 0) {
+		size_t s;
+
+		if (!sock_row(line, k, flow, cols))
+			continue;
+		for (s = 0; s < sk->n; s++)
+			if (!strcmp(sk->cookie[s], cols[k->cookie]))
+				break;
+		if (s == sk->n) {
+			if (sk->n == CWND_MAX_SOCKETS + 1)
+				continue;
+			snprintf(sk->cookie[sk->n++], sizeof(sk->cookie[0]), "%s", cols[k->cookie]);
+		}
+		sk->rows[s]++;
+	}
+	free(line);
+}
+
+/* The socket of @sk with the most rows (the first of equals). */
+static size_t busiest(const struct socks *sk)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < sk->n; i++)
+		if (sk->rows[i] > sk->rows[best])
+			best = i;
+	return best;
+}
+
+/* The rows of flow @flow's socket @cookie in @f as "t v1 v2 ..." rows of @d
+ * (columns @names): an empty value, or an ssthresh still at its initial
+ * "infinite" value (>= 2^31 - 1), is written as "?" (missing). Returns the
+ * number of rows. */
+static size_t write_sock_rows(FILE *f, const struct sock_cols *k, const char *flow,
+			      const char *const *names, const char *cookie, FILE *d)
+{
+	char *line = NULL, *cols[128];
+	size_t cap = 0, n = 0;
+
+	while (getline(&line, &cap, f) >= 0) {
+		if (!sock_row(line, k, flow, cols) || strcmp(cookie, cols[k->cookie]))
+			continue;
+		fputs(cols[k->t], d);
+		for (int i = 0; i < k->n_v; i++) {
+			const char *v = cols[k->v[i]];
+
+			if (!*v ||
+			    (!strcmp(names[i], "snd_ssthresh") && strtod(v, NULL) >= 2147483647.0))
+				v = "?";
+			fprintf(d, " %s", v);
+		}
+		fputc('\n', d);
+		n++;
+	}
+	free(line);
+	return n;
+}
+
 /* Columns @names of flow @fl's busiest socket (the one with most rows) in
- * its client's tcp.csv: "t v1 v2 ..." rows. An ssthresh still at its
- * initial "infinite" value (>= 2^31 - 1) is written as "?" (missing). */
+ * its client's tcp.csv of run @r, into @d (write_sock_rows); nothing when
+ * the flow has more than CWND_MAX_SOCKETS sockets. Returns the number of
+ * rows. */
 static size_t sock_rows(struct pctx *x, const struct rp_run *r, const struct tb_flow *fl,
 			const char *const *names, FILE *d)
 {
-	const struct tb_config *c = x->rp->c;
 	char *p = fl->from >= 0 ? rp_path(x->rp, "%s/sockets/%s-tcp.csv", r->dir,
-					  c->nodes[fl->from].name) :
+					  x->rp->c->nodes[fl->from].name) :
 				  NULL;
 	FILE *f = p ? fopen(p, "r") : NULL;
-	char *line = NULL, *cols[128];
-	char cookies[CWND_MAX_SOCKETS + 1][40];
-	size_t cap = 0, n = 0, nc, counts[CWND_MAX_SOCKETS + 1] = { 0 }, n_socks = 0, best = 0;
-	int ct = -1, cf = -1, ck = -1, cv[8], n_names = 0, maxc;
-	long start;
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	struct sock_cols k;
+	struct socks sk = { .n = 0 };
 
 	free(p);
-	for (n_names = 0; names[n_names] && n_names < 8; n_names++)
-		cv[n_names] = -1;
 	if (!f)
-		goto out;
-	if (getline(&line, &cap, f) < 0)
-		goto out;
-	line[strcspn(line, "\r\n")] = 0;
-	nc = 0;
-	for (char *s = strtok(line, ","); s && nc < 128; s = strtok(NULL, ","), nc++) {
-		if (!strcmp(s, "t_s"))
-			ct = (int)nc;
-		else if (!strcmp(s, "flow"))
-			cf = (int)nc;
-		else if (!strcmp(s, "cookie"))
-			ck = (int)nc;
-		for (int i = 0; i < n_names; i++)
-			if (!strcmp(s, names[i]))
-				cv[i] = (int)nc;
-	}
-	if (ct < 0 || cf < 0 || ck < 0)
-		goto out;
-	maxc = ct > cf ? ct : cf;
-	maxc = ck > maxc ? ck : maxc;
-	for (int i = 0; i < n_names; i++) {
-		if (cv[i] < 0)
-			goto out;
-		maxc = cv[i] > maxc ? cv[i] : maxc;
-	}
-	start = ftell(f);
-	/* pass 1: the sockets of the flow and their row counts */
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			if (!n_socks || n_socks > CWND_MAX_SOCKETS)
-				goto out;
-			for (size_t i = 1; i < n_socks; i++)
-				if (counts[i] > counts[best])
-					best = i;
+		return 0;
+	if (getline(&line, &cap, f) >= 0 && sock_header(line, names, &k)) {
+		long start = ftell(f);
+
+		count_socks(f, &k, fl->name, &sk);
+		if (sk.n && sk.n <= CWND_MAX_SOCKETS) {
 			fseek(f, start, SEEK_SET);
-		}
-		while (getline(&line, &cap, f) >= 0) {
-			char *q = line;
-			size_t i = 0;
-
-			line[strcspn(line, "\r\n")] = 0;
-			for (char *s = strsep(&q, ","); s && i < 128; s = strsep(&q, ","))
-				cols[i++] = s;
-			if (i <= (size_t)maxc || strcmp(cols[cf], fl->name))
-				continue;
-			if (pass == 0) {
-				size_t s;
-
-				for (s = 0; s < n_socks; s++)
-					if (!strcmp(cookies[s], cols[ck]))
-						break;
-				if (s == n_socks) {
-					if (n_socks == CWND_MAX_SOCKETS + 1)
-						continue;
-					snprintf(cookies[n_socks++], sizeof(cookies[0]), "%s", cols[ck]);
-				}
-				counts[s]++;
-			} else if (!strcmp(cookies[best], cols[ck])) {
-				fputs(cols[ct], d);
-				for (int k = 0; k < n_names; k++) {
-					const char *v = cols[cv[k]];
-
-					if (!*v || (!strcmp(names[k], "snd_ssthresh") &&
-						    strtod(v, NULL) >= 2147483647.0))
-						v = "?";
-					fprintf(d, " %s", v);
-				}
-				fputc('\n', d);
-				n++;
-			}
+			n = write_sock_rows(f, &k, fl->name, names, sk.cookie[busiest(&sk)], d);
 		}
 	}
-out:
 	free(line);
-	if (f)
-		fclose(f);
+	fclose(f);
 	return n;
 }
 
 enum series_kind { S_THROUGHPUT, S_LATENCY, S_CWND, S_RETRANS };
 
+/* Of each kind: the name in its files, the plot's title and y label. */
+static const char *const series_what[] = { "throughput", "latency", "cwnd", "retrans" };
+static const char *const series_title[] = { "goodput", "p99 request latency per interval",
+					    "congestion window (sampler)",
+					    "retransmitted segments, cumulative (sampler)" };
+static const char *const series_ylabel[] = { "Mbit/s", "p99 (ms)", "cwnd (segments)",
+					     "total_retrans (segments)" };
+
+/* Whether flow @f has a @kind series: goodput of a bulk flow, latency of an
+ * rr flow, the sampler's of a TCP flow with a client. */
+static bool has_series(enum series_kind kind, const struct tb_flow *f)
+{
+	switch (kind) {
+	case S_THROUGHPUT:
+		return f->worker == TB_WORKER_BULK;
+	case S_LATENCY:
+		return f->worker == TB_WORKER_RR;
+	case S_CWND:
+	case S_RETRANS:
+		return f->worker != TB_WORKER_SYNFLOOD && f->worker != TB_WORKER_UDP && f->from >= 0;
+	}
+	return false;
+}
+
+/* Flow @f's @kind series in run @r, into @d; the number of rows with a
+ * value. */
+static size_t series_of(struct pctx *x, enum series_kind kind, const struct rp_run *r,
+			const struct tb_flow *f, FILE *d)
+{
+	static const char *const c_cwnd[] = { "snd_cwnd", NULL };
+	static const char *const c_retr[] = { "total_retrans", NULL };
+
+	if (kind == S_THROUGHPUT)
+		return series_rows(x, r, f->name, "goodput_bps", NULL, 1e-6, d);
+	if (kind == S_LATENCY)
+		return series_rows(x, r, f->name, "p99_us", "requests", 1e-3, d);
+	return sock_rows(x, r, f, kind == S_CWND ? c_cwnd : c_retr, d);
+}
+
+/* The blocks of flow @f's @kind plot in @d: per case, the series of its
+ * first complete run, labelled "case (run)" in @labels. The number of
+ * blocks. */
+static size_t time_blocks(struct pctx *x, enum series_kind kind, const struct tb_flow *f, FILE *d,
+			  char **labels)
+{
+	const struct report *rp = x->rp;
+	size_t blocks = 0;
+
+	for (size_t k = 0; k < rp->n_cases; k++) {
+		const struct rp_run *r = first_run(rp, k);
+
+		if (!r || !series_of(x, kind, r, f, d))
+			continue;
+		fputs("\n\n", d);
+		labels[blocks++] = xasprintf("%s (%s)", rp->cases[k].label,
+					     r->dir + (strncmp(r->dir, "runs/", 5) ? 0 : 5));
+	}
+	return blocks;
+}
+
+/* Flow @f's @kind plot in the script: a line per block of @dname. */
+static void time_script(struct pctx *x, enum series_kind kind, const struct tb_flow *f,
+			const char *dname, char **labels, size_t blocks)
+{
+	char *svg = xasprintf("%s_%s.svg", f->name, series_what[kind]);
+	char *title = xasprintf("%s of flow %s over time (first complete repeat of each case)",
+				series_title[kind], f->name);
+
+	begin_plot(x, svg, title, "time (s)", series_ylabel[kind], false);
+	fputs("plot ", x->gp);
+	for (size_t b = 0; b < blocks; b++)
+		plot_line(x->gp, b == 0, dname, b,
+			  kind == S_CWND || kind == S_RETRANS ? "1:2 with steps" :
+								"1:2 with lines lw 1.5",
+			  labels[b]);
+	fputs("\n", x->gp);
+	free(title);
+	free(svg);
+}
+
+/* Flow @f's @kind plot: its data, and its script when it has a line (the
+ * data file removed when not). */
+static void time_plot(struct pctx *x, enum series_kind kind, const struct tb_flow *f)
+{
+	char *dname = xasprintf("%s_%s.dat", f->name, series_what[kind]);
+	FILE *d = data_open(x, dname);
+	char **labels = xcalloc(x->rp->n_cases + 1, sizeof(char *));
+	size_t blocks = d ? time_blocks(x, kind, f, d, labels) : 0;
+
+	if (d)
+		fclose(d);
+	if (blocks)
+		time_script(x, kind, f, dname, labels, blocks);
+	else
+		data_remove(x, dname);
+	for (size_t b = 0; b < blocks; b++)
+		free(labels[b]);
+	free(labels);
+	free(dname);
+}
+
 /* One plot per flow: its time series in the first complete run of each
  * case, one line per case. */
 static void time_plots(struct pctx *x, enum series_kind kind)
 {
-	struct report *rp = x->rp;
-	const struct tb_config *c = rp->c;
+	const struct tb_config *c = x->rp->c;
 
-	for (size_t fl = 0; fl < c->n_flows; fl++) {
-		const struct tb_flow *f = &c->flows[fl];
-		static const char *const whats[] = { "throughput", "latency", "cwnd", "retrans" };
-		static const char *const c_cwnd[] = { "snd_cwnd", NULL };
-		static const char *const c_retr[] = { "total_retrans", NULL };
-		const char *what = whats[kind];
-		char *dname, *svg, *title;
-		FILE *d;
-		size_t blocks = 0;
-		char **labels;
+	for (size_t fl = 0; fl < c->n_flows; fl++)
+		if (has_series(kind, &c->flows[fl]))
+			time_plot(x, kind, &c->flows[fl]);
+}
 
-		if (kind == S_THROUGHPUT && f->worker != TB_WORKER_BULK)
-			continue;
-		if (kind == S_LATENCY && f->worker != TB_WORKER_RR)
-			continue;
-		if ((kind == S_CWND || kind == S_RETRANS) &&
-		    (f->worker == TB_WORKER_SYNFLOOD || f->worker == TB_WORKER_UDP || f->from < 0))
-			continue;
-		dname = xasprintf("%s_%s.dat", f->name, what);
-		svg = xasprintf("%s_%s.svg", f->name, what);
-		d = data_open(x, dname);
-		labels = xcalloc(rp->n_cases + 1, sizeof(char *));
-		for (size_t k = 0; d && k < rp->n_cases; k++) {
-			const struct rp_run *r = first_run(rp, k);
-			size_t n = 0;
+/* Flow @f's socket plot of case @k (from run @r, its rows in @dname) in the
+ * script: cwnd and ssthresh on the left axis, retransmissions on the
+ * right. */
+static void tcp_case_script(struct pctx *x, const struct tb_flow *f, size_t k,
+			    const struct rp_run *r, const char *dname)
+{
+	char *svg = xasprintf("%s_tcp_c%zu.svg", f->name, k + 1);
+	char *title = xasprintf("cwnd, ssthresh and retransmissions of flow %s, case %s (%s, "
+				"sampler)",
+				f->name, x->rp->cases[k].label, r->dir);
 
-			if (!r)
-				continue;
-			if (kind == S_THROUGHPUT)
-				n = series_rows(x, r, f->name, "goodput_bps", NULL, 1e-6, d);
-			else if (kind == S_LATENCY)
-				n = series_rows(x, r, f->name, "p99_us", "requests", 1e-3, d);
-			else
-				n = sock_rows(x, r, f, kind == S_CWND ? c_cwnd : c_retr, d);
-			if (!n)
-				continue;
-			fputs("\n\n", d);
-			labels[blocks++] = xasprintf("%s (%s)", rp->cases[k].label, r->dir + (strncmp(r->dir, "runs/", 5) ? 0 : 5));
-		}
-		if (d)
-			fclose(d);
-		if (blocks) {
-			static const char *const titles[] = { "goodput", "p99 request latency per interval",
-							      "congestion window (sampler)",
-							      "retransmitted segments, cumulative (sampler)" };
-			static const char *const ylabels[] = { "Mbit/s", "p99 (ms)", "cwnd (segments)",
-							       "total_retrans (segments)" };
+	begin_plot(x, svg, title, "time (s)", "segments (cwnd, ssthresh)", false);
+	fputs("set y2label \"retransmitted segments (cumulative)\"\n"
+	      "set y2tics\nset ytics nomirror\nset y2range [0:*]\n"
+	      "set datafile missing \"?\"\nplot ",
+	      x->gp);
+	gp_str(x->gp, dname);
+	fputs(" using 1:2 with steps lw 1.5 title \"snd_cwnd\", \\\n     ", x->gp);
+	gp_str(x->gp, dname);
+	fputs(" using 1:3 with steps lw 1.5 dt 2 title \"snd_ssthresh\", \\\n     ", x->gp);
+	gp_str(x->gp, dname);
+	fputs(" using 1:4 axes x1y2 with steps lw 1 title \"total_retrans (right axis)\"\n", x->gp);
+	free(title);
+	free(svg);
+}
 
-			title = xasprintf("%s of flow %s over time (first complete repeat of each case)",
-					  titles[kind], f->name);
-			begin_plot(x, svg, title, "time (s)", ylabels[kind], false);
-			fputs("plot ", x->gp);
-			for (size_t b = 0; b < blocks; b++) {
-				fprintf(x->gp, "%s", b ? ", \\\n     " : "");
-				gp_str(x->gp, dname);
-				fprintf(x->gp, " index %zu using 1:2 with %s title ", b,
-					kind == S_CWND || kind == S_RETRANS ? "steps" : "lines lw 1.5");
-				gp_str(x->gp, labels[b]);
-			}
-			fputs("\n", x->gp);
-			free(title);
-		} else {
-			char *p = xasprintf("%s/%s", x->dir, dname);
+/* Flow @f's socket plot of case @k from its first complete run @r: its data,
+ * and its script when it has a row (the data file removed when not). */
+static void tcp_case_plot(struct pctx *x, const struct tb_flow *f, size_t k,
+			  const struct rp_run *r)
+{
+	static const char *const cols[] = { "snd_cwnd", "snd_ssthresh", "total_retrans", NULL };
+	char *dname = xasprintf("%s_tcp_c%zu.dat", f->name, k + 1);
+	FILE *d = data_open(x, dname);
+	size_t n = d ? sock_rows(x, r, f, cols, d) : 0;
 
-			unlink(p);
-			free(p);
-		}
-		for (size_t b = 0; b < blocks; b++)
-			free(labels[b]);
-		free(labels);
-		free(dname);
-		free(svg);
-	}
+	if (d)
+		fclose(d);
+	if (n)
+		tcp_case_script(x, f, k, r, dname);
+	else
+		data_remove(x, dname);
+	free(dname);
 }
 
 /* The ss -tin evidence of each case: cwnd and ssthresh (left axis, segments)
@@ -545,8 +784,7 @@ static void time_plots(struct pctx *x, enum series_kind kind)
  * cases: a larger sweep's story is its summary plot. */
 static void tcp_case_plots(struct pctx *x)
 {
-	static const char *const cols[] = { "snd_cwnd", "snd_ssthresh", "total_retrans", NULL };
-	struct report *rp = x->rp;
+	const struct report *rp = x->rp;
 	const struct tb_config *c = rp->c;
 
 	if (rp->n_cases > TCP_PLOT_CASES)
@@ -558,44 +796,9 @@ static void tcp_case_plots(struct pctx *x)
 			continue;
 		for (size_t k = 0; k < rp->n_cases; k++) {
 			const struct rp_run *r = first_run(rp, k);
-			char *dname, *svg, *title, *p;
-			FILE *d;
-			size_t n;
 
-			if (!r)
-				continue;
-			dname = xasprintf("%s_tcp_c%zu.dat", f->name, k + 1);
-			svg = xasprintf("%s_tcp_c%zu.svg", f->name, k + 1);
-			d = data_open(x, dname);
-			n = d ? sock_rows(x, r, f, cols, d) : 0;
-			if (d)
-				fclose(d);
-			if (n) {
-				title = xasprintf("cwnd, ssthresh and retransmissions of flow %s, case %s "
-						  "(%s, sampler)",
-						  f->name, rp->cases[k].label, r->dir);
-				begin_plot(x, svg, title, "time (s)", "segments (cwnd, ssthresh)", false);
-				fputs("set y2label \"retransmitted segments (cumulative)\"\n"
-				      "set y2tics\nset ytics nomirror\nset y2range [0:*]\n"
-				      "set datafile missing \"?\"\nplot ",
-				      x->gp);
-				gp_str(x->gp, dname);
-				fputs(" using 1:2 with steps lw 1.5 title \"snd_cwnd\", \\\n     ", x->gp);
-				gp_str(x->gp, dname);
-				fputs(" using 1:3 with steps lw 1.5 dt 2 title \"snd_ssthresh\", \\\n     ",
-				      x->gp);
-				gp_str(x->gp, dname);
-				fputs(" using 1:4 axes x1y2 with steps lw 1 title \"total_retrans (right "
-				      "axis)\"\n",
-				      x->gp);
-				free(title);
-			} else {
-				p = xasprintf("%s/%s", x->dir, dname);
-				unlink(p);
-				free(p);
-			}
-			free(dname);
-			free(svg);
+			if (r)
+				tcp_case_plot(x, f, k, r);
 		}
 	}
 }
@@ -655,65 +858,91 @@ static int run_gnuplot(const char *gnuplot, const char *dir, char **note)
 	return 0;
 }
 
-void rp_plots(struct report *rp)
+/* plots.gp, with every plot that has data; false, with rp->plot_note
+ * saying why, when it cannot be written or has no plot. */
+static bool write_script(struct pctx *x, const char *gp_path)
 {
-	struct pctx x = { .rp = rp };
-	const char *gnuplot = getenv("TESTBED_GNUPLOT");
-	char *gp_path;
+	struct report *rp = x->rp;
 
-	if (!gnuplot || !*gnuplot)
-		gnuplot = GNUPLOT_DEFAULT;
-	x.dir = rp_path(rp, "plots");
-	if (mkdir(x.dir, 0755) < 0 && errno != EEXIST) {
-		rp->plot_note = xasprintf("No plots: cannot create %s: %s.", x.dir, strerror(errno));
-		free(x.dir);
-		return;
-	}
-	gp_path = xasprintf("%s/plots.gp", x.dir);
-	x.gp = fopen(gp_path, "w");
-	if (!x.gp) {
+	x->gp = fopen(gp_path, "w");
+	if (!x->gp) {
 		rp->plot_note = xasprintf("No plots: cannot write %s: %s.", gp_path, strerror(errno));
-		goto out;
+		return false;
 	}
-	fputs("# Written by testbed report; render with: cd plots && gnuplot plots.gp\n", x.gp);
-	sweep_plots(&x);
-	time_plots(&x, S_THROUGHPUT);
-	time_plots(&x, S_LATENCY);
-	time_plots(&x, S_CWND);
-	time_plots(&x, S_RETRANS);
-	tcp_case_plots(&x);
-	if (fclose(x.gp)) {
+	fputs("# Written by testbed report; render with: cd plots && gnuplot plots.gp\n", x->gp);
+	sweep_plots(x);
+	time_plots(x, S_THROUGHPUT);
+	time_plots(x, S_LATENCY);
+	time_plots(x, S_CWND);
+	time_plots(x, S_RETRANS);
+	tcp_case_plots(x);
+	if (fclose(x->gp)) {
 		rp->plot_note = xasprintf("No plots: cannot write %s.", gp_path);
-		goto out;
+		return false;
 	}
-	if (!x.n_pending) {
+	if (!x->n_pending) {
 		rp->plot_note = xstrdup("No plots: no numeric sweep and no time series with data.");
-		goto out;
+		return false;
 	}
+	return true;
+}
+
+/* The SVGs gnuplot wrote (not empty), in the script's order, handed from the
+ * pending list to the report. */
+static void collect_plots(struct pctx *x)
+{
+	struct report *rp = x->rp;
+
+	for (size_t i = 0; i < x->n_pending; i++) {
+		char *p = rp_path(rp, "%s", x->pending[i]);
+		struct stat sb;
+
+		if (stat(p, &sb) == 0 && sb.st_size > 0) {
+			rp->plots = xrealloc(rp->plots, (rp->n_plots + 1) * sizeof(char *));
+			rp->plot_titles = xrealloc(rp->plot_titles, (rp->n_plots + 1) * sizeof(char *));
+			rp->plots[rp->n_plots] = x->pending[i];
+			rp->plot_titles[rp->n_plots] = x->pending_titles[i];
+			rp->n_plots++;
+			x->pending[i] = x->pending_titles[i] = NULL;
+		}
+		free(p);
+	}
+}
+
+/* The script rendered by @gnuplot, or rp->plot_note saying why not. */
+static void render(struct pctx *x, const char *gnuplot)
+{
+	struct report *rp = x->rp;
+
 	if (access(gnuplot, X_OK) < 0) {
 		rp->plot_note = xasprintf("gnuplot is not installed (%s: %s), so the plots were not "
 					  "rendered; the tables above have the numbers. Their data "
 					  "and script are in plots/ (scripts/install-deps installs "
 					  "gnuplot-nox).",
 					  gnuplot, strerror(errno));
+		return;
+	}
+	run_gnuplot(gnuplot, x->dir, &rp->plot_note);
+	collect_plots(x);
+	rp->gnuplot = rp->n_plots > 0 && !rp->plot_note;
+}
+
+void rp_plots(struct report *rp)
+{
+	struct pctx x = { .rp = rp };
+	const char *gnuplot = getenv("TESTBED_GNUPLOT");
+	char *gp_path = NULL;
+
+	if (!gnuplot || !*gnuplot)
+		gnuplot = GNUPLOT_DEFAULT;
+	x.dir = rp_path(rp, "plots");
+	if (mkdir(x.dir, 0755) < 0 && errno != EEXIST) {
+		rp->plot_note = xasprintf("No plots: cannot create %s: %s.", x.dir, strerror(errno));
 		goto out;
 	}
-	run_gnuplot(gnuplot, x.dir, &rp->plot_note);
-	for (size_t i = 0; i < x.n_pending; i++) {
-		char *p = rp_path(rp, "%s", x.pending[i]);
-		struct stat sb;
-
-		if (stat(p, &sb) == 0 && sb.st_size > 0) {
-			rp->plots = xrealloc(rp->plots, (rp->n_plots + 1) * sizeof(char *));
-			rp->plot_titles = xrealloc(rp->plot_titles, (rp->n_plots + 1) * sizeof(char *));
-			rp->plots[rp->n_plots] = x.pending[i];
-			rp->plot_titles[rp->n_plots] = x.pending_titles[i];
-			rp->n_plots++;
-			x.pending[i] = x.pending_titles[i] = NULL;
-		}
-		free(p);
-	}
-	rp->gnuplot = rp->n_plots > 0 && !rp->plot_note;
+	gp_path = xasprintf("%s/plots.gp", x.dir);
+	if (write_script(&x, gp_path))
+		render(&x, gnuplot);
 out:
 	for (size_t i = 0; i < x.n_pending; i++) {
 		free(x.pending[i]);

@@ -4,7 +4,6 @@
  * run), summarised per case over the complete repeats. The evidence of a
  * bufferbloat or AQM experiment: how much a queue dropped, how full it was
  * left, and what fq_codel did (drop_overlimit, ecn_mark, new_flow_count). */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,32 +46,47 @@ static void free_case(json_t **v, size_t n)
 	free(v);
 }
 
-/* The qdisc object for (node, dev, handle) in one run's dump. */
-static json_t *find_q(json_t *dump, const char *node, const char *dev, const char *handle)
+/* One qdisc: the node it is on, its device and its handle. */
+struct qid {
+	const char *node, *dev, *handle;
+};
+
+/* The identity of qdisc @q of @node's dump; false when it names no device
+ * or handle (such an entry is not summarised). */
+static bool qid_of(const char *node, json_t *q, struct qid *id)
 {
-	json_t *arr = json_object_get(dump, node), *q;
+	id->node = node;
+	id->dev = json_string_value(json_object_get(q, "dev"));
+	id->handle = json_string_value(json_object_get(q, "handle"));
+	return id->dev && id->handle;
+}
+
+/* The qdisc object for @id in one run's dump. */
+static json_t *find_q(json_t *dump, const struct qid *id)
+{
+	json_t *arr = json_object_get(dump, id->node), *q;
 	size_t i;
 
 	json_array_foreach(arr, i, q) {
-		const char *d = json_string_value(json_object_get(q, "dev"));
-		const char *h = json_string_value(json_object_get(q, "handle"));
+		struct qid o;
 
-		if (d && h && !strcmp(d, dev) && !strcmp(h, handle))
+		if (qid_of(id->node, q, &o) && !strcmp(o.dev, id->dev) &&
+		    !strcmp(o.handle, id->handle))
 			return q;
 	}
 	return NULL;
 }
 
 /* Statistics of @field (under @sub: "xstats", or NULL for the top level) of
- * one qdisc over the runs. */
-static void q_stats(json_t **runs, size_t n, const char *node, const char *dev,
-		    const char *handle, const char *sub, const char *field, struct stats *st)
+ * qdisc @id over the runs. */
+static void q_stats(json_t **runs, size_t n, const struct qid *id, const char *sub,
+		    const char *field, struct stats *st)
 {
 	double *vals = xcalloc(n + 1, sizeof(*vals));
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *q = find_q(runs[i], node, dev, handle), *x;
+		json_t *q = find_q(runs[i], id), *x;
 
 		if (sub)
 			q = json_object_get(q, sub);
@@ -93,6 +107,33 @@ static json_t *first_dump(json_t **runs, size_t n)
 	return NULL;
 }
 
+/* Qdisc @id (@q of the case's first dump) over the runs @runs of a case:
+ * what it is, and the statistics of its counters and extended statistics. */
+static json_t *qdisc_json(json_t **runs, size_t n, const struct qid *id, json_t *q)
+{
+	json_t *o, *so = json_object(), *xo = json_object(), *xs, *xv;
+	const char *xk;
+	struct stats st;
+
+	o = json_pack("{s:s, s:s, s:O?, s:s, s:O?}", "node", id->node, "dev", id->dev, "kind",
+		      json_object_get(q, "kind"), "handle", id->handle, "parent",
+		      json_object_get(q, "parent"));
+	for (int f = 0; q_fields[f]; f++) {
+		q_stats(runs, n, id, NULL, q_fields[f], &st);
+		if (st.n)
+			json_object_set_new(so, q_fields[f], rp_stats_json(&st));
+	}
+	xs = json_object_get(q, "xstats");
+	json_object_foreach(xs, xk, xv) {
+		q_stats(runs, n, id, "xstats", xk, &st);
+		if (st.n)
+			json_object_set_new(xo, xk, rp_stats_json(&st));
+	}
+	json_object_set_new(o, "stats", so);
+	json_object_set_new(o, "xstats", xo);
+	return o;
+}
+
 json_t *rp_qdisc_json(const struct report *rp, size_t k)
 {
 	size_t n;
@@ -105,31 +146,10 @@ json_t *rp_qdisc_json(const struct report *rp, size_t k)
 	out = json_array();
 	json_object_foreach(dump, node, arr) {
 		json_array_foreach(arr, i, q) {
-			const char *dev = json_string_value(json_object_get(q, "dev"));
-			const char *h = json_string_value(json_object_get(q, "handle"));
-			json_t *o, *so = json_object(), *xo = json_object(), *xs, *xv;
-			const char *xk;
-			struct stats st;
+			struct qid id;
 
-			if (!dev || !h)
-				continue;
-			o = json_pack("{s:s, s:s, s:O?, s:s, s:O?}", "node", node, "dev", dev, "kind",
-				      json_object_get(q, "kind"), "handle", h, "parent",
-				      json_object_get(q, "parent"));
-			for (int f = 0; q_fields[f]; f++) {
-				q_stats(runs, n, node, dev, h, NULL, q_fields[f], &st);
-				if (st.n)
-					json_object_set_new(so, q_fields[f], rp_stats_json(&st));
-			}
-			xs = json_object_get(q, "xstats");
-			json_object_foreach(xs, xk, xv) {
-				q_stats(runs, n, node, dev, h, "xstats", xk, &st);
-				if (st.n)
-					json_object_set_new(xo, xk, rp_stats_json(&st));
-			}
-			json_object_set_new(o, "stats", so);
-			json_object_set_new(o, "xstats", xo);
-			json_array_append_new(out, o);
+			if (qid_of(node, q, &id))
+				json_array_append_new(out, qdisc_json(runs, n, &id, q));
 		}
 	}
 done:
@@ -154,11 +174,11 @@ static void qcell(FILE *f, const struct stats *st)
 		fprintf(f, " %s |", m);
 }
 
-/* Whether qdisc (node, dev, handle) dropped, went over its limit or has
- * extended statistics in some run of some case: the rest (a delay line
- * that only delayed, an ACK path's shaper that never filled) are left out of
- * the table, not of summary.json. */
-static bool eventful(const struct report *rp, const char *node, const char *dev, const char *handle)
+/* Whether qdisc @id dropped, went over its limit or has extended
+ * statistics in some run of some case: the rest (a delay line that only
+ * delayed, an ACK path's shaper that never filled) are left out of the
+ * table, not of summary.json. */
+static bool eventful(const struct report *rp, const struct qid *id)
 {
 	bool yes = false;
 
@@ -167,7 +187,7 @@ static bool eventful(const struct report *rp, const char *node, const char *dev,
 		json_t **runs = load_case(rp, k, &n);
 
 		for (size_t i = 0; i < n && !yes; i++) {
-			json_t *q = find_q(runs[i], node, dev, handle);
+			json_t *q = find_q(runs[i], id);
 
 			yes = json_object_size(json_object_get(q, "xstats")) > 0 ||
 			      json_number_value(json_object_get(q, "drops")) > 0 ||
@@ -178,6 +198,104 @@ static bool eventful(const struct report *rp, const char *node, const char *dev,
 	return yes;
 }
 
+/* The section's heading, what its columns mean, and the table's header. */
+static void queues_head(FILE *f)
+{
+	fputs("### Queues\n\nThe qdiscs the testbed installed, from each run's "
+	      "`qdisc.json` at its end, medians over the repeats (range when they "
+	      "differ). `drop %` is drops / (packets + drops): on a netem qdisc, its "
+	      "random loss plus any overflow of its children (a child's drops count "
+	      "in its parent too); `backlog` is what was still queued when the run "
+	      "ended. fq\\_codel's `drop_overlimit` counts drops because its limit "
+	      "was reached (not AQM drops), `new_flow_count` flows that became "
+	      "active.\n\n",
+	      f);
+	fputs("| # | case | node | dev | qdisc | packets | drops | drop % | overlimits | "
+	      "backlog (bytes) | extended |\n|---|---|---|---|---|---:|---:|---:|---:|---:|"
+	      "---|\n",
+	      f);
+}
+
+/* The "extended" cell: the medians of the extended statistics worth a
+ * column (x_fields) that qdisc @id has (@xs, of the case's first dump). */
+static void xstats_cell(FILE *f, json_t **runs, size_t n, const struct qid *id, json_t *xs)
+{
+	bool first = true;
+	struct stats st;
+
+	for (int x = 0; x_fields[x]; x++) {
+		char m[48];
+
+		if (!json_object_get(xs, x_fields[x]))
+			continue;
+		q_stats(runs, n, id, "xstats", x_fields[x], &st);
+		if (!st.n)
+			continue;
+		fprintf(f, "%s%s %s", first ? " " : ", ", x_fields[x],
+			rp_fmt(st.median, TB_UNIT_COUNT, m, sizeof(m)));
+		first = false;
+	}
+	fputs(" |\n", f);
+}
+
+/* The row of qdisc @id (@q of the first dump) in case @k, over its runs. */
+static void qdisc_row(FILE *f, const struct report *rp, size_t k, json_t **runs, size_t n,
+		      const struct qid *id, json_t *q)
+{
+	const char *kind = json_string_value(json_object_get(q, "kind"));
+	struct stats sp, sd, st;
+
+	fprintf(f, "| %zu | %s | %s | %s | %s %s |", k + 1, rp->cases[k].label, id->node, id->dev,
+		kind ? kind : "?", id->handle);
+	q_stats(runs, n, id, NULL, "packets", &sp);
+	q_stats(runs, n, id, NULL, "drops", &sd);
+	qcell(f, &sp);
+	qcell(f, &sd);
+	if (sp.n && sd.n && sp.median + sd.median > 0)
+		fprintf(f, " %.3g%% |", 100 * sd.median / (sp.median + sd.median));
+	else
+		fputs(" — |", f);
+	q_stats(runs, n, id, NULL, "overlimits", &st);
+	qcell(f, &st);
+	q_stats(runs, n, id, NULL, "backlog", &st);
+	qcell(f, &st);
+	xstats_cell(f, runs, n, id, json_object_get(q, "xstats"));
+}
+
+/* The rows of case @k: a row per eventful qdisc of its first dump @dump;
+ * the others are counted in @quiet (in the first case only, so that each
+ * counts once). */
+static void case_rows(FILE *f, const struct report *rp, size_t k, json_t **runs, size_t n,
+		      json_t *dump, size_t *quiet)
+{
+	const char *node;
+	json_t *arr, *q;
+	size_t i;
+
+	json_object_foreach(dump, node, arr) {
+		json_array_foreach(arr, i, q) {
+			struct qid id;
+
+			if (!qid_of(node, q, &id))
+				continue;
+			if (eventful(rp, &id))
+				qdisc_row(f, rp, k, runs, n, &id, q);
+			else
+				*quiet += k == 0;
+		}
+	}
+}
+
+/* How many qdiscs the table leaves out, and where they are. */
+static void quiet_note(FILE *f, size_t quiet)
+{
+	fprintf(f, "%zu qdisc%s that never dropped, never went over %s limit and %s no "
+		   "extended statistics %s left out (`summary.json` has %s).\n\n",
+		quiet, quiet == 1 ? "" : "s", quiet == 1 ? "its" : "their",
+		quiet == 1 ? "has" : "have", quiet == 1 ? "is" : "are",
+		quiet == 1 ? "it" : "them");
+}
+
 void rp_qdisc_table(FILE *f, const struct report *rp)
 {
 	bool any = false;
@@ -185,82 +303,18 @@ void rp_qdisc_table(FILE *f, const struct report *rp)
 
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		size_t n;
-		json_t **runs = load_case(rp, k, &n), *dump = first_dump(runs, n), *arr, *q;
-		const char *node;
-		size_t i;
+		json_t **runs = load_case(rp, k, &n), *dump = first_dump(runs, n);
 
-		if (!dump) {
-			free_case(runs, n);
-			continue;
-		}
-		if (!any) {
-			fputs("### Queues\n\nThe qdiscs the testbed installed, from each run's "
-			      "`qdisc.json` at its end, medians over the repeats (range when they "
-			      "differ). `drop %` is drops / (packets + drops): on a netem qdisc, its "
-			      "random loss plus any overflow of its children (a child's drops count "
-			      "in its parent too); `backlog` is what was still queued when the run "
-			      "ended. fq\\_codel's `drop_overlimit` counts drops because its limit "
-			      "was reached (not AQM drops), `new_flow_count` flows that became "
-			      "active.\n\n",
-			      f);
-			fputs("| # | case | node | dev | qdisc | packets | drops | drop % | overlimits | "
-			      "backlog (bytes) | extended |\n|---|---|---|---|---|---:|---:|---:|---:|---:|"
-			      "---|\n",
-			      f);
+		if (dump && !any) {
+			queues_head(f);
 			any = true;
 		}
-		json_object_foreach(dump, node, arr) {
-			json_array_foreach(arr, i, q) {
-				const char *dev = json_string_value(json_object_get(q, "dev"));
-				const char *h = json_string_value(json_object_get(q, "handle"));
-				const char *kind = json_string_value(json_object_get(q, "kind"));
-				json_t *xs = json_object_get(q, "xstats");
-				struct stats sp, sd, st;
-				bool first = true;
-
-				if (!dev || !h)
-					continue;
-				if (!eventful(rp, node, dev, h)) {
-					quiet += k == 0;
-					continue;
-				}
-				fprintf(f, "| %zu | %s | %s | %s | %s %s |", k + 1, rp->cases[k].label, node,
-					dev, kind ? kind : "?", h);
-				q_stats(runs, n, node, dev, h, NULL, "packets", &sp);
-				q_stats(runs, n, node, dev, h, NULL, "drops", &sd);
-				qcell(f, &sp);
-				qcell(f, &sd);
-				if (sp.n && sd.n && sp.median + sd.median > 0)
-					fprintf(f, " %.3g%% |", 100 * sd.median / (sp.median + sd.median));
-				else
-					fputs(" — |", f);
-				q_stats(runs, n, node, dev, h, NULL, "overlimits", &st);
-				qcell(f, &st);
-				q_stats(runs, n, node, dev, h, NULL, "backlog", &st);
-				qcell(f, &st);
-				for (int x = 0; x_fields[x]; x++) {
-					char m[48];
-
-					if (!json_object_get(xs, x_fields[x]))
-						continue;
-					q_stats(runs, n, node, dev, h, "xstats", x_fields[x], &st);
-					if (!st.n)
-						continue;
-					fprintf(f, "%s%s %s", first ? " " : ", ", x_fields[x],
-						rp_fmt(st.median, TB_UNIT_COUNT, m, sizeof(m)));
-					first = false;
-				}
-				fputs(" |\n", f);
-			}
-		}
+		if (dump)
+			case_rows(f, rp, k, runs, n, dump, &quiet);
 		free_case(runs, n);
 	}
 	if (any)
 		fputc('\n', f);
 	if (any && quiet)
-		fprintf(f, "%zu qdisc%s that never dropped, never went over %s limit and %s no "
-			   "extended statistics %s left out (`summary.json` has %s).\n\n",
-			quiet, quiet == 1 ? "" : "s", quiet == 1 ? "its" : "their",
-			quiet == 1 ? "has" : "have", quiet == 1 ? "is" : "are",
-			quiet == 1 ? "it" : "them");
+		quiet_note(f, quiet);
 }

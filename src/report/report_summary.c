@@ -2,7 +2,6 @@
  * is documented in docs/report.md. Numbers are in SI base units (bit/s,
  * seconds, percent for success/loss); undefined statistics are null. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,29 +11,6 @@
 #include "obs/sampler.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
-
-static json_t *jreal(double v)
-{
-	if (!isfinite(v))
-		return json_null();
-	if (v == floor(v) && fabs(v) < 9e15)
-		return json_integer((json_int_t)v);
-	return json_real(v);
-}
-
-json_t *rp_stats_json(const struct stats *st)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "median", jreal(st->median));
-	json_object_set_new(o, "min", jreal(st->min));
-	json_object_set_new(o, "max", jreal(st->max));
-	json_object_set_new(o, "mean", jreal(st->mean));
-	json_object_set_new(o, "ci95_low", jreal(st->ci95_low));
-	json_object_set_new(o, "ci95_high", jreal(st->ci95_high));
-	json_object_set_new(o, "n", json_integer((json_int_t)st->n));
-	return o;
-}
 
 /* Stats of a JSON-object-valued field (errors by errno, where the metric
  * table's "errors" reads them) over the usable runs: one entry per key
@@ -228,8 +204,8 @@ static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
 		json_t *co = json_object(), *terms = json_array();
 
 		json_object_set_new(co, "where", json_incref(cb->where_obj));
-		json_object_set_new(co, "lhs", jreal(cb->lhs));
-		json_object_set_new(co, "rhs", jreal(cb->rhs));
+		json_object_set_new(co, "lhs", rp_json_real(cb->lhs));
+		json_object_set_new(co, "rhs", rp_json_real(cb->rhs));
 		json_object_set_new(co, "held", json_boolean(cb->held));
 		json_object_set_new(co, "no_data", json_boolean(cb->nodata));
 		json_object_set_new(co, "reason", cb->reason ? json_string(cb->reason) : json_null());
@@ -239,7 +215,7 @@ static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
 
 			json_object_set_new(to, "metric", json_string(tm->text));
 			json_object_set_new(to, "case", json_integer((json_int_t)tm->kase));
-			json_object_set_new(to, "value", jreal(tm->st.median));
+			json_object_set_new(to, "value", rp_json_real(tm->st.median));
 			json_object_set_new(to, "stats", rp_stats_json(&tm->st));
 			if (!tm->st.n)
 				json_object_set_new(to, "missing", json_string(tm->why));
@@ -259,37 +235,38 @@ static json_t *stalls_json(const struct rp_stalls *s)
 {
 	return json_pack("{s:i, s:I, s:I, s:o, s:o, s:o}", "threshold_ms",
 			 (int)(SAMPLER_STALL_NS / 1000000u), "runs_measured", (json_int_t)s->n_measured,
-			 "runs_stalled", (json_int_t)s->n_stalled, "late_max_ms", jreal(s->worst_ms),
-			 "cpu_busiest_pct", jreal(s->cpu_busiest), "host_cpu_busiest_pct",
-			 jreal(s->host_cpu_busiest));
+			 "runs_stalled", (json_int_t)s->n_stalled, "late_max_ms", rp_json_real(s->worst_ms),
+			 "cpu_busiest_pct", rp_json_real(s->cpu_busiest), "host_cpu_busiest_pct",
+			 rp_json_real(s->host_cpu_busiest));
 }
 
-int rp_write_summary(struct report *rp)
+/* What was run: the experiment, its file, seed, kernel and repeat count (the
+ * manifest's, where it recorded them), and by which testbed. */
+static void experiment_json(json_t *o, const struct report *rp)
 {
 	const struct tb_config *c = rp->c;
-	json_t *o = json_object(), *cases = json_array(), *exps = json_array(), *sweeps = json_array(),
-	       *runs = json_array(), *plots = json_array();
-	size_t held = 0;
-	char *path = rp_path(rp, "summary.json");
-	int rc = 0;
+	json_t *m = rp->manifest, *x;
 
 	json_object_set_new(o, "experiment", json_string(c->exp.name));
 	json_object_set_new(o, "description",
 			    c->exp.description ? json_string(c->exp.description) : json_null());
 	json_object_set_new(o, "file", json_string(c->path ? c->path : ""));
 	json_object_set_new(o, "seed", json_integer((json_int_t)c->exp.seed));
-	{
-		json_t *m = rp->manifest, *x;
-
-		if ((x = json_object_get(m, "seed")))
-			json_object_set(o, "seed", x);
-		json_object_set_new(o, "kernel", (x = json_object_get(m, "kernel")) ?
-							 json_incref(x) : json_null());
-		json_object_set_new(o, "repeat", (x = json_object_get(m, "repeat")) ?
-							 json_incref(x) :
-							 json_integer(c->exp.repeat));
-	}
+	if ((x = json_object_get(m, "seed")))
+		json_object_set(o, "seed", x);
+	json_object_set_new(o, "kernel",
+			    (x = json_object_get(m, "kernel")) ? json_incref(x) : json_null());
+	json_object_set_new(o, "repeat", (x = json_object_get(m, "repeat")) ?
+						 json_incref(x) :
+						 json_integer(c->exp.repeat));
 	json_object_set_new(o, "generated_by", json_string("testbed " TB_VERSION));
+}
+
+/* Each sweep: its key, short name and values. */
+static json_t *sweeps_json(const struct tb_config *c)
+{
+	json_t *sweeps = json_array();
+
 	for (size_t s = 0; s < c->n_sweeps; s++) {
 		json_t *v = json_array();
 
@@ -301,31 +278,54 @@ int rp_write_summary(struct report *rp)
 										  c->sweeps[s].key,
 							"values", v));
 	}
-	json_object_set_new(o, "sweeps", sweeps);
-	for (size_t i = 0; i < rp->n_runs; i++) {
-		const struct rp_run *r = &rp->runs[i];
+	return sweeps;
+}
 
-		json_array_append_new(
-			runs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
-					"dir", r->dir, "case", r->kase, "repeat", r->repeat, "order",
-					r->order, "status", r->status, "error",
-					r->error ? json_string(r->error) : json_null(), "late_max_ms",
-					jreal(r->late_max_ms), "stalls", (json_int_t)r->stalls,
-					"host_late_max_ms", jreal(r->host_late_ms),
-					"guest_late_max_ms", jreal(r->guest_late_ms),
-					"cpu_busy_pct", jreal(r->cpu_busy), "cpu_busiest_pct",
-					jreal(r->cpu_busiest), "host_cpu_busiest_pct",
-					jreal(r->host_cpu_busiest)));
-	}
+/* One run: where it is, its case and status, and who stalled in it. */
+static json_t *run_json(const struct rp_run *r)
+{
+	return json_pack("{s:s, s:i, s:i, s:i, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "dir",
+			 r->dir, "case", r->kase, "repeat", r->repeat, "order", r->order, "status",
+			 r->status, "error", r->error ? json_string(r->error) : json_null(),
+			 "late_max_ms", rp_json_real(r->late_max_ms), "stalls", (json_int_t)r->stalls,
+			 "host_late_max_ms", rp_json_real(r->host_late_ms), "guest_late_max_ms",
+			 rp_json_real(r->guest_late_ms), "cpu_busy_pct", rp_json_real(r->cpu_busy),
+			 "cpu_busiest_pct", rp_json_real(r->cpu_busiest), "host_cpu_busiest_pct",
+			 rp_json_real(r->host_cpu_busiest));
+}
+
+/* The runs: the host's stalls over them (and the guest's, of a UML run), how
+ * many completed, then each run. */
+static void runs_json(json_t *o, const struct report *rp)
+{
+	json_t *runs = json_array();
+
+	for (size_t i = 0; i < rp->n_runs; i++)
+		json_array_append_new(runs, run_json(&rp->runs[i]));
 	json_object_set_new(o, "host_stalls", stalls_json(&rp->stalls));
 	if (rp->n_guest_runs)
 		json_object_set_new(o, "guest_stalls", stalls_json(&rp->guest));
 	json_object_set_new(o, "runs_total", json_integer((json_int_t)rp->n_runs));
 	json_object_set_new(o, "runs_complete", json_integer((json_int_t)rp->n_usable));
 	json_object_set_new(o, "runs", runs);
+}
+
+/* Every case: its parameters, runs and statistics. */
+static json_t *cases_json(const struct report *rp)
+{
+	json_t *cases = json_array();
+
 	for (size_t k = 0; k < rp->n_cases; k++)
 		json_array_append_new(cases, case_json(rp, k));
-	json_object_set_new(o, "cases", cases);
+	return cases;
+}
+
+/* Every expectation, how many held and whether all did. */
+static void expectations_json(json_t *o, const struct report *rp)
+{
+	json_t *exps = json_array();
+	size_t held = 0;
+
 	for (size_t i = 0; i < rp->n_ex; i++) {
 		json_array_append_new(exps, expect_json(rp, &rp->ex[i]));
 		held += rp->ex[i].held;
@@ -334,10 +334,31 @@ int rp_write_summary(struct report *rp)
 	json_object_set_new(o, "expectations_total", json_integer((json_int_t)rp->n_ex));
 	json_object_set_new(o, "expectations_held", json_integer((json_int_t)held));
 	json_object_set_new(o, "all_held", json_boolean(held == rp->n_ex));
+}
+
+/* The rendered plots, and why there are none (or fewer) when so. */
+static void plots_json(json_t *o, const struct report *rp)
+{
+	json_t *plots = json_array();
+
 	for (size_t i = 0; i < rp->n_plots; i++)
 		json_array_append_new(plots, json_string(rp->plots[i]));
 	json_object_set_new(o, "plots", plots);
 	json_object_set_new(o, "plots_note", rp->plot_note ? json_string(rp->plot_note) : json_null());
+}
+
+int rp_write_summary(struct report *rp)
+{
+	json_t *o = json_object();
+	char *path = rp_path(rp, "summary.json");
+	int rc;
+
+	experiment_json(o, rp);
+	json_object_set_new(o, "sweeps", sweeps_json(rp->c));
+	runs_json(o, rp);
+	json_object_set_new(o, "cases", cases_json(rp));
+	expectations_json(o, rp);
+	plots_json(o, rp);
 	rc = tb_json_write(o, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	if (rc)
 		tb_err("report: cannot write %s: %s", path, strerror(-rc));
