@@ -82,10 +82,15 @@ veth_join() {
 # need_uml: skip unless the UML tier works here (Debian's linux.uml, a built
 # ./testbed, and testbed probe's word)
 need_uml() {
-	[ -x /usr/bin/linux.uml ] || skip_all "needs Debian's user-mode-linux (apt-get install user-mode-linux)"
 	need_testbed
-	_why=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
-	[ -z "$_why" ] || skip_all "UML tier unavailable: $_why"
+	_why=$(uml_unavailable)
+	[ -z "$_why" ] || skip_all "$_why"
+}
+# uml_unavailable: why the UML tier cannot run here (nothing when it can)
+uml_unavailable() {
+	[ -x /usr/bin/linux.uml ] || { echo "needs Debian's user-mode-linux (apt-get install user-mode-linux)"; return; }
+	_w=$("$TESTBED" probe 2>/dev/null | sed -n 's/^uml tier: *unavailable: *//p')
+	[ -z "$_w" ] || echo "UML tier unavailable: $_w"
 }
 # uml_procs DIR: PIDs of the linux.uml processes whose command line names a
 # state directory under DIR (a private TMPDIR tells ours from other users';

@@ -104,7 +104,8 @@ ok "no expectation of the interrupted experiment is held, each says why" sh -c "
 ok "report.md says it did not complete" grep -q 'not held: the experiment did not complete' "$TMP/c/report.md"
 # SIGINT during a run in a User-Mode Linux guest: the guest is stopped, the
 # host marks the directory interrupted and writes the report of what completed
-if [ -x /usr/bin/linux.uml ]; then
+why_no_uml=$(uml_unavailable)
+if [ -z "$why_no_uml" ]; then
 	"$TESTBED" run --kernel uml "$TMP/long.conf" --out "$TMP/g" >"$TMP/g.out" 2>"$TMP/g.err" &
 	pid=$!
 	defer kill -9 $pid
@@ -121,7 +122,7 @@ if [ -x /usr/bin/linux.uml ]; then
 		"the manifest says incomplete and interrupted"
 	ok "report.md is written and says it did not complete" grep -q 'did not complete' "$TMP/g/report.md"
 else
-	skip "no User-Mode Linux kernel (/usr/bin/linux.uml)"
+	skip "$why_no_uml"
 fi
 # SIGKILL: no chance to write anything at the end; the directory says it is
 # incomplete from the start, and testbed report reads it
