@@ -179,8 +179,7 @@ static int find_link(const struct tb_config *c, const char *name)
 	return idx;
 }
 
-/* Set @rest = @value on flow, node or link @name as its section would:
- * 0, -EINVAL (no such object, reported) or -ENOENT (another @kind). */
+/* @rest = @value on flow, node or link @name: 0, -EINVAL (none such), -ENOENT (other @kind). */
 static int set_in(struct cfg_ctx *x, const char *kind, const char *name, const char *rest,
 		  const char *value, const struct tb_loc *loc)
 {

@@ -368,8 +368,7 @@ static void kill_inside(const unsigned long *ino, size_t n_ino)
 	}
 }
 
-/* The entries of @j's journal, oldest first, into *@out (*@n of them);
- * -errno (reported) when it cannot be read. */
+/* @j's entries, oldest first, into *@out and *@n; -errno (reported) when unreadable. */
 static int read_entries(struct journal *j, struct entry **out, size_t *n)
 {
 	struct entry *e = NULL;

@@ -279,6 +279,7 @@ static void walk_init(const struct tb_config *c, struct walk *w)
 	w->hop = xcalloc(c->n_nodes + 1, sizeof(*w->hop));
 }
 
+/* Free what walk_init allocated. */
 static void walk_free(const struct tb_config *c, struct walk *w)
 {
 	for (size_t n = 0; n < c->n_nodes; n++)
@@ -318,8 +319,7 @@ static void bfs(const struct tb_config *c, int s, struct walk *w)
 	}
 }
 
-/* The end of link @l nearest the source (-1: neither is reached); on a tie
- * the one that forwards, then end 0. */
+/* Link @l's end nearest the source (tie: one that forwards, then end 0); -1: unreached. */
 static int near_end(const struct tb_config *c, const int *dist, size_t l)
 {
 	int a = c->links[l].end[0].node, b = c->links[l].end[1].node;
@@ -335,19 +335,19 @@ static int near_end(const struct tb_config *c, const int *dist, size_t l)
 	return !c->nodes[a].forward && c->nodes[b].forward ? 1 : 0;
 }
 
-/* @pe's address of family index @fam (0 IPv4, 1 IPv6), and whether it has one. */
+/* @pe's address of family index @fam (0 IPv4, 1 IPv6). */
 static const union plan_addr *end_addr(const struct plan_end *pe, int fam)
 {
 	return fam ? &pe->a6 : &pe->a4;
 }
 
+/* Whether @pe has an address of family index @fam. */
 static bool end_has(const struct plan_end *pe, int fam)
 {
 	return fam ? pe->has6 : pe->has4;
 }
 
-/* Route of node @s to @dst/@plen out of its port @h, when both @dst and the
- * next hop have an address of family index @fam; false when not. */
+/* Route @s to @dst/@plen out of its port @h if it and the next hop have @fam; else false. */
 static bool route_via(struct plan *p, int s, int fam, const struct plan_end *dst, int plen,
 		      struct port h)
 {
@@ -360,8 +360,7 @@ static bool route_via(struct plan *p, int s, int fam, const struct plan_end *dst
 	return true;
 }
 
-/* Routes of @s to link @l's subnet (toward its end @x) in family index @fam:
- * beyond an end that cannot forward, also a host route to the other end. */
+/* Route @s to link @l's subnet via end @x, and to the far end when @x cannot forward. */
 static void route_to_link(const struct tb_config *c, struct plan *p, int s, size_t l, int x,
 			  int fam, const struct walk *w)
 {
@@ -545,8 +544,7 @@ static int link_error(int l, int *bad, char *msg, size_t len, const char *fmt, .
 	return -EINVAL;
 }
 
-/* End @e of link @l: its name so far, MAC and the address the file gives;
- * counted as a port of its node. */
+/* End @e of link @l: given name, MAC and addresses; a port of its node. */
 static int plan_end(const struct tb_config *c, struct plan *p, size_t l, int e, char *msg,
 		    size_t len, int *bad)
 {

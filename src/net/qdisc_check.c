@@ -92,9 +92,7 @@ static int check_sender(const struct dir_check *k)
 	return 0;
 }
 
-/* netem keys that do nothing or cannot install: a missing distribution
- * table, a distribution without jitter, reorder without delay, loss beside
- * gemodel, ge_* without it. */
+/* netem keys that do nothing or cannot install (dist table, jitter, reorder, gemodel). */
 static int check_netem(const struct dir_check *k)
 {
 	const struct tb_shape *sh = k->sh;

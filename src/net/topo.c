@@ -453,8 +453,7 @@ static void free_topo(struct topo *t)
 	free(t);
 }
 
-/* What a build needs before anything is made: root, network namespaces, and
- * sysctls that a namespace can hold. */
+/* Before anything is made: root, network namespaces, per-namespace sysctls. */
 static int preflight(const struct tb_config *c, struct topo_err *err)
 {
 	if (geteuid() != 0)
@@ -494,8 +493,7 @@ static void addr_texts(struct topo *t)
 		}
 }
 
-/* The topology of @c in memory: its plan, nodes with no namespace yet,
- * addresses as text. Nothing on the system yet. */
+/* The topology of @c in memory (plan, nodes, address texts); nothing on the system yet. */
 static int topo_new(const struct tb_config *c, struct topo **out, struct topo_err *err)
 {
 	struct topo *t = xcalloc(1, sizeof(*t));

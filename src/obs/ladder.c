@@ -53,9 +53,7 @@ static uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Where the IP header of a frame of link type @dlt starts (*@proto: its
- * EtherType, 0 when the link type has none); NULL when the frame is too
- * short or the link type unknown. */
+/* Where the IP header of a @dlt frame starts, its EtherType in *@proto; NULL if nowhere. */
 static const uint8_t *link_payload(int dlt, const struct pcap_pkthdr *h, const uint8_t *b,
 				   uint16_t *proto)
 {
@@ -91,8 +89,7 @@ static const uint8_t *link_payload(int dlt, const struct pcap_pkthdr *h, const u
 	}
 }
 
-/* An IPv4 header carrying TCP (a first fragment): addresses into @p,
- * *@tcp and the TCP length *@iplen; -1 when it is not one. */
+/* An IPv4 first fragment carrying TCP into @p, *@tcp and *@iplen; -1 when not. */
 static int ipv4_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
 		       const uint8_t **tcp, unsigned *iplen)
 {
@@ -111,8 +108,7 @@ static int ipv4_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
 	return 0;
 }
 
-/* An IPv6 header followed by TCP, as ipv4_header. Extension headers are
- * not followed: TCP must come next. */
+/* IPv6 with TCP next (extension headers are not followed), as ipv4_header. */
 static int ipv6_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
 		       const uint8_t **tcp, unsigned *iplen)
 {
@@ -465,8 +461,7 @@ struct owners {
 	size_t n, cap;
 };
 
-/* @path opened, its link type in *@dlt; NULL (reported) when it cannot be
- * read or its link type is not supported. */
+/* @path opened, its link type in *@dlt; NULL (reported): unreadable or not supported. */
 static pcap_t *open_capture(const char *path, int *dlt)
 {
 	pcap_t *pc = open_file(path);
