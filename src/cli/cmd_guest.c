@@ -195,33 +195,29 @@ static void probe_usage(FILE *f)
 		   "when no tier provides them.\n");
 }
 
-int cmd_probe(int argc, char **argv)
+/* --kernel, --qdiscs, --ccs; -1 to go on, else the exit code. */
+static int probe_parse(int argc, char **argv, const char **mode, const char ***qd, const char ***cc)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' }, { "qdiscs", required_argument, NULL, 'q' },
 		{ "ccs", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *mode = NULL, **qd = NULL, **cc = NULL;
-	struct vm_needs need = { 0 };
-	enum vm_tier tier;
-	struct probe p;
-	char rel[65];
-	int c, rc = TB_EXIT_OK;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:q:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			mode = optarg;
+			*mode = optarg;
 			break;
 		case 'q':
-			free(qd);
-			qd = split_list(optarg);
+			free(*qd);
+			*qd = split_list(optarg);
 			break;
 		case 'c':
-			free(cc);
-			cc = split_list(optarg);
+			free(*cc);
+			*cc = split_list(optarg);
 			break;
 		case 'h':
 			probe_usage(stdout);
@@ -233,41 +229,74 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (optind < argc) {
 		probe_usage(stderr);
-		rc = TB_EXIT_USAGE;
-		goto out;
+		return TB_EXIT_USAGE;
 	}
-	if (probe_kernel(&p) < 0) {
-		tb_err("probe: %m");
-		rc = TB_EXIT_ENV;
-		goto out;
-	}
-	printf("kernel:      %s%s%s\n", p.release, vm_in_guest() ? " (UML guest)" : "",
-	       p.modules ? "" : " (no loadable modules)");
-	if (p.qdiscs_probed) {
-		print_kinds("qdiscs:     ", probe_qdisc_kinds(), probe_has_qdisc, &p, true);
-		print_kinds("no qdiscs:  ", probe_qdisc_kinds(), probe_has_qdisc, &p, false);
-		print_kinds("links:      ", probe_link_kinds(), probe_has_link, &p, true);
-		print_kinds("no links:   ", probe_link_kinds(), probe_has_link, &p, false);
+	return -1;
+}
+
+/* What the running kernel supports, as probe_kernel found it. */
+static void print_kernel(const struct probe *p)
+{
+	printf("kernel:      %s%s%s\n", p->release, vm_in_guest() ? " (UML guest)" : "",
+	       p->modules ? "" : " (no loadable modules)");
+	if (p->qdiscs_probed) {
+		print_kinds("qdiscs:     ", probe_qdisc_kinds(), probe_has_qdisc, p, true);
+		print_kinds("no qdiscs:  ", probe_qdisc_kinds(), probe_has_qdisc, p, false);
+		print_kinds("links:      ", probe_link_kinds(), probe_has_link, p, true);
+		print_kinds("no links:   ", probe_link_kinds(), probe_has_link, p, false);
 	} else {
-		printf("qdiscs:      not probed (%s)\n", strerror(p.qdisc_errno));
+		printf("qdiscs:      not probed (%s)\n", strerror(p->qdisc_errno));
 	}
-	printf("cc:          %s\n", p.cc_available);
-	printf("cc allowed:  %s\n", p.cc_allowed);
-	printf("probe took:  %.1f ms\n", p.elapsed_ms);
+	printf("cc:          %s\n", p->cc_available);
+	printf("cc allowed:  %s\n", p->cc_allowed);
+	printf("probe took:  %.1f ms\n", p->elapsed_ms);
+}
+
+/* Whether the UML tier can run here: its kernel and modules. */
+static void print_uml(void)
+{
+	char rel[65];
+
 	if (vm_unsupported())
 		printf("uml tier:    unavailable: %s\n", vm_unsupported());
 	else if (vm_kernel_release(NULL, rel, sizeof(rel)) == 0)
 		printf("uml tier:    %s %s, modules in %s/%s\n", vm_kernel_path(NULL), rel, VM_DEFAULT_MODDIR, rel);
 	else
 		printf("uml tier:    unavailable: no %s (%s)\n", vm_kernel_path(NULL), VM_PACKAGE_HINT);
-	if (mode || qd || cc) {
-		need.qdiscs = qd;
-		need.ccs = cc;
-		fflush(stdout);
-		rc = vm_choose_tier(mode, NULL, &need, &tier);
-		if (rc == TB_EXIT_OK)
-			printf("tier:        %s\n", tier == VM_TIER_HOST ? "host" : "uml");
+}
+
+/* The tier an experiment of @mode needing qdiscs @qd and ccs @cc gets. */
+static int print_tier(const char *mode, const char **qd, const char **cc)
+{
+	struct vm_needs need = { .qdiscs = qd, .ccs = cc };
+	enum vm_tier tier;
+	int rc;
+
+	fflush(stdout);
+	rc = vm_choose_tier(mode, NULL, &need, &tier);
+	if (rc == TB_EXIT_OK)
+		printf("tier:        %s\n", tier == VM_TIER_HOST ? "host" : "uml");
+	return rc;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	const char *mode = NULL, **qd = NULL, **cc = NULL;
+	struct probe p;
+	int rc = probe_parse(argc, argv, &mode, &qd, &cc);
+
+	if (rc >= 0)
+		goto out;
+	rc = TB_EXIT_OK;
+	if (probe_kernel(&p) < 0) {
+		tb_err("probe: %m");
+		rc = TB_EXIT_ENV;
+		goto out;
 	}
+	print_kernel(&p);
+	print_uml();
+	if (mode || qd || cc)
+		rc = print_tier(mode, qd, cc);
 out:
 	free(qd);
 	free(cc);

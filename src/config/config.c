@@ -208,36 +208,58 @@ static bool dup_key(struct cfg_ctx *x, const struct raw_file *rf, size_t idx)
 	return false;
 }
 
+/* Report key @e unknown in [@where], naming table @t's nearest key if any. */
+static void unknown_key(struct cfg_ctx *x, const struct keydef *t, const struct raw_entry *e,
+			const char *where)
+{
+	const char *sug = cfg_key_suggest(t, e->key);
+
+	if (sug)
+		diag_error(x->d, &e->loc, "unknown key \"%s\" in [%s] (did you mean \"%s\"?)",
+			   e->key, where, sug);
+	else
+		diag_error(x->d, &e->loc, "unknown key \"%s\" in [%s]", e->key, where);
+}
+
+/* Set key @e of table @t on @obj, or report it unknown in [@where]. */
+static void set_table_key(struct cfg_ctx *x, const struct keydef *t, void *obj,
+			  const struct raw_entry *e, const char *where)
+{
+	struct tb_loc vloc = { e->loc.file, e->loc.line, e->val_col };
+	const struct keydef *k = cfg_key_find(t, e->key);
+
+	if (!k) {
+		unknown_key(x, t, e, where);
+		return;
+	}
+	cfg_key_set(x, k, obj, e->value, &vloc, e->key);
+}
+
+/* Key @e of a [capture NAME] or [event NAME] section: table @t, object @obj. */
+static void set_named_key(struct cfg_ctx *x, const struct section *s, const struct keydef *t,
+			  void *obj, const char *name, const struct raw_entry *e)
+{
+	char where[TB_NAME_MAX + 16];
+
+	snprintf(where, sizeof(where), "%s %s", section_types[s->type], name);
+	set_table_key(x, t, obj, e, where);
+}
+
 static void apply_key(struct cfg_ctx *x, const struct section *s, const struct raw_entry *e)
 {
 	struct tb_config *c = x->c;
 	struct tb_loc vloc = { e->loc.file, e->loc.line, e->val_col };
-	const struct keydef *k;
 
 	switch (s->type) {
 	case S_TOPOLOGY:
-	case S_EXPERIMENT: {
-		const struct keydef *t = s->type == S_TOPOLOGY ? cfg_topology_keys : cfg_experiment_keys;
-		void *obj = s->type == S_TOPOLOGY ? (void *)&c->topo : (void *)&c->exp;
-
-		k = cfg_key_find(t, e->key);
-		if (!k) {
-			const char *sug = cfg_key_suggest(t, e->key);
-
-			if (sug)
-				diag_error(x->d, &e->loc,
-					   "unknown key \"%s\" in [%s] (did you mean \"%s\"?)", e->key,
-					   section_types[s->type], sug);
-			else
-				diag_error(x->d, &e->loc, "unknown key \"%s\" in [%s]", e->key,
-					   section_types[s->type]);
-			return;
-		}
-		if (s->type == S_EXPERIMENT && strcmp(e->key, "topology") == 0)
-			return; /* resolved before anything else */
-		cfg_key_set(x, k, obj, e->value, &vloc, e->key);
+		set_table_key(x, cfg_topology_keys, &c->topo, e, section_types[s->type]);
 		return;
-	}
+	case S_EXPERIMENT:
+		/* a known key: resolved before anything else */
+		if (strcmp(e->key, "topology") == 0)
+			return;
+		set_table_key(x, cfg_experiment_keys, &c->exp, e, section_types[s->type]);
+		return;
 	case S_NODE:
 		cfg_node_set(x, &c->nodes[s->index], e->key, e->value, &e->loc, &vloc);
 		return;
@@ -248,36 +270,11 @@ static void apply_key(struct cfg_ctx *x, const struct section *s, const struct r
 		cfg_flow_set(x, &c->flows[s->index], e->key, e->value, &e->loc, &vloc);
 		return;
 	case S_CAPTURE:
-		k = cfg_key_find(cfg_capture_keys, e->key);
-		if (!k) {
-			const char *sug = cfg_key_suggest(cfg_capture_keys, e->key);
-
-			if (sug)
-				diag_error(x->d, &e->loc,
-					   "unknown key \"%s\" in [capture %s] (did you mean \"%s\"?)",
-					   e->key, c->captures[s->index].name, sug);
-			else
-				diag_error(x->d, &e->loc, "unknown key \"%s\" in [capture %s]", e->key,
-					   c->captures[s->index].name);
-			return;
-		}
-		cfg_key_set(x, k, &c->captures[s->index], e->value, &vloc, e->key);
+		set_named_key(x, s, cfg_capture_keys, &c->captures[s->index],
+			      c->captures[s->index].name, e);
 		return;
 	case S_EVENT:
-		k = cfg_key_find(cfg_event_keys, e->key);
-		if (!k) {
-			const char *sug = cfg_key_suggest(cfg_event_keys, e->key);
-
-			if (sug)
-				diag_error(x->d, &e->loc,
-					   "unknown key \"%s\" in [event %s] (did you mean \"%s\"?)",
-					   e->key, c->events[s->index].name, sug);
-			else
-				diag_error(x->d, &e->loc, "unknown key \"%s\" in [event %s]", e->key,
-					   c->events[s->index].name);
-			return;
-		}
-		cfg_key_set(x, k, &c->events[s->index], e->value, &vloc, e->key);
+		set_named_key(x, s, cfg_event_keys, &c->events[s->index], c->events[s->index].name, e);
 		return;
 	case S_SWEEP:
 		cfg_add_sweep(x, e);
@@ -316,111 +313,125 @@ static int open_single(struct cfg_ctx *x, enum sect_type t, const struct raw_ent
 	return 0;
 }
 
+/* Header @e's type, its name into @name; only pass 0 reports its errors. */
+static enum sect_type header_type(struct cfg_ctx *x, const struct raw_entry *e, int pass,
+				  char *name, size_t len)
+{
+	struct tb_diag quiet = { 0 }, *saved = x->d;
+	enum sect_type t;
+
+	if (pass == 1)
+		x->d = &quiet;
+	t = parse_header(x, e, name, len);
+	x->d = saved;
+	diag_free(&quiet);
+	return t;
+}
+
+/* Whether a section of type @t may stand in file @rf; reports why not. */
+static bool section_allowed(struct cfg_ctx *x, const struct raw_file *rf,
+			    const struct raw_entry *e, enum sect_type t)
+{
+	if (x->in_topology && !topology_section(t)) {
+		diag_error(x->d, &e->loc,
+			   "[%s] belongs in an experiment file, not in a topology "
+			   "(%s is included as a topology)",
+			   section_types[t], rf->path);
+		return false;
+	}
+	if (!x->in_topology && !x->has_experiment &&
+	    (t == S_FLOW || t == S_SWEEP || t == S_EXPECT || t == S_CAPTURE || t == S_CASE ||
+	     t == S_EVENT)) {
+		diag_error(x->d, &e->loc,
+			   "[%s] needs an [experiment] section in this file "
+			   "(topology files hold only nodes and links)",
+			   section_types[t]);
+		return false;
+	}
+	if (t == S_TOPOLOGY && x->has_topology && !x->in_topology) {
+		diag_error(x->d, &e->loc, "[topology] belongs in the topology file %s",
+			   x->c->exp.topology);
+		return false;
+	}
+	return true;
+}
+
+/* The object a section of type @t opens: its index, -1 when refused. */
+static int open_section(struct cfg_ctx *x, enum sect_type t, const struct raw_entry *e,
+			const char *name)
+{
+	switch (t) {
+	case S_NODE:
+		return cfg_open_node(x, e, name);
+	case S_LINK:
+		return cfg_open_link(x, e, name);
+	case S_FLOW:
+		return cfg_open_flow(x, e, name);
+	case S_CAPTURE:
+		return cfg_open_capture(x, e, name);
+	case S_CASE:
+		return cfg_open_case(x, e, name);
+	case S_EVENT:
+		return cfg_open_event(x, e, name);
+	case S_EXPERIMENT:
+	case S_TOPOLOGY:
+		return open_single(x, t, e);
+	default:
+		return 0;
+	}
+}
+
+/* Header @e opens @cur; S_NONE if bad, refused or the other pass's (nodes: 0). */
+static void start_section(struct cfg_ctx *x, const struct raw_file *rf,
+			  const struct raw_entry *e, int pass, struct section *cur)
+{
+	char name[256];
+	enum sect_type t = header_type(x, e, pass, name, sizeof(name));
+
+	cur->type = S_NONE;
+	cur->index = -1;
+	if (t == S_NONE || pass != (t == S_NODE ? 0 : 1) || !section_allowed(x, rf, e, t))
+		return;
+	cur->index = open_section(x, t, e, name);
+	if (cur->index >= 0)
+		cur->type = t;
+}
+
+/* Key line @i of @rf in section @cur: checked, then applied. */
+static void take_key(struct cfg_ctx *x, const struct raw_file *rf, size_t i, int pass,
+		     const struct section *cur)
+{
+	const struct raw_entry *e = &rf->e[i];
+
+	if (e->sect == 0) {
+		if (pass == 0)
+			diag_error(x->d, &e->loc,
+				   "\"%s\" is outside of any section (start with e.g. "
+				   "[experiment] or [node NAME])",
+				   e->key);
+		return;
+	}
+	if (cur->type == S_NONE || dup_key(x, rf, i))
+		return;
+	if (!e->value) {
+		diag_error(x->d, &e->loc, "expected KEY = VALUE, found \"%s\"", e->key);
+		return;
+	}
+	apply_key(x, cur, e);
+}
+
 static void process(struct cfg_ctx *x, struct raw_file *rf)
 {
 	struct section cur = { S_NONE, -1, NULL };
-	char name[256];
 
 	/* Nodes first, so that links may name nodes declared further down. */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < rf->n; i++) {
-			struct raw_entry *e = &rf->e[i];
-
-			if (!e->key) {
-				struct tb_diag quiet = { 0 }, *saved = x->d;
-				enum sect_type t;
-				bool report;
-
-				/* header errors are reported by the first pass only */
-				if (pass == 1)
-					x->d = &quiet;
-				t = parse_header(x, e, name, sizeof(name));
-				x->d = saved;
-				diag_free(&quiet);
-				report = pass == (t == S_NODE ? 0 : 1);
-				cur.type = t;
-				cur.index = -1;
-				if (t == S_NONE)
-					continue;
-				if (!report) {
-					cur.type = S_NONE;
-					continue;
-				}
-				if (x->in_topology && !topology_section(t)) {
-					diag_error(x->d, &e->loc,
-						   "[%s] belongs in an experiment file, not in a topology "
-						   "(%s is included as a topology)",
-						   section_types[t], rf->path);
-					cur.type = S_NONE;
-					continue;
-				}
-				if (!x->in_topology && !x->has_experiment &&
-				    (t == S_FLOW || t == S_SWEEP || t == S_EXPECT || t == S_CAPTURE ||
-				     t == S_CASE || t == S_EVENT)) {
-					diag_error(x->d, &e->loc,
-						   "[%s] needs an [experiment] section in this file "
-						   "(topology files hold only nodes and links)",
-						   section_types[t]);
-					cur.type = S_NONE;
-					continue;
-				}
-				if (t == S_TOPOLOGY && x->has_topology && !x->in_topology) {
-					diag_error(x->d, &e->loc,
-						   "[topology] belongs in the topology file %s",
-						   x->c->exp.topology);
-					cur.type = S_NONE;
-					continue;
-				}
-				switch (t) {
-				case S_NODE:
-					cur.index = cfg_open_node(x, e, name);
-					break;
-				case S_LINK:
-					cur.index = cfg_open_link(x, e, name);
-					break;
-				case S_FLOW:
-					cur.index = cfg_open_flow(x, e, name);
-					break;
-				case S_CAPTURE:
-					cur.index = cfg_open_capture(x, e, name);
-					break;
-				case S_CASE:
-					cur.index = cfg_open_case(x, e, name);
-					break;
-				case S_EVENT:
-					cur.index = cfg_open_event(x, e, name);
-					break;
-				case S_EXPERIMENT:
-				case S_TOPOLOGY:
-					cur.index = open_single(x, t, e);
-					break;
-				default:
-					cur.index = 0;
-					break;
-				}
-				if (cur.index < 0)
-					cur.type = S_NONE;
-				continue;
-			}
-			if (e->sect == 0) {
-				if (pass == 0)
-					diag_error(x->d, &e->loc,
-						   "\"%s\" is outside of any section (start with e.g. "
-						   "[experiment] or [node NAME])",
-						   e->key);
-				continue;
-			}
-			if (cur.type == S_NONE)
-				continue;
-			if (dup_key(x, rf, i))
-				continue;
-			if (!e->value) {
-				diag_error(x->d, &e->loc, "expected KEY = VALUE, found \"%s\"", e->key);
-				continue;
-			}
-			apply_key(x, &cur, e);
+			if (!rf->e[i].key)
+				start_section(x, rf, &rf->e[i], pass, &cur);
+			else
+				take_key(x, rf, i, pass, &cur);
 		}
-	}
 }
 
 /* Find "topology = PATH" in [experiment] (the last one wins, as inih reads). */

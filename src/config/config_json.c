@@ -3,6 +3,7 @@
  * parser, so every key a file can set is written back under its own name,
  * in the units the files use. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,75 +87,107 @@ static json_t *keys_json(const struct tb_config *c, const struct keydef *t, cons
 	return o;
 }
 
+/* The keys of table @t on @obj, then its "name". */
+static json_t *named_json(const struct tb_config *c, const struct keydef *t, const void *obj,
+			  const char *name)
+{
+	json_t *o = keys_json(c, t, obj, false, 0);
+
+	json_object_set_new(o, "name", json_string(name));
+	return o;
+}
+
+/* @n objects of @size bytes from @first: keys of @t, name at @name_off. */
+static json_t *named_array(const struct tb_config *c, const struct keydef *t, const void *first,
+			   size_t size, size_t n, size_t name_off)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		const char *obj = (const char *)first + i * size;
+
+		json_array_append_new(a, named_json(c, t, obj, obj + name_off));
+	}
+	return a;
+}
+
+/* The nodes: keys, name and sysctls. */
+static json_t *nodes_json(const struct tb_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		const struct tb_node *n = &c->nodes[i];
+		json_t *o = named_json(c, cfg_node_keys, n, n->name), *s = json_object();
+
+		for (size_t k = 0; k < n->n_sysctls; k++)
+			json_object_set_new(s, n->sysctls[k].key, json_string(n->sysctls[k].value));
+		json_object_set_new(o, "sysctls", s);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* End @e of link @l: its keys, its node, the shape of the direction leaving it. */
+static json_t *end_json(const struct tb_config *c, const struct tb_link *l, int e)
+{
+	json_t *eo = keys_json(c, cfg_end_keys, &l->end[e], false, 0);
+	json_t *sh = keys_json(c, cfg_shape_keys, &l->dir[e], true, l->dir[e].set);
+
+	json_object_set_new(eo, "node", json_string(c->nodes[l->end[e].node].name));
+	json_object_set_new(eo, "egress", sh);
+	return eo;
+}
+
+/* The links: keys, name and both ends. */
+static json_t *links_json(const struct tb_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->n_links; i++) {
+		const struct tb_link *l = &c->links[i];
+		json_t *o = named_json(c, cfg_link_keys, l, l->name), *ends = json_array();
+
+		for (int e = 0; e < 2; e++)
+			json_array_append_new(ends, end_json(c, l, e));
+		json_object_set_new(o, "ends", ends);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* The expectations: name and expression text. */
+static json_t *expects_json(const struct tb_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->n_expects; i++)
+		json_array_append_new(a, json_pack("{ss ss}", "name", c->expects[i].name, "expression",
+						   c->expects[i].text));
+	return a;
+}
+
 json_t *config_to_json(const struct tb_config *c)
 {
-	json_t *j = json_object(), *a;
+	json_t *j = json_object();
 
 	json_object_set_new(j, "file", json_string(c->path));
 	json_object_set_new(j, "topology", keys_json(c, cfg_topology_keys, &c->topo, false, 0));
 	if (c->exp.present)
 		json_object_set_new(j, "experiment",
 				    keys_json(c, cfg_experiment_keys, &c->exp, false, 0));
-	a = json_array();
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		const struct tb_node *n = &c->nodes[i];
-		json_t *o = keys_json(c, cfg_node_keys, n, false, 0), *s = json_object();
-
-		json_object_set_new(o, "name", json_string(n->name));
-		for (size_t k = 0; k < n->n_sysctls; k++)
-			json_object_set_new(s, n->sysctls[k].key, json_string(n->sysctls[k].value));
-		json_object_set_new(o, "sysctls", s);
-		json_array_append_new(a, o);
-	}
-	json_object_set_new(j, "nodes", a);
-	a = json_array();
-	for (size_t i = 0; i < c->n_links; i++) {
-		const struct tb_link *l = &c->links[i];
-		json_t *o = keys_json(c, cfg_link_keys, l, false, 0), *ends = json_array();
-
-		json_object_set_new(o, "name", json_string(l->name));
-		for (int e = 0; e < 2; e++) {
-			json_t *eo = keys_json(c, cfg_end_keys, &l->end[e], false, 0);
-			json_t *sh = keys_json(c, cfg_shape_keys, &l->dir[e], true, l->dir[e].set);
-
-			json_object_set_new(eo, "node", json_string(c->nodes[l->end[e].node].name));
-			/* the shape of the direction leaving this end */
-			json_object_set_new(eo, "egress", sh);
-			json_array_append_new(ends, eo);
-		}
-		json_object_set_new(o, "ends", ends);
-		json_array_append_new(a, o);
-	}
-	json_object_set_new(j, "links", a);
-	a = json_array();
-	for (size_t i = 0; i < c->n_flows; i++) {
-		json_t *o = keys_json(c, cfg_flow_keys, &c->flows[i], false, 0);
-
-		json_object_set_new(o, "name", json_string(c->flows[i].name));
-		json_array_append_new(a, o);
-	}
-	json_object_set_new(j, "flows", a);
-	a = json_array();
-	for (size_t i = 0; i < c->n_captures; i++) {
-		json_t *o = keys_json(c, cfg_capture_keys, &c->captures[i], false, 0);
-
-		json_object_set_new(o, "name", json_string(c->captures[i].name));
-		json_array_append_new(a, o);
-	}
-	json_object_set_new(j, "captures", a);
-	a = json_array();
-	for (size_t i = 0; i < c->n_events; i++) {
-		json_t *o = keys_json(c, cfg_event_keys, &c->events[i], false, 0);
-
-		json_object_set_new(o, "name", json_string(c->events[i].name));
-		json_array_append_new(a, o);
-	}
-	json_object_set_new(j, "events", a);
-	a = json_array();
-	for (size_t i = 0; i < c->n_expects; i++)
-		json_array_append_new(a, json_pack("{ss ss}", "name", c->expects[i].name, "expression",
-						   c->expects[i].text));
-	json_object_set_new(j, "expectations", a);
+	json_object_set_new(j, "nodes", nodes_json(c));
+	json_object_set_new(j, "links", links_json(c));
+	json_object_set_new(j, "flows",
+			    named_array(c, cfg_flow_keys, c->flows, sizeof(*c->flows), c->n_flows,
+					offsetof(struct tb_flow, name)));
+	json_object_set_new(j, "captures",
+			    named_array(c, cfg_capture_keys, c->captures, sizeof(*c->captures),
+					c->n_captures, offsetof(struct tb_capture, name)));
+	json_object_set_new(j, "events",
+			    named_array(c, cfg_event_keys, c->events, sizeof(*c->events), c->n_events,
+					offsetof(struct tb_event, name)));
+	json_object_set_new(j, "expectations", expects_json(c));
 	return j;
 }
 

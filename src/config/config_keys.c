@@ -448,55 +448,103 @@ static int set_enum(struct cfg_ctx *x, const struct keydef *k, int *p, const cha
 	return -EINVAL;
 }
 
+/* An integer key: @value read by @parse in its unit, range-checked, stored. */
+static int set_uint(struct cfg_ctx *x, const struct keydef *k, char *p, const char *value,
+		    const struct tb_loc *loc, const char *what,
+		    int (*parse)(const char *, uint64_t *, const char **), bool wide)
+{
+	const char *why = "";
+	uint64_t u;
+
+	if (parse(value, &u, &why))
+		return bad(x, loc, what, value, why);
+	return store_uint(x, k, p, loc, what, value, u, wide);
+}
+
+/* A real key: a percentage (@pct, not range-checked) or a plain number. */
+static int set_real(struct cfg_ctx *x, const struct keydef *k, double *p, const char *value,
+		    const struct tb_loc *loc, const char *what, bool pct)
+{
+	const char *why = "";
+	double v;
+
+	if (pct ? units_percent(value, &v, &why) : units_real(value, &v, &why))
+		return bad(x, loc, what, value, why);
+	if (!pct && range(x, k, loc, what, value, v))
+		return -EINVAL;
+	*p = v;
+	return 0;
+}
+
+/* A yes/no key: bool, or int (-1 unset) for a tri-state (@tri). */
+static int set_bool(struct cfg_ctx *x, char *p, const char *value, const struct tb_loc *loc,
+		    const char *what, bool tri)
+{
+	const char *why = "";
+	int b;
+
+	if (units_bool(value, &b, &why))
+		return bad(x, loc, what, value, why);
+	if (tri)
+		*(int *)p = b;
+	else
+		*(bool *)p = b;
+	return 0;
+}
+
+/* An interface name the kernel takes, other than lo. */
+static int set_ifname(struct cfg_ctx *x, char *p, const char *value, const struct tb_loc *loc,
+		      const char *what)
+{
+	if (!*value || strlen(value) >= TB_IFNAME_MAX)
+		return bad(x, loc, what, value, "interface names have 1 to 15 characters");
+	for (const char *s = value; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return bad(x, loc, what, value,
+				   "interface names use letters, digits, '_', '-', '.'");
+	if (!strcmp(value, ".") || !strcmp(value, ".."))
+		return bad(x, loc, what, value, "not an interface name the kernel takes");
+	if (!strcmp(value, "lo"))
+		return bad(x, loc, what, value, "lo is the node's own loopback interface");
+	strcpy(p, value);
+	return 0;
+}
+
+/* An identifier of [a-z0-9_] that fits the key's field. */
+static int set_ident(struct cfg_ctx *x, const struct keydef *k, char *p, const char *value,
+		     const struct tb_loc *loc, const char *what)
+{
+	if (!*value || strlen(value) >= k->size)
+		return bad(x, loc, what, value, "bad length");
+	for (const char *s = value; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+			return bad(x, loc, what, value, "use lower-case letters, digits and '_'");
+	strcpy(p, value);
+	return 0;
+}
+
 int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char *value,
 		const struct tb_loc *loc, const char *what)
 {
 	char *p = (char *)obj + k->off;
-	const char *why = "";
-	uint64_t u;
-	double v;
-	int b;
 
 	switch (k->type) {
 	case K_RATE:
-		if (units_rate(value, &u, &why))
-			return bad(x, loc, what, value, why);
-		return store_uint(x, k, p, loc, what, value, u, true);
+		return set_uint(x, k, p, value, loc, what, units_rate, true);
 	case K_TIME:
-		if (units_time(value, &u, &why))
-			return bad(x, loc, what, value, why);
-		return store_uint(x, k, p, loc, what, value, u, false);
+		return set_uint(x, k, p, value, loc, what, units_time, false);
 	case K_SIZE32:
 	case K_SIZE64:
-		if (units_size(value, &u, &why))
-			return bad(x, loc, what, value, why);
-		return store_uint(x, k, p, loc, what, value, u, k->type == K_SIZE64);
-	case K_PCT:
-		if (units_percent(value, &v, &why))
-			return bad(x, loc, what, value, why);
-		*(double *)p = v;
-		return 0;
-	case K_BOOL:
-	case K_TRI:
-		if (units_bool(value, &b, &why))
-			return bad(x, loc, what, value, why);
-		if (k->type == K_BOOL)
-			*(bool *)p = b;
-		else
-			*(int *)p = b;
-		return 0;
+		return set_uint(x, k, p, value, loc, what, units_size, k->type == K_SIZE64);
 	case K_UINT:
 	case K_U64:
-		if (units_count(value, &u, &why))
-			return bad(x, loc, what, value, why);
-		return store_uint(x, k, p, loc, what, value, u, k->type == K_U64);
+		return set_uint(x, k, p, value, loc, what, units_count, k->type == K_U64);
+	case K_PCT:
 	case K_REAL:
-		if (units_real(value, &v, &why))
-			return bad(x, loc, what, value, why);
-		if (range(x, k, loc, what, value, v))
-			return -EINVAL;
-		*(double *)p = v;
-		return 0;
+		return set_real(x, k, (double *)p, value, loc, what, k->type == K_PCT);
+	case K_BOOL:
+	case K_TRI:
+		return set_bool(x, p, value, loc, what, k->type == K_TRI);
 	case K_ENUM:
 		return set_enum(x, k, (int *)p, value, loc, what);
 	case K_STR:
@@ -512,29 +560,12 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 		cfg_ref(x, (int *)p, value, loc, what);
 		return 0;
 	case K_IFNAME:
-		if (!*value || strlen(value) >= TB_IFNAME_MAX)
-			return bad(x, loc, what, value, "interface names have 1 to 15 characters");
-		for (const char *s = value; *s; s++)
-			if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
-				return bad(x, loc, what, value,
-					   "interface names use letters, digits, '_', '-', '.'");
-		if (!strcmp(value, ".") || !strcmp(value, ".."))
-			return bad(x, loc, what, value, "not an interface name the kernel takes");
-		if (!strcmp(value, "lo"))
-			return bad(x, loc, what, value, "lo is the node's own loopback interface");
-		strcpy(p, value);
-		return 0;
+		return set_ifname(x, p, value, loc, what);
 	case K_CIDR4:
 	case K_CIDR6:
 		return set_cidr(x, k, p, value, loc, what);
 	case K_IDENT:
-		if (!*value || strlen(value) >= k->size)
-			return bad(x, loc, what, value, "bad length");
-		for (const char *s = value; *s; s++)
-			if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
-				return bad(x, loc, what, value, "use lower-case letters, digits and '_'");
-		strcpy(p, value);
-		return 0;
+		return set_ident(x, k, p, value, loc, what);
 	}
 	return -EINVAL;
 }

@@ -138,86 +138,113 @@ struct tb_config *config_dup(const struct tb_config *c)
 	return n;
 }
 
+/* Split "KIND.NAME.REST" (*@rest at REST); false for another form or a long part. */
+static bool split_key(const char *key, char *kind, size_t kind_len, char *name, size_t name_len,
+		      const char **rest)
+{
+	const char *p = strchr(key, '.'), *r;
+
+	if (!p || (size_t)(p - key) >= kind_len)
+		return false;
+	memcpy(kind, key, (size_t)(p - key));
+	kind[p - key] = 0;
+	r = strchr(p + 1, '.');
+	if (!r || (size_t)(r - p - 1) >= name_len || !r[1])
+		return false;
+	memcpy(name, p + 1, (size_t)(r - p - 1));
+	name[r - p - 1] = 0;
+	*rest = r + 1;
+	return true;
+}
+
+/* The link between the two nodes "A-B" names (either way round), or -1. */
+static int find_link(const struct tb_config *c, const char *name)
+{
+	const char *dash = strchr(name, '-');
+	char an[TB_NAME_MAX * 2 + 2];
+	int a, b, idx = -1;
+
+	if (!dash)
+		return -1;
+	snprintf(an, sizeof(an), "%.*s", (int)(dash - name), name);
+	a = config_node(c, an);
+	b = config_node(c, dash + 1);
+	for (size_t i = 0; i < c->n_links && a >= 0 && b >= 0; i++) {
+		const struct tb_link *l = &c->links[i];
+
+		if ((l->end[0].node == a && l->end[1].node == b) ||
+		    (l->end[0].node == b && l->end[1].node == a))
+			idx = (int)i;
+	}
+	return idx;
+}
+
+/* @rest = @value on flow, node or link @name: 0, -EINVAL (none such), -ENOENT (other @kind). */
+static int set_in(struct cfg_ctx *x, const char *kind, const char *name, const char *rest,
+		  const char *value, const struct tb_loc *loc)
+{
+	struct tb_config *c = x->c;
+	int idx;
+
+	if (strcmp(kind, "flow") == 0) {
+		idx = config_flow(c, name);
+		if (idx >= 0)
+			cfg_flow_set(x, &c->flows[idx], rest, value, loc, loc);
+	} else if (strcmp(kind, "node") == 0) {
+		idx = config_node(c, name);
+		if (idx >= 0)
+			cfg_node_set(x, &c->nodes[idx], rest, value, loc, loc);
+	} else if (strcmp(kind, "link") == 0) {
+		idx = find_link(c, name);
+		if (idx >= 0)
+			cfg_link_set(x, &c->links[idx], rest, value, loc, loc);
+	} else {
+		return -ENOENT;
+	}
+	if (idx < 0) {
+		diag_error(x->d, loc, "unknown %s \"%s\"", kind, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A swept from/to names a node: resolve the references @x collected now. */
+static void resolve_now(struct cfg_ctx *x, const struct tb_loc *loc)
+{
+	for (size_t i = 0; i < x->n_refs; i++) {
+		int n = config_node(x->c, x->refs[i].name);
+
+		if (n < 0)
+			diag_error(x->d, loc, "unknown node \"%s\"", x->refs[i].name);
+		*cfg_ref_target(x, &x->refs[i]) = n;
+	}
+}
+
 /* key = "flow.NAME.KEY", "link.A-B[.NODE].KEY" or "node.NAME.KEY". */
 int config_set(struct tb_config *c, const char *key, const char *value, const struct tb_loc *loc,
 	       struct tb_diag *d)
 {
 	struct cfg_ctx x = { .c = c, .d = d, .has_topology = false, .in_topology = true };
 	char kind[16], name[TB_NAME_MAX * 2 + 2];
-	const char *p = strchr(key, '.'), *rest;
+	const char *rest;
 	size_t errors = diag_errors(d);
-	int idx;
+	int rc = -ENOENT;
 
-	if (!p || (size_t)(p - key) >= sizeof(kind))
-		goto bad_form;
-	memcpy(kind, key, (size_t)(p - key));
-	kind[p - key] = 0;
-	rest = strchr(p + 1, '.');
-	if (!rest || (size_t)(rest - p - 1) >= sizeof(name) || !rest[1])
-		goto bad_form;
-	memcpy(name, p + 1, (size_t)(rest - p - 1));
-	name[rest - p - 1] = 0;
-	rest++;
-
-	if (strcmp(kind, "flow") == 0) {
-		idx = config_flow(c, name);
-		if (idx < 0) {
-			diag_error(d, loc, "unknown flow \"%s\"", name);
-			return -EINVAL;
-		}
-		cfg_flow_set(&x, &c->flows[idx], rest, value, loc, loc);
-	} else if (strcmp(kind, "node") == 0) {
-		idx = config_node(c, name);
-		if (idx < 0) {
-			diag_error(d, loc, "unknown node \"%s\"", name);
-			return -EINVAL;
-		}
-		cfg_node_set(&x, &c->nodes[idx], rest, value, loc, loc);
-	} else if (strcmp(kind, "link") == 0) {
-		const char *dash = strchr(name, '-');
-		int a, b;
-
-		idx = -1;
-		if (dash) {
-			char an[TB_NAME_MAX * 2 + 2];
-
-			snprintf(an, sizeof(an), "%.*s", (int)(dash - name), name);
-			a = config_node(c, an);
-			b = config_node(c, dash + 1);
-			for (size_t i = 0; i < c->n_links && a >= 0 && b >= 0; i++) {
-				const struct tb_link *l = &c->links[i];
-
-				if ((l->end[0].node == a && l->end[1].node == b) ||
-				    (l->end[0].node == b && l->end[1].node == a))
-					idx = (int)i;
-			}
-		}
-		if (idx < 0) {
-			diag_error(d, loc, "unknown link \"%s\"", name);
-			return -EINVAL;
-		}
-		cfg_link_set(&x, &c->links[idx], rest, value, loc, loc);
-	} else {
-		goto bad_form;
+	if (split_key(key, kind, sizeof(kind), name, sizeof(name), &rest))
+		rc = set_in(&x, kind, name, rest, value, loc);
+	if (rc == -ENOENT) {
+		diag_error(d, loc,
+			   "\"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY or "
+			   "node.NAME.KEY",
+			   key);
+		return -EINVAL;
 	}
-	/* a swept from/to names a node: resolve it now */
-	for (size_t i = 0; i < x.n_refs; i++) {
-		int n = config_node(c, x.refs[i].name);
-
-		if (n < 0)
-			diag_error(d, loc, "unknown node \"%s\"", x.refs[i].name);
-		*cfg_ref_target(&x, &x.refs[i]) = n;
-	}
+	if (rc)
+		return rc;
+	resolve_now(&x, loc);
 	free(x.refs);
 	free(x.uses);
 	return diag_errors(d) > errors ? -EINVAL : 0;
-
-bad_form:
-	diag_error(d, loc,
-		   "\"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY or "
-		   "node.NAME.KEY",
-		   key);
-	return -EINVAL;
 }
 
 struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_diag *d)

@@ -368,27 +368,20 @@ static void kill_inside(const unsigned long *ino, size_t n_ino)
 	}
 }
 
-int journal_undo(struct journal *j)
+/* @j's entries, oldest first, into *@out and *@n; -errno (reported) when unreadable. */
+static int read_entries(struct journal *j, struct entry **out, size_t *n)
 {
 	struct entry *e = NULL;
-	size_t n = 0, cap = 0, n_ino = 0;
-	unsigned long *ino = NULL;
-	char path[128], line[512];
-	FILE *f;
-	int rc = 0, fd;
+	size_t cap = 0;
+	char line[512];
+	int fd = dup(j->fd), rc;
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 
-	if (!j)
-		return 0;
-	snprintf(j->state, sizeof(j->state), "tearing-down");
-	write_state(j);
-	fd = dup(j->fd);
-	f = fd < 0 ? NULL : fdopen(fd, "r");
 	if (!f) {
 		rc = -errno;
 		if (fd >= 0)
 			close(fd);
 		tb_err("run %s: read journal: %s", j->id, strerror(-rc));
-		journal_close(j);
 		return rc;
 	}
 	rewind(f);
@@ -397,12 +390,20 @@ int journal_undo(struct journal *j)
 
 		if (line[0] == '#' || sscanf(line, "%7s %63s %63s", x.kind, x.a, x.b) < 2)
 			continue;
-		e = tb_grow(e, &cap, n, sizeof(*e));
-		e[n++] = x;
+		e = tb_grow(e, &cap, *n, sizeof(*e));
+		e[(*n)++] = x;
 	}
 	fclose(f);
+	*out = e;
+	return 0;
+}
 
-	ino = xcalloc(n + 1, sizeof(*ino));
+/* End the processes inside the namespaces the journal names. */
+static void kill_in_namespaces(const struct entry *e, size_t n)
+{
+	unsigned long *ino = xcalloc(n + 1, sizeof(*ino));
+	size_t n_ino = 0;
+
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(e[i].kind, "netns")) {
 			unsigned long x = netns_inode(e[i].a);
@@ -411,44 +412,78 @@ int journal_undo(struct journal *j)
 				ino[n_ino++] = x;
 		}
 	kill_inside(ino, n_ino);
+	free(ino);
+}
 
+/* Undo entry @i of the @n entries @e: 0 or -errno (reported). */
+static int undo_entry(const struct journal *j, const struct entry *e, size_t n, size_t i)
+{
+	int r = 0;
+
+	if (!strcmp(e[i].kind, "netns")) {
+		r = netns_remove(e[i].a);
+		if (r)
+			tb_err("run %s: remove namespace %s: %s", j->id, e[i].a, strerror(-r));
+	} else if (!strcmp(e[i].kind, "nsresv")) {
+		/* a reservation the run died before journaling as a namespace:
+		 * only an empty placeholder, never a mounted namespace */
+		if (!has_netns(e, n, e[i].a))
+			netns_unreserve(e[i].a);
+	} else if (!strcmp(e[i].kind, "veth")) {
+		/* a veth dies with its namespace; delete it only when the
+		 * namespace is not one this journal removes anyway */
+		if (!has_netns(e, n, e[i].a))
+			r = link_delete_in(e[i].a, e[i].b);
+		if (r)
+			tb_err("run %s: delete veth %s/%s: %s", j->id, e[i].a, e[i].b, strerror(-r));
+	} else {
+		tb_warn("run %s: unknown journal entry \"%s\" left alone", j->id, e[i].kind);
+	}
+	return r;
+}
+
+/* The run's directory, once everything in it is undone. */
+static int remove_run_dir(const struct journal *j)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/info", j->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/journal", j->dir);
+	unlink(path);
+	if (rmdir(j->dir) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int journal_undo(struct journal *j)
+{
+	struct entry *e = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!j)
+		return 0;
+	snprintf(j->state, sizeof(j->state), "tearing-down");
+	write_state(j);
+	rc = read_entries(j, &e, &n);
+	if (rc) {
+		journal_close(j);
+		return rc;
+	}
+	kill_in_namespaces(e, n);
+	/* newest first; the first failure is the one returned */
 	for (size_t i = n; i-- > 0;) {
-		int r = 0;
+		int r = undo_entry(j, e, n, i);
 
-		if (!strcmp(e[i].kind, "netns")) {
-			r = netns_remove(e[i].a);
-			if (r)
-				tb_err("run %s: remove namespace %s: %s", j->id, e[i].a, strerror(-r));
-		} else if (!strcmp(e[i].kind, "nsresv")) {
-			/* a reservation the run died before journaling as a namespace:
-			 * only an empty placeholder, never a mounted namespace */
-			if (!has_netns(e, n, e[i].a))
-				netns_unreserve(e[i].a);
-		} else if (!strcmp(e[i].kind, "veth")) {
-			/* a veth dies with its namespace; delete it only when the
-			 * namespace is not one this journal removes anyway */
-			if (!has_netns(e, n, e[i].a))
-				r = link_delete_in(e[i].a, e[i].b);
-			if (r)
-				tb_err("run %s: delete veth %s/%s: %s", j->id, e[i].a, e[i].b, strerror(-r));
-		} else {
-			tb_warn("run %s: unknown journal entry \"%s\" left alone", j->id, e[i].kind);
-		}
 		if (r && !rc)
 			rc = r;
 	}
 	free(e);
-	free(ino);
-	if (!rc) {
-		snprintf(path, sizeof(path), "%s/info", j->dir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/journal", j->dir);
-		unlink(path);
-		if (rmdir(j->dir) < 0 && errno != ENOENT)
-			rc = -errno;
-	} else {
+	if (!rc)
+		rc = remove_run_dir(j);
+	else
 		tb_err("run %s: journal kept in %s for 'testbed cleanup'", j->id, j->dir);
-	}
 	journal_close(j);
 	return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,74 +252,143 @@ struct port {
 	int link, end;
 };
 
-/* Routes of source @s: BFS where only @s itself and forwarding nodes pass
- * packets on. hop[v] is @s's own port on the first link toward v. */
-static void routes_from(const struct tb_config *c, struct plan *p, int s, struct port **adj,
-			const size_t *n_adj, int *dist, struct port *hop, int *queue)
+/* The graph walk of one source, its buffers reused for every node. */
+struct walk {
+	struct port **adj;  /* per node: its ports */
+	size_t *n_adj, *cap_adj;
+	int *dist;          /* hops from the source, -1: not reached */
+	struct port *hop;   /* the source's own port on the first link toward a node */
+	int *queue;
+};
+
+/* Adjacency of @c's nodes and the buffers of a walk. */
+static void walk_init(const struct tb_config *c, struct walk *w)
+{
+	w->adj = xcalloc(c->n_nodes + 1, sizeof(*w->adj));
+	w->n_adj = xcalloc(c->n_nodes + 1, sizeof(*w->n_adj));
+	w->cap_adj = xcalloc(c->n_nodes + 1, sizeof(*w->cap_adj));
+	for (size_t l = 0; l < c->n_links; l++)
+		for (int e = 0; e < 2; e++) {
+			int n = c->links[l].end[e].node;
+
+			w->adj[n] = tb_grow(w->adj[n], &w->cap_adj[n], w->n_adj[n], sizeof(**w->adj));
+			w->adj[n][w->n_adj[n]++] = (struct port){ (int)l, e };
+		}
+	w->dist = xcalloc(c->n_nodes + 1, sizeof(*w->dist));
+	w->queue = xcalloc(c->n_nodes + 1, sizeof(*w->queue));
+	w->hop = xcalloc(c->n_nodes + 1, sizeof(*w->hop));
+}
+
+/* Free what walk_init allocated. */
+static void walk_free(const struct tb_config *c, struct walk *w)
+{
+	for (size_t n = 0; n < c->n_nodes; n++)
+		free(w->adj[n]);
+	free(w->adj);
+	free(w->n_adj);
+	free(w->cap_adj);
+	free(w->dist);
+	free(w->queue);
+	free(w->hop);
+}
+
+/* BFS from @s where only @s itself and forwarding nodes pass packets on. */
+static void bfs(const struct tb_config *c, int s, struct walk *w)
 {
 	size_t head = 0, tail = 0;
 
 	for (size_t i = 0; i < c->n_nodes; i++)
-		dist[i] = -1;
-	dist[s] = 0;
-	queue[tail++] = s;
+		w->dist[i] = -1;
+	w->dist[s] = 0;
+	w->queue[tail++] = s;
 	while (head < tail) {
-		int v = queue[head++];
+		int v = w->queue[head++];
 
 		if (v != s && !c->nodes[v].forward)
 			continue;
-		for (size_t i = 0; i < n_adj[v]; i++) {
-			struct port pt = adj[v][i];
+		for (size_t i = 0; i < w->n_adj[v]; i++) {
+			struct port pt = w->adj[v][i];
 			int u = c->links[pt.link].end[1 - pt.end].node;
 
-			if (dist[u] >= 0)
+			if (w->dist[u] >= 0)
 				continue;
-			dist[u] = dist[v] + 1;
-			hop[u] = v == s ? pt : hop[v];
-			queue[tail++] = u;
+			w->dist[u] = w->dist[v] + 1;
+			w->hop[u] = v == s ? pt : w->hop[v];
+			w->queue[tail++] = u;
 		}
 	}
+}
 
+/* Link @l's end nearest the source (tie: one that forwards, then end 0); -1: unreached. */
+static int near_end(const struct tb_config *c, const int *dist, size_t l)
+{
+	int a = c->links[l].end[0].node, b = c->links[l].end[1].node;
+
+	if (dist[a] < 0 && dist[b] < 0)
+		return -1;
+	if (dist[a] < 0)
+		return 1;
+	if (dist[b] < 0)
+		return 0;
+	if (dist[a] != dist[b])
+		return dist[a] < dist[b] ? 0 : 1;
+	return !c->nodes[a].forward && c->nodes[b].forward ? 1 : 0;
+}
+
+/* @pe's address of family index @fam (0 IPv4, 1 IPv6). */
+static const union plan_addr *end_addr(const struct plan_end *pe, int fam)
+{
+	return fam ? &pe->a6 : &pe->a4;
+}
+
+/* Whether @pe has an address of family index @fam. */
+static bool end_has(const struct plan_end *pe, int fam)
+{
+	return fam ? pe->has6 : pe->has4;
+}
+
+/* Route @s to @dst/@plen out of its port @h if it and the next hop have @fam; else false. */
+static bool route_via(struct plan *p, int s, int fam, const struct plan_end *dst, int plen,
+		      struct port h)
+{
+	const struct plan_end *gw = &p->ends[h.link][1 - h.end];
+
+	if (!end_has(dst, fam) || !end_has(gw, fam))
+		return false;
+	add_route(&p->nodes[s], fam ? AF_INET6 : AF_INET, end_addr(dst, fam), plen,
+		  end_addr(gw, fam), h.link, h.end);
+	return true;
+}
+
+/* Route @s to link @l's subnet via end @x, and to the far end when @x cannot forward. */
+static void route_to_link(const struct tb_config *c, struct plan *p, int s, size_t l, int x,
+			  int fam, const struct walk *w)
+{
+	int y = 1 - x, xn = c->links[l].end[x].node, yn = c->links[l].end[y].node;
+	const struct plan_end *dx = &p->ends[l][x];
+
+	if (fam && !p->ipv6)
+		return;
+	if (!route_via(p, s, fam, dx, fam ? dx->plen6 : dx->plen4, w->hop[xn]))
+		return;
+	if (!c->nodes[xn].forward && w->dist[yn] >= 0 && yn != xn)
+		route_via(p, s, fam, &p->ends[l][y], fam ? 128 : 32, w->hop[yn]);
+}
+
+/* Routes of source @s to every link subnet it is not on. */
+static void routes_from(const struct tb_config *c, struct plan *p, int s, struct walk *w)
+{
+	bfs(c, s, w);
 	for (size_t l = 0; l < c->n_links; l++) {
-		int a = c->links[l].end[0].node, b = c->links[l].end[1].node, x, y;
+		int x;
 
-		if (a == s || b == s)
+		if (c->links[l].end[0].node == s || c->links[l].end[1].node == s)
 			continue;
-		if (dist[a] < 0 && dist[b] < 0)
+		x = near_end(c, w->dist, l);
+		if (x < 0)
 			continue;
-		/* nearest end; on a tie prefer one that forwards, then end 0 */
-		if (dist[a] < 0)
-			x = 1;
-		else if (dist[b] < 0)
-			x = 0;
-		else if (dist[a] != dist[b])
-			x = dist[a] < dist[b] ? 0 : 1;
-		else
-			x = !c->nodes[a].forward && c->nodes[b].forward ? 1 : 0;
-		y = 1 - x;
-		for (int fam = 0; fam < 2; fam++) {
-			int family = fam ? AF_INET6 : AF_INET;
-			int xn = c->links[l].end[x].node, yn = c->links[l].end[y].node;
-			const struct plan_end *dx = &p->ends[l][x];
-			struct port h = hop[xn];
-			const struct plan_end *gw = &p->ends[h.link][1 - h.end];
-
-			if (fam && !p->ipv6)
-				continue;
-			if (fam ? !(dx->has6 && gw->has6) : !(dx->has4 && gw->has4))
-				continue;
-			add_route(&p->nodes[s], family, fam ? &dx->a6 : &dx->a4, fam ? dx->plen6 : dx->plen4,
-				  fam ? &gw->a6 : &gw->a4, h.link, h.end);
-			if (!c->nodes[xn].forward && dist[yn] >= 0 && yn != xn) {
-				const struct plan_end *dy = &p->ends[l][y];
-				struct port hy = hop[yn];
-				const struct plan_end *gy = &p->ends[hy.link][1 - hy.end];
-
-				if (fam ? dy->has6 && gy->has6 : dy->has4 && gy->has4)
-					add_route(&p->nodes[s], family, fam ? &dy->a6 : &dy->a4, fam ? 128 : 32,
-						  fam ? &gy->a6 : &gy->a4, hy.link, hy.end);
-			}
-		}
+		for (int fam = 0; fam < 2; fam++)
+			route_to_link(c, p, s, l, x, fam, w);
 	}
 }
 
@@ -459,118 +529,135 @@ static void name_ifaces(const struct tb_config *c, struct plan *p)
 	}
 }
 
+/* @msg about link @l (into *@bad); -EINVAL. */
+static int link_error(int l, int *bad, char *msg, size_t len, const char *fmt, ...)
+	TB_PRINTF(5, 6);
+
+static int link_error(int l, int *bad, char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	*bad = l;
+	return -EINVAL;
+}
+
+/* End @e of link @l: given name, MAC and addresses; a port of its node. */
+static int plan_end(const struct tb_config *c, struct plan *p, size_t l, int e, char *msg,
+		    size_t len, int *bad)
+{
+	const struct tb_end *te = &c->links[l].end[e];
+	struct plan_end *pe = &p->ends[l][e];
+	struct plan_node *pn;
+
+	if (te->node < 0 || (size_t)te->node >= c->n_nodes)
+		return link_error((int)l, bad, msg, len, "link %s: end %d has no node",
+				  c->links[l].name, e);
+	pn = &p->nodes[te->node];
+	snprintf(pe->ifname, sizeof(pe->ifname), "%s", te->ifname);
+	pe->mac[0] = 0x02;
+	pe->mac[1] = 0x74;
+	pe->mac[2] = 0x62;
+	pe->mac[3] = (uint8_t)(l >> 8);
+	pe->mac[4] = (uint8_t)l;
+	pe->mac[5] = (uint8_t)(e + 1);
+	if (*te->addr4 && parse_prefix(AF_INET, te->addr4, &pe->a4, &pe->plen4, 24))
+		return link_error((int)l, bad, msg, len, "link %s: bad IPv4 address \"%s\"",
+				  c->links[l].name, te->addr4);
+	if (*te->addr6 && parse_prefix(AF_INET6, te->addr6, &pe->a6, &pe->plen6, 64))
+		return link_error((int)l, bad, msg, len, "link %s: bad IPv6 address \"%s\"",
+				  c->links[l].name, te->addr6);
+	if (pn->first_link < 0) {
+		pn->first_link = (int)l;
+		pn->first_end = e;
+	}
+	pn->n_ports++;
+	return 0;
+}
+
+/* Every end of every link (plan_end), in link order. */
+static int plan_ends(const struct tb_config *c, struct plan *p, char *msg, size_t len, int *bad)
+{
+	for (size_t n = 0; n < c->n_nodes; n++)
+		p->nodes[n].first_link = p->nodes[n].first_end = -1;
+	for (size_t l = 0; l < c->n_links; l++)
+		for (int e = 0; e < 2; e++) {
+			int rc = plan_end(c, p, l, e, msg, len, bad);
+
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+/* The addresses the file leaves to the pools: IPv4, then IPv6 unless off. */
+static int plan_addresses(const struct tb_config *c, struct plan *p, struct fam *f4,
+			  struct fam *f6, char *msg, size_t len, int *bad)
+{
+	int rc = setup_family(c, f4, AF_INET, msg, len);
+
+	if (!rc)
+		rc = assign(c, p, f4, msg, len, bad);
+	if (!rc && p->ipv6) {
+		rc = setup_family(c, f6, AF_INET6, msg, len);
+		if (!rc)
+			rc = assign(c, p, f6, msg, len, bad);
+	}
+	if (rc)
+		return rc;
+	for (size_t l = 0; l < c->n_links; l++)
+		for (int e = 0; e < 2; e++) {
+			p->ends[l][e].has4 = true;
+			p->ends[l][e].has6 = p->ipv6;
+		}
+	return 0;
+}
+
+/* Every node's routes, merged where its table is big. */
+static void plan_routes(const struct tb_config *c, struct plan *p, const struct fam *f4,
+			const struct fam *f6)
+{
+	struct walk w;
+
+	walk_init(c, &w);
+	for (size_t s = 0; s < c->n_nodes; s++)
+		routes_from(c, p, (int)s, &w);
+	for (size_t s = 0; s < c->n_nodes; s++) {
+		aggregate(c, p, (int)s, f4);
+		if (p->ipv6)
+			aggregate(c, p, (int)s, f6);
+	}
+	walk_free(c, &w);
+}
+
 /* plan_make(); on failure *@bad is the link the message is about (-1: none). */
 static int make(const struct tb_config *c, struct plan **out, char *msg, size_t len, int *bad)
 {
 	struct plan *p = xcalloc(1, sizeof(*p));
-	struct port **adj = NULL, *hop = NULL;
-	size_t *n_adj = NULL, *cap_adj = NULL;
-	int *dist = NULL, *queue = NULL, rc = 0;
 	struct fam f4 = { 0 }, f6 = { 0 };
+	int rc;
 
 	p->n_nodes = c->n_nodes;
 	p->n_links = c->n_links;
 	p->ends = xcalloc(c->n_links + 1, sizeof(*p->ends));
 	p->nodes = xcalloc(c->n_nodes + 1, sizeof(*p->nodes));
 	p->ipv6 = strcmp(c->topo.pool6, "none") != 0;
-	if (c->n_links > 0xffff) {
-		snprintf(msg, len, "%zu links: at most 65535 are supported", c->n_links);
-		*bad = 0xffff;
-		rc = -EINVAL;
-		goto out;
+	if (c->n_links > 0xffff)
+		rc = link_error(0xffff, bad, msg, len, "%zu links: at most 65535 are supported",
+				c->n_links);
+	else
+		rc = plan_ends(c, p, msg, len, bad);
+	if (!rc) {
+		name_ifaces(c, p);
+		rc = plan_addresses(c, p, &f4, &f6, msg, len, bad);
 	}
-	for (size_t n = 0; n < c->n_nodes; n++)
-		p->nodes[n].first_link = p->nodes[n].first_end = -1;
-
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			const struct tb_end *te = &c->links[l].end[e];
-			struct plan_end *pe = &p->ends[l][e];
-			struct plan_node *pn = &p->nodes[te->node];
-
-			if (te->node < 0 || (size_t)te->node >= c->n_nodes) {
-				snprintf(msg, len, "link %s: end %d has no node", c->links[l].name, e);
-				*bad = (int)l;
-				rc = -EINVAL;
-				goto out;
-			}
-			snprintf(pe->ifname, sizeof(pe->ifname), "%s", te->ifname);
-			pe->mac[0] = 0x02;
-			pe->mac[1] = 0x74;
-			pe->mac[2] = 0x62;
-			pe->mac[3] = (uint8_t)(l >> 8);
-			pe->mac[4] = (uint8_t)l;
-			pe->mac[5] = (uint8_t)(e + 1);
-			if (*te->addr4 && parse_prefix(AF_INET, te->addr4, &pe->a4, &pe->plen4, 24)) {
-				snprintf(msg, len, "link %s: bad IPv4 address \"%s\"", c->links[l].name, te->addr4);
-				*bad = (int)l;
-				rc = -EINVAL;
-				goto out;
-			}
-			if (*te->addr6 && parse_prefix(AF_INET6, te->addr6, &pe->a6, &pe->plen6, 64)) {
-				snprintf(msg, len, "link %s: bad IPv6 address \"%s\"", c->links[l].name, te->addr6);
-				*bad = (int)l;
-				rc = -EINVAL;
-				goto out;
-			}
-			if (pn->first_link < 0) {
-				pn->first_link = (int)l;
-				pn->first_end = e;
-			}
-			pn->n_ports++;
-		}
-	name_ifaces(c, p);
-
-	rc = setup_family(c, &f4, AF_INET, msg, len);
-	if (!rc)
-		rc = assign(c, p, &f4, msg, len, bad);
-	if (!rc && p->ipv6) {
-		rc = setup_family(c, &f6, AF_INET6, msg, len);
-		if (!rc)
-			rc = assign(c, p, &f6, msg, len, bad);
-	}
-	if (rc)
-		goto out;
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			p->ends[l][e].has4 = true;
-			p->ends[l][e].has6 = p->ipv6;
-		}
-
-	adj = xcalloc(c->n_nodes + 1, sizeof(*adj));
-	n_adj = xcalloc(c->n_nodes + 1, sizeof(*n_adj));
-	cap_adj = xcalloc(c->n_nodes + 1, sizeof(*cap_adj));
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			int n = c->links[l].end[e].node;
-
-			adj[n] = tb_grow(adj[n], &cap_adj[n], n_adj[n], sizeof(**adj));
-			adj[n][n_adj[n]++] = (struct port){ (int)l, e };
-		}
-	dist = xcalloc(c->n_nodes + 1, sizeof(*dist));
-	queue = xcalloc(c->n_nodes + 1, sizeof(*queue));
-	hop = xcalloc(c->n_nodes + 1, sizeof(*hop));
-	for (size_t s = 0; s < c->n_nodes; s++)
-		routes_from(c, p, (int)s, adj, n_adj, dist, hop, queue);
-	for (size_t s = 0; s < c->n_nodes; s++) {
-		aggregate(c, p, (int)s, &f4);
-		if (p->ipv6)
-			aggregate(c, p, (int)s, &f6);
-	}
-out:
-	if (adj)
-		for (size_t n = 0; n < c->n_nodes; n++)
-			free(adj[n]);
-	free(adj);
-	free(n_adj);
-	free(cap_adj);
-	free(dist);
-	free(queue);
-	free(hop);
 	if (rc) {
 		plan_free(p);
 		return rc;
 	}
+	plan_routes(c, p, &f4, &f6);
 	*out = p;
 	return 0;
 }

@@ -453,17 +453,9 @@ static void free_topo(struct topo *t)
 	free(t);
 }
 
-int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo **out,
-	       struct topo_err *err)
+/* Before anything is made: root, network namespaces, per-namespace sysctls. */
+static int preflight(const struct tb_config *c, struct topo_err *err)
 {
-	static const struct topo_opts none;
-	struct topo *t;
-	char msg[256];
-	int rc;
-
-	o = o ? o : &none;
-	err->code = 0;
-	err->msg[0] = 0;
 	if (geteuid() != 0)
 		return topo_fail(err, -EPERM, "building a topology needs root (network namespaces, veth)");
 	if (access("/proc/self/ns/net", F_OK) < 0)
@@ -480,9 +472,34 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 						 loc_prefix(&c->nodes[i].sysctls[k].loc, where, sizeof(where)),
 						 c->nodes[i].name, c->nodes[i].sysctls[k].key);
 			}
+	return 0;
+}
 
-	raise_fd_limit(c->n_nodes * 3 + 64);
-	t = xcalloc(1, sizeof(*t));
+/* Every end's addresses as text, IPv6 only when the topology has it. */
+static void addr_texts(struct topo *t)
+{
+	const struct tb_config *c = t->c;
+
+	t->addr4 = xcalloc(c->n_links + 1, sizeof(*t->addr4));
+	t->addr6 = xcalloc(c->n_links + 1, sizeof(*t->addr6));
+	for (size_t l = 0; l < c->n_links; l++)
+		for (int e = 0; e < 2; e++) {
+			const struct plan_end *pe = &t->plan->ends[l][e];
+
+			if (pe->has4)
+				plan_ntop(AF_INET, &pe->a4, t->addr4[l][e], sizeof(t->addr4[l][e]));
+			if (pe->has6 && t->ipv6)
+				plan_ntop(AF_INET6, &pe->a6, t->addr6[l][e], sizeof(t->addr6[l][e]));
+		}
+}
+
+/* The topology of @c in memory (plan, nodes, address texts); nothing on the system yet. */
+static int topo_new(const struct tb_config *c, struct topo **out, struct topo_err *err)
+{
+	struct topo *t = xcalloc(1, sizeof(*t));
+	char msg[256];
+	int rc;
+
 	t->c = c;
 	t->parent_fd = -1;
 	rc = plan_make(c, &t->plan, msg, sizeof(msg));
@@ -499,17 +516,15 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 	for (size_t i = 0; i < c->n_nodes; i++)
 		t->nodes[i].nsfd = t->nodes[i].iofd = -1;
 	t->ifindex = xcalloc(c->n_links + 1, sizeof(*t->ifindex));
-	t->addr4 = xcalloc(c->n_links + 1, sizeof(*t->addr4));
-	t->addr6 = xcalloc(c->n_links + 1, sizeof(*t->addr6));
-	for (size_t l = 0; l < c->n_links; l++)
-		for (int e = 0; e < 2; e++) {
-			const struct plan_end *pe = &t->plan->ends[l][e];
+	addr_texts(t);
+	*out = t;
+	return 0;
+}
 
-			if (pe->has4)
-				plan_ntop(AF_INET, &pe->a4, t->addr4[l][e], sizeof(t->addr4[l][e]));
-			if (pe->has6 && t->ipv6)
-				plan_ntop(AF_INET6, &pe->a6, t->addr6[l][e], sizeof(t->addr6[l][e]));
-		}
+/* The run's directories and its journal; @t is freed when they fail. */
+static int open_run(struct topo *t, const struct topo_opts *o, struct topo_err *err)
+{
+	int rc;
 
 	if (!o->quiet)
 		warn_stale();
@@ -518,29 +533,49 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 		free_topo(t);
 		return topo_fail(err, rc, "prepare %s: %s", TB_NETNS_DIR, strerror(-rc));
 	}
-	rc = journal_create(o->run_id, o->config_path ? o->config_path : c->path, &t->j);
+	rc = journal_create(o->run_id, o->config_path ? o->config_path : t->c->path, &t->j);
 	if (rc) {
 		free_topo(t);
 		if (rc == -EEXIST && o->run_id)
 			return topo_fail(err, rc, "run %s exists already", o->run_id);
 		return topo_fail(err, rc, "create run directory under %s: %s", TB_RUN_DIR, strerror(-rc));
 	}
-	prof("start");
+	return 0;
+}
+
+/* Every node's namespace, created from the parent namespace if there is one. */
+static int create_nodes(struct topo *t, const struct topo_opts *o, struct topo_err *err)
+{
+	int rc;
+
 	open_parent(t);
 	rc = for_nodes(t, o, create_node, err);
 	if (t->parent_fd >= 0)
 		close(t->parent_fd);
 	t->parent_fd = -1;
-	prof("nodes");
-	if (!rc)
-		rc = create_links(t, o, err);
-	prof("links");
+	return rc;
+}
+
+/* Addresses and routes of every node, one after the other. */
+static int address_nodes(struct topo *t, const struct topo_opts *o, struct topo_err *err)
+{
+	int rc = 0;
+
 	/* sequential: on other threads it measured no faster (RTNL) */
-	for (size_t i = 0; !rc && i < c->n_nodes; i++) {
+	for (size_t i = 0; !rc && i < t->c->n_nodes; i++) {
 		rc = check_interrupt(o, err);
 		if (!rc)
 			rc = topo_address_node(t, (int)i, err);
 	}
+	return rc;
+}
+
+/* The sysctls deferred until the links exist (interface keys), per node. */
+static int late_sysctls(struct topo *t, struct topo_err *err)
+{
+	const struct tb_config *c = t->c;
+	int rc = 0;
+
 	for (size_t i = 0; !rc && i < c->n_nodes; i++) {
 		struct node_setup a = { c, t, (int)i, true, NULL, err };
 		bool any = false;
@@ -553,21 +588,67 @@ int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo
 				explain_sysctl(err, c, (int)i);
 		}
 	}
+	return rc;
+}
+
+/* The build stages in order, each after the last succeeded (profiled). */
+static int build_stages(struct topo *t, const struct topo_opts *o, struct topo_err *err)
+{
+	int rc;
+
+	prof("start");
+	rc = create_nodes(t, o, err);
+	prof("nodes");
+	if (!rc)
+		rc = create_links(t, o, err);
+	prof("links");
+	if (!rc)
+		rc = address_nodes(t, o, err);
+	if (!rc)
+		rc = late_sysctls(t, err);
 	prof("addr+routes+late sysctls");
 	if (!rc)
 		rc = finish_links(t, o, err);
 	prof("finish");
 	if (!rc)
-		rc = journal_set_state(t->j, "up", (int)c->n_nodes);
-	if (rc) {
-		if (!err->msg[0])
-			topo_fail(err, rc, "build: %s", strerror(-rc));
-		err->code = rc;
-		journal_undo(t->j);
-		t->j = NULL;
-		free_topo(t);
+		rc = journal_set_state(t->j, "up", (int)t->c->n_nodes);
+	return rc;
+}
+
+/* A failed build: @rc with a message, everything made undone, @t freed. */
+static int roll_back(struct topo *t, int rc, struct topo_err *err)
+{
+	if (!err->msg[0])
+		topo_fail(err, rc, "build: %s", strerror(-rc));
+	err->code = rc;
+	journal_undo(t->j);
+	t->j = NULL;
+	free_topo(t);
+	return rc;
+}
+
+int topo_build(const struct tb_config *c, const struct topo_opts *o, struct topo **out,
+	       struct topo_err *err)
+{
+	static const struct topo_opts none;
+	struct topo *t;
+	int rc;
+
+	o = o ? o : &none;
+	err->code = 0;
+	err->msg[0] = 0;
+	rc = preflight(c, err);
+	if (rc)
 		return rc;
-	}
+	raise_fd_limit(c->n_nodes * 3 + 64);
+	rc = topo_new(c, &t, err);
+	if (!rc)
+		rc = open_run(t, o, err);
+	if (rc)
+		return rc;
+	rc = build_stages(t, o, err);
+	if (rc)
+		return roll_back(t, rc, err);
 	/* the build sockets are not needed any more; 250 nodes would hold 250 */
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		rtnl_close(t->nodes[i].nl);

@@ -53,76 +53,97 @@ static uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* IP + TCP from one frame; -1 when it is not a (first-fragment) TCP segment. */
-static int parse(int dlt, const struct pcap_pkthdr *h, const uint8_t *b, struct pkt *p)
+/* Where the IP header of a @dlt frame starts, its EtherType in *@proto; NULL if nowhere. */
+static const uint8_t *link_payload(int dlt, const struct pcap_pkthdr *h, const uint8_t *b,
+				   uint16_t *proto)
 {
-	const uint8_t *end = b + h->caplen, *ip = b, *tcp;
-	unsigned ipver, iplen, thl;
-	uint16_t proto = 0;
+	const uint8_t *end = b + h->caplen, *ip;
 
-	p->t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 	switch (dlt) {
 	case DLT_EN10MB:
 		if (h->caplen < 14)
-			return -1;
-		proto = rd16(b + 12);
+			return NULL;
+		*proto = rd16(b + 12);
 		ip = b + 14;
-		while ((proto == 0x8100 || proto == 0x88a8) && ip + 4 <= end) {
-			proto = rd16(ip + 2);
+		while ((*proto == 0x8100 || *proto == 0x88a8) && ip + 4 <= end) {
+			*proto = rd16(ip + 2);
 			ip += 4;
 		}
-		break;
+		return ip;
 	case DLT_LINUX_SLL:
 		if (h->caplen < 16)
-			return -1;
-		proto = rd16(b + 14);
-		ip = b + 16;
-		break;
+			return NULL;
+		*proto = rd16(b + 14);
+		return b + 16;
 	case DLT_LINUX_SLL2:
 		if (h->caplen < 20)
-			return -1;
-		proto = rd16(b);
-		ip = b + 20;
-		break;
+			return NULL;
+		*proto = rd16(b);
+		return b + 20;
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:
-		break;
+		return b;
 	default:
-		return -1;
+		return NULL;
 	}
-	if (ip >= end)
+}
+
+/* An IPv4 first fragment carrying TCP into @p, *@tcp and *@iplen; -1 when not. */
+static int ipv4_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
+		       const uint8_t **tcp, unsigned *iplen)
+{
+	unsigned ihl = (ip[0] & 15u) * 4;
+
+	if (ip + 20 > end || ihl < 20 || ip[9] != IPPROTO_TCP || (rd16(ip + 6) & 0x1fff))
 		return -1;
-	ipver = ip[0] >> 4;
+	p->family = AF_INET;
+	memcpy(p->src, ip + 12, 4);
+	memcpy(p->dst, ip + 16, 4);
+	*iplen = rd16(ip + 2);
+	if (*iplen < ihl)
+		return -1;
+	*iplen -= ihl;
+	*tcp = ip + ihl;
+	return 0;
+}
+
+/* IPv6 with TCP next (extension headers are not followed), as ipv4_header. */
+static int ipv6_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
+		       const uint8_t **tcp, unsigned *iplen)
+{
+	if (ip + 40 > end || ip[6] != IPPROTO_TCP)
+		return -1;
+	p->family = AF_INET6;
+	memcpy(p->src, ip + 8, 16);
+	memcpy(p->dst, ip + 24, 16);
+	*iplen = rd16(ip + 4);
+	*tcp = ip + 40;
+	return 0;
+}
+
+/* The IP header at @ip, of the version EtherType @proto (0: any) announces. */
+static int ip_header(const uint8_t *ip, const uint8_t *end, uint16_t proto, struct pkt *p,
+		     const uint8_t **tcp, unsigned *iplen)
+{
+	unsigned ipver = ip[0] >> 4;
+
 	if (proto && !((proto == 0x0800 && ipver == 4) || (proto == 0x86dd && ipver == 6)))
 		return -1;
 	memset(p->src, 0, 16);
 	memset(p->dst, 0, 16);
-	if (ipver == 4) {
-		unsigned ihl = (ip[0] & 15u) * 4;
+	if (ipver == 4)
+		return ipv4_header(ip, end, p, tcp, iplen);
+	if (ipver == 6)
+		return ipv6_header(ip, end, p, tcp, iplen);
+	return -1;
+}
 
-		if (ip + 20 > end || ihl < 20 || ip[9] != IPPROTO_TCP || (rd16(ip + 6) & 0x1fff))
-			return -1;
-		p->family = AF_INET;
-		memcpy(p->src, ip + 12, 4);
-		memcpy(p->dst, ip + 16, 4);
-		iplen = rd16(ip + 2);
-		if (iplen < ihl)
-			return -1;
-		iplen -= ihl;
-		tcp = ip + ihl;
-	} else if (ipver == 6) {
-		/* extension headers are not followed: TCP must come next */
-		if (ip + 40 > end || ip[6] != IPPROTO_TCP)
-			return -1;
-		p->family = AF_INET6;
-		memcpy(p->src, ip + 8, 16);
-		memcpy(p->dst, ip + 24, 16);
-		iplen = rd16(ip + 4);
-		tcp = ip + 40;
-	} else {
-		return -1;
-	}
+/* The TCP header at @tcp of a segment of @iplen bytes into @p. */
+static int tcp_header(const uint8_t *tcp, const uint8_t *end, unsigned iplen, struct pkt *p)
+{
+	unsigned thl;
+
 	if (tcp + 20 > end)
 		return -1;
 	thl = (tcp[12] >> 4) * 4u;
@@ -138,6 +159,22 @@ static int parse(int dlt, const struct pcap_pkthdr *h, const uint8_t *b, struct 
 	p->opt = tcp + 20;
 	p->optlen = tcp + thl <= end ? thl - 20 : (unsigned)(end - p->opt > 0 ? end - p->opt : 0);
 	return 0;
+}
+
+/* IP + TCP from one frame; -1 when it is not a (first-fragment) TCP segment. */
+static int parse(int dlt, const struct pcap_pkthdr *h, const uint8_t *b, struct pkt *p)
+{
+	const uint8_t *end = b + h->caplen, *ip, *tcp;
+	unsigned iplen;
+	uint16_t proto = 0;
+
+	p->t_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	ip = link_payload(dlt, h, b, &proto);
+	if (!ip || ip >= end)
+		return -1;
+	if (ip_header(ip, end, proto, p, &tcp, &iplen))
+		return -1;
+	return tcp_header(tcp, end, iplen, p);
 }
 
 static uint32_t hash_pkt(const struct pkt *p)
@@ -418,93 +455,149 @@ static pcap_t *open_file(const char *path)
 	return h;
 }
 
-int ladder_print(const char *path, const struct ladder_opts *o, FILE *out, struct ladder_summary *sum)
+/* The connection of every TCP packet of a capture, in file order. */
+struct owners {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+/* @path opened, its link type in *@dlt; NULL (reported): unreadable or not supported. */
+static pcap_t *open_capture(const char *path, int *dlt)
 {
-	struct table t = { 0 };
-	struct ladder_summary s = { 0 };
-	struct side sd[2] = { { 0 } };
+	pcap_t *pc = open_file(path);
+
+	if (!pc)
+		return NULL;
+	*dlt = pcap_datalink(pc);
+	if (*dlt != DLT_EN10MB && *dlt != DLT_LINUX_SLL && *dlt != DLT_LINUX_SLL2 &&
+	    *dlt != DLT_RAW && *dlt != DLT_IPV4 && *dlt != DLT_IPV6) {
+		tb_err("ladder: %s: link type %s is not supported", path,
+		       pcap_datalink_val_to_name(*dlt) ? pcap_datalink_val_to_name(*dlt) : "?");
+		pcap_close(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+/* First pass: number the connections of @path into @t, each packet's in @ow. */
+static int number_conns(const char *path, int *dlt, struct table *t, struct owners *ow)
+{
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
-	uint32_t *owner = NULL; /* per TCP packet: its connection */
-	size_t n_pk = 0, cap_pk = 0, k = 0, want;
-	pcap_t *pc;
-	int dlt, rc = 0, dir;
+	pcap_t *pc = open_capture(path, dlt);
 	struct pkt p;
-	const struct conn *c;
-	char ea[64], eb[64];
+	int rc, dir;
 
-	pc = open_file(path);
 	if (!pc)
 		return -EINVAL;
-	dlt = pcap_datalink(pc);
-	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2 && dlt != DLT_RAW &&
-	    dlt != DLT_IPV4 && dlt != DLT_IPV6) {
-		tb_err("ladder: %s: link type %s is not supported", path,
-		       pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
-		pcap_close(pc);
-		return -EINVAL;
-	}
 	while ((rc = pcap_next_ex(pc, &h, &bytes)) == 1) {
-		if (parse(dlt, h, bytes, &p))
+		if (parse(*dlt, h, bytes, &p))
 			continue;
-		owner = tb_grow(owner, &cap_pk, n_pk, sizeof(*owner));
-		owner[n_pk++] = (uint32_t)classify(&t, &p, &dir);
+		ow->v = tb_grow(ow->v, &ow->cap, ow->n, sizeof(*ow->v));
+		ow->v[ow->n++] = (uint32_t)classify(t, &p, &dir);
 	}
 	if (rc == PCAP_ERROR)
 		tb_warn("ladder: %s: %s (reading what came before)", path, pcap_geterr(pc));
 	pcap_close(pc);
-	rc = 0;
-	if (o->list) {
-		fprintf(out, "%4s  %-45s %-45s %8s %10s %10s  %s\n", "conn", "A (client)", "B",
-			"packets", "start_ms", "dur_ms", "flags");
-		for (size_t i = 0; i < t.n; i++) {
-			c = &t.c[i];
-			fmt_ep(c->family, c->a, c->ap, ea, sizeof(ea));
-			fmt_ep(c->family, c->b, c->bp, eb, sizeof(eb));
-			fprintf(out, "%4zu  %-45s %-45s %8llu %10.3f %10.3f  %s%s%s\n", i + 1, ea, eb,
-				(unsigned long long)c->packets, ms(c->t_first - t.c[0].t_first),
-				ms(c->t_last - c->t_first), c->have_syn ? "SYN " : "",
-				c->seen & F_FIN ? "FIN " : "", c->seen & F_RST ? "RST" : "");
-		}
-		goto out;
+	return 0;
+}
+
+/* One line per connection of @t. */
+static void list_conns(FILE *out, const struct table *t)
+{
+	char ea[64], eb[64];
+
+	fprintf(out, "%4s  %-45s %-45s %8s %10s %10s  %s\n", "conn", "A (client)", "B", "packets",
+		"start_ms", "dur_ms", "flags");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct conn *c = &t->c[i];
+
+		fmt_ep(c->family, c->a, c->ap, ea, sizeof(ea));
+		fmt_ep(c->family, c->b, c->bp, eb, sizeof(eb));
+		fprintf(out, "%4zu  %-45s %-45s %8llu %10.3f %10.3f  %s%s%s\n", i + 1, ea, eb,
+			(unsigned long long)c->packets, ms(c->t_first - t->c[0].t_first),
+			ms(c->t_last - c->t_first), c->have_syn ? "SYN " : "",
+			c->seen & F_FIN ? "FIN " : "", c->seen & F_RST ? "RST" : "");
 	}
-	want = o->conn ? o->conn - 1 : 0;
-	if (want >= t.n) {
+}
+
+/* The summary of connection @want of @t before its packets: nothing seen. */
+static void summary_start(struct ladder_summary *s, const struct table *t, size_t want)
+{
+	const struct conn *c = &t->c[want];
+
+	s->conn = (unsigned)want + 1;
+	s->n_conns = (unsigned)t->n;
+	s->t_syn = s->t_synack = s->t_ack = s->handshake_us = s->t_rst = -1;
+	s->t_data[0] = s->t_data[1] = s->t_fin[0] = s->t_fin[1] = -1;
+	fmt_ep(c->family, c->a, c->ap, s->a, sizeof(s->a));
+	fmt_ep(c->family, c->b, c->bp, s->b, sizeof(s->b));
+}
+
+/* Second pass: step through the packets of connection @want (@c). */
+static int replay(const char *path, int dlt, const struct owners *ow, size_t want,
+		  const struct conn *c, bool quiet, FILE *out, struct ladder_summary *s)
+{
+	struct side sd[2] = { { 0 } };
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	pcap_t *pc = open_file(path);
+	struct pkt p;
+	size_t k = 0;
+
+	if (!pc)
+		return -EINVAL;
+	while (k < ow->n && pcap_next_ex(pc, &h, &bytes) == 1) {
+		if (parse(dlt, h, bytes, &p))
+			continue;
+		if (ow->v[k++] != want)
+			continue;
+		step(out, quiet, &p, dir_of(c, &p), c->t_first, sd, s);
+	}
+	pcap_close(pc);
+	return 0;
+}
+
+/* The ladder of the connection @o chooses: header, packets, summary. */
+static int print_conn(const char *path, int dlt, const struct ladder_opts *o, FILE *out,
+		      const struct table *t, const struct owners *ow, struct ladder_summary *sum)
+{
+	size_t want = o->conn ? o->conn - 1 : 0;
+	struct ladder_summary s = { 0 };
+	const struct conn *c;
+
+	if (want >= t->n) {
 		tb_err("ladder: %s: no connection %zu (the capture has %zu TCP connection%s)", path,
-		       want + 1, t.n, t.n == 1 ? "" : "s");
-		rc = -ENOENT;
-		goto out;
+		       want + 1, t->n, t->n == 1 ? "" : "s");
+		return -ENOENT;
 	}
-	c = &t.c[want];
-	s.conn = (unsigned)want + 1;
-	s.n_conns = (unsigned)t.n;
-	s.t_syn = s.t_synack = s.t_ack = s.handshake_us = s.t_rst = -1;
-	s.t_data[0] = s.t_data[1] = s.t_fin[0] = s.t_fin[1] = -1;
-	fmt_ep(c->family, c->a, c->ap, s.a, sizeof(s.a));
-	fmt_ep(c->family, c->b, c->bp, s.b, sizeof(s.b));
+	c = &t->c[want];
+	summary_start(&s, t, want);
 	fprintf(out, "connection %u of %u in %s\n  A %s%s\n  B %s\n", s.conn, s.n_conns, path, s.a,
 		c->have_syn ? " (client: sent the SYN)" : "", s.b);
 	if (!o->quiet)
 		fprintf(out, "\n%10s  %-3s  %-4s %10s %10s %6s %6s  %s\n", "time_ms", "dir", "flag",
 			"seq", "ack", "len", "win", "options / notes");
-	pc = open_file(path);
-	if (!pc) {
-		rc = -EINVAL;
-		goto out;
-	}
-	while (k < n_pk && pcap_next_ex(pc, &h, &bytes) == 1) {
-		if (parse(dlt, h, bytes, &p))
-			continue;
-		if (owner[k++] != want)
-			continue;
-		step(out, o->quiet, &p, dir_of(c, &p), c->t_first, sd, &s);
-	}
-	pcap_close(pc);
+	if (replay(path, dlt, ow, want, c, o->quiet, out, &s))
+		return -EINVAL;
 	print_summary(out, &s);
 	if (sum)
 		*sum = s;
-out:
-	free(owner);
+	return 0;
+}
+
+int ladder_print(const char *path, const struct ladder_opts *o, FILE *out, struct ladder_summary *sum)
+{
+	struct table t = { 0 };
+	struct owners ow = { 0 };
+	int dlt, rc;
+
+	rc = number_conns(path, &dlt, &t, &ow);
+	if (!rc && o->list)
+		list_conns(out, &t);
+	else if (!rc)
+		rc = print_conn(path, dlt, o, out, &t, &ow, sum);
+	free(ow.v);
 	free(t.c);
 	free(t.slot);
 	return rc;

@@ -141,20 +141,114 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* ",v": one value after a comma. */
+static void put_u64(struct sampler_obuf *b, uint64_t v)
+{
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, v);
+}
+
 /* ",v1,v2,...": @n values, each after a comma. */
 static void put_fields(struct sampler_obuf *b, const uint64_t *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
+		put_u64(b, v[i]);
+}
+
+/* ",ADDR" of family @family. */
+static void put_addr(struct sampler_obuf *b, int family, const void *a)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, a, addr, sizeof(addr));
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, addr);
+}
+
+/* The socket's columns from family to wqueue, and the comma before cc. */
+static void put_socket(struct sampler_obuf *b, const struct inet_diag_msg *m)
+{
+	sampler_ob_str(b, m->idiag_family == AF_INET ? ",4" : ",6");
+	put_addr(b, m->idiag_family, m->id.idiag_src);
+	put_u64(b, ntohs(m->id.idiag_sport));
+	put_addr(b, m->idiag_family, m->id.idiag_dst);
+	put_u64(b, ntohs(m->id.idiag_dport));
+	put_u64(b, (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0]);
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, sampler_state_name(m->idiag_state));
+	put_u64(b, m->idiag_rqueue);
+	put_u64(b, m->idiag_wqueue);
+	sampler_ob_chr(b, ',');
+}
+
+/* The congestion control's name, when the kernel gave it. */
+static void put_cc(struct sampler_obuf *b, const struct nlattr *a)
+{
+	char cc[32];
+
+	if (!a)
+		return;
+	snprintf(cc, sizeof(cc), "%.*s", (int)mnl_attr_get_payload_len(a),
+		 (const char *)mnl_attr_get_payload(a));
+	sampler_ob_str(b, cc);
+}
+
+/* The tcp_info columns: ",v" each, "," alone beyond the @len bytes of @ti. */
+static void put_tcp_info(struct sampler_obuf *b, const uint8_t *ti, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++) {
+		const struct ti_col *c = &ti_cols[i];
+
 		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, v[i]);
+		if (!ti || c->off + c->size > len)
+			continue;
+		if (c->size == 1)
+			sampler_ob_u64(b, ti[c->off]);
+		else if (c->size == 4) {
+			uint32_t v;
+			memcpy(&v, ti + c->off, 4);
+			sampler_ob_u64(b, v);
+		} else {
+			uint64_t v;
+			memcpy(&v, ti + c->off, 8);
+			sampler_ob_u64(b, v);
+		}
 	}
+}
+
+/* snd_wscale, rcv_wscale and app_limited: tcp_info's bitfields. */
+static void put_bitfields(struct sampler_obuf *b, const uint8_t *ti, size_t len)
+{
+	/* copy the struct prefix to read them portably */
+	struct tcp_info tmp;
+
+	if (!ti || len <= offsetof(struct tcp_info, tcpi_rto)) {
+		sampler_ob_str(b, ",,,");
+		return;
+	}
+	memcpy(&tmp, ti, offsetof(struct tcp_info, tcpi_rto));
+	put_fields(b, (const uint64_t[]){ tmp.tcpi_snd_wscale, tmp.tcpi_rcv_wscale,
+					  tmp.tcpi_delivery_rate_app_limited }, 3);
+}
+
+/* The BBR columns, when the kernel gave a whole tcp_bbr_info. */
+static void put_bbr(struct sampler_obuf *b, const struct nlattr *a)
+{
+	struct tcp_bbr_info bbr;
+
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(struct tcp_bbr_info)) {
+		sampler_ob_str(b, ",,,,");
+		return;
+	}
+	memcpy(&bbr, mnl_attr_get_payload(a), sizeof(bbr));
+	put_fields(b, (const uint64_t[]){ (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo,
+					  bbr.bbr_min_rtt, bbr.bbr_pacing_gain, bbr.bbr_cwnd_gain }, 4);
 }
 
 void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, const char *label,
 		     const struct nlmsghdr *nlh, const struct inet_diag_msg *m)
 {
 	const struct nlattr *tb[INET_DIAG_MAX + 1] = { NULL };
-	char addr[INET6_ADDRSTRLEN];
 	const uint8_t *ti = NULL;
 	size_t ti_len = 0;
 
@@ -169,71 +263,11 @@ void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, c
 	sampler_ob_str(b, node);
 	sampler_ob_chr(b, ',');
 	sampler_ob_str(b, label);
-	sampler_ob_str(b, m->idiag_family == AF_INET ? ",4," : ",6,");
-	inet_ntop(m->idiag_family, m->id.idiag_src, addr, sizeof(addr));
-	sampler_ob_str(b, addr);
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, ntohs(m->id.idiag_sport));
-	sampler_ob_chr(b, ',');
-	inet_ntop(m->idiag_family, m->id.idiag_dst, addr, sizeof(addr));
-	sampler_ob_str(b, addr);
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, ntohs(m->id.idiag_dport));
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0]);
-	sampler_ob_chr(b, ',');
-	sampler_ob_str(b, sampler_state_name(m->idiag_state));
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, m->idiag_rqueue);
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, m->idiag_wqueue);
-	sampler_ob_chr(b, ',');
-	if (tb[INET_DIAG_CONG]) {
-		char cc[32];
-
-		snprintf(cc, sizeof(cc), "%.*s", (int)mnl_attr_get_payload_len(tb[INET_DIAG_CONG]),
-			 (const char *)mnl_attr_get_payload(tb[INET_DIAG_CONG]));
-		sampler_ob_str(b, cc);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(ti_cols); i++) {
-		const struct ti_col *c = &ti_cols[i];
-
-		sampler_ob_chr(b, ',');
-		if (!ti || c->off + c->size > ti_len)
-			continue;
-		if (c->size == 1)
-			sampler_ob_u64(b, ti[c->off]);
-		else if (c->size == 4) {
-			uint32_t v;
-			memcpy(&v, ti + c->off, 4);
-			sampler_ob_u64(b, v);
-		} else {
-			uint64_t v;
-			memcpy(&v, ti + c->off, 8);
-			sampler_ob_u64(b, v);
-		}
-	}
-	if (ti && ti_len > offsetof(struct tcp_info, tcpi_rto)) {
-		const struct tcp_info *t = (const void *)ti;
-		/* bitfields: copy the struct prefix to read them portably */
-		struct tcp_info tmp;
-
-		memcpy(&tmp, t, offsetof(struct tcp_info, tcpi_rto));
-		put_fields(b, (const uint64_t[]){ tmp.tcpi_snd_wscale, tmp.tcpi_rcv_wscale,
-						  tmp.tcpi_delivery_rate_app_limited }, 3);
-	} else {
-		sampler_ob_str(b, ",,,");
-	}
-	if (tb[INET_DIAG_BBRINFO] &&
-	    mnl_attr_get_payload_len(tb[INET_DIAG_BBRINFO]) >= sizeof(struct tcp_bbr_info)) {
-		struct tcp_bbr_info bbr;
-
-		memcpy(&bbr, mnl_attr_get_payload(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
-		put_fields(b, (const uint64_t[]){ (uint64_t)bbr.bbr_bw_hi << 32 | bbr.bbr_bw_lo,
-						  bbr.bbr_min_rtt, bbr.bbr_pacing_gain, bbr.bbr_cwnd_gain }, 4);
-	} else {
-		sampler_ob_str(b, ",,,,");
-	}
+	put_socket(b, m);
+	put_cc(b, tb[INET_DIAG_CONG]);
+	put_tcp_info(b, ti, ti_len);
+	put_bitfields(b, ti, ti_len);
+	put_bbr(b, tb[INET_DIAG_BBRINFO]);
 	sampler_ob_chr(b, '\n');
 }
 
