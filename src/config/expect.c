@@ -160,7 +160,8 @@ static struct tb_expr *parse_number(struct parser *ps)
 		n->unit = TB_UNIT_TIME;
 		return n;
 	}
-	perr(ps, end, "unknown unit \"%s\" (use a rate like 10mbit, a time like 40ms, or %%)", end);
+	perr(ps, b + (end - tok), "unknown unit \"%s\" (use a rate like 10mbit, a time like 40ms, or %%)",
+	     end);
 	return n;
 }
 
