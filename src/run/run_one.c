@@ -587,44 +587,80 @@ static json_t *proc_json(const struct one *x, const struct run_proc *p)
 	return j;
 }
 
+/* Node @n's nstat counters since the start: counters/NODE.json. */
+static void collect_counters(struct one *x, size_t n, int ns)
+{
+	struct counters *after = NULL;
+	char path[1100];
+
+	if (x->before && x->before[n] && counters_read(ns, &after) == 0) {
+		json_t *d = counters_delta_json(x->before[n], after);
+
+		snprintf(path, sizeof(path), "%s/counters/%s.json", x->dir, x->c->nodes[n].name);
+		write_json(x, d, path, JSON_INDENT(1) | JSON_SORT_KEYS);
+		json_decref(d);
+	}
+	counters_free(after);
+	if (x->before)
+		counters_free(x->before[n]);
+}
+
+/* Stop node @n's sampler; its figures for run.json. */
+static json_t *collect_sampler(struct one *x, size_t n)
+{
+	const char *name = x->c->nodes[n].name;
+	struct sampler_stats st = { 0 };
+
+	sampler_stop(x->samplers[n], &st);
+	if (st.write_err) {
+		fail(x, "node %s: cannot write its socket samples (sockets/%s-*.csv): %s", name, name,
+		     strerror(-st.write_err));
+		x->write_failed = true;
+	}
+	return json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples, "missed",
+			 (json_int_t)st.missed, "errors", (json_int_t)st.errors, "cpu_s", st.cpu_s,
+			 "late_max_ms", (double)st.late_max_ns / 1e6, "stalls", (json_int_t)st.stalls,
+			 "sample_max_ms", (double)st.max_sample_ns / 1e6);
+}
+
+/* Stop the captures; what each took, for run.json. */
+static json_t *collect_captures(struct one *x)
+{
+	json_t *caps = json_array();
+
+	for (size_t i = 0; i < x->n_caps; i++) {
+		struct capture_stats cs = { 0 };
+		const char *p = capture_path(x->caps[i]);
+		const char *file = p ? strrchr(p, '/') + 1 : "?";
+
+		capture_stop(x->caps[i], &cs);
+		json_array_append_new(caps, json_pack("{ss sI sI sI sb}", "file", file, "packets",
+						      (json_int_t)cs.packets, "drop", (json_int_t)cs.drop,
+						      "ifdrop", (json_int_t)cs.ifdrop, "capped", cs.capped));
+		if (cs.drop || cs.ifdrop)
+			tb_warn("capture %s: %llu packets dropped by the capture", file,
+				(unsigned long long)(cs.drop + cs.ifdrop));
+	}
+	x->n_caps = 0;
+	return caps;
+}
+
+/* What the run recorded, once its workers are gone: every node's counters,
+ * sampler figures and qdiscs (qdisc.json), the captures and the processes. */
 static void collect(struct one *x)
 {
 	const struct tb_config *c = x->c;
-	json_t *caps = json_array(), *qd = json_object(), *procs = json_array(), *smp = json_object();
+	json_t *qd = json_object(), *procs = json_array(), *smp = json_object();
 	char path[1100];
 
 	for (size_t n = 0; n < c->n_nodes; n++) {
-		struct counters *after = NULL;
-		struct sampler_stats st = { 0 };
-		json_t *q = NULL;
-		struct qdisc_err qe;
 		int ns = topo_node_nsfd(x->t, (int)n);
+		struct qdisc_err qe;
+		json_t *q = NULL;
 
-		if (x->before && x->before[n] && counters_read(ns, &after) == 0) {
-			json_t *d = counters_delta_json(x->before[n], after);
-
-			snprintf(path, sizeof(path), "%s/counters/%s.json", x->dir, c->nodes[n].name);
-			write_json(x, d, path, JSON_INDENT(1) | JSON_SORT_KEYS);
-			json_decref(d);
-		}
-		counters_free(after);
-		if (x->before)
-			counters_free(x->before[n]);
-		if (x->samplers && x->samplers[n]) {
-			sampler_stop(x->samplers[n], &st);
-			if (st.write_err) {
-				fail(x, "node %s: cannot write its socket samples (sockets/%s-*.csv): %s",
-				     c->nodes[n].name, c->nodes[n].name, strerror(-st.write_err));
-				x->write_failed = true;
-			}
-			json_object_set_new(smp, c->nodes[n].name,
-					    json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples,
-						      "missed", (json_int_t)st.missed, "errors",
-						      (json_int_t)st.errors, "cpu_s", st.cpu_s, "late_max_ms",
-						      (double)st.late_max_ns / 1e6, "stalls",
-						      (json_int_t)st.stalls, "sample_max_ms",
-						      (double)st.max_sample_ns / 1e6));
-		}
+		collect_counters(x, n, ns);
+		if (x->samplers && x->samplers[n])
+			json_object_set_new(smp, c->nodes[n].name, collect_sampler(x, n));
 		if (qstats_collect(ns, false, &q, &qe) == 0 && json_array_size(q))
 			json_object_set_new(qd, c->nodes[n].name, q);
 		else
@@ -634,28 +670,12 @@ static void collect(struct one *x)
 	x->before = NULL;
 	free(x->samplers);
 	x->samplers = NULL;
-	for (size_t i = 0; i < x->n_caps; i++) {
-		struct capture_stats cs = { 0 };
-		const char *p = capture_path(x->caps[i]);
-		json_t *j = json_pack("{ss}", "file", p ? strrchr(p, '/') + 1 : "?");
-
-		capture_stop(x->caps[i], &cs);
-		json_object_set_new(j, "packets", json_integer((json_int_t)cs.packets));
-		json_object_set_new(j, "drop", json_integer((json_int_t)cs.drop));
-		json_object_set_new(j, "ifdrop", json_integer((json_int_t)cs.ifdrop));
-		json_object_set_new(j, "capped", json_boolean(cs.capped));
-		if (cs.drop || cs.ifdrop)
-			tb_warn("capture %s: %llu packets dropped by the capture", json_string_value(json_object_get(j, "file")),
-				(unsigned long long)(cs.drop + cs.ifdrop));
-		json_array_append_new(caps, j);
-	}
-	x->n_caps = 0;
+	json_object_set_new(x->info, "captures", collect_captures(x));
 	for (size_t i = 0; i < x->n_procs; i++)
 		json_array_append_new(procs, proc_json(x, &x->procs[i]));
 	snprintf(path, sizeof(path), "%s/qdisc.json", x->dir);
 	write_json(x, qd, path, JSON_INDENT(1));
 	json_decref(qd);
-	json_object_set_new(x->info, "captures", caps);
 	json_object_set_new(x->info, "processes", procs);
 	json_object_set_new(x->info, "sampler", smp);
 }
