@@ -1,5 +1,7 @@
-/* Internals shared by the config parser's files (config.c, config_keys.c,
- * config_validate.c, expect.c). Not for other modules. */
+/* Internals shared by the config parser's files (config_load.c on top, then
+ * config_sections.c, config_validate.c, config_keys.c, config_model.c,
+ * expect.c, and config_names.c, config_read.c below them). Not for other
+ * modules. */
 #ifndef TB_CONFIG_INT_H
 #define TB_CONFIG_INT_H
 
@@ -185,7 +187,7 @@ char *cfg_slurp(const char *path, size_t *len, int *err);
  * a device...). */
 const char *cfg_slurp_error(int err);
 
-/* config.c: lookups shared with config_sections.c */
+/* config_names.c: lookups by name */
 int cfg_find_node(const struct tb_config *c, const char *name);
 const char *cfg_suggest_node(const struct tb_config *c, const char *name);
 

@@ -339,7 +339,7 @@ static void count_stall(struct rp_stalls *s, double late_ms, long stalls, double
 
 /* Run @r's status, and its error, from its run.json @rj (NULL: absent) or
  * from its directory's absence. */
-static void run_status(const struct report *rp, struct rp_run *r, json_t *rj)
+static void load_status(const struct report *rp, struct rp_run *r, json_t *rj)
 {
 	char *p = rp_path(rp, "%s", r->dir);
 	struct stat sb;
@@ -422,7 +422,7 @@ static void load_run(const struct report *rp, struct rp_run *r)
 	json_t *rj = load_json(p);
 
 	free(p);
-	run_status(rp, r, rj);
+	load_status(rp, r, rj);
 	load_run_load(r, json_object_get(rj, "load"));
 	run_sampler(r, json_object_get(rj, "sampler"));
 	json_decref(rj);
