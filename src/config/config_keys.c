@@ -695,6 +695,57 @@ static int unknown_key(struct cfg_ctx *x, const struct keydef *const *tables, co
 #define UNKNOWN_KEY(x, key, loc, where, ...)                                                       \
 	unknown_key(x, (const struct keydef *const[]){ __VA_ARGS__, NULL }, key, loc, where)
 
+/* Whether @name is dotted words of letters, digits, '_' and '-'. */
+static bool sysctl_name_ok(const char *name)
+{
+	if (!*name || name[0] == '.' || strstr(name, "..") || strchr(name, '/') ||
+	    name[strlen(name) - 1] == '.')
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return false;
+	}
+	return true;
+}
+
+/* "sysctl.NAME = VALUE" of node @n: a net.* key, added or (a later file) replaced. */
+static int node_set_sysctl(struct cfg_ctx *x, struct tb_node *n, const char *name,
+			   const char *value, const struct tb_loc *kloc, const struct tb_loc *vloc,
+			   const char *where)
+{
+	struct tb_sysctl *s;
+
+	if (!sysctl_name_ok(name)) {
+		diag_error(x->d, kloc, "%s: bad sysctl name \"%s\"", where, name);
+		return -EINVAL;
+	}
+	if (strncmp(name, "net.", 4)) { /* the rest is the host's, in every namespace */
+		diag_error(x->d, kloc,
+			   "%s: sysctl %s is not per network namespace (only net.* keys "
+			   "are per node)",
+			   where, name);
+		return -EINVAL;
+	}
+	if (!*value) {
+		diag_error(x->d, vloc, "%s: sysctl %s has an empty value", where, name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->n_sysctls; i++) {
+		if (strcmp(n->sysctls[i].key, name) == 0) { /* a later file overrides */
+			free(n->sysctls[i].value);
+			n->sysctls[i].value = xstrdup(value);
+			n->sysctls[i].loc = *vloc;
+			return 0;
+		}
+	}
+	n->sysctls = tb_grow(n->sysctls, &n->cap_sysctls, n->n_sysctls, sizeof(*n->sysctls));
+	s = &n->sysctls[n->n_sysctls++];
+	s->key = xstrdup(name);
+	s->value = xstrdup(value);
+	s->loc = *vloc;
+	return 0;
+}
+
 int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const char *value,
 		 const struct tb_loc *kloc, const struct tb_loc *vloc)
 {
@@ -702,97 +753,75 @@ int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const ch
 	char where[64];
 
 	snprintf(where, sizeof(where), "[node %s]", n->name);
-	if (strncmp(key, "sysctl.", 7) == 0) {
-		const char *name = key + 7;
-		struct tb_sysctl *s;
-
-		if (!*name || name[0] == '.' || strstr(name, "..") || strchr(name, '/') ||
-		    name[strlen(name) - 1] == '.') {
-			diag_error(x->d, kloc, "%s: bad sysctl name \"%s\"", where, name);
-			return -EINVAL;
-		}
-		for (const char *p = name; *p; p++) {
-			if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) {
-				diag_error(x->d, kloc, "%s: bad sysctl name \"%s\"", where, name);
-				return -EINVAL;
-			}
-		}
-		if (strncmp(name, "net.", 4)) { /* the rest is the host's, in every namespace */
-			diag_error(x->d, kloc,
-				   "%s: sysctl %s is not per network namespace (only net.* keys "
-				   "are per node)",
-				   where, name);
-			return -EINVAL;
-		}
-		if (!*value) {
-			diag_error(x->d, vloc, "%s: sysctl %s has an empty value", where, name);
-			return -EINVAL;
-		}
-		for (size_t i = 0; i < n->n_sysctls; i++) {
-			if (strcmp(n->sysctls[i].key, name) == 0) { /* a later file overrides */
-				free(n->sysctls[i].value);
-				n->sysctls[i].value = xstrdup(value);
-				n->sysctls[i].loc = *vloc;
-				return 0;
-			}
-		}
-		n->sysctls = tb_grow(n->sysctls, &n->cap_sysctls, n->n_sysctls, sizeof(*n->sysctls));
-		s = &n->sysctls[n->n_sysctls++];
-		s->key = xstrdup(name);
-		s->value = xstrdup(value);
-		s->loc = *vloc;
-		return 0;
-	}
+	if (strncmp(key, "sysctl.", 7) == 0)
+		return node_set_sysctl(x, n, key + 7, value, kloc, vloc, where);
 	if (!k)
 		return UNKNOWN_KEY(x, key, kloc, where, cfg_node_keys);
 	return cfg_key_set(x, k, n, value, vloc, key);
 }
 
-/* "c1.delay" in [link c1-r1]: the part before the first dot names an end. */
+/* "c1.delay" in [link c1-r1]: *@end is the end c1 (-1: no dot), *@key moves past the dot. */
+static int key_end(struct cfg_ctx *x, const struct tb_link *l, const char **key, int *end,
+		   const struct tb_loc *kloc, const char *where)
+{
+	const char *dot = strchr(*key, '.');
+	char endname[TB_NAME_MAX];
+	size_t n;
+	const char *a, *b;
+
+	*end = -1;
+	if (!dot)
+		return 0;
+	n = (size_t)(dot - *key);
+	a = x->c->nodes[l->end[0].node].name;
+	b = x->c->nodes[l->end[1].node].name;
+	if (n >= sizeof(endname))
+		n = sizeof(endname) - 1;
+	memcpy(endname, *key, n);
+	endname[n] = 0;
+	if (strcmp(endname, a) == 0)
+		*end = 0;
+	else if (strcmp(endname, b) == 0)
+		*end = 1;
+	else {
+		diag_error(x->d, kloc, "%s: \"%s\" is not an end of this link (%s or %s)", where,
+			   endname, a, b);
+		return -EINVAL;
+	}
+	*key = dot + 1;
+	return 0;
+}
+
+/* A shape key on both directions of @l, or (@end >= 0) on the one leaving that end. */
+static int link_set_shape(struct cfg_ctx *x, struct tb_link *l, const struct keydef *k, int end,
+			  const char *value, const struct tb_loc *kloc, const struct tb_loc *vloc)
+{
+	for (int i = 0; i < 2; i++) {
+		struct tb_shape *s = &l->dir[i];
+		bool first = !s->set;
+
+		if (end >= 0 && i != end)
+			continue;
+		if (shape_set(x, k, s, value, vloc))
+			return -EINVAL;
+		if (first)
+			s->loc = *kloc;
+	}
+	return 0;
+}
+
 int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const char *value,
 		 const struct tb_loc *kloc, const struct tb_loc *vloc)
 {
 	const struct keydef *k;
-	const char *dot = strchr(key, '.');
 	char where[96];
-	int end = -1;
+	int end;
 
 	snprintf(where, sizeof(where), "[link %s]", l->name);
-	if (dot) {
-		char endname[TB_NAME_MAX];
-		size_t n = (size_t)(dot - key);
-		const char *a = x->c->nodes[l->end[0].node].name;
-		const char *b = x->c->nodes[l->end[1].node].name;
-
-		if (n >= sizeof(endname))
-			n = sizeof(endname) - 1;
-		memcpy(endname, key, n);
-		endname[n] = 0;
-		if (strcmp(endname, a) == 0)
-			end = 0;
-		else if (strcmp(endname, b) == 0)
-			end = 1;
-		else {
-			diag_error(x->d, kloc, "%s: \"%s\" is not an end of this link (%s or %s)", where,
-				   endname, a, b);
-			return -EINVAL;
-		}
-		key = dot + 1;
-	}
-	if ((k = cfg_key_find(cfg_shape_keys, key))) {
-		for (int i = 0; i < 2; i++) {
-			struct tb_shape *s = &l->dir[i];
-			bool first = !s->set;
-
-			if (end >= 0 && i != end)
-				continue;
-			if (shape_set(x, k, s, value, vloc))
-				return -EINVAL;
-			if (first)
-				s->loc = *kloc;
-		}
-		return 0;
-	}
+	if (key_end(x, l, &key, &end, kloc, where))
+		return -EINVAL;
+	if ((k = cfg_key_find(cfg_shape_keys, key)))
+		return link_set_shape(x, l, k, end, value, kloc, vloc);
 	if ((k = cfg_key_find(cfg_end_keys, key))) {
 		if (end < 0) {
 			diag_error(x->d, kloc, "%s: \"%s\" belongs to one end: write %s.%s or %s.%s", where,

@@ -58,6 +58,21 @@ struct section {
 	const char *sect_name;
 };
 
+/* Say that @e's header (of type @type) is no section: the nearest type, or all. */
+static void unknown_section(struct cfg_ctx *x, const struct raw_entry *e, const char *type)
+{
+	const char *sug = cfg_suggest(section_types, type);
+
+	if (sug)
+		diag_error(x->d, &e->loc, "unknown section [%s] (did you mean \"%s\"?)",
+			   e->sect_name, sug);
+	else
+		diag_error(x->d, &e->loc,
+			   "unknown section [%s] (expected topology, experiment, node, link, "
+			   "flow, capture, sweep, case, event or expect)",
+			   e->sect_name);
+}
+
 static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e, char *name,
 				   size_t name_len)
 {
@@ -96,18 +111,7 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 			return (enum sect_type)i;
 		}
 	}
-	{
-		const char *sug = cfg_suggest(section_types, type);
-
-		if (sug)
-			diag_error(x->d, &e->loc, "unknown section [%s] (did you mean \"%s\"?)",
-				   e->sect_name, sug);
-		else
-			diag_error(x->d, &e->loc,
-				   "unknown section [%s] (expected topology, experiment, node, link, "
-				   "flow, capture, sweep, case, event or expect)",
-				   e->sect_name);
-	}
+	unknown_section(x, e, type);
 	return S_NONE;
 }
 
@@ -428,6 +432,55 @@ static char *topology_text(const struct tb_source *given, const char *tpath, siz
 	return cfg_slurp(tpath, len, err);
 }
 
+/* Whether @rf has an [experiment] section. */
+static bool has_experiment(const struct raw_file *rf)
+{
+	for (size_t i = 0; i < rf->n; i++) {
+		const char *sn = rf->e[i].sect_name;
+
+		while (sn && isspace((unsigned char)*sn))
+			sn++;
+		if (!rf->e[i].key && sn && strncmp(sn, "experiment", 10) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The topology @te ("topology = PATH") names: read and processed, or why it cannot be. */
+static void load_topology(struct cfg_ctx *x, const char *path, const struct raw_entry *te,
+			  const struct tb_source *topo_given, struct raw_file *topo_rf)
+{
+	struct tb_config *c = x->c;
+	struct tb_diag *d = x->d;
+	struct tb_loc vloc = { te->loc.file, te->loc.line, te->val_col };
+	char *tpath = resolve_relative(path, te->value);
+	size_t tlen = 0;
+	int err = 0;
+	char *tbuf = *te->value ? topology_text(topo_given, tpath, &tlen, &err) : NULL;
+
+	c->exp.topology = tpath;
+	x->has_topology = true;
+	if (!*te->value) {
+		diag_error(d, &vloc, "topology: empty path");
+		x->topology_failed = true;
+	} else if (tbuf && !topo_given && same_file(path, tpath)) {
+		diag_error(d, &vloc, "topology: \"%s\" is this file itself", te->value);
+		x->topology_failed = true;
+	} else if (!tbuf) {
+		x->topology_failed = true;
+		diag_error(d, &vloc, "topology: cannot read \"%s\" (%s): %s", te->value, tpath,
+			   cfg_slurp_error(err));
+	} else {
+		c->sources[1] = (struct tb_source){ xstrdup(tpath), xstrndup(tbuf, tlen) };
+		cfg_read_raw(x, tpath, tbuf, tlen, topo_rf);
+		x->in_topology = true;
+		process(x, topo_rf);
+		resolve_refs(x);
+		x->in_topology = false;
+	}
+	free(tbuf);
+}
+
 static struct tb_config *load(const char *path, const char *buf, size_t len,
 			      const struct tb_source *topo_given, struct tb_diag *d)
 {
@@ -438,44 +491,10 @@ static struct tb_config *load(const char *path, const char *buf, size_t len,
 
 	c->sources[0] = (struct tb_source){ xstrdup(path), xstrndup(buf, len) };
 	cfg_read_raw(&x, path, buf, len, &main_rf);
-	for (size_t i = 0; i < main_rf.n; i++) {
-		const char *sn = main_rf.e[i].sect_name;
-
-		while (sn && isspace((unsigned char)*sn))
-			sn++;
-		if (!main_rf.e[i].key && sn && strncmp(sn, "experiment", 10) == 0)
-			x.has_experiment = true;
-	}
+	x.has_experiment = has_experiment(&main_rf);
 	te = find_topology_key(&main_rf);
-	if (te) {
-		struct tb_loc vloc = { te->loc.file, te->loc.line, te->val_col };
-		char *tpath = resolve_relative(path, te->value);
-		size_t tlen = 0;
-		int err = 0;
-		char *tbuf = *te->value ? topology_text(topo_given, tpath, &tlen, &err) : NULL;
-
-		c->exp.topology = tpath;
-		x.has_topology = true;
-		if (!*te->value) {
-			diag_error(d, &vloc, "topology: empty path");
-			x.topology_failed = true;
-		} else if (tbuf && !topo_given && same_file(path, tpath)) {
-			diag_error(d, &vloc, "topology: \"%s\" is this file itself", te->value);
-			x.topology_failed = true;
-		} else if (!tbuf) {
-			x.topology_failed = true;
-			diag_error(d, &vloc, "topology: cannot read \"%s\" (%s): %s", te->value, tpath,
-				   cfg_slurp_error(err));
-		} else {
-			c->sources[1] = (struct tb_source){ xstrdup(tpath), xstrndup(tbuf, tlen) };
-			cfg_read_raw(&x, tpath, tbuf, tlen, &topo_rf);
-			x.in_topology = true;
-			process(&x, &topo_rf);
-			resolve_refs(&x);
-			x.in_topology = false;
-		}
-		free(tbuf);
-	}
+	if (te)
+		load_topology(&x, path, te, topo_given, &topo_rf);
 	process(&x, &main_rf);
 	resolve_refs(&x);
 	cfg_validate(&x);

@@ -77,6 +77,39 @@ static char *dup_str(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* Node @d (a copy of @src) with sysctls of its own. */
+static void dup_node(struct tb_node *d, const struct tb_node *src)
+{
+	d->sysctls = dup_array(src->sysctls, d->n_sysctls, sizeof(*d->sysctls), &d->cap_sysctls);
+	for (size_t j = 0; j < d->n_sysctls; j++) {
+		d->sysctls[j].key = xstrdup(d->sysctls[j].key);
+		d->sysctls[j].value = xstrdup(d->sysctls[j].value);
+	}
+}
+
+/* Sweep @s (a copy of @src) with its key, short name and values its own. */
+static void dup_sweep(struct tb_sweep *s, const struct tb_sweep *src)
+{
+	size_t cap;
+
+	s->key = xstrdup(s->key);
+	s->short_name = xstrdup(s->short_name);
+	s->values = dup_array(src->values, s->n_values, sizeof(char *), &cap);
+	for (size_t j = 0; j < s->n_values; j++)
+		s->values[j] = xstrdup(s->values[j]);
+}
+
+/* Case @k (a copy of @src) with its note and settings its own. */
+static void dup_casedef(struct tb_casedef *k, const struct tb_casedef *src)
+{
+	k->note = dup_str(k->note);
+	k->set = dup_array(src->set, k->n_set, sizeof(*k->set), &k->cap_set);
+	for (size_t j = 0; j < k->n_set; j++) {
+		k->set[j].key = xstrdup(k->set[j].key);
+		k->set[j].value = xstrdup(k->set[j].value);
+	}
+}
+
 struct tb_config *config_dup(const struct tb_config *c)
 {
 	struct tb_config *n = xmalloc(sizeof(*n));
@@ -89,16 +122,8 @@ struct tb_config *config_dup(const struct tb_config *c)
 		n->sources[i] = (struct tb_source){ dup_str(c->sources[i].path),
 						    dup_str(c->sources[i].text) };
 	n->nodes = dup_array(c->nodes, c->n_nodes, sizeof(*c->nodes), &n->cap_nodes);
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		struct tb_node *d = &n->nodes[i];
-
-		d->sysctls = dup_array(c->nodes[i].sysctls, d->n_sysctls, sizeof(*d->sysctls),
-				       &d->cap_sysctls);
-		for (size_t j = 0; j < d->n_sysctls; j++) {
-			d->sysctls[j].key = xstrdup(d->sysctls[j].key);
-			d->sysctls[j].value = xstrdup(d->sysctls[j].value);
-		}
-	}
+	for (size_t i = 0; i < c->n_nodes; i++)
+		dup_node(&n->nodes[i], &c->nodes[i]);
 	n->links = dup_array(c->links, c->n_links, sizeof(*c->links), &n->cap_links);
 	n->flows = dup_array(c->flows, c->n_flows, sizeof(*c->flows), &n->cap_flows);
 	n->captures = dup_array(c->captures, c->n_captures, sizeof(*c->captures), &n->cap_captures);
@@ -106,27 +131,11 @@ struct tb_config *config_dup(const struct tb_config *c)
 		n->captures[i].filter = dup_str(c->captures[i].filter);
 	n->events = dup_array(c->events, c->n_events, sizeof(*c->events), &n->cap_events);
 	n->sweeps = dup_array(c->sweeps, c->n_sweeps, sizeof(*c->sweeps), &n->cap_sweeps);
-	for (size_t i = 0; i < c->n_sweeps; i++) {
-		struct tb_sweep *s = &n->sweeps[i];
-		size_t cap;
-
-		s->key = xstrdup(s->key);
-		s->short_name = xstrdup(s->short_name);
-		s->values = dup_array(c->sweeps[i].values, s->n_values, sizeof(char *), &cap);
-		for (size_t j = 0; j < s->n_values; j++)
-			s->values[j] = xstrdup(s->values[j]);
-	}
+	for (size_t i = 0; i < c->n_sweeps; i++)
+		dup_sweep(&n->sweeps[i], &c->sweeps[i]);
 	n->casedefs = dup_array(c->casedefs, c->n_casedefs, sizeof(*c->casedefs), &n->cap_casedefs);
-	for (size_t i = 0; i < c->n_casedefs; i++) {
-		struct tb_casedef *k = &n->casedefs[i];
-
-		k->note = dup_str(k->note);
-		k->set = dup_array(c->casedefs[i].set, k->n_set, sizeof(*k->set), &k->cap_set);
-		for (size_t j = 0; j < k->n_set; j++) {
-			k->set[j].key = xstrdup(k->set[j].key);
-			k->set[j].value = xstrdup(k->set[j].value);
-		}
-	}
+	for (size_t i = 0; i < c->n_casedefs; i++)
+		dup_casedef(&n->casedefs[i], &c->casedefs[i]);
 	n->expects = dup_array(c->expects, c->n_expects, sizeof(*c->expects), &n->cap_expects);
 	for (size_t i = 0; i < c->n_expects; i++) {
 		struct tb_expect *e = &n->expects[i];

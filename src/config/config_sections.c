@@ -256,6 +256,37 @@ void cfg_add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_e
 	st->loc = e->loc;
 }
 
+/* One value of sweep @s (@n bytes at @p, trimmed): added, unless empty or a repeat. */
+static void sweep_value(struct cfg_ctx *x, const struct raw_entry *e, struct tb_sweep *s,
+			size_t *cap, const char *p, size_t n, const struct tb_loc *vloc)
+{
+	char *v;
+
+	while (n && isspace((unsigned char)*p))
+		p++, n--;
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	v = strndup(p, n);
+	if (!v)
+		abort();
+	if (!*v) {
+		diag_error(x->d, vloc, "sweep %s: empty value in the list", e->key);
+		free(v);
+	} else {
+		bool dup = false;
+
+		for (size_t i = 0; i < s->n_values; i++)
+			dup |= strcmp(s->values[i], v) == 0;
+		if (dup) {
+			diag_error(x->d, vloc, "sweep %s: value \"%s\" is listed twice", e->key, v);
+			free(v);
+		} else {
+			s->values = tb_grow(s->values, cap, s->n_values, sizeof(*s->values));
+			s->values[s->n_values++] = v;
+		}
+	}
+}
+
 void cfg_add_sweep(struct cfg_ctx *x, const struct raw_entry *e)
 {
 	struct tb_config *c = x->c;
@@ -282,33 +313,8 @@ void cfg_add_sweep(struct cfg_ctx *x, const struct raw_entry *e)
 	size_t cap = 0;
 	for (;;) {
 		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		char *v;
 
-		while (n && isspace((unsigned char)*p))
-			p++, n--;
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		v = strndup(p, n);
-		if (!v)
-			abort();
-		if (!*v) {
-			diag_error(x->d, &vloc, "sweep %s: empty value in the list", e->key);
-			free(v);
-		} else {
-			bool dup = false;
-
-			for (size_t i = 0; i < s->n_values; i++)
-				dup |= strcmp(s->values[i], v) == 0;
-			if (dup) {
-				diag_error(x->d, &vloc, "sweep %s: value \"%s\" is listed twice", e->key,
-					   v);
-				free(v);
-			} else {
-				s->values = tb_grow(s->values, &cap, s->n_values, sizeof(*s->values));
-				s->values[s->n_values++] = v;
-			}
-		}
+		sweep_value(x, e, s, &cap, p, comma ? (size_t)(comma - p) : strlen(p), &vloc);
 		if (!comma)
 			break;
 		p = comma + 1;

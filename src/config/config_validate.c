@@ -135,23 +135,23 @@ static void check_addresses(struct cfg_ctx *x, struct tb_link *l)
 	}
 }
 
-static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
+/* How messages name direction @dir of @l: "both directions" or "A->B". */
+static void shape_direction(const struct cfg_ctx *x, const struct tb_link *l, int dir, char *ds,
+			    size_t len)
 {
-	const struct tb_shape *s = &l->dir[dir];
-	bool both = memcmp(&l->dir[0], &l->dir[1], sizeof(l->dir[0])) == 0;
-	/* queue keys the queue kind does not take at all */
-	unsigned stray = config_queue_keys(s) & ~config_queue_kind(s->queue)->accepts;
-	char ds[2 * TB_NAME_MAX + 8], aqm[64];
-
-	if (both)
-		snprintf(ds, sizeof(ds), "both directions");
+	if (memcmp(&l->dir[0], &l->dir[1], sizeof(l->dir[0])) == 0)
+		snprintf(ds, len, "both directions");
 	else
-		snprintf(ds, sizeof(ds), "%s->%s", x->c->nodes[l->end[dir].node].name,
+		snprintf(ds, len, "%s->%s", x->c->nodes[l->end[dir].node].name,
 			 x->c->nodes[l->end[1 - dir].node].name);
+}
+
+/* netem's combinations: loss model, reorder, jitter and distribution. */
+static void check_netem(struct cfg_ctx *x, const struct tb_link *l, const struct tb_shape *s,
+			const char *ds)
+{
 	const struct tb_loc *loc = &s->loc;
 
-	if (!s->set)
-		return;
 	if ((s->set & TB_SH_GEMODEL) && s->loss_model != TB_LOSS_GEMODEL)
 		diag_error(x->d, loc, "link %s (%s): ge_p/ge_r/ge_h/ge_k need loss_model = gemodel",
 			   l->name, ds);
@@ -171,6 +171,17 @@ static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
 			  l->name, ds);
 	if ((s->set & TB_SH_DIST) && !(s->set & TB_SH_JITTER))
 		diag_error(x->d, loc, "link %s (%s): distribution needs jitter", l->name, ds);
+}
+
+/* Rate and queue rules: burst, shaper, stray queue keys, netem_limit, a pfifo's depth. */
+static void check_queue(struct cfg_ctx *x, const struct tb_link *l, const struct tb_shape *s,
+			const char *ds)
+{
+	/* queue keys the queue kind does not take at all */
+	unsigned stray = config_queue_keys(s) & ~config_queue_kind(s->queue)->accepts;
+	const struct tb_loc *loc = &s->loc;
+	char aqm[64];
+
 	if ((s->set & (TB_SH_BURST | TB_SH_SHAPER)) && !s->rate)
 		diag_error(x->d, loc, "link %s (%s): burst and shaper need a rate", l->name,
 			   ds);
@@ -191,23 +202,23 @@ static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
 			  l->name, ds, s->limit, (double)s->limit * 1514 * 8 / (double)s->rate);
 }
 
-static void check_flow(struct cfg_ctx *x, size_t idx)
+static void check_shape(struct cfg_ctx *x, const struct tb_link *l, int dir)
 {
-	struct tb_config *c = x->c;
-	struct tb_flow *f = &c->flows[idx];
-	const struct tb_loc *loc = &f->loc;
+	const struct tb_shape *s = &l->dir[dir];
+	char ds[2 * TB_NAME_MAX + 8];
 
-	if ((int)f->worker == -2) {
-		f->worker = TB_WORKER_BULK;
+	shape_direction(x, l, dir, ds, sizeof(ds));
+	if (!s->set)
 		return;
-	}
-	if ((int)f->worker < 0) {
-		diag_error(x->d, loc, "flow %s: missing \"worker\" (one of bulk, rr, churn, synflood, "
-				      "udp, idle)",
-			   f->name);
-		f->worker = TB_WORKER_BULK; /* keep checking the rest */
-		return;
-	}
+	check_netem(x, l, s, ds);
+	check_queue(x, l, s, ds);
+}
+
+/* Keys given to flow @idx that its worker does not take. */
+static void check_flow_keys(struct cfg_ctx *x, size_t idx)
+{
+	const struct tb_flow *f = &x->c->flows[idx];
+
 	for (size_t i = 0; i < x->n_uses; i++) {
 		const struct key_use *u = &x->uses[i];
 		uint32_t mask = cfg_flow_keys[u->key].bit;
@@ -216,6 +227,14 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 			diag_error(x->d, &u->loc, "flow %s: \"%s\" does not apply to worker %s", f->name,
 				   cfg_flow_keys[u->key].name, config_worker_name(f->worker));
 	}
+}
+
+/* A flow's two nodes: both given, not the same, each reaching the other. */
+static void check_flow_ends(struct cfg_ctx *x, const struct tb_flow *f)
+{
+	const struct tb_config *c = x->c;
+	const struct tb_loc *loc = &f->loc;
+
 	if (f->from < 0 && !config_flow_has(f, "from"))
 		diag_error(x->d, loc, "flow %s: missing \"from\" (the client node)", f->name);
 	if (f->to < 0 && !config_flow_has(f, "to"))
@@ -233,11 +252,13 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 			diag_error(x->d, loc, "flow %s: %s cannot reach %s back", f->name,
 				   c->nodes[f->to].name, c->nodes[f->from].name);
 	}
-	if (c->exp.present && (uint64_t)f->start_us + f->duration_us > c->exp.duration_us)
-		diag_error(x->d, loc, "flow %s: start + duration runs past the experiment's duration",
-			   f->name);
-	if (c->exp.present && f->start_us >= c->exp.duration_us)
-		diag_error(x->d, loc, "flow %s: starts after the experiment ends", f->name);
+}
+
+/* The combinations and bounds of a flow's worker options. */
+static void check_flow_options(struct cfg_ctx *x, const struct tb_flow *f)
+{
+	const struct tb_loc *loc = &f->loc;
+
 	if (f->worker == TB_WORKER_RR && f->conn != TB_CONN_POOL && config_flow_has(f, "pool"))
 		diag_error(x->d, loc, "flow %s: pool needs conn = pool", f->name);
 	if (f->worker == TB_WORKER_RR && config_flow_has(f, "streams") &&
@@ -257,6 +278,33 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 			   f->name);
 	if (f->family == TB_FAMILY_IPV6 && f->worker == TB_WORKER_SYNFLOOD)
 		diag_error(x->d, loc, "flow %s: synflood is IPv4 only", f->name);
+}
+
+static void check_flow(struct cfg_ctx *x, size_t idx)
+{
+	struct tb_config *c = x->c;
+	struct tb_flow *f = &c->flows[idx];
+	const struct tb_loc *loc = &f->loc;
+
+	if ((int)f->worker == -2) {
+		f->worker = TB_WORKER_BULK;
+		return;
+	}
+	if ((int)f->worker < 0) {
+		diag_error(x->d, loc, "flow %s: missing \"worker\" (one of bulk, rr, churn, synflood, "
+				      "udp, idle)",
+			   f->name);
+		f->worker = TB_WORKER_BULK; /* keep checking the rest */
+		return;
+	}
+	check_flow_keys(x, idx);
+	check_flow_ends(x, f);
+	if (c->exp.present && (uint64_t)f->start_us + f->duration_us > c->exp.duration_us)
+		diag_error(x->d, loc, "flow %s: start + duration runs past the experiment's duration",
+			   f->name);
+	if (c->exp.present && f->start_us >= c->exp.duration_us)
+		diag_error(x->d, loc, "flow %s: starts after the experiment ends", f->name);
+	check_flow_options(x, f);
 }
 
 /* The transport a flow's own server listens with. */

@@ -202,9 +202,37 @@ static int find_sweep(struct parser *ps, const char *key, const char *at)
 	return found;
 }
 
+/* Selector @key=@val of sweep @sw into @m: a value of the sweep, the sweep selected once. */
+static void add_selection(struct parser *ps, struct tb_expr *m, int sw, const char *key,
+			  const char *val, const char *kb, const char *vb)
+{
+	const struct tb_sweep *s = &ps->x->c->sweeps[sw];
+	int vi = -1;
+
+	for (size_t i = 0; i < s->n_values; i++)
+		if (strcmp(s->values[i], val) == 0)
+			vi = (int)i;
+	for (size_t i = 0; i < m->n_sel; i++)
+		if (m->sel[i].sweep == sw)
+			perr(ps, kb, "\"%s\" is selected twice", key);
+	if (vi < 0) {
+		char list[256] = "";
+
+		for (size_t i = 0; i < s->n_values; i++) {
+			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, s->values[i], sizeof(list) - strlen(list) - 1);
+		}
+		perr(ps, vb, "\"%s\" is not a value of the sweep %s (%s)", val, s->key, list);
+	} else {
+		m->sel = xrealloc(m->sel, (m->n_sel + 1) * sizeof(*m->sel));
+		m->sel[m->n_sel].sweep = sw;
+		m->sel[m->n_sel].value = vi;
+		m->n_sel++;
+	}
+}
+
 static void parse_selector(struct parser *ps, struct tb_expr *m)
 {
-	const struct tb_config *c = ps->x->c;
 	const char *kb, *vb;
 	char *key, *val;
 	size_t n;
@@ -229,33 +257,57 @@ static void parse_selector(struct parser *ps, struct tb_expr *m)
 		n--;
 	val = strndup(vb, n);
 	sw = find_sweep(ps, key, kb);
-	if (sw >= 0) {
-		const struct tb_sweep *s = &c->sweeps[sw];
-		int vi = -1;
-
-		for (size_t i = 0; i < s->n_values; i++)
-			if (strcmp(s->values[i], val) == 0)
-				vi = (int)i;
-		for (size_t i = 0; i < m->n_sel; i++)
-			if (m->sel[i].sweep == sw)
-				perr(ps, kb, "\"%s\" is selected twice", key);
-		if (vi < 0) {
-			char list[256] = "";
-
-			for (size_t i = 0; i < s->n_values; i++) {
-				strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, s->values[i], sizeof(list) - strlen(list) - 1);
-			}
-			perr(ps, vb, "\"%s\" is not a value of the sweep %s (%s)", val, s->key, list);
-		} else {
-			m->sel = xrealloc(m->sel, (m->n_sel + 1) * sizeof(*m->sel));
-			m->sel[m->n_sel].sweep = sw;
-			m->sel[m->n_sel].value = vi;
-			m->n_sel++;
-		}
-	}
+	if (sw >= 0)
+		add_selection(ps, m, sw, key, val, kb, vb);
 	free(key);
 	free(val);
+}
+
+/* A flow's metric: the flow exists and its worker measures the metric. */
+static void resolve_flow(struct parser *ps, struct tb_expr *m, const char *at)
+{
+	const struct tb_config *c = ps->x->c;
+
+	m->flow = config_flow(c, m->subject);
+	if (m->flow < 0) {
+		perr(ps, at, "%s(): unknown flow \"%s\"", m->name, m->subject);
+		return;
+	}
+	if (!metric_find(m->name, (int)c->flows[m->flow].worker))
+		perr(ps, at, "%s() is not measured for flow %s (worker %s)", m->name,
+		     m->subject, config_worker_name(c->flows[m->flow].worker));
+}
+
+/* peak()'s STATE (upper-cased in place, '-' as '_'): one of metric_states. */
+static void check_state(struct parser *ps, char *state, const char *at)
+{
+	for (char *p = state; *p; p++)
+		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	for (int i = 0; metric_states[i]; i++)
+		if (strcmp(metric_states[i], state) == 0)
+			return;
+	perr(ps, at, "peak(): unknown socket state \"%s\" (ESTAB, SYN_RECV, TIME_WAIT, "
+		     "CLOSE_WAIT, ...)",
+	     state);
+}
+
+/* counter()'s name: an nstat MIB prefix and a counter, letters and digits only. */
+static void check_counter(struct parser *ps, const char *name, const char *at)
+{
+	static const char *const mibs[] = { "TcpExt", "IpExt", "Tcp", "Udp", "UdpLite",
+					    "Ip",     "Icmp",  "Ip6", "Udp6", "Icmp6",
+					    "MPTcpExt", NULL };
+	bool ok = false;
+
+	for (int i = 0; mibs[i] && !ok; i++)
+		ok = strncmp(name, mibs[i], strlen(mibs[i])) == 0 &&
+		     isupper((unsigned char)name[strlen(mibs[i])]);
+	for (const char *p = name; *p && ok; p++)
+		ok = isalnum((unsigned char)*p) || *p == '_';
+	if (!ok)
+		perr(ps, at, "counter(): \"%s\" is not an nstat counter name (e.g. "
+			     "TcpExtListenOverflows, TcpRetransSegs)",
+		     name);
 }
 
 static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct tb_metric *md,
@@ -265,14 +317,7 @@ static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct t
 	char *dot = strchr(m->subject, '.');
 
 	if (md->subject == TB_MS_FLOW) {
-		m->flow = config_flow(c, m->subject);
-		if (m->flow < 0) {
-			perr(ps, at, "%s(): unknown flow \"%s\"", m->name, m->subject);
-			return;
-		}
-		if (!metric_find(m->name, (int)c->flows[m->flow].worker))
-			perr(ps, at, "%s() is not measured for flow %s (worker %s)", m->name,
-			     m->subject, config_worker_name(c->flows[m->flow].worker));
+		resolve_flow(ps, m, at);
 		return;
 	}
 	if (!dot) {
@@ -286,35 +331,10 @@ static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct t
 	if (m->node < 0)
 		perr(ps, at, "%s(): unknown node \"%s\"", m->name, m->subject);
 	*dot = '.';
-	if (md->subject == TB_MS_STATE) {
-		for (char *p = dot + 1; *p; p++)
-			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
-		for (int i = 0; metric_states[i]; i++)
-			if (strcmp(metric_states[i], dot + 1) == 0)
-				return;
-		perr(ps, at, "peak(): unknown socket state \"%s\" (ESTAB, SYN_RECV, TIME_WAIT, "
-			     "CLOSE_WAIT, ...)",
-		     dot + 1);
-		return;
-	}
-	/* nstat names: a MIB prefix and a counter, letters and digits only */
-	{
-		static const char *const mibs[] = { "TcpExt", "IpExt", "Tcp", "Udp", "UdpLite",
-						    "Ip",     "Icmp",  "Ip6", "Udp6", "Icmp6",
-						    "MPTcpExt", NULL };
-		const char *name = dot + 1;
-		bool ok = false;
-
-		for (int i = 0; mibs[i] && !ok; i++)
-			ok = strncmp(name, mibs[i], strlen(mibs[i])) == 0 &&
-			     isupper((unsigned char)name[strlen(mibs[i])]);
-		for (const char *p = name; *p && ok; p++)
-			ok = isalnum((unsigned char)*p) || *p == '_';
-		if (!ok)
-			perr(ps, at, "counter(): \"%s\" is not an nstat counter name (e.g. "
-				     "TcpExtListenOverflows, TcpRetransSegs)",
-			     name);
-	}
+	if (md->subject == TB_MS_STATE)
+		check_state(ps, dot + 1, at);
+	else
+		check_counter(ps, dot + 1, at);
 }
 
 /* fn(ARG, ...): one of functions[], index @fn */
