@@ -233,12 +233,10 @@ static const char *node_what(const struct tb_expr *m)
 	return dot ? dot + 1 : NULL;
 }
 
-static void eval_combo(struct report *rp, const struct tb_expect *e, const struct mlist *ml,
-		       const int *combo, const bool *iter, struct rp_combo *cb)
+/* The combination's "cc=bbr, loss=1%" as text (cb->where) and as JSON. */
+static void combo_where(const struct tb_config *c, const int *combo, const bool *iter,
+			struct rp_combo *cb)
 {
-	const struct tb_config *c = rp->c;
-	int *idx = xcalloc(c->n_sweeps + 1, sizeof(int));
-	struct ectx x = { ml, cb };
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
@@ -256,6 +254,15 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 	}
 	fclose(f);
 	cb->where = s;
+}
+
+/* Each measure's values in the case @combo and its selectors name (cb->terms). */
+static void combo_terms(struct report *rp, const struct mlist *ml, const int *combo,
+			struct rp_combo *cb)
+{
+	const struct tb_config *c = rp->c;
+	int *idx = xcalloc(c->n_sweeps + 1, sizeof(int));
+
 	cb->terms = xcalloc(ml->n + 1, sizeof(*cb->terms));
 	cb->n_terms = ml->n;
 	for (size_t t = 0; t < ml->n; t++) {
@@ -276,6 +283,16 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 			cb->reason = xasprintf("no data for %s: %s", tm->text, tm->why);
 		}
 	}
+	free(idx);
+}
+
+static void eval_combo(struct report *rp, const struct tb_expect *e, const struct mlist *ml,
+		       const int *combo, const bool *iter, struct rp_combo *cb)
+{
+	struct ectx x = { ml, cb };
+
+	combo_where(rp->c, combo, iter, cb);
+	combo_terms(rp, ml, combo, cb);
 	cb->lhs = eval(&x, e->lhs);
 	cb->rhs = eval(&x, e->rhs);
 	if (cb->nodata)
@@ -286,7 +303,6 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 	} else {
 		cb->held = compare(cb->lhs, e->cmp, cb->rhs);
 	}
-	free(idx);
 }
 
 /* An expectation is not held over no case at all (sweeps that make none),
@@ -307,6 +323,61 @@ static void overrule(const struct report *rp, struct rp_expect *re)
 		re->held = false;
 }
 
+/* The units @e's two sides read in. */
+static void side_units(struct rp_expect *re, const struct tb_expect *e)
+{
+	re->lhs_unit = side_unit(e->lhs);
+	re->rhs_unit = side_unit(e->rhs);
+	/* a constant side ("< 50ms" is 0.05) reads in the other side's unit */
+	if (!has_measure(e->rhs))
+		re->rhs_unit = re->lhs_unit;
+	if (!has_measure(e->lhs))
+		re->lhs_unit = re->rhs_unit;
+}
+
+/* @iter: the sweeps no measure of @ml selects a value of; returns their combinations. */
+static size_t iterated_sweeps(const struct tb_config *c, const struct mlist *ml, bool *iter)
+{
+	size_t n = 1;
+
+	for (size_t s = 0; s < c->n_sweeps; s++) {
+		for (size_t t = 0; t < ml->n && !iter[s]; t++) {
+			bool sel = false;
+
+			for (size_t k = 0; k < ml->m[t]->n_sel; k++)
+				sel |= ml->m[t]->sel[k].sweep == (int)s;
+			iter[s] = !sel;
+		}
+		if (iter[s])
+			n *= c->sweeps[s].n_values;
+	}
+	return n;
+}
+
+/* @re judged at each of its n_combos combinations; held when it holds at every one. */
+static void eval_combos(struct report *rp, struct rp_expect *re, const struct mlist *ml,
+			int *combo, const bool *iter)
+{
+	const struct tb_config *c = rp->c;
+	size_t n = re->n_combos;
+
+	re->combos = xcalloc(n, sizeof(*re->combos));
+	re->held = true;
+	for (size_t j = 0; j < n; j++) {
+		size_t r = j;
+
+		/* mixed radix over the iterated sweeps, first sweep slowest */
+		for (size_t s = c->n_sweeps; s-- > 0;) {
+			if (!iter[s])
+				continue;
+			combo[s] = (int)(r % c->sweeps[s].n_values);
+			r /= c->sweeps[s].n_values;
+		}
+		eval_combo(rp, re->e, ml, combo, iter, &re->combos[j]);
+		re->held &= re->combos[j].held;
+	}
+}
+
 void rp_evaluate(struct report *rp)
 {
 	const struct tb_config *c = rp->c;
@@ -319,45 +390,13 @@ void rp_evaluate(struct report *rp)
 		struct mlist ml = { 0 };
 		bool *iter = xcalloc(c->n_sweeps + 1, sizeof(bool));
 		int *combo = xcalloc(c->n_sweeps + 1, sizeof(int));
-		size_t n = 1;
 
 		re->e = e;
-		re->lhs_unit = side_unit(e->lhs);
-		re->rhs_unit = side_unit(e->rhs);
-		/* a constant side ("< 50ms" is 0.05) reads in the other side's unit */
-		if (!has_measure(e->rhs))
-			re->rhs_unit = re->lhs_unit;
-		if (!has_measure(e->lhs))
-			re->lhs_unit = re->rhs_unit;
+		side_units(re, e);
 		collect(e->lhs, &ml);
 		collect(e->rhs, &ml);
-		for (size_t s = 0; s < c->n_sweeps; s++) {
-			for (size_t t = 0; t < ml.n && !iter[s]; t++) {
-				bool sel = false;
-
-				for (size_t k = 0; k < ml.m[t]->n_sel; k++)
-					sel |= ml.m[t]->sel[k].sweep == (int)s;
-				iter[s] = !sel;
-			}
-			if (iter[s])
-				n *= c->sweeps[s].n_values;
-		}
-		re->n_combos = n;
-		re->combos = xcalloc(n, sizeof(*re->combos));
-		re->held = true;
-		for (size_t j = 0; j < n; j++) {
-			size_t r = j;
-
-			/* mixed radix over the iterated sweeps, first sweep slowest */
-			for (size_t s = c->n_sweeps; s-- > 0;) {
-				if (!iter[s])
-					continue;
-				combo[s] = (int)(r % c->sweeps[s].n_values);
-				r /= c->sweeps[s].n_values;
-			}
-			eval_combo(rp, e, &ml, combo, iter, &re->combos[j]);
-			re->held &= re->combos[j].held;
-		}
+		re->n_combos = iterated_sweeps(c, &ml, iter);
+		eval_combos(rp, re, &ml, combo, iter);
 		overrule(rp, re);
 		free(ml.m);
 		free(iter);

@@ -123,6 +123,8 @@ char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
 size_t rp_case_index(const struct tb_config *c, const int *idx);
 /** The configuration case @k ran with (the file's when the case did not apply). */
 const struct tb_config *rp_case_cfg(const struct report *rp, size_t k);
+/** The first complete run of case @k; NULL when none completed. */
+const struct rp_run *rp_first_run(const struct report *rp, size_t k);
 
 /* report_metric.c */
 /** Value of metric @name (flow metric with @flow, or node metric with @node

@@ -150,6 +150,37 @@ static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture
 	free(path);
 }
 
+/* The ladders of capture @cap in run @r: one per pcap file of it, in name order. */
+static void capture_ladders(FILE *f, const struct report *rp, const struct tb_capture *cap,
+			    const struct rp_run *r)
+{
+	char *dir, **names = NULL;
+	size_t n = 0, cap_n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	dir = rp_path(rp, "%s/pcap", r->dir);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (!capture_file(rp, cap, de->d_name))
+			continue;
+		names = tb_grow(names, &cap_n, n, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (!n)
+		fprintf(f, "capture %s: no pcap file in %s/pcap\n\n", cap->name, r->dir);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t j = 0; j < n; j++) {
+		one_ladder(f, rp, cap, r->dir, names[j]);
+		free(names[j]);
+	}
+	free(names);
+	free(dir);
+}
+
 void rp_ladders(FILE *f, const struct report *rp)
 {
 	const struct tb_config *c = rp->c;
@@ -161,46 +192,18 @@ void rp_ladders(FILE *f, const struct report *rp)
 		return;
 	fputs("## Ladders\n\n", f);
 	for (size_t k = 0; k < rp->n_cases; k++) {
-		const struct rp_case *cs = &rp->cases[k];
-		const struct rp_run *r = NULL;
+		const struct rp_run *r = rp_first_run(rp, k);
 
-		for (size_t j = 0; j < cs->n_runs && !r; j++)
-			if (rp->runs[cs->runs[j]].usable)
-				r = &rp->runs[cs->runs[j]];
-		fprintf(f, "### %s\n\n", cs->label);
+		fprintf(f, "### %s\n\n", rp->cases[k].label);
 		if (!r) {
 			fputs("No complete run.\n\n", f);
 			continue;
 		}
 		for (size_t i = 0; i < c->n_captures; i++) {
 			const struct tb_capture *cap = &c->captures[i];
-			char *dir, **names = NULL;
-			size_t n = 0, cap_n = 0;
-			struct dirent *de;
-			DIR *d;
 
-			if (!cap->ladder || cap->node < 0)
-				continue;
-			dir = rp_path(rp, "%s/pcap", r->dir);
-			d = opendir(dir);
-			while (d && (de = readdir(d))) {
-				if (!capture_file(rp, cap, de->d_name))
-					continue;
-				names = tb_grow(names, &cap_n, n, sizeof(*names));
-				names[n++] = xstrdup(de->d_name);
-			}
-			if (d)
-				closedir(d);
-			if (!n)
-				fprintf(f, "capture %s: no pcap file in %s/pcap\n\n", cap->name, r->dir);
-			if (n > 1)
-				qsort(names, n, sizeof(*names), name_cmp);
-			for (size_t j = 0; j < n; j++) {
-				one_ladder(f, rp, cap, r->dir, names[j]);
-				free(names[j]);
-			}
-			free(names);
-			free(dir);
+			if (cap->ladder && cap->node >= 0)
+				capture_ladders(f, rp, cap, r);
 		}
 	}
 }

@@ -68,6 +68,16 @@ const struct tb_config *rp_case_cfg(const struct report *rp, size_t k)
 	return rp->cases[k].cfg ? rp->cases[k].cfg : rp->c;
 }
 
+const struct rp_run *rp_first_run(const struct report *rp, size_t k)
+{
+	const struct rp_case *cs = &rp->cases[k];
+
+	for (size_t i = 0; i < cs->n_runs; i++)
+		if (rp->runs[cs->runs[i]].usable)
+			return &rp->runs[cs->runs[i]];
+	return NULL;
+}
+
 /* Split @line (modified) at commas into at most @max fields. */
 static size_t split_csv(char *line, char **f, size_t max)
 {
@@ -194,6 +204,32 @@ static struct sock_last *map_slot(struct sock_map *m, const char *key, int flow)
 	return &m->s[i];
 }
 
+/* The columns flow, cookie and total_retrans of a tcp.csv header; false when one is missing. */
+static bool retrans_columns(char **hdr, size_t nh, int *c_flow, int *c_cookie, int *c_retr)
+{
+	for (size_t i = 0; i < nh; i++) {
+		if (!strcmp(hdr[i], "flow"))
+			*c_flow = (int)i;
+		else if (!strcmp(hdr[i], "cookie"))
+			*c_cookie = (int)i;
+		else if (!strcmp(hdr[i], "total_retrans"))
+			*c_retr = (int)i;
+	}
+	return *c_flow >= 0 && *c_cookie >= 0 && *c_retr >= 0;
+}
+
+/* Each socket's last total_retrans of @m added to its flow's sum in @out (NaN: 0 so far). */
+static void sum_retrans(const struct sock_map *m, double *out)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->s[i].key[0])
+			continue;
+		if (isnan(out[m->s[i].flow]))
+			out[m->s[i].flow] = 0;
+		out[m->s[i].flow] += m->s[i].v;
+	}
+}
+
 /* Per flow of @c whose client is on @node: the sum over its sockets (by
  * cookie) of the last total_retrans seen in <node>-tcp.csv. */
 static void load_retrans(const struct tb_config *c, int node, const char *path, double *out)
@@ -209,15 +245,7 @@ static void load_retrans(const struct tb_config *c, int node, const char *path, 
 	if (getline(&hline, &hcap, f) < 0)
 		goto out;
 	nh = split_csv(hline, hdr, CSV_MAX);
-	for (size_t i = 0; i < nh; i++) {
-		if (!strcmp(hdr[i], "flow"))
-			c_flow = (int)i;
-		else if (!strcmp(hdr[i], "cookie"))
-			c_cookie = (int)i;
-		else if (!strcmp(hdr[i], "total_retrans"))
-			c_retr = (int)i;
-	}
-	if (c_flow < 0 || c_cookie < 0 || c_retr < 0)
+	if (!retrans_columns(hdr, nh, &c_flow, &c_cookie, &c_retr))
 		goto out;
 	while (getline(&line, &cap, f) >= 0) {
 		size_t n = split_csv(line, row, CSV_MAX);
@@ -236,13 +264,7 @@ static void load_retrans(const struct tb_config *c, int node, const char *path, 
 			continue;
 		map_slot(&m, row[c_cookie], fl)->v = v;
 	}
-	for (size_t i = 0; i < m.cap; i++) {
-		if (!m.s[i].key[0])
-			continue;
-		if (isnan(out[m.s[i].flow]))
-			out[m.s[i].flow] = 0;
-		out[m.s[i].flow] += m.s[i].v;
-	}
+	sum_retrans(&m, out);
 out:
 	free(m.s);
 	free(line);

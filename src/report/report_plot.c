@@ -400,17 +400,6 @@ static void sweep_plots(struct pctx *x)
 	}
 }
 
-/* The first complete run of case @k. */
-static const struct rp_run *first_run(const struct report *rp, size_t k)
-{
-	const struct rp_case *cs = &rp->cases[k];
-
-	for (size_t i = 0; i < cs->n_runs; i++)
-		if (rp->runs[cs->runs[i]].usable)
-			return &rp->runs[cs->runs[i]];
-	return NULL;
-}
-
 /* One series line's "t value" row, @key * @sc, into @d. An interval whose
  * @count (when given) is 0 measured nothing: its value is NaN, which gnuplot
  * leaves out and breaks the line at, a gap rather than a dip to 0. (Not a
@@ -670,7 +659,7 @@ static size_t time_blocks(struct pctx *x, enum series_kind kind, const struct tb
 	size_t blocks = 0;
 
 	for (size_t k = 0; k < rp->n_cases; k++) {
-		const struct rp_run *r = first_run(rp, k);
+		const struct rp_run *r = rp_first_run(rp, k);
 
 		if (!r || !series_of(x, kind, r, f, d))
 			continue;
@@ -795,7 +784,7 @@ static void tcp_case_plots(struct pctx *x)
 		if (f->worker != TB_WORKER_BULK || f->from < 0)
 			continue;
 		for (size_t k = 0; k < rp->n_cases; k++) {
-			const struct rp_run *r = first_run(rp, k);
+			const struct rp_run *r = rp_first_run(rp, k);
 
 			if (r)
 				tcp_case_plot(x, f, k, r);
@@ -803,38 +792,34 @@ static void tcp_case_plots(struct pctx *x)
 	}
 }
 
-/* Run gnuplot on plots.gp inside @dir; 0 when it exited 0. */
-static int run_gnuplot(const char *gnuplot, const char *dir, char **note)
+/* The child: gnuplot on plots.gp inside @dir, its output into gnuplot.log there. */
+static void __attribute__((noreturn)) exec_gnuplot(const char *gnuplot, const char *dir)
 {
-	pid_t pid;
-	int st = 0;
+	int fd;
+
+	if (chdir(dir) < 0)
+		_exit(126);
+	fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	execl(gnuplot, "gnuplot", "plots.gp", (char *)NULL);
+	_exit(127);
+}
+
+/* Wait for gnuplot (@pid), killed after GNUPLOT_TIMEOUT_S; 0, else -errno and a @note. */
+static int wait_gnuplot(pid_t pid, int *st, char **note)
+{
 	struct timespec t0, now;
 
-	pid = fork();
-	if (pid < 0) {
-		*note = xasprintf("Plots were not rendered: fork: %s.", strerror(errno));
-		return -errno;
-	}
-	if (pid == 0) {
-		int fd;
-
-		if (chdir(dir) < 0)
-			_exit(126);
-		fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(gnuplot, "gnuplot", "plots.gp", (char *)NULL);
-		_exit(127);
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
+		pid_t w = waitpid(pid, st, WNOHANG);
 
 		if (w == pid)
-			break;
+			return 0;
 		if (w < 0 && errno != EINTR) {
 			*note = xasprintf("Plots were not rendered: waitpid: %s.", strerror(errno));
 			return -ECHILD;
@@ -842,7 +827,7 @@ static int run_gnuplot(const char *gnuplot, const char *dir, char **note)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec > GNUPLOT_TIMEOUT_S) {
 			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
+			waitpid(pid, st, 0);
 			*note = xasprintf("Plots were not rendered: gnuplot took more than %d s and was "
 					  "stopped.",
 					  GNUPLOT_TIMEOUT_S);
@@ -850,6 +835,24 @@ static int run_gnuplot(const char *gnuplot, const char *dir, char **note)
 		}
 		usleep(10000);
 	}
+}
+
+/* Run gnuplot on plots.gp inside @dir; 0 when it exited 0. */
+static int run_gnuplot(const char *gnuplot, const char *dir, char **note)
+{
+	pid_t pid;
+	int st = 0, rc;
+
+	pid = fork();
+	if (pid < 0) {
+		*note = xasprintf("Plots were not rendered: fork: %s.", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0)
+		exec_gnuplot(gnuplot, dir);
+	rc = wait_gnuplot(pid, &st, note);
+	if (rc)
+		return rc;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		*note = xasprintf("gnuplot (%s) failed (exit %d); see plots/gnuplot.log.", gnuplot,
 				  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
