@@ -148,11 +148,29 @@ static void capture_free(struct capture *c)
 	free(c);
 }
 
+/* Compile @filter and install it on the capture; -EINVAL (said) when either step fails. */
+static int set_filter(struct capture *c, const char *filter)
+{
+	struct bpf_program prog;
+	int rc;
+
+	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		tb_err("capture %s: filter \"%s\": %s", c->label, filter, pcap_geterr(c->p));
+		return -EINVAL;
+	}
+	rc = pcap_setfilter(c->p, &prog);
+	pcap_freecode(&prog);
+	if (rc < 0) {
+		tb_err("capture %s: set filter: %s", c->label, pcap_geterr(c->p));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int capture_start(int nsfd, const char *ifname, const struct capture_opts *o, struct capture **out)
 {
 	struct capture *c = xcalloc(1, sizeof(*c));
 	struct open_arg a = { .c = c, .ifname = ifname, .o = o };
-	struct bpf_program prog;
 	int rc;
 
 	*out = NULL;
@@ -167,18 +185,9 @@ int capture_start(int nsfd, const char *ifname, const struct capture_opts *o, st
 		goto fail;
 	}
 	if (o->filter) {
-		if (pcap_compile(c->p, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			tb_err("capture %s: filter \"%s\": %s", c->label, o->filter, pcap_geterr(c->p));
-			rc = -EINVAL;
+		rc = set_filter(c, o->filter);
+		if (rc)
 			goto fail;
-		}
-		rc = pcap_setfilter(c->p, &prog);
-		pcap_freecode(&prog);
-		if (rc < 0) {
-			tb_err("capture %s: set filter: %s", c->label, pcap_geterr(c->p));
-			rc = -EINVAL;
-			goto fail;
-		}
 	}
 	if (pcap_setnonblock(c->p, 1, a.errbuf) < 0) {
 		tb_err("capture %s: %s", c->label, a.errbuf);

@@ -386,21 +386,12 @@ static void print_summary(FILE *out, const struct ladder_summary *s)
 	fprintf(out, "\n");
 }
 
-/* Print one packet of the chosen connection and update the summary. */
-static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, struct side *sd,
-		 struct ladder_summary *s)
+/* The handshake's times: A's SYN, B's SYN/ACK, and A's ACK of it, noted with the RTT. */
+static void note_handshake(const struct pkt *p, int d, int64_t t, const struct side *peer,
+			   struct ladder_summary *s, char *note, size_t len)
 {
-	struct side *me = &sd[d], *peer = &sd[1 - d];
-	int64_t t = p->t_us - t0;
-	char flags[12], opts[256], note[96] = "";
-	uint32_t span = p->len + !!(p->flags & F_SYN) + !!(p->flags & F_FIN);
 	bool syn = p->flags & F_SYN;
 
-	if (!me->have_base) {
-		me->have_base = true;
-		me->base = syn ? p->seq : p->seq - 1;
-		me->max_end = p->seq;
-	}
 	if (syn && !(p->flags & F_ACK) && d == 0 && s->t_syn < 0)
 		s->t_syn = t;
 	else if (syn && (p->flags & F_ACK) && d == 1 && s->t_synack < 0)
@@ -410,9 +401,41 @@ static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, 
 		s->t_ack = t;
 		if (s->t_syn >= 0) {
 			s->handshake_us = t - s->t_syn;
-			snprintf(note, sizeof(note), "handshake done: RTT %.3f ms", ms(s->handshake_us));
+			snprintf(note, len, "handshake done: RTT %.3f ms", ms(s->handshake_us));
 		}
 	}
+}
+
+/* One packet's line: time, direction, flags, seq, ack, length, window, options and note. */
+static void print_packet(FILE *out, const struct pkt *p, int d, int64_t t, const struct side *me,
+			 const struct side *peer, const char *note)
+{
+	char flags[12], opts[256];
+
+	fmt_flags(p->flags, flags);
+	fmt_opts(p, peer->have_base ? peer->base : 0, opts, sizeof(opts));
+	fprintf(out, "%10.3f  %s  %-4s %10u %10u %6u %6u  %s%s%s\n", ms(t), d ? "<--" : "-->",
+		flags, p->seq - me->base,
+		(p->flags & F_ACK) && peer->have_base ? p->ack - peer->base : 0, p->len, p->win,
+		opts, note[0] ? (opts[0] ? "  # " : "# ") : "", note);
+}
+
+/* Print one packet of the chosen connection and update the summary. */
+static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, struct side *sd,
+		 struct ladder_summary *s)
+{
+	struct side *me = &sd[d], *peer = &sd[1 - d];
+	int64_t t = p->t_us - t0;
+	char note[96] = "";
+	uint32_t span = p->len + !!(p->flags & F_SYN) + !!(p->flags & F_FIN);
+	bool syn = p->flags & F_SYN;
+
+	if (!me->have_base) {
+		me->have_base = true;
+		me->base = syn ? p->seq : p->seq - 1;
+		me->max_end = p->seq;
+	}
+	note_handshake(p, d, t, peer, s, note, sizeof(note));
 	if (span && seq_lt(p->seq, me->max_end)) {
 		s->retrans[d]++;
 		s->retrans_bytes[d] += p->len;
@@ -437,12 +460,7 @@ static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, 
 	s->t_last = t;
 	if (quiet)
 		return;
-	fmt_flags(p->flags, flags);
-	fmt_opts(p, peer->have_base ? peer->base : 0, opts, sizeof(opts));
-	fprintf(out, "%10.3f  %s  %-4s %10u %10u %6u %6u  %s%s%s\n", ms(t), d ? "<--" : "-->",
-		flags, p->seq - me->base,
-		(p->flags & F_ACK) && peer->have_base ? p->ack - peer->base : 0, p->len, p->win,
-		opts, note[0] ? (opts[0] ? "  # " : "# ") : "", note);
+	print_packet(out, p, d, t, me, peer, note);
 }
 
 static pcap_t *open_file(const char *path)

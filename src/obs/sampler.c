@@ -376,25 +376,12 @@ static int read_proc(struct sampler *s, int fd)
  * covers both), TIME-WAIT = sockstat's tw - the TIME-WAIT sockets shown as
  * FIN-WAIT-2. Without them, or with @rows (a row for every socket anyway):
  * one dump of everything. s->opens gets ActiveOpens + PassiveOpens. */
-static int count_states(struct sampler *s, bool rows, bool info)
+/* After a dump without them: ESTAB and TIME-WAIT from the namespace's counters, and s->opens. */
+static int count_from_counters(struct sampler *s)
 {
-	unsigned states = ST_ALL;
 	long estab = 0, tw = 0, act = 0, pas = 0;
-	bool fast = !rows && s->fast && s->use_counters;
-	unsigned n;
 	int rc;
 
-	if (!s->with_listen)
-		states &= ~(1u << ST_LISTEN);
-	if (fast)
-		states &= ~(1u << ST_ESTABLISHED | 1u << ST_TIME_WAIT);
-	memset(&s->cnt, 0, sizeof(s->cnt));
-	s->tw_fin_wait2 = 0;
-	s->cb_mode = rows ? CB_COUNT_ROWS : CB_COUNT;
-	rc = dump_family(s, AF_UNSPEC, states, info, NULL, 0);
-	s->counted_fast = false;
-	if (rc || !fast)
-		goto mode;
 	/* read after the dump: see match_rows() */
 	rc = read_proc(s, s->snmp_fd);
 	if (!rc)
@@ -419,7 +406,30 @@ static int count_states(struct sampler *s, bool rows, bool info)
 	s->cnt.total += s->cnt.state[ST_ESTABLISHED] + s->cnt.state[ST_TIME_WAIT];
 	s->counted_fast = true;
 	s->st.counted_fast++;
-mode:
+	return 0;
+}
+
+static int count_states(struct sampler *s, bool rows, bool info)
+{
+	unsigned states = ST_ALL;
+	bool fast = !rows && s->fast && s->use_counters;
+	unsigned n;
+	int rc;
+
+	if (!s->with_listen)
+		states &= ~(1u << ST_LISTEN);
+	if (fast)
+		states &= ~(1u << ST_ESTABLISHED | 1u << ST_TIME_WAIT);
+	memset(&s->cnt, 0, sizeof(s->cnt));
+	s->tw_fin_wait2 = 0;
+	s->cb_mode = rows ? CB_COUNT_ROWS : CB_COUNT;
+	rc = dump_family(s, AF_UNSPEC, states, info, NULL, 0);
+	s->counted_fast = false;
+	if (!rc && fast) {
+		rc = count_from_counters(s);
+		if (rc)
+			return rc;
+	}
 	n = s->cnt.state[ST_ESTABLISHED] + s->cnt.state[ST_TIME_WAIT];
 	if (!rc && !s->use_counters && n > 2 * COUNTERS_MIN) {
 		s->use_counters = true;
@@ -471,9 +481,27 @@ static int match_rows(struct sampler *s)
 	return rc;
 }
 
-static int sample(struct sampler *s)
+/* The sample's row of states.csv: its time, the count of each state, LISTEN and the total. */
+static void states_row(struct sampler *s)
 {
 	struct sampler_obuf *b = &s->states;
+
+	sampler_ob_time(b, s->now_ns);
+	for (unsigned i = 1; i <= 11; i++) {
+		if (i == ST_CLOSE || i == ST_LISTEN)
+			continue;
+		sampler_ob_chr(b, ',');
+		sampler_ob_u64(b, s->cnt.state[i]);
+	}
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, s->cnt.state[ST_LISTEN]);
+	sampler_ob_chr(b, ',');
+	sampler_ob_u64(b, s->cnt.total);
+	sampler_ob_chr(b, '\n');
+}
+
+static int sample(struct sampler *s)
+{
 	bool all = s->o.dir && s->o.match_all;
 	bool rows = s->o.dir && s->o.n_match && !all;
 	int64_t start = tb_clock_ns(CLOCK_MONOTONIC);
@@ -504,23 +532,50 @@ static int sample(struct sampler *s)
 	else
 		s->cnt.total += s->listen_count;
 	s->cnt.state[ST_LISTEN] = s->listen_count;
-	sampler_ob_time(b, s->now_ns);
-	for (unsigned i = 1; i <= 11; i++) {
-		if (i == ST_CLOSE || i == ST_LISTEN)
-			continue;
-		sampler_ob_chr(b, ',');
-		sampler_ob_u64(b, s->cnt.state[i]);
-	}
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, s->cnt.state[ST_LISTEN]);
-	sampler_ob_chr(b, ',');
-	sampler_ob_u64(b, s->cnt.total);
-	sampler_ob_chr(b, '\n');
+	states_row(s);
 	s->st.samples++;
 	took = (uint64_t)(tb_clock_ns(CLOCK_MONOTONIC) - start);
 	if (took > s->st.max_sample_ns)
 		s->st.max_sample_ns = took;
 	return 0;
+}
+
+/* How late the tick due at @next began (at @began): the largest delay, and the stalls. */
+static void note_late(struct sampler *s, int64_t began, int64_t next)
+{
+	if (began > next) {
+		/* a real-time thread woken this late: nothing ran it */
+		uint64_t late = (uint64_t)(began - next);
+
+		if (late > s->st.late_max_ns)
+			s->st.late_max_ns = late;
+		if (late > SAMPLER_STALL_NS)
+			s->st.stalls++;
+	}
+}
+
+/* The next tick after @next that is not past at @now, the ticks skipped counted as missed. */
+static int64_t skip_missed(struct sampler *s, int64_t next, int64_t now, int64_t iv)
+{
+	if (now >= next) {
+		/* overran: skip the ticks we cannot take, and say so */
+		int64_t k = (now - next) / iv + 1;
+
+		s->st.missed += (uint64_t)k;
+		next += k * iv;
+	}
+	return next;
+}
+
+/* With s->lock held: sleep until @next (CLOCK_MONOTONIC, ns) or until the sampler is stopped. */
+static void wait_tick(struct sampler *s, int64_t next)
+{
+	while (!s->stop) {
+		struct timespec ts = { .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
+
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT)
+			break;
+	}
 }
 
 static void *sampler_main(void *arg)
@@ -543,15 +598,7 @@ static void *sampler_main(void *arg)
 	while (!s->stop) {
 		int64_t now, began = tb_clock_ns(CLOCK_MONOTONIC);
 
-		if (began > next) {
-			/* a real-time thread woken this late: nothing ran it */
-			uint64_t late = (uint64_t)(began - next);
-
-			if (late > s->st.late_max_ns)
-				s->st.late_max_ns = late;
-			if (late > SAMPLER_STALL_NS)
-				s->st.stalls++;
-		}
+		note_late(s, began, next);
 		pthread_mutex_unlock(&s->lock);
 		sample(s);
 		next += iv;
@@ -563,20 +610,9 @@ static void *sampler_main(void *arg)
 			pthread_setschedparam(pthread_self(), SCHED_OTHER, &(struct sched_param){ 0 });
 			setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
 		}
-		if (now >= next) {
-			/* overran: skip the ticks we cannot take, and say so */
-			int64_t k = (now - next) / iv + 1;
-
-			s->st.missed += (uint64_t)k;
-			next += k * iv;
-		}
+		next = skip_missed(s, next, now, iv);
 		pthread_mutex_lock(&s->lock);
-		while (!s->stop) {
-			struct timespec ts = { .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 };
-
-			if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT)
-				break;
-		}
+		wait_tick(s, next);
 	}
 	pthread_mutex_unlock(&s->lock);
 	s->final = true;
@@ -643,11 +679,38 @@ static int open_counters(void *arg)
 	return 0;
 }
 
+/* The sock_diag socket of namespace @nsfd (< 0: this one) as s->nl, bound; 0 or -errno. */
+static int open_diag(struct sampler *s, int nsfd)
+{
+	int fd = nsfd >= 0 ? netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)
+			   : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int rc;
+
+	if (fd < 0)
+		return nsfd >= 0 ? fd : -errno;
+	{
+		/* a kernel that never answers must not hang the run */
+		struct timeval tv = { .tv_sec = 2 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	s->nl = mnl_socket_fdopen(fd);
+	if (!s->nl) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	s->portid = mnl_socket_get_portid(s->nl);
+	return 0;
+}
+
 static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 {
 	struct sampler *s = xcalloc(1, sizeof(*s));
 	pthread_condattr_t ca;
-	int fd, rc2;
+	int rc2;
 
 	s->tcp.fd = s->states.fd = -1;
 	s->snmp_fd = s->sockstat_fd = -1;
@@ -668,34 +731,12 @@ static struct sampler *sampler_new(int nsfd, const char *node, int *rc)
 	rc2 = sampler_currestab_counts_close_wait();
 	s->fast = s->snmp_fd >= 0 && s->sockstat_fd >= 0 && rc2 >= 0;
 	s->cw_in_estab = rc2 == 1;
-	fd = nsfd >= 0 ? netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)
-		       : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0) {
-		*rc = nsfd >= 0 ? fd : -errno;
-		goto fail;
+	*rc = open_diag(s, nsfd);
+	if (*rc) {
+		sampler_free(s);
+		return NULL;
 	}
-	{
-		/* a kernel that never answers must not hang the run */
-		struct timeval tv = { .tv_sec = 2 };
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	s->nl = mnl_socket_fdopen(fd);
-	if (!s->nl) {
-		*rc = -errno;
-		close(fd);
-		goto fail;
-	}
-	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		*rc = -errno;
-		goto fail;
-	}
-	s->portid = mnl_socket_get_portid(s->nl);
-	*rc = 0;
 	return s;
-fail:
-	sampler_free(s);
-	return NULL;
 }
 
 #define STATES_HEADER                                                                              \

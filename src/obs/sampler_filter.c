@@ -48,6 +48,36 @@ static uint8_t *bc_port(uint8_t *p, uint8_t code, uint16_t port)
 	return p + sizeof(arg);
 }
 
+/* Point the "no" of the ops at offsets @at[@from..@to) of @bc to offset @target. */
+static void bc_set_no(uint8_t *bc, const size_t *at, size_t from, size_t to, size_t target)
+{
+	for (size_t k = from; k < to; k++)
+		((struct inet_diag_bc_op *)(void *)(bc + at[k]))->no = (uint16_t)(target - at[k]);
+}
+
+/* The conditions of match @x at @p, their offsets appended to @cond; returns their end. */
+static uint8_t *bc_conds(uint8_t *bc, uint8_t *p, const struct sampler_match *x, int family,
+			 size_t *cond, size_t *ncond)
+{
+	if (x->lport) {
+		cond[(*ncond)++] = (size_t)(p - bc);
+		p = bc_port(p, INET_DIAG_BC_S_EQ, x->lport);
+	}
+	if (x->rport) {
+		cond[(*ncond)++] = (size_t)(p - bc);
+		p = bc_port(p, INET_DIAG_BC_D_EQ, x->rport);
+	}
+	if (x->has_laddr) {
+		cond[(*ncond)++] = (size_t)(p - bc);
+		p = bc_addr(p, INET_DIAG_BC_S_COND, family, x->laddr);
+	}
+	if (x->has_raddr) {
+		cond[(*ncond)++] = (size_t)(p - bc);
+		p = bc_addr(p, INET_DIAG_BC_D_COND, family, x->raddr);
+	}
+	return p;
+}
+
 /* An OR of ANDs: each condition's "no" jumps to the next match's first
  * condition (the last match's past the end: reject), each match's last
  * "yes" reaches a JMP to the end (accept); the last match needs no JMP. The
@@ -73,28 +103,9 @@ int sampler_bc_build(const struct sampler_match *m, unsigned n, int family, uint
 		if ((size_t)(p - bc) + 2 * (12 + 16) + 2 * 8 + 4 > cap)
 			return 0; /* too many matches for a filter: take everything */
 		/* patch the previous block's failures to jump here */
-		for (size_t k = block_first; k < ncond; k++) {
-			struct inet_diag_bc_op *op = (void *)(bc + cond[k]);
-
-			op->no = (uint16_t)((size_t)(p - bc) - cond[k]);
-		}
+		bc_set_no(bc, cond, block_first, ncond, (size_t)(p - bc));
 		block_first = ncond;
-		if (x->lport) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_port(p, INET_DIAG_BC_S_EQ, x->lport);
-		}
-		if (x->rport) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_port(p, INET_DIAG_BC_D_EQ, x->rport);
-		}
-		if (x->has_laddr) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_addr(p, INET_DIAG_BC_S_COND, family, x->laddr);
-		}
-		if (x->has_raddr) {
-			cond[ncond++] = (size_t)(p - bc);
-			p = bc_addr(p, INET_DIAG_BC_D_COND, family, x->raddr);
-		}
+		p = bc_conds(bc, p, x, family, cond, &ncond);
 		jmp[njmp++] = (size_t)(p - bc);
 		p = bc_op(p, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op));
 		any = true;
@@ -105,10 +116,8 @@ int sampler_bc_build(const struct sampler_match *m, unsigned n, int family, uint
 	p -= sizeof(struct inet_diag_bc_op);
 	njmp--;
 	len = (size_t)(p - bc);
-	for (size_t k = block_first; k < ncond; k++)
-		((struct inet_diag_bc_op *)(void *)(bc + cond[k]))->no = (uint16_t)(len + 4 - cond[k]);
-	for (size_t k = 0; k < njmp; k++)
-		((struct inet_diag_bc_op *)(void *)(bc + jmp[k]))->no = (uint16_t)(len - jmp[k]);
+	bc_set_no(bc, cond, block_first, ncond, len + 4);
+	bc_set_no(bc, jmp, 0, njmp, len);
 	return (int)len;
 }
 
@@ -165,14 +174,49 @@ static int probe_lo_up(void)
 	return rc;
 }
 
+/* Wait (a second at most) until the server socket @sfd is in CLOSE-WAIT. */
+static void wait_close_wait(int sfd)
+{
+	for (int i = 0; i < 1000; i++) { /* loopback: the FIN is there at once */
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		if (getsockopt(sfd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == 8)
+			break;
+		usleep(1000);
+	}
+}
+
+/* This namespace's TcpCurrEstab (its snmp file read into @buf): 1 or 0, else -errno or -EPROTO. */
+static int curr_estab(char *buf, size_t len)
+{
+	long v = -1;
+	int fd, rc;
+
+	fd = open("/proc/thread-self/net/snmp", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	{
+		ssize_t n = read(fd, buf, len - 1);
+
+		rc = n < 0 ? -errno : 0;
+		buf[n > 0 ? n : 0] = '\0';
+	}
+	close(fd);
+	if (!rc)
+		rc = sampler_proc_field(buf, "\nTcp:", "CurrEstab", false, &v);
+	if (!rc)
+		rc = v == 1 ? 1 : v == 0 ? 0 : -EPROTO;
+	return rc;
+}
+
 /* In a fresh namespace: one connection on loopback whose server side is
  * left in CLOSE-WAIT; TcpCurrEstab then says 1 or 0. */
 static int probe_in_ns(char *buf, size_t len)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
-	int lfd = -1, cfd = -1, sfd = -1, fd, rc;
-	long v = -1;
+	int lfd = -1, cfd = -1, sfd = -1, rc;
 
 	rc = probe_lo_up();
 	if (rc)
@@ -187,30 +231,8 @@ static int probe_in_ns(char *buf, size_t len)
 	}
 	close(cfd);
 	cfd = -1;
-	for (int i = 0; i < 1000; i++) { /* loopback: the FIN is there at once */
-		struct tcp_info ti;
-		socklen_t tl = sizeof(ti);
-
-		if (getsockopt(sfd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == 8)
-			break;
-		usleep(1000);
-	}
-	fd = open("/proc/thread-self/net/snmp", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	{
-		ssize_t n = read(fd, buf, len - 1);
-
-		rc = n < 0 ? -errno : 0;
-		buf[n > 0 ? n : 0] = '\0';
-	}
-	close(fd);
-	if (!rc)
-		rc = sampler_proc_field(buf, "\nTcp:", "CurrEstab", false, &v);
-	if (!rc)
-		rc = v == 1 ? 1 : v == 0 ? 0 : -EPROTO;
+	wait_close_wait(sfd);
+	rc = curr_estab(buf, len);
 out:
 	if (cfd >= 0)
 		close(cfd);
