@@ -136,48 +136,50 @@ static int open_locked(struct journal *j, bool create)
 	return 0;
 }
 
-int journal_create(const char *want_id, const char *config, struct journal **out)
+/* The run's id into j->id: @want_id when valid, else "tb" and 4 random characters; 0 or -errno. */
+static int choose_id(struct journal *j, const char *want_id)
 {
-	struct journal *j = xcalloc(1, sizeof(*j));
-	time_t now = time(NULL);
+	if (want_id) {
+		if (!journal_id_valid(want_id))
+			return -EINVAL;
+		snprintf(j->id, sizeof(j->id), "%s", want_id);
+	} else {
+		unsigned char r[4];
+
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			return -errno;
+		j->id[0] = 't';
+		j->id[1] = 'b';
+		for (int i = 0; i < 4; i++)
+			j->id[2 + i] = id_chars[r[i] % 32];
+		j->id[6] = 0;
+	}
+	return 0;
+}
+
+/* The run's directory TB_RUN_DIR/ID, made; a random id already taken is drawn again. */
+static int make_run_dir(struct journal *j, const char *want_id)
+{
 	int rc;
 
-	j->fd = -1;
-	rc = run_dir_private();
-	if (rc)
-		goto fail;
 	for (int tries = 0;; tries++) {
-		if (want_id) {
-			if (!journal_id_valid(want_id)) {
-				rc = -EINVAL;
-				goto fail;
-			}
-			snprintf(j->id, sizeof(j->id), "%s", want_id);
-		} else {
-			unsigned char r[4];
-
-			if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
-				rc = -errno;
-				goto fail;
-			}
-			j->id[0] = 't';
-			j->id[1] = 'b';
-			for (int i = 0; i < 4; i++)
-				j->id[2 + i] = id_chars[r[i] % 32];
-			j->id[6] = 0;
-		}
+		rc = choose_id(j, want_id);
+		if (rc)
+			return rc;
 		snprintf(j->dir, sizeof(j->dir), "%s/%s", TB_RUN_DIR, j->id);
 		if (mkdir(j->dir, 0700) == 0)
-			break;
+			return 0;
 		rc = -errno;
 		if (rc != -EEXIST || want_id || tries > 100)
-			goto fail;
+			return rc;
 	}
-	snprintf(j->config, sizeof(j->config), "%s", config ? config : "");
-	strftime(j->created, sizeof(j->created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	snprintf(j->state, sizeof(j->state), "building");
-	j->nodes = 0;
-	rc = open_locked(j, true);
+}
+
+/* The journal, locked, with its first line, info and state; on failure, the run dir removed. */
+static int start_journal(struct journal *j)
+{
+	int rc = open_locked(j, true);
+
 	if (!rc)
 		rc = journal_add(j, "# testbed journal v1 run=%s", j->id);
 	if (!rc)
@@ -194,8 +196,30 @@ int journal_create(const char *want_id, const char *config, struct journal **out
 		snprintf(path, sizeof(path), "%s/info", j->dir);
 		unlink(path);
 		rmdir(j->dir);
-		goto fail;
 	}
+	return rc;
+}
+
+int journal_create(const char *want_id, const char *config, struct journal **out)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+	time_t now = time(NULL);
+	int rc;
+
+	j->fd = -1;
+	rc = run_dir_private();
+	if (rc)
+		goto fail;
+	rc = make_run_dir(j, want_id);
+	if (rc)
+		goto fail;
+	snprintf(j->config, sizeof(j->config), "%s", config ? config : "");
+	strftime(j->created, sizeof(j->created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	snprintf(j->state, sizeof(j->state), "building");
+	j->nodes = 0;
+	rc = start_journal(j);
+	if (rc)
+		goto fail;
 	*out = j;
 	return 0;
 fail:

@@ -164,25 +164,13 @@ static void read_line(const char *path, char *buf, size_t size)
 	fclose(f);
 }
 
-static int probe_now(struct probe *p)
+/* The qdisc and link kinds into @p, from child_probe in a process of its own; -errno: no pipe. */
+static int probe_in_child(struct probe *p)
 {
-	struct timespec t0, t1;
-	struct utsname u;
 	uint32_t res[3];
 	int pfd[2], status;
 	pid_t pid;
 	ssize_t n;
-
-	memset(p, 0, sizeof(*p));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (uname(&u) < 0)
-		return -errno;
-	snprintf(p->release, sizeof(p->release), "%s", u.release);
-	p->modules = access("/proc/modules", F_OK) == 0;
-	read_line("/proc/sys/net/ipv4/tcp_available_congestion_control", p->cc_available,
-		  sizeof(p->cc_available));
-	read_line("/proc/sys/net/ipv4/tcp_allowed_congestion_control", p->cc_allowed,
-		  sizeof(p->cc_allowed));
 
 	probe_qdisc_kinds();
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -192,7 +180,7 @@ static int probe_now(struct probe *p)
 		p->qdisc_errno = errno;
 		close(pfd[0]);
 		close(pfd[1]);
-		goto done;
+		return 0;
 	}
 	if (pid == 0) {
 		close(pfd[0]);
@@ -214,7 +202,29 @@ static int probe_now(struct probe *p)
 		p->qdiscs = res[1];
 		p->links = res[2];
 	}
-done:
+	return 0;
+}
+
+static int probe_now(struct probe *p)
+{
+	struct timespec t0, t1;
+	struct utsname u;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (uname(&u) < 0)
+		return -errno;
+	snprintf(p->release, sizeof(p->release), "%s", u.release);
+	p->modules = access("/proc/modules", F_OK) == 0;
+	read_line("/proc/sys/net/ipv4/tcp_available_congestion_control", p->cc_available,
+		  sizeof(p->cc_available));
+	read_line("/proc/sys/net/ipv4/tcp_allowed_congestion_control", p->cc_allowed,
+		  sizeof(p->cc_allowed));
+
+	rc = probe_in_child(p);
+	if (rc)
+		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	p->elapsed_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return 0;

@@ -104,42 +104,45 @@ struct node_setup {
 	struct topo_err *err;
 };
 
-/* Runs inside the node's namespace. */
-static int node_setup(void *p)
+/* First pass: the node's rtnetlink socket, forwarding, no DAD, the namespace's socket limits. */
+static int node_defaults(struct node_setup *a, const struct tb_node *n)
 {
-	struct node_setup *a = p;
-	const struct tb_node *n = &a->c->nodes[a->node];
-	struct topo_node *tn = &a->t->nodes[a->node];
+	int rc;
+
+	rc = rtnl_open(-1, &a->nl);
+	if (rc)
+		return topo_fail(a->err, rc, "node %s: open rtnetlink: %s", n->name, strerror(-rc));
+	/* explicit either way: a new namespace may inherit the host's
+	 * IPv4 forwarding (net.core.devconf_inherit_init_net = 0) */
+	rc = sysctl_write("net.ipv4.ip_forward", n->forward ? "1" : "0");
+	if (!rc && a->t->ipv6)
+		rc = sysctl_write("net.ipv6.conf.all.forwarding", n->forward ? "1" : "0");
+	/* no DAD on the interfaces to come: a tentative link-local address
+	 * cannot source neighbour solicitations, and the first packets to a
+	 * fresh router would wait a second for it */
+	if (!rc && a->t->ipv6)
+		rc = sysctl_write("net.ipv6.conf.default.accept_dad", "0");
+	if (rc)
+		return topo_fail(a->err, rc, "node %s: forwarding and DAD sysctls: %s", n->name,
+				 strerror(-rc));
+	/* before the node's own sysctls, which may set them */
+	if (a->t->parent_fd >= 0) {
+		rc = sysctl_write("net.ipv4.tcp_max_tw_buckets", a->t->max_tw);
+		if (!rc)
+			rc = sysctl_write("net.ipv4.tcp_max_syn_backlog", a->t->max_syn);
+		if (rc)
+			return topo_fail(a->err, rc, "node %s: TIME-WAIT and SYN backlog limits: %s",
+					 n->name, strerror(-rc));
+	}
+	return 0;
+}
+
+/* The node's own sysctls; an interface key not there yet waits for the late pass. */
+static int node_sysctls(struct node_setup *a, const struct tb_node *n, struct topo_node *tn)
+{
 	char where[300];
 	int rc;
 
-	if (!a->late) {
-		rc = rtnl_open(-1, &a->nl);
-		if (rc)
-			return topo_fail(a->err, rc, "node %s: open rtnetlink: %s", n->name, strerror(-rc));
-		/* explicit either way: a new namespace may inherit the host's
-		 * IPv4 forwarding (net.core.devconf_inherit_init_net = 0) */
-		rc = sysctl_write("net.ipv4.ip_forward", n->forward ? "1" : "0");
-		if (!rc && a->t->ipv6)
-			rc = sysctl_write("net.ipv6.conf.all.forwarding", n->forward ? "1" : "0");
-		/* no DAD on the interfaces to come: a tentative link-local address
-		 * cannot source neighbour solicitations, and the first packets to a
-		 * fresh router would wait a second for it */
-		if (!rc && a->t->ipv6)
-			rc = sysctl_write("net.ipv6.conf.default.accept_dad", "0");
-		if (rc)
-			return topo_fail(a->err, rc, "node %s: forwarding and DAD sysctls: %s", n->name,
-					 strerror(-rc));
-		/* before the node's own sysctls, which may set them */
-		if (a->t->parent_fd >= 0) {
-			rc = sysctl_write("net.ipv4.tcp_max_tw_buckets", a->t->max_tw);
-			if (!rc)
-				rc = sysctl_write("net.ipv4.tcp_max_syn_backlog", a->t->max_syn);
-			if (rc)
-				return topo_fail(a->err, rc, "node %s: TIME-WAIT and SYN backlog limits: %s",
-						 n->name, strerror(-rc));
-		}
-	}
 	for (size_t i = 0; i < n->n_sysctls; i++) {
 		const struct tb_sysctl *s = &n->sysctls[i];
 
@@ -168,6 +171,21 @@ static int node_setup(void *p)
 					 strerror(-rc));
 	}
 	return 0;
+}
+
+/* Runs inside the node's namespace. */
+static int node_setup(void *p)
+{
+	struct node_setup *a = p;
+	const struct tb_node *n = &a->c->nodes[a->node];
+	int rc;
+
+	if (!a->late) {
+		rc = node_defaults(a, n);
+		if (rc)
+			return rc;
+	}
+	return node_sysctls(a, n, &a->t->nodes[a->node]);
 }
 
 /* A key that exists on the host but not in the node's namespace is a
