@@ -248,6 +248,20 @@ static void power_off(const char *dir, int out, int err)
 		pause();
 }
 
+/* The command's child: its own session, stdin @null, stdout @out, stderr @err, then exec. */
+static void __attribute__((noreturn)) exec_command(int null, int out, int err, const char *cwd,
+						   char **argv, char **envp)
+{
+	setsid();
+	if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(126);
+	if (chdir(cwd) < 0)
+		dprintf(2, "testbed guest: chdir %s: %s\n", cwd, strerror(errno));
+	execve(argv[0], argv + 1, envp);
+	dprintf(2, "testbed guest: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 /* Run the command; its status, shell-style, into the status buffer. */
 static void run_command(const char *dir, int out, int err)
 {
@@ -266,16 +280,8 @@ static void run_command(const char *dir, int out, int err)
 	envp = split0(ebuf, elen);
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid = fork();
-	if (pid == 0) {
-		setsid();
-		if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-			_exit(126);
-		if (chdir(cwd) < 0)
-			dprintf(2, "testbed guest: chdir %s: %s\n", cwd, strerror(errno));
-		execve(argv[0], argv + 1, envp);
-		dprintf(2, "testbed guest: exec %s: %s\n", argv[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
+	if (pid == 0)
+		exec_command(null, out, err, cwd, argv, envp);
 	if (pid < 0) {
 		status_add("error=fork: %s\n", strerror(errno));
 		goto out;

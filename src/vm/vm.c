@@ -508,6 +508,62 @@ struct watch {
 	double deadline; /* monotonic ms; 0: none */
 };
 
+/* The poll @timeout shortened to the deadline; false when it has passed (the guest then killed). */
+static bool before_deadline(struct watch *w, int *timeout)
+{
+	double left;
+
+	if (w->deadline <= 0)
+		return true;
+	left = w->deadline - tb_clock_ms(CLOCK_MONOTONIC);
+	if (left <= 0) {
+		kill_guest(w->pid, w->pidns);
+		w->deadline = 0;
+		return false;
+	}
+	if (*timeout < 0 || left < *timeout)
+		*timeout = (int)left + 1;
+	return true;
+}
+
+/* The guest's output that poll found, forwarded; a pipe that has ended is closed. */
+static void forward_ready(struct watch *w, const struct pollfd *pf)
+{
+	for (int i = 0; i < 2; i++)
+		if (pf[i].revents && !forward(w->pipes[i], &w->to[i])) {
+			close(w->pipes[i]);
+			w->pipes[i] = -1;
+		}
+}
+
+/* A signal read from w->sfd: true for the first, kept in *@sig, which kills the guest. */
+static bool take_signal(struct watch *w, int *sig)
+{
+	struct signalfd_siginfo si;
+
+	if (read(w->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si) || *sig)
+		return false;
+	*sig = (int)si.ssi_signo;
+	kill_guest(w->pid, w->pidns);
+	w->deadline = 0;
+	return true;
+}
+
+/* The guest killed and reaped unless it @exited; without a namespace, its group waited for. */
+static void reap_guest(struct watch *w, bool exited)
+{
+	int status;
+
+	if (!exited) {
+		kill_guest(w->pid, w->pidns);
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	/* Without a namespace, wait (bounded) until the group is really gone. */
+	for (int i = 0; !w->pidns && i < 200 && kill(-w->pid, 0) == 0; i++)
+		usleep(10000);
+}
+
 /* Wait for the guest to end (and its output to drain), the deadline, or a
  * signal. Returns 0, -ETIMEDOUT or -EINTR (with *sig). */
 static int supervise(struct watch *w, int *sig)
@@ -522,35 +578,15 @@ static int supervise(struct watch *w, int *sig)
 		};
 		int timeout = pidfd < 0 && !exited ? 50 : -1;
 
-		if (w->deadline > 0) {
-			double left = w->deadline - tb_clock_ms(CLOCK_MONOTONIC);
-
-			if (left <= 0) {
-				kill_guest(w->pid, w->pidns);
-				w->deadline = 0;
-				rc = -ETIMEDOUT;
-				continue;
-			}
-			if (timeout < 0 || left < timeout)
-				timeout = (int)left + 1;
+		if (!before_deadline(w, &timeout)) {
+			rc = -ETIMEDOUT;
+			continue;
 		}
 		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
 			break;
-		for (int i = 0; i < 2; i++)
-			if (pf[i].revents && !forward(w->pipes[i], &w->to[i])) {
-				close(w->pipes[i]);
-				w->pipes[i] = -1;
-			}
-		if (pf[3].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !*sig) {
-				*sig = (int)si.ssi_signo;
-				kill_guest(w->pid, w->pidns);
-				w->deadline = 0;
-				rc = -EINTR;
-			}
-		}
+		forward_ready(w, pf);
+		if (pf[3].revents && take_signal(w, sig))
+			rc = -EINTR;
 		if (!exited && waitpid(w->pid, &status, WNOHANG) == w->pid) {
 			exited = true;
 			/* Without a namespace, helpers may outlive UML and hold the pipes. */
@@ -564,14 +600,7 @@ static int supervise(struct watch *w, int *sig)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	if (!exited) {
-		kill_guest(w->pid, w->pidns);
-		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	/* Without a namespace, wait (bounded) until the group is really gone. */
-	for (int i = 0; !w->pidns && i < 200 && kill(-w->pid, 0) == 0; i++)
-		usleep(10000);
+	reap_guest(w, exited);
 	return rc;
 }
 

@@ -282,6 +282,19 @@ static char *host_missing(const struct vm_needs *need, const struct probe *p)
 	return missing;
 }
 
+/* Why no tier can run this: the host lacks @hmiss (if asked), the UML tier @why or @umiss. */
+static void say_no_tier(const struct probe *p, const char *hmiss, const char *umiss,
+			const char *why)
+{
+	if (hmiss)
+		tb_err("the host kernel %s lacks: %s; and the UML tier cannot help: %s%s%s",
+		       p->release, hmiss, why ? why : "its kernel lacks ", why ? "" : umiss,
+		       why ? " (" VM_PACKAGE_HINT ")" : "");
+	else
+		tb_err("the UML tier cannot run this: %s%s%s", why ? why : "its kernel lacks ",
+		       why ? "" : umiss, why ? " (" VM_PACKAGE_HINT ")" : "");
+}
+
 int vm_choose_tier(const char *mode, const struct vm_opts *o, const struct vm_needs *need,
 		   enum vm_tier *tier)
 {
@@ -320,13 +333,8 @@ int vm_choose_tier(const char *mode, const struct vm_opts *o, const struct vm_ne
 	if (!why && !umiss) {
 		*tier = VM_TIER_UML;
 		rc = TB_EXIT_OK;
-	} else if (hmiss) {
-		tb_err("the host kernel %s lacks: %s; and the UML tier cannot help: %s%s%s",
-		       p.release, hmiss, why ? why : "its kernel lacks ", why ? "" : umiss,
-		       why ? " (" VM_PACKAGE_HINT ")" : "");
 	} else {
-		tb_err("the UML tier cannot run this: %s%s%s", why ? why : "its kernel lacks ",
-		       why ? "" : umiss, why ? " (" VM_PACKAGE_HINT ")" : "");
+		say_no_tier(&p, hmiss, umiss, why);
 	}
 out:
 	free(hmiss);
