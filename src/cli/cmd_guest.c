@@ -50,6 +50,34 @@ static const char **split_list(char *s)
 	return v;
 }
 
+/* --mem SIZE (at least 32M) into @o; false (said) when it is not one. */
+static bool guest_mem(const char *arg, struct vm_opts *o)
+{
+	const char *why;
+	uint64_t v;
+
+	if (units_size(arg, &v, &why) < 0 || v < (32u << 20)) {
+		tb_err("guest: --mem \"%s\": %s", arg, why ? why : "at least 32M");
+		return false;
+	}
+	o->mem_mb = (unsigned)(v >> 20);
+	return true;
+}
+
+/* --timeout TIME (0: none) into @o; false (said) when it is not a time. */
+static bool guest_timeout(const char *arg, struct vm_opts *o)
+{
+	const char *why;
+	uint64_t v;
+
+	if (strcmp(arg, "0") && units_time(arg, &v, &why) < 0) {
+		tb_err("guest: --timeout \"%s\": %s", arg, why);
+		return false;
+	}
+	o->timeout_s = strcmp(arg, "0") ? (double)v / 1e6 : 0;
+	return true;
+}
+
 /* --mem, --timeout, ... into @o; -1 to go on, else the exit code. */
 static int guest_parse(int argc, char **argv, struct vm_opts *o, const char ***mods, bool *quiet)
 {
@@ -59,26 +87,18 @@ static int guest_parse(int argc, char **argv, struct vm_opts *o, const char ***m
 		{ "kernel", required_argument, NULL, 'k' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
-	const char *why;
-	uint64_t v;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+m:t:l:M:k:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (units_size(optarg, &v, &why) < 0 || v < (32u << 20)) {
-				tb_err("guest: --mem \"%s\": %s", optarg, why ? why : "at least 32M");
+			if (!guest_mem(optarg, o))
 				return TB_EXIT_USAGE;
-			}
-			o->mem_mb = (unsigned)(v >> 20);
 			break;
 		case 't':
-			if (strcmp(optarg, "0") && units_time(optarg, &v, &why) < 0) {
-				tb_err("guest: --timeout \"%s\": %s", optarg, why);
+			if (!guest_timeout(optarg, o))
 				return TB_EXIT_USAGE;
-			}
-			o->timeout_s = strcmp(optarg, "0") ? (double)v / 1e6 : 0;
 			break;
 		case 'l':
 			o->log_path = optarg;

@@ -301,6 +301,23 @@ static int open_node(const char *run, const char *node)
 	return fd;
 }
 
+/* The child: into namespace @fd of node @node, with a /sys of its own, then @argv (no shell). */
+static void __attribute__((noreturn)) exec_in_node(int fd, const char *node, char **argv)
+{
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		tb_err("exec: enter namespace of %s: %m", node);
+		_exit(TB_EXIT_ENV);
+	}
+	/* like `ip netns exec`: a private /sys that shows this namespace's
+	 * interfaces; best effort, the network namespace is what matters */
+	if (unshare(CLONE_NEWNS) == 0 && mount("", "/", "none", MS_SLAVE | MS_REC, NULL) == 0 &&
+	    umount2("/sys", MNT_DETACH) == 0)
+		mount(node, "/sys", "sysfs", 0, NULL);
+	execvp(argv[0], argv);
+	tb_err("exec %s: %m", argv[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	int fd, status, i = 3;
@@ -331,20 +348,8 @@ int cmd_exec(int argc, char **argv)
 		close(fd);
 		return TB_EXIT_FAIL;
 	}
-	if (pid == 0) {
-		if (setns(fd, CLONE_NEWNET) < 0) {
-			tb_err("exec: enter namespace of %s: %m", argv[2]);
-			_exit(TB_EXIT_ENV);
-		}
-		/* like `ip netns exec`: a private /sys that shows this namespace's
-		 * interfaces; best effort, the network namespace is what matters */
-		if (unshare(CLONE_NEWNS) == 0 && mount("", "/", "none", MS_SLAVE | MS_REC, NULL) == 0 &&
-		    umount2("/sys", MNT_DETACH) == 0)
-			mount(argv[2], "/sys", "sysfs", 0, NULL);
-		execvp(argv[i], argv + i);
-		tb_err("exec %s: %m", argv[i]);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
+	if (pid == 0)
+		exec_in_node(fd, argv[2], argv + i);
 	close(fd);
 	/* the terminal's Ctrl-C goes to the command; we only report its end */
 	signal(SIGINT, SIG_IGN);
@@ -463,27 +468,11 @@ int cmd_list(int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
-int cmd_cleanup(int argc, char **argv)
+/* Finish the journal of each stale run of @runs, counted in *@done; TB_EXIT_FAIL if one fails. */
+static int undo_stale_runs(const struct journal_run *runs, size_t n, size_t *done)
 {
-	struct journal_run *runs;
-	size_t n, done = 0;
 	int rc = TB_EXIT_OK;
 
-	if (argc >= 2) {
-		printf("Usage: testbed cleanup\nFinish the journal of every stale run (its owner died): "
-		       "remove what it created, nothing else.\nAlso removes the state of UML guests "
-		       "whose testbed died, in root's own $TMPDIR/testbed-vm-0\n(never another "
-		       "user's, never through a link).\n");
-		return strcmp(argv[1], "--help") ? TB_EXIT_USAGE : TB_EXIT_OK;
-	}
-	if (geteuid() != 0) {
-		tb_err("cleanup needs root");
-		return TB_EXIT_ENV;
-	}
-	if (journal_list(&runs, &n)) {
-		tb_err("cleanup: cannot read %s: %m", TB_RUN_DIR);
-		return TB_EXIT_FAIL;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct journal *j;
 		int r;
@@ -504,8 +493,33 @@ int cmd_cleanup(int argc, char **argv)
 		}
 		printf("removed stale run %s (%u objects, %s)\n", runs[i].id, runs[i].objects,
 		       runs[i].config);
-		done++;
+		(*done)++;
 	}
+	return rc;
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	struct journal_run *runs;
+	size_t n, done = 0;
+	int rc;
+
+	if (argc >= 2) {
+		printf("Usage: testbed cleanup\nFinish the journal of every stale run (its owner died): "
+		       "remove what it created, nothing else.\nAlso removes the state of UML guests "
+		       "whose testbed died, in root's own $TMPDIR/testbed-vm-0\n(never another "
+		       "user's, never through a link).\n");
+		return strcmp(argv[1], "--help") ? TB_EXIT_USAGE : TB_EXIT_OK;
+	}
+	if (geteuid() != 0) {
+		tb_err("cleanup needs root");
+		return TB_EXIT_ENV;
+	}
+	if (journal_list(&runs, &n)) {
+		tb_err("cleanup: cannot read %s: %m", TB_RUN_DIR);
+		return TB_EXIT_FAIL;
+	}
+	rc = undo_stale_runs(runs, n, &done);
 	{
 		/* UML guests of a testbed killed with SIGKILL leave their state dir */
 		int g = vm_cleanup_stale();
