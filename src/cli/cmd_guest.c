@@ -53,7 +53,7 @@ static const char **split_list(char *s)
 /* --mem SIZE (at least 32M) into @o; false (said) when it is not one. */
 static bool guest_mem(const char *arg, struct vm_opts *o)
 {
-	const char *why;
+	const char *why = NULL;
 	uint64_t v;
 
 	if (units_size(arg, &v, &why) < 0 || v < (32u << 20)) {

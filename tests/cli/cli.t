@@ -90,4 +90,8 @@ for k in rate delay delay_correlation reorder_gap netem_limit ecn; do
   $k "*) pass "shape --help lists $k" ;; *) fail "shape --help lists $k" ;; esac
 done
 case $out in *"default|pfifo|bfifo|fq_codel|codel|fq|cake"*) pass "... and the queue kinds" ;; *) fail "queue kinds: $out" ;; esac
+# guest --mem below the minimum: said plainly (the message was an
+# uninitialised pointer), before any guest boots
+err=$(./testbed guest --mem 16M true 2>&1); rc=$?
+is "$rc:$err" "2:testbed: guest: --mem \"16M\": at least 32M" "guest --mem 16M: exit 2, says the minimum"
 done_testing
