@@ -141,34 +141,27 @@ rc=$?
 diag "$(tail -n 2 "$TMP/k.err")"
 is "$rc" 1 "testbed report reads the killed run's directory (exit 1: nothing held)"
 ok "... and says the experiment did not complete" grep -q 'did not complete' "$TMP/k/report.md"
+# run_on_fs NAME MOUNT-OPTIONS WHAT PATTERN: the run's output on a tmpfs
+# mounted with MOUNT-OPTIONS: exit 3 and one message matching PATTERN
+run_on_fs() {
+	mkdir "$TMP/$1"
+	if ! mount -t tmpfs -o "$2" tmpfs "$TMP/$1" 2>/dev/null; then
+		skip "cannot mount a tmpfs ($2) here"
+		return 1
+	fi
+	defer umount "$TMP/$1"
+	"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/$1/o" >/dev/null 2>"$TMP/$1.err"
+	rc=$?
+	diag "$(cat "$TMP/$1.err")"
+	is "$rc" 3 "output on $3: exit 3 (environment)"
+	ok "one message naming the cause ($4)" sh -c "[ \$(grep -c . '$TMP/$1.err') -eq 1 ] &&
+		grep -q '$4' '$TMP/$1.err'"
+}
 # A full disk: one message naming the cause, exit 3, a readable manifest
-mkdir "$TMP/full"
-if mount -t tmpfs -o size=4m tmpfs "$TMP/full" 2>/dev/null; then
-	defer umount "$TMP/full"
-	"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/full/o" >/dev/null 2>"$TMP/full.err"
-	rc=$?
-	diag "$(cat "$TMP/full.err")"
-	is "$rc" 3 "output on a nearly full file system: exit 3 (environment)"
-	ok "one message naming the cause" sh -c "[ \$(grep -c . '$TMP/full.err') -eq 1 ] &&
-		grep -q 'No space left on device' '$TMP/full.err'"
+run_on_fs full size=4m "a nearly full file system" 'No space left on device' &&
 	is "$(jq -c .complete "$TMP/full/o/manifest.json" 2>/dev/null)" false "manifest.json is whole and says incomplete"
-else
-	skip "cannot mount a small tmpfs here"
-fi
-# A read-only output file system: one message naming the directory and the
-# error, exit 3, before anything is built
-mkdir "$TMP/ro"
-if mount -t tmpfs -o ro,size=1m tmpfs "$TMP/ro" 2>/dev/null; then
-	defer umount "$TMP/ro"
-	"$TESTBED" run --quiet "$TMP/sweep.conf" --out "$TMP/ro/o" >/dev/null 2>"$TMP/ro.err"
-	rc=$?
-	diag "$(cat "$TMP/ro.err")"
-	is "$rc" 3 "output on a read-only file system: exit 3 (environment)"
-	ok "one message naming the directory and the error" sh -c "[ \$(grep -c . '$TMP/ro.err') -eq 1 ] &&
-		grep -q '$TMP/ro/o.*Read-only file system' '$TMP/ro.err'"
-else
-	skip "cannot mount a read-only tmpfs here"
-fi
+# A read-only one: the directory and the error, before anything is built
+run_on_fs ro ro,size=1m "a read-only file system" "$TMP/ro/o.*Read-only file system"
 id=$(jq -r '.run_id' "$TMP"/c/runs/*/run.json)
 diag "run id $id"
 no_ns() { ! ip netns list | grep -q "^$id-"; }
