@@ -623,17 +623,24 @@ static json_t *collect_sampler(struct one *x, size_t n)
 			 "sample_max_ms", (double)st.max_sample_ns / 1e6);
 }
 
-/* Stop the captures; what each took, for run.json. */
+/* Stop the captures; what each took, for run.json (a file that could not
+ * be written fails the run). */
 static json_t *collect_captures(struct one *x)
 {
 	json_t *caps = json_array();
+	int rc;
 
 	for (size_t i = 0; i < x->n_caps; i++) {
 		struct capture_stats cs = { 0 };
 		const char *p = capture_path(x->caps[i]);
-		const char *file = p ? strrchr(p, '/') + 1 : "?";
+		char file[256]; /* capture_stop() frees the path */
 
-		capture_stop(x->caps[i], &cs);
+		snprintf(file, sizeof(file), "%s", p ? strrchr(p, '/') + 1 : "?");
+		rc = capture_stop(x->caps[i], &cs);
+		if (rc < 0) {
+			fail(x, "capture %s: cannot write it: %s", file, strerror(-rc));
+			x->write_failed = true;
+		}
 		json_array_append_new(caps, json_pack("{ss sI sI sI sb}", "file", file, "packets",
 						      (json_int_t)cs.packets, "drop", (json_int_t)cs.drop,
 						      "ifdrop", (json_int_t)cs.ifdrop, "capped", cs.capped));
