@@ -236,6 +236,7 @@ struct wk_loop {
 	void (*event)(void *ptr, uint32_t events); /* a socket's event: its data.ptr and flags */
 	struct wk_loop_timer {
 		int fd;
+		uint64_t period_us;
 		bool ends;                 /* at end_us: stop instead of calling fn */
 		void (*fn)(uint64_t now);
 	} timers[WK_LOOP_TIMERS];

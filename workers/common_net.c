@@ -147,6 +147,7 @@ int wk_loop_timer(struct wk_loop *l, uint64_t first_us, uint64_t period_us, bool
 	/* t0_us is a wk_now_us() time: CLOCK_MONOTONIC, the timer's clock */
 	t->fd = l->t0_us ? timerfd_arm(l->t0_us + first_us, period_us, TFD_TIMER_ABSTIME) :
 			   wk_timerfd(first_us, period_us);
+	t->period_us = period_us;
 	t->ends = ends;
 	t->fn = fn;
 	e.data.ptr = t;
@@ -161,6 +162,18 @@ static struct wk_loop_timer *loop_timer(struct wk_loop *l, void *ptr)
 		if (ptr == &l->timers[k])
 			return &l->timers[k];
 	return NULL;
+}
+
+/* A periodic timer that missed ticks (the process was stopped) starts its
+ * period again from now: the tick that covers the stall is followed by one a
+ * whole period later, not by the old schedule's next tick microseconds after. */
+static void rephase(const struct wk_loop_timer *t)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = its.it_interval.tv_sec = (time_t)(t->period_us / 1000000);
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(t->period_us % 1000000) * 1000;
+	timerfd_settime(t->fd, 0, &its, NULL);
 }
 
 void wk_loop_run(struct wk_loop *l)
@@ -185,7 +198,8 @@ void wk_loop_run(struct wk_loop *l)
 				l->event(evs[i].data.ptr, evs[i].events);
 				continue;
 			}
-			wk_timerfd_read(t->fd);
+			if (wk_timerfd_read(t->fd) > 1 && t->period_us)
+				rephase(t); /* after a stall: one period from now */
 			now = wk_now_us();
 			if (t->ends && now >= l->end_us) {
 				wk_request_stop(WK_STOP_DONE);

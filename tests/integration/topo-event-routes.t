@@ -44,8 +44,8 @@ EOC
 is "$?" 0 "the routed chain with two events checks"
 # the host kernel, then the UML guest (its own 6.1 kernel deletes routes too)
 for k in host uml; do
-	if [ $k = uml ] && [ ! -x /usr/bin/linux.uml ]; then
-		skip "uml: no user-mode-linux here (scripts/install-deps installs it)"
+	if [ $k = uml ] && why=$(uml_unavailable) && [ -n "$why" ]; then
+		skip "uml: $why"
 		continue
 	fi
 	"$TESTBED" run --quiet --kernel $k "$TMP/ev.conf" --out "$TMP/o.$k" >"$TMP/out" 2>"$TMP/err"
