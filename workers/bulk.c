@@ -148,11 +148,13 @@ int main(int argc, char **argv)
 			last_acked = ti.tcpi_bytes_acked;
 			last_iv = now;
 			/* after a stall this line covers every interval that ended
-			 * (its goodput is over its real length): go on from the
-			 * next end, not with a line per missed end microseconds apart */
-			do
+			 * (its goodput is over its real length): the next one is a
+			 * whole interval from now, not the old schedule's next end
+			 * (a line per missed end, or one microseconds after this) */
+			if (now >= next_iv + wk.interval_us)
+				next_iv = now + wk.interval_us;
+			else
 				next_iv += wk.interval_us;
-			while (next_iv <= now);
 		}
 		if (now >= end_us)
 			break;
