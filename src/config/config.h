@@ -269,6 +269,47 @@ struct tb_event {
 	struct tb_loc loc;
 };
 
+/* A command of the user's run inside a node during every run ([process
+ * NAME], docs/processes.md). */
+enum tb_ready { TB_READY_NOW, TB_READY_PORT, TB_READY_TIME, TB_READY_FILE };
+enum tb_pstop { TB_PSTOP_EXIT, TB_PSTOP_END };
+enum tb_poutput { TB_POUT_TEXT, TB_POUT_JSON };
+
+/* A NAME = VALUE of a process: env.VAR (value: the text) or metric.NAME
+ * (value: a regular expression with one capture group). */
+struct tb_pvar {
+	char *name;
+	char *value;
+	struct tb_loc loc;
+};
+
+#define TB_PROCESS_PORTS 16
+
+struct tb_process {
+	char name[TB_NAME_MAX];
+	int node;              /* node index; -2 until given */
+	char *cmd;             /* as written, { } substitutions unexpanded */
+	uint32_t start_us;     /* from the start of the measured run */
+	char *after;           /* as written: "a, b" */
+	int *after_idx;        /* resolved by validation */
+	size_t n_after;
+	char *ready;           /* as written; parsed by validation into: */
+	enum tb_ready ready_kind;
+	unsigned ready_port;
+	uint32_t ready_us;
+	char *ready_file;      /* points into ready */
+	enum tb_pstop stop;
+	enum tb_poutput output;
+	char *ports_text;      /* as written */
+	unsigned ports[TB_PROCESS_PORTS];
+	size_t n_ports;
+	struct tb_pvar *env;
+	size_t n_env, cap_env;
+	struct tb_pvar *metrics;
+	size_t n_metrics, cap_metrics;
+	struct tb_loc loc, cmd_loc, after_loc, ready_loc, ports_loc;
+};
+
 /* One swept key and its values; the cases are the cross product. */
 struct tb_sweep {
 	char *key;             /* as written: flow.bulk.cc */
@@ -314,9 +355,11 @@ struct tb_expr {
 	struct tb_expr *lhs, *rhs;
 	/* TB_EX_METRIC: metric(subject[, key=value]...) ; TB_EX_CALL: fn(args) */
 	char *name;            /* metric or function name */
-	char *subject;         /* flow name, or node.counter / node.STATE */
+	char *subject;         /* flow name, node.counter / node.STATE, or a process */
+	char *key;             /* value(P, KEY): KEY (a dotted JSON path or a metric.NAME) */
 	int flow;              /* flow index for flow metrics, else -1 */
-	int node;              /* node index for node metrics, else -1 */
+	int node;              /* node index for node metrics, process index for process
+				  metrics, else -1 */
 	struct tb_selector *sel;
 	size_t n_sel;
 	struct tb_expr **args;
@@ -377,6 +420,8 @@ struct tb_config {
 	size_t n_captures, cap_captures;
 	struct tb_event *events;
 	size_t n_events, cap_events;
+	struct tb_process *processes;
+	size_t n_processes, cap_processes;
 	struct tb_sweep *sweeps; /* [case] sections add a first sweep keyed "case" */
 	size_t n_sweeps, cap_sweeps;
 	struct tb_casedef *casedefs;
@@ -403,6 +448,35 @@ struct tb_config *config_load_buffer(const char *name, const char *buf, size_t l
  * manifest records them): the topology's text is src[1]'s, not the disk's. */
 struct tb_config *config_load_sources(const struct tb_source src[2], struct tb_diag *d);
 
+/* The PATH of a process's clean environment: its command is looked up
+ * there, at check time and at run time. */
+#define TB_PROCESS_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/** Split a command line into words as sh does (blanks separate; '...'
+ * literal; "..." with \ escaping \ " $ `; \ outside quotes escapes the next
+ * character), never running a shell. *@words is NULL-terminated (free with
+ * config_words_free). -EINVAL at *@bad_off: a quote never closed. */
+int config_split_words(const char *s, char ***words, size_t *bad_off);
+void config_words_free(char **words);
+
+/* What a process's { } substitutions become: addr() gives node @node's
+ * first address of @family (4 or 6), NULL when it has none. */
+struct tb_subst {
+	const char *(*addr)(void *arg, int node, int family);
+	void *arg;
+	const char *out;       /* {out}: the process's output directory */
+};
+
+/** @s with {addr:NODE}, {addr6:NODE}, {out} and {duration} (the run's
+ * seconds) replaced; any other { } text stays. -ENOENT (no such node) or
+ * -EADDRNOTAVAIL (no address) at *@bad_off. */
+int config_expand(const struct tb_config *c, const char *s, const struct tb_subst *sb, char **out,
+		  size_t *bad_off);
+
+/** Command @cmd's path, looked up in TB_PROCESS_PATH unless it has a '/'
+ * (into @buf). 0, or -errno when it is not an executable file. */
+int config_which(const char *cmd, char *buf, size_t len);
+
 /** Set the measured time of a run: flows' and events' times keep their
  * share of it (`testbed run --duration`). */
 void config_set_duration(struct tb_config *c, uint32_t dur_us);
@@ -424,6 +498,11 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 int config_node(const struct tb_config *c, const char *name);
 /** Index of the flow called @name, or -1. */
 int config_flow(const struct tb_config *c, const char *name);
+/** Index of the process called @name, or -1. */
+int config_process(const struct tb_config *c, const char *name);
+/** Whether an expectation is about process @proc's exit() or runtime():
+ * then its failing, or timing out, is what is measured, not a failed run. */
+bool config_process_judged(const struct tb_config *c, int proc);
 
 /** Whether the file set flow key @key (e.g. "port") on @f. */
 bool config_flow_has(const struct tb_flow *f, const char *key);

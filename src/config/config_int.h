@@ -14,6 +14,8 @@ struct raw_entry {
 	char *sect_name; /* "link r1-r2" */
 	char *key;       /* NULL: the section header itself */
 	char *value;     /* NULL: the line had no '=' */
+	char *raw;       /* the value as the line has it, " ;" and what follows
+			    included (a command's shell sequence is no comment) */
 	struct tb_loc loc;     /* line, column of the key (or '[') */
 	int val_col;     /* column of the value */
 };
@@ -27,7 +29,7 @@ struct raw_file {
 /* A node name waiting to be resolved once every file is read. The arrays
  * holding the target may grow meanwhile, so it is kept as array + index +
  * offset rather than as a pointer. */
-enum ref_home { REF_PTR, REF_FLOW, REF_CAPTURE };
+enum ref_home { REF_PTR, REF_FLOW, REF_CAPTURE, REF_PROCESS };
 
 struct pending_ref {
 	enum ref_home home;
@@ -136,6 +138,7 @@ extern const struct keydef cfg_end_keys[];
 extern const struct keydef cfg_flow_keys[];
 extern const struct keydef cfg_capture_keys[];
 extern const struct keydef cfg_event_keys[];
+extern const struct keydef cfg_process_keys[];
 extern const char *const cfg_worker_names[];
 /* The queue kinds, indexed by enum tb_queue, ended by a NULL name
  * (config_queue.c). */
@@ -159,6 +162,14 @@ int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const ch
 /** Apply a key of a [flow]; checks the key applies to the flow's worker later. */
 int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const char *value,
 		 const struct tb_loc *kloc, const struct tb_loc *vloc);
+/** Apply a key of a [process] (the table's, env.VAR, metric.NAME). */
+int cfg_process_set(struct cfg_ctx *x, struct tb_process *p, const char *key, const char *value,
+		    const struct tb_loc *kloc, const struct tb_loc *vloc);
+/** Whether @key is KIND.NAME.KEY of a kind a case or sweep may set. */
+bool cfg_settable_key(const char *key);
+/** Whether key @key of a [process] (or a case's process.NAME.KEY) takes
+ * its value raw, " ;" included: the command line. */
+bool cfg_process_raw_key(const char *key);
 /** Apply a key of a [node] (forward, sysctl.*). */
 int cfg_node_set(struct cfg_ctx *x, struct tb_node *n, const char *key, const char *value,
 		 const struct tb_loc *kloc, const struct tb_loc *vloc);
@@ -198,9 +209,13 @@ int cfg_open_flow(struct cfg_ctx *x, const struct raw_entry *e, const char *name
 int cfg_open_capture(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 int cfg_open_case(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 int cfg_open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+int cfg_open_process(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 void cfg_add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e);
 void cfg_add_sweep(struct cfg_ctx *x, const struct raw_entry *e);
 void cfg_add_expect(struct cfg_ctx *x, const struct raw_entry *e);
+
+/** The checks of the [process] sections that need the whole model. */
+void cfg_validate_processes(struct cfg_ctx *x);
 
 /** Cross-object validation (references, reachability, sweeps, expectations). */
 void cfg_validate(struct cfg_ctx *x);

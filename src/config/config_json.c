@@ -167,6 +167,31 @@ static json_t *expects_json(const struct tb_config *c)
 	return a;
 }
 
+static json_t *vars_json(const struct tb_pvar *v, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, v[i].name, json_string(v[i].value));
+	return o;
+}
+
+/* The processes: their table keys, then env and metric as objects. */
+static json_t *processes_json(const struct tb_config *c)
+{
+	json_t *a = named_array(c, cfg_process_keys, c->processes, sizeof(*c->processes),
+				c->n_processes, offsetof(struct tb_process, name));
+
+	for (size_t i = 0; i < c->n_processes; i++) {
+		json_t *o = json_array_get(a, i);
+
+		json_object_set_new(o, "env", vars_json(c->processes[i].env, c->processes[i].n_env));
+		json_object_set_new(o, "metric", vars_json(c->processes[i].metrics,
+							   c->processes[i].n_metrics));
+	}
+	return a;
+}
+
 json_t *config_to_json(const struct tb_config *c)
 {
 	json_t *j = json_object();
@@ -187,6 +212,7 @@ json_t *config_to_json(const struct tb_config *c)
 	json_object_set_new(j, "events",
 			    named_array(c, cfg_event_keys, c->events, sizeof(*c->events), c->n_events,
 					offsetof(struct tb_event, name)));
+	json_object_set_new(j, "processes", processes_json(c));
 	json_object_set_new(j, "expectations", expects_json(c));
 	return j;
 }

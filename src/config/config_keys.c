@@ -244,6 +244,23 @@ const struct keydef cfg_event_keys[] = {
 	{ NULL },
 };
 
+static const char *const process_stop_names[] = { "exit", "end", NULL };
+static const char *const process_output_names[] = { "text", "json", NULL };
+
+/* [process NAME]; env.VAR and metric.NAME are cfg_process_set's, and ready,
+ * after and ports are parsed by validation (they name other things). */
+const struct keydef cfg_process_keys[] = {
+	{ "node", K_NODE, OFF(tb_process, node), 0, 0, NULL, 0 },
+	{ "cmd", K_STRDUP, OFF(tb_process, cmd), 0, 0, NULL, 0 },
+	{ "start", K_TIME, OFF(tb_process, start_us), 0, 3600e6, NULL, 0 },
+	{ "after", K_STRDUP, OFF(tb_process, after), 0, 0, NULL, 0 },
+	{ "ready", K_STRDUP, OFF(tb_process, ready), 0, 0, NULL, 0 },
+	{ "stop", K_ENUM, OFF(tb_process, stop), 0, 0, NAMES(process_stop_names), 0 },
+	{ "output", K_ENUM, OFF(tb_process, output), 0, 0, NAMES(process_output_names), 0 },
+	{ "ports", K_STRDUP, OFF(tb_process, ports_text), 0, 0, NULL, 0 },
+	{ NULL },
+};
+
 const struct keydef cfg_capture_keys[] = {
 	{ "node", K_NODE, OFF(tb_capture, node), 0, 0, NULL, 0 },
 	{ "iface", K_IFNAME, OFF(tb_capture, iface), 0, 0, NULL, 0 },
@@ -844,6 +861,64 @@ int cfg_link_set(struct cfg_ctx *x, struct tb_link *l, const char *key, const ch
 		return cfg_key_set(x, k, l, value, vloc, key);
 	}
 	return UNKNOWN_KEY(x, key, kloc, where, cfg_shape_keys, cfg_end_keys, cfg_link_keys);
+}
+
+/* env.VAR or metric.NAME = @value of process @p: added, or (a case) replaced. */
+static int process_var(struct cfg_ctx *x, struct tb_process *p, bool env, const char *name,
+		       const char *value, const struct tb_loc *kloc, const struct tb_loc *vloc)
+{
+	struct tb_pvar **arr = env ? &p->env : &p->metrics;
+	size_t *n = env ? &p->n_env : &p->n_metrics, *cap = env ? &p->cap_env : &p->cap_metrics;
+	bool ok = *name && (isalpha((unsigned char)*name) || *name == '_');
+
+	for (const char *s = name; *s && ok; s++)
+		ok = isalnum((unsigned char)*s) || *s == '_';
+	if (!ok || strlen(name) >= TB_NAME_MAX) {
+		diag_error(x->d, kloc, "[process %s]: bad %s name \"%s\": a letter or '_', then "
+				       "letters, digits or '_'",
+			   p->name, env ? "environment variable" : "metric", name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*arr)[i].name, name)) {
+			free((*arr)[i].value);
+			(*arr)[i].value = xstrdup(value);
+			(*arr)[i].loc = *vloc;
+			return 0;
+		}
+	*arr = tb_grow(*arr, cap, *n, sizeof(**arr));
+	(*arr)[*n] = (struct tb_pvar){ xstrdup(name), xstrdup(value), *vloc };
+	(*n)++;
+	return 0;
+}
+
+bool cfg_process_raw_key(const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strcmp(key, "cmd") || (n > 4 && !strcmp(key + n - 4, ".cmd"));
+}
+
+int cfg_process_set(struct cfg_ctx *x, struct tb_process *p, const char *key, const char *value,
+		    const struct tb_loc *kloc, const struct tb_loc *vloc)
+{
+	const struct keydef *k = cfg_key_find(cfg_process_keys, key);
+	char where[64];
+
+	snprintf(where, sizeof(where), "[process %s]", p->name);
+	if (!strncmp(key, "env.", 4) || !strncmp(key, "metric.", 7))
+		return process_var(x, p, key[0] == 'e', strchr(key, '.') + 1, value, kloc, vloc);
+	if (!k)
+		return UNKNOWN_KEY(x, key, kloc, where, cfg_process_keys);
+	if (!strcmp(key, "cmd"))
+		p->cmd_loc = *vloc;
+	else if (!strcmp(key, "after"))
+		p->after_loc = *vloc;
+	else if (!strcmp(key, "ready"))
+		p->ready_loc = *vloc;
+	else if (!strcmp(key, "ports"))
+		p->ports_loc = *vloc;
+	return cfg_key_set(x, k, p, value, vloc, key);
 }
 
 int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const char *value,

@@ -15,7 +15,7 @@
 
 static const char *const section_types[] = { "topology", "experiment", "node",   "link",  "flow",
 					     "capture",	 "sweep",      "expect", "case", "event",
-					     NULL };
+					     "process",	 NULL };
 enum sect_type {
 	S_TOPOLOGY,
 	S_EXPERIMENT,
@@ -27,6 +27,7 @@ enum sect_type {
 	S_EXPECT,
 	S_CASE,
 	S_EVENT,
+	S_PROCESS,
 	S_NONE
 };
 
@@ -69,7 +70,7 @@ static void unknown_section(struct cfg_ctx *x, const struct raw_entry *e, const 
 	else
 		diag_error(x->d, &e->loc,
 			   "unknown section [%s] (expected topology, experiment, node, link, "
-			   "flow, capture, sweep, case, event or expect)",
+			   "flow, capture, sweep, case, event, process or expect)",
 			   e->sect_name);
 }
 
@@ -96,7 +97,7 @@ static enum sect_type parse_header(struct cfg_ctx *x, const struct raw_entry *e,
 	for (int i = 0; section_types[i]; i++) {
 		if (strcmp(type, section_types[i]) == 0) {
 			bool named = i == S_NODE || i == S_LINK || i == S_FLOW || i == S_CAPTURE ||
-				     i == S_CASE || i == S_EVENT;
+				     i == S_CASE || i == S_EVENT || i == S_PROCESS;
 
 			if (named && !*name) {
 				diag_error(x->d, &e->loc, "section [%s] needs a name: [%s NAME]", type,
@@ -201,6 +202,11 @@ static void apply_key(struct cfg_ctx *x, const struct section *s, const struct r
 	case S_EVENT:
 		set_named_key(x, s, cfg_event_keys, &c->events[s->index], c->events[s->index].name, e);
 		return;
+	case S_PROCESS:
+		cfg_process_set(x, &c->processes[s->index], e->key,
+				cfg_process_raw_key(e->key) && e->raw ? e->raw : e->value, &e->loc,
+				&vloc);
+		return;
 	case S_SWEEP:
 		cfg_add_sweep(x, e);
 		return;
@@ -266,7 +272,7 @@ static bool section_allowed(struct cfg_ctx *x, const struct raw_file *rf,
 	}
 	if (!x->in_topology && !x->has_experiment &&
 	    (t == S_FLOW || t == S_SWEEP || t == S_EXPECT || t == S_CAPTURE || t == S_CASE ||
-	     t == S_EVENT)) {
+	     t == S_EVENT || t == S_PROCESS)) {
 		diag_error(x->d, &e->loc,
 			   "[%s] needs an [experiment] section in this file "
 			   "(topology files hold only nodes and links)",
@@ -298,6 +304,8 @@ static int open_section(struct cfg_ctx *x, enum sect_type t, const struct raw_en
 		return cfg_open_case(x, e, name);
 	case S_EVENT:
 		return cfg_open_event(x, e, name);
+	case S_PROCESS:
+		return cfg_open_process(x, e, name);
 	case S_EXPERIMENT:
 	case S_TOPOLOGY:
 		return open_single(x, t, e);

@@ -15,10 +15,33 @@ static void free_node(struct tb_node *n)
 	free(n->sysctls);
 }
 
+static void free_vars(struct tb_pvar *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+static void free_process(struct tb_process *p)
+{
+	free(p->cmd);
+	free(p->after);
+	free(p->after_idx);
+	free(p->ready);
+	free(p->ports_text);
+	free_vars(p->env, p->n_env);
+	free_vars(p->metrics, p->n_metrics);
+}
+
 void config_free(struct tb_config *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_processes; i++)
+		free_process(&c->processes[i]);
+	free(c->processes);
 	for (size_t i = 0; i < c->n_nodes; i++)
 		free_node(&c->nodes[i]);
 	free(c->nodes);
@@ -87,6 +110,33 @@ static void dup_node(struct tb_node *d, const struct tb_node *src)
 	}
 }
 
+static struct tb_pvar *dup_vars(const struct tb_pvar *src, size_t n, size_t *cap)
+{
+	struct tb_pvar *v = dup_array(src, n, sizeof(*v), cap);
+
+	for (size_t i = 0; i < n; i++) {
+		v[i].name = xstrdup(v[i].name);
+		v[i].value = xstrdup(v[i].value);
+	}
+	return v;
+}
+
+/* Process @d (a copy of @src) with strings and lists of its own. */
+static void dup_process(struct tb_process *d, const struct tb_process *src)
+{
+	size_t cap;
+
+	d->cmd = dup_str(src->cmd);
+	d->after = dup_str(src->after);
+	d->after_idx = dup_array(src->after_idx, src->n_after, sizeof(int), &cap);
+	d->ready = dup_str(src->ready);
+	if (src->ready_file)
+		d->ready_file = d->ready + (src->ready_file - src->ready);
+	d->ports_text = dup_str(src->ports_text);
+	d->env = dup_vars(src->env, src->n_env, &d->cap_env);
+	d->metrics = dup_vars(src->metrics, src->n_metrics, &d->cap_metrics);
+}
+
 /* Sweep @s (a copy of @src) with its key, short name and values its own. */
 static void dup_sweep(struct tb_sweep *s, const struct tb_sweep *src)
 {
@@ -130,6 +180,10 @@ struct tb_config *config_dup(const struct tb_config *c)
 	for (size_t i = 0; i < c->n_captures; i++)
 		n->captures[i].filter = dup_str(c->captures[i].filter);
 	n->events = dup_array(c->events, c->n_events, sizeof(*c->events), &n->cap_events);
+	n->processes = dup_array(c->processes, c->n_processes, sizeof(*c->processes),
+				 &n->cap_processes);
+	for (size_t i = 0; i < c->n_processes; i++)
+		dup_process(&n->processes[i], &c->processes[i]);
 	n->sweeps = dup_array(c->sweeps, c->n_sweeps, sizeof(*c->sweeps), &n->cap_sweeps);
 	for (size_t i = 0; i < c->n_sweeps; i++)
 		dup_sweep(&n->sweeps[i], &c->sweeps[i]);
@@ -145,6 +199,17 @@ struct tb_config *config_dup(const struct tb_config *c)
 		e->rhs = expect_dup_expr(e->rhs);
 	}
 	return n;
+}
+
+/* The kinds of object a case or a sweep may set keys of (KIND.NAME.KEY). */
+static const char *const settable[] = { "flow", "link", "node", "process", NULL };
+
+bool cfg_settable_key(const char *key)
+{
+	for (const char *const *k = settable; *k; k++)
+		if (!strncmp(key, *k, strlen(*k)) && key[strlen(*k)] == '.')
+			return true;
+	return false;
 }
 
 /* Split "KIND.NAME.REST" (*@rest at REST); false for another form or a long part. */
@@ -207,6 +272,15 @@ static int set_in(struct cfg_ctx *x, const char *kind, const char *name, const c
 		idx = find_link(c, name);
 		if (idx >= 0)
 			cfg_link_set(x, &c->links[idx], rest, value, loc, loc);
+	} else if (strcmp(kind, "process") == 0) {
+		idx = config_process(c, name);
+		if (idx >= 0 && strcmp(rest, "cmd") && strncmp(rest, "env.", 4)) {
+			diag_error(x->d, loc, "a case or sweep may set process.%s.cmd or "
+					      "process.%s.env.VAR, not \"%s\"", name, name, rest);
+			return -EINVAL;
+		}
+		if (idx >= 0)
+			cfg_process_set(x, &c->processes[idx], rest, value, loc, loc);
 	} else {
 		return -ENOENT;
 	}
@@ -243,8 +317,8 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 		rc = set_in(&x, kind, name, rest, value, loc);
 	if (rc == -ENOENT) {
 		diag_error(d, loc,
-			   "\"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY or "
-			   "node.NAME.KEY",
+			   "\"%s\" must be flow.NAME.KEY, link.A-B.KEY, link.A-B.NODE.KEY, "
+			   "node.NAME.KEY or process.NAME.KEY",
 			   key);
 		return -EINVAL;
 	}
@@ -293,6 +367,8 @@ void config_set_duration(struct tb_config *c, uint32_t dur_us)
 	}
 	for (size_t i = 0; i < c->n_events; i++)
 		c->events[i].at_us = (uint32_t)(c->events[i].at_us * scale);
+	for (size_t i = 0; i < c->n_processes; i++)
+		c->processes[i].start_us = (uint32_t)(c->processes[i].start_us * scale);
 	c->exp.duration_us = dur_us;
 }
 

@@ -27,6 +27,14 @@ int config_flow(const struct tb_config *c, const char *name)
 	return -1;
 }
 
+int config_process(const struct tb_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_processes; i++)
+		if (strcmp(c->processes[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 const char *cfg_suggest_node(const struct tb_config *c, const char *name)
 {
 	const char *found = NULL;
@@ -62,6 +70,11 @@ void cfg_ref(struct cfg_ctx *x, int *target, const char *name, const struct tb_l
 		r->home = REF_CAPTURE;
 		r->index = (size_t)(t - (char *)c->captures) / sizeof(*c->captures);
 		r->off = (size_t)(t - (char *)&c->captures[r->index]);
+	} else if (c->n_processes && t >= (char *)c->processes &&
+		   t < (char *)(c->processes + c->n_processes)) {
+		r->home = REF_PROCESS;
+		r->index = (size_t)(t - (char *)c->processes) / sizeof(*c->processes);
+		r->off = (size_t)(t - (char *)&c->processes[r->index]);
 	} else {
 		r->home = REF_PTR;
 		r->target = target;
@@ -79,6 +92,8 @@ int *cfg_ref_target(struct cfg_ctx *x, const struct pending_ref *r)
 		return (int *)((char *)&x->c->flows[r->index] + r->off);
 	case REF_CAPTURE:
 		return (int *)((char *)&x->c->captures[r->index] + r->off);
+	case REF_PROCESS:
+		return (int *)((char *)&x->c->processes[r->index] + r->off);
 	case REF_PTR:
 		break;
 	}

@@ -151,9 +151,14 @@ static int handler(void *user, const char *section, const char *name, const char
 	e->value = value ? xstrdup(value) : NULL;
 	v = strpbrk(k, "=:");
 	if (v) {
+		size_t n;
+
 		for (v++; isspace((unsigned char)*v); v++)
 			;
 		e->val_col = (int)(v - r->raw) + 1;
+		for (n = strlen(v); n && isspace((unsigned char)v[n - 1]); n--)
+			;
+		e->raw = strndup(v, n);
 	} else {
 		e->val_col = e->loc.col;
 	}
@@ -167,6 +172,7 @@ void cfg_raw_free(struct raw_file *rf)
 		free(rf->e[i].sect_name);
 		free(rf->e[i].key);
 		free(rf->e[i].value);
+		free(rf->e[i].raw);
 	}
 	free(rf->e);
 	memset(rf, 0, sizeof(*rf));

@@ -232,6 +232,29 @@ int cfg_open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *nam
 	return (int)c->n_events++;
 }
 
+int cfg_open_process(struct cfg_ctx *x, const struct raw_entry *e, const char *name)
+{
+	struct tb_config *c = x->c;
+	int i = config_process(c, name);
+	struct tb_process *p;
+
+	if (!check_name(x, e, "process", name))
+		return -1;
+	if (i >= 0) {
+		diag_error(x->d, &e->loc, "duplicate process \"%s\" (first defined on line %d)",
+			   name, c->processes[i].loc.line);
+		return -1;
+	}
+	c->processes = tb_grow(c->processes, &c->cap_processes, c->n_processes,
+			       sizeof(*c->processes));
+	p = &c->processes[c->n_processes];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->node = -2; /* not given */
+	p->loc = e->loc;
+	return (int)c->n_processes++;
+}
+
 void cfg_add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e)
 {
 	struct tb_setting *st;
@@ -241,18 +264,17 @@ void cfg_add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_e
 		k->note = xstrdup(e->value);
 		return;
 	}
-	if (strncmp(e->key, "flow.", 5) && strncmp(e->key, "link.", 5) &&
-	    strncmp(e->key, "node.", 5)) {
+	if (!cfg_settable_key(e->key)) {
 		diag_error(x->d, &e->loc,
 			   "[case %s]: \"%s\" is neither note nor a key like flow.NAME.KEY, "
-			   "link.A-B.KEY or node.NAME.KEY",
+			   "link.A-B.KEY, node.NAME.KEY or process.NAME.KEY",
 			   k->name, e->key);
 		return;
 	}
 	k->set = tb_grow(k->set, &k->cap_set, k->n_set, sizeof(*k->set));
 	st = &k->set[k->n_set++];
 	st->key = xstrdup(e->key);
-	st->value = xstrdup(e->value);
+	st->value = xstrdup(cfg_process_raw_key(e->key) && e->raw ? e->raw : e->value);
 	st->loc = e->loc;
 }
 

@@ -477,10 +477,10 @@ static void check_sweeps(struct cfg_ctx *x)
 
 		if (s->n_values < 1 || strcmp(s->key, "case") == 0)
 			continue;
-		if (strncmp(s->key, "flow.", 5) && strncmp(s->key, "link.", 5) &&
-		    strncmp(s->key, "node.", 5)) {
+		if (!cfg_settable_key(s->key)) {
 			diag_error(x->d, &s->loc,
-				   "sweep key \"%s\" must start with flow., link. or node.", s->key);
+				   "sweep key \"%s\" must start with flow., link., node. or process.",
+				   s->key);
 			continue;
 		}
 		for (size_t v = 0; v < s->n_values; v++) {
@@ -574,8 +574,10 @@ void cfg_validate(struct cfg_ctx *x)
 		check_capture(x, &c->captures[i]);
 	for (size_t i = 0; i < c->n_events; i++)
 		check_event(x, &c->events[i]);
-	if (c->exp.present && c->n_flows == 0)
-		diag_error(x->d, &c->exp.loc, "the experiment has no [flow NAME] section");
+	cfg_validate_processes(x);
+	if (c->exp.present && c->n_flows == 0 && c->n_processes == 0)
+		diag_error(x->d, &c->exp.loc,
+			   "the experiment has no [flow NAME] and no [process NAME] section");
 	check_sweeps(x);
 	check_cases(x);
 	add_case_sweep(x);

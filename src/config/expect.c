@@ -4,7 +4,10 @@
  *   cookies  = counter(s1.TcpExtSyncookiesSent, tcp_syncookies=1) > 0
  *   near_mathis = goodput(bulk, cc=cubic) < 3 * mathis(1448, 40ms, 1%)
  *
- * Metrics take a subject (a flow, or NODE.COUNTER / NODE.STATE) and optional
+ *   fetched  = value(fetch, time_connect) < 60ms
+ *
+ * Metrics take a subject (a flow, NODE.COUNTER / NODE.STATE, or a process;
+ * value() a process and a KEY) and optional
  * selectors KEY=VALUE that pick a case of the sweeps; which metrics exist, for
  * which workers and in which unit is metric.c's table. Constants may carry
  * units: rates become bit/s, times seconds, percentages stay percent. */
@@ -76,6 +79,7 @@ void expect_free_expr(struct tb_expr *e)
 	free(e->sel);
 	free(e->name);
 	free(e->subject);
+	free(e->key);
 	free(e);
 }
 
@@ -91,6 +95,7 @@ struct tb_expr *expect_dup_expr(const struct tb_expr *e)
 	n->rhs = expect_dup_expr(e->rhs);
 	n->name = e->name ? xstrdup(e->name) : NULL;
 	n->subject = e->subject ? xstrdup(e->subject) : NULL;
+	n->key = e->key ? xstrdup(e->key) : NULL;
 	if (e->n_sel) {
 		n->sel = xmalloc(e->n_sel * sizeof(*n->sel));
 		memcpy(n->sel, e->sel, e->n_sel * sizeof(*n->sel));
@@ -320,6 +325,12 @@ static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct t
 		resolve_flow(ps, m, at);
 		return;
 	}
+	if (md->subject == TB_MS_PROCESS) {
+		m->node = config_process(c, m->subject);
+		if (m->node < 0)
+			perr(ps, at, "%s(): unknown process \"%s\"", m->name, m->subject);
+		return;
+	}
 	if (!dot) {
 		perr(ps, at, "%s() takes NODE.%s, e.g. %s", m->name,
 		     md->subject == TB_MS_COUNTER ? "COUNTER" : "STATE",
@@ -383,6 +394,36 @@ static void unknown_metric(struct parser *ps, const char *b, const char *name)
 		perr(ps, b, "unknown metric \"%s\" (see docs/config.md for the list)", name);
 }
 
+/* value(P, KEY)'s KEY: metric.NAME (or NAME) of the process, or a dotted
+ * JSON path of its output = json. */
+static void parse_value_key(struct parser *ps, struct tb_expr *m)
+{
+	const struct tb_process *p = m->node >= 0 ? &ps->x->c->processes[m->node] : NULL;
+	const char *kb, *name;
+	bool metric = false;
+
+	skip_ws(ps);
+	if (*ps->p != ',') {
+		perr(ps, ps->p, "value() takes a process and a KEY: value(%s, end.bytes)", m->subject);
+		return;
+	}
+	ps->p++;
+	skip_ws(ps);
+	kb = ps->p;
+	m->key = word(ps, ".-");
+	if (!*m->key || strchr(m->key, '=')) {
+		perr(ps, kb, "value(): expected a KEY (a JSON path such as end.sum.bytes, or a "
+			     "metric.NAME) after the process");
+		return;
+	}
+	name = strncmp(m->key, "metric.", 7) ? m->key : m->key + 7;
+	for (size_t i = 0; p && i < p->n_metrics; i++)
+		metric |= !strcmp(p->metrics[i].name, name);
+	if (p && !metric && (p->output != TB_POUT_JSON || name != m->key))
+		perr(ps, kb, "value(%s, %s): process %s has no metric.%s%s", m->subject, m->key,
+		     p->name, name, name != m->key ? "" : " and its output is not json");
+}
+
 /* METRIC(SUBJECT[, KEY=VALUE]...) of the metric table (row @md, NULL when
  * @name is not in it) */
 static struct tb_expr *parse_metric(struct parser *ps, const char *b, char *name,
@@ -403,6 +444,8 @@ static struct tb_expr *parse_metric(struct parser *ps, const char *b, char *name
 		return n;
 	}
 	resolve_subject(ps, n, md, sb);
+	if (md->read == TB_READ_VALUE && !ps->failed)
+		parse_value_key(ps, n);
 	skip_ws(ps);
 	while (*ps->p == ',' && !ps->failed) {
 		ps->p++;
@@ -574,6 +617,30 @@ static bool parse_cmp(struct parser *ps, enum tb_cmp *cmp)
 			return true;
 		}
 	}
+	return false;
+}
+
+/* Whether @e names exit() or runtime() of process @proc. */
+static bool judges(const struct tb_expr *e, int proc)
+{
+	if (!e)
+		return false;
+	if (e->kind == TB_EX_METRIC && e->node == proc && e->flow < 0 &&
+	    (!strcmp(e->name, "exit") || !strcmp(e->name, "runtime")))
+		return true;
+	if (judges(e->lhs, proc) || judges(e->rhs, proc))
+		return true;
+	for (size_t i = 0; i < e->n_args; i++)
+		if (judges(e->args[i], proc))
+			return true;
+	return false;
+}
+
+bool config_process_judged(const struct tb_config *c, int proc)
+{
+	for (size_t i = 0; i < c->n_expects; i++)
+		if (judges(c->expects[i].lhs, proc) || judges(c->expects[i].rhs, proc))
+			return true;
 	return false;
 }
 

@@ -27,6 +27,7 @@ enum tb_metric_subject {
 	TB_MS_FLOW,
 	TB_MS_COUNTER, /* NODE.COUNTER: an nstat counter */
 	TB_MS_STATE,   /* NODE.STATE: a socket state */
+	TB_MS_PROCESS, /* a [process]: METRIC(PROCESS), value(PROCESS, KEY) */
 };
 
 /* How a run's value is read (the report dispatches on it). */
@@ -44,6 +45,8 @@ enum tb_metric_read {
 	TB_READ_NOTICE,     /* `key` + the flow's start - the first link-down [event]'s time */
 	TB_READ_COUNTER,    /* counters/NODE.json */
 	TB_READ_PEAK,       /* the largest value of the state's column in sockets/NODE-states.csv */
+	TB_READ_VALUE,      /* value(P, KEY): metric.KEY's last match in the process's stdout,
+			       else the number at dotted path KEY of its stdout as JSON */
 };
 
 /* Which worker result a flow metric reads. */
@@ -51,6 +54,7 @@ enum tb_metric_file {
 	TB_MF_NONE,   /* no one file (retrans, node metrics) */
 	TB_MF_CLIENT, /* flows/F.json */
 	TB_MF_SERVER, /* flows/F.server.json */
+	TB_MF_PROCESS, /* processes/P/status.json */
 };
 
 /* How the values of the complete repeats of a case become its number. */

@@ -47,7 +47,8 @@ static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 		fprintf(f, "%.6g", e->num);
 		break;
 	case TB_EX_METRIC:
-		fprintf(f, "%s(%s", e->name, e->subject ? e->subject : "");
+		fprintf(f, "%s(%s%s%s", e->name, e->subject ? e->subject : "", e->key ? ", " : "",
+			e->key ? e->key : "");
 		for (size_t i = 0; i < e->n_sel; i++) {
 			const struct tb_sweep *s = &c->sweeps[e->sel[i].sweep];
 
@@ -216,7 +217,8 @@ static char *term_text(const struct report *rp, const struct tb_expr *m, size_t 
 
 	if (!f)
 		abort();
-	fprintf(f, "%s(%s", m->name, m->subject ? m->subject : "");
+	fprintf(f, "%s(%s%s%s", m->name, m->subject ? m->subject : "", m->key ? ", " : "",
+		m->key ? m->key : "");
 	for (size_t i = 0; i < c->n_sweeps; i++)
 		fprintf(f, ", %s=%s", c->sweeps[i].short_name ? c->sweeps[i].short_name : c->sweeps[i].key,
 			c->sweeps[i].values[rp->cases[k].idx[i]]);
@@ -230,6 +232,8 @@ static const char *node_what(const struct tb_expr *m)
 {
 	const char *dot = m->subject ? strchr(m->subject, '.') : NULL;
 
+	if (m->key)
+		return m->key; /* value(P, KEY) */
 	return dot ? dot + 1 : NULL;
 }
 

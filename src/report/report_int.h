@@ -25,6 +25,8 @@ struct rp_run {
 	json_t **server;      /* per flow: flows/<flow>.server.json */
 	json_t **counters;    /* per node: counters/<node>.json */
 	json_t **peaks;       /* per node: { "ESTAB": max, ... } from <node>-states.csv */
+	json_t **proc;        /* per process: processes/<name>/status.json */
+	json_t **proc_values; /* per process: { "metric": {NAME: n}, "json": its output } */
 	double *retrans_csv;  /* per flow: summed last total_retrans of its sockets; NAN: none */
 	double late_max_ms;   /* run.json sampler: latest wake-up over the nodes; NAN: none */
 	long stalls;          /* ... and wake-ups later than SAMPLER_STALL_NS (max over nodes) */
@@ -123,6 +125,19 @@ char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
 size_t rp_case_index(const struct tb_config *c, const int *idx);
 /** The configuration case @k ran with (the file's when the case did not apply). */
 const struct tb_config *rp_case_cfg(const struct report *rp, size_t k);
+/** Run @r's processes: status, and the numbers of their output. */
+void rp_load_processes(const struct report *rp, struct rp_run *r);
+void rp_free_processes(const struct report *rp, struct rp_run *r);
+/** value(P, @key) of process @proc (@p) in run @r: 0, or -ENOENT with why. */
+int rp_proc_value(const struct rp_run *r, int proc, const struct tb_process *p, const char *key,
+		  double *v, char *why, size_t len);
+/** summary.json's processes of case @k (statistics of exit, runtime, values). */
+json_t *rp_proc_json(const struct report *rp, size_t k);
+/** report.md's Processes section (nothing without processes). */
+void rp_md_processes(FILE *f, const struct report *rp);
+/** A table cell: the median of @st in unit @u, with its range. */
+void rp_md_cell(FILE *f, const struct stats *st, enum tb_unit u);
+
 /** The first complete run of case @k; NULL when none completed. */
 const struct rp_run *rp_first_run(const struct report *rp, size_t k);
 

@@ -435,6 +435,7 @@ static void load_run_files(const struct report *rp, struct rp_run *r)
 		load_retrans(c, (int)n, p, r->retrans_csv);
 		free(p);
 	}
+	rp_load_processes(rp, r);
 }
 
 /* Run @r: its run.json, then its files. */
@@ -674,6 +675,7 @@ static void free_run(const struct report *rp, struct rp_run *r)
 		json_decref(r->counters[n]);
 		json_decref(r->peaks[n]);
 	}
+	rp_free_processes(rp, r);
 	free(r->client);
 	free(r->server);
 	free(r->counters);

@@ -20,7 +20,7 @@ static const char *const table_counters[] = {
 	"TcpExtTCPReqQFullDrop", NULL,
 };
 
-static void cell(FILE *f, const struct stats *st, enum tb_unit u)
+void rp_md_cell(FILE *f, const struct stats *st, enum tb_unit u)
 {
 	char a[48], b[48], m[48];
 
@@ -330,14 +330,14 @@ static void flow_cells(FILE *f, const struct report *rp, size_t k, size_t fl, bo
 			continue;
 		}
 		rp_case_metric(rp, k, *m, (int)fl, -1, NULL, &st, why, sizeof(why));
-		cell(f, &st, metric_unit(*m));
+		rp_md_cell(f, &st, metric_unit(*m));
 	}
 	if (!mathis)
 		return;
 	if (on)
 		rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
 	if (on && st.n)
-		cell(f, &st, TB_UNIT_RATE);
+		rp_md_cell(f, &st, TB_UNIT_RATE);
 	else
 		fputs(on ? " — |" : " off |", f);
 }
@@ -477,7 +477,7 @@ static void node_rows(FILE *f, const struct report *rp, const struct ncol *cols,
 
 			rp_case_metric(rp, k, cols[i].metric, -1, cols[i].node, cols[i].what, &st, why,
 				       sizeof(why));
-			cell(f, &st, TB_UNIT_COUNT);
+			rp_md_cell(f, &st, TB_UNIT_COUNT);
 		}
 		fputc('\n', f);
 	}
@@ -590,7 +590,9 @@ int rp_write_markdown(struct report *rp)
 	}
 	header(f, rp);
 	rp_network(f, rp);
-	flow_table(f, rp);
+	if (rp->c->n_flows)
+		flow_table(f, rp);
+	rp_md_processes(f, rp);
 	node_table(f, rp);
 	rp_qdisc_table(f, rp);
 	expectations(f, rp);
@@ -598,8 +600,8 @@ int rp_write_markdown(struct report *rp)
 	plots(f, rp);
 	fputs("## Files\n\n- `summary.json`: every statistic and expectation, for machines\n"
 	      "- `manifest.json`: the resolved configuration, seed, kernel and tool versions\n"
-	      "- `runs/c<CASE>-r<REPEAT>/`: per run: worker results (`flows/`), counters, socket "
-	      "samples (`sockets/`), captures (`pcap/`)\n"
+	      "- `runs/c<CASE>-r<REPEAT>/`: per run: worker results (`flows/`), processes' output and status "
+	      "(`processes/`), counters, socket samples (`sockets/`), captures (`pcap/`)\n"
 	      "- `plots/`: the SVGs with their gnuplot scripts and data\n\n"
 	      "See docs/report.md for what every file and field means.\n",
 	      f);

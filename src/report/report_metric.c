@@ -399,6 +399,9 @@ static int read_value(const struct src *s, const struct tb_metric *m, double *v)
 		return rd_counter(s, v);
 	case TB_READ_PEAK:
 		return rd_peak(s, v);
+	case TB_READ_VALUE:
+		return rp_proc_value(s->r, s->node, &s->rp->c->processes[s->node], s->what, v,
+				     s->why, s->whylen);
 	}
 	return miss(s, "%s: unknown reader", m->name);
 }
@@ -416,6 +419,17 @@ static int locate(struct src *s, const struct tb_metric *m)
 {
 	const struct tb_config *c = s->rp->c;
 
+	if (m->subject == TB_MS_PROCESS) {
+		if (s->node < 0 || (size_t)s->node >= c->n_processes)
+			return miss(s, "%s(): no process", m->name);
+		snprintf(s->cf, sizeof(s->cf), "%s/processes/%s/status.json", s->r->dir,
+			 c->processes[s->node].name);
+		s->file = s->cf;
+		s->j = s->r->proc ? s->r->proc[s->node] : NULL;
+		if (!s->j)
+			return miss(s, "%s absent", s->file);
+		return 0;
+	}
 	if (m->subject != TB_MS_FLOW) {
 		if (s->node < 0 || (size_t)s->node >= c->n_nodes || !s->what)
 			return miss(s, "%s(): no node", m->name);

@@ -182,6 +182,8 @@ static json_t *case_json(const struct report *rp, size_t k)
 			json_object_set_new(nodes, c->nodes[n].name, no);
 	}
 	json_object_set_new(o, "nodes", nodes);
+	if (c->n_processes)
+		json_object_set_new(o, "processes", rp_proc_json(rp, k));
 	json_object_set_new(o, "qdiscs", rp_qdisc_json(rp, k) ?: json_null());
 	return o;
 }

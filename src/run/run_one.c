@@ -1,6 +1,6 @@
 /* One run of one case: build the network, start samplers, captures and
- * servers, start each flow at its time, measure for the duration, collect
- * counters and statistics, tear everything down. Signals (SIGINT, SIGTERM,
+ * servers, start each flow and process at its time, measure for the
+ * duration, collect counters and statistics, tear everything down. Signals (SIGINT, SIGTERM,
  * SIGHUP) are read from a signalfd between steps: the run stops, collects
  * what it has, tears down and is marked incomplete. */
 #include <arpa/inet.h>
@@ -27,6 +27,7 @@
 #include "net/plan.h"
 #include "net/qdisc.h"
 #include "net/qstats.h"
+#include "process.h"
 #include "run.h"
 #include "obs/sampler.h"
 #include "net/topo.h"
@@ -48,6 +49,7 @@ struct one {
 	char error[600];
 	struct run_proc *procs;
 	size_t n_procs, cap_procs;
+	struct procs *user;    /* the [process] sections' processes */
 	bool *started;
 	bool *fired;           /* per [event]: done */
 	json_t *events;        /* what the events did, for run.json */
@@ -182,13 +184,41 @@ static uint32_t node_sample_us(const struct tb_config *c, size_t n)
 						       : SAMPLER_IDLE_NODE_US;
 }
 
+/* The ports of every process (the sampler follows them). */
+static size_t process_ports(const struct tb_config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_processes; i++)
+		n += c->processes[i].n_ports;
+	return n;
+}
+
+/* Node @n's processes' ports as sampler matches (local and remote port),
+ * labelled with the process; how many. */
+static unsigned process_matches(const struct tb_config *c, int n, struct sampler_match *m)
+{
+	unsigned k = 0;
+
+	for (size_t i = 0; i < c->n_processes; i++) {
+		const struct tb_process *p = &c->processes[i];
+
+		for (size_t j = 0; p->node == n && j < p->n_ports; j++, k += 2) {
+			snprintf(m[k].label, sizeof(m[k].label), "%s", p->name);
+			snprintf(m[k + 1].label, sizeof(m[k + 1].label), "%s", p->name);
+			m[k].lport = m[k + 1].rport = (uint16_t)p->ports[j];
+		}
+	}
+	return k;
+}
+
 static void start_samplers(struct one *x)
 {
 	const struct tb_config *c = x->c;
 
 	x->samplers = xcalloc(c->n_nodes, sizeof(*x->samplers));
 	for (size_t n = 0; n < c->n_nodes; n++) {
-		struct sampler_match *m = xcalloc(c->n_flows + 1, sizeof(*m));
+		struct sampler_match *m = xcalloc(c->n_flows + 2 * process_ports(c) + 1, sizeof(*m));
 		struct sampler_opts so = { 0 };
 		char dir[1024];
 		unsigned k = 0;
@@ -208,6 +238,7 @@ static void start_samplers(struct one *x)
 				m[k++].lport = (uint16_t)config_flow_port(c, (int)i);
 			}
 		}
+		k += process_matches(c, (int)n, m + k);
 		snprintf(dir, sizeof(dir), "%s/sockets", x->dir);
 		so.nsfd = topo_node_nsfd(x->t, (int)n);
 		so.node = c->nodes[n].name;
@@ -245,6 +276,37 @@ static void add_capture(struct one *x, int node, const char *ifname, unsigned sn
 		x->n_caps++;
 }
 
+/* The first interface of node @n (-1: none), its link and end in *@l, *@e. */
+static int first_iface(const struct tb_config *c, int n, size_t *l, int *e)
+{
+	for (*l = 0; *l < c->n_links; (*l)++)
+		for (*e = 0; *e < 2; (*e)++)
+			if (c->links[*l].end[*e].node == n)
+				return 0;
+	return -1;
+}
+
+/* Default captures of processes with ports: their ports on their node's
+ * first interface. */
+static void capture_processes(struct one *x)
+{
+	const struct tb_config *c = x->c;
+
+	for (size_t i = 0; i < c->n_processes; i++) {
+		const struct tb_process *p = &c->processes[i];
+		char filter[16 * TB_PROCESS_PORTS] = "";
+		size_t l;
+		int e;
+
+		for (size_t j = 0; j < p->n_ports; j++)
+			snprintf(filter + strlen(filter), sizeof(filter) - strlen(filter),
+				 "%sport %u", j ? " or " : "", p->ports[j]);
+		if (p->n_ports && first_iface(c, p->node, &l, &e) == 0)
+			add_capture(x, p->node, topo_ifname(x->t, (int)l, e), 128, filter,
+				    200ull << 20);
+	}
+}
+
 static void start_captures(struct one *x)
 {
 	const struct tb_config *c = x->c;
@@ -264,6 +326,7 @@ static void start_captures(struct one *x)
 	}
 	if (c->n_captures || !c->exp.capture)
 		return;
+	capture_processes(x);
 	/* default: each flow's traffic on its client's first interface */
 	for (size_t i = 0; i < c->n_flows; i++) {
 		const struct tb_flow *f = &c->flows[i];
@@ -335,6 +398,8 @@ static void wait_next(struct one *x, double t, double next_progress)
 			due = c->events[i].at_us / 1e6;
 	if (next_progress < due)
 		due = next_progress;
+	if (procs_next(x->user, t) < due)
+		due = procs_next(x->user, t);
 	if (due > t + 1.0)
 		due = t + 1.0;
 	poll(&p, 1, due > t ? (int)ceil((due - t) * 1000) : 0);
@@ -770,8 +835,19 @@ static bool clients_left(const struct one *x)
 	return false;
 }
 
+/* An experiment of processes only ends once those that exit on their own
+ * have (the duration is then their time limit). */
+static bool processes_only_done(const struct one *x)
+{
+	for (size_t i = 0; i < x->c->n_flows; i++)
+		if (x->c->flows[i].enabled)
+			return false;
+	return procs_done(x->user);
+}
+
 /* The measured time: from the moment every server listens until every
- * client has ended and the duration has passed (or a signal, a failure). */
+ * client has ended and the duration has passed, or, without flows, every
+ * process that exits on its own has (or a signal, a failure). */
 static enum run_status measure(struct one *x)
 {
 	const struct tb_config *c = x->c;
@@ -783,6 +859,7 @@ static enum run_status measure(struct one *x)
 	cpuload_start(&x->load);
 	x->started = xcalloc(c->n_flows, sizeof(bool));
 	x->fired = xcalloc(c->n_events + 1, sizeof(bool));
+	x->user = procs_new(c, x->t, x->dir, &x->t0);
 	for (;;) {
 		double t = tb_since_s(&x->t0);
 
@@ -792,12 +869,13 @@ static enum run_status measure(struct one *x)
 		}
 		if (run_events(x, t) || !start_due(x, t))
 			status = RUN_FAILED;
+		procs_tick(x->user, t);
 		reap(x);
 		if (t - last_progress >= progress_s) {
 			progress(x, t, false);
 			last_progress = t;
 		}
-		if (status == RUN_FAILED || (!clients_left(x) && t >= dur))
+		if (status == RUN_FAILED || (!clients_left(x) && (t >= dur || processes_only_done(x))))
 			break;
 		if (t > dur + 15) { /* the workers' own deadlines have passed */
 			fail(x, "clients still running 15 s after the end; stopped");
@@ -816,9 +894,18 @@ static enum run_status stop_and_collect(struct one *x, enum run_status status, b
 {
 	const struct tb_config *c = x->c;
 
+	char perr[sizeof(x->error)];
+
+	if (x->user)
+		procs_stop(x->user);
 	stop_procs(x, false, 3.0);
 	stop_procs(x, true, 3.0);
 	collect(x);
+	if (x->user && procs_finish(x->user, perr, sizeof(perr), &x->write_failed) &&
+	    status == RUN_COMPLETE) {
+		fail(x, "%s", perr);
+		status = RUN_FAILED;
+	}
 	if (x->write_failed) { /* a full or read-only disk: the next run would fail too */
 		*env = true;
 		return RUN_FAILED;
@@ -874,6 +961,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	for (size_t i = 0; i < x.n_procs; i++)
 		free(x.procs[i].series_last);
 	free(x.procs);
+	procs_free(x.user);
 	free(x.started);
 	free(x.fired);
 	return status;
