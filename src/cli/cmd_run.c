@@ -102,7 +102,8 @@ static struct tb_config *load(const struct run_args *a)
 	struct tb_diag d = { 0 };
 	struct tb_config *c = check_load(a->file, &d);
 
-	diag_print(&d, stderr);
+	if (!vm_in_guest() || diag_errors(&d)) /* in a guest, the host has warned */
+		diag_print(&d, stderr);
 	if (c && !diag_errors(&d) && !c->exp.present)
 		tb_err("run: %s is a topology, not an experiment (try 'testbed up')", a->file);
 	if (!c || diag_errors(&d) || !c->exp.present) {

@@ -218,6 +218,7 @@ struct tb_flow {
 	unsigned port;         /* 0: assigned */
 	enum tb_family family; /* address family of the connection */
 	char cc[16];           /* "" : kernel default */
+	struct tb_loc cc_loc;  /* where cc was set: its key, a sweep's or a case's line */
 	bool nodelay;
 	uint32_t sndbuf, rcvbuf; /* bytes; 0: autotuning */
 	/* bulk */

@@ -540,6 +540,24 @@ static int set_ident(struct cfg_ctx *x, const struct keydef *k, char *p, const c
 	return 0;
 }
 
+/* A rate in tc's bytes per second ("50mbps": 400 Mbit/s), which a file
+ * almost always means as bits: said, with the spelling that means bits. */
+static void warn_bytes_rate(struct cfg_ctx *x, const struct tb_loc *loc, const char *what,
+			    const char *value, uint64_t bps)
+{
+	size_t num;
+	const char *bits = units_rate_bytes(value, &num);
+	char got[32], meant[32];
+
+	if (!bits)
+		return;
+	units_fmt_rate(bps, got, sizeof(got));
+	units_fmt_rate(bps / 8, meant, sizeof(meant));
+	diag_warn(x->d, loc,
+		  "%s: \"%s\" is bytes per second (tc's meaning): %s/s; write %.*s%s for %s/s", what,
+		  value, got, (int)num, value, bits, meant);
+}
+
 int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char *value,
 		const struct tb_loc *loc, const char *what)
 {
@@ -547,7 +565,10 @@ int cfg_key_set(struct cfg_ctx *x, const struct keydef *k, void *obj, const char
 
 	switch (k->type) {
 	case K_RATE:
-		return set_uint(x, k, p, value, loc, what, units_rate, true);
+		if (set_uint(x, k, p, value, loc, what, units_rate, true))
+			return -EINVAL;
+		warn_bytes_rate(x, loc, what, value, *(uint64_t *)p);
+		return 0;
 	case K_TIME:
 		return set_uint(x, k, p, value, loc, what, units_time, false);
 	case K_SIZE32:
@@ -934,6 +955,8 @@ int cfg_flow_set(struct cfg_ctx *x, struct tb_flow *f, const char *key, const ch
 	rc = cfg_key_set(x, k, f, value, vloc, key);
 	if (rc && k->off == offsetof(struct tb_flow, worker))
 		f->worker = (enum tb_worker)-2; /* given but bad: reported already */
+	if (!rc && k->off == offsetof(struct tb_flow, cc))
+		f->cc_loc = *vloc; /* check names it when no kernel tier has it */
 	if (!rc) {
 		struct key_use *u;
 

@@ -437,6 +437,19 @@ static void add_case_sweep(struct cfg_ctx *x)
 	c->n_sweeps++;
 }
 
+/* The warnings that setting @what on a copy gave (its errors are reported
+ * apart): a sweep's or a case's value warned about like the file's own. */
+static void pass_warnings(struct cfg_ctx *x, const struct tb_diag *scratch, const char *what)
+{
+	for (size_t i = 0; i < scratch->n; i++) {
+		const struct tb_diag_msg *m = &scratch->msgs[i];
+		struct tb_loc loc = { m->file, m->line, m->col };
+
+		if (m->sev == TB_SEV_WARNING)
+			diag_warn(x->d, &loc, "%s: %s", what, m->text);
+	}
+}
+
 /* A case's settings must each be valid: set them on a copy. */
 static void check_cases(struct cfg_ctx *x)
 {
@@ -451,16 +464,17 @@ static void check_cases(struct cfg_ctx *x)
 		size_t before = diag_errors(x->d);
 		char what[64];
 
+		snprintf(what, sizeof(what), "case %s", cd->name);
 		for (size_t j = 0; j < cd->n_set; j++) {
 			struct tb_diag scratch = { 0 };
 
 			if (config_set(copy, cd->set[j].key, cd->set[j].value, &cd->set[j].loc,
 				       &scratch) < 0 && scratch.n)
-				diag_error(x->d, &cd->set[j].loc, "case %s: %s", cd->name,
-					   scratch.msgs[0].text);
+				diag_error(x->d, &cd->set[j].loc, "%s: %s", what, scratch.msgs[0].text);
+			else
+				pass_warnings(x, &scratch, what);
 			diag_free(&scratch);
 		}
-		snprintf(what, sizeof(what), "case %s", cd->name);
 		if (diag_errors(x->d) == before)
 			recheck(x, copy, &cd->loc, what);
 		config_free(copy);
@@ -500,6 +514,8 @@ static void check_sweeps(struct cfg_ctx *x)
 			{
 				char what[96];
 
+				snprintf(what, sizeof(what), "sweep %s", s->key);
+				pass_warnings(x, &scratch, what);
 				snprintf(what, sizeof(what), "sweep %s = %s", s->key, s->values[v]);
 				recheck(x, copy, &vloc, what);
 			}

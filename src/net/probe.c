@@ -205,14 +205,11 @@ static int probe_in_child(struct probe *p)
 	return 0;
 }
 
-static int probe_now(struct probe *p)
+int probe_kernel_files(struct probe *p)
 {
-	struct timespec t0, t1;
 	struct utsname u;
-	int rc;
 
 	memset(p, 0, sizeof(*p));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (uname(&u) < 0)
 		return -errno;
 	snprintf(p->release, sizeof(p->release), "%s", u.release);
@@ -221,7 +218,18 @@ static int probe_now(struct probe *p)
 		  sizeof(p->cc_available));
 	read_line("/proc/sys/net/ipv4/tcp_allowed_congestion_control", p->cc_allowed,
 		  sizeof(p->cc_allowed));
+	return 0;
+}
 
+static int probe_now(struct probe *p)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = probe_kernel_files(p);
+	if (rc)
+		return rc;
 	rc = probe_in_child(p);
 	if (rc)
 		return rc;

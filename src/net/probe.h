@@ -27,6 +27,12 @@ struct probe {
  * fails; a netns that cannot be made is not an error (qdiscs_probed=false). */
 int probe_kernel(struct probe *out);
 
+/** What the running kernel's files say, without the qdisc and link probe
+ * (qdiscs_probed false) and without the cache: release, modules and the
+ * congestion control lists. No fork, no namespace: for `testbed check`.
+ * 0, or -errno when uname(2) fails. */
+int probe_kernel_files(struct probe *out);
+
 /** Forget the cached result, so the next probe_kernel() probes again (after
  * loading modules, for example). */
 void probe_reset(void);

@@ -90,9 +90,9 @@ uint32_t qdisc_burst(const struct tb_shape *sh, const struct qdisc_plan_hint *hi
 
 /**
  * Warn (into @d, at the shape's location) about shaping in @c that is known
- * to mislead: netem on a sending host's own egress, jitter without a
- * distribution table available, a pfifo/bfifo deep enough to hold more than
- * a second at the rate, AQM keys on a queue that ignores them, ECN on a
+ * to mislead: netem or a rate limit on a sending host's own egress, jitter
+ * without a distribution table available, a pfifo/bfifo deep enough to hold
+ * more than a second at the rate, AQM keys on a queue that ignores them, ECN on a
  * queue without ECN, a netem_limit below the bandwidth-delay product, rates
  * too high for the User-Mode Linux guest (@uml true) to emulate, a burst
  * below one packet. Returns the number of warnings added. No side effects.

@@ -69,27 +69,51 @@ static unsigned link_mtu(const struct tb_config *c, const struct tb_link *l)
 	return l->mtu ? l->mtu : c->topo.mtu ? c->topo.mtu : 1500;
 }
 
-/* Delay or loss on the interface of a TCP sender (TCP small queues). */
-static int check_sender(const struct dir_check *k)
+/* The TCP flow whose sender's own interface direction @k is: end[i] is a
+ * host (not forwarding) that sends the flow's data across this link; NULL
+ * when there is none. The one test of "the sender's own egress". */
+static const struct tb_flow *own_egress_of(const struct dir_check *k)
 {
 	const struct tb_link *l = k->l;
-	const struct tb_node *src = &k->c->nodes[l->end[k->i].node];
 
-	if (!(k->sh->set & k->netem_bits) || src->forward)
-		return 0;
+	if (k->c->nodes[l->end[k->i].node].forward)
+		return NULL;
 	for (size_t n = 0; n < k->c->n_flows; n++) {
 		const struct tb_flow *f = &k->c->flows[n];
 
-		if (f->from != l->end[k->i].node || !tcp_worker(f) || !flow_crosses(k->c, f, l, k->i))
-			continue;
+		if (f->from == l->end[k->i].node && tcp_worker(f) && flow_crosses(k->c, f, l, k->i))
+			return f;
+	}
+	return NULL;
+}
+
+/* Delay, loss or a rate limit on the interface of a TCP sender: TCP small
+ * queues hold its packets back while they sit in its own qdisc, so the
+ * shaping measures the sender's backpressure, not a path (docs/shaping.md). */
+static int check_sender(const struct dir_check *k)
+{
+	const struct tb_flow *f = own_egress_of(k);
+	const char *node = f ? k->c->nodes[f->from].name : NULL;
+	int n = 0;
+
+	if (f && (k->sh->set & k->netem_bits)) {
 		diag_warn(k->d, k->loc,
 			  "link %s: delay/loss on the egress of %s, which sends TCP flow "
 			  "\"%s\": TCP small queues distort netem on the sender's own "
 			  "interface; shape a link between forwarding nodes instead",
-			  l->name, src->name, f->name);
-		return 1;
+			  k->l->name, node, f->name);
+		n++;
 	}
-	return 0;
+	if (f && k->sh->rate) {
+		diag_warn(k->d, k->loc,
+			  "link %s: rate %s on the egress of %s, which sends TCP flow \"%s\": "
+			  "TCP small queues make a qdisc on the sender's own interface push back "
+			  "on the socket, so its drops and retransmits are not a router's; put "
+			  "the bottleneck on a router's egress instead",
+			  k->l->name, k->r, node, f->name);
+		n++;
+	}
+	return n;
 }
 
 /* netem keys that do nothing or cannot install (dist table, jitter, reorder, gemodel). */

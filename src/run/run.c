@@ -70,31 +70,59 @@ static void add_once(const char ***list, size_t *n, size_t *cap, const char *s, 
 	(*list)[*n] = NULL;
 }
 
-void run_needs(const struct tb_config *c, struct vm_needs *vn)
+/* The kinds of direction @dir of link @l as needs. */
+static void shape_needs(const struct tb_link *l, int dir, run_need_fn fn, void *arg)
 {
-	const char **qd = NULL, **cc = NULL;
-	size_t nq = 0, ncc = 0, cq = 0, ccap = 0;
+	const struct tb_shape *sh = &l->dir[dir];
+	const char *kinds[3];
+	int n = qdisc_kinds(sh, qdisc_parts_needed(sh), kinds);
+
+	for (int i = 0; i < n; i++)
+		fn(arg, &(struct run_need){ false, kinds[i], l->name, &sh->loc });
+}
+
+void run_needs_each(const struct tb_config *c, run_need_fn fn, void *arg)
+{
 	struct tb_diag d = { 0 };
 
 	for (size_t k = 0; k < config_n_cases(c); k++) {
 		struct tb_config *x = config_case(c, k, &d);
 
 		for (size_t l = 0; x && l < x->n_links; l++)
-			for (int dir = 0; dir < 2; dir++) {
-				const struct tb_shape *sh = &x->links[l].dir[dir];
-				const char *kinds[3];
-				int n = qdisc_kinds(sh, qdisc_parts_needed(sh), kinds);
+			for (int dir = 0; dir < 2; dir++)
+				shape_needs(&x->links[l], dir, fn, arg);
+		for (size_t i = 0; x && i < x->n_flows; i++) {
+			const struct tb_flow *f = &x->flows[i];
 
-				for (int i = 0; i < n; i++)
-					add_once(&qd, &nq, &cq, kinds[i], false);
-			}
-		for (size_t i = 0; x && i < x->n_flows; i++)
-			if (x->flows[i].cc[0]) /* copied: the case is freed next */
-				add_once(&cc, &ncc, &ccap, x->flows[i].cc, true);
+			if (f->cc[0])
+				fn(arg, &(struct run_need){ true, f->cc, f->name, &f->cc_loc });
+		}
 		config_free(x);
 	}
 	diag_free(&d);
-	*vn = (struct vm_needs){ .qdiscs = qd, .ccs = cc };
+}
+
+struct needs_lists {
+	const char **qd, **cc;
+	size_t nq, ncc, cq, ccap;
+};
+
+static void need_add(void *arg, const struct run_need *n)
+{
+	struct needs_lists *v = arg;
+
+	if (n->cc) /* copied: the case is freed next */
+		add_once(&v->cc, &v->ncc, &v->ccap, n->name, true);
+	else
+		add_once(&v->qd, &v->nq, &v->cq, n->name, false);
+}
+
+void run_needs(const struct tb_config *c, struct vm_needs *vn)
+{
+	struct needs_lists v = { 0 };
+
+	run_needs_each(c, need_add, &v);
+	*vn = (struct vm_needs){ .qdiscs = v.qd, .ccs = v.cc };
 }
 
 void run_needs_free(struct vm_needs *vn)

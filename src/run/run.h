@@ -82,10 +82,30 @@ const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int f
 /** --repeat, and --duration (flows' and events' times keep their share). */
 void run_apply_overrides(struct tb_config *c, uint64_t dur_us, unsigned repeat);
 
+/* One thing a run needs of a kernel, and where the file asks for it. */
+struct run_need {
+	bool cc;                  /* a congestion control, else a qdisc kind */
+	const char *name;         /* "bbr", "netem": valid during the call only */
+	const char *owner;        /* the flow's or the link's name */
+	const struct tb_loc *loc; /* the cc's key (sweep, case), the shaping's first key */
+};
+typedef void (*run_need_fn)(void *arg, const struct run_need *n);
+
+/** Call @fn with each qdisc kind and congestion control of each case of @c
+ * in file order: the one list of what a run asks of a kernel. */
+void run_needs_each(const struct tb_config *c, run_need_fn fn, void *arg);
+
 /** The qdisc kinds and congestion controls every case needs, for choosing
- * the kernel; free with run_needs_free(). */
+ * the kernel (from run_needs_each()); free with run_needs_free(). */
 void run_needs(const struct tb_config *c, struct vm_needs *vn);
 void run_needs_free(struct vm_needs *vn);
+
+/** `testbed check`'s warnings about the kernel tiers: a qdisc kind or
+ * congestion control of @c that neither this kernel nor the User-Mode Linux
+ * guest offers (or not the one tier the file's "kernel" names), so the run
+ * would fail. Reads files only (no probe, no boot, no root); says nothing of
+ * a qdisc when this kernel's module list cannot be read. Into @d. */
+void run_check_tiers(const struct tb_config *c, struct tb_diag *d);
 
 /** Is @out free for a run (missing, or an empty directory)? 0, -ENOTEMPTY,
  * -ENOTDIR. */

@@ -11,6 +11,7 @@
 struct unit {
 	const char *name;
 	double mult;
+	const char *bits; /* a rate in bytes/s: the bit/s unit of the same prefix */
 };
 
 /* tc(8): kbit/mbit/gbit/tbit are SI, kibit.. are IEC; bps family is bytes/s. */
@@ -18,9 +19,9 @@ static const struct unit rate_units[] = {
 	{ "bit", 1 },	       { "kbit", 1e3 },	       { "mbit", 1e6 },
 	{ "gbit", 1e9 },       { "tbit", 1e12 },       { "kibit", 1024.0 },
 	{ "mibit", 1048576.0 }, { "gibit", 1073741824.0 }, { "tibit", 1099511627776.0 },
-	{ "bps", 8 },	       { "kbps", 8e3 },	       { "mbps", 8e6 },
-	{ "gbps", 8e9 },       { "tbps", 8e12 },       { "kibps", 8 * 1024.0 },
-	{ "mibps", 8 * 1048576.0 }, { "gibps", 8 * 1073741824.0 },
+	{ "bps", 8, "bit" },   { "kbps", 8e3, "kbit" },   { "mbps", 8e6, "mbit" },
+	{ "gbps", 8e9, "gbit" }, { "tbps", 8e12, "tbit" }, { "kibps", 8 * 1024.0, "kibit" },
+	{ "mibps", 8 * 1048576.0, "mibit" }, { "gibps", 8 * 1073741824.0, "gibit" },
 };
 
 static const struct unit time_units[] = {
@@ -147,6 +148,22 @@ static int scale_u64(const char *s, const struct unit_set *set, bool whole, uint
 int units_rate(const char *s, uint64_t *bps, const char **why)
 {
 	return scale_u64(s, &rates, false, bps, why);
+}
+
+const char *units_rate_bytes(const char *s, size_t *num_len)
+{
+	const char *unit;
+	const char *why;
+	double v;
+
+	if (split_number(s, &v, &unit, &why))
+		return NULL;
+	for (size_t i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++)
+		if (rate_units[i].bits && strcasecmp(unit, rate_units[i].name) == 0) {
+			*num_len = (size_t)(unit - s);
+			return rate_units[i].bits;
+		}
+	return NULL;
 }
 
 int units_time(const char *s, uint64_t *us, const char **why)

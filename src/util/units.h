@@ -4,11 +4,17 @@
 #ifndef TB_UNITS_H
 #define TB_UNITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /** Rate in bit/s: "100mbit", "1.5gbit", "64kibit", "10mbps" (bytes/s, x8),
  * bare number = bit/s. kbit/mbit/gbit/tbit are 1000-based, kibit.. 1024-based. */
 int units_rate(const char *s, uint64_t *bps, const char **why);
+/** When rate @s is in one of tc's bytes-per-second units (bps, kbps, mbps,
+ * gbps, ..., any case), the bit/s unit of the same prefix ("mbit" for
+ * "50MBps") with *@num_len set to the length of the number before the unit;
+ * else NULL. */
+const char *units_rate_bytes(const char *s, size_t *num_len);
 /** Time in microseconds: "20ms", "1.5s", "250us", "2min"; a bare number other
  * than 0 is refused (say the unit). Negative values are refused. */
 int units_time(const char *s, uint64_t *us, const char **why);

@@ -225,12 +225,10 @@ static void add(char **s, const char *item)
 	*s = n;
 }
 
-/* What the UML package cannot provide out of @need; NULL when nothing.
- * *@why explains a missing package. */
-static char *uml_missing(const struct vm_opts *o, const struct vm_needs *need, char **why)
+char *vm_uml_moddir(const struct vm_opts *o, char **why)
 {
 	const char *moddir = o && o->moddir ? o->moddir : VM_DEFAULT_MODDIR;
-	char rel[65], *verdir, *missing = NULL;
+	char rel[65], *verdir;
 
 	*why = NULL;
 	if (vm_unsupported()) {
@@ -247,18 +245,37 @@ static char *uml_missing(const struct vm_opts *o, const struct vm_needs *need, c
 		free(verdir);
 		return NULL;
 	}
-	for (const char *const *q = need->qdiscs; q && *q; q++) {
-		const char *m = vm_qdisc_module(*q);
+	return verdir;
+}
 
-		if (m && vm_module_lookup(verdir, m, NULL) <= 0)
+bool vm_kernel_has_qdisc(const char *verdir, const char *kind)
+{
+	const char *m = vm_qdisc_module(kind);
+
+	return !m || vm_module_lookup(verdir, m, NULL) > 0;
+}
+
+bool vm_kernel_has_cc(const char *verdir, const char *cc)
+{
+	const char *m = vm_cc_module(cc);
+
+	return !m || vm_module_lookup(verdir, m, NULL) > 0;
+}
+
+/* What the UML package cannot provide out of @need; NULL when nothing.
+ * *@why explains a missing package. */
+static char *uml_missing(const struct vm_opts *o, const struct vm_needs *need, char **why)
+{
+	char *verdir = vm_uml_moddir(o, why), *missing = NULL;
+
+	if (!verdir)
+		return NULL;
+	for (const char *const *q = need->qdiscs; q && *q; q++)
+		if (!vm_kernel_has_qdisc(verdir, *q))
 			add(&missing, *q);
-	}
-	for (const char *const *c = need->ccs; c && *c; c++) {
-		const char *m = vm_cc_module(*c);
-
-		if (m && vm_module_lookup(verdir, m, NULL) <= 0)
+	for (const char *const *c = need->ccs; c && *c; c++)
+		if (!vm_kernel_has_cc(verdir, *c))
 			add(&missing, *c);
-	}
 	for (const char *const *l = need->links; l && *l; l++)
 		if (vm_module_lookup(verdir, *l, NULL) <= 0)
 			add(&missing, *l);

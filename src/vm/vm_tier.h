@@ -94,6 +94,18 @@ int vm_choose_tier(const char *mode, const struct vm_opts *o, const struct vm_ne
  * '-' and '_' in names are the same, as for modprobe. */
 int vm_module_lookup(const char *verdir, const char *name, char **line);
 
+/** The UML tier's modules directory for its kernel (e.g.
+ * /usr/lib/uml/modules/6.1.176; malloc'd), or NULL with *@why (malloc'd)
+ * saying why the tier cannot run. Runs the kernel with --version only. */
+char *vm_uml_moddir(const struct vm_opts *o, char **why);
+
+/** Whether the kernel whose modules are in @verdir offers qdisc @kind /
+ * congestion control @cc: built in without a module (vm_qdisc_module(),
+ * vm_cc_module() NULL), in modules.builtin, or loadable (modules.dep).
+ * What the tier choice asks of the guest; reads files only. */
+bool vm_kernel_has_qdisc(const char *verdir, const char *kind);
+bool vm_kernel_has_cc(const char *verdir, const char *cc);
+
 /** Whether this process runs inside a guest booted by vm_run(). */
 bool vm_in_guest(void);
 

@@ -40,6 +40,18 @@ err=$(./testbed check "$tmp/netem-sender.conf" 2>&1); rc=$?
 is "$rc" 0 "a warning alone exits 0"
 case $err in *"netem-sender.conf:4:1: warning: link c1-s1: delay/loss on the egress of c1, which sends TCP flow \"bulk\""*) pass "netem on the sender's own egress is warned about, with its line" ;; *) fail "warning: $err" ;; esac
 is "$(printf '%s\n' "$err" | grep -c warning)" 1 "the same warning for both directions is printed once"
+# a congestion control that no kernel tier offers: warned about at check
+# time, at the value, naming what this kernel has and why the guest cannot
+# help (no guest here: TB_UML_KERNEL names none)
+printf '[experiment]\ntopology = %s/topologies/pair.conf\n[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\ncc = nosuch\n' "$TOP" >"$tmp/cc.conf"
+err=$(TB_UML_KERNEL=/nonexistent ./testbed check "$tmp/cc.conf" 2>&1); rc=$?
+diag "$err"
+is "$rc" 0 "a congestion control no tier offers: a warning, exit 0"
+case $err in *"cc.conf:7:6: warning: flow bulk: congestion control \"nosuch\" is offered neither by this kernel ("*") nor by the User-Mode Linux guest (no UML kernel at /nonexistent; apt-get install user-mode-linux): the run will fail") pass "... at the cc value, saying the guest is not installed" ;; *) fail "cc warning: $err" ;; esac
+printf '[experiment]\ntopology = %s/topologies/pair.conf\nkernel = uml\n[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\ncc = nosuch\n' "$TOP" >"$tmp/cc-uml.conf"
+err=$(TB_UML_KERNEL=/nonexistent ./testbed check "$tmp/cc-uml.conf" 2>&1); rc=$?
+is "$rc:$err" "0:$tmp/cc-uml.conf:1:1: warning: the experiment says kernel = uml, but the User-Mode Linux guest cannot run here (no UML kernel at /nonexistent; apt-get install user-mode-linux): the run will fail" \
+	"kernel = uml without a guest: said once, not for every need"
 # a FIFO as the file, or as its topology, blocked check forever in open
 mkfifo "$tmp/fifo.conf"
 printf '[experiment]\ntopology = fifo.conf\n[flow f]\nworker = bulk\nfrom = a\nto = b\n' >"$tmp/use-fifo.conf"
