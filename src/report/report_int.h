@@ -135,6 +135,11 @@ int rp_proc_value(const struct rp_run *r, int proc, const struct tb_process *p, 
 json_t *rp_proc_json(const struct report *rp, size_t k);
 /** report.md's Processes section (nothing without processes). */
 void rp_md_processes(FILE *f, const struct report *rp);
+/** The sweeps' columns of a per-case table: heads, alignment cells, and
+ * the start of case @k's row ("| 3 | bbr | 1% |"). */
+void rp_md_sweep_heads(FILE *f, const struct tb_config *c);
+void rp_md_sweep_rules(FILE *f, const struct tb_config *c);
+void rp_md_case_cells(FILE *f, const struct report *rp, size_t k);
 /** A table cell: the median of @st in unit @u, with its range. */
 void rp_md_cell(FILE *f, const struct stats *st, enum tb_unit u);
 

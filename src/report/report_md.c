@@ -266,21 +266,21 @@ static void header(FILE *f, const struct report *rp)
 
 /* A table's columns for the sweeps: a header cell per sweep (its short
  * name), ... */
-static void sweep_heads(FILE *f, const struct tb_config *c)
+void rp_md_sweep_heads(FILE *f, const struct tb_config *c)
 {
 	for (size_t s = 0; s < c->n_sweeps; s++)
 		fprintf(f, " %s |", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
 }
 
 /* ... their cells of the alignment row ... */
-static void sweep_rules(FILE *f, const struct tb_config *c)
+void rp_md_sweep_rules(FILE *f, const struct tb_config *c)
 {
 	for (size_t s = 0; s < c->n_sweeps; s++)
 		fputs("---|", f);
 }
 
 /* ... and the start of case @k's row: its number and sweep values. */
-static void case_cells(FILE *f, const struct report *rp, size_t k)
+void rp_md_case_cells(FILE *f, const struct report *rp, size_t k)
 {
 	const struct tb_config *c = rp->c;
 
@@ -295,7 +295,7 @@ static void case_cells(FILE *f, const struct report *rp, size_t k)
 static void results_head(FILE *f, const struct tb_config *c, const bool *mathis)
 {
 	fputs("| # |", f);
-	sweep_heads(f, c);
+	rp_md_sweep_heads(f, c);
 	fputs(" runs |", f);
 	for (size_t fl = 0; fl < c->n_flows; fl++) {
 		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
@@ -304,7 +304,7 @@ static void results_head(FILE *f, const struct tb_config *c, const bool *mathis)
 			fprintf(f, " %s Mathis |", c->flows[fl].name);
 	}
 	fputs("\n|---|", f);
-	sweep_rules(f, c);
+	rp_md_sweep_rules(f, c);
 	fputs("---|", f);
 	for (size_t fl = 0; fl < c->n_flows; fl++) {
 		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
@@ -349,7 +349,7 @@ static void results_rows(FILE *f, const struct report *rp, const bool *mathis)
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		const struct rp_case *cs = &rp->cases[k];
 
-		case_cells(f, rp, k);
+		rp_md_case_cells(f, rp, k);
 		fprintf(f, " %zu/%zu |", cs->n_usable, cs->n_runs);
 		for (size_t fl = 0; fl < rp->c->n_flows; fl++)
 			flow_cells(f, rp, k, fl, mathis[fl]);
@@ -455,12 +455,12 @@ static void node_head(FILE *f, const struct tb_config *c, const struct ncol *col
 	      "(`counter(NODE.NAME)`) and peak socket counts by state (`peak(NODE.STATE)`), "
 	      "medians over the repeats.\n\n| # |",
 	      f);
-	sweep_heads(f, c);
+	rp_md_sweep_heads(f, c);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, " %s%s.%s%s |", !strcmp(cols[i].metric, "peak") ? "peak " : "",
 			c->nodes[cols[i].node].name, cols[i].what, "");
 	fputs("\n|---|", f);
-	sweep_rules(f, c);
+	rp_md_sweep_rules(f, c);
 	for (size_t i = 0; i < n; i++)
 		fputs("---:|", f);
 	fputc('\n', f);
@@ -470,7 +470,7 @@ static void node_head(FILE *f, const struct tb_config *c, const struct ncol *col
 static void node_rows(FILE *f, const struct report *rp, const struct ncol *cols, size_t n)
 {
 	for (size_t k = 0; k < rp->n_cases; k++) {
-		case_cells(f, rp, k);
+		rp_md_case_cells(f, rp, k);
 		for (size_t i = 0; i < n; i++) {
 			struct stats st;
 			char why[RP_WHY];

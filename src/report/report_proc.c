@@ -241,8 +241,8 @@ static void proc_row(FILE *f, const struct report *rp, size_t k, size_t proc)
 	char why[RP_WHY];
 	struct stats st;
 
-	fprintf(f, "| %zu | %s | %zu/%zu |", k + 1, rp->c->processes[proc].name, cs->n_usable,
-		cs->n_runs);
+	rp_md_case_cells(f, rp, k);
+	fprintf(f, " %s | %zu/%zu |", rp->c->processes[proc].name, cs->n_usable, cs->n_runs);
 	states_cell(f, rp, k, proc);
 	rp_case_metric(rp, k, "runtime", -1, (int)proc, NULL, &st, why, sizeof(why));
 	rp_md_cell(f, &st, TB_UNIT_TIME);
@@ -305,9 +305,12 @@ void rp_md_processes(FILE *f, const struct report *rp)
 	fputs("## Processes\n\nEach process's end in every run of the case (×: how many runs), "
 	      "its run time (median over the complete runs, range when they differ) and the "
 	      "numbers read from its output (medians). Its output, status and peak memory are "
-	      "in `runs/c<CASE>-r<REPEAT>/processes/NAME/`.\n\n"
-	      "| # | process | runs | ended | runtime | values |\n|---|---|---|---|---:|---|\n",
+	      "in `runs/c<CASE>-r<REPEAT>/processes/NAME/`.\n\n| # |",
 	      f);
+	rp_md_sweep_heads(f, c);
+	fputs(" process | runs | ended | runtime | values |\n|---|", f);
+	rp_md_sweep_rules(f, c);
+	fputs("---|---|---|---:|---|\n", f);
 	for (size_t k = 0; k < rp->n_cases; k++)
 		for (size_t p = 0; p < c->n_processes; p++)
 			proc_row(f, rp, k, p);

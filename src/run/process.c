@@ -23,6 +23,7 @@
 #include "process.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
+#include "vm/vm_tier.h"
 
 #define STOP_GRACE_S 2.0
 #define READY_POLL_S 0.02
@@ -87,6 +88,8 @@ static int prepare(struct procs *ps, struct proc *p)
 	config_words_free(words);
 	for (const char *const *e = base_env; !rc && *e; e++)
 		push(&p->envp, &ne, xstrdup(*e));
+	if (!rc && vm_in_guest() && getenv("GLIBC_TUNABLES")) /* vm/vm_fpu.c: AVX-512 hosts */
+		push(&p->envp, &ne, xasprintf("GLIBC_TUNABLES=%s", getenv("GLIBC_TUNABLES")));
 	if (!rc) {
 		push(&p->envp, &ne, xasprintf("TB_NODE=%s", ps->c->nodes[pc->node].name));
 		push(&p->envp, &ne, xasprintf("TB_RUN=%s", topo_run_id(ps->t)));

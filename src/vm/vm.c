@@ -16,6 +16,7 @@
  * which UML maps to pipes we read. Console 0 (the kernel log) goes to a
  * file. */
 #include "vm.h"
+#include "vm_fpu.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -112,7 +113,7 @@ static int write_blob(const char *dir, const char *name, const char *data, size_
 
 /* NUL-separated list, with @extra appended when not NULL. */
 static int write_strv(const char *dir, const char *name, const char *first,
-		      char *const *v, const char *extra)
+		      char *const *v, const char *extra, const char *extra2)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
@@ -126,6 +127,8 @@ static int write_strv(const char *dir, const char *name, const char *first,
 		ADD(*v);
 	if (extra)
 		ADD(extra);
+	if (extra2)
+		ADD(extra2);
 #undef ADD
 	rc = write_blob(dir, name, buf ? buf : "", len);
 	free(buf);
@@ -363,6 +366,7 @@ struct spawn {
 	int log_fd, out_fd, err_fd;
 	int cpu;               /* keep the guest on this host CPU; -1: anywhere */
 	bool pidns;
+	bool fpu_fallback;     /* vm_fpu.c: this CPU's XSAVE area is too large for UML */
 };
 
 /* In the child, after fork/clone: only async-signal-safe calls. */
@@ -392,6 +396,8 @@ static void exec_uml(const struct spawn *s)
 	}
 	/* UML opens ./root_fs as its default disk: start it somewhere empty. */
 	if (s->cwd && chdir(s->cwd) < 0)
+		_exit(126);
+	if (s->fpu_fallback && vm_fpu_filter() < 0)
 		_exit(126);
 	execve(s->uml_argv[0], s->uml_argv, env);
 	_exit(127);
@@ -749,14 +755,15 @@ static int write_state(struct boot *b, char *const argv[])
 		v = xcalloc(k + 2, sizeof(*v));
 		v[0] = "testbed";
 		memcpy(v + 1, argv, k * sizeof(*v));
-		rc = write_strv(b->dir, "argv", b->exec_path, v, NULL);
+		rc = write_strv(b->dir, "argv", b->exec_path, v, NULL, NULL);
 		free(v);
 	} else {
-		rc = write_strv(b->dir, "argv", b->exec_path, argv, NULL);
+		rc = write_strv(b->dir, "argv", b->exec_path, argv, NULL, NULL);
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
 	rc = rc ?: write_blob(b->dir, "owner", pidbuf, strlen(pidbuf));
-	rc = rc ?: write_strv(b->dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1");
+	rc = rc ?: write_strv(b->dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1",
+			      vm_fpu_fallback() ? vm_fpu_env : NULL);
 	rc = rc ?: write_blob(b->dir, "cwd", b->cwd, strlen(b->cwd));
 	rc = rc ?: write_blob(b->dir, "modules", b->modlist, strlen(b->modlist));
 	rc = rc ?: write_blob(b->dir, "moddir", b->moddir, strlen(b->moddir));
@@ -806,6 +813,8 @@ static void build_uml_argv(struct boot *b)
 	v[n++] = "con2=null,fd:5";
 	v[n++] = b->owned[3];
 	v[n++] = b->owned[4];
+	if (vm_fpu_fallback()) /* init's environment too (vm_fpu.c) */
+		v[n++] = (char *)vm_fpu_env;
 	v[n++] = "guest"; /* argv[1] of init: runs cmd_guest in init mode */
 	v[n] = NULL;
 }
@@ -833,6 +842,7 @@ static void take_signals(struct boot *b)
 static int watch_guest(struct boot *b, double t0)
 {
 	struct spawn sp = { .uml_argv = b->uml_argv, .cwd = b->dir, .log_fd = b->log_fd,
+			    .fpu_fallback = vm_fpu_fallback(),
 			    .out_fd = b->op[1], .err_fd = b->ep[1] };
 	struct vm_result *res = b->res;
 	struct watch w = { 0 };
