@@ -70,31 +70,50 @@ static void add_once(const char ***list, size_t *n, size_t *cap, const char *s, 
 	(*list)[*n] = NULL;
 }
 
+struct needs {
+	const char **qd, **cc;
+	size_t nq, cq, ncc, ccap;
+};
+
+/* What @x needs of a kernel, added to @n: its shapes' qdisc kinds, its flows' ccs (copied). */
+static void add_needs(const struct tb_config *x, struct needs *n)
+{
+	for (size_t l = 0; l < x->n_links; l++)
+		for (int dir = 0; dir < 2; dir++) {
+			const struct tb_shape *sh = &x->links[l].dir[dir];
+			const char *kinds[3];
+			int k = qdisc_kinds(sh, qdisc_parts_needed(sh), kinds);
+
+			for (int i = 0; i < k; i++)
+				add_once(&n->qd, &n->nq, &n->cq, kinds[i], false);
+		}
+	for (size_t i = 0; i < x->n_flows; i++)
+		if (x->flows[i].cc[0])
+			add_once(&n->cc, &n->ncc, &n->ccap, x->flows[i].cc, true);
+}
+
 void run_needs(const struct tb_config *c, struct vm_needs *vn)
 {
-	const char **qd = NULL, **cc = NULL;
-	size_t nq = 0, ncc = 0, cq = 0, ccap = 0;
+	struct needs n = { 0 };
 	struct tb_diag d = { 0 };
 
 	for (size_t k = 0; k < config_n_cases(c); k++) {
 		struct tb_config *x = config_case(c, k, &d);
 
-		for (size_t l = 0; x && l < x->n_links; l++)
-			for (int dir = 0; dir < 2; dir++) {
-				const struct tb_shape *sh = &x->links[l].dir[dir];
-				const char *kinds[3];
-				int n = qdisc_kinds(sh, qdisc_parts_needed(sh), kinds);
-
-				for (int i = 0; i < n; i++)
-					add_once(&qd, &nq, &cq, kinds[i], false);
-			}
-		for (size_t i = 0; x && i < x->n_flows; i++)
-			if (x->flows[i].cc[0]) /* copied: the case is freed next */
-				add_once(&cc, &ncc, &ccap, x->flows[i].cc, true);
+		if (x)
+			add_needs(x, &n);
 		config_free(x);
 	}
 	diag_free(&d);
-	*vn = (struct vm_needs){ .qdiscs = qd, .ccs = cc };
+	*vn = (struct vm_needs){ .qdiscs = n.qd, .ccs = n.cc };
+}
+
+void run_needs_one(const struct tb_config *c, struct vm_needs *vn)
+{
+	struct needs n = { 0 };
+
+	add_needs(c, &n);
+	*vn = (struct vm_needs){ .qdiscs = n.qd, .ccs = n.cc };
 }
 
 void run_needs_free(struct vm_needs *vn)

@@ -73,7 +73,12 @@ int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
 	     const char *workers, const char *files, uint32_t run_us, char ***argv);
 /** Free an argv from run_argv(); NULL-safe. */
 void run_argv_free(char **argv);
-/** fork + setns into @nsfd + exec @argv; stdout/stderr to @log. pid or -errno. */
+/** fork, node_enter(@nsfd, @hosts) (net/nodeenter.h: the node's network
+ * namespace, its /sys, and @hosts, topo_hosts_path(), over /etc/hosts so
+ * that node names resolve; NULL: the host's), exec @argv; stdout/stderr to
+ * @log. pid or -errno. */
+pid_t run_spawn_in(int nsfd, const char *hosts, char **argv, const char *log);
+/** run_spawn_in() without a hosts file. */
 pid_t run_spawn(int nsfd, char **argv, const char *log);
 /** Address the flow's client connects to (the server node's, for the
  * flow's family), or NULL. */
@@ -85,6 +90,9 @@ void run_apply_overrides(struct tb_config *c, uint64_t dur_us, unsigned repeat);
 /** The qdisc kinds and congestion controls every case needs, for choosing
  * the kernel; free with run_needs_free(). */
 void run_needs(const struct tb_config *c, struct vm_needs *vn);
+/** What @c itself needs (the network `up` and `shell` build), its sweeps
+ * aside; free with run_needs_free(). */
+void run_needs_one(const struct tb_config *c, struct vm_needs *vn);
 void run_needs_free(struct vm_needs *vn);
 
 /** Is @out free for a run (missing, or an empty directory)? 0, -ENOTEMPTY,
