@@ -16,6 +16,19 @@ int cmd_exec(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_shell(int argc, char **argv); /* src/cli/cmd_shell.c */
+
+/* Shared by up and shell (cmd_up.c). */
+struct tb_config;
+struct topo;
+/** SIGINT, SIGTERM and SIGHUP blocked, and a nonblocking signalfd of them
+ * (CLOEXEC), or -errno. */
+int up_signalfd(void);
+/** Build @c's network (from @file; @run_id or NULL for a fresh id), shaping
+ * included, rolled back when a signal arrives on *@sfd. 0 with *@t, or the
+ * exit code (said): 3 environment, 130 interrupted, 1 otherwise. */
+int up_build(const struct tb_config *c, const char *file, const char *run_id, int *sfd,
+	     struct topo **t);
 
 /* src/cli/cmd_report.c: regenerate summary.json, report.md and plots of a run output directory */
 int cmd_report(int argc, char **argv);

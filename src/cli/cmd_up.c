@@ -5,12 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <sched.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,8 +20,11 @@
 #include "config/config.h"
 #include "net/journal.h"
 #include "net/netns.h"
+#include "net/probe.h"
+#include "net/nodeenter.h"
 #include "net/qdisc.h"
 #include "net/topo.h"
+#include "run/run.h"
 #include "util/util.h"
 #include "vm/vm.h"
 
@@ -39,7 +41,7 @@ static int env_check(const char *what)
 	return 0;
 }
 
-static int block_signals(void)
+int up_signalfd(void)
 {
 	sigset_t set;
 
@@ -100,12 +102,41 @@ static int shape_link(void *arg, const struct topo *t, int link, int dir, struct
 	return rc;
 }
 
+/* `up` builds on this kernel only: a file that needs what it lacks (netem
+ * here) is refused before anything is built, with the commands that use a
+ * guest. 0 or TB_EXIT_ENV (said). */
+static int up_kernel_check(const struct tb_config *c, const char *file)
+{
+	struct vm_needs vn;
+	struct probe p;
+	char *miss = NULL;
+
+	if (probe_kernel(&p) < 0) {
+		tb_err("up: cannot probe the running kernel: %m");
+		return TB_EXIT_ENV;
+	}
+	run_needs_one(c, &vn);
+	miss = vm_host_missing(&vn, &p);
+	run_needs_free(&vn);
+	if (!miss)
+		return 0;
+	tb_err("up: %s needs what the kernel %s lacks: %s. 'testbed up' uses this kernel only; "
+	       "'testbed shell %s' (or 'testbed run') builds it in a User-Mode Linux guest",
+	       file, p.release, miss, file);
+	free(miss);
+	return TB_EXIT_ENV;
+}
+
 static void up_usage(FILE *f)
 {
 	fprintf(f, "Usage: testbed up [--foreground] [--run-id ID] FILE\n"
 		   "Build the topology of FILE (a topology or an experiment, shaping included) and\n"
 		   "leave it up. Prints a summary and, as the last line, the run id. A keeper\n"
 		   "process owns the run in the background; 'testbed down ID' ends it.\n"
+		   "Node names resolve inside the nodes (testbed exec ID c1 -- ping s1).\n"
+		   "Builds on this kernel only: a file that needs a qdisc or congestion control\n"
+		   "it lacks exits 3 before anything is built ('testbed shell FILE' builds it in a\n"
+		   "User-Mode Linux guest).\n"
 		   "  -f, --foreground  stay in the foreground; Ctrl-C tears the topology down\n"
 		   "      --run-id ID   use ID ([a-z][a-z0-9]*, < 16 chars) instead of a fresh id\n");
 }
@@ -231,10 +262,10 @@ static int up_detach(struct topo *t, int sfd)
 	return TB_EXIT_OK;
 }
 
-static int up_build(const struct tb_config *c, const struct up_args *a, int *sfd,
-		    struct topo **t)
+int up_build(const struct tb_config *c, const char *file, const char *run_id, int *sfd,
+	     struct topo **t)
 {
-	struct topo_opts o = { .run_id = a->run_id, .config_path = a->file,
+	struct topo_opts o = { .run_id = run_id, .config_path = file,
 			       .interrupted = poll_signal, .intr_arg = sfd, .shape = shape_link };
 	struct topo_err err = { 0 };
 
@@ -259,14 +290,15 @@ int cmd_up(int argc, char **argv)
 	c = check_load(a.file, &d);
 	diag_print(&d, stderr);
 	rc = !c || diag_errors(&d) ? TB_EXIT_USAGE : env_check("up");
+	rc = rc ?: up_kernel_check(c, a.file);
 	if (!rc) {
-		sfd = block_signals();
+		sfd = up_signalfd();
 		if (sfd < 0) {
 			tb_err("up: signalfd: %s", strerror(-sfd));
 			rc = TB_EXIT_FAIL;
 		}
 	}
-	rc = rc ?: up_build(c, &a, &sfd, &t);
+	rc = rc ?: up_build(c, a.file, a.run_id, &sfd, &t);
 	if (!rc)
 		rc = a.fg ? up_foreground(t, sfd) : up_detach(t, sfd);
 	if (sfd >= 0)
@@ -301,18 +333,17 @@ static int open_node(const char *run, const char *node)
 	return fd;
 }
 
-/* The child: into namespace @fd of node @node, with a /sys of its own, then @argv (no shell). */
-static void __attribute__((noreturn)) exec_in_node(int fd, const char *node, char **argv)
+/* The child: into namespace @fd of node @node, with a /sys of its own and
+ * the run's hosts file @hosts (NULL: none) as /etc/hosts, then @argv (no shell). */
+static void __attribute__((noreturn)) exec_in_node(int fd, const char *node, const char *hosts,
+						   char **argv)
 {
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		tb_err("exec: enter namespace of %s: %m", node);
+	int rc = node_enter(fd, node, hosts);
+
+	if (rc < 0) {
+		tb_err("exec: enter namespace of %s: %s", node, strerror(-rc));
 		_exit(TB_EXIT_ENV);
 	}
-	/* like `ip netns exec`: a private /sys that shows this namespace's
-	 * interfaces; best effort, the network namespace is what matters */
-	if (unshare(CLONE_NEWNS) == 0 && mount("", "/", "none", MS_SLAVE | MS_REC, NULL) == 0 &&
-	    umount2("/sys", MNT_DETACH) == 0)
-		mount(node, "/sys", "sysfs", 0, NULL);
 	execvp(argv[0], argv);
 	tb_err("exec %s: %m", argv[0]);
 	_exit(errno == ENOENT ? 127 : 126);
@@ -320,12 +351,14 @@ static void __attribute__((noreturn)) exec_in_node(int fd, const char *node, cha
 
 int cmd_exec(int argc, char **argv)
 {
+	char hosts[PATH_MAX];
 	int fd, status, i = 3;
 	pid_t pid;
 
 	if (argc >= 2 && !strcmp(argv[1], "--help")) {
 		printf("Usage: testbed exec RUN NODE -- CMD [ARGS...]\n"
-		       "Run CMD inside NODE's namespace (no shell); exits with CMD's status.\n");
+		       "Run CMD inside NODE's namespace (no shell), with a /sys of the node and the\n"
+		       "run's hosts file as /etc/hosts (node names resolve); exits with CMD's status.\n");
 		return TB_EXIT_OK;
 	}
 	if (argc > 3 && !strcmp(argv[3], "--"))
@@ -341,6 +374,9 @@ int cmd_exec(int argc, char **argv)
 	fd = open_node(argv[1], argv[2]);
 	if (fd < 0)
 		return fd == -EINVAL ? TB_EXIT_USAGE : TB_EXIT_FAIL;
+	/* a run built by an older testbed has none: names do not resolve */
+	if (topo_hosts_path_of(argv[1], argv[2], hosts, sizeof(hosts)) < 0)
+		hosts[0] = 0;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -349,7 +385,7 @@ int cmd_exec(int argc, char **argv)
 		return TB_EXIT_FAIL;
 	}
 	if (pid == 0)
-		exec_in_node(fd, argv[2], argv + i);
+		exec_in_node(fd, argv[2], hosts[0] ? hosts : NULL, argv + i);
 	close(fd);
 	/* the terminal's Ctrl-C goes to the command; we only report its end */
 	signal(SIGINT, SIG_IGN);

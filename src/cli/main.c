@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	  "Parse and validate topology and experiment files (no root, no side effects)" },
 	{ "up", cmd_up, "[-f] FILE", "Build a topology and leave it up; prints its run id last" },
 	{ "exec", cmd_exec, "RUN NODE -- CMD...", "Run a command inside a node of a running topology" },
+	{ "shell", cmd_shell, "FILE [-- CMD...]",
+	  "Build a topology (in a UML guest if needed), run a shell beside it, tear down" },
 	{ "down", cmd_down, "RUN...", "Tear a running topology down" },
 	{ "list", cmd_list, "", "List runs: live ones and stale ones whose owner died" },
 	{ "cleanup", cmd_cleanup, "", "Remove what stale runs left behind (only that)" },
@@ -58,7 +60,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %-22s %s\n", commands[i].name, commands[i].usage, commands[i].help);
 	fprintf(f, "\nExit status: 0 ok, 1 failure, 2 bad usage or bad file, 3 environment problem\n"
 		   "(not root, missing kernel feature or package); run and up stopped by a\n"
-		   "signal: 128 + its number (130: Ctrl-C); exec: its command's status.\n"
+		   "signal: 128 + its number (130: Ctrl-C); exec and shell: the command's status.\n"
 		   "Run 'testbed help COMMAND' or 'testbed COMMAND --help' for details.\n");
 }
 

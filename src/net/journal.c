@@ -466,11 +466,36 @@ static int undo_entry(const struct journal *j, const struct entry *e, size_t n, 
 	return r;
 }
 
+/* The nodes' hosts files (topo_hosts.c) and their directory. */
+static void remove_hosts(const struct journal *j)
+{
+	char path[128];
+	struct dirent *de;
+	int fd;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/" JOURNAL_HOSTS_DIR, j->dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	rmdir(path);
+}
+
 /* The run's directory, once everything in it is undone. */
 static int remove_run_dir(const struct journal *j)
 {
 	char path[128];
 
+	remove_hosts(j);
 	snprintf(path, sizeof(path), "%s/info", j->dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/journal", j->dir);

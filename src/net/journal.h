@@ -12,6 +12,8 @@
  *            the lifetime of the run: a lock that can be taken means the
  *            owner is gone.
  *   info     written once: config=PATH, created=UTC time.
+ *   hosts/   one file per node, the /etc/hosts seen inside it (topo.h's
+ *            topo_hosts_path()); removed with the directory.
  * Undo runs newest-first, treats "already gone" as done, and first kills the
  * processes still inside the run's namespaces. */
 #ifndef TB_JOURNAL_H
@@ -23,6 +25,7 @@
 
 #define TB_RUN_DIR "/run/testbed"
 #define JOURNAL_ID_MAX 16
+#define JOURNAL_HOSTS_DIR "hosts" /* the nodes' hosts files, in a run's directory */
 
 struct journal;
 

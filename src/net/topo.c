@@ -624,6 +624,8 @@ static int build_stages(struct topo *t, const struct topo_opts *o, struct topo_e
 		rc = address_nodes(t, o, err);
 	if (!rc)
 		rc = late_sysctls(t, err);
+	if (!rc)
+		rc = topo_write_hosts(t, err);
 	prof("addr+routes+late sysctls");
 	if (!rc)
 		rc = finish_links(t, o, err);

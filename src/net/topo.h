@@ -1,7 +1,8 @@
 /* Build and tear down the network of a topology: one namespace per node
  * (/run/netns/<run-id>-<node>), one veth pair per link created directly in
  * its namespaces, addresses and routes from the plan (plan.h), forwarding
- * and per-node sysctls, offloads, and a hook per shaped direction. Every
+ * and per-node sysctls, offloads, a hook per shaped direction, and each
+ * node's hosts file (node names resolve inside the nodes). Every
  * object is journaled (journal.h) the moment it exists; a failure halfway
  * rolls back everything built so far. See docs/topology.md. */
 #ifndef TB_TOPO_H
@@ -104,6 +105,14 @@ int topo_end_plen(const struct topo *t, int link, int end, int family);
  * link (in file order) for @family; NULL when it has none. Reachable from
  * every node that can reach @node (the routes make sure of it). */
 const char *topo_addr(const struct topo *t, int node, int family);
+/** The hosts file of node @node (TB_RUN_DIR/<run-id>/hosts/<node>: localhost
+ * and every node's name at its topo_addr() for IPv4 and IPv6), for
+ * node_enter() to put over /etc/hosts; NULL when it has none. */
+const char *topo_hosts_path(const struct topo *t, int node);
+/** The same for node @node of run @run_id, built by any process (`testbed
+ * exec`): its path into @buf. 0 when the file is there, -ENOENT when not,
+ * -EINVAL for a malformed run id or node name, -ENAMETOOLONG. */
+int topo_hosts_path_of(const char *run_id, const char *node, char *buf, size_t len);
 /** Whether IPv6 is configured in this run. */
 bool topo_has_ipv6(const struct topo *t);
 

@@ -20,6 +20,7 @@ struct topo_node {
 	struct rtnl *nl;   /* rtnetlink inside the namespace (build only) */
 	int next_ifindex;
 	bool *deferred;       /* sysctls not there before the links exist */
+	char hosts[96];       /* its hosts file (topo_hosts.c); "" when none */
 };
 
 struct topo {
@@ -43,5 +44,9 @@ struct topo {
  * addresses and routes from the plan, through its build socket. 0 or
  * -errno with @err filled ("node c1: add route ..."). */
 int topo_address_node(struct topo *t, int node, struct topo_err *err);
+
+/** Build step: every node's hosts file in the run's directory
+ * (topo_hosts.c). 0 or -errno with @err filled. */
+int topo_write_hosts(struct topo *t, struct topo_err *err);
 
 #endif

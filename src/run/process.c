@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "net/netns.h"
-#include <sched.h>
+#include "net/nodeenter.h"
 #include "net/topo.h"
 #include "process.h"
 #include "util/jsonfile.h"
@@ -115,14 +115,7 @@ static int prepare(struct procs *ps, struct proc *p)
 
 /* --- starting --------------------------------------------------------------- */
 
-/* MERGE: replaced by net/nodeenter.h's node_enter */
-static int node_enter(int nsfd, const char *node, const char *hosts)
-{
-	(void)node;
-	(void)hosts;
-	return setns(nsfd, CLONE_NEWNET);
-}
-#define topo_hosts_path(t, n) NULL
+
 
 /* The child, between fork and exec: only async-signal-safe calls. */
 static void __attribute__((noreturn)) child(const struct proc *p, int nsfd, const char *node,

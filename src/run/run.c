@@ -81,6 +81,21 @@ static void shape_needs(const struct tb_link *l, int dir, run_need_fn fn, void *
 		fn(arg, &(struct run_need){ false, kinds[i], l->name, &sh->loc });
 }
 
+/* What one configuration @x needs of a kernel: its shapes' qdisc kinds,
+ * its flows' congestion controls. */
+static void config_needs(const struct tb_config *x, run_need_fn fn, void *arg)
+{
+	for (size_t l = 0; l < x->n_links; l++)
+		for (int dir = 0; dir < 2; dir++)
+			shape_needs(&x->links[l], dir, fn, arg);
+	for (size_t i = 0; i < x->n_flows; i++) {
+		const struct tb_flow *f = &x->flows[i];
+
+		if (f->cc[0])
+			fn(arg, &(struct run_need){ true, f->cc, f->name, &f->cc_loc });
+	}
+}
+
 void run_needs_each(const struct tb_config *c, run_need_fn fn, void *arg)
 {
 	struct tb_diag d = { 0 };
@@ -88,15 +103,8 @@ void run_needs_each(const struct tb_config *c, run_need_fn fn, void *arg)
 	for (size_t k = 0; k < config_n_cases(c); k++) {
 		struct tb_config *x = config_case(c, k, &d);
 
-		for (size_t l = 0; x && l < x->n_links; l++)
-			for (int dir = 0; dir < 2; dir++)
-				shape_needs(&x->links[l], dir, fn, arg);
-		for (size_t i = 0; x && i < x->n_flows; i++) {
-			const struct tb_flow *f = &x->flows[i];
-
-			if (f->cc[0])
-				fn(arg, &(struct run_need){ true, f->cc, f->name, &f->cc_loc });
-		}
+		if (x)
+			config_needs(x, fn, arg);
 		config_free(x);
 	}
 	diag_free(&d);
@@ -122,6 +130,14 @@ void run_needs(const struct tb_config *c, struct vm_needs *vn)
 	struct needs_lists v = { 0 };
 
 	run_needs_each(c, need_add, &v);
+	*vn = (struct vm_needs){ .qdiscs = v.qd, .ccs = v.cc };
+}
+
+void run_needs_one(const struct tb_config *c, struct vm_needs *vn)
+{
+	struct needs_lists v = { 0 };
+
+	config_needs(c, need_add, &v);
 	*vn = (struct vm_needs){ .qdiscs = v.qd, .ccs = v.cc };
 }
 

@@ -73,8 +73,11 @@ int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
 	     const char *workers, const char *files, uint32_t run_us, char ***argv);
 /** Free an argv from run_argv(); NULL-safe. */
 void run_argv_free(char **argv);
-/** fork + setns into @nsfd + exec @argv; stdout/stderr to @log. pid or -errno. */
-pid_t run_spawn(int nsfd, char **argv, const char *log);
+/** fork, node_enter(@nsfd, @hosts) (net/nodeenter.h: the node's network
+ * namespace, its /sys, and @hosts, topo_hosts_path(), over /etc/hosts so
+ * that node names resolve; NULL: the host's), exec @argv; stdout/stderr to
+ * @log. pid or -errno. */
+pid_t run_spawn(int nsfd, const char *hosts, char **argv, const char *log);
 /** Address the flow's client connects to (the server node's, for the
  * flow's family), or NULL. */
 const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int flow);
@@ -98,6 +101,9 @@ void run_needs_each(const struct tb_config *c, run_need_fn fn, void *arg);
 /** The qdisc kinds and congestion controls every case needs, for choosing
  * the kernel (from run_needs_each()); free with run_needs_free(). */
 void run_needs(const struct tb_config *c, struct vm_needs *vn);
+/** What @c itself needs (the network `up` and `shell` build), its sweeps
+ * aside; free with run_needs_free(). */
+void run_needs_one(const struct tb_config *c, struct vm_needs *vn);
 void run_needs_free(struct vm_needs *vn);
 
 /** `testbed check`'s warnings about the kernel tiers: a qdisc kind or

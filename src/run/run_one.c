@@ -443,7 +443,7 @@ static int spawn_flow(struct one *x, int flow, bool server)
 		snprintf(p->ready, sizeof(p->ready), "%s/%s.ready", files, f->name);
 	else
 		snprintf(p->series, sizeof(p->series), "%s/%s.series.jsonl", files, f->name);
-	p->pid = run_spawn(topo_node_nsfd(x->t, node), argv, log);
+	p->pid = run_spawn(topo_node_nsfd(x->t, node), topo_hosts_path(x->t, node), argv, log);
 	run_argv_free(argv);
 	if (p->pid < 0) {
 		rc = (int)p->pid;

@@ -1,12 +1,11 @@
 /* Worker command lines from the validated model, and their launch inside a
- * node's namespace: fork, setns, execv (no shell). The options that flow
+ * node's namespace: fork, node_enter, execv (no shell). The options that flow
  * keys become come from the key table (config_flow_options); this file adds
  * what is no key's value: addresses, ports, durations, files, the spoofed
  * prefix, the server's mode. docs/workers.md documents each worker. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "net/nodeenter.h"
 #include "net/plan.h"
 #include "run.h"
 #include "net/topo.h"
@@ -144,7 +144,7 @@ int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
 	return 0;
 }
 
-pid_t run_spawn(int nsfd, char **argv, const char *log)
+pid_t run_spawn(int nsfd, const char *hosts, char **argv, const char *log)
 {
 	pid_t parent = getpid();
 	pid_t pid;
@@ -170,7 +170,7 @@ pid_t run_spawn(int nsfd, char **argv, const char *log)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		if (setns(nsfd, CLONE_NEWNET) < 0)
+		if (node_enter(nsfd, "sysfs", hosts) < 0)
 			_exit(126);
 		dup2(fd, 1);
 		dup2(fd, 2);

@@ -3,7 +3,8 @@
  * it needs arrives as files in the state directory named by TB_GUEST_DIR:
  * it mounts the pseudo filesystems, loads kernel modules with finit_module(2)
  * (dependencies from modules.dep, no kmod), brings up lo, runs the command
- * with its stdout/stderr on consoles 1 and 2 (pipes on the host), writes the
+ * with its stdout/stderr on consoles 1 and 2 (pipes on the host), or on
+ * console 3 (the host's terminal) as its controlling terminal, writes the
  * command's status to the state directory and powers off. It must never
  * exit: init exiting is a kernel panic. */
 #include <errno.h>
@@ -248,11 +249,52 @@ static void power_off(const char *dir, int out, int err)
 		pause();
 }
 
-/* The command's child: its own session, stdin @null, stdout @out, stderr @err, then exec. */
-static void __attribute__((noreturn)) exec_command(int null, int out, int err, const char *cwd,
-						   char **argv, char **envp)
+/* The host's terminal (VM_TTY_CONSOLE) as the controlling terminal of the
+ * calling session leader, with the window size @size ("ROWS COLS"); an
+ * O_CLOEXEC fd or -1. The guest's line discipline edits lines and sends
+ * ^C's SIGINT to the foreground job. */
+static int take_tty(const char *size)
+{
+	struct winsize ws = { 0 };
+	struct termios t;
+	char path[32];
+	unsigned r = 0, c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/tty%d", VM_TTY_CONSOLE);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -1;
+	if (sscanf(size, "%u %u", &r, &c) == 2 && r && c) {
+		ws.ws_row = (unsigned short)r;
+		ws.ws_col = (unsigned short)c;
+		ioctl(fd, TIOCSWINSZ, &ws);
+	}
+	if (tcgetattr(fd, &t) == 0) { /* a terminal's usual modes, whatever it had */
+		t.c_iflag |= ICRNL | IXON;
+		t.c_oflag |= OPOST | ONLCR;
+		t.c_lflag |= ICANON | ISIG | IEXTEN | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE;
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	return fd;
+}
+
+/* The command's child: its own session, stdin @null, stdout @out, stderr @err
+ * (all three the host's terminal when @tty is not NULL), then exec. */
+static void __attribute__((noreturn)) exec_command(int null, int out, int err, const char *tty,
+						   const char *cwd, char **argv, char **envp)
 {
 	setsid();
+	if (tty) {
+		int fd = take_tty(tty);
+
+		if (fd < 0) {
+			dprintf(err, "testbed guest: the terminal (tty%d): %s\n", VM_TTY_CONSOLE,
+				strerror(errno));
+			_exit(126);
+		}
+		null = out = err = fd;
+	}
 	if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
 	if (chdir(cwd) < 0)
@@ -262,12 +304,26 @@ static void __attribute__((noreturn)) exec_command(int null, int out, int err, c
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* What the command wrote to the host's terminal, out before the power-off. */
+static void drain_tty(void)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/tty%d", VM_TTY_CONSOLE);
+	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		tcdrain(fd);
+		close(fd);
+	}
+}
+
 /* Run the command; its status, shell-style, into the status buffer. */
 static void run_command(const char *dir, int out, int err)
 {
 	size_t alen = 0, elen = 0;
 	char *abuf = slurp(dir, "argv", &alen), *ebuf = slurp(dir, "env", &elen);
-	char *cwd = slurp(dir, "cwd", NULL), **argv, **envp;
+	char *cwd = slurp(dir, "cwd", NULL), *tty = slurp(dir, "tty", NULL), **argv, **envp;
 	double t0 = tb_clock_ms(CLOCK_BOOTTIME);
 	int status, null;
 	pid_t pid, p;
@@ -281,7 +337,7 @@ static void run_command(const char *dir, int out, int err)
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid = fork();
 	if (pid == 0)
-		exec_command(null, out, err, cwd, argv, envp);
+		exec_command(null, out, err, tty, cwd, argv, envp);
 	if (pid < 0) {
 		status_add("error=fork: %s\n", strerror(errno));
 		goto out;
@@ -293,6 +349,8 @@ static void run_command(const char *dir, int out, int err)
 			goto out;
 		}
 	status_add("run_ms=%.1f\n", tb_clock_ms(CLOCK_BOOTTIME) - t0);
+	if (tty)
+		drain_tty();
 	if (WIFEXITED(status))
 		status_add("exit=%d\n", WEXITSTATUS(status));
 	else
@@ -305,6 +363,7 @@ out:
 	free(abuf);
 	free(ebuf);
 	free(cwd);
+	free(tty);
 }
 
 int guest_init_main(void)

@@ -32,7 +32,9 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -364,6 +366,7 @@ struct spawn {
 	char *const *uml_argv;
 	const char *cwd;
 	int log_fd, out_fd, err_fd;
+	bool tty;              /* fds 0 and 1 become the guest's console 3 (fds 6 and 7) */
 	int cpu;               /* keep the guest on this host CPU; -1: anywhere */
 	bool pidns;
 	bool fpu_fallback;     /* vm_fpu.c: this CPU's XSAVE area is too large for UML */
@@ -374,16 +377,19 @@ static void exec_uml(const struct spawn *s)
 {
 	static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR=/dev/shm", NULL };
 	sigset_t none;
-	int fds[3], null;
+	int fds[5], null;
 
-	/* Move the three above fd 5 first so the dup2s below cannot clobber. */
+	/* Move them above fd 7 first so the dup2s below cannot clobber. */
 	fds[0] = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 10);
 	fds[1] = fcntl(s->out_fd, F_DUPFD_CLOEXEC, 10);
 	fds[2] = fcntl(s->err_fd, F_DUPFD_CLOEXEC, 10);
+	fds[3] = s->tty ? fcntl(0, F_DUPFD_CLOEXEC, 10) : 10;
+	fds[4] = s->tty ? fcntl(1, F_DUPFD_CLOEXEC, 10) : 10;
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || null < 0 || dup2(null, 0) < 0 ||
-	    dup2(fds[0], 1) < 0 || dup2(fds[0], 2) < 0 || dup2(fds[0], 3) < 0 ||
-	    dup2(fds[1], 4) < 0 || dup2(fds[2], 5) < 0)
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || fds[3] < 0 || fds[4] < 0 || null < 0 ||
+	    dup2(null, 0) < 0 || dup2(fds[0], 1) < 0 || dup2(fds[0], 2) < 0 ||
+	    dup2(fds[0], 3) < 0 || dup2(fds[1], 4) < 0 || dup2(fds[2], 5) < 0 ||
+	    (s->tty && (dup2(fds[3], 6) < 0 || dup2(fds[4], 7) < 0)))
 		_exit(126);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -641,6 +647,8 @@ struct boot {
 	int log_fd, op[2], ep[2], sfd;
 	char *owned[5]; /* the uml_argv strings made here */
 	char *uml_argv[24];
+	bool tty;                /* o->tty, and fds 0 and 1 are terminals */
+	struct termios tt[2];    /* their modes, put back after the guest */
 	struct sigaction oldpipe;
 	sigset_t old;
 	bool masked;
@@ -739,6 +747,31 @@ static int make_modlist(struct boot *b)
 	return 0;
 }
 
+/* With o->tty and a terminal on fds 0 and 1: their modes kept for
+ * tty_restore() and "tty" (the window size) for the guest's init. */
+static int write_tty(struct boot *b)
+{
+	struct winsize ws = { 0 };
+	char buf[32];
+
+	b->tty = b->o->tty && tcgetattr(0, &b->tt[0]) == 0 && tcgetattr(1, &b->tt[1]) == 0;
+	if (!b->tty)
+		return 0;
+	if (ioctl(1, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+		ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
+	snprintf(buf, sizeof(buf), "%u %u\n", ws.ws_row, ws.ws_col);
+	return write_blob(b->dir, "tty", buf, strlen(buf));
+}
+
+/* The terminal as it was before UML made it raw (a killed guest leaves it so). */
+static void tty_restore(const struct boot *b)
+{
+	if (!b->tty)
+		return;
+	tcsetattr(1, TCSADRAIN, &b->tt[1]);
+	tcsetattr(0, TCSADRAIN, &b->tt[0]);
+}
+
 /* What the guest's init reads from the state directory. */
 static int write_state(struct boot *b, char *const argv[])
 {
@@ -767,6 +800,7 @@ static int write_state(struct boot *b, char *const argv[])
 	rc = rc ?: write_blob(b->dir, "cwd", b->cwd, strlen(b->cwd));
 	rc = rc ?: write_blob(b->dir, "modules", b->modlist, strlen(b->modlist));
 	rc = rc ?: write_blob(b->dir, "moddir", b->moddir, strlen(b->moddir));
+	rc = rc ?: write_tty(b);
 	return rc ? boot_fail(b, rc, "write %s: %s", b->dir, strerror(-rc)) : 0;
 }
 
@@ -811,6 +845,8 @@ static void build_uml_argv(struct boot *b)
 	v[n++] = "con0=null,fd:3";
 	v[n++] = "con1=null,fd:4";
 	v[n++] = "con2=null,fd:5";
+	if (b->tty)
+		v[n++] = "con3=fd:6,fd:7"; /* VM_TTY_CONSOLE */
 	v[n++] = b->owned[3];
 	v[n++] = b->owned[4];
 	if (vm_fpu_fallback()) /* init's environment too (vm_fpu.c) */
@@ -843,7 +879,7 @@ static int watch_guest(struct boot *b, double t0)
 {
 	struct spawn sp = { .uml_argv = b->uml_argv, .cwd = b->dir, .log_fd = b->log_fd,
 			    .fpu_fallback = vm_fpu_fallback(),
-			    .out_fd = b->op[1], .err_fd = b->ep[1] };
+			    .out_fd = b->op[1], .err_fd = b->ep[1], .tty = b->tty };
 	struct vm_result *res = b->res;
 	struct watch w = { 0 };
 	int rc, sig = 0;
@@ -888,6 +924,7 @@ static int watch_guest(struct boot *b, double t0)
 
 static void boot_free(struct boot *b)
 {
+	tty_restore(b);
 	if (b->masked) {
 		sigaction(SIGPIPE, &b->oldpipe, NULL);
 		if (!b->o->quiet_signals)

@@ -61,8 +61,11 @@ int guest_init_main(void);
 
 /* Protocol between the host side and the guest init: the guest gets
  * VM_ENV_DIR=<state dir> in its environment; that directory (on hostfs)
- * holds "argv", "env" (NUL-separated), "cwd", "moddir", "modules" (one per line) and
- * the guest writes "status" (key=value lines) there. */
+ * holds "argv", "env" (NUL-separated), "cwd", "moddir", "modules" (one per line),
+ * "tty" ("ROWS COLS" of the host's terminal, only with vm_opts.tty: the
+ * command runs on VM_TTY_CONSOLE) and the guest writes "status" (key=value
+ * lines) there. */
 #define VM_ENV_DIR "TB_GUEST_DIR"
+#define VM_TTY_CONSOLE 3 /* the guest's /dev/tty3: the host's terminal, with vm_opts.tty */
 
 #endif

@@ -283,7 +283,7 @@ static char *uml_missing(const struct vm_opts *o, const struct vm_needs *need, c
 	return missing;
 }
 
-static char *host_missing(const struct vm_needs *need, const struct probe *p)
+char *vm_host_missing(const struct vm_needs *need, const struct probe *p)
 {
 	char *missing = NULL;
 
@@ -335,7 +335,7 @@ int vm_choose_tier(const char *mode, const struct vm_opts *o, const struct vm_ne
 			tb_err("cannot probe the running kernel: %m");
 			return TB_EXIT_ENV;
 		}
-		hmiss = host_missing(need, &p);
+		hmiss = vm_host_missing(need, &p);
 		if (!hmiss) {
 			*tier = VM_TIER_HOST;
 			return TB_EXIT_OK;

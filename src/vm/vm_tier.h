@@ -33,6 +33,14 @@ struct vm_opts {
 	 * except in the default list, whose absent entries are skipped. */
 	const char *const *modules;
 	int out_fd, err_fd;   /* where the command's stdout/stderr go; -1: discard */
+	/* The command gets our terminal: when fds 0 and 1 are terminals, the
+	 * guest's console 3 is them (UML keeps it raw while it runs; vm_run
+	 * restores its modes) and the command runs with the guest's tty3 as
+	 * stdin, stdout, stderr and controlling terminal, so the guest's line
+	 * discipline edits lines and turns ^C into a SIGINT of the guest's
+	 * foreground job. Otherwise (or when false) stdin is /dev/null and
+	 * stdout/stderr go to out_fd/err_fd. */
+	bool tty;
 	bool quiet_signals;   /* do not take over SIGINT/SIGTERM/SIGHUP */
 	/* The host CPU the whole guest (linux.uml and every process it makes)
 	 * is kept on; VM_CPU_AUTO: the last CPU we may run on; VM_CPU_ANY: let
@@ -77,6 +85,11 @@ void vm_modules_free(const char **v);
  * any other is sch_KIND. */
 const char *vm_qdisc_module(const char *kind);
 const char *vm_cc_module(const char *cc);
+
+struct probe;
+/** What the kernel @p describes (net/probe.h) lacks of @need, as "netem,
+ * fq_codel" (malloc'd), or NULL when it has all of it. */
+char *vm_host_missing(const struct vm_needs *need, const struct probe *p);
 
 enum vm_tier { VM_TIER_HOST, VM_TIER_UML };
 

@@ -279,7 +279,9 @@ static int parse_expect(const char *ex)
 		"[flow churn]\nworker = churn\nfrom = a\nto = b\nport = 9001\n"
 		"[flow synflood]\nworker = synflood\nfrom = a\nto = b\nport = 9000\nrate = 10\n"
 		"[flow udp]\nworker = udp\nfrom = a\nto = b\nport = 9002\nrate = 10\n"
-		"[flow idle]\nworker = idle\nfrom = a\nto = b\nport = 9003\n";
+		"[flow idle]\nworker = idle\nfrom = a\nto = b\nport = 9003\n"
+		"[process fetch]\nnode = a\ncmd = true\noutput = json\n"
+		"[process ping]\nnode = a\ncmd = true\nmetric.rtt = rtt=([0-9.]+)\n";
 	char text[2048];
 	struct tb_diag d = { 0 };
 	struct tb_config *c;
@@ -329,6 +331,21 @@ static bool rows_consistent(void)
 	return true;
 }
 
+/* value(P, KEY): a metric.NAME of P, or any path of a json output; units
+ * of constants become base units (60ms is 0.06). */
+static void test_process_values(void)
+{
+	tap_ok(parse_expect("value(ping, rtt) < 60ms") == 0, "value(P, NAME) of a metric.NAME");
+	tap_ok(parse_expect("value(ping, metric.rtt) < 60ms") == 0, "value(P, metric.NAME)");
+	tap_ok(parse_expect("value(ping, time_total) < 1") > 0,
+	       "value() of a text process without that metric is refused");
+	tap_ok(parse_expect("value(fetch, intervals.0.sum.bytes) > 5mbit") == 0,
+	       "value() of a json path, compared with a rate");
+	tap_ok(parse_expect("runtime(fetch) < 2s") == 0, "runtime() is a time");
+	tap_ok(parse_expect("runtime(fetch) < 2mbit") > 0, "runtime() compared with a rate is refused");
+	tap_ok(parse_expect("exit(nobody) == 0") > 0, "exit() of an unknown process is refused");
+}
+
 static void test_metric_table(void)
 {
 	if (!tap_ok(parse_expect("") == 0, "one flow per worker loads")) {
@@ -342,6 +359,15 @@ static void test_metric_table(void)
 		if (m->subject == TB_MS_FLOW) {
 			tap_ok(row_parses_as_listed(m), "%s(FLOW) parses for its workers only (0x%x)",
 			       m->name, m->workers);
+			continue;
+		}
+		if (m->subject == TB_MS_PROCESS) {
+			bool value = m->read == TB_READ_VALUE;
+
+			snprintf(ex, sizeof(ex), "%s(fetch%s) >= 0", m->name, value ? ", a.b.0" : "");
+			tap_ok(parse_expect(ex) == 0 && parse_expect(value ? "value(bulk, x) > 0"
+									   : "exit(bulk) > 0") > 0,
+			       "%s takes a process, not a flow", ex);
 			continue;
 		}
 		snprintf(ex, sizeof(ex), "%s(a.%s) >= 0", m->name,
@@ -366,5 +392,6 @@ int main(void)
 	test_long_lines();
 	test_servers();
 	test_metric_table();
+	test_process_values();
 	return tap_done();
 }
