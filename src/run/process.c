@@ -370,6 +370,14 @@ double procs_next(const struct procs *ps, double t)
 	return due;
 }
 
+bool procs_running(const struct procs *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->p[i].cfg->stop == TB_PSTOP_EXIT && ps->p[i].state == P_RUNNING)
+			return true;
+	return false;
+}
+
 bool procs_done(const struct procs *ps)
 {
 	bool any = false;

@@ -25,6 +25,8 @@ double procs_next(const struct procs *ps, double t);
 /** Whether there is a process that should exit on its own (stop = exit)
  * and every such process has ended. */
 bool procs_done(const struct procs *ps);
+/** Whether a process that should exit on its own is still running. */
+bool procs_running(const struct procs *ps);
 /** End of the run: every process still running gets SIGTERM (its process
  * group), SIGKILL 2 s later; those that should have exited are timed out. */
 void procs_stop(struct procs *ps);

@@ -140,7 +140,10 @@ int run_guest(const struct tb_config *c, int argc, char **argv, const char *dir,
 		snprintf(absdir, sizeof(absdir), "%s", dir);
 	gargv = guest_argv(argc, argv, absdir);
 	vm_opts_init(&vo);
-	vo.modules = mods; /* only what the experiment needs: a faster boot */
+	/* only what the experiment needs: a faster boot; but what the user's
+	 * programs need (iperf3 -C bbr, a qdisc they install) is theirs to
+	 * know: with processes, every module of the default set */
+	vo.modules = c->n_processes ? NULL : mods;
 	vo.mem_mb = (unsigned)(c->exp.uml_mem >> 20);
 	snprintf(log, sizeof(log), "%s/guest-console.log", absdir);
 	vo.log_path = log;

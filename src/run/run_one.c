@@ -36,6 +36,7 @@
 #include "vm/vm_tier.h"
 
 #define MAX_CAPTURES 64
+#define PROCESS_GRACE_S 2.0 /* at least, after the duration (measured()) */
 
 struct one {
 	const struct tb_config *c;
@@ -845,6 +846,20 @@ static bool processes_only_done(const struct one *x)
 	return procs_done(x->user);
 }
 
+/* Whether the measured time is over (the clients have ended): once the
+ * duration has passed and the processes that exit on its own have, or
+ * their grace after it has passed too (a client given {duration} finishes
+ * its last second and reports); early when only processes run and they
+ * are done. */
+static bool measured(const struct one *x, double t, double dur)
+{
+	double grace = dur / 10 > PROCESS_GRACE_S ? dur / 10 : PROCESS_GRACE_S;
+
+	if (processes_only_done(x))
+		return true;
+	return t >= dur && (!procs_running(x->user) || t >= dur + grace);
+}
+
 /* The measured time: from the moment every server listens until every
  * client has ended and the duration has passed, or, without flows, every
  * process that exits on its own has (or a signal, a failure). */
@@ -875,7 +890,7 @@ static enum run_status measure(struct one *x)
 			progress(x, t, false);
 			last_progress = t;
 		}
-		if (status == RUN_FAILED || (!clients_left(x) && (t >= dur || processes_only_done(x))))
+		if (status == RUN_FAILED || (!clients_left(x) && measured(x, t, dur)))
 			break;
 		if (t > dur + 15) { /* the workers' own deadlines have passed */
 			fail(x, "clients still running 15 s after the end; stopped");
