@@ -379,10 +379,12 @@ int cmd_shell(int argc, char **argv)
 	size_t n_sets = 0;
 	int rc = shell_parse(argc, argv, &a, &n_sets);
 
-	if (rc < 0) {
-		c = shell_load(&a, &file);
-		rc = c ? 0 : TB_EXIT_USAGE;
+	if (rc >= 0) { /* --help, or bad usage */
+		free(a.sets);
+		return rc;
 	}
+	c = shell_load(&a, &file);
+	rc = c ? 0 : TB_EXIT_USAGE;
 	if (!rc && geteuid() != 0) {
 		tb_err("shell: needs root (network namespaces, veth, qdiscs): run it with sudo");
 		rc = TB_EXIT_ENV;

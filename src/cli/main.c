@@ -69,7 +69,7 @@ static int cmd_help(int argc, char **argv)
 	const struct command *c;
 	char *sub[] = { NULL, "--help", NULL };
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return TB_EXIT_OK;
 	}
@@ -84,8 +84,10 @@ static int cmd_help(int argc, char **argv)
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("Usage: testbed version\nPrint the version (also: testbed --version).\n");
+		return TB_EXIT_OK;
+	}
 	printf("testbed %s\n", TB_VERSION);
 	return TB_EXIT_OK;
 }

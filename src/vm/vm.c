@@ -309,6 +309,36 @@ static int owner_pid(int dfd)
 	return atoi(line);
 }
 
+/* State directory @name of @base (open as @bfd): when its testbed is gone,
+ * kill what UML left of it and remove it. 1 when removed. */
+static int clean_state_dir(int bfd, const char *base, const char *name)
+{
+	int sfd = openat(bfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), pid;
+	char *dir;
+	DIR *sub;
+	struct dirent *s;
+
+	if (sfd < 0)
+		return 0;
+	pid = owner_pid(sfd);
+	if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH)) {
+		close(sfd);
+		return 0; /* still running, or not ours to judge */
+	}
+	dir = xasprintf("%s/%s", base, name);
+	sub = fdopendir(sfd);
+	while (sub && (s = readdir(sub)))
+		if (!strncmp(s->d_name, "tb", 2))
+			kill_stale_uml(dir, s->d_name);
+	if (sub)
+		closedir(sub);
+	else
+		close(sfd);
+	rm_tree_at(bfd, name);
+	free(dir);
+	return 1;
+}
+
 int vm_cleanup_stale(void)
 {
 	char base[PATH_MAX];
@@ -326,35 +356,9 @@ int vm_cleanup_stale(void)
 			close(bfd);
 		return -errno;
 	}
-	while ((e = readdir(d))) {
-		int sfd, pid;
-		char *dir;
-		DIR *sub;
-		struct dirent *s;
-
-		if (e->d_name[0] == '.')
-			continue;
-		sfd = openat(bfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sfd < 0)
-			continue;
-		pid = owner_pid(sfd);
-		if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH)) {
-			close(sfd);
-			continue; /* still running, or not ours to judge */
-		}
-		dir = xasprintf("%s/%s", base, e->d_name);
-		sub = fdopendir(sfd);
-		while (sub && (s = readdir(sub)))
-			if (!strncmp(s->d_name, "tb", 2))
-				kill_stale_uml(dir, s->d_name);
-		if (sub)
-			closedir(sub);
-		else
-			close(sfd);
-		rm_tree_at(bfd, e->d_name);
-		removed++;
-		free(dir);
-	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			removed += clean_state_dir(bfd, base, e->d_name);
 	closedir(d);
 	rmdir(base);
 	return removed;

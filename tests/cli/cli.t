@@ -19,6 +19,12 @@ done
 err=$(./testbed frobnicate 2>&1); is "$?" 2 "unknown command: exit 2"
 case $err in *'unknown command "frobnicate"'*) pass "unknown command is named" ;; *) fail "message: $err" ;; esac
 ./testbed help check >/dev/null; is "$?" 0 "help check exits 0"
+# every command of the table answers --help with its usage, exit 0, no root
+for c in $(printf '%s\n' "$out" | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+	h=$(./testbed "$c" --help 2>&1); rc=$?
+	case $rc:$h in 0:*Usage:*|0:*usage:*|0:*"testbed $c"*) pass "$c --help: its usage, exit 0" ;;
+	*) fail "$c --help: exit $rc: $(printf '%s' "$h" | head -n 2)" ;; esac
+done
 ./testbed check 2>/dev/null; is "$?" 2 "check without files: exit 2"
 err=$(./testbed check /nonexistent.conf 2>&1); is "$?" 2 "check of a missing file: exit 2"
 case $err in *"/nonexistent.conf: error: cannot read file: No such file or directory"*) pass "missing file named" ;; *) fail "message: $err" ;; esac
