@@ -195,6 +195,9 @@ static pid_t start_command(char **argv)
 	pid = fork();
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
+	/* the terminal's Ctrl-C and Ctrl-\ are the command's, even when testbed
+	 * was started with them ignored (a background job of a script) */
+	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

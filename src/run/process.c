@@ -126,6 +126,9 @@ static void __attribute__((noreturn)) child(const struct proc *p, int nsfd, cons
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++) /* a program starts with every default action */
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (node_enter(nsfd, node, hosts) < 0 || null < 0 || dup2(null, 0) < 0 ||
