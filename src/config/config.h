@@ -456,9 +456,8 @@ struct tb_config *config_load_sources(const struct tb_source src[2], struct tb_d
 /** Split a command line into words as sh does (blanks separate; '...'
  * literal; "..." with \ escaping \ " $ `; \ outside quotes escapes the next
  * character), never running a shell. *@words is NULL-terminated (free with
- * config_words_free). -EINVAL at *@bad_off: a quote never closed. */
+ * tb_strv_free). -EINVAL at *@bad_off: a quote never closed. */
 int config_split_words(const char *s, char ***words, size_t *bad_off);
-void config_words_free(char **words);
 
 /* What a process's { } substitutions become: addr() gives node @node's
  * first address of @family (4 or 6), NULL when it has none. */

@@ -82,22 +82,13 @@ int config_split_words(const char *s, char ***words, size_t *bad_off)
 	if (*p) { /* an unterminated quote */
 		*bad_off = (size_t)(p - s);
 		free(w.cur);
-		config_words_free(w.v);
+		tb_strv_free(w.v);
 		*words = NULL;
 		return -EINVAL;
 	}
 	end_word(&w);
 	*words = w.v ? w.v : xcalloc(1, sizeof(char *));
 	return 0;
-}
-
-void config_words_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
 }
 
 /* "{addr:NODE}" or "{addr6:NODE}" at @p: its family (4, 6; 0: neither),
@@ -253,7 +244,7 @@ static void check_cmd(struct cfg_ctx *x, const struct tb_process *p)
 		diag_warn(x->d, &p->cmd_loc,
 			  "process %s: command \"%s\" is not found %s: it may exist at run time",
 			  p->name, w[0], strchr(w[0], '/') ? "or not executable" : "in PATH (" TB_PROCESS_PATH ")");
-	config_words_free(w);
+	tb_strv_free(w);
 }
 
 /* ready = port N | file PATH | TIME (empty: at once). */

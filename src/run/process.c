@@ -85,7 +85,7 @@ static int prepare(struct procs *ps, struct proc *p)
 		if (!rc)
 			push(&p->argv, &n, s);
 	}
-	config_words_free(words);
+	tb_strv_free(words);
 	for (const char *const *e = base_env; !rc && *e; e++)
 		push(&p->envp, &ne, xstrdup(*e));
 	if (!rc && vm_in_guest() && getenv("GLIBC_TUNABLES")) /* vm/vm_fpu.c: AVX-512 hosts */
@@ -547,8 +547,8 @@ void procs_free(struct procs *ps)
 	if (!ps)
 		return;
 	for (size_t i = 0; i < ps->n; i++) {
-		config_words_free(ps->p[i].argv);
-		config_words_free(ps->p[i].envp);
+		tb_strv_free(ps->p[i].argv);
+		tb_strv_free(ps->p[i].envp);
 	}
 	free(ps->p);
 	free(ps);

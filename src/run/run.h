@@ -62,7 +62,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 /**
  * Build argv of the server (@server true) or the client of flow @flow of
  * @c, whose client connects to @addr (run_flow_addr); strings are allocated
- * into *@argv (NULL-terminated, free with run_argv_free). @workers: the
+ * into *@argv (NULL-terminated, free with tb_strv_free). @workers: the
  * directory of the tb-* binaries; @files: directory for result, ready and
  * series files; @run_us: the run's measured time. Returns 0, -ENOENT when
  * the flow has no process of that kind (its server is another flow's),
@@ -71,8 +71,6 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
  */
 int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
 	     const char *workers, const char *files, uint32_t run_us, char ***argv);
-/** Free an argv from run_argv(); NULL-safe. */
-void run_argv_free(char **argv);
 /** fork, node_enter(@nsfd, @hosts) (net/nodeenter.h: the node's network
  * namespace, its /sys, and @hosts, topo_hosts_path(), over /etc/hosts so
  * that node names resolve; NULL: the host's), exec @argv; stdout/stderr to

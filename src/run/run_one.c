@@ -445,7 +445,7 @@ static int spawn_flow(struct one *x, int flow, bool server)
 	else
 		snprintf(p->series, sizeof(p->series), "%s/%s.series.jsonl", files, f->name);
 	p->pid = run_spawn(topo_node_nsfd(x->t, node), topo_hosts_path(x->t, node), argv, log);
-	run_argv_free(argv);
+	tb_strv_free(argv);
 	if (p->pid < 0) {
 		rc = (int)p->pid;
 		p->pid = 0;

@@ -56,15 +56,6 @@ static void add_option(void *arg, const char *opt, const char *value)
 		add_own(arg, xstrdup(value));
 }
 
-void run_argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (char **p = argv; *p; p++)
-		free(*p);
-	free(argv);
-}
-
 const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int flow)
 {
 	const struct tb_flow *f = &c->flows[flow];
@@ -137,7 +128,7 @@ int run_argv(const struct tb_config *c, int flow, bool server, const char *addr,
 	else
 		rc = client_argv(&a, c, flow, addr, workers, files, run_us);
 	if (rc) {
-		run_argv_free(a.v);
+		tb_strv_free(a.v);
 		return rc;
 	}
 	*argv = a.v;

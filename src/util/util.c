@@ -63,6 +63,15 @@ void *xrealloc(void *p, size_t n)
 	return p ? p : oom();
 }
 
+void tb_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s ? s : "");

@@ -31,6 +31,8 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/** Free a NULL-terminated vector of allocated strings and the vector; NULL-safe. */
+void tb_strv_free(char **v);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) TB_PRINTF(1, 2);
 

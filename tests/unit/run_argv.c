@@ -74,7 +74,7 @@ static char *argv_line(const char *exp, size_t k, const struct tb_config *c, con
 	for (char **a = argv; a && *a; a++)
 		fprintf(f, " %s", *a);
 	fclose(f);
-	run_argv_free(argv);
+	tb_strv_free(argv);
 	return s;
 }
 
