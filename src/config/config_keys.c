@@ -895,7 +895,7 @@ static int process_var(struct cfg_ctx *x, struct tb_process *p, bool env, const 
 	for (const char *s = name; *s && ok; s++)
 		ok = isalnum((unsigned char)*s) || *s == '_';
 	if (!ok || strlen(name) >= TB_NAME_MAX) {
-		diag_error(x->d, kloc, "[process %s]: bad %s name \"%s\": a letter or '_', then "
+		diag_error(x->d, kloc, "process %s: bad %s name \"%s\": a letter or '_', then "
 				       "letters, digits or '_'",
 			   p->name, env ? "environment variable" : "metric", name);
 		return -EINVAL;
@@ -939,6 +939,12 @@ int cfg_process_set(struct cfg_ctx *x, struct tb_process *p, const char *key, co
 		p->ready_loc = *vloc;
 	else if (!strcmp(key, "ports"))
 		p->ports_loc = *vloc;
+	if (k->type == K_NODE) { /* the reference outlives this call: an interned name */
+		char what[TB_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "process %s: node", p->name);
+		return cfg_key_set(x, k, p, value, vloc, cfg_intern(what));
+	}
 	return cfg_key_set(x, k, p, value, vloc, key);
 }
 

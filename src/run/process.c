@@ -191,17 +191,23 @@ static int spawn(struct procs *ps, struct proc *p)
 	return rc;
 }
 
-/* Start @p now: prepared, spawned; a failure ends it at once. */
-static void start_one(struct procs *ps, struct proc *p, double t)
+/* Start @p now: prepared, spawned; a failure ends it at once. Its times
+ * are the clock's when it happens, not the loop's tick (processes started
+ * together start one after another). */
+static void start_one(struct procs *ps, struct proc *p)
 {
-	p->started = t;
 	p->state = P_RUNNING;
-	if (prepare(ps, p) == 0 && spawn(ps, p) == 0) {
-		p->ready = p->cfg->ready_kind == TB_READY_NOW;
-		if (p->ready)
-			p->ready_at = t;
-		return;
+	if (prepare(ps, p) == 0) {
+		p->started = tb_since_s(&ps->t0);
+		if (spawn(ps, p) == 0) {
+			p->ready = p->cfg->ready_kind == TB_READY_NOW;
+			if (p->ready)
+				p->ready_at = p->started;
+			return;
+		}
 	}
+	if (p->started < 0)
+		p->started = tb_since_s(&ps->t0);
 	p->exec_failed = true;
 	if (p->pid > 0) /* exec failed after the fork: collect the child */
 		waitpid(p->pid, &p->status, 0);
@@ -209,7 +215,7 @@ static void start_one(struct procs *ps, struct proc *p, double t)
 		p->status = 127 << 8;
 	p->pid = 0;
 	p->state = P_ENDED;
-	p->ended = t;
+	p->ended = tb_since_s(&ps->t0);
 }
 
 /* Whether every process @p waits for is ready. */
@@ -298,7 +304,7 @@ static void sample_hwm(struct proc *p)
 		fclose(f);
 }
 
-static void reap(struct proc *p, double t)
+static void reap(const struct procs *ps, struct proc *p)
 {
 	int st;
 
@@ -306,7 +312,7 @@ static void reap(struct proc *p, double t)
 		return;
 	p->status = st;
 	p->state = P_ENDED;
-	p->ended = t;
+	p->ended = tb_since_s(&ps->t0);
 	kill(-p->pid, SIGKILL); /* what it left in its process group */
 }
 
@@ -344,12 +350,12 @@ void procs_tick(struct procs *ps, double t)
 
 		if (p->state == P_RUNNING)
 			sample_hwm(p);
-		reap(p, t);
+		reap(ps, p);
 		if (p->state == P_WAITING && t >= p->cfg->start_us / 1e6 && deps_ready(ps, p))
-			start_one(ps, p, t);
+			start_one(ps, p);
 		if (p->state == P_RUNNING && !p->ready && is_ready(ps, p, t)) {
 			p->ready = true;
-			p->ready_at = t;
+			p->ready_at = tb_since_s(&ps->t0);
 		}
 	}
 }
@@ -397,12 +403,12 @@ bool procs_done(const struct procs *ps)
 
 /* --- the end of the run ---------------------------------------------------------- */
 
-static bool any_running(struct procs *ps, double t)
+static bool any_running(struct procs *ps)
 {
 	bool left = false;
 
 	for (size_t i = 0; i < ps->n; i++) {
-		reap(&ps->p[i], t);
+		reap(ps, &ps->p[i]);
 		left |= ps->p[i].state == P_RUNNING;
 	}
 	return left;
@@ -411,14 +417,13 @@ static bool any_running(struct procs *ps, double t)
 void procs_stop(struct procs *ps)
 {
 	struct timespec now;
-	double t = tb_since_s(&ps->t0);
 
 	for (size_t i = 0; i < ps->n; i++) {
 		struct proc *p = &ps->p[i];
 
 		if (p->state == P_RUNNING)
 			sample_hwm(p);
-		reap(p, t);
+		reap(ps, p);
 		if (p->state != P_RUNNING)
 			continue;
 		p->timed_out = p->cfg->stop == TB_PSTOP_EXIT;
@@ -427,7 +432,7 @@ void procs_stop(struct procs *ps)
 		kill(p->pid, SIGTERM); /* if it left its process group */
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	while (any_running(ps, tb_since_s(&ps->t0)) && tb_since_s(&now) < STOP_GRACE_S)
+	while (any_running(ps) && tb_since_s(&now) < STOP_GRACE_S)
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 	for (size_t i = 0; i < ps->n; i++) {
 		struct proc *p = &ps->p[i];
@@ -528,7 +533,11 @@ int procs_finish(struct procs *ps, char *err, size_t len, bool *write_failed)
 		char path[1100];
 		bool failed;
 		const char *state = state_of(p, &failed);
-		json_t *j = status_json(p, state);
+		json_t *j;
+
+		if (p->state == P_WAITING && !p->argv) /* what would have run */
+			prepare(ps, p);
+		j = status_json(p, state);
 
 		snprintf(path, sizeof(path), "%s/status.json", p->dir);
 		if (tb_json_write(j, path, JSON_INDENT(1)))

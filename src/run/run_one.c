@@ -971,7 +971,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	finish_info(&x, status);
 	*signo = x.signo;
 	*info = x.info;
-	if (x.error[0] && !o->quiet)
+	if (x.error[0]) /* --quiet is no progress, not no reason */
 		tb_err("%s", x.error);
 	for (size_t i = 0; i < x.n_procs; i++)
 		free(x.procs[i].series_last);
