@@ -93,9 +93,32 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Runs held twice: the first pair of directories that share runs, those
+ * runs, and how many more runs other pairs share. */
+struct overlap {
+	int a, b;
+	char *names;
+	size_t more;
+};
+
+static void overlap_add(struct overlap *o, int a, int b, long long k, long long rep)
+{
+	char *l;
+
+	if (o->names && (o->a != a || o->b != b)) {
+		o->more++;
+		return;
+	}
+	l = xasprintf("%s%sc%lld-r%lld", o->names ?: "", o->names ? ", " : "", k + 1, rep + 1);
+	free(o->names);
+	o->names = l;
+	o->a = a;
+	o->b = b;
+}
+
 /* The runs directory @i holds: its manifest's rows whose directory is
- * there. A run held twice is refused, naming both directories. */
-static int take_runs(struct merge *g, size_t i, size_t *n_overlap, char **first)
+ * there; a run another directory holds too goes to @ov. */
+static int take_runs(struct merge *g, size_t i, struct overlap *ov)
 {
 	size_t j;
 	json_t *r;
@@ -115,42 +138,55 @@ static int take_runs(struct merge *g, size_t i, size_t *n_overlap, char **first)
 		}
 		if (!there)
 			continue;
-		if (g->owner[x] >= 0 && !(*n_overlap)++)
-			*first = xasprintf("run c%lld-r%lld is in both %s and %s", (long long)k + 1,
-					   (long long)rep + 1, g->dirs[g->owner[x]], g->dirs[i]);
+		if (g->owner[x] >= 0)
+			overlap_add(ov, g->owner[x], (int)i, k, rep);
 		g->owner[x] = (int)i;
 		g->row[x] = r;
 	}
 	return 0;
 }
 
-/* Every run's directory, or the refusals: overlaps, then (unless
- * @partial) runs in no shard, named. */
-static int cover(struct merge *g, bool partial)
+/* The runs in no directory, "c2-r1, c3-r2", counted in @n. */
+static char *missing_runs(const struct merge *g, size_t *n)
 {
-	size_t n_overlap = 0, n_missing = 0;
-	char *first = NULL, *list = xstrdup("");
-	int rc = 0;
+	char *list = xstrdup("");
 
-	for (size_t i = 0; i < g->n && !rc; i++)
-		rc = take_runs(g, i, &n_overlap, &first);
-	for (size_t x = 0; !rc && x < g->n_runs; x++) {
+	*n = 0;
+	for (size_t x = 0; x < g->n_runs; x++) {
 		char *l;
 
 		if (g->owner[x] >= 0)
 			continue;
-		l = xasprintf("%s%sc%zu-r%zu", list, n_missing++ ? ", " : "", x / g->repeat + 1,
+		l = xasprintf("%s%sc%zu-r%zu", list, (*n)++ ? ", " : "", x / g->repeat + 1,
 			      x % g->repeat + 1);
 		free(list);
 		list = l;
 	}
-	if (!rc && n_overlap) {
-		g->res->why = n_overlap > 1 ? xasprintf("%s, and %zu more runs are in two shards "
-							"(the same shard twice?)",
-							first, n_overlap - 1)
-					    : xasprintf("%s (the same shard twice?)", first);
+	return list;
+}
+
+/* Every run's directory, or the refusals: overlaps, then (unless
+ * @partial) runs in no shard, named. */
+static int cover(struct merge *g, bool partial)
+{
+	struct overlap ov = { 0 };
+	size_t n_missing = 0, n_ov;
+	char *list = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < g->n && !rc; i++)
+		rc = take_runs(g, i, &ov);
+	n_ov = ov.names ? 1 + (size_t)!!strchr(ov.names, ',') : 0;
+	if (!rc && ov.names) {
+		g->res->why = xasprintf("run%s %s %s in both %s and %s (the same shard twice?)%s",
+					n_ov > 1 ? "s" : "", ov.names, n_ov > 1 ? "are" : "is",
+					g->dirs[ov.a], g->dirs[ov.b],
+					ov.more ? "; other directories share runs too" : "");
 		rc = -EINVAL;
-	} else if (!rc && n_missing && !partial) {
+	}
+	if (!rc)
+		list = missing_runs(g, &n_missing);
+	if (!rc && n_missing && !partial) {
 		g->res->why = xasprintf("run%s %s of %zu %s in no shard (give every shard, or "
 					"--partial to merge what there is)",
 					n_missing > 1 ? "s" : "", list, g->n_runs,
@@ -160,7 +196,7 @@ static int cover(struct merge *g, bool partial)
 		g->res->missing = list;
 		list = NULL;
 	}
-	free(first);
+	free(ov.names);
 	free(list);
 	return rc;
 }
@@ -282,6 +318,21 @@ static json_t *merged_runs(const struct merge *g)
 	return a;
 }
 
+/* Whether the runs of input @m all ran: a shard that completed, or a merge
+ * whose own inputs did (its runs in no shard are another input's now). */
+static bool input_complete(const json_t *m)
+{
+	const json_t *sh, *mg = json_object_get(m, "merged");
+	size_t i;
+
+	if (!mg)
+		return json_is_true(json_object_get(m, "complete"));
+	json_array_foreach(json_object_get(mg, "shards"), i, sh)
+		if (!json_is_true(json_object_get(sh, "complete")))
+			return false;
+	return true;
+}
+
 /* manifest.json "merged": where the runs came from. Whether every shard
  * completed; kernels that differ are noted in res. */
 static json_t *merged_from(const struct merge *g, bool *complete)
@@ -297,7 +348,7 @@ static json_t *merged_from(const struct merge *g, bool *complete)
 
 		for (size_t x = 0; x < g->n_runs; x++)
 			held += g->owner[x] == (int)i;
-		*complete &= json_is_true(json_object_get(m, "complete"));
+		*complete &= input_complete(m);
 		json_array_append_new(shards, json_pack("{ss sO* sI sO* sO*}", "dir", g->dirs[i],
 							"shard", json_object_get(m, "shard"),
 							"runs", (json_int_t)held, "complete",
