@@ -32,6 +32,8 @@ int up_build(const struct tb_config *c, const char *file, const char *run_id, in
 
 /* src/cli/cmd_report.c: regenerate summary.json, report.md and plots of a run output directory */
 int cmd_report(int argc, char **argv);
+/* src/cli/cmd_merge.c: shard directories into one run directory */
+int cmd_merge(int argc, char **argv);
 
 int cmd_guest(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

@@ -11,13 +11,14 @@
 #include "cli.h"
 #include "net/check.h"
 #include "run/run.h"
+#include "run/shard.h"
 #include "util/units.h"
 #include "util/util.h"
 #include "vm/vm.h"
 
 static const char usage_text[] =
 	"Usage: testbed run FILE [--duration TIME] [--repeat N] [--out DIR]\n"
-	"                        [--kernel auto|host|uml] [--quiet]\n\n"
+	"                        [--kernel auto|host|uml] [--shard K/N] [--quiet]\n\n"
 	"Run an experiment: every case of its sweeps, each repeated, in an order shuffled\n"
 	"by the experiment's seed; each run builds a fresh network and tears it down.\n"
 	"Progress goes to stderr; the run directory is the last line of stdout:\n"
@@ -30,6 +31,13 @@ static const char usage_text[] =
 	"                    a run never writes over another; exit 2 otherwise)\n"
 	"  --kernel K        auto (host kernel when it has every qdisc and congestion\n"
 	"                    control needed, else a User-Mode Linux guest), host, uml\n"
+	"  --shard K/N       only shard K (1-based) of N: the runs at positions p of the\n"
+	"                    shuffled order with p mod N = K-1. N machines given the\n"
+	"                    same file, seed and testbed version run disjoint runs that\n"
+	"                    together are the unsharded run's; the manifest records the\n"
+	"                    shard and a fingerprint, and `testbed merge` combines the\n"
+	"                    directories (docs/scale-out.md). A shard's report covers\n"
+	"                    its runs; its exit status ignores the expectations\n"
 	"  --quiet           no progress\n\n"
 	"A guest runs on one host CPU (TB_UML_CPU=N|any, see testbed guest --help);\n"
 	"report.md tells stalls of the host from a guest that fell behind.\n\n"
@@ -41,6 +49,7 @@ static const char usage_text[] =
 struct run_args {
 	const char *file, *out, *kernel;
 	uint64_t dur_us, repeat;
+	struct run_shard shard; /* n == 0: every run */
 	bool quiet;
 };
 
@@ -51,6 +60,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "duration", required_argument, NULL, 'd' }, { "repeat", required_argument, NULL, 'r' },
 		{ "out", required_argument, NULL, 'o' },      { "kernel", required_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },	      { "help", no_argument, NULL, 'h' },
+		{ "shard", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why = "";
@@ -73,6 +83,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'o':
 			a->out = optarg;
+			break;
+		case 's':
+			if (shard_parse(optarg, &a->shard, &why)) {
+				tb_err("run: --shard \"%s\": %s", optarg, why);
+				return TB_EXIT_USAGE;
+			}
 			break;
 		case 'k':
 			a->kernel = optarg;
@@ -170,7 +186,7 @@ int cmd_run(int argc, char **argv)
 		rc = take_outdir(c, a.out, dir, sizeof(dir));
 	if (!rc) {
 		rc = tier == VM_TIER_UML ? run_guest(c, argc, argv, dir, &vn, a.quiet)
-					 : run_host(c, dir, a.quiet);
+					 : run_host(c, dir, &a.shard, a.quiet);
 		if (!vm_in_guest()) /* the host prints it once the guest is gone */
 			printf("%s\n", dir);
 	}

@@ -317,6 +317,8 @@ static void overrule(const struct report *rp, struct rp_expect *re)
 	json_t *m = rp->manifest, *done = json_object_get(m, "complete");
 	const char *why = json_string_value(json_object_get(m, "interrupted"));
 
+	if (!why && json_is_true(json_object_get(json_object_get(m, "merged"), "partial")))
+		why = "a partial merge: runs in no shard";
 	if (!re->n_combos)
 		re->why_not = xstrdup("no case to evaluate it at");
 	else if (json_is_false(done))

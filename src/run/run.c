@@ -21,6 +21,7 @@
 #include "net/qdisc.h"
 #include "report/report.h"
 #include "run.h"
+#include "shard.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
 #include "vm/vm_tier.h"
@@ -235,6 +236,7 @@ json_t *run_manifest_new(const struct tb_config *c)
 	json_t *m = json_object(), *cases = json_array();
 	struct tb_diag d = { 0 };
 	struct utsname u;
+	char fp[64];
 
 	uname(&u);
 	json_object_set_new(m, "experiment", json_string(c->exp.name));
@@ -271,6 +273,9 @@ json_t *run_manifest_new(const struct tb_config *c)
 	/* incomplete until the end says otherwise: a run killed with SIGKILL
 	 * leaves a directory that says so, and that testbed report reads */
 	json_object_set_new(m, "complete", json_false());
+	/* what `testbed merge` checks shards by */
+	shard_fingerprint(m, fp, sizeof(fp));
+	json_object_set_new(m, "fingerprint", json_string(fp));
 	return m;
 }
 
@@ -314,7 +319,9 @@ struct experiment {
 	const struct tb_config *c;
 	const char *dir;
 	struct run_opts ro;
+	const struct run_shard *shard; /* NULL: every run */
 	size_t n_cases, n_runs, *order;
+	size_t n_mine, n_done; /* runs of this shard, and those done */
 	double done_s, total_s;
 	json_t *manifest;
 	int signo;        /* the signal that ended it early */
@@ -397,7 +404,7 @@ static void one_run(struct experiment *x, size_t i)
 	const struct tb_config *c = x->c;
 	size_t k = x->order[i] / c->exp.repeat;
 	unsigned r = (unsigned)(x->order[i] % c->exp.repeat);
-	struct run_progress pr = { i + 1, x->n_runs, k + 1, x->n_cases, r + 1, c->exp.repeat,
+	struct run_progress pr = { x->n_done + 1, x->n_mine, k + 1, x->n_cases, r + 1, c->exp.repeat,
 				   x->done_s, x->total_s, "" };
 	struct tb_diag d = { 0 };
 	struct tb_config *ck = config_case(c, k, &d);
@@ -416,6 +423,7 @@ static void one_run(struct experiment *x, size_t i)
 		x->any_failed = true;
 	config_free(ck);
 	x->done_s += c->exp.duration_us / 1e6;
+	x->n_done++;
 	record_run(x, i, rdir, info);
 	json_decref(info);
 }
@@ -443,9 +451,13 @@ static int finish(struct experiment *x)
 	}
 	if (!vm_in_guest()) /* the host's clock check is added once the guest is gone */
 		report_stall_warn(&o);
-	for (size_t i = 0; i < o.n_failed; i++)
+	if (x->shard && o.n_failed) /* judged over every shard's runs by the merge */
+		tb_warn("shard %u/%u: %zu of %zu expectations not held over its %zu runs alone; "
+			"testbed merge judges them over every shard's",
+			x->shard->k, x->shard->n, o.n_failed, o.n_expect, x->n_mine);
+	for (size_t i = 0; !x->shard && i < o.n_failed; i++)
 		tb_err("expectation not held: %s", o.failed[i]);
-	if (o.n_failed)
+	if (o.n_failed && !x->shard)
 		x->any_failed = true;
 	report_outcome_free(&o);
 	if (x->env || x->write_failed)
@@ -453,9 +465,36 @@ static int finish(struct experiment *x)
 	return x->any_failed ? TB_EXIT_FAIL : TB_EXIT_OK;
 }
 
-int run_host(const struct tb_config *c, const char *dir, bool quiet)
+/* The runs of this shard, in the shuffled order, while nothing stops them. */
+static void run_all(struct experiment *x)
 {
-	struct experiment x = { .c = c, .dir = dir, .ro = { .quiet = quiet, .tier = "host" } };
+	for (size_t i = 0; i < x->n_runs && !x->signo && !x->env && !x->write_failed; i++) {
+		if (!shard_holds(x->shard, i))
+			continue;
+		one_run(x, i);
+		if (x->n_done < x->n_mine && room_for_a_run(x->dir))
+			x->write_failed = true;
+	}
+}
+
+/* The manifest of @x before its first run: with its shard's runs, if one. */
+static void start_manifest(struct experiment *x)
+{
+	x->manifest = run_manifest_new(x->c);
+	if (x->shard && !x->n_mine)
+		tb_warn("run: shard %u/%u holds no run: the experiment has %zu", x->shard->k,
+			x->shard->n, x->n_runs);
+	if (x->shard)
+		json_object_set_new(x->manifest, "shard",
+				    shard_json(x->shard, x->order, x->n_runs, x->c->exp.repeat));
+	x->write_failed = run_write_manifest(x->manifest, x->dir) || room_for_a_run(x->dir);
+}
+
+int run_host(const struct tb_config *c, const char *dir, const struct run_shard *shard,
+	     bool quiet)
+{
+	struct experiment x = { .c = c, .dir = dir, .ro = { .quiet = quiet, .tier = "host" },
+				.shard = shard && shard->n ? shard : NULL };
 	char workers[PATH_MAX];
 	sigset_t mask;
 	int rc;
@@ -470,15 +509,12 @@ int run_host(const struct tb_config *c, const char *dir, bool quiet)
 	x.ro.workers = workers;
 	x.n_cases = config_n_cases(c);
 	x.n_runs = x.n_cases * c->exp.repeat;
-	x.total_s = (double)x.n_runs * c->exp.duration_us / 1e6;
+	for (size_t i = 0; i < x.n_runs; i++)
+		x.n_mine += shard_holds(x.shard, i);
+	x.total_s = (double)x.n_mine * c->exp.duration_us / 1e6;
 	x.order = shuffled_order(c, x.n_runs);
-	x.manifest = run_manifest_new(c);
-	x.write_failed = run_write_manifest(x.manifest, dir) || room_for_a_run(dir);
-	for (size_t i = 0; i < x.n_runs && !x.signo && !x.env && !x.write_failed; i++) {
-		one_run(&x, i);
-		if (i + 1 < x.n_runs && room_for_a_run(dir))
-			x.write_failed = true;
-	}
+	start_manifest(&x);
+	run_all(&x);
 	rc = finish(&x);
 	json_decref(x.manifest);
 	free(x.order);

@@ -17,6 +17,7 @@ struct json_t;
 struct vm_needs;
 
 struct topo;
+struct run_shard;
 
 struct run_opts {
 	bool quiet;          /* no progress on stderr */
@@ -125,8 +126,11 @@ struct json_t *run_manifest_new(const struct tb_config *c);
 int run_write_manifest(const struct json_t *manifest, const char *dir);
 
 /** Every run on this kernel into @dir, then the report. An exit code
- * (enum tb_exit, or 128 + the signal that interrupted it). */
-int run_host(const struct tb_config *c, const char *dir, bool quiet);
+ * (enum tb_exit, or 128 + the signal that interrupted it). With @shard
+ * (shard.h; NULL: all), only its runs, and its expectations do not decide
+ * the exit code: the merge of every shard judges them. */
+int run_host(const struct tb_config *c, const char *dir, const struct run_shard *shard,
+	     bool quiet);
 
 /** The same through a User-Mode Linux guest, booted with the modules @vn
  * needs and running this command line (@argc, @argv) on its kernel. */
