@@ -32,6 +32,13 @@ int up_build(const struct tb_config *c, const char *file, const char *run_id, in
 
 /* src/cli/cmd_report.c: regenerate summary.json, report.md and plots of a run output directory */
 int cmd_report(int argc, char **argv);
+struct tb_diag;
+/** The experiment run directory @outdir recorded (manifest.json "sources"),
+ * or @file, with the run's duration and repeat; NULL after printing why. */
+struct tb_config *cli_recorded_config(const char *outdir, const char *file, struct tb_diag *d);
+
+/* src/cli/cmd_compare.c: two runs before/after, --fail-if, JUnit */
+int cmd_compare(int argc, char **argv);
 
 int cmd_guest(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

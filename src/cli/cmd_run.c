@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "net/check.h"
+#include "report/junit.h"
 #include "run/run.h"
 #include "util/units.h"
 #include "util/util.h"
@@ -17,7 +18,7 @@
 
 static const char usage_text[] =
 	"Usage: testbed run FILE [--duration TIME] [--repeat N] [--out DIR]\n"
-	"                        [--kernel auto|host|uml] [--quiet]\n\n"
+	"                        [--kernel auto|host|uml] [--junit FILE] [--quiet]\n\n"
 	"Run an experiment: every case of its sweeps, each repeated, in an order shuffled\n"
 	"by the experiment's seed; each run builds a fresh network and tears it down.\n"
 	"Progress goes to stderr; the run directory is the last line of stdout:\n"
@@ -30,6 +31,8 @@ static const char usage_text[] =
 	"                    a run never writes over another; exit 2 otherwise)\n"
 	"  --kernel K        auto (host kernel when it has every qdisc and congestion\n"
 	"                    control needed, else a User-Mode Linux guest), host, uml\n"
+	"  --junit FILE      also write the verdicts as JUnit XML for CI: a testcase\n"
+	"                    per expectation and combination of its swept values\n"
 	"  --quiet           no progress\n\n"
 	"A guest runs on one host CPU (TB_UML_CPU=N|any, see testbed guest --help);\n"
 	"report.md tells stalls of the host from a guest that fell behind.\n\n"
@@ -39,7 +42,7 @@ static const char usage_text[] =
 	"marked incomplete and its report covers the runs that completed).\n";
 
 struct run_args {
-	const char *file, *out, *kernel;
+	const char *file, *out, *kernel, *junit;
 	uint64_t dur_us, repeat;
 	bool quiet;
 };
@@ -51,6 +54,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "duration", required_argument, NULL, 'd' }, { "repeat", required_argument, NULL, 'r' },
 		{ "out", required_argument, NULL, 'o' },      { "kernel", required_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },	      { "help", no_argument, NULL, 'h' },
+		{ "junit", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why = "";
@@ -79,6 +83,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'q':
 			a->quiet = true;
+			break;
+		case 'j':
+			a->junit = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -171,7 +178,10 @@ int cmd_run(int argc, char **argv)
 	if (!rc) {
 		rc = tier == VM_TIER_UML ? run_guest(c, argc, argv, dir, &vn, a.quiet)
 					 : run_host(c, dir, a.quiet);
-		if (!vm_in_guest()) /* the host prints it once the guest is gone */
+		/* the host writes them once the guest is gone */
+		if (!vm_in_guest() && a.junit && junit_from_outdir(dir, a.junit) < 0 && !rc)
+			rc = TB_EXIT_ENV;
+		if (!vm_in_guest())
 			printf("%s\n", dir);
 	}
 	run_needs_free(&vn);
