@@ -99,7 +99,7 @@ static int parse_gates(const struct cmp_args *a, const struct tb_config *nc, str
 	for (size_t i = 0; i < a->n_fail_if; i++) {
 		struct tb_loc loc = { "--fail-if", (int)i + 1, 1 };
 
-		snprintf(ex[i].name, sizeof(ex[i].name), "%zu", i + 1);
+		snprintf(ex[i].name, sizeof(ex[i].name), "fail-if");
 		bad |= config_expect_parse(nc, &ex[i], a->fail_if[i], &loc, &d) < 0;
 	}
 	diag_print(&d, stderr);
@@ -136,12 +136,15 @@ out:
 	return rc;
 }
 
-/* The table on stdout, the failed gates on stderr, JUnit when asked. */
+/* JUnit when asked (first: a reader that stops reading stdout early does
+ * not lose it), the table on stdout, the failed gates on stderr. */
 static int output(const struct cmp_args *a, json_t *cmp, int rc)
 {
 	json_t *g = json_object_get(cmp, "fail_if"), *x;
 	size_t i;
 
+	if (a->junit && junit_from_compare(cmp, a->junit) < 0)
+		rc = TB_EXIT_FAIL;
 	if (a->json) {
 		json_dumpf(cmp, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 		fputc('\n', stdout);
@@ -153,8 +156,6 @@ static int output(const struct cmp_args *a, json_t *cmp, int rc)
 		    json_is_true(json_object_get(x, "undecided")))
 			tb_err("--fail-if '%s' %s", json_string_value(json_object_get(x, "expression")),
 			       json_string_value(json_object_get(x, "message")));
-	if (a->junit && junit_from_compare(cmp, a->junit) < 0)
-		return TB_EXIT_FAIL;
 	return rc;
 }
 

@@ -298,6 +298,13 @@ static bool unlisted(const char *path)
 
 static void diff_settings(const char *path, const json_t *a, const json_t *b, json_t *out);
 
+/* What names an element of an array of settings: a link's "name", a link
+ * end's "node". */
+static const char *name_of(const json_t *x)
+{
+	return json_is_string(json_object_get(x, "name")) ? jstr(x, "name") : jstr(x, "node");
+}
+
 /* The element of array @a named @name; NULL when none. */
 static json_t *named(const json_t *a, const char *name)
 {
@@ -305,7 +312,7 @@ static json_t *named(const json_t *a, const char *name)
 	size_t i;
 
 	json_array_foreach(a, i, x)
-		if (!strcmp(jstr(x, "name"), name))
+		if (!strcmp(name_of(x), name))
 			return x;
 	return NULL;
 }
@@ -315,7 +322,7 @@ static json_t *named(const json_t *a, const char *name)
 static void diff_array(const char *path, const json_t *a, const json_t *b, json_t *out)
 {
 	size_t na = json_array_size(a), nb = json_array_size(b);
-	bool by_name = json_is_string(json_object_get(json_array_get(na ? a : b, 0), "name"));
+	bool by_name = *name_of(json_array_get(na ? a : b, 0));
 
 	for (size_t i = 0; i < (by_name ? na + nb : (na > nb ? na : nb)); i++) {
 		json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
@@ -323,11 +330,11 @@ static void diff_array(const char *path, const json_t *a, const json_t *b, json_
 		char *p;
 
 		if (by_name && i < na) {
-			name = jstr(json_array_get(a, i), "name");
+			name = name_of(json_array_get(a, i));
 			x = json_array_get(a, i);
 			y = named(b, name);
 		} else if (by_name) {
-			name = jstr(json_array_get(b, i - na), "name");
+			name = name_of(json_array_get(b, i - na));
 			if (named(a, name))
 				continue; /* seen from a's side */
 			x = NULL;
@@ -490,9 +497,9 @@ static void md_gate(FILE *f, const json_t *cmp)
 		fputs("## --fail-if\n\n", f);
 	json_array_foreach(g, i, x)
 		fprintf(f, "- %s `%s`: %s\n",
-			json_is_true(json_object_get(x, "fired")) ? "**HELD** (fails)" :
-			json_is_true(json_object_get(x, "undecided")) ? "**UNDECIDED** (fails)" :
-									  "not held",
+			json_is_true(json_object_get(x, "fired")) ? "**FAIL**" :
+			json_is_true(json_object_get(x, "undecided")) ? "**FAIL**" :
+									  "pass",
 			jstr(x, "expression"), jstr(x, "message"));
 	if (json_array_size(g))
 		fputc('\n', f);
