@@ -426,10 +426,19 @@ static void md_cell(FILE *f, const json_t *st, enum tb_unit u)
 	fputs(" |", f);
 }
 
+/* Whether @st was 0 in every run. */
+static bool all_zero(const json_t *st)
+{
+	return json_number_value(json_object_get(st, "min")) == 0 &&
+	       json_number_value(json_object_get(st, "max")) == 0;
+}
+
+/* A case's table; rows that were 0 in every run of both sides (socket
+ * states nobody entered) are counted, not printed. */
 static void md_case(FILE *f, const json_t *cs)
 {
+	size_t i, zeros = 0;
 	json_t *r;
-	size_t i;
 
 	fprintf(f, "## %s\n\n| subject | metric | base | new | change | significant |\n"
 		   "|---|---|---:|---:|---:|---|\n",
@@ -438,6 +447,11 @@ static void md_case(FILE *f, const json_t *cs)
 		enum tb_unit u = unit_of(jstr(r, "unit"));
 		json_t *ch = json_object_get(r, "change_pct");
 		const char *kind = jstr(r, "kind");
+
+		if (all_zero(json_object_get(r, "base")) && all_zero(json_object_get(r, "new"))) {
+			zeros++;
+			continue;
+		}
 
 		fprintf(f, "| %s%s%s | %s |", strcmp(kind, "flow") ? kind : "",
 			strcmp(kind, "flow") ? " " : "", jstr(r, "subject"), jstr(r, "metric"));
@@ -450,6 +464,9 @@ static void md_case(FILE *f, const json_t *cs)
 		fprintf(f, json_is_true(json_object_get(r, "significant")) ? " **%s** |\n" : " %s |\n",
 			jstr(r, "verdict"));
 	}
+	if (zeros)
+		fprintf(f, "\n%zu more statistic%s 0 in every run of both (in --json).\n", zeros,
+			zeros == 1 ? " was" : "s were");
 	fputc('\n', f);
 }
 
