@@ -22,15 +22,16 @@ static char *combo_line(const struct rp_expect *re, const struct rp_combo *cb)
 			 *cb->where ? " at " : "", cb->where);
 }
 
-/* The combinations of @re that held (@held), or those that did not, as "; "-joined lines. */
-static char *combo_lines(const struct rp_expect *re, bool held)
+/* "; "-joined lines of the combinations of @re that held (@held), or of
+ * those that did not and have a reason (@why) or not. */
+static char *combo_lines(const struct rp_expect *re, bool held, bool why)
 {
 	char *msg = xstrdup(""), *t, *line;
 
 	for (size_t j = 0; j < re->n_combos; j++) {
 		const struct rp_combo *cb = &re->combos[j];
 
-		if (cb->held != held)
+		if (cb->held != held || (!held && (cb->reason != NULL) != why))
 			continue;
 		line = cb->reason ? xstrdup(cb->reason) : combo_line(re, cb);
 		t = xasprintf("%s%s%s", msg, *msg ? "; " : "", line);
@@ -41,22 +42,41 @@ static char *combo_lines(const struct rp_expect *re, bool held)
 	return msg;
 }
 
-/* The verdict of @re as JSON, with its message for people. */
+/* What people read: where it holds, what could not be decided, or the
+ * numbers that show it does not hold. */
+static char *gate_message(const struct rp_expect *re, bool fired, bool undecided)
+{
+	char *a, *b, *msg;
+
+	if (re->why_not)
+		return xasprintf("cannot be decided: %s", re->why_not);
+	a = combo_lines(re, fired, false);
+	b = combo_lines(re, false, true);
+	if (fired && undecided)
+		msg = xasprintf("holds: %s; cannot be decided: %s", a, b);
+	else if (fired)
+		msg = xasprintf("holds: %s", a);
+	else if (undecided)
+		msg = xasprintf("cannot be decided: %s", b);
+	else
+		msg = xasprintf("does not hold: %s", a);
+	free(a);
+	free(b);
+	return msg;
+}
+
+/* The verdict of @re as JSON. */
 static json_t *gate_json(const struct report *rp, const struct rp_expect *re)
 {
 	bool fired = false, undecided = re->why_not != NULL;
-	char *lines, *msg;
+	char *msg;
 	json_t *o;
 
 	for (size_t j = 0; j < re->n_combos; j++) {
 		fired |= re->combos[j].held;
 		undecided |= !re->combos[j].held && re->combos[j].reason;
 	}
-	lines = re->why_not ? xstrdup(re->why_not) : combo_lines(re, fired);
-	msg = xasprintf("%s: %s", fired ? "holds" : undecided ? "cannot be decided" : "does not hold",
-			lines);
-
-	free(lines);
+	msg = gate_message(re, fired, undecided);
 	o = json_pack("{s:s, s:b, s:b, s:s, s:o}", "expression", re->e->text, "fired", fired,
 		      "undecided", undecided && !fired, "message", msg, "expectation",
 		      rp_expect_json(rp, re));

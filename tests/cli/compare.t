@@ -77,6 +77,13 @@ ok "compare --junit: 1 testcase, 1 failure with the numbers" \
 	grep -q 'tests="1" failures="1"' "$TMP/cmp.xml"
 ok "... its failure message holds the numbers" grep -q 'message="holds: 10.0 Mbit/s &lt; 45.0 Mbit/s at cc=cubic"' "$TMP/cmp.xml"
 
+# a metric with no data in NEW: the gate cannot be decided, which fails it
+cp -r "$TMP/worse" "$TMP/holes" && rm "$TMP/holes"/runs/c2-r*/flows/bulk.json
+"$TESTBED" compare "$TMP/good" "$TMP/holes" --json --fail-if 'goodput(bulk, cc=reno) < 0.9 * base(goodput(bulk, cc=reno))' >"$TMP/holes.json" 2>/dev/null
+is "$?" 1 "a --fail-if over a metric with no data: exit 1"
+diag "$(jq -r '.fail_if[0].message' "$TMP/holes.json")"
+is "$(jq -r '.fail_if[0] | "\(.fired) \(.undecided)"' "$TMP/holes.json")" "false true" "... undecided, not held"
+
 # one repeat: no interval
 "$TESTBED" compare "$TMP/one" "$TMP/one" --json >"$TMP/one.json"
 is "$(row "$TMP/one.json" cc=cubic goodput .verdict)" "n/a (1 run)" "one repeat on each side: n/a (1 run)"
