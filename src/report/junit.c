@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "junit.h"
 #include "report_int.h"
+#include "util/jsonfile.h"
 #include "util/util.h"
 
 /* @s escaped for XML 1.0 text and attributes. Characters XML 1.0 cannot
@@ -69,42 +69,40 @@ static void write_case(FILE *f, const struct junit_case *tc)
 	fputs("</failure>\n    </testcase>\n", f);
 }
 
-int junit_write(const char *path, const char *suite, const struct junit_case *tc, size_t n)
+struct suite {
+	const char *name;
+	const struct junit_case *tc;
+	size_t n;
+};
+
+static int write_suite(FILE *f, void *arg)
 {
-	char *tmp = xasprintf("%s.tmp", path), stamp[32];
+	const struct suite *s = arg;
 	time_t now = time(NULL);
 	size_t failures = 0;
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
+	char stamp[32];
 
-	if (!f) {
-		rc = -errno;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		failures += tc[i].failure != NULL;
+	for (size_t i = 0; i < s->n; i++)
+		failures += s->tc[i].failure != NULL;
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime(&now));
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"%zu\" "
 		   "failures=\"%zu\" errors=\"0\">\n  <testsuite name=\"",
-		n, failures);
-	xml_put(f, suite, true);
+		s->n, failures);
+	xml_put(f, s->name, true);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"0\" "
 		   "timestamp=\"%s\">\n",
-		n, failures, stamp);
-	for (size_t i = 0; i < n; i++)
-		write_case(f, &tc[i]);
+		s->n, failures, stamp);
+	for (size_t i = 0; i < s->n; i++)
+		write_case(f, &s->tc[i]);
 	fputs("  </testsuite>\n</testsuites>\n", f);
-	if (ferror(f))
-		rc = -EIO;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-out:
-	free(tmp);
-	return rc;
+	return 0;
+}
+
+int junit_write(const char *path, const char *suite, const struct junit_case *tc, size_t n)
+{
+	struct suite s = { suite, tc, n };
+
+	return tb_file_write(path, write_suite, &s);
 }
 
 static const char *jstr(const json_t *o, const char *key)
