@@ -34,6 +34,13 @@ int up_build(const struct tb_config *c, const char *file, const char *run_id, in
 int cmd_report(int argc, char **argv);
 /* src/cli/cmd_merge.c: shard directories into one run directory */
 int cmd_merge(int argc, char **argv);
+struct tb_diag;
+/** The experiment run directory @outdir recorded (manifest.json "sources"),
+ * or @file, with the run's duration and repeat; NULL after printing why. */
+struct tb_config *cli_recorded_config(const char *outdir, const char *file, struct tb_diag *d);
+
+/* src/cli/cmd_compare.c: two runs before/after, --fail-if, JUnit */
+int cmd_compare(int argc, char **argv);
 
 int cmd_guest(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

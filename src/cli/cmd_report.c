@@ -7,17 +7,20 @@
 
 #include "cli.h"
 #include "config/config.h"
+#include "report/junit.h"
 #include "report/report.h"
 #include "util/util.h"
 
 static void report_usage(FILE *f)
 {
-	fprintf(f, "Usage: testbed report OUTDIR [--file EXPERIMENT.conf]\n\n"
+	fprintf(f, "Usage: testbed report OUTDIR [--file EXPERIMENT.conf] [--junit FILE]\n\n"
 		   "Regenerate summary.json, report.md and plots/ of the output directory of a\n"
 		   "`testbed run`, re-evaluating the expectations. The experiment is the one the\n"
 		   "run recorded in OUTDIR/manifest.json (the files' texts as they were read:\n"
 		   "editing, moving or deleting them since changes nothing), unless --file\n"
-		   "gives another (new expectations for old data). Needs no root.\n\n"
+		   "gives another (new expectations for old data). Needs no root.\n"
+		   "--junit FILE also writes the verdicts as JUnit XML: a testcase per\n"
+		   "expectation and combination of its swept values (docs/compare.md).\n\n"
 		   "Exit status: 0 every expectation held, 1 one did not (or the report could not\n"
 		   "be written), 2 bad usage or a bad experiment file.\n");
 }
@@ -25,7 +28,7 @@ static void report_usage(FILE *f)
 /* The experiment as the run recorded it: the files' texts in manifest.json
  * "sources" (older runs: the file it names, as it is now), or @file; with
  * the run's own duration and repeat count. NULL after printing why. */
-static struct tb_config *recorded_config(const char *outdir, const char *file, struct tb_diag *d)
+struct tb_config *cli_recorded_config(const char *outdir, const char *file, struct tb_diag *d)
 {
 	char *mpath = xasprintf("%s/manifest.json", outdir);
 	struct tb_source src[2] = { 0 };
@@ -74,9 +77,10 @@ out:
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = { { "file", required_argument, NULL, 'f' },
+					      { "junit", required_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *file = NULL;
+	const char *file = NULL, *junit = NULL;
 	struct tb_diag d = { 0 };
 	struct tb_config *c;
 	struct report_outcome o = { 0 };
@@ -87,6 +91,9 @@ int cmd_report(int argc, char **argv)
 		switch (ch) {
 		case 'f':
 			file = optarg;
+			break;
+		case 'j':
+			junit = optarg;
 			break;
 		case 'h':
 			report_usage(stdout);
@@ -100,7 +107,7 @@ int cmd_report(int argc, char **argv)
 		report_usage(stderr);
 		return TB_EXIT_USAGE;
 	}
-	c = recorded_config(argv[optind], file, &d);
+	c = cli_recorded_config(argv[optind], file, &d);
 	diag_free(&d);
 	if (!c)
 		return TB_EXIT_USAGE;
@@ -116,6 +123,8 @@ int cmd_report(int argc, char **argv)
 			o.n_runs - o.n_complete, o.n_runs);
 	printf("%zu of %zu expectations held\n%s\n", o.n_held, o.n_expect, o.report_path);
 	ret = o.all_held ? TB_EXIT_OK : TB_EXIT_FAIL;
+	if (junit && junit_from_outdir(argv[optind], junit) < 0)
+		ret = TB_EXIT_FAIL;
 out:
 	report_outcome_free(&o);
 	config_free(c);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "net/check.h"
+#include "report/junit.h"
 #include "run/run.h"
 #include "run/shard.h"
 #include "util/units.h"
@@ -18,7 +19,8 @@
 
 static const char usage_text[] =
 	"Usage: testbed run FILE [--duration TIME] [--repeat N] [--out DIR]\n"
-	"                        [--kernel auto|host|uml] [--shard K/N] [--quiet]\n\n"
+	"                        [--kernel auto|host|uml] [--shard K/N] [--junit FILE]\n"
+	"                        [--quiet]\n\n"
 	"Run an experiment: every case of its sweeps, each repeated, in an order shuffled\n"
 	"by the experiment's seed; each run builds a fresh network and tears it down.\n"
 	"Progress goes to stderr; the run directory is the last line of stdout:\n"
@@ -38,6 +40,8 @@ static const char usage_text[] =
 	"                    shard and a fingerprint, and `testbed merge` combines the\n"
 	"                    directories (docs/scale-out.md). A shard's report covers\n"
 	"                    its runs; its exit status ignores the expectations\n"
+	"  --junit FILE      also write the verdicts as JUnit XML for CI: a testcase\n"
+	"                    per expectation and combination of its swept values\n"
 	"  --quiet           no progress\n\n"
 	"A guest runs on one host CPU (TB_UML_CPU=N|any, see testbed guest --help);\n"
 	"report.md tells stalls of the host from a guest that fell behind.\n\n"
@@ -47,11 +51,55 @@ static const char usage_text[] =
 	"marked incomplete and its report covers the runs that completed).\n";
 
 struct run_args {
-	const char *file, *out, *kernel;
+	const char *file, *out, *kernel, *junit;
 	uint64_t dur_us, repeat;
 	struct run_shard shard; /* n == 0: every run */
 	bool quiet;
 };
+
+/* Option @opt (with optarg) into @a: -1 to go on, else the exit code. */
+static int take_option(int opt, struct run_args *a)
+{
+	const char *why = "";
+
+	switch (opt) {
+	case 'd':
+		if (units_time(optarg, &a->dur_us, &why) || a->dur_us < 100000) {
+			tb_err("run: --duration \"%s\": %s", optarg, *why ? why : "at least 100ms");
+			return TB_EXIT_USAGE;
+		}
+		return -1;
+	case 'r':
+		if (units_count(optarg, &a->repeat, &why) || a->repeat < 1 || a->repeat > 1000) {
+			tb_err("run: --repeat \"%s\": expected 1..1000", optarg);
+			return TB_EXIT_USAGE;
+		}
+		return -1;
+	case 's':
+		if (shard_parse(optarg, &a->shard, &why)) {
+			tb_err("run: --shard \"%s\": %s", optarg, why);
+			return TB_EXIT_USAGE;
+		}
+		return -1;
+	case 'o':
+		a->out = optarg;
+		return -1;
+	case 'k':
+		a->kernel = optarg;
+		return -1;
+	case 'j':
+		a->junit = optarg;
+		return -1;
+	case 'q':
+		a->quiet = true;
+		return -1;
+	case 'h':
+		fputs(usage_text, stdout);
+		return TB_EXIT_OK;
+	}
+	fputs(usage_text, stderr);
+	return TB_EXIT_USAGE;
+}
 
 /* -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -60,50 +108,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "duration", required_argument, NULL, 'd' }, { "repeat", required_argument, NULL, 'r' },
 		{ "out", required_argument, NULL, 'o' },      { "kernel", required_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },	      { "help", no_argument, NULL, 'h' },
-		{ "shard", required_argument, NULL, 's' },
+		{ "shard", required_argument, NULL, 's' },    { "junit", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *why = "";
-	int opt;
+	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			if (units_time(optarg, &a->dur_us, &why) || a->dur_us < 100000) {
-				tb_err("run: --duration \"%s\": %s", optarg, *why ? why : "at least 100ms");
-				return TB_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			if (units_count(optarg, &a->repeat, &why) || a->repeat < 1 || a->repeat > 1000) {
-				tb_err("run: --repeat \"%s\": expected 1..1000", optarg);
-				return TB_EXIT_USAGE;
-			}
-			break;
-		case 'o':
-			a->out = optarg;
-			break;
-		case 's':
-			if (shard_parse(optarg, &a->shard, &why)) {
-				tb_err("run: --shard \"%s\": %s", optarg, why);
-				return TB_EXIT_USAGE;
-			}
-			break;
-		case 'k':
-			a->kernel = optarg;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return TB_EXIT_OK;
-		default:
-			fputs(usage_text, stderr);
-			return TB_EXIT_USAGE;
-		}
-	}
+	while ((opt = getopt_long(argc, argv, "qh", lo, NULL)) != -1)
+		if ((rc = take_option(opt, a)) >= 0)
+			return rc;
 	if (optind != argc - 1) {
 		fputs(usage_text, stderr);
 		return TB_EXIT_USAGE;
@@ -187,7 +200,10 @@ int cmd_run(int argc, char **argv)
 	if (!rc) {
 		rc = tier == VM_TIER_UML ? run_guest(c, argc, argv, dir, &vn, a.quiet)
 					 : run_host(c, dir, &a.shard, a.quiet);
-		if (!vm_in_guest()) /* the host prints it once the guest is gone */
+		/* the host writes them once the guest is gone */
+		if (!vm_in_guest() && a.junit && junit_from_outdir(dir, a.junit) < 0 && !rc)
+			rc = TB_EXIT_ENV;
+		if (!vm_in_guest())
 			printf("%s\n", dir);
 	}
 	run_needs_free(&vn);

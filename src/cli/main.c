@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	  "Rewrite summary.json, report.md and plots of a run's output directory" },
 	{ "merge", cmd_merge, "DIR... --out DIR",
 	  "Combine shard directories (run --shard K/N) into one run directory" },
+	{ "compare", cmd_compare, "BASE NEW [OPTIONS]",
+	  "Compare two runs: medians, change, significance; --fail-if gates CI" },
 	{ "probe", cmd_probe, "", "Show what the running kernel supports and whether UML is available" },
 	{ "guest", cmd_guest, "[OPTS] -- CMD [ARGS]",
 	  "Run a command inside a fresh User-Mode Linux guest (debugging the UML tier)" },

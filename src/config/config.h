@@ -361,6 +361,8 @@ struct tb_expr {
 	int flow;              /* flow index for flow metrics, else -1 */
 	int node;              /* node index for node metrics, process index for process
 				  metrics, else -1 */
+	bool base;             /* TB_EX_METRIC written base(METRIC): read from the base run
+				  of `testbed compare` (only its --fail-if accepts it) */
 	struct tb_selector *sel;
 	size_t n_sel;
 	struct tb_expr **args;
@@ -500,6 +502,17 @@ int config_node(const struct tb_config *c, const char *name);
 int config_flow(const struct tb_config *c, const char *name);
 /** Index of the process called @name, or -1. */
 int config_process(const struct tb_config *c, const char *name);
+/**
+ * Parse "EXPR CMP EXPR" (@text) into @e against @c's flows, nodes,
+ * processes and sweeps, as an [expect] line would be, except that
+ * base(METRIC) is accepted: `testbed compare --fail-if`. @e->name names it
+ * in messages, which go to @d at @loc. 0 or -EINVAL; free with
+ * config_expect_free().
+ */
+int config_expect_parse(const struct tb_config *c, struct tb_expect *e, const char *text,
+			const struct tb_loc *loc, struct tb_diag *d);
+/** Free what config_expect_parse() put in @e. */
+void config_expect_free(struct tb_expect *e);
 /** Whether an expectation is about process @proc's exit() or runtime():
  * then its failing, or timing out, is what is measured, not a failed run. */
 bool config_process_judged(const struct tb_config *c, int proc);

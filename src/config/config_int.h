@@ -60,6 +60,7 @@ struct cfg_ctx {
 	bool topology_failed; /* ... and it could not be read */
 	bool has_experiment;  /* the main file has an [experiment] section */
 	struct tb_loc topology_sect; /* the [topology] section read, line 0: none */
+	bool allow_base;      /* expressions may read base(METRIC): compare --fail-if */
 };
 
 enum ktype {

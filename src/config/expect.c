@@ -6,6 +6,10 @@
  *
  *   fetched  = value(fetch, time_connect) < 60ms
  *
+ * `testbed compare --fail-if` adds base(METRIC): the metric read from the
+ * base run (a flag on the metric's node, so units and selectors are the
+ * metric's own); an [expect] of a file has no base run and refuses it.
+ *
  * Metrics take a subject (a flow, NODE.COUNTER / NODE.STATE, or a process;
  * value() a process and a KEY) and optional
  * selectors KEY=VALUE that pick a case of the sweeps; which metrics exist, for
@@ -118,6 +122,7 @@ static char *word(struct parser *ps, const char *extra)
 }
 
 static struct tb_expr *parse_sum(struct parser *ps);
+static struct tb_expr *parse_primary(struct parser *ps);
 
 /* A number with an optional unit: 5, 0.7, 70mbit, 40ms, 1%. */
 static struct tb_expr *parse_number(struct parser *ps)
@@ -459,6 +464,31 @@ static struct tb_expr *parse_metric(struct parser *ps, const char *b, char *name
 	return n;
 }
 
+/* base(METRIC(...)): the metric, flagged to be read from the base run. */
+static struct tb_expr *parse_base(struct parser *ps, const char *b, char *name)
+{
+	struct tb_expr *n;
+
+	if (!ps->x->allow_base) {
+		perr(ps, b, "base() is for testbed compare --fail-if (an experiment's [expect] "
+			    "has no base run to read)");
+		free(name);
+		return node_new(TB_EX_NUM, (int)(b - ps->s));
+	}
+	free(name);
+	ps->p++; /* '(' */
+	n = parse_primary(ps);
+	skip_ws(ps);
+	if (!ps->failed && (n->kind != TB_EX_METRIC || n->base))
+		perr(ps, b, "base() takes one metric, e.g. base(goodput(bulk))");
+	else if (!ps->failed && *ps->p != ')')
+		perr(ps, ps->p, "expected \")\" to close base(: it takes one metric");
+	else if (!ps->failed)
+		ps->p++;
+	n->base = true;
+	return n;
+}
+
 static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
 {
 	const struct tb_metric *md = metric_find(name, -1);
@@ -506,6 +536,8 @@ static struct tb_expr *parse_primary(struct parser *ps)
 		char *name = word(ps, "");
 
 		skip_ws(ps);
+		if (*ps->p == '(' && !strcmp(name, "base"))
+			return parse_base(ps, b, name);
 		if (*ps->p == '(')
 			return parse_call(ps, b, name);
 		perr(ps, b, "\"%s\" is not a number or a metric: metrics are written NAME(FLOW), "
@@ -675,4 +707,24 @@ int expect_parse(struct cfg_ctx *x, struct tb_expect *e, const char *text, const
 	if (!ps.failed && *ps.p)
 		perr(&ps, ps.p, "unexpected text \"%s\" after the expression", ps.p);
 	return ps.failed ? -EINVAL : 0;
+}
+
+int config_expect_parse(const struct tb_config *c, struct tb_expect *e, const char *text,
+			const struct tb_loc *loc, struct tb_diag *d)
+{
+	struct cfg_ctx x = { .c = (struct tb_config *)c, .d = d, .allow_base = true };
+
+	e->text = xstrdup(text);
+	e->loc = *loc;
+	return expect_parse(&x, e, text, loc);
+}
+
+void config_expect_free(struct tb_expect *e)
+{
+	if (!e)
+		return;
+	free(e->text);
+	expect_free_expr(e->lhs);
+	expect_free_expr(e->rhs);
+	memset(e, 0, sizeof(*e));
 }

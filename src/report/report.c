@@ -11,7 +11,7 @@
 #include "report_int.h"
 #include "util/util.h"
 
-static const char *cmp_op(enum tb_cmp c)
+const char *rp_cmp_op(enum tb_cmp c)
 {
 	static const char *const ops[] = { [TB_CMP_LT] = "<",  [TB_CMP_LE] = "<=", [TB_CMP_GT] = ">",
 					   [TB_CMP_GE] = ">=", [TB_CMP_EQ] = "==", [TB_CMP_NE] = "!=" };
@@ -47,7 +47,7 @@ static char *failed_line(const struct rp_expect *re)
 	else
 		s = xasprintf("%s: %s: %s %s %s is false%s%s%s%s", re->e->name, text,
 			      rp_fmt(cb->lhs, re->lhs_unit, a, sizeof(a)),
-			      cmp_op(re->e->cmp), rp_fmt(cb->rhs, re->rhs_unit, b, sizeof(b)), where,
+			      rp_cmp_op(re->e->cmp), rp_fmt(cb->rhs, re->rhs_unit, b, sizeof(b)), where,
 			      cb->reason ? " (" : "", cb->reason ? cb->reason : "", cb->reason ? ")" : "");
 	if (*count) {
 		char *t = xasprintf("%s%s", s, count);

@@ -2,7 +2,10 @@
  * case its selectors pick. A swept dimension that some metric of the
  * expectation leaves unselected is iterated (for those metrics), and the
  * expectation must hold at every combination; a missing number makes the
- * combination "not held (no data)" with the reason. */
+ * combination "not held (no data)" with the reason. A metric written
+ * base(METRIC) (testbed compare --fail-if) is read from rp->base, in its
+ * case with the same sweep values and its flow, node or process of the same
+ * name. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +50,15 @@ static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 		fprintf(f, "%.6g", e->num);
 		break;
 	case TB_EX_METRIC:
-		fprintf(f, "%s(%s%s%s", e->name, e->subject ? e->subject : "", e->key ? ", " : "",
-			e->key ? e->key : "");
+		fprintf(f, "%s%s(%s%s%s", e->base ? "base(" : "", e->name, e->subject ? e->subject : "",
+			e->key ? ", " : "", e->key ? e->key : "");
 		for (size_t i = 0; i < e->n_sel; i++) {
 			const struct tb_sweep *s = &c->sweeps[e->sel[i].sweep];
 
 			fprintf(f, ", %s=%s", s->short_name ? s->short_name : s->key,
 				s->values[e->sel[i].value]);
 		}
-		fputc(')', f);
+		fputs(e->base ? "))" : ")", f);
 		break;
 	case TB_EX_CALL:
 		fprintf(f, "%s(", e->name);
@@ -217,12 +220,12 @@ static char *term_text(const struct report *rp, const struct tb_expr *m, size_t 
 
 	if (!f)
 		abort();
-	fprintf(f, "%s(%s%s%s", m->name, m->subject ? m->subject : "", m->key ? ", " : "",
-		m->key ? m->key : "");
+	fprintf(f, "%s%s(%s%s%s", m->base ? "base(" : "", m->name, m->subject ? m->subject : "",
+		m->key ? ", " : "", m->key ? m->key : "");
 	for (size_t i = 0; i < c->n_sweeps; i++)
 		fprintf(f, ", %s=%s", c->sweeps[i].short_name ? c->sweeps[i].short_name : c->sweeps[i].key,
 			c->sweeps[i].values[rp->cases[k].idx[i]]);
-	fputc(')', f);
+	fputs(m->base ? "))" : ")", f);
 	fclose(f);
 	return s;
 }
@@ -260,6 +263,61 @@ static void combo_where(const struct tb_config *c, const int *combo, const bool 
 	cb->where = s;
 }
 
+/* The case of rp->base with case @k's sweep values; -1 when it has none. */
+static long base_case(const struct report *rp, size_t k)
+{
+	const struct tb_config *c = rp->c, *bc = rp->base->c;
+
+	if (bc->n_sweeps != c->n_sweeps)
+		return -1;
+	for (size_t b = 0; b < rp->base->n_cases; b++) {
+		bool same = true;
+
+		for (size_t s = 0; s < bc->n_sweeps && same; s++) {
+			const char *v = bc->sweeps[s].values[rp->base->cases[b].idx[s]];
+			size_t i = 0;
+
+			while (i < c->n_sweeps && strcmp(c->sweeps[i].key, bc->sweeps[s].key))
+				i++;
+			same = i < c->n_sweeps && !strcmp(c->sweeps[i].values[rp->cases[k].idx[i]], v);
+		}
+		if (same)
+			return (long)b;
+	}
+	return -1;
+}
+
+/* base(@m) in case @k: the statistics of rp->base's case, flow, node or
+ * process of the same name. */
+static void base_metric(const struct report *rp, const struct tb_expr *m, size_t k,
+			struct rp_term *tm)
+{
+	const struct report *b = rp->base;
+	const struct tb_metric *md = metric_find(m->name, -1);
+	int flow = -1, node = -1;
+	const char *name = NULL;
+	long bk = b ? base_case(rp, k) : -1;
+
+	memset(&tm->st, 0, sizeof(tm->st));
+	if (bk < 0) {
+		snprintf(tm->why, sizeof(tm->why), "%s", b ? "the base run has no such case" :
+								"no base run to read");
+		return;
+	}
+	if (m->flow >= 0)
+		flow = config_flow(b->c, name = rp->c->flows[m->flow].name);
+	else if (md && md->subject == TB_MS_PROCESS)
+		node = config_process(b->c, name = rp->c->processes[m->node].name);
+	else if (m->node >= 0)
+		node = config_node(b->c, name = rp->c->nodes[m->node].name);
+	if (flow < 0 && node < 0) {
+		snprintf(tm->why, sizeof(tm->why), "the base run has no %s", name ? name : "subject");
+		return;
+	}
+	rp_case_metric(b, (size_t)bk, m->name, flow, node, node_what(m), &tm->st, tm->why,
+		       sizeof(tm->why));
+}
+
 /* Each measure's values in the case @combo and its selectors name (cb->terms). */
 static void combo_terms(struct report *rp, const struct mlist *ml, const int *combo,
 			struct rp_combo *cb)
@@ -280,8 +338,11 @@ static void combo_terms(struct report *rp, const struct mlist *ml, const int *co
 		tm->kase = rp_case_index(c, idx);
 		tm->text = term_text(rp, m, tm->kase);
 		tm->unit = metric_unit(m->name);
-		rp_case_metric(rp, tm->kase, m->name, m->flow, m->node, node_what(m), &tm->st, tm->why,
-			       sizeof(tm->why));
+		if (m->base)
+			base_metric(rp, m, tm->kase, tm);
+		else
+			rp_case_metric(rp, tm->kase, m->name, m->flow, m->node, node_what(m), &tm->st,
+				       tm->why, sizeof(tm->why));
 		if (!tm->st.n && !cb->nodata) {
 			cb->nodata = true;
 			cb->reason = xasprintf("no data for %s: %s", tm->text, tm->why);
@@ -384,28 +445,29 @@ static void eval_combos(struct report *rp, struct rp_expect *re, const struct ml
 	}
 }
 
-void rp_evaluate(struct report *rp)
+void rp_eval_expect(struct report *rp, const struct tb_expect *e, struct rp_expect *re)
 {
 	const struct tb_config *c = rp->c;
+	struct mlist ml = { 0 };
+	bool *iter = xcalloc(c->n_sweeps + 1, sizeof(bool));
+	int *combo = xcalloc(c->n_sweeps + 1, sizeof(int));
 
-	rp->n_ex = c->n_expects;
+	re->e = e;
+	side_units(re, e);
+	collect(e->lhs, &ml);
+	collect(e->rhs, &ml);
+	re->n_combos = iterated_sweeps(c, &ml, iter);
+	eval_combos(rp, re, &ml, combo, iter);
+	overrule(rp, re);
+	free(ml.m);
+	free(iter);
+	free(combo);
+}
+
+void rp_evaluate(struct report *rp)
+{
+	rp->n_ex = rp->c->n_expects;
 	rp->ex = xcalloc(rp->n_ex + 1, sizeof(*rp->ex));
-	for (size_t i = 0; i < c->n_expects; i++) {
-		const struct tb_expect *e = &c->expects[i];
-		struct rp_expect *re = &rp->ex[i];
-		struct mlist ml = { 0 };
-		bool *iter = xcalloc(c->n_sweeps + 1, sizeof(bool));
-		int *combo = xcalloc(c->n_sweeps + 1, sizeof(int));
-
-		re->e = e;
-		side_units(re, e);
-		collect(e->lhs, &ml);
-		collect(e->rhs, &ml);
-		re->n_combos = iterated_sweeps(c, &ml, iter);
-		eval_combos(rp, re, &ml, combo, iter);
-		overrule(rp, re);
-		free(ml.m);
-		free(iter);
-		free(combo);
-	}
+	for (size_t i = 0; i < rp->c->n_expects; i++)
+		rp_eval_expect(rp, &rp->c->expects[i], &rp->ex[i]);
 }

@@ -102,6 +102,7 @@ struct report {
 	size_t n_cases;
 	struct rp_expect *ex;
 	size_t n_ex;
+	const struct report *base; /* testbed compare: the run base(METRIC) reads; else NULL */
 	size_t n_usable;
 	struct rp_stalls stalls; /* the host's, over every run, filled by rp_load() */
 	struct rp_stalls guest;  /* the guest's (UML runs only) */
@@ -168,8 +169,14 @@ extern const char *const rp_counters_of_interest[];
 /* report_eval.c */
 /** Evaluate every expectation of the experiment into rp->ex. */
 void rp_evaluate(struct report *rp);
+/** Evaluate one expectation @e (of rp->c's model) into @re. */
+void rp_eval_expect(struct report *rp, const struct tb_expect *e, struct rp_expect *re);
 /** The expression as text, with selectors: "5 * goodput(bulk, cc=cubic)". */
 char *rp_expr_text(const struct tb_config *c, const struct tb_expr *e);
+
+/* report.c */
+/** The comparison as written: "<", ">=" ... */
+const char *rp_cmp_op(enum tb_cmp c);
 
 /* report_json.c */
 /** @v as a JSON number: an integer when it is one, null when not finite. */
@@ -180,6 +187,8 @@ json_t *rp_stats_json(const struct stats *st);
 
 /* report_summary.c */
 int rp_write_summary(struct report *rp);
+/** An evaluated expectation as summary.json's "expectations" hold it. */
+json_t *rp_expect_json(const struct report *rp, const struct rp_expect *re);
 
 /* report_md.c */
 int rp_write_markdown(struct report *rp);

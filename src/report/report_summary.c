@@ -188,7 +188,7 @@ static json_t *case_json(const struct report *rp, size_t k)
 	return o;
 }
 
-static json_t *expect_json(const struct report *rp, const struct rp_expect *re)
+json_t *rp_expect_json(const struct report *rp, const struct rp_expect *re)
 {
 	const struct tb_config *c = rp->c;
 	json_t *o = json_object(), *combos = json_array();
@@ -329,7 +329,7 @@ static void expectations_json(json_t *o, const struct report *rp)
 	size_t held = 0;
 
 	for (size_t i = 0; i < rp->n_ex; i++) {
-		json_array_append_new(exps, expect_json(rp, &rp->ex[i]));
+		json_array_append_new(exps, rp_expect_json(rp, &rp->ex[i]));
 		held += rp->ex[i].held;
 	}
 	json_object_set_new(o, "expectations", exps);

@@ -8,7 +8,7 @@
 
 #include "util.h"
 
-int tb_json_write(const json_t *j, const char *path, size_t flags)
+int tb_file_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 {
 	const char *slash = strrchr(path, '/');
 	char *tmp = slash ? xasprintf("%.*s/.%s.part", (int)(slash - path), path, slash + 1)
@@ -21,7 +21,7 @@ int tb_json_write(const json_t *j, const char *path, size_t flags)
 		goto out;
 	}
 	errno = 0;
-	if (json_dumpf(j, f, flags) || fflush(f) || ferror(f))
+	if (fill(f, arg) || fflush(f) || ferror(f))
 		rc = errno ? -errno : -EIO;
 	if (fclose(f) && !rc)
 		rc = errno ? -errno : -EIO;
@@ -32,4 +32,23 @@ int tb_json_write(const json_t *j, const char *path, size_t flags)
 out:
 	free(tmp);
 	return rc;
+}
+
+struct dump {
+	const json_t *j;
+	size_t flags;
+};
+
+static int dump(FILE *f, void *arg)
+{
+	const struct dump *d = arg;
+
+	return json_dumpf(d->j, f, d->flags);
+}
+
+int tb_json_write(const json_t *j, const char *path, size_t flags)
+{
+	struct dump d = { j, flags };
+
+	return tb_file_write(path, dump, &d);
 }

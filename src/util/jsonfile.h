@@ -6,6 +6,11 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
+
+/** Write @path whole: @fill (nonzero on failure) writes the text into a
+ * hidden file beside it, which then replaces @path. 0, or -errno. */
+int tb_file_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
 
 /** Write @j to @path with jansson @flags. 0, or -errno (e.g. -ENOSPC). */
 int tb_json_write(const json_t *j, const char *path, size_t flags);
