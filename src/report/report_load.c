@@ -712,6 +712,7 @@ void rp_free(struct report *rp)
 	for (size_t i = 0; i < rp->n_runs; i++)
 		free_run(rp, &rp->runs[i]);
 	free(rp->runs);
+	json_decref(rp->series);
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		free(rp->cases[k].idx);
 		config_free(rp->cases[k].cfg);
