@@ -35,8 +35,6 @@ static const char css[] =
 	"table.tab th{background:#f0f3f6;text-align:left}\n"
 	"table.tab td.num,table.tab th.num{text-align:right;white-space:nowrap}\n"
 	"table.tab tbody tr:hover{background:#f5f9ff}\n"
-	"tr.held td:first-child{color:#116329;font-weight:600}\n"
-	"tr.notheld td:first-child{color:#b3261e;font-weight:600}\n"
 	"pre.ladder{background:#fff;border:1px solid #d0d7de;padding:.6em;overflow-x:auto}\n"
 	"figure{margin:1em 0 2em;background:#fff;border:1px solid #d0d7de;padding:.6em}\n"
 	"figcaption{font-weight:600;margin-bottom:.4em}\n"
@@ -193,7 +191,7 @@ static void expect_rows(struct rp_tab *t, const struct rp_expect *re)
 	char a[48], b[48];
 
 	if (re->why_not || !re->n_combos) {
-		rp_tab_cell(t, "%s", re->held ? "HELD" : "NOT HELD");
+		rp_tab_cell(t, "%s", re->held ? "**HELD**" : "**NOT HELD**");
 		rp_tab_cell(t, "`%s`: `%s`", re->e->name, re->e->text ? re->e->text : "");
 		rp_tab_cell(t, "—");
 		rp_tab_cell(t, "%s", re->why_not ? re->why_not : "—");
@@ -203,7 +201,7 @@ static void expect_rows(struct rp_tab *t, const struct rp_expect *re)
 	for (size_t j = 0; j < re->n_combos; j++) {
 		const struct rp_combo *cb = &re->combos[j];
 
-		rp_tab_cell(t, "%s", cb->held ? "HELD" : "NOT HELD");
+		rp_tab_cell(t, "%s", cb->held ? "**HELD**" : "**NOT HELD**");
 		rp_tab_cell(t, "`%s`: `%s`", re->e->name, re->e->text ? re->e->text : "");
 		rp_tab_cell(t, "%s", *cb->where ? cb->where : "all");
 		rp_tab_cell(t, "%s%s %s %s%s%s%s", cb->nodata ? "no data: " : "",

@@ -1,17 +1,21 @@
 /* The scripts of report.html, as C strings (the page has to be one file,
  * and the testbed binary has no data directory): rp_html_js_early catches
- * errors and console.error from the first line on; rp_html_js_page draws
- * every time series of rp->series (the <script id="tb-series"> JSON) with
- * dygraphs, a checkbox per series to show or hide it, the values of the
- * point under the mouse in the legend; rp_html_js_selftest, only when the
- * URL ends in #selftest, checks the page in the browser that renders it and
- * writes what it found as JSON into <pre id="tb-selftest">
- * (tests/cli/report-html.t reads it from a headless chromium's DOM). */
+ * errors (a resource that failed to load too) and console.error from the
+ * first line on, into window.tbErrors; rp_html_js_page draws every time
+ * series of rp->series (the <script id="tb-series"> JSON) with dygraphs, a
+ * checkbox per series to show or hide it, the values of the point under
+ * the mouse in the legend; rp_html_js_selftest, only when the URL ends in
+ * #selftest, checks the page in the browser that renders it and writes what
+ * it found as JSON into <pre id="tb-selftest"> (tests/cli/report-html.t
+ * reads it from a headless chromium's DOM). */
 #include "report_int.h"
 
 const char rp_html_js_early[] =
 	"window.tbErrors = [];\n"
-	"window.addEventListener('error', function (e) { window.tbErrors.push(String(e.message || e.type)); });\n"
+	"/* capturing: a resource that failed to load is an error too */\n"
+	"window.addEventListener('error', function (e) {\n"
+	"  window.tbErrors.push(String(e.message || (e.target && (e.target.src || e.target.href)) || e.type));\n"
+	"}, true);\n"
 	"(function () {\n"
 	"  var ce = console.error;\n"
 	"  console.error = function () {\n"
@@ -100,7 +104,7 @@ const char rp_html_js_page[] =
 const char rp_html_js_selftest[] =
 	"/* Loaded with #selftest in the URL: checks what a reader would, in the\n"
 	" * browser that renders the page, and writes the findings into\n"
-	" * <pre id=\"tb-selftest\"> (JSON) for a headless browser's DOM dump. */\n"
+	" * a pre element, id tb-selftest (JSON), for a headless browser's DOM dump. */\n"
 	"(function () {\n"
 	"  'use strict';\n"
 	"  if (location.hash !== '#selftest') return;\n"
@@ -151,10 +155,13 @@ const char rp_html_js_selftest[] =
 	"    r.chart_divs = figs.length;\n"
 	"    (window.tbGraphs || []).forEach(function (g) { r.series += g.numColumns() - 1; });\n"
 	"    if (r.charts) {\n"
-	"      r.hover_legend = hover(window.tbGraphs[0], figs[0]);\n"
 	"      r.toggle = toggle(window.tbGraphs[0], figs[0]);\n"
+	"      r.hover_legend = hover(window.tbGraphs[0], figs[0]);\n"
 	"    }\n"
 	"    r.nojs = !!document.querySelector('.nojs');\n"
+	"    r.sections = Array.prototype.map.call(document.querySelectorAll('h2[id], h3[id]'),\n"
+	"                                          function (h) { return h.id; });\n"
+	"    r.ladders = document.querySelectorAll('pre.ladder').length;\n"
 	"    var out = document.createElement('pre');\n"
 	"    out.id = 'tb-selftest';\n"
 	"    out.textContent = JSON.stringify(r);\n"

@@ -192,6 +192,15 @@ static void html_row(FILE *f, const struct rp_tab *t, char *const *cells, const 
 	fputs("</tr>\n", f);
 }
 
+/* Whether one of @n cells has text (a header row of empty cells is left out). */
+static bool any_text(char *const *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (*cells[i])
+			return true;
+	return false;
+}
+
 void rp_tab_html(FILE *f, const struct rp_tab *t, const char *id)
 {
 	if (t->title) {
@@ -205,9 +214,13 @@ void rp_tab_html(FILE *f, const struct rp_tab *t, const char *id)
 		fputs("</p>\n", f);
 	}
 	if (t->n_cols) {
-		fprintf(f, "<div class=\"scroll\"><table class=\"tab\" data-table=\"%s\">\n<thead>", id);
-		html_row(f, t, t->head, "th");
-		fputs("</thead>\n<tbody>\n", f);
+		fprintf(f, "<div class=\"scroll\"><table class=\"tab\" data-table=\"%s\">\n", id);
+		if (any_text(t->head, t->n_cols)) {
+			fputs("<thead>", f);
+			html_row(f, t, t->head, "th");
+			fputs("</thead>\n", f);
+		}
+		fputs("<tbody>\n", f);
 		for (size_t r = 0; r + t->n_cols <= t->n_cells; r += t->n_cols)
 			html_row(f, t, t->cells + r, "td");
 		fputs("</tbody></table></div>\n", f);
