@@ -88,27 +88,23 @@ static void put_script(FILE *f, const char *js, size_t len)
 	fputs("\n</script>\n", f);
 }
 
-/* The links to the sections the page has. */
-static void nav(FILE *f, const struct report *rp)
+/* The links to the sections the page has (@tabs: rp_sections' tables). */
+static void nav(FILE *f, const struct report *rp, const struct rp_tab *tabs)
 {
 	fputs("<nav><a href=\"#top\">Run</a>", f);
-	for (const struct rp_section *sec = rp_sections; sec->build; sec++) {
-		struct rp_tab t = { 0 };
-
-		sec->build(rp, &t);
-		if (t.title) {
-			fprintf(f, "<a href=\"#%s\">", sec->id);
-			rp_html_text(f, t.title);
-			fputs("</a>", f);
-		}
-		rp_tab_free(&t);
+	for (size_t i = 0; rp_sections[i].build; i++) {
+		if (!tabs[i].title)
+			continue;
+		fprintf(f, "<a href=\"#%s\">", rp_sections[i].id);
+		rp_html_text(f, tabs[i].title);
+		fputs("</a>", f);
 	}
 	if (rp->n_ex)
 		fputs("<a href=\"#expectations\">Expectations</a>", f);
 	fputs("<a href=\"#timeseries\">Time series</a><a href=\"#plots\">Plots</a></nav>\n", f);
 }
 
-static void head(FILE *f, const struct report *rp)
+static void head(FILE *f, const struct report *rp, const struct rp_tab *tabs)
 {
 	size_t len = 0;
 	char *dcss = slurp(DYGRAPHS_CSS, &len);
@@ -123,7 +119,7 @@ static void head(FILE *f, const struct report *rp)
 	fprintf(f, "\n%s</style>\n", css);
 	put_script(f, rp_html_js_early, strlen(rp_html_js_early));
 	fputs("</head>\n<body id=\"top\">\n", f);
-	nav(f, rp);
+	nav(f, rp, tabs);
 	fputs("<main>\n", f);
 	free(dcss);
 }
@@ -170,15 +166,15 @@ static void terms_cell(struct rp_tab *t, const struct rp_combo *cb)
 		const struct rp_term *tm = &cb->terms[i];
 
 		fprintf(m, "%s`%s` = ", i ? "; " : "", tm->text);
-		if (!tm->st.n)
+		if (!tm->st.n) {
 			fprintf(m, "no data: %s", tm->why);
-		else if (tm->st.n == 1)
-			fprintf(m, "%s (one run)", rp_fmt(tm->st.median, tm->unit, a, sizeof(a)));
-		else
-			fprintf(m, "%s (median of %zu, %s – ", rp_fmt(tm->st.median, tm->unit, a, sizeof(a)),
-				tm->st.n, rp_fmt(tm->st.min, tm->unit, b, sizeof(b)));
+			continue;
+		}
+		fprintf(m, "%s (median of %zu", rp_fmt(tm->st.median, tm->unit, a, sizeof(a)), tm->st.n);
 		if (tm->st.n > 1)
-			fprintf(m, "%s)", rp_fmt(tm->st.max, tm->unit, a, sizeof(a)));
+			fprintf(m, ", %s – %s", rp_fmt(tm->st.min, tm->unit, a, sizeof(a)),
+				rp_fmt(tm->st.max, tm->unit, b, sizeof(b)));
+		fputc(')', m);
 	}
 	fclose(m);
 	rp_tab_cell(t, "%s", s);
@@ -237,8 +233,9 @@ static void expectations(FILE *f, const struct report *rp)
 static void timeseries(FILE *f, const struct report *rp)
 {
 	const char *js_path = getenv("TESTBED_DYGRAPHS");
-	char *json = json_dumps(rp->series ? rp->series : json_array(),
-				JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(9));
+	char *json = rp->series ? json_dumps(rp->series, JSON_COMPACT | JSON_ESCAPE_SLASH |
+								     JSON_REAL_PRECISION(9)) :
+				  NULL;
 	size_t len = 0;
 	char *js;
 
@@ -299,14 +296,16 @@ static void plots(FILE *f, const struct report *rp)
 
 static void body(FILE *f, struct report *rp)
 {
-	head(f, rp);
-	header(f, rp);
-	for (const struct rp_section *sec = rp_sections; sec->build; sec++) {
-		struct rp_tab t = { 0 };
+	struct rp_tab tabs[16] = { 0 };
+	size_t n = 0;
 
-		sec->build(rp, &t);
-		rp_tab_html(f, &t, sec->id);
-		rp_tab_free(&t);
+	for (; rp_sections[n].build && n < ARRAY_SIZE(tabs); n++)
+		rp_sections[n].build(rp, &tabs[n]);
+	head(f, rp, tabs);
+	header(f, rp);
+	for (size_t i = 0; i < n; i++) {
+		rp_tab_html(f, &tabs[i], rp_sections[i].id);
+		rp_tab_free(&tabs[i]);
 	}
 	expectations(f, rp);
 	rp_ladders(f, rp, true);
