@@ -321,23 +321,5 @@ static void body(FILE *f, struct report *rp)
 
 int rp_write_html(struct report *rp)
 {
-	char *path = rp_path(rp, "report.html"), *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
-
-	if (!f) {
-		rc = -errno;
-		tb_err("report: cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	body(f, rp);
-	if (fclose(f) || rename(tmp, path)) {
-		rc = -(errno ? errno : EIO);
-		tb_err("report: cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	free(path);
-	return rc;
+	return rp_write_file(rp, "report.html", body);
 }

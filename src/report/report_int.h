@@ -174,6 +174,9 @@ int rp_load(struct report *rp);
 void rp_free(struct report *rp);
 /** Path under the output directory (allocated). */
 char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
+/** OUT/@name, written by @fill into OUT/@name.tmp then renamed (a reader
+ * never sees half a file); 0 or -errno, with the message printed. */
+int rp_write_file(struct report *rp, const char *name, void (*fill)(FILE *f, struct report *rp));
 /** Index of the case with sweep values @idx. */
 size_t rp_case_index(const struct tb_config *c, const int *idx);
 /** The configuration case @k ran with (the file's when the case did not apply). */

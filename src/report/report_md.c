@@ -595,17 +595,8 @@ const struct rp_section rp_sections[] = {
 	{ "nodes", rp_nodes_tab },     { "queues", rp_qdisc_tab },    { NULL, NULL },
 };
 
-int rp_write_markdown(struct report *rp)
+static void markdown(FILE *f, struct report *rp)
 {
-	char *path = rp_path(rp, "report.md"), *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
-
-	if (!f) {
-		rc = -errno;
-		tb_err("report: cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
 	header(f, rp);
 	for (const struct rp_section *sec = rp_sections; sec->build; sec++) {
 		struct rp_tab t = { 0 };
@@ -618,19 +609,17 @@ int rp_write_markdown(struct report *rp)
 	rp_ladders(f, rp, false);
 	plots(f, rp);
 	fputs("## Files\n\n- `summary.json`: every statistic and expectation, for machines\n"
+	      "- `report.html`: this report for a browser, with plots to hover over and series to "
+	      "switch on and off\n"
 	      "- `manifest.json`: the resolved configuration, seed, kernel and tool versions\n"
 	      "- `runs/c<CASE>-r<REPEAT>/`: per run: worker results (`flows/`), processes' output and status "
 	      "(`processes/`), counters, socket samples (`sockets/`), captures (`pcap/`)\n"
 	      "- `plots/`: the SVGs with their gnuplot scripts and data\n\n"
 	      "See docs/report.md for what every file and field means.\n",
 	      f);
-	if (fclose(f) || rename(tmp, path)) {
-		rc = -(errno ? errno : EIO);
-		tb_err("report: cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	free(path);
-	return rc;
+}
+
+int rp_write_markdown(struct report *rp)
+{
+	return rp_write_file(rp, "report.md", markdown);
 }
