@@ -109,6 +109,8 @@ page() {
 		"$n: hiding the series changes the drawing, showing it restores it"
 	ok "$n: hovering shows the values at that time in the legend ($(js "$dom" "r.get('hover_legend')"))" \
 		test "$(js "$dom" "bool(re.search(r':.*[0-9]', r.get('hover_legend') or ''))")" = true
+	is "$(js "$dom" "r.get('hover_values')")" "$(js "$dom" "r.get('first_chart_series')")" \
+		"$n: ... a value for every series of the plot"
 	ok "$n: screenshot $OUT/$n.png" test -s "$OUT/$n.png"
 	diag "screenshot: $OUT/$n.png ($(wc -c <"$OUT/$n.png") bytes)"
 }
