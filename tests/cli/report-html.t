@@ -75,7 +75,7 @@ browse() {
 		--virtual-time-budget=10000 --dump-dom "$url#selftest" >"$TMP/$1.dom" 2>"$TMP/$1.log"
 	rm -f "$OUT/$1.png"
 	timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-		--user-data-dir="$TMP/profile" --window-size=1300,2600 --virtual-time-budget=10000 \
+		--user-data-dir="$TMP/profile" --window-size=1300,6000 --virtual-time-budget=10000 \
 		--screenshot="$OUT/$1.png" "$url" >/dev/null 2>&1
 }
 
