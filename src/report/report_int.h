@@ -127,7 +127,7 @@ struct rp_tab {
 	size_t n_intro, cap_intro, n_notes, cap_notes, n_items, cap_items;
 	char **head;          /* the columns' header cells */
 	bool *right;          /* numbers: aligned right */
-	size_t n_cols, cap_cols;
+	size_t n_cols, cap_cols, cap_right;
 	char **cells;         /* row by row, n_cols to a row */
 	size_t n_cells, cap_cells;
 };

@@ -63,12 +63,11 @@ void rp_tab_item(struct rp_tab *t, const char *fmt, ...)
 void rp_tab_col(struct rp_tab *t, bool right, const char *fmt, ...)
 {
 	va_list ap;
-	size_t n = t->n_cols, cap = t->cap_cols;
 
 	va_start(ap, fmt);
+	t->right = tb_grow(t->right, &t->cap_right, t->n_cols, sizeof(*t->right));
+	t->right[t->n_cols] = right;
 	push(&t->head, &t->n_cols, &t->cap_cols, vfmt(fmt, ap));
-	t->right = tb_grow(t->right, &cap, n, sizeof(*t->right));
-	t->right[n] = right;
 	va_end(ap);
 }
 
