@@ -2,7 +2,7 @@
 #
 #   make            build ./testbed, the workers and the test programs
 #   make run        install missing packages, build, run the flagship experiment
-#   make check      install missing packages, build, run the TAP suite (prove)
+#   make check      install missing packages (and chromium for the tests), build, run the TAP suite
 #   make sanitize   the same suite built with ASan + UBSan
 #   make fuzz       libFuzzer run of the config parser (FUZZ_TIME=seconds)
 #   V=1             show the commands
@@ -61,7 +61,7 @@ T_HELPER := $(BUILD)/tests/tap.o
 
 BINS     := testbed $(W_BINS) $(T_BINS)
 
-.PHONY: all deps run check test sanitize fuzz clean clean-bin
+.PHONY: all deps deps-test run check test sanitize fuzz clean clean-bin
 all: $(BINS)
 
 # every object named as a target, so none is an intermediate make deletes
@@ -101,6 +101,10 @@ $(BUILD)/tests/%.o: tests/%.c
 deps:
 	@./scripts/install-deps
 
+# deps and what only some tests need (a headless chromium for report.html)
+deps-test:
+	@./scripts/install-deps --tests
+
 DEFAULT_EXPERIMENT ?= experiments/cubic_vs_bbr_1pct.conf
 
 run: deps
@@ -109,7 +113,7 @@ run: deps
 
 PROVE_FLAGS ?= --failures --comments
 TESTS       ?= tests/unit/*.t tests/cli/*.t tests/integration/*.t
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory all
 	prove $(PROVE_FLAGS) $(TESTS)
 

@@ -1,5 +1,5 @@
 /* report_write(): load a run output directory, evaluate the expectations and
- * write summary.json, report.md and the plots. */
+ * write summary.json, report.md, report.html and the plots. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -74,6 +74,9 @@ int report_write(const struct tb_config *c, const char *outdir, struct report_ou
 	rp_plots(&rp);
 	rc = rp_write_summary(&rp);
 	rc2 = rp_write_markdown(&rp);
+	if (!rc)
+		rc = rc2;
+	rc2 = rp_write_html(&rp);
 	if (!rc)
 		rc = rc2;
 	if (out) {

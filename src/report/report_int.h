@@ -114,7 +114,60 @@ struct report {
 	char **plots;         /* relative paths of the SVGs, in order */
 	char **plot_titles;
 	size_t n_plots;
+	json_t *series;       /* the plots' time series for report.html (rp_series_add) */
 };
+
+/* report_tab.c */
+/** A section of the report as data: a heading, paragraphs, a table and a
+ * list, rendered to report.md (rp_tab_md) and report.html (rp_tab_html).
+ * Text has report.md's inline spans: `code`, **strong** and backslash escapes. */
+struct rp_tab {
+	int level;            /* of the heading: 2 is ## */
+	char *title;          /* NULL: no heading */
+	char **intro, **notes, **items; /* paragraphs before and after the table; list */
+	size_t n_intro, cap_intro, n_notes, cap_notes, n_items, cap_items;
+	char **head;          /* the columns' header cells */
+	bool *right;          /* numbers: aligned right */
+	size_t n_cols, cap_cols, cap_right;
+	char **cells;         /* row by row, n_cols to a row */
+	size_t n_cells, cap_cells;
+};
+void rp_tab_title(struct rp_tab *t, int level, const char *fmt, ...) TB_PRINTF(3, 4);
+/** A paragraph before the table, or after it when @after. */
+void rp_tab_para(struct rp_tab *t, bool after, const char *fmt, ...) TB_PRINTF(3, 4);
+void rp_tab_item(struct rp_tab *t, const char *fmt, ...) TB_PRINTF(2, 3);
+/** A column (its header cell); @right for numbers. */
+void rp_tab_col(struct rp_tab *t, bool right, const char *fmt, ...) TB_PRINTF(3, 4);
+/** The next cell, left to right, row after row. */
+void rp_tab_cell(struct rp_tab *t, const char *fmt, ...) TB_PRINTF(2, 3);
+void rp_tab_md(FILE *f, const struct rp_tab *t);
+/** As HTML; @id names the heading (an anchor) and the table (data-table). */
+void rp_tab_html(FILE *f, const struct rp_tab *t, const char *id);
+void rp_tab_free(struct rp_tab *t);
+/** @s (at most @n bytes) with < > & " escaped. */
+void rp_html_esc(FILE *f, const char *s, size_t n);
+/** Text with report.md's inline spans as HTML. */
+void rp_html_text(FILE *f, const char *s);
+
+/* The sections' tables (empty, no title, when the run has no such section). */
+void rp_header_tab(const struct report *rp, struct rp_tab *t);    /* report_md.c */
+void rp_results_tab(const struct report *rp, struct rp_tab *t);
+void rp_nodes_tab(const struct report *rp, struct rp_tab *t);
+void rp_network_tab(const struct report *rp, struct rp_tab *t);   /* report_net.c */
+void rp_qdisc_tab(const struct report *rp, struct rp_tab *t);     /* report_qdisc.c */
+void rp_proc_tab(const struct report *rp, struct rp_tab *t);      /* report_proc.c */
+/** The sections made of a table, in report order after the header (Network,
+ * Results, Processes, Counters and socket states, Queues); @id names them in
+ * report.html. Ends with a NULL build. */
+struct rp_section {
+	const char *id;
+	void (*build)(const struct report *rp, struct rp_tab *t);
+};
+extern const struct rp_section rp_sections[];
+/** How many expectations held. */
+size_t rp_n_held(const struct report *rp);
+/** The comparison's operator: "<", ">=" ... */
+const char *rp_cmp_text(enum tb_cmp c);
 
 /* report_load.c */
 /** Load the manifest and every run directory; 0 or -errno (message printed). */
@@ -122,6 +175,9 @@ int rp_load(struct report *rp);
 void rp_free(struct report *rp);
 /** Path under the output directory (allocated). */
 char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
+/** OUT/@name, written by @fill into OUT/@name.tmp then renamed (a reader
+ * never sees half a file); 0 or -errno, with the message printed. */
+int rp_write_file(struct report *rp, const char *name, void (*fill)(FILE *f, struct report *rp));
 /** Index of the case with sweep values @idx. */
 size_t rp_case_index(const struct tb_config *c, const int *idx);
 /** The configuration case @k ran with (the file's when the case did not apply). */
@@ -134,15 +190,12 @@ int rp_proc_value(const struct rp_run *r, int proc, const struct tb_process *p, 
 		  double *v, char *why, size_t len);
 /** summary.json's processes of case @k (statistics of exit, runtime, values). */
 json_t *rp_proc_json(const struct report *rp, size_t k);
-/** report.md's Processes section (nothing without processes). */
-void rp_md_processes(FILE *f, const struct report *rp);
-/** The sweeps' columns of a per-case table: heads, alignment cells, and
- * the start of case @k's row ("| 3 | bbr | 1% |"). */
-void rp_md_sweep_heads(FILE *f, const struct tb_config *c);
-void rp_md_sweep_rules(FILE *f, const struct tb_config *c);
-void rp_md_case_cells(FILE *f, const struct report *rp, size_t k);
+/** A per-case table's columns for the sweeps (their short names), and the
+ * start of case @k's row: its number and sweep values. */
+void rp_tab_sweep_cols(struct rp_tab *t, const struct tb_config *c);
+void rp_tab_case_cells(struct rp_tab *t, const struct report *rp, size_t k);
 /** A table cell: the median of @st in unit @u, with its range. */
-void rp_md_cell(FILE *f, const struct stats *st, enum tb_unit u);
+void rp_tab_stats(struct rp_tab *t, const struct stats *st, enum tb_unit u);
 
 /** The first complete run of case @k; NULL when none completed. */
 const struct rp_run *rp_first_run(const struct report *rp, size_t k);
@@ -193,15 +246,10 @@ json_t *rp_expect_json(const struct report *rp, const struct rp_expect *re);
 /* report_md.c */
 int rp_write_markdown(struct report *rp);
 
-/* report_net.c */
-/** The "Network" section: every link direction's shaping, per case where
- * the cases differ. */
-void rp_network(FILE *f, const struct report *rp);
-
 /* report_ladder.c */
 /** The "Ladders" section: connection `ladder` of each [capture] that asks for
  * one, in the first complete run of every case (nothing when none asks). */
-void rp_ladders(FILE *f, const struct report *rp);
+void rp_ladders(FILE *f, const struct report *rp, bool html);
 
 /* report_mathis.c */
 /** Random loss (a fraction, 0..1) that the links of @c put on the data path
@@ -218,12 +266,24 @@ void rp_case_mathis(const struct report *rp, size_t k, int flow, struct stats *s
 		    size_t whylen);
 
 /* report_qdisc.c */
-/** The "Queues" section: per case, the statistics of every qdisc the
- * testbed installed (runs/.../qdisc.json), medians over the repeats; nothing
- * when no run has a qdisc.json. */
-void rp_qdisc_table(FILE *f, const struct report *rp);
 /** The same statistics as JSON for summary.json (NULL when none). */
 json_t *rp_qdisc_json(const struct report *rp, size_t k);
+
+/* report_html.c */
+/** OUT/report.html: the tables, the SVG plots inline and the time series
+ * (rp->series) as interactive charts; 0 or -errno (message printed). */
+int rp_write_html(struct report *rp);
+
+/* report_html_js.c: the page's scripts (see there) */
+extern const char rp_html_js_early[], rp_html_js_page[], rp_html_js_selftest[];
+
+/* report_series.c */
+/** Plot data file @dname (under OUT/plots, blocks of "t v..." rows) into
+ * rp->series as a chart: @title, @ylabel, one series per block (@labels,
+ * @n_labels of them; one column each) or, with @cols, one per column of a
+ * single block (a name in @cols, "y2:" first for the right axis). */
+void rp_series_add(struct report *rp, const char *dname, const char *title, const char *ylabel,
+		   char *const *labels, size_t n_labels, const char *const *cols, bool steps);
 
 /* report_plot.c */
 /** Write the data and script under OUT/plots and run gnuplot on it. */

@@ -80,7 +80,7 @@ static unsigned ladder_conn(const char *path, unsigned asked)
 
 /* What the ladder shows of its connection @s: which of how many, its
  * handshake and its first data bytes. */
-static void ladder_caption(FILE *f, const struct ladder_summary *s)
+static void ladder_caption(FILE *f, const struct ladder_summary *s, bool html)
 {
 	fprintf(f, " (connection %u of %u", s->conn, s->n_conns);
 	if (s->handshake_us >= 0)
@@ -90,36 +90,39 @@ static void ladder_caption(FILE *f, const struct ladder_summary *s)
 	if (s->t_data[0] >= 0 && s->t_data[1] >= 0)
 		fprintf(f, "; first request byte at %.2f ms, first response byte at %.2f ms",
 			s->t_data[0] / 1e3, s->t_data[1] / 1e3);
-	fputs("):\n\n", f);
+	fputs(html ? "):</p>\n" : "):\n\n", f);
 }
 
 /* The ladder @buf in a code block: its first @max lines, and how many more
  * there are. */
-static void ladder_block(FILE *f, const char *buf, unsigned max)
+static void ladder_block(FILE *f, const char *buf, unsigned max, bool html)
 {
 	unsigned lines = 0, more = 0;
 
-	fputs("```\n", f);
+	fputs(html ? "<pre class=\"ladder\">" : "```\n", f);
 	for (const char *p = buf; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (lines < max)
+		if (lines < max && html) {
+			rp_html_esc(f, p, n);
+			fputc('\n', f);
+		} else if (lines < max) {
 			fprintf(f, "%.*s\n", (int)n, p);
-		else
+		} else
 			more++;
 		lines++;
 		p = nl ? nl + 1 : p + n;
 	}
 	if (more)
 		fprintf(f, "... %u more lines\n", more);
-	fputs("```\n\n", f);
+	fputs(html ? "</pre>\n" : "```\n\n", f);
 }
 
 /* The ladder of capture @k's connection in file @file of run @rundir: the
  * command that prints it all, what it shows, and its first lines. */
 static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture *k,
-		       const char *rundir, const char *file)
+		       const char *rundir, const char *file, bool html)
 {
 	char *path = rp_path(rp, "%s/pcap/%s", rundir, file);
 	struct ladder_opts o = { .conn = k->ladder };
@@ -136,15 +139,17 @@ static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture
 	o.conn = ladder_conn(path, k->ladder);
 	rc = ladder_print(path, &o, m, &s);
 	fclose(m);
-	fprintf(f, "`testbed ladder %s/pcap/%s --conn %u`", rundir, file, o.conn);
+	fprintf(f, html ? "<p><code>testbed ladder %s/pcap/%s --conn %u</code>" :
+			  "`testbed ladder %s/pcap/%s --conn %u`",
+		rundir, file, o.conn);
 	if (o.conn != k->ladder)
 		fprintf(f, " (the capture has no connection %u; this is its busiest)", k->ladder);
 	if (rc) {
-		fprintf(f, ": %s\n\n",
+		fprintf(f, html ? ": %s</p>\n" : ": %s\n\n",
 			rc == -ENOENT ? "no such connection in the capture" : "capture unreadable");
 	} else {
-		ladder_caption(f, &s);
-		ladder_block(f, buf, k->ladder_lines);
+		ladder_caption(f, &s, html);
+		ladder_block(f, buf, k->ladder_lines, html);
 	}
 	free(buf);
 	free(path);
@@ -152,7 +157,7 @@ static void one_ladder(FILE *f, const struct report *rp, const struct tb_capture
 
 /* The ladders of capture @cap in run @r: one per pcap file of it, in name order. */
 static void capture_ladders(FILE *f, const struct report *rp, const struct tb_capture *cap,
-			    const struct rp_run *r)
+			    const struct rp_run *r, bool html)
 {
 	char *dir, **names = NULL;
 	size_t n = 0, cap_n = 0;
@@ -170,18 +175,20 @@ static void capture_ladders(FILE *f, const struct report *rp, const struct tb_ca
 	if (d)
 		closedir(d);
 	if (!n)
-		fprintf(f, "capture %s: no pcap file in %s/pcap\n\n", cap->name, r->dir);
+		fprintf(f, html ? "<p>capture %s: no pcap file in %s/pcap</p>\n" :
+				  "capture %s: no pcap file in %s/pcap\n\n",
+			cap->name, r->dir);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t j = 0; j < n; j++) {
-		one_ladder(f, rp, cap, r->dir, names[j]);
+		one_ladder(f, rp, cap, r->dir, names[j], html);
 		free(names[j]);
 	}
 	free(names);
 	free(dir);
 }
 
-void rp_ladders(FILE *f, const struct report *rp)
+void rp_ladders(FILE *f, const struct report *rp, bool html)
 {
 	const struct tb_config *c = rp->c;
 	bool any = false;
@@ -190,20 +197,26 @@ void rp_ladders(FILE *f, const struct report *rp)
 		any |= c->captures[i].ladder > 0 && c->captures[i].node >= 0;
 	if (!any)
 		return;
-	fputs("## Ladders\n\n", f);
+	fputs(html ? "<h2 id=\"ladders\">Ladders</h2>\n" : "## Ladders\n\n", f);
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		const struct rp_run *r = rp_first_run(rp, k);
 
-		fprintf(f, "### %s\n\n", rp->cases[k].label);
+		if (html) {
+			fputs("<h3>", f);
+			rp_html_esc(f, rp->cases[k].label, strlen(rp->cases[k].label));
+			fputs("</h3>\n", f);
+		} else {
+			fprintf(f, "### %s\n\n", rp->cases[k].label);
+		}
 		if (!r) {
-			fputs("No complete run.\n\n", f);
+			fputs(html ? "<p>No complete run.</p>\n" : "No complete run.\n\n", f);
 			continue;
 		}
 		for (size_t i = 0; i < c->n_captures; i++) {
 			const struct tb_capture *cap = &c->captures[i];
 
 			if (cap->ladder && cap->node >= 0)
-				capture_ladders(f, rp, cap, r);
+				capture_ladders(f, rp, cap, r, html);
 		}
 	}
 }

@@ -712,6 +712,7 @@ void rp_free(struct report *rp)
 	for (size_t i = 0; i < rp->n_runs; i++)
 		free_run(rp, &rp->runs[i]);
 	free(rp->runs);
+	json_decref(rp->series);
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		free(rp->cases[k].idx);
 		config_free(rp->cases[k].cfg);
@@ -730,4 +731,27 @@ void rp_free(struct report *rp)
 	json_decref(rp->manifest);
 	json_decref(rp->host_clock);
 	free(rp->outdir);
+}
+
+int rp_write_file(struct report *rp, const char *name, void (*fill)(FILE *f, struct report *rp))
+{
+	char *path = rp_path(rp, "%s", name), *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		tb_err("report: cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fill(f, rp);
+	if (fclose(f) || rename(tmp, path)) {
+		rc = -(errno ? errno : EIO);
+		tb_err("report: cannot write %s: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
+out:
+	free(tmp);
+	free(path);
+	return rc;
 }

@@ -20,12 +20,12 @@ static const char *const table_counters[] = {
 	"TcpExtTCPReqQFullDrop", NULL,
 };
 
-void rp_md_cell(FILE *f, const struct stats *st, enum tb_unit u)
+void rp_tab_stats(struct rp_tab *t, const struct stats *st, enum tb_unit u)
 {
 	char a[48], b[48], m[48];
 
 	if (!st->n) {
-		fputs(" — |", f);
+		rp_tab_cell(t, "—");
 		return;
 	}
 	rp_fmt(st->median, u, m, sizeof(m));
@@ -44,9 +44,9 @@ void rp_md_cell(FILE *f, const struct stats *st, enum tb_unit u)
 			a[strcspn(a, "%")] = 0;
 			b[strcspn(b, "%")] = 0;
 		}
-		fprintf(f, " %s (%s–%s) |", m, a, b);
+		rp_tab_cell(t, "%s (%s–%s)", m, a, b);
 	} else {
-		fprintf(f, " %s |", m);
+		rp_tab_cell(t, "%s", m);
 	}
 }
 
@@ -120,24 +120,22 @@ static void host_stalls_row(const struct report *rp, FILE *f)
 	const char *who = rp->n_guest_runs ? "the host's clock check (outside the guest)"
 					   : "the sampler";
 
-	if (!s.n_measured)
-		return;
 	if (!s.n_stalled && rp->n_guest_runs && s.worst_ms < CLOCKWATCH_LIST_MS) {
-		fprintf(f, "| Host stalls | none: %s woke less than %d ms late in %zu runs |\n", who,
-			CLOCKWATCH_LIST_MS, s.n_measured);
+		fprintf(f, "none: %s woke less than %d ms late in %zu runs", who, CLOCKWATCH_LIST_MS,
+			s.n_measured);
 		return;
 	}
 	if (!s.n_stalled) {
-		fprintf(f, "| Host stalls | none: %s woke at most %.1f ms late in %zu runs |\n", who,
-			s.worst_ms, s.n_measured);
+		fprintf(f, "none: %s woke at most %.1f ms late in %zu runs", who, s.worst_ms,
+			s.n_measured);
 		return;
 	}
-	fprintf(f, "| Host stalls | **%zu of %zu runs**: the host did not run the testbed for up to "
+	fprintf(f, "**%zu of %zu runs**: the host did not run the testbed for up to "
 		   "%.0f ms (%s woke more than %u ms late:",
 		s.n_stalled, s.n_measured, s.worst_ms, who, SAMPLER_STALL_NS / 1000000u);
 	stalled_runs(rp, f, false);
-	fputs("). Latency or loss of that size in those runs may be the host's, not the network's "
-	      "|\n", f);
+	fputs("). Latency or loss of that size in those runs may be the host's, not the network's",
+	      f);
 }
 
 /* The guest's CPU in its busiest second: by its own count, and the host CPU
@@ -157,32 +155,46 @@ static void guest_stalls_row(const struct report *rp, FILE *f)
 {
 	const struct rp_stalls g = rp->guest;
 
-	if (!rp->n_guest_runs)
-		return;
 	if (!g.n_measured) {
-		fputs("| Guest stalls | not judged: the host stalled in every run |\n", f);
+		fputs("not judged: the host stalled in every run", f);
 		return;
 	}
 	if (!g.n_stalled) {
-		fprintf(f, "| Guest stalls | none: the samplers in the guest woke at most %.1f ms late "
-			   "in %zu runs; ",
+		fprintf(f, "none: the samplers in the guest woke at most %.1f ms late in %zu runs; ",
 			g.worst_ms, g.n_measured);
 		guest_cpu(&g, f);
-		fputs(" |\n", f);
 		return;
 	}
-	fprintf(f, "| Guest stalls | **%zu of %zu runs**: the guest fell behind by up to %.0f ms "
+	fprintf(f, "**%zu of %zu runs**: the guest fell behind by up to %.0f ms "
 		   "while its host ran on time (samplers in the guest woke more than %u ms late:",
 		g.n_stalled, g.n_measured, g.worst_ms, SAMPLER_STALL_NS / 1000000u);
 	stalled_runs(rp, f, true);
 	fputs("); ", f);
 	guest_cpu(&g, f);
 	fputs(". Near 100%, the guest is the bottleneck of those runs, not the emulated network "
-	      "(docs/kernel-tiers.md, \"Guest stalls\") |\n", f);
+	      "(docs/kernel-tiers.md, \"Guest stalls\")",
+	      f);
+}
+
+/* A header row: @name, and the text @row writes. */
+static void text_row(struct rp_tab *t, const struct report *rp, const char *name,
+		       void (*row)(const struct report *, FILE *))
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&s, &len);
+
+	if (!m)
+		abort();
+	row(rp, m);
+	fclose(m);
+	rp_tab_cell(t, "%s", name);
+	rp_tab_cell(t, "%s", s);
+	free(s);
 }
 
 /* How many expectations held. */
-static size_t n_held(const struct report *rp)
+size_t rp_n_held(const struct report *rp)
 {
 	size_t held = 0;
 
@@ -192,17 +204,16 @@ static size_t n_held(const struct report *rp)
 }
 
 /* The Cases row: how many, and each sweep's key and values. */
-static void cases_row(FILE *f, const struct report *rp)
+static void cases_row(const struct report *rp, FILE *f)
 {
 	const struct tb_config *c = rp->c;
 
-	fprintf(f, "| Cases | %zu", rp->n_cases);
+	fprintf(f, "%zu", rp->n_cases);
 	for (size_t s = 0; s < c->n_sweeps; s++) {
 		fprintf(f, "%s`%s` = ", s ? "; " : ": ", c->sweeps[s].key);
 		for (size_t i = 0; i < c->sweeps[s].n_values; i++)
 			fprintf(f, "%s%s", i ? ", " : "", c->sweeps[s].values[i]);
 	}
-	fputs(" |\n", f);
 }
 
 /* Below the header: the runs that did not complete, and why. */
@@ -229,123 +240,129 @@ static void incomplete_note(FILE *f, const struct report *rp)
 }
 
 /* A shard's part of the experiment, or the shards a merge combined (rows
- * of the header's table); a partial merge's note below it. */
-static void shard_rows(FILE *f, const struct report *rp, bool note)
+ * of the header's table); a partial merge's note goes below the table. */
+static void shard_rows(struct rp_tab *t, const struct report *rp)
 {
 	json_t *sh = json_object_get(rp->manifest, "shard"), *mg, *x;
 	size_t i, n = config_n_cases(rp->c) * rp->c->exp.repeat;
+	char *dirs = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	mg = json_object_get(rp->manifest, "merged");
-	if (sh && !note)
-		fprintf(f, "| Shard | %lld of %lld: %zu of the experiment's %zu runs (`testbed merge` "
-			   "combines the shards and judges the expectations over all) |\n",
-			json_integer_value(json_object_get(sh, "k")),
-			json_integer_value(json_object_get(sh, "n")),
-			json_array_size(json_object_get(sh, "runs")), n);
-	if (mg && !note) {
-		fprintf(f, "| Merged | %zu directories:", json_array_size(json_object_get(mg, "shards")));
-		json_array_foreach(json_object_get(mg, "shards"), i, x)
-			fprintf(f, "%s `%s`", i ? "," : "", json_string_value(json_object_get(x, "dir")));
-		fputs(" |\n", f);
+	if (sh) {
+		rp_tab_cell(t, "Shard");
+		rp_tab_cell(t, "%lld of %lld: %zu of the experiment's %zu runs (`testbed merge` "
+			       "combines the shards and judges the expectations over all)",
+			    json_integer_value(json_object_get(sh, "k")),
+			    json_integer_value(json_object_get(sh, "n")),
+			    json_array_size(json_object_get(sh, "runs")), n);
 	}
-	if (note && json_is_true(json_object_get(mg, "partial")))
-		fprintf(f, "> **Note:** a partial merge (`testbed merge --partial`): run(s) %s of %zu "
-			   "are in no shard; the expectations are not judged.\n\n",
-			json_string_value(json_object_get(mg, "missing")), n);
+	if (!mg || !(f = open_memstream(&dirs, &len)))
+		return;
+	json_array_foreach(json_object_get(mg, "shards"), i, x)
+		fprintf(f, "%s `%s`", i ? "," : "", json_string_value(json_object_get(x, "dir")));
+	fclose(f);
+	rp_tab_cell(t, "Merged");
+	rp_tab_cell(t, "%zu directories:%s", json_array_size(json_object_get(mg, "shards")), dirs);
+	free(dirs);
+	if (json_is_true(json_object_get(mg, "partial")))
+		rp_tab_para(t, true, "> **Note:** a partial merge (`testbed merge --partial`): run(s) "
+				      "%s of %zu are in no shard; the expectations are not judged.",
+			    json_string_value(json_object_get(mg, "missing")), n);
 }
 
-/* The title, and a table of what was run, where, whether the host (or the
- * guest) kept up, and the verdict. */
-static void header(FILE *f, const struct report *rp)
+/* The table of what was run, where, whether the host (or the guest) kept
+ * up, and the verdict, under the experiment's name and description. */
+void rp_header_tab(const struct report *rp, struct rp_tab *t)
 {
 	const struct tb_config *c = rp->c;
 	json_t *m = rp->manifest, *k = json_object_get(m, "kernel"), *x;
 	const char *tier = json_string_value(json_object_get(k, "tier"));
 	const char *rel = json_string_value(json_object_get(k, "release"));
-	size_t held = n_held(rp);
+	size_t held = rp_n_held(rp);
 
-	fprintf(f, "# %s\n\n", c->exp.name);
+	rp_tab_title(t, 1, "%s", c->exp.name);
 	if (c->exp.description)
-		fprintf(f, "%s\n\n", c->exp.description);
-	fputs("| | |\n|---|---|\n", f);
-	fprintf(f, "| File | `%s` |\n", c->path ? c->path : "?");
-	fprintf(f, "| Kernel | %s%s%s |\n", tier ? tier : "unknown", rel ? ", Linux " : "",
-		rel ? rel : "");
+		rp_tab_para(t, false, "%s", c->exp.description);
+	rp_tab_col(t, false, "%s", "");
+	rp_tab_col(t, false, "%s", "");
+	rp_tab_cell(t, "File");
+	rp_tab_cell(t, "`%s`", c->path ? c->path : "?");
+	rp_tab_cell(t, "Kernel");
+	rp_tab_cell(t, "%s%s%s", tier ? tier : "unknown", rel ? ", Linux " : "", rel ? rel : "");
 	x = json_object_get(m, "seed");
-	fprintf(f, "| Seed | %llu |\n",
-		x ? (unsigned long long)json_integer_value(x) : (unsigned long long)c->exp.seed);
+	rp_tab_cell(t, "Seed");
+	rp_tab_cell(t, "%llu", x ? (unsigned long long)json_integer_value(x) :
+				   (unsigned long long)c->exp.seed);
 	x = json_object_get(m, "repeat");
-	fprintf(f, "| Repeats | %lld per case |\n",
-		x ? (long long)json_integer_value(x) : (long long)c->exp.repeat);
-	cases_row(f, rp);
-	fprintf(f, "| Runs | %zu, %zu complete |\n", rp->n_runs, rp->n_usable);
-	shard_rows(f, rp, false);
-	host_stalls_row(rp, f);
-	guest_stalls_row(rp, f);
-	if (rp->n_ex)
-		fprintf(f, "| Verdict | **%s**: %zu of %zu expectations held |\n",
-			held == rp->n_ex ? "HELD" : "NOT HELD", held, rp->n_ex);
-	fprintf(f, "| Generated by | testbed %s (`testbed report` regenerates this file) |\n\n",
-		TB_VERSION);
-	shard_rows(f, rp, true);
+	rp_tab_cell(t, "Repeats");
+	rp_tab_cell(t, "%lld per case", x ? (long long)json_integer_value(x) : (long long)c->exp.repeat);
+	text_row(t, rp, "Cases", cases_row);
+	rp_tab_cell(t, "Runs");
+	rp_tab_cell(t, "%zu, %zu complete", rp->n_runs, rp->n_usable);
+	shard_rows(t, rp);
+	if (rp->stalls.n_measured)
+		text_row(t, rp, "Host stalls", host_stalls_row);
+	if (rp->n_guest_runs)
+		text_row(t, rp, "Guest stalls", guest_stalls_row);
+	if (rp->n_ex) {
+		rp_tab_cell(t, "Verdict");
+		rp_tab_cell(t, "**%s**: %zu of %zu expectations held",
+			    held == rp->n_ex ? "HELD" : "NOT HELD", held, rp->n_ex);
+	}
+	rp_tab_cell(t, "Generated by");
+	rp_tab_cell(t, "testbed %s (`testbed report` regenerates this file)", TB_VERSION);
+}
+
+static void header(FILE *f, const struct report *rp)
+{
+	struct rp_tab t = { 0 };
+
+	rp_header_tab(rp, &t);
+	rp_tab_md(f, &t);
+	rp_tab_free(&t);
 	if (rp->n_usable < rp->n_runs || !rp->n_runs)
 		incomplete_note(f, rp);
 }
 
-/* A table's columns for the sweeps: a header cell per sweep (its short
- * name), ... */
-void rp_md_sweep_heads(FILE *f, const struct tb_config *c)
+/* A per-case table's columns for the sweeps: a header cell per sweep (its
+ * short name), ... */
+void rp_tab_sweep_cols(struct rp_tab *t, const struct tb_config *c)
 {
 	for (size_t s = 0; s < c->n_sweeps; s++)
-		fprintf(f, " %s |", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
-}
-
-/* ... their cells of the alignment row ... */
-void rp_md_sweep_rules(FILE *f, const struct tb_config *c)
-{
-	for (size_t s = 0; s < c->n_sweeps; s++)
-		fputs("---|", f);
+		rp_tab_col(t, false, "%s", c->sweeps[s].short_name ? c->sweeps[s].short_name : c->sweeps[s].key);
 }
 
 /* ... and the start of case @k's row: its number and sweep values. */
-void rp_md_case_cells(FILE *f, const struct report *rp, size_t k)
+void rp_tab_case_cells(struct rp_tab *t, const struct report *rp, size_t k)
 {
 	const struct tb_config *c = rp->c;
 
-	fprintf(f, "| %zu |", k + 1);
+	rp_tab_cell(t, "%zu", k + 1);
 	for (size_t s = 0; s < c->n_sweeps; s++)
-		fprintf(f, " %s |", c->sweeps[s].values[rp->cases[k].idx[s]]);
+		rp_tab_cell(t, "%s", c->sweeps[s].values[rp->cases[k].idx[s]]);
 }
 
 /* The Results table's header: the sweeps, the runs, then per flow the
  * metrics of its worker (rp_worker_table) and, where @mathis, the Mathis
  * prediction. */
-static void results_head(FILE *f, const struct tb_config *c, const bool *mathis)
+static void results_head(struct rp_tab *t, const struct tb_config *c, const bool *mathis)
 {
-	fputs("| # |", f);
-	rp_md_sweep_heads(f, c);
-	fputs(" runs |", f);
+	rp_tab_col(t, false, "#");
+	rp_tab_sweep_cols(t, c);
+	rp_tab_col(t, false, "runs");
 	for (size_t fl = 0; fl < c->n_flows; fl++) {
 		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
-			fprintf(f, " %s %s |", c->flows[fl].name, *m);
+			rp_tab_col(t, true, "%s %s", c->flows[fl].name, *m);
 		if (mathis[fl])
-			fprintf(f, " %s Mathis |", c->flows[fl].name);
+			rp_tab_col(t, true, "%s Mathis", c->flows[fl].name);
 	}
-	fputs("\n|---|", f);
-	rp_md_sweep_rules(f, c);
-	fputs("---|", f);
-	for (size_t fl = 0; fl < c->n_flows; fl++) {
-		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
-			fputs("---:|", f);
-		if (mathis[fl])
-			fputs("---:|", f);
-	}
-	fputc('\n', f);
 }
 
 /* Flow @fl's cells in case @k: its metrics, then the Mathis prediction when
  * @mathis; "off" in each when the case switched the flow off. */
-static void flow_cells(FILE *f, const struct report *rp, size_t k, size_t fl, bool mathis)
+static void flow_cells(struct rp_tab *t, const struct report *rp, size_t k, size_t fl, bool mathis)
 {
 	const struct tb_config *c = rp->c;
 	bool on = rp_case_cfg(rp, k)->flows[fl].enabled;
@@ -354,81 +371,89 @@ static void flow_cells(FILE *f, const struct report *rp, size_t k, size_t fl, bo
 
 	for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++) {
 		if (!on) {
-			fputs(" off |", f);
+			rp_tab_cell(t, "off");
 			continue;
 		}
 		rp_case_metric(rp, k, *m, (int)fl, -1, NULL, &st, why, sizeof(why));
-		rp_md_cell(f, &st, metric_unit(*m));
+		rp_tab_stats(t, &st, metric_unit(*m));
 	}
 	if (!mathis)
 		return;
 	if (on)
 		rp_case_mathis(rp, k, (int)fl, &st, why, sizeof(why));
 	if (on && st.n)
-		rp_md_cell(f, &st, TB_UNIT_RATE);
+		rp_tab_stats(t, &st, TB_UNIT_RATE);
 	else
-		fputs(on ? " — |" : " off |", f);
+		rp_tab_cell(t, "%s", on ? "—" : "off");
 }
 
 /* The Results table's rows: per case, its sweep values, how many of its
  * runs completed, and every flow's cells. */
-static void results_rows(FILE *f, const struct report *rp, const bool *mathis)
+static void results_rows(struct rp_tab *t, const struct report *rp, const bool *mathis)
 {
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		const struct rp_case *cs = &rp->cases[k];
 
-		rp_md_case_cells(f, rp, k);
-		fprintf(f, " %zu/%zu |", cs->n_usable, cs->n_runs);
+		rp_tab_case_cells(t, rp, k);
+		rp_tab_cell(t, "%zu/%zu", cs->n_usable, cs->n_runs);
 		for (size_t fl = 0; fl < rp->c->n_flows; fl++)
-			flow_cells(f, rp, k, fl, mathis[fl]);
-		fputc('\n', f);
+			flow_cells(t, rp, k, fl, mathis[fl]);
 	}
-	fputc('\n', f);
 }
 
 /* What a flow's Mathis column is, for each flow that has one. */
-static void mathis_notes(FILE *f, const struct tb_config *c, const bool *mathis)
+static void mathis_notes(struct rp_tab *t, const struct tb_config *c, const bool *mathis)
 {
 	for (size_t fl = 0; fl < c->n_flows; fl++)
 		if (mathis[fl])
-			fprintf(f, "`%s Mathis`: the Mathis et al. prediction MSS x 8 / RTT x 1.22 / "
-				   "sqrt(p) for this flow, from its measured MSS and smoothed RTT "
-				   "(`mss`, `rtt_us` of flows/%s.json) and the random loss p the case "
-				   "puts on its path. It models a Reno-style loss-based sender: compare "
-				   "it with CUBIC's goodput, not BBR's.\n\n",
-				c->flows[fl].name, c->flows[fl].name);
+			rp_tab_para(t, true,
+				    "`%s Mathis`: the Mathis et al. prediction MSS x 8 / RTT x 1.22 / "
+				    "sqrt(p) for this flow, from its measured MSS and smoothed RTT "
+				    "(`mss`, `rtt_us` of flows/%s.json) and the random loss p the case "
+				    "puts on its path. It models a Reno-style loss-based sender: compare "
+				    "it with CUBIC's goodput, not BBR's.",
+				    c->flows[fl].name, c->flows[fl].name);
 }
 
 /* Why each named case exists (its note). */
-static void case_notes(FILE *f, const struct tb_config *c)
+static void case_notes(struct rp_tab *t, const struct tb_config *c)
 {
 	for (size_t i = 0; i < c->n_casedefs; i++)
 		if (c->casedefs[i].note) {
-			fprintf(f, "- **%s**: ", c->casedefs[i].name);
-			md_escape(f, c->casedefs[i].note);
-			fputc('\n', f);
+			char *s = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&s, &len);
+
+			if (!m)
+				abort();
+			md_escape(m, c->casedefs[i].note);
+			fclose(m);
+			rp_tab_item(t, "**%s**: %s", c->casedefs[i].name, s);
+			free(s);
 		}
 }
 
 /* The Results section: a row per case with the flows' metrics, what the
  * Mathis columns are, and the named cases' notes. */
-static void flow_table(FILE *f, const struct report *rp)
+void rp_results_tab(const struct report *rp, struct rp_tab *t)
 {
 	const struct tb_config *c = rp->c;
-	bool *mathis = xcalloc(c->n_flows + 1, sizeof(bool));
+	bool *mathis;
 
+	if (!c->n_flows)
+		return;
+	mathis = xcalloc(c->n_flows + 1, sizeof(bool));
 	for (size_t fl = 0; fl < c->n_flows; fl++)
 		mathis[fl] = rp_flow_mathis(rp, (int)fl);
-	fputs("## Results\n\nMedians over the complete repeats of each case, with the range "
-	      "(min – max) when the repeats differ. Every statistic, with its 95% confidence "
-	      "interval, is in `summary.json`.\n\n",
-	      f);
-	results_head(f, c, mathis);
-	results_rows(f, rp, mathis);
-	mathis_notes(f, c, mathis);
+	rp_tab_title(t, 2, "Results");
+	rp_tab_para(t, false, "Medians over the complete repeats of each case, with the range "
+			      "(min – max) when the repeats differ. Every statistic, with its 95%% "
+			      "confidence interval, is in `summary.json`.");
+	results_head(t, c, mathis);
+	results_rows(t, rp, mathis);
+	mathis_notes(t, c, mathis);
 	free(mathis);
-	case_notes(f, c);
-	fputc('\n', f);
+	case_notes(t, c);
 }
 
 /* Whether node metric @metric (counter or peak) of @node's @what is above 0
@@ -477,55 +502,48 @@ static struct ncol *node_columns(const struct report *rp, size_t *n)
 }
 
 /* The node table's heading, and its header: the sweeps, then @cols. */
-static void node_head(FILE *f, const struct tb_config *c, const struct ncol *cols, size_t n)
+static void node_head(struct rp_tab *t, const struct tb_config *c, const struct ncol *cols, size_t n)
 {
-	fputs("### Counters and socket states\n\nnstat counter deltas over each run "
-	      "(`counter(NODE.NAME)`) and peak socket counts by state (`peak(NODE.STATE)`), "
-	      "medians over the repeats.\n\n| # |",
-	      f);
-	rp_md_sweep_heads(f, c);
+	rp_tab_title(t, 3, "Counters and socket states");
+	rp_tab_para(t, false, "nstat counter deltas over each run (`counter(NODE.NAME)`) and peak "
+			      "socket counts by state (`peak(NODE.STATE)`), medians over the repeats.");
+	rp_tab_col(t, false, "#");
+	rp_tab_sweep_cols(t, c);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, " %s%s.%s%s |", !strcmp(cols[i].metric, "peak") ? "peak " : "",
-			c->nodes[cols[i].node].name, cols[i].what, "");
-	fputs("\n|---|", f);
-	rp_md_sweep_rules(f, c);
-	for (size_t i = 0; i < n; i++)
-		fputs("---:|", f);
-	fputc('\n', f);
+		rp_tab_col(t, true, "%s%s.%s", !strcmp(cols[i].metric, "peak") ? "peak " : "",
+			   c->nodes[cols[i].node].name, cols[i].what);
 }
 
 /* The node table's rows: per case, its sweep values and @cols' medians. */
-static void node_rows(FILE *f, const struct report *rp, const struct ncol *cols, size_t n)
+static void node_rows(struct rp_tab *t, const struct report *rp, const struct ncol *cols, size_t n)
 {
 	for (size_t k = 0; k < rp->n_cases; k++) {
-		rp_md_case_cells(f, rp, k);
+		rp_tab_case_cells(t, rp, k);
 		for (size_t i = 0; i < n; i++) {
 			struct stats st;
 			char why[RP_WHY];
 
 			rp_case_metric(rp, k, cols[i].metric, -1, cols[i].node, cols[i].what, &st, why,
 				       sizeof(why));
-			rp_md_cell(f, &st, TB_UNIT_COUNT);
+			rp_tab_stats(t, &st, TB_UNIT_COUNT);
 		}
-		fputc('\n', f);
 	}
-	fputc('\n', f);
 }
 
 /* The "Counters and socket states" table, when it has a column. */
-static void node_table(FILE *f, const struct report *rp)
+void rp_nodes_tab(const struct report *rp, struct rp_tab *t)
 {
 	size_t n;
 	struct ncol *cols = node_columns(rp, &n);
 
 	if (n) {
-		node_head(f, rp->c, cols, n);
-		node_rows(f, rp, cols, n);
+		node_head(t, rp->c, cols, n);
+		node_rows(t, rp, cols, n);
 	}
 	free(cols);
 }
 
-static const char *cmp_text(enum tb_cmp c)
+const char *rp_cmp_text(enum tb_cmp c)
 {
 	switch (c) {
 	case TB_CMP_LT:
@@ -548,7 +566,7 @@ static void expectations(FILE *f, const struct report *rp)
 {
 	if (!rp->n_ex)
 		return;
-	fprintf(f, "## Expectations: %zu of %zu held\n\n", n_held(rp), rp->n_ex);
+	fprintf(f, "## Expectations: %zu of %zu held\n\n", rp_n_held(rp), rp->n_ex);
 	for (size_t i = 0; i < rp->n_ex; i++) {
 		const struct rp_expect *re = &rp->ex[i];
 
@@ -569,7 +587,7 @@ static void expectations(FILE *f, const struct report *rp)
 			if (cb->nodata)
 				fprintf(f, "not held (no data): ");
 			fprintf(f, "%s %s %s", rp_fmt(cb->lhs, re->lhs_unit, a, sizeof(a)),
-				cmp_text(re->e->cmp), rp_fmt(cb->rhs, re->rhs_unit, b, sizeof(b)));
+				rp_cmp_text(re->e->cmp), rp_fmt(cb->rhs, re->rhs_unit, b, sizeof(b)));
 			if (cb->reason && !cb->nodata)
 				fprintf(f, " (%s)", cb->reason);
 			fputc('\n', f);
@@ -605,41 +623,37 @@ static void plots(FILE *f, const struct report *rp)
 			rp->plots[i]);
 }
 
-int rp_write_markdown(struct report *rp)
-{
-	char *path = rp_path(rp, "report.md"), *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
+/* The sections made of a table, in the order of both reports. */
+const struct rp_section rp_sections[] = {
+	{ "network", rp_network_tab }, { "results", rp_results_tab }, { "processes", rp_proc_tab },
+	{ "nodes", rp_nodes_tab },     { "queues", rp_qdisc_tab },    { NULL, NULL },
+};
 
-	if (!f) {
-		rc = -errno;
-		tb_err("report: cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
+static void markdown(FILE *f, struct report *rp)
+{
 	header(f, rp);
-	rp_network(f, rp);
-	if (rp->c->n_flows)
-		flow_table(f, rp);
-	rp_md_processes(f, rp);
-	node_table(f, rp);
-	rp_qdisc_table(f, rp);
+	for (const struct rp_section *sec = rp_sections; sec->build; sec++) {
+		struct rp_tab t = { 0 };
+
+		sec->build(rp, &t);
+		rp_tab_md(f, &t);
+		rp_tab_free(&t);
+	}
 	expectations(f, rp);
-	rp_ladders(f, rp);
+	rp_ladders(f, rp, false);
 	plots(f, rp);
 	fputs("## Files\n\n- `summary.json`: every statistic and expectation, for machines\n"
+	      "- `report.html`: this report for a browser, with plots to hover over and series to "
+	      "switch on and off\n"
 	      "- `manifest.json`: the resolved configuration, seed, kernel and tool versions\n"
 	      "- `runs/c<CASE>-r<REPEAT>/`: per run: worker results (`flows/`), processes' output and status "
 	      "(`processes/`), counters, socket samples (`sockets/`), captures (`pcap/`)\n"
 	      "- `plots/`: the SVGs with their gnuplot scripts and data\n\n"
 	      "See docs/report.md for what every file and field means.\n",
 	      f);
-	if (fclose(f) || rename(tmp, path)) {
-		rc = -(errno ? errno : EIO);
-		tb_err("report: cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	free(path);
-	return rc;
+}
+
+int rp_write_markdown(struct report *rp)
+{
+	return rp_write_file(rp, "report.md", markdown);
 }

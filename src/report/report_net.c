@@ -50,7 +50,8 @@ static size_t shown_keys(const struct report *rp, bool *shown)
 	return n;
 }
 
-/* The cells of direction @sh: " V |" per shown key, "—" for a default. */
+/* The cells of direction @sh, a value per shown key ("—" for a default),
+ * joined by "\x1f" to compare rows whole. */
 static char *cells(const struct tb_shape *sh, const bool *shown)
 {
 	char *s = NULL, buf[64];
@@ -61,9 +62,16 @@ static char *cells(const struct tb_shape *sh, const bool *shown)
 		abort();
 	for (size_t i = 0; config_shape_key(i) && i < NET_MAX_KEYS; i++)
 		if (shown[i])
-			fprintf(f, " %s |", config_shape_text(sh, i, buf, sizeof(buf)) ? buf : "—");
+			fprintf(f, "%s\x1f", config_shape_text(sh, i, buf, sizeof(buf)) ? buf : "—");
 	fclose(f);
 	return s;
+}
+
+/* The cells of a row made by cells(). */
+static void row_cells(struct rp_tab *t, const char *row)
+{
+	for (const char *p = row, *e; (e = strchr(p, '\x1f')); p = e + 1)
+		rp_tab_cell(t, "%.*s", (int)(e - p), p);
 }
 
 /* The cases (1-based) whose cells are @row[k0]'s, as ranges ("1–3, 5"), or
@@ -75,7 +83,7 @@ static void case_list(FILE *f, char **row, bool *done, size_t n, size_t k0)
 	for (size_t k = 0; k0 == 0 && k < n; k++) /* only the first group can be all */
 		same += !strcmp(row[k], row[k0]);
 	if (same == n)
-		fputs(" all", f);
+		fputs("all", f);
 	for (size_t k = k0; k <= n; k++) {
 		bool in = k < n && !done[k] && !strcmp(row[k], row[k0]);
 
@@ -86,7 +94,7 @@ static void case_list(FILE *f, char **row, bool *done, size_t n, size_t k0)
 		}
 		if (first == SIZE_MAX || same == n)
 			continue;
-		fprintf(f, "%s%zu", listed++ ? ", " : " ", first + 1);
+		fprintf(f, "%s%zu", listed++ ? ", " : "", first + 1);
 		if (k - 1 > first)
 			fprintf(f, "%s%zu", k - 1 > first + 1 ? "–" : ", ", k);
 		first = SIZE_MAX;
@@ -94,7 +102,7 @@ static void case_list(FILE *f, char **row, bool *done, size_t n, size_t k0)
 }
 
 /* The rows of direction @d of link @l: one per group of cases alike. */
-static void dir_rows(FILE *f, const struct report *rp, size_t l, int d, const bool *shown)
+static void dir_rows(struct rp_tab *t, const struct report *rp, size_t l, int d, const bool *shown)
 {
 	const struct tb_link *lk = &rp->c->links[l];
 	const char *a = rp->c->nodes[lk->end[d].node].name, *b = rp->c->nodes[lk->end[1 - d].node].name;
@@ -115,10 +123,11 @@ static void dir_rows(FILE *f, const struct report *rp, size_t l, int d, const bo
 			abort();
 		case_list(m, row, done, rp->n_cases, k);
 		fclose(m);
-		fprintf(f, "| %s | %s → %s |", lk->name, a, b);
+		rp_tab_cell(t, "%s", lk->name);
+		rp_tab_cell(t, "%s → %s", a, b);
 		if (rp->n_cases > 1)
-			fprintf(f, "%s |", list);
-		fprintf(f, "%s\n", row[k]);
+			rp_tab_cell(t, "%s", list);
+		row_cells(t, row[k]);
 		free(list);
 	}
 	for (size_t k = 0; k < rp->n_cases; k++)
@@ -128,44 +137,46 @@ static void dir_rows(FILE *f, const struct report *rp, size_t l, int d, const bo
 }
 
 /* The links left out of the table, which no case shapes. */
-static void unshaped(FILE *f, const struct report *rp, const bool *shown)
+static void unshaped(struct rp_tab *t, const struct report *rp, const bool *shown)
 {
-	size_t n = 0;
+	char *s = NULL;
+	size_t n = 0, len = 0;
+	FILE *f = open_memstream(&s, &len);
 
+	if (!f)
+		abort();
 	for (size_t l = 0; l < rp->c->n_links; l++)
 		if (!link_shaped(rp, l, shown))
-			fprintf(f, "%s%s", n++ ? ", " : "\nNot shaped: ", rp->c->links[l].name);
-	fputs(n ? ".\n\n" : "\n", f);
+			fprintf(f, "%s%s", n++ ? ", " : "Not shaped: ", rp->c->links[l].name);
+	fclose(f);
+	if (n)
+		rp_tab_para(t, true, "%s.", s);
+	free(s);
 }
 
-void rp_network(FILE *f, const struct report *rp)
+void rp_network_tab(const struct report *rp, struct rp_tab *t)
 {
 	bool shown[NET_MAX_KEYS];
 	size_t n = rp->n_cases ? shown_keys(rp, shown) : 0;
 
-	fputs("## Network\n\n", f);
+	rp_tab_title(t, 2, "Network");
 	if (!n) {
-		fputs("No link is shaped: every link direction runs at the speed of a veth pair, "
-		      "without delay or loss.\n\n",
-		      f);
+		rp_tab_para(t, false, "No link is shaped: every link direction runs at the speed of a "
+				      "veth pair, without delay or loss.");
 		return;
 	}
-	fputs("What each link direction was shaped to (the `[link]` keys of docs/config.md, "
-	      "as each case set them; `—`: the key's default, no shaping by it). How they "
-	      "become qdiscs: docs/shaping.md.\n\n"
-	      "| link | direction |",
-	      f);
+	rp_tab_para(t, false, "What each link direction was shaped to (the `[link]` keys of "
+			      "docs/config.md, as each case set them; `—`: the key's default, no "
+			      "shaping by it). How they become qdiscs: docs/shaping.md.");
+	rp_tab_col(t, false, "link");
+	rp_tab_col(t, false, "direction");
 	if (rp->n_cases > 1)
-		fputs(" cases |", f);
+		rp_tab_col(t, false, "cases");
 	for (size_t i = 0; config_shape_key(i) && i < NET_MAX_KEYS; i++)
 		if (shown[i])
-			fprintf(f, " %s |", config_shape_key(i));
-	fprintf(f, "\n|---|---|%s", rp->n_cases > 1 ? "---|" : "");
-	for (size_t i = 0; i < n; i++)
-		fputs("---|", f);
-	fputc('\n', f);
+			rp_tab_col(t, false, "%s", config_shape_key(i));
 	for (size_t l = 0; l < rp->c->n_links; l++)
 		for (int d = 0; d < 2 && link_shaped(rp, l, shown); d++)
-			dir_rows(f, rp, l, d, shown);
-	unshaped(f, rp, shown);
+			dir_rows(t, rp, l, d, shown);
+	unshaped(t, rp, shown);
 }

@@ -686,6 +686,8 @@ static void time_script(struct pctx *x, enum series_kind kind, const struct tb_f
 								"1:2 with lines lw 1.5",
 			  labels[b]);
 	fputs("\n", x->gp);
+	rp_series_add(x->rp, dname, title, series_ylabel[kind], labels, blocks, NULL,
+		      kind == S_CWND || kind == S_RETRANS);
 	free(title);
 	free(svg);
 }
@@ -744,6 +746,9 @@ static void tcp_case_script(struct pctx *x, const struct tb_flow *f, size_t k,
 	fputs(" using 1:3 with steps lw 1.5 dt 2 title \"snd_ssthresh\", \\\n     ", x->gp);
 	gp_str(x->gp, dname);
 	fputs(" using 1:4 axes x1y2 with steps lw 1 title \"total_retrans (right axis)\"\n", x->gp);
+	rp_series_add(x->rp, dname, title, "segments", NULL, 0,
+		      (const char *const[]){ "snd_cwnd", "snd_ssthresh", "y2:total_retrans", NULL },
+		      true);
 	free(title);
 	free(svg);
 }

@@ -191,8 +191,9 @@ static void states_cell(FILE *f, const struct report *rp, size_t k, size_t proc)
 	size_t n = count_states(rp, k, proc, seen, count);
 
 	for (size_t j = 0; j < n; j++)
-		fprintf(f, "%s%s ×%d", j ? ", " : " ", seen[j], count[j]);
-	fputs(n ? " |" : " — |", f);
+		fprintf(f, "%s%s ×%d", j ? ", " : "", seen[j], count[j]);
+	if (!n)
+		fputs("—", f);
 }
 
 struct keys {
@@ -234,19 +235,14 @@ static void value_keys(const struct tb_config *c, size_t proc, struct keys *k)
 	}
 }
 
-static void proc_row(FILE *f, const struct report *rp, size_t k, size_t proc)
+/* "name = 3; other = —": the medians of the values process @proc's
+ * metric.NAMEs and the expectations read, in case @k. */
+static void values_cell(FILE *f, const struct report *rp, size_t k, size_t proc)
 {
-	const struct rp_case *cs = &rp->cases[k];
 	struct keys k_;
 	char why[RP_WHY];
 	struct stats st;
 
-	rp_md_case_cells(f, rp, k);
-	fprintf(f, " %s | %zu/%zu |", rp->c->processes[proc].name, cs->n_usable, cs->n_runs);
-	states_cell(f, rp, k, proc);
-	rp_case_metric(rp, k, "runtime", -1, (int)proc, NULL, &st, why, sizeof(why));
-	rp_md_cell(f, &st, TB_UNIT_TIME);
-	fputs(" ", f);
 	value_keys(rp->c, proc, &k_);
 	for (size_t i = 0; i < k_.n; i++) {
 		rp_case_metric(rp, k, "value", -1, (int)proc, k_.v[i], &st, why, sizeof(why));
@@ -259,7 +255,39 @@ static void proc_row(FILE *f, const struct report *rp, size_t k, size_t proc)
 			fputs("—", f);
 		}
 	}
-	fputs(k_.n ? " |\n" : "— |\n", f);
+	if (!k_.n)
+		fputs("—", f);
+}
+
+/* A cell written by @fn. */
+static void fn_cell(struct rp_tab *t, const struct report *rp, size_t k, size_t proc,
+		    void (*fn)(FILE *, const struct report *, size_t, size_t))
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&s, &len);
+
+	if (!m)
+		abort();
+	fn(m, rp, k, proc);
+	fclose(m);
+	rp_tab_cell(t, "%s", s);
+	free(s);
+}
+
+static void proc_row(struct rp_tab *t, const struct report *rp, size_t k, size_t proc)
+{
+	const struct rp_case *cs = &rp->cases[k];
+	char why[RP_WHY];
+	struct stats st;
+
+	rp_tab_case_cells(t, rp, k);
+	rp_tab_cell(t, "%s", rp->c->processes[proc].name);
+	rp_tab_cell(t, "%zu/%zu", cs->n_usable, cs->n_runs);
+	fn_cell(t, rp, k, proc, states_cell);
+	rp_case_metric(rp, k, "runtime", -1, (int)proc, NULL, &st, why, sizeof(why));
+	rp_tab_stats(t, &st, TB_UNIT_TIME);
+	fn_cell(t, rp, k, proc, values_cell);
 }
 
 /* summary.json's processes of case @k: how they ended, and the statistics
@@ -296,23 +324,23 @@ json_t *rp_proc_json(const struct report *rp, size_t k)
 	return o;
 }
 
-void rp_md_processes(FILE *f, const struct report *rp)
+void rp_proc_tab(const struct report *rp, struct rp_tab *t)
 {
 	const struct tb_config *c = rp->c;
+	static const char *const cols[] = { "process", "runs", "ended", "runtime", "values" };
 
 	if (!c->n_processes)
 		return;
-	fputs("## Processes\n\nEach process's end in every run of the case (×: how many runs), "
-	      "its run time (median over the complete runs, range when they differ) and the "
-	      "numbers read from its output (medians). Its output, status and peak memory are "
-	      "in `runs/c<CASE>-r<REPEAT>/processes/NAME/`.\n\n| # |",
-	      f);
-	rp_md_sweep_heads(f, c);
-	fputs(" process | runs | ended | runtime | values |\n|---|", f);
-	rp_md_sweep_rules(f, c);
-	fputs("---|---|---|---:|---|\n", f);
+	rp_tab_title(t, 2, "Processes");
+	rp_tab_para(t, false, "Each process's end in every run of the case (×: how many runs), its "
+			      "run time (median over the complete runs, range when they differ) and "
+			      "the numbers read from its output (medians). Its output, status and "
+			      "peak memory are in `runs/c<CASE>-r<REPEAT>/processes/NAME/`.");
+	rp_tab_col(t, false, "#");
+	rp_tab_sweep_cols(t, c);
+	for (size_t i = 0; i < ARRAY_SIZE(cols); i++)
+		rp_tab_col(t, !strcmp(cols[i], "runtime"), "%s", cols[i]);
 	for (size_t k = 0; k < rp->n_cases; k++)
 		for (size_t p = 0; p < c->n_processes; p++)
-			proc_row(f, rp, k, p);
-	fputc('\n', f);
+			proc_row(t, rp, k, p);
 }

@@ -158,20 +158,20 @@ done:
 }
 
 /* "1,234" or "1,234 (1,100–1,300)" for counts. */
-static void qcell(FILE *f, const struct stats *st)
+static void qcell(struct rp_tab *t, const struct stats *st)
 {
 	char m[48], a[48], b[48];
 
 	if (!st->n) {
-		fputs(" — |", f);
+		rp_tab_cell(t, "—");
 		return;
 	}
 	rp_fmt(st->median, TB_UNIT_COUNT, m, sizeof(m));
 	if (st->n > 1 && st->min != st->max)
-		fprintf(f, " %s (%s–%s) |", m, rp_fmt(st->min, TB_UNIT_COUNT, a, sizeof(a)),
-			rp_fmt(st->max, TB_UNIT_COUNT, b, sizeof(b)));
+		rp_tab_cell(t, "%s (%s–%s)", m, rp_fmt(st->min, TB_UNIT_COUNT, a, sizeof(a)),
+			    rp_fmt(st->max, TB_UNIT_COUNT, b, sizeof(b)));
 	else
-		fprintf(f, " %s |", m);
+		rp_tab_cell(t, "%s", m);
 }
 
 /* Whether qdisc @id dropped, went over its limit or has extended
@@ -199,30 +199,36 @@ static bool eventful(const struct report *rp, const struct qid *id)
 }
 
 /* The section's heading, what its columns mean, and the table's header. */
-static void queues_head(FILE *f)
+static void queues_head(struct rp_tab *t)
 {
-	fputs("### Queues\n\nThe qdiscs the testbed installed, from each run's "
-	      "`qdisc.json` at its end, medians over the repeats (range when they "
-	      "differ). `drop %` is drops / (packets + drops): on a netem qdisc, its "
-	      "random loss plus any overflow of its children (a child's drops count "
-	      "in its parent too); `backlog` is what was still queued when the run "
-	      "ended. fq\\_codel's `drop_overlimit` counts drops because its limit "
-	      "was reached (not AQM drops), `new_flow_count` flows that became "
-	      "active.\n\n",
-	      f);
-	fputs("| # | case | node | dev | qdisc | packets | drops | drop % | overlimits | "
-	      "backlog (bytes) | extended |\n|---|---|---|---|---|---:|---:|---:|---:|---:|"
-	      "---|\n",
-	      f);
+	static const char *const cols[] = { "#",	 "case",	    "node",	"dev",
+					    "qdisc",	 "packets",	    "drops",	"drop %",
+					    "overlimits", "backlog (bytes)", "extended" };
+
+	rp_tab_title(t, 3, "Queues");
+	rp_tab_para(t, false, "The qdiscs the testbed installed, from each run's `qdisc.json` at its "
+			      "end, medians over the repeats (range when they differ). `drop %%` is "
+			      "drops / (packets + drops): on a netem qdisc, its random loss plus any "
+			      "overflow of its children (a child's drops count in its parent too); "
+			      "`backlog` is what was still queued when the run ended. fq\\_codel's "
+			      "`drop_overlimit` counts drops because its limit was reached (not AQM "
+			      "drops), `new_flow_count` flows that became active.");
+	for (size_t i = 0; i < ARRAY_SIZE(cols); i++)
+		rp_tab_col(t, i >= 5 && i <= 9, "%s", cols[i]);
 }
 
 /* The "extended" cell: the medians of the extended statistics worth a
  * column (x_fields) that qdisc @id has (@xs, of the case's first dump). */
-static void xstats_cell(FILE *f, json_t **runs, size_t n, const struct qid *id, json_t *xs)
+static void xstats_cell(struct rp_tab *t, json_t **runs, size_t n, const struct qid *id, json_t *xs)
 {
 	bool first = true;
 	struct stats st;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
 
+	if (!f)
+		abort();
 	for (int x = 0; x_fields[x]; x++) {
 		char m[48];
 
@@ -231,41 +237,46 @@ static void xstats_cell(FILE *f, json_t **runs, size_t n, const struct qid *id, 
 		q_stats(runs, n, id, "xstats", x_fields[x], &st);
 		if (!st.n)
 			continue;
-		fprintf(f, "%s%s %s", first ? " " : ", ", x_fields[x],
+		fprintf(f, "%s%s %s", first ? "" : ", ", x_fields[x],
 			rp_fmt(st.median, TB_UNIT_COUNT, m, sizeof(m)));
 		first = false;
 	}
-	fputs(" |\n", f);
+	fclose(f);
+	rp_tab_cell(t, "%s", s);
+	free(s);
 }
 
 /* The row of qdisc @id (@q of the first dump) in case @k, over its runs. */
-static void qdisc_row(FILE *f, const struct report *rp, size_t k, json_t **runs, size_t n,
+static void qdisc_row(struct rp_tab *t, const struct report *rp, size_t k, json_t **runs, size_t n,
 		      const struct qid *id, json_t *q)
 {
 	const char *kind = json_string_value(json_object_get(q, "kind"));
 	struct stats sp, sd, st;
 
-	fprintf(f, "| %zu | %s | %s | %s | %s %s |", k + 1, rp->cases[k].label, id->node, id->dev,
-		kind ? kind : "?", id->handle);
+	rp_tab_cell(t, "%zu", k + 1);
+	rp_tab_cell(t, "%s", rp->cases[k].label);
+	rp_tab_cell(t, "%s", id->node);
+	rp_tab_cell(t, "%s", id->dev);
+	rp_tab_cell(t, "%s %s", kind ? kind : "?", id->handle);
 	q_stats(runs, n, id, NULL, "packets", &sp);
 	q_stats(runs, n, id, NULL, "drops", &sd);
-	qcell(f, &sp);
-	qcell(f, &sd);
+	qcell(t, &sp);
+	qcell(t, &sd);
 	if (sp.n && sd.n && sp.median + sd.median > 0)
-		fprintf(f, " %.3g%% |", 100 * sd.median / (sp.median + sd.median));
+		rp_tab_cell(t, "%.3g%%", 100 * sd.median / (sp.median + sd.median));
 	else
-		fputs(" — |", f);
+		rp_tab_cell(t, "—");
 	q_stats(runs, n, id, NULL, "overlimits", &st);
-	qcell(f, &st);
+	qcell(t, &st);
 	q_stats(runs, n, id, NULL, "backlog", &st);
-	qcell(f, &st);
-	xstats_cell(f, runs, n, id, json_object_get(q, "xstats"));
+	qcell(t, &st);
+	xstats_cell(t, runs, n, id, json_object_get(q, "xstats"));
 }
 
 /* The rows of case @k: a row per eventful qdisc of its first dump @dump;
  * the others are counted in @quiet (in the first case only, so that each
  * counts once). */
-static void case_rows(FILE *f, const struct report *rp, size_t k, json_t **runs, size_t n,
+static void case_rows(struct rp_tab *t, const struct report *rp, size_t k, json_t **runs, size_t n,
 		      json_t *dump, size_t *quiet)
 {
 	const char *node;
@@ -279,7 +290,7 @@ static void case_rows(FILE *f, const struct report *rp, size_t k, json_t **runs,
 			if (!qid_of(node, q, &id))
 				continue;
 			if (eventful(rp, &id))
-				qdisc_row(f, rp, k, runs, n, &id, q);
+				qdisc_row(t, rp, k, runs, n, &id, q);
 			else
 				*quiet += k == 0;
 		}
@@ -287,16 +298,16 @@ static void case_rows(FILE *f, const struct report *rp, size_t k, json_t **runs,
 }
 
 /* How many qdiscs the table leaves out, and where they are. */
-static void quiet_note(FILE *f, size_t quiet)
+static void quiet_note(struct rp_tab *t, size_t quiet)
 {
-	fprintf(f, "%zu qdisc%s that never dropped, never went over %s limit and %s no "
-		   "extended statistics %s left out (`summary.json` has %s).\n\n",
-		quiet, quiet == 1 ? "" : "s", quiet == 1 ? "its" : "their",
-		quiet == 1 ? "has" : "have", quiet == 1 ? "is" : "are",
-		quiet == 1 ? "it" : "them");
+	rp_tab_para(t, true,
+		    "%zu qdisc%s that never dropped, never went over %s limit and %s no extended "
+		    "statistics %s left out (`summary.json` has %s).",
+		    quiet, quiet == 1 ? "" : "s", quiet == 1 ? "its" : "their",
+		    quiet == 1 ? "has" : "have", quiet == 1 ? "is" : "are", quiet == 1 ? "it" : "them");
 }
 
-void rp_qdisc_table(FILE *f, const struct report *rp)
+void rp_qdisc_tab(const struct report *rp, struct rp_tab *t)
 {
 	bool any = false;
 	size_t quiet = 0;
@@ -306,15 +317,13 @@ void rp_qdisc_table(FILE *f, const struct report *rp)
 		json_t **runs = load_case(rp, k, &n), *dump = first_dump(runs, n);
 
 		if (dump && !any) {
-			queues_head(f);
+			queues_head(t);
 			any = true;
 		}
 		if (dump)
-			case_rows(f, rp, k, runs, n, dump, &quiet);
+			case_rows(t, rp, k, runs, n, dump, &quiet);
 		free_case(runs, n);
 	}
-	if (any)
-		fputc('\n', f);
 	if (any && quiet)
-		quiet_note(f, quiet);
+		quiet_note(t, quiet);
 }

@@ -19,6 +19,8 @@ mc=$(m cubic mathis)
 ok "Mathis from the measured mss/rtt is 3-4 Mbit/s ($mc)" \
 	awk -v v="$mc" 'BEGIN { exit !(v > 3e6 && v < 4e6) }'
 ok "report.md prints the Mathis column beside the goodput" grep -q 'bulk goodput | bulk retrans | bulk Mathis' "$TMP/o/report.md"
+ok "testbed run writes report.html too, with the same Results table" \
+	grep -q '<th class="num">bulk goodput</th><th class="num">bulk retrans</th><th class="num">bulk Mathis</th>' "$TMP/o/report.html"
 # the sampler's ss -tin evidence: cwnd, ssthresh and total_retrans of the flow
 csv="$TMP/o/runs/c1-r1/sockets/c1-tcp.csv"
 cols=$(head -1 "$csv" | tr ',' '\n' | grep -c -x -E 'snd_cwnd|snd_ssthresh|total_retrans')
