@@ -259,14 +259,36 @@ struct tb_capture {
 };
 
 /* Something done to the network at a time within each run ([event NAME]). */
-enum tb_event_action { TB_EVENT_DOWN, TB_EVENT_UP };
+enum tb_event_action { TB_EVENT_DOWN, TB_EVENT_UP, TB_EVENT_SET };
+
+#define TB_EVENT_SETS_MAX 16   /* shape keys one action = set may change */
+#define TB_EVENT_STEPS_DEFAULT 10 /* changes of a ramp when `steps` is not given */
+
+/* One shape key of an action = set, as written ("A.rate", "100mbit..10mbit
+ * over 5s"); resolved at check time (config_event.c). */
+struct tb_event_set {
+	char key[2 * TB_NAME_MAX + 2];
+	char value[96];
+	struct tb_loc kloc, vloc;
+};
 
 struct tb_event {
 	char name[TB_NAME_MAX];
 	uint32_t at_us;        /* time within the run (measured time, from its start) */
 	char link_name[2 * TB_NAME_MAX + 2]; /* as written: "r2-s1" */
 	int link;              /* link index; -1 until resolved */
-	enum tb_event_action action; /* down: both ends of the veth pair down; up: back up */
+	enum tb_event_action action; /* down: both ends of the veth pair down; up: back up;
+					set: shape keys changed in place */
+	uint32_t every_us;     /* repeat period; 0: once */
+	uint32_t until_us;     /* no repeat after this; UINT32_MAX: not given */
+	uint32_t steps;        /* changes of a ramp; 0: TB_EVENT_STEPS_DEFAULT */
+	size_t n_sets;
+	struct tb_event_set sets[TB_EVENT_SETS_MAX];
+	/* resolved by check (config_event.c), per direction of the link: */
+	uint64_t keys[2];      /* bit i: shape key i (config_shape_key(i)) is set */
+	uint64_t ramps[2];     /* bit i: ... and ramps from from[] to to[] */
+	uint32_t over_us;      /* the ramps' length */
+	struct tb_shape from[2], to[2];
 	struct tb_loc loc;
 };
 
@@ -564,6 +586,27 @@ struct json_t *config_to_json(const struct tb_config *c);
 /** The name of shaping key @i, in the order of docs/config.md's table
  * (rate, shaper, burst, delay, ...); NULL past the last. */
 const char *config_shape_key(size_t i);
+
+/* action = set of [event NAME] (config_event.c): when each change happens
+ * and what it sets. A change is step s of occurrence o: occurrences at
+ * at + o x every up to until; a ramp's N steps at at + s x over/(N-1), step
+ * s setting from + (to - from) x s/(N-1); without a ramp one step. */
+
+/** Change @i of @v (0, 1, ...): its time into *@at_us and the ramps'
+ * fraction (0..1) into *@frac. 0, or -1 past the last change. */
+int config_event_step(const struct tb_event *v, size_t i, uint32_t *at_us, double *frac);
+
+/** Write the keys @v sets on direction @dir (leaving end @dir) into @sh,
+ * ramped keys at @frac of their way, with their TB_SH_* bits. */
+void config_event_shape(const struct tb_event *v, int dir, double frac, struct tb_shape *sh);
+
+/** The TB_PART_* that @v changes on direction @dir (0: none). */
+unsigned config_event_parts(const struct tb_event *v, int dir);
+
+/** "rate=10Mbit delay=20ms": the keys @v sets on @dir with their values in
+ * @sh, into @buf. */
+void config_event_describe(const struct tb_event *v, int dir, const struct tb_shape *sh,
+			   char *buf, size_t len);
 /** Shaping key @i of direction @sh as a file writes it ("20ms", "1%",
  * "fq_codel", "500") into @buf when @sh sets it to something other than its
  * default (0% loss is no loss); else "". Returns whether it wrote a value. */

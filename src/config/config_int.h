@@ -209,6 +209,13 @@ int cfg_open_link(struct cfg_ctx *x, const struct raw_entry *e, const char *name
 int cfg_open_flow(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 int cfg_open_capture(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 int cfg_open_case(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
+/** Keep "KEY = VALUE" @e of [event] @v that is not an event key: a shape
+ * key of an action = set, resolved by cfg_event_check_set(). */
+void cfg_event_raw(struct cfg_ctx *x, struct tb_event *v, const struct raw_entry *e);
+/** Resolve and check @v's shape keys, repeat and ramp once its link is
+ * known; the link's shape gains the netem keys its events set (so the
+ * change is in place). Errors to x->d. */
+void cfg_event_check_set(struct cfg_ctx *x, struct tb_event *v);
 int cfg_open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 int cfg_open_process(struct cfg_ctx *x, const struct raw_entry *e, const char *name);
 void cfg_add_setting(struct cfg_ctx *x, struct tb_casedef *k, const struct raw_entry *e);

@@ -235,12 +235,15 @@ const struct keydef cfg_flow_keys[] = {
 	{ NULL },
 };
 
-static const char *const event_action_names[] = { "down", "up", NULL };
+static const char *const event_action_names[] = { "down", "up", "set", NULL };
 
 const struct keydef cfg_event_keys[] = {
 	{ "at", K_TIME, OFF(tb_event, at_us), 0, 3600e6, NULL, 0 },
 	{ "link", K_STR, OFF(tb_event, link_name), 0, 0, NULL, 0 },
 	{ "action", K_ENUM, OFF(tb_event, action), 0, 0, NAMES(event_action_names), 0 },
+	{ "every", K_TIME, OFF(tb_event, every_us), 1000, 3600e6, NULL, 0 },
+	{ "until", K_TIME, OFF(tb_event, until_us), 0, 3600e6, NULL, 0 },
+	{ "steps", K_UINT, OFF(tb_event, steps), 2, 1000, NULL, 0 },
 	{ NULL },
 };
 

@@ -200,7 +200,11 @@ static void apply_key(struct cfg_ctx *x, const struct section *s, const struct r
 			      c->captures[s->index].name, e);
 		return;
 	case S_EVENT:
-		set_named_key(x, s, cfg_event_keys, &c->events[s->index], c->events[s->index].name, e);
+		if (!cfg_key_find(cfg_event_keys, e->key))
+			cfg_event_raw(x, &c->events[s->index], e);
+		else
+			set_named_key(x, s, cfg_event_keys, &c->events[s->index],
+				      c->events[s->index].name, e);
 		return;
 	case S_PROCESS:
 		cfg_process_set(x, &c->processes[s->index], e->key,

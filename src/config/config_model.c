@@ -365,8 +365,15 @@ void config_set_duration(struct tb_config *c, uint32_t dur_us)
 		c->flows[i].start_us = (uint32_t)(c->flows[i].start_us * scale);
 		c->flows[i].duration_us = (uint32_t)(c->flows[i].duration_us * scale);
 	}
-	for (size_t i = 0; i < c->n_events; i++)
-		c->events[i].at_us = (uint32_t)(c->events[i].at_us * scale);
+	for (size_t i = 0; i < c->n_events; i++) {
+		struct tb_event *v = &c->events[i];
+
+		v->at_us = (uint32_t)(v->at_us * scale);
+		v->every_us = (uint32_t)(v->every_us * scale);
+		v->over_us = (uint32_t)(v->over_us * scale);
+		if (v->until_us != UINT32_MAX)
+			v->until_us = (uint32_t)(v->until_us * scale);
+	}
 	for (size_t i = 0; i < c->n_processes; i++)
 		c->processes[i].start_us = (uint32_t)(c->processes[i].start_us * scale);
 	c->exp.duration_us = dur_us;

@@ -552,6 +552,7 @@ static void check_event(struct cfg_ctx *x, struct tb_event *v)
 	if (v->link < 0)
 		diag_error(x->d, &v->loc, "event %s: no link \"%s\" in the topology", v->name,
 			   v->link_name);
+	cfg_event_check_set(x, v);
 }
 
 /* Keep-alive probe settings mean nothing without keep-alive itself. */

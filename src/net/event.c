@@ -3,13 +3,16 @@
  * Both ends go down so that neither side can send a FIN or an RST through
  * the link: to the endpoints the peer simply falls silent.
  * Going down costs the link's routes via a gateway (and its IPv6 addresses);
- * `up` puts them back from the plan, so a routed path heals too. */
+ * `up` puts them back from the plan, so a routed path heals too.
+ * `set` changes shape keys in place (qdisc_change(): the kernel's change of
+ * each qdisc at its handle), never deleting and re-adding a qdisc. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "event.h"
 #include "link.h"
+#include "qdisc.h"
 
 const char *event_action_name(enum tb_event_action a)
 {
@@ -18,6 +21,8 @@ const char *event_action_name(enum tb_event_action a)
 		return "down";
 	case TB_EVENT_UP:
 		return "up";
+	case TB_EVENT_SET:
+		return "set";
 	}
 	return "?";
 }
@@ -63,6 +68,37 @@ int event_apply(const struct tb_config *c, const struct topo *t, const struct tb
 	if (up && topo_restore_link(t, v->link, &te)) {
 		snprintf(err, errlen, "event %s: %s", v->name, te.msg);
 		return te.code;
+	}
+	return 0;
+}
+
+int event_set(const struct tb_config *c, const struct topo *t, const struct tb_event *v,
+	      double frac, struct tb_shape now[2], char *done, size_t donelen, char *err,
+	      size_t errlen)
+{
+	const struct tb_link *l = &c->links[v->link];
+	size_t n = 0;
+
+	done[0] = 0;
+	for (int d = 0; d < 2; d++) {
+		int node = l->end[d].node;
+		struct qdisc_plan_hint hint = { .node = c->nodes[node].name, .mtu = l->mtu };
+		struct qdisc_err qe = { 0 };
+		char what[256];
+
+		if (!v->keys[d])
+			continue;
+		config_event_shape(v, d, frac, &now[d]);
+		if (qdisc_change(topo_node_nsfd(t, node), topo_ifindex(t, v->link, d),
+				 topo_ifname(t, v->link, d), &l->dir[d], &now[d],
+				 config_event_parts(v, d), &hint, &qe)) {
+			snprintf(err, errlen, "event %s: %s", v->name, qe.msg);
+			return qe.code;
+		}
+		config_event_describe(v, d, &now[d], what, sizeof(what));
+		n += (size_t)snprintf(done + n, n < donelen ? donelen - n : 0, "%s%s->%s: %s",
+				      n ? "; " : "", c->nodes[node].name,
+				      c->nodes[l->end[1 - d].node].name, what);
 	}
 	return 0;
 }

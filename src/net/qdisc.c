@@ -44,11 +44,18 @@ static int add_rate(struct qctx *c, uint32_t parent, uint32_t maj)
 	bool child = (c->parts & TB_PART_QUEUE) && sh->queue != TB_QUEUE_DEFAULT;
 	int rc = qdisc_shaper_ops[sh->shaper].add(c, parent, H(maj, 0));
 
-	if (!rc && !child && sh->shaper == TB_SHAPER_HTB)
+	if (!rc && !child && sh->shaper == TB_SHAPER_HTB && !c->built)
 		rc = qdisc_fifo_add(c, H(maj, 1), H(maj + 1, 0),
 				    config_queue_kind(TB_QUEUE_BFIFO)->name,
 				    qdisc_default_queue_bytes(sh, c->hint));
 	return rc;
+}
+
+/* Whether the step of @part is taken: always when building, only for the
+ * parts being changed by qdisc_change(). */
+static bool step(const struct qctx *c, unsigned part)
+{
+	return !c->built || (c->touch & part);
 }
 
 static int del_root(struct qctx *c)
@@ -72,7 +79,7 @@ static int build_tree(struct qctx *c)
 	int rc;
 
 	if (p & TB_PART_NETEM) {
-		rc = qdisc_netem_ops.add(c, parent, H(maj, 0));
+		rc = step(c, TB_PART_NETEM) ? qdisc_netem_ops.add(c, parent, H(maj, 0)) : 0;
 		if (rc)
 			return rc;
 		parent = H(maj, 1);
@@ -80,15 +87,15 @@ static int build_tree(struct qctx *c)
 	}
 	/* cake takes the rate part and is the queue too */
 	if ((p & TB_PART_RATE) && qdisc_cake_shapes(sh, p))
-		return add_queue(c, parent, H(maj, 0));
+		return step(c, TB_PART_RATE | TB_PART_QUEUE) ? add_queue(c, parent, H(maj, 0)) : 0;
 	if (p & TB_PART_RATE) {
-		rc = add_rate(c, parent, maj);
+		rc = step(c, TB_PART_RATE) ? add_rate(c, parent, maj) : 0;
 		if (rc)
 			return rc;
 		parent = H(maj, 1);
 		maj++;
 	}
-	if (p & TB_PART_QUEUE)
+	if ((p & TB_PART_QUEUE) && step(c, TB_PART_QUEUE))
 		return add_queue(c, parent, H(maj, 0));
 	return 0;
 }
@@ -116,6 +123,29 @@ int qdisc_apply(int nsfd, int ifindex, const char *ifname, const struct tb_shape
 			*err = keep;
 		}
 	}
+	rtnl_close(c.nl);
+	return rc;
+}
+
+int qdisc_change(int nsfd, int ifindex, const char *ifname, const struct tb_shape *built,
+		 const struct tb_shape *sh, unsigned parts, const struct qdisc_plan_hint *hint,
+		 struct qdisc_err *err)
+{
+	struct qctx c = { .ifindex = ifindex, .ifname = ifname, .sh = sh, .hint = hint,
+			  .err = err, .built = built, .touch = parts };
+	int rc;
+
+	err->code = 0;
+	err->msg[0] = 0;
+	c.parts = qdisc_parts_here(built, hint);
+	/* a part the tree lacks would have to be added: not in place */
+	if (parts & ~c.parts)
+		return qdisc_fail(&c, -EOPNOTSUPP, "change", "qdisc", "the link was built without "
+				  "this part");
+	rc = rtnl_open(nsfd, &c.nl);
+	if (rc)
+		return qdisc_fail(&c, rc, "open netlink for", "qdisc", NULL);
+	rc = build_tree(&c);
 	rtnl_close(c.nl);
 	return rc;
 }

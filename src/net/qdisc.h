@@ -59,6 +59,21 @@ struct qdisc_err {
 int qdisc_apply(int nsfd, int ifindex, const char *ifname, const struct tb_shape *sh,
 		const struct qdisc_plan_hint *hint, struct qdisc_err *err);
 
+/**
+ * Change the parts @parts (TB_PART_*) of the tree qdisc_apply() built for
+ * @built on @ifindex to the values of @sh, in place: each qdisc (and htb's
+ * class) of those parts gets an RTM_NEWQDISC (RTM_NEWTCLASS) with
+ * NLM_F_REPLACE and no NLM_F_CREATE at its own parent and handle, which the
+ * kernel carries out as a change of that qdisc ("tc qdisc change"): its
+ * queue is kept and no packet passes unshaped. Sizes that follow from the
+ * rate when not given (tbf's own queue) stay as built. @sh must need the
+ * same parts as @built. 0 or -errno with @err filled (-EOPNOTSUPP: a part
+ * the tree lacks).
+ */
+int qdisc_change(int nsfd, int ifindex, const char *ifname, const struct tb_shape *built,
+		 const struct tb_shape *sh, unsigned parts, const struct qdisc_plan_hint *hint,
+		 struct qdisc_err *err);
+
 /** Delete the root qdisc of @ifindex (back to the kernel default). A missing
  * root qdisc is not an error. 0 or -errno with @err filled. */
 int qdisc_clear(int nsfd, int ifindex, const char *ifname, struct qdisc_err *err);

@@ -31,6 +31,10 @@ struct qctx {
 	const struct qdisc_plan_hint *hint;
 	unsigned parts; /* TB_PART_* installed here */
 	struct qdisc_err *err;
+	/* qdisc_change(): the shape the tree was built with (its sizes stay),
+	 * and the parts whose qdiscs are changed in place (NLM_F_REPLACE) */
+	const struct tb_shape *built;
+	unsigned touch;
 };
 
 /* --- qdisc_plan.c: parts and sizes ---------------------------------------- */
@@ -55,6 +59,13 @@ uint32_t qdisc_queue_limit(const struct tb_shape *sh, const struct qdisc_plan_hi
 /** Fill c->err with "WHAT KIND on NODE/IFNAME: strerror (kernel: KMSG)";
  * returns @rc. */
 int qdisc_fail(struct qctx *c, int rc, const char *what, const char *kind, const char *kmsg);
+/** The flags of a RTM_NEWQDISC/NEWTCLASS: create one (NLM_F_CREATE |
+ * NLM_F_EXCL), or in qdisc_change() change the one at the same handle in
+ * place (NLM_F_REPLACE without NLM_F_CREATE: the kernel's qdisc_change,
+ * "tc qdisc change"; never a new qdisc). */
+int qdisc_new_flags(const struct qctx *c);
+/** "add" or "change", for messages. */
+const char *qdisc_verb(const struct qctx *c);
 /** Start an RTM_*QDISC / RTM_*TCLASS request in @nl's buffer: a tcmsg and,
  * unless NULL, TCA_KIND. */
 struct nlmsghdr *qdisc_msg_start(struct rtnl *nl, int type, int flags, int ifindex,

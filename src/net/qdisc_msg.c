@@ -26,6 +26,16 @@ int qdisc_fail(struct qctx *c, int rc, const char *what, const char *kind, const
 	return rc;
 }
 
+int qdisc_new_flags(const struct qctx *c)
+{
+	return c->built ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL;
+}
+
+const char *qdisc_verb(const struct qctx *c)
+{
+	return c->built ? "change" : "add";
+}
+
 struct nlmsghdr *qdisc_msg_start(struct rtnl *nl, int type, int flags, int ifindex,
 				 uint32_t parent, uint32_t handle, const char *kind)
 {
@@ -67,7 +77,7 @@ int qdisc_send_libnl(struct qctx *c, struct rtnl_tc *tc, bool is_class, const ch
 {
 	struct nl_msg *msg = NULL;
 	struct nlmsghdr *src, *nlh;
-	int flags = NLM_F_CREATE | NLM_F_EXCL;
+	int flags = qdisc_new_flags(c);
 	char label[64];
 	int rc;
 
@@ -86,8 +96,10 @@ int qdisc_send_libnl(struct qctx *c, struct rtnl_tc *tc, bool is_class, const ch
 	nlh = rtnl_msg(c->nl, src->nlmsg_type, 0);
 	memcpy(nlh, src, src->nlmsg_len);
 	nlmsg_free(msg);
+	/* libnl adds NLM_F_CREATE to every add request */
+	nlh->nlmsg_flags = (uint16_t)flags;
 	snprintf(label, sizeof(label), "%s %s", is_class ? "class" : "qdisc", kind);
-	return qdisc_send(c, nlh, "add", label);
+	return qdisc_send(c, nlh, qdisc_verb(c), label);
 }
 
 /* --- read back -------------------------------------------------------------- */

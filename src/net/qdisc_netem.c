@@ -229,13 +229,13 @@ int qdisc_netem_add(struct qctx *c, uint32_t parent, uint32_t handle)
 			goto out;
 		}
 	}
-	nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, c->ifindex, parent,
+	nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, qdisc_new_flags(c), c->ifindex, parent,
 			      handle, "netem");
 	opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	put_qopt(c, nlh);
 	put_attrs(nlh, sh, tab, n);
 	mnl_attr_nest_end(nlh, opt);
-	rc = qdisc_send(c, nlh, "add", "qdisc netem");
+	rc = qdisc_send(c, nlh, qdisc_verb(c), "qdisc netem");
 out:
 	free(tab);
 	return rc;

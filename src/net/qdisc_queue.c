@@ -69,7 +69,7 @@ int qdisc_fq_codel_add(struct qctx *c, uint32_t parent, uint32_t handle)
 static struct nlmsghdr *mnl_start(struct qctx *c, uint32_t parent, uint32_t handle,
 				  struct nlattr **opt)
 {
-	struct nlmsghdr *nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
+	struct nlmsghdr *nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, qdisc_new_flags(c),
 					       c->ifindex, parent, handle, kind_of(c));
 
 	*opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
@@ -83,7 +83,7 @@ static int mnl_send(struct qctx *c, struct nlmsghdr *nlh, struct nlattr *opt)
 
 	mnl_attr_nest_end(nlh, opt);
 	snprintf(label, sizeof(label), "qdisc %s", kind_of(c));
-	return qdisc_send(c, nlh, "add", label);
+	return qdisc_send(c, nlh, qdisc_verb(c), label);
 }
 
 int qdisc_codel_add(struct qctx *c, uint32_t parent, uint32_t handle)

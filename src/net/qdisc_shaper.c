@@ -27,21 +27,34 @@ static int add_tbf64(struct qctx *c, uint32_t parent, uint32_t handle, uint32_t 
 	/* the bucket's drain time in 64 ns ticks; TCA_TBF_BURST below is exact */
 	ticks = (uint64_t)((double)burst * 1e9 / (double)bps / 64.0);
 	q.buffer = ticks > UINT32_MAX ? UINT32_MAX : ticks ? (uint32_t)ticks : 1;
-	nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, c->ifindex, parent,
+	nlh = qdisc_msg_start(c->nl, RTM_NEWQDISC, qdisc_new_flags(c), c->ifindex, parent,
 			      handle, "tbf");
 	opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(q), &q);
 	mnl_attr_put_u64(nlh, TCA_TBF_RATE64, bps);
 	mnl_attr_put_u32(nlh, TCA_TBF_BURST, burst);
 	mnl_attr_nest_end(nlh, opt);
-	return qdisc_send(c, nlh, "add", "qdisc tbf");
+	return qdisc_send(c, nlh, qdisc_verb(c), "qdisc tbf");
+}
+
+/* tbf's limit: its own bfifo's, sized from the rate the tree was built with
+ * (a change keeps the buffer: a router's does not shrink with its link).
+ * A change also gives a pfifo or bfifo below tbf this limit (the kernel's
+ * fifo_set_limit()), so under such a queue kind it is that queue's. */
+static uint32_t tbf_limit(const struct qctx *c)
+{
+	bool fifo = c->sh->queue == TB_QUEUE_PFIFO || c->sh->queue == TB_QUEUE_BFIFO;
+
+	if (c->built && fifo && (c->parts & TB_PART_QUEUE))
+		return qdisc_queue_limit(c->sh, c->hint);
+	return qdisc_default_queue_bytes(c->built ? c->built : c->sh, c->hint);
 }
 
 /* tbf's own bfifo is the default queue (qdisc_default_queue_bytes); a queue
  * kind added under it replaces that at once. */
 int qdisc_tbf_add(struct qctx *c, uint32_t parent, uint32_t handle)
 {
-	uint32_t limit = qdisc_default_queue_bytes(c->sh, c->hint);
+	uint32_t limit = tbf_limit(c);
 	uint64_t bps = c->sh->rate / 8;
 	struct rtnl_qdisc *q;
 	int rc;
@@ -86,9 +99,13 @@ static int add_htb_class(struct qctx *c, uint32_t handle)
 
 int qdisc_htb_add(struct qctx *c, uint32_t parent, uint32_t handle)
 {
-	struct rtnl_qdisc *q = qdisc_nl_new(parent, handle, "htb");
+	struct rtnl_qdisc *q;
 	int rc;
 
+	/* the rate is the class's; the qdisc has only its default class */
+	if (c->built)
+		return add_htb_class(c, handle);
+	q = qdisc_nl_new(parent, handle, "htb");
 	if (!q)
 		return qdisc_fail(c, -ENOMEM, "build", "htb", "libnl");
 	rtnl_htb_set_defcls(q, 1);

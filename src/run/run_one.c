@@ -52,7 +52,8 @@ struct one {
 	size_t n_procs, cap_procs;
 	struct procs *user;    /* the [process] sections' processes */
 	bool *started;
-	bool *fired;           /* per [event]: done */
+	size_t *next;          /* per [event]: its next change (config_event_step) */
+	struct tb_shape (*shape)[2]; /* per link and direction: its shape now */
 	json_t *events;        /* what the events did, for run.json */
 	struct sampler **samplers;
 	struct counters **before;
@@ -349,33 +350,60 @@ static void start_captures(struct one *x)
 	}
 }
 
-/* Events whose time has come, in file order; a failed one fails the run
- * (its premise, a cut link, did not happen). */
-static int run_events(struct one *x, double t)
+/* When event @i's next change is due (s), its ramps' fraction in *@frac;
+ * INFINITY when it has none left. */
+static double event_due(const struct one *x, size_t i, double *frac)
+{
+	uint32_t at;
+
+	if (config_event_step(&x->c->events[i], x->next[i], &at, frac))
+		return INFINITY;
+	return at / 1e6;
+}
+
+/* Change @frac of event @i (due at @due s), into run.json's events: when it
+ * took effect (at_s) and, for a set, what was set. */
+static int fire(struct one *x, size_t i, double due, double frac)
 {
 	const struct tb_config *c = x->c;
+	const struct tb_event *v = &c->events[i];
+	char err[512] = "", done[1024] = "";
+	bool set = v->action == TB_EVENT_SET;
+	json_t *j;
+	int rc;
+
+	rc = set ? event_set(c, x->t, v, frac, x->shape[v->link], done, sizeof(done), err,
+			     sizeof(err))
+		 : event_apply(c, x->t, v, err, sizeof(err));
+	j = json_pack("{ss ss ss sf sf}", "name", v->name, "link", c->links[v->link].name,
+		      "action", event_action_name(v->action), "at_s", tb_since_s(&x->t0), "due_s",
+		      due);
+	if (set)
+		json_object_set_new(j, "set", json_string(done));
+	if (rc) {
+		json_object_set_new(j, "error", json_string(err));
+		fail(x, "%s", err);
+	}
+	if (!x->events)
+		x->events = json_array();
+	json_array_append_new(x->events, j);
+	return rc;
+}
+
+/* Changes of events whose time has come, in file order (a late repeat or
+ * ramp step is caught up one change at a time); a failed one fails the run
+ * (its premise, a cut link or a new rate, did not happen). */
+static int run_events(struct one *x, double t)
+{
 	int ret = 0;
+	double due, frac;
 
-	for (size_t i = 0; i < c->n_events; i++) {
-		const struct tb_event *v = &c->events[i];
-		char err[512] = "";
-		json_t *j;
-		int rc;
-
-		if (x->fired[i] || t < v->at_us / 1e6)
-			continue;
-		x->fired[i] = true;
-		rc = event_apply(c, x->t, v, err, sizeof(err));
-		j = json_pack("{ss ss ss sf}", "name", v->name, "link", c->links[v->link].name,
-			      "action", event_action_name(v->action), "at_s", tb_since_s(&x->t0));
-		if (rc) {
-			json_object_set_new(j, "error", json_string(err));
-			fail(x, "%s", err);
-			ret = rc;
+	for (size_t i = 0; i < x->c->n_events; i++) {
+		while ((due = event_due(x, i, &frac)) <= t) {
+			x->next[i]++;
+			if (fire(x, i, due, frac))
+				ret = -1;
 		}
-		if (!x->events)
-			x->events = json_array();
-		json_array_append_new(x->events, j);
 	}
 	return ret;
 }
@@ -394,9 +422,11 @@ static void wait_next(struct one *x, double t, double next_progress)
 	for (size_t i = 0; i < c->n_flows; i++)
 		if (c->flows[i].enabled && !x->started[i] && c->flows[i].start_us / 1e6 < due)
 			due = c->flows[i].start_us / 1e6;
-	for (size_t i = 0; i < c->n_events; i++)
-		if (!x->fired[i] && c->events[i].at_us / 1e6 < due)
-			due = c->events[i].at_us / 1e6;
+	for (size_t i = 0; i < c->n_events; i++) {
+		double frac, e = event_due(x, i, &frac);
+
+		due = e < due ? e : due;
+	}
 	if (next_progress < due)
 		due = next_progress;
 	if (procs_next(x->user, t) < due)
@@ -873,7 +903,10 @@ static enum run_status measure(struct one *x)
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	cpuload_start(&x->load);
 	x->started = xcalloc(c->n_flows, sizeof(bool));
-	x->fired = xcalloc(c->n_events + 1, sizeof(bool));
+	x->next = xcalloc(c->n_events + 1, sizeof(size_t));
+	x->shape = xcalloc(c->n_links + 1, sizeof(*x->shape));
+	for (size_t l = 0; l < c->n_links; l++)
+		memcpy(x->shape[l], c->links[l].dir, sizeof(x->shape[l]));
 	x->user = procs_new(c, x->t, x->dir, &x->t0);
 	for (;;) {
 		double t = tb_since_s(&x->t0);
@@ -978,6 +1011,7 @@ enum run_status run_one(const struct tb_config *c, const char *dir, const struct
 	free(x.procs);
 	procs_free(x.user);
 	free(x.started);
-	free(x.fired);
+	free(x.next);
+	free(x.shape);
 	return status;
 }
