@@ -188,6 +188,20 @@ static void check_times(struct cfg_ctx *x, struct tb_event *v)
 			   dur / 1e6);
 }
 
+/* A key of an event that is no set: a shape key needs action = set. */
+static void not_set(struct cfg_ctx *x, const struct tb_event *v, const struct tb_event_set *s)
+{
+	const char *dot = strchr(s->key, '.');
+	const char *near = cfg_key_suggest(cfg_event_keys, s->key);
+
+	if (cfg_key_find(cfg_shape_keys, dot ? dot + 1 : s->key))
+		diag_error(x->d, &s->kloc, "event %s: \"%s\" is a shape key: it needs action = set",
+			   v->name, s->key);
+	else
+		diag_error(x->d, &s->kloc, "unknown key \"%s\" in [event %s]%s%s%s", s->key, v->name,
+			   near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+}
+
 void cfg_event_check_set(struct cfg_ctx *x, struct tb_event *v)
 {
 	v->keys[0] = v->keys[1] = v->ramps[0] = v->ramps[1] = 0;
@@ -196,9 +210,7 @@ void cfg_event_check_set(struct cfg_ctx *x, struct tb_event *v)
 	v->from[1] = v->to[0] = v->to[1] = v->from[0];
 	if (v->action != TB_EVENT_SET) {
 		for (size_t i = 0; i < v->n_sets; i++)
-			diag_error(x->d, &v->sets[i].kloc,
-				   "event %s: unknown key \"%s\" (shape keys need action = set)",
-				   v->name, v->sets[i].key);
+			not_set(x, v, &v->sets[i]);
 		check_times(x, v);
 		return;
 	}
