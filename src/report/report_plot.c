@@ -671,6 +671,38 @@ static size_t time_blocks(struct pctx *x, enum series_kind kind, const struct tb
 }
 
 /* Flow @f's @kind plot in the script: a line per block of @dname. */
+/* The [event]s' changes as dotted vertical lines on a time axis that starts
+ * at @t0_s of the run (a flow's start), each event named at its first
+ * change; a ramp or a repeat draws a line per change, up to MAX_EVENT_MARKS. */
+#define MAX_EVENT_MARKS 100
+static void event_marks(struct pctx *x, double t0_s)
+{
+	const struct tb_config *c = x->rp->c;
+	uint32_t at;
+	double frac;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tb_event *v = &c->events[i];
+
+		for (size_t s = 0; n < MAX_EVENT_MARKS && !config_event_step(v, s, &at, &frac); s++) {
+			double t = at / 1e6 - t0_s;
+
+			if (t < 0)
+				continue;
+			fprintf(x->gp, "set arrow from %.3f, graph 0 to %.3f, graph 1 nohead dt 3 lc "
+				"rgb \"#808080\"\n", t, t);
+			if (s == 0) {
+				fputs("set label ", x->gp);
+				gp_str(x->gp, v->name);
+				fprintf(x->gp, " at %.3f, graph 0.98 right rotate by 90 offset -0.4,0 "
+					"font \",9\" tc rgb \"#606060\"\n", t);
+			}
+			n++;
+		}
+	}
+}
+
 static void time_script(struct pctx *x, enum series_kind kind, const struct tb_flow *f,
 			const char *dname, char **labels, size_t blocks)
 {
@@ -679,6 +711,7 @@ static void time_script(struct pctx *x, enum series_kind kind, const struct tb_f
 				series_title[kind], f->name);
 
 	begin_plot(x, svg, title, "time (s)", series_ylabel[kind], false);
+	event_marks(x, f->start_us / 1e6);
 	fputs("plot ", x->gp);
 	for (size_t b = 0; b < blocks; b++)
 		plot_line(x->gp, b == 0, dname, b,

@@ -82,6 +82,9 @@ ok "the ramp: 3 steps at 1, 1.5 and 2 s (1000, 750, 500 Mbit/s)" \
 	sh -c "jq -e '[.events[] | select(.name == \"ramp\") | [.due_s, .set]] == [[1, \"r1->c1: rate=1Gbit\"], [1.5, \"r1->c1: rate=750Mbit\"], [2, \"r1->c1: rate=500Mbit\"]]' '$R' >/dev/null"
 ok "the repeat: at 4, 4.5 and 5 s" \
 	sh -c "jq -e '[.events[] | select(.name == \"again\") | .due_s] == [4, 4.5, 5]' '$R' >/dev/null"
+G="$TMP/o/plots/plots.gp"
+ok "report's goodput plot marks the change at 3 s, the ramp's and the repeat's steps" \
+	sh -c "grep -c 'set arrow from 3.000, graph 0' '$G' >/dev/null && grep -q 'set label \"slow\" at 3.000' '$G' && grep -q 'set arrow from 1.500, graph 0' '$G' && grep -q 'set arrow from 4.500, graph 0' '$G'"
 
 # --- 2. netem in the UML guest ------------------------------------------------
 why=$(uml_unavailable)
