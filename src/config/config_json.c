@@ -99,6 +99,32 @@ static json_t *named_json(const struct tb_config *c, const struct keydef *t, con
 
 /* @n objects of @size bytes from @first: keys of @t, name at @name_off. */
 static json_t *named_array(const struct tb_config *c, const struct keydef *t, const void *first,
+			   size_t size, size_t n, size_t name_off);
+
+/* The events: their keys, without the repeat's and ramp's when not given,
+ * and an action = set's shape keys as written. */
+static json_t *events_json(const struct tb_config *c)
+{
+	json_t *a = named_array(c, cfg_event_keys, c->events, sizeof(*c->events), c->n_events,
+				offsetof(struct tb_event, name));
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tb_event *v = &c->events[i];
+		json_t *o = json_array_get(a, i);
+
+		if (!v->every_us)
+			json_object_del(o, "every");
+		if (v->until_us == UINT32_MAX)
+			json_object_del(o, "until");
+		if (!v->steps)
+			json_object_del(o, "steps");
+		for (size_t k = 0; k < v->n_sets; k++)
+			json_object_set_new(o, v->sets[k].key, json_string(v->sets[k].value));
+	}
+	return a;
+}
+
+static json_t *named_array(const struct tb_config *c, const struct keydef *t, const void *first,
 			   size_t size, size_t n, size_t name_off)
 {
 	json_t *a = json_array();
@@ -209,9 +235,7 @@ json_t *config_to_json(const struct tb_config *c)
 	json_object_set_new(j, "captures",
 			    named_array(c, cfg_capture_keys, c->captures, sizeof(*c->captures),
 					c->n_captures, offsetof(struct tb_capture, name)));
-	json_object_set_new(j, "events",
-			    named_array(c, cfg_event_keys, c->events, sizeof(*c->events), c->n_events,
-					offsetof(struct tb_event, name)));
+	json_object_set_new(j, "events", events_json(c));
 	json_object_set_new(j, "processes", processes_json(c));
 	json_object_set_new(j, "expectations", expects_json(c));
 	return j;
