@@ -181,7 +181,8 @@ static char *trace_path(const char *from, const char *raw, char **abs)
 }
 
 /* Direction @s's trace: readable, well formed, the only rate; the path made
- * absolute and the mean rate set (it sizes the queue and the burst). */
+ * absolute, htb the shaper and the mean rate set (it sizes the queue and
+ * the burst). */
 static void check_one(struct cfg_ctx *x, const struct tb_link *l, struct tb_shape *s)
 {
 	struct tb_trace t;
@@ -190,11 +191,14 @@ static void check_one(struct cfg_ctx *x, const struct tb_link *l, struct tb_shap
 	if (s->set & TB_SH_RATE)
 		diag_error(x->d, &s->loc, "link %s: rate and trace both set the rate; keep one",
 			   l->name);
-	if (s->queue == TB_QUEUE_CAKE && !(s->set & TB_SH_SHAPER))
+	if ((s->set & TB_SH_SHAPER) && s->shaper != TB_SHAPER_HTB)
 		diag_error(x->d, &s->loc,
-			   "link %s: trace changes a tbf or htb rate; with queue = cake set "
-			   "shaper = tbf or htb",
+			   "link %s: a trace needs shaper = htb (tbf refills its bucket at every "
+			   "change of rate)",
 			   l->name);
+	/* the trace's shaper, also under cake (docs/shaping.md) */
+	s->shaper = TB_SHAPER_HTB;
+	s->set |= TB_SH_SHAPER;
 	if (!abs) {
 		diag_error(x->d, &s->loc, "trace: cannot read \"%s\" (%s): %s", s->trace, shown,
 			   strerror(errno));
@@ -225,6 +229,8 @@ void trace_check_link(struct cfg_ctx *x, struct tb_link *l)
 			/* one key for both directions: checked once */
 			memcpy(s->trace, l->dir[0].trace, sizeof(s->trace));
 			s->rate = l->dir[0].rate;
+			s->shaper = l->dir[0].shaper;
+			s->set |= l->dir[0].set & TB_SH_SHAPER;
 			continue;
 		}
 		check_one(x, l, s);

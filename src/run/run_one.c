@@ -23,6 +23,7 @@
 #include "obs/counters.h"
 #include "obs/cpustat.h"
 #include "net/event.h"
+#include "net/trace_run.h"
 #include "net/netns.h"
 #include "net/plan.h"
 #include "net/qdisc.h"
@@ -54,6 +55,7 @@ struct one {
 	bool *started;
 	bool *fired;           /* per [event]: done */
 	json_t *events;        /* what the events did, for run.json */
+	struct trace_run *traces; /* the traced links' rate changes */
 	struct sampler **samplers;
 	struct counters **before;
 	struct capture *caps[MAX_CAPTURES];
@@ -875,6 +877,8 @@ static enum run_status measure(struct one *x)
 	x->started = xcalloc(c->n_flows, sizeof(bool));
 	x->fired = xcalloc(c->n_events + 1, sizeof(bool));
 	x->user = procs_new(c, x->t, x->dir, &x->t0);
+	if (trace_run_start(c, x->t, &x->t0, &x->traces, x->error, sizeof(x->error)))
+		status = RUN_FAILED;
 	for (;;) {
 		double t = tb_since_s(&x->t0);
 
@@ -900,6 +904,8 @@ static enum run_status measure(struct one *x)
 		cpuload_tick(&x->load);
 	}
 	progress(x, tb_since_s(&x->t0), true);
+	if (trace_run_stop(x->traces, x->info, x->error[0] ? NULL : x->error, sizeof(x->error)))
+		status = RUN_FAILED;
 	json_object_set_new(x->info, "load", cpuload_json(&x->load, vm_in_guest() ? "guest" : "host"));
 	return status;
 }
