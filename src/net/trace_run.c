@@ -76,7 +76,9 @@ static int apply_step(struct trace_run *r, uint64_t k)
 
 	for (size_t i = 0; i < r->n; i++) {
 		struct dir *d = &r->d[i];
-		uint64_t bps = trace_step_rate(&d->tr, k, TB_TRACE_STEP_MS);
+		/* an opportunity is one MTU-sized IP packet; htb counts its frame */
+		uint64_t bps = trace_step_rate(&d->tr, k, TB_TRACE_STEP_MS) *
+			       qdisc_wire(&d->hint) / TB_TRACE_PACKET;
 		int rc;
 
 		if (bps == d->rate)
