@@ -132,12 +132,16 @@ static uint64_t before(const struct tb_trace *t, uint64_t ms)
 	return lo;
 }
 
-/* Opportunities in [0, @ms) of the repeating trace. */
+/* Opportunities in [0, @ms) of the repeating trace: whole periods, then
+ * those of the next before the remainder; at a whole period the lines at
+ * the period itself (the next cycle's time 0) are not yet due. */
 static uint64_t upto(const struct tb_trace *t, uint64_t ms)
 {
-	uint64_t p = t->period_ms;
+	uint64_t p = t->period_ms, q = ms / p, r = ms % p;
 
-	return ms / p * t->n + before(t, ms % p);
+	if (ms == 0)
+		return 0;
+	return q * t->n + before(t, r) - (r == 0 ? t->n - before(t, p) : 0);
 }
 
 uint64_t trace_count(const struct tb_trace *t, uint64_t a_ms, uint64_t b_ms)
@@ -196,9 +200,10 @@ static void check_one(struct cfg_ctx *x, const struct tb_link *l, struct tb_shap
 			   "link %s: a trace needs shaper = htb (tbf refills its bucket at every "
 			   "change of rate)",
 			   l->name);
-	/* the trace's shaper, also under cake (docs/shaping.md) */
-	s->shaper = TB_SHAPER_HTB;
-	s->set |= TB_SH_SHAPER;
+	if (s->queue == TB_QUEUE_CAKE && !(s->set & TB_SH_SHAPER))
+		diag_error(x->d, &s->loc,
+			   "link %s: cake would shape by itself; with a trace set shaper = htb",
+			   l->name);
 	if (!abs) {
 		diag_error(x->d, &s->loc, "trace: cannot read \"%s\" (%s): %s", s->trace, shown,
 			   strerror(errno));
@@ -210,6 +215,7 @@ static void check_one(struct cfg_ctx *x, const struct tb_link *l, struct tb_shap
 	else if (!trace_load(shown, &s->loc, &t, x->d)) {
 		snprintf(s->trace, sizeof(s->trace), "%s", abs);
 		s->rate = trace_mean_rate(&t);
+		s->shaper = TB_SHAPER_HTB; /* docs/shaping.md: why htb */
 		trace_free(&t);
 	}
 	free(abs);
@@ -230,7 +236,6 @@ void trace_check_link(struct cfg_ctx *x, struct tb_link *l)
 			memcpy(s->trace, l->dir[0].trace, sizeof(s->trace));
 			s->rate = l->dir[0].rate;
 			s->shaper = l->dir[0].shaper;
-			s->set |= l->dir[0].set & TB_SH_SHAPER;
 			continue;
 		}
 		check_one(x, l, s);
