@@ -36,6 +36,7 @@ struct trace_run {
 	struct dir *d;
 	size_t n;
 	struct timespec t0;
+	double t0_unix;         /* t0 on CLOCK_REALTIME, to read captures against */
 	pthread_t th;
 	bool started;
 	atomic_bool stop;
@@ -164,11 +165,14 @@ int trace_run_start(const struct tb_config *c, const struct topo *t, const struc
 		    struct trace_run **out, char *err, size_t errlen)
 {
 	struct trace_run *r = xcalloc(1, sizeof(*r));
+	struct timespec now;
 	int rc = 0;
 
 	*out = NULL;
 	r->d = xcalloc(2 * c->n_links + 1, sizeof(*r->d));
 	r->t0 = *t0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	r->t0_unix = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - tb_since_s(t0);
 	for (size_t l = 0; l < c->n_links && !rc; l++)
 		for (int e = 0; e < 2 && !rc; e++)
 			if (c->links[l].dir[e].set & TB_SH_TRACE)
@@ -188,11 +192,11 @@ int trace_run_start(const struct tb_config *c, const struct topo *t, const struc
 
 static json_t *dir_json(const struct trace_run *r, const struct dir *d)
 {
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:f, s:I}", "link", d->link, "from",
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:f, s:I, s:f}", "link", d->link, "from",
 			 d->hint.node, "file", d->c.sh->trace, "step_ms", TB_TRACE_STEP_MS,
 			 "period_ms", (int)d->tr.period_ms, "changes", (json_int_t)d->changes,
 			 "failures", (json_int_t)d->failures, "late_max_ms", r->late_max_ms,
-			 "steps", (json_int_t)r->steps);
+			 "steps", (json_int_t)r->steps, "t0_unix", r->t0_unix);
 }
 
 int trace_run_stop(struct trace_run *r, json_t *info, char *err, size_t errlen)
