@@ -383,6 +383,7 @@ static void structure(struct tb_config *c, struct tb_diag *d)
 	struct cfg_ctx y = { .c = c, .d = d };
 
 	for (size_t i = 0; i < c->n_links; i++) {
+		trace_check_link(&y, &c->links[i]);
 		check_shape(&y, &c->links[i], 0);
 		if (memcmp(&c->links[i].dir[0], &c->links[i].dir[1], sizeof(c->links[i].dir[0])))
 			check_shape(&y, &c->links[i], 1);

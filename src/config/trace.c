@@ -241,3 +241,13 @@ void trace_check_link(struct cfg_ctx *x, struct tb_link *l)
 		check_one(x, l, s);
 	}
 }
+
+int trace_check_links(struct tb_config *c, struct tb_diag *d)
+{
+	struct cfg_ctx y = { .c = c, .d = d };
+	size_t errors = diag_errors(d);
+
+	for (size_t i = 0; i < c->n_links; i++)
+		trace_check_link(&y, &c->links[i]);
+	return diag_errors(d) == errors ? 0 : -EINVAL;
+}

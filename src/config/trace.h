@@ -60,6 +60,11 @@ struct tb_link;
  * trace is an error. */
 void trace_check_link(struct cfg_ctx *x, struct tb_link *l);
 
+struct tb_config;
+/** trace_check_link() on every link of @c (a case's copy); 0, or -EINVAL
+ * with the problems in @d. */
+int trace_check_links(struct tb_config *c, struct tb_diag *d);
+
 /* Synthetic traces: a rate in bit/s at each millisecond. */
 enum tb_trace_kind { TB_TRACE_CONSTANT, TB_TRACE_STEP, TB_TRACE_SQUARE, TB_TRACE_WALK };
 
