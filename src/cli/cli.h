@@ -6,6 +6,7 @@
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
+int cmd_trace(int argc, char **argv); /* src/cli/cmd_trace.c */
 
 int cmd_shape(int argc, char **argv);
 int cmd_qstats(int argc, char **argv);

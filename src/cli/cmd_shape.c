@@ -112,6 +112,8 @@ static int parse_args(int argc, char **argv, struct tb_shape *sh, struct qdisc_p
 		if (!hint_kv(argv[i], eq + 1, h, &d, &where))
 			config_shape_set(sh, argv[i], eq + 1, &where, &d);
 	}
+	if (sh->set & TB_SH_TRACE) /* followed by a run's thread (net/trace_run.h) */
+		diag_error(&d, NULL, "trace: only a run follows a trace; give rate= here");
 	diag_print(&d, stderr);
 	errors = diag_errors(&d);
 	diag_free(&d);

@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	  "Combine shard directories (run --shard K/N) into one run directory" },
 	{ "compare", cmd_compare, "BASE NEW [OPTIONS]",
 	  "Compare two runs: medians, change, significance; --fail-if gates CI" },
+	{ "trace", cmd_trace, "gen KIND ARGS -o FILE",
+	  "Write a synthetic link trace (constant, step, square, walk) for trace = FILE" },
 	{ "probe", cmd_probe, "", "Show what the running kernel supports and whether UML is available" },
 	{ "guest", cmd_guest, "[OPTS] -- CMD [ARGS]",
 	  "Run a command inside a fresh User-Mode Linux guest (debugging the UML tier)" },

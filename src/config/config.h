@@ -52,6 +52,7 @@ enum {
 	TB_SH_BURST = 1u << 12,
 	TB_SH_SHAPER = 1u << 13,
 	TB_SH_DIST = 1u << 14,
+	TB_SH_TRACE = 1u << 20, /* trace.h */
 };
 
 /* The parts of a shaped direction, one qdisc each (docs/shaping.md): the
@@ -94,6 +95,7 @@ struct tb_shape {
 	uint32_t interval_us; /* (fq_)codel interval; 0: kernel default */
 	uint32_t flows;       /* fq_codel flows; 0: kernel default */
 	int ecn;              /* -1 unset, 0 off, 1 on */
+	char trace[512];      /* Mahimahi trace (trace.h): the rate follows it */
 	struct tb_loc loc;    /* first shaping key of this direction */
 };
 

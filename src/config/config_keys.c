@@ -130,6 +130,8 @@ const struct keydef cfg_shape_keys[] = {
 	  "fq_codel's flow queues" },
 	{ "ecn", K_TRI, OFF(tb_shape, ecn), 0, 0, NULL, TB_SH_AQM, QUEUE,
 	  "mark instead of drop (the AQM's; netem's loss under a queue that cannot)" },
+	{ "trace", K_STR, OFF(tb_shape, trace), 0, 0, NULL, TB_SH_TRACE, RATE,
+	  "Mahimahi trace FILE: the rate follows it, changed every 10 ms (docs/shaping.md)" },
 	{ NULL },
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "trace.h"
 
 static void free_node(struct tb_node *n)
 {
@@ -350,6 +351,8 @@ struct tb_config *config_case(const struct tb_config *c, size_t k, struct tb_dia
 		}
 	}
 	free(idx);
+	if (!rc) /* a swept trace: read, its path resolved, its rate set */
+		rc = trace_check_links(n, d);
 	if (rc) {
 		config_free(n);
 		return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "trace.h"
 
 /* The link ends of every node, in link order: a node's ends are few, so
  * naming and checking them is quadratic in its degree, not in the file
@@ -382,6 +383,7 @@ static void structure(struct tb_config *c, struct tb_diag *d)
 	struct cfg_ctx y = { .c = c, .d = d };
 
 	for (size_t i = 0; i < c->n_links; i++) {
+		trace_check_link(&y, &c->links[i]);
 		check_shape(&y, &c->links[i], 0);
 		if (memcmp(&c->links[i].dir[0], &c->links[i].dir[1], sizeof(c->links[i].dir[0])))
 			check_shape(&y, &c->links[i], 1);
@@ -576,6 +578,7 @@ void cfg_validate(struct cfg_ctx *x)
 		struct tb_link *l = &c->links[i];
 
 		check_addresses(x, l);
+		trace_check_link(x, l);
 		check_shape(x, l, 0);
 		if (memcmp(&l->dir[0], &l->dir[1], sizeof(l->dir[0])))
 			check_shape(x, l, 1);

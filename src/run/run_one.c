@@ -23,6 +23,7 @@
 #include "obs/counters.h"
 #include "obs/cpustat.h"
 #include "net/event.h"
+#include "net/trace_run.h"
 #include "net/netns.h"
 #include "net/plan.h"
 #include "net/qdisc.h"
@@ -55,6 +56,7 @@ struct one {
 	size_t *next;          /* per [event]: its next change (config_event_step) */
 	struct tb_shape (*shape)[2]; /* per link and direction: its shape now */
 	json_t *events;        /* what the events did, for run.json */
+	struct trace_run *traces; /* the traced links' rate changes */
 	struct sampler **samplers;
 	struct counters **before;
 	struct capture *caps[MAX_CAPTURES];
@@ -908,6 +910,8 @@ static enum run_status measure(struct one *x)
 	for (size_t l = 0; l < c->n_links; l++)
 		memcpy(x->shape[l], c->links[l].dir, sizeof(x->shape[l]));
 	x->user = procs_new(c, x->t, x->dir, &x->t0);
+	if (trace_run_start(c, x->t, &x->t0, &x->traces, x->error, sizeof(x->error)))
+		status = RUN_FAILED;
 	for (;;) {
 		double t = tb_since_s(&x->t0);
 
@@ -933,6 +937,8 @@ static enum run_status measure(struct one *x)
 		cpuload_tick(&x->load);
 	}
 	progress(x, tb_since_s(&x->t0), true);
+	if (trace_run_stop(x->traces, x->info, x->error[0] ? NULL : x->error, sizeof(x->error)))
+		status = RUN_FAILED;
 	json_object_set_new(x->info, "load", cpuload_json(&x->load, vm_in_guest() ? "guest" : "host"));
 	return status;
 }

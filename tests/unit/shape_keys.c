@@ -38,6 +38,7 @@ static const char *const good[][2] = {
 	{ "target", "5ms" },
 	{ "interval", "100ms" },
 	{ "flows", "1024" },
+	{ "trace", "cell.trace" },
 	{ "ecn", "on" },
 };
 
@@ -130,6 +131,11 @@ static void test_every_key(void)
 		}
 		from_file(names[i], v, &a, m1, sizeof(m1));
 		rc = from_shape(names[i], v, &b, m2, sizeof(m2));
+		if (!strcmp(names[i], "trace")) { /* a file's is read, resolved and checked */
+			tap_ok(rc == 0 && !m2[0] && a.set == b.set && !strcmp(b.trace, v),
+			       "trace = %s: the same TB_SH_* bit (%#x) and path as given", v, a.set);
+			continue;
+		}
 		snprintf(what, sizeof(what), "%s = %s: the same shape and TB_SH_* bits (%#x, %#x)",
 			 names[i], v, a.set, b.set);
 		tap_ok(rc == 0 && !m1[0] && !m2[0] && a.set && !memcmp(&a, &b, sizeof(a)), "%s",
@@ -173,7 +179,7 @@ static void test_bits(void)
 		   TB_SH_DELAY | TB_SH_JITTER | TB_SH_LOSS | TB_SH_DUPLICATE | TB_SH_REORDER |
 			   TB_SH_CORRUPT | TB_SH_NETEM_LIMIT | TB_SH_GEMODEL | TB_SH_DIST,
 		   "the keys of the netem part set the bits that need netem");
-	tap_is_int(config_shape_bits(TB_PART_RATE), TB_SH_RATE | TB_SH_SHAPER | TB_SH_BURST,
+	tap_is_int(config_shape_bits(TB_PART_RATE), TB_SH_RATE | TB_SH_SHAPER | TB_SH_BURST | TB_SH_TRACE,
 		   "the rate part's bits");
 	tap_is_int(config_shape_bits(TB_PART_QUEUE), TB_SH_QUEUE | TB_SH_LIMIT | TB_SH_AQM,
 		   "the queue part's bits");
