@@ -14,41 +14,10 @@
 #include "util/jsonfile.h"
 #include "util/util.h"
 
-/* @s escaped for XML 1.0 text and attributes. Characters XML 1.0 cannot
- * carry at all (controls other than tab, newline, return) become '?'; in
- * an attribute, tab and newlines are written as references so a reader's
- * attribute normalisation keeps them. */
+/* @s escaped for XML 1.0 text (@attr false) or an attribute. */
 static void xml_put(FILE *f, const char *s, bool attr)
 {
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&apos;", f);
-			break;
-		case '\t':
-		case '\n':
-		case '\r':
-			if (attr)
-				fprintf(f, "&#%d;", *p);
-			else
-				fputc(*p, f);
-			break;
-		default:
-			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-		}
-	}
+	rp_markup_put(f, s, SIZE_MAX, attr);
 }
 
 static void write_case(FILE *f, const struct junit_case *tc)

@@ -144,8 +144,13 @@ void rp_tab_md(FILE *f, const struct rp_tab *t);
 /** As HTML; @id names the heading (an anchor) and the table (data-table). */
 void rp_tab_html(FILE *f, const struct rp_tab *t, const char *id);
 void rp_tab_free(struct rp_tab *t);
-/** @s (at most @n bytes) with < > & " escaped. */
+/** @s (at most @n bytes) escaped as HTML text (rp_markup_put). */
 void rp_html_esc(FILE *f, const char *s, size_t n);
+/** At most @n bytes of @s escaped for XML 1.0 and HTML: & < > " ' as
+ * entities, characters XML cannot carry as '?', and in an attribute
+ * (@attr) tab and newlines as references so that normalisation keeps them.
+ * The one escaper of report.html and the JUnit files. */
+void rp_markup_put(FILE *f, const char *s, size_t n, bool attr);
 /** Text with report.md's inline spans as HTML. */
 void rp_html_text(FILE *f, const char *s);
 

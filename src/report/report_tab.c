@@ -135,25 +135,24 @@ void rp_tab_md(FILE *f, const struct rp_tab *t)
 
 /* --- HTML ----------------------------------------------------------------- */
 
+void rp_markup_put(FILE *f, const char *s, size_t n, bool attr)
+{
+	static const char *const ent[128] = { ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+					      ['"'] = "&quot;", ['\''] = "&apos;" };
+
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); n && *p; p++, n--) {
+		if (*p < 128 && ent[*p])
+			fputs(ent[*p], f);
+		else if (*p == '\t' || *p == '\n' || *p == '\r')
+			attr ? fprintf(f, "&#%d;", *p) : fputc(*p, f);
+		else
+			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	}
+}
+
 void rp_html_esc(FILE *f, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && s[i]; i++)
-		switch (s[i]) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(s[i], f);
-		}
+	rp_markup_put(f, s, n, false);
 }
 
 void rp_html_text(FILE *f, const char *s)
