@@ -9,25 +9,10 @@ in-place rate change. Usage: step_bins.py TIER SHAPER RUN_DIR PCAP
   share of the higher of the two rates (above 1: the link passed more than
   either shape allows, as delete-and-re-add does)."""
 import json
-import struct
+from pcapframes import frames
 import sys
 
 STEP = 0.01
-
-
-def frames(path, t0):
-    out = []
-    with open(path, 'rb') as f:
-        magic = struct.unpack('<I', f.read(24)[:4])[0]
-        scale = 1e-9 if magic == 0xa1b23c4d else 1e-6
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                break
-            sec, frac, incl, orig = struct.unpack('<IIII', h)
-            f.seek(incl, 1)
-            out.append((sec + frac * scale - t0, orig))
-    return out
 
 
 def rate(fr, a, b):
@@ -49,7 +34,7 @@ def main():
     tier, shaper, run_dir, pcap = sys.argv[1:5]
     run = json.load(open(run_dir + '/run.json'))
     rtt = json.load(open(run_dir + '/flows/bulk.json')).get('rtt_us', 0) / 1e6
-    fr = frames(pcap, run['load']['start_unix'])
+    fr = list(frames(pcap, run['load']['start_unix']))
     rates = {'down': (50e6, 10e6), 'up': (10e6, 50e6)}
     cells = []
     worst = 0

@@ -3,7 +3,7 @@
 against the trace's capacity (opportunities x 1500) in the same 100 ms.
 Usage: trace_bins.py TIER NAME TRACE RUN_JSON PCAP"""
 import json
-import struct
+from pcapframes import frames
 import sys
 
 BIN = 0.1
@@ -25,18 +25,9 @@ def trace_counts(path, seconds):
 
 def pcap_bytes(path, t0, seconds):
     bins = [0] * int(seconds / BIN + 1)
-    with open(path, 'rb') as f:
-        magic = struct.unpack('<I', f.read(24)[:4])[0]
-        scale = 1e-9 if magic == 0xa1b23c4d else 1e-6
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                break
-            sec, frac, incl, orig = struct.unpack('<IIII', h)
-            f.seek(incl, 1)
-            t = sec + frac * scale - t0
-            if 0 <= t < seconds:
-                bins[int(t / BIN)] += orig - 14
+    for t, orig in frames(path, t0):
+        if 0 <= t < seconds:
+            bins[int(t / BIN)] += orig - 14
     return bins
 
 
