@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "report_int.h"
+#include "util/jsonfile.h"
 #include "util/util.h"
 
 #define DYGRAPHS_JS "/usr/share/javascript/dygraphs/dygraph.min.js"
@@ -46,27 +47,6 @@ static const char css[] =
 	".legend{margin-top:.8em;font-size:.9em;min-height:4em}\n"
 	".dygraph-legend{position:static!important;width:auto!important;background:none!important}\n"
 	".nojs{background:#fff8c5;border:1px solid #d4a72c;padding:.6em}\n";
-
-/* File @path, whole (NULL when unreadable); its size in @len. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *m;
-
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &n);
-	if (!m)
-		abort();
-	for (int c; (c = getc(f)) != EOF;)
-		putc(c, m);
-	fclose(m);
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 /* @js inside a <script>, without its source-map comment (a page of its own
  * has no map to load) and with no "</script" that would end the element. */
@@ -107,7 +87,7 @@ static void nav(FILE *f, const struct report *rp, const struct rp_tab *tabs)
 static void head(FILE *f, const struct report *rp, const struct rp_tab *tabs)
 {
 	size_t len = 0;
-	char *dcss = slurp(DYGRAPHS_CSS, &len);
+	char *dcss = tb_file_read(DYGRAPHS_CSS, SIZE_MAX, &len);
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
@@ -241,7 +221,7 @@ static void timeseries(FILE *f, const struct report *rp)
 
 	if (!js_path || !*js_path)
 		js_path = DYGRAPHS_JS;
-	js = slurp(js_path, &len);
+	js = tb_file_read(js_path, SIZE_MAX, &len);
 	fputs("<h2 id=\"timeseries\">Time series</h2>\n", f);
 	if (!json_array_size(rp->series))
 		fputs("<p>No time series: the flows wrote none, or no run completed.</p>\n", f);
@@ -279,7 +259,7 @@ static void plots(FILE *f, const struct report *rp)
 		char *p = rp_path(rp, "%s", rp->plots[i]), *svg, *start;
 		size_t len = 0;
 
-		svg = slurp(p, &len);
+		svg = tb_file_read(p, SIZE_MAX, &len);
 		start = svg ? strstr(svg, "<svg") : NULL;
 		fputs("<figure class=\"svgplot\"><figcaption>", f);
 		rp_html_esc(f, rp->plot_titles[i], strlen(rp->plot_titles[i]));

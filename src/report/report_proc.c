@@ -10,25 +10,10 @@
 #include <string.h>
 
 #include "report_int.h"
+#include "util/jsonfile.h"
 #include "util/util.h"
 
 #define STDOUT_MAX (16u << 20) /* what is read of a process's output */
-
-/* The whole of @path, at most STDOUT_MAX bytes; NULL when unreadable. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = xmalloc(STDOUT_MAX + 1);
-	n = fread(buf, 1, STDOUT_MAX, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
 
 /* The number in the capture group of the last match of @re in @text. */
 static bool last_match(const char *re_text, const char *text, double *v)
@@ -62,7 +47,7 @@ static bool last_match(const char *re_text, const char *text, double *v)
 static json_t *load_values(const struct report *rp, const char *dir, const struct tb_process *p)
 {
 	char *path = rp_path(rp, "%s/processes/%s/stdout", dir, p->name);
-	char *text = slurp(path);
+	char *text = tb_file_read(path, STDOUT_MAX, NULL);
 	json_t *o = json_object(), *m = json_object();
 	double v;
 

@@ -34,6 +34,26 @@ out:
 	return rc;
 }
 
+char *tb_file_read(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = 0, cap = 0, r;
+	char *buf = NULL;
+
+	if (!f)
+		return NULL;
+	do {
+		buf = tb_grow(buf, &cap, n + 65537, 1);
+		r = fread(buf + n, 1, n + 65536 > max ? max - n : 65536, f);
+		n += r;
+	} while (r > 0 && n < max);
+	fclose(f);
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
 struct dump {
 	const json_t *j;
 	size_t flags;

@@ -12,6 +12,10 @@
  * hidden file beside it, which then replaces @path. 0, or -errno. */
 int tb_file_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
 
+/** File @path, whole but at most @max bytes, NUL-terminated (its length in
+ * *@len when @len is not NULL); NULL when it cannot be opened. */
+char *tb_file_read(const char *path, size_t max, size_t *len);
+
 /** Write @j to @path with jansson @flags. 0, or -errno (e.g. -ENOSPC). */
 int tb_json_write(const json_t *j, const char *path, size_t flags);
 
