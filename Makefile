@@ -8,7 +8,7 @@
 #   V=1             show the commands
 
 VERSION  := 0.1.0
-PKGS     := inih libnl-3.0 libnl-route-3.0 libmnl libpcap jansson
+PKGS     := inih libnl-3.0 libnl-route-3.0 libmnl libpcap jansson gnutls
 CC       ?= cc
 SAN      ?= 0
 
