@@ -196,6 +196,12 @@ enum tb_closer { TB_CLOSE_CLIENT, TB_CLOSE_SERVER };
 enum tb_arch { TB_ARCH_EPOLL, TB_ARCH_THREAD, TB_ARCH_ITERATIVE };
 enum tb_transport { TB_TRANSPORT_UDP, TB_TRANSPORT_TCP };
 enum tb_family { TB_FAMILY_IPV4, TB_FAMILY_IPV6 };
+/* The protocol stack of an rr flow (keys tls, resume, tfo, http, quic_cc):
+ * any of them set, tb-web runs the flow instead of tb-rr and tb-server. */
+enum tb_tls { TB_TLS_NO, TB_TLS_12, TB_TLS_13 };
+enum tb_resume { TB_RESUME_NO, TB_RESUME_TICKET, TB_RESUME_EARLY };
+enum tb_http { TB_HTTP_NONE, TB_HTTP_11, TB_HTTP_2, TB_HTTP_3 };
+enum tb_quic_cc { TB_QCC_CUBIC, TB_QCC_BBR, TB_QCC_RENO };
 
 /* Options of the server side of a flow (keys "server.*"). */
 struct tb_server_opts {
@@ -243,6 +249,11 @@ struct tb_flow {
 	uint32_t ka_intvl_us;  /* idle: keep-alive probe interval; 0: kernel default */
 	unsigned ka_cnt;       /* idle: unanswered probes before the connection dies; 0: default */
 	char spoof[48];        /* synflood: source prefix; "" : from the plan */
+	enum tb_tls tls;       /* rr: TLS over TCP (GnuTLS) */
+	enum tb_resume resume; /* rr: TLS 1.3 / QUIC resumption from an earlier connection's ticket */
+	bool tfo;              /* rr: TCP Fast Open */
+	enum tb_http http;     /* rr: HTTP framing: none (the rr protocol), 1.1, 2, 3 (QUIC) */
+	enum tb_quic_cc quic_cc; /* rr, http = 3: ngtcp2's congestion control */
 	struct tb_server_opts server;
 	uint64_t set;          /* which keys were given (bit per key index) */
 	struct tb_loc loc;
@@ -616,6 +627,10 @@ bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t le
 
 /** Names used in output and messages. */
 const char *config_worker_name(enum tb_worker w);
+/** Whether tb-web runs flow @f: an rr flow with tls, resume, tfo or http set. */
+bool config_flow_web(const struct tb_flow *f);
+/** The worker program of @f's client, "web" or the worker's name (workers/tb-NAME). */
+const char *config_flow_program(const struct tb_flow *f);
 const char *config_kernel_name(enum tb_kernel k);
 
 /** Hop-count shortest path from node @a to node @b through forwarding nodes;

@@ -102,6 +102,7 @@ struct wopt {
 	const char *server;    /* option of its tb-server, or NULL */
 	uint32_t servers;      /* workers whose tb-server takes it (1 << enum tb_worker) */
 	enum wo_when when;
+	bool web;              /* tb-web takes it too: a protocol-stack flow may have it */
 };
 
 
@@ -227,6 +228,8 @@ void cfg_validate_processes(struct cfg_ctx *x);
 
 /** Cross-object validation (references, reachability, sweeps, expectations). */
 void cfg_validate(struct cfg_ctx *x);
+/** The protocol-stack keys of flow @idx: their combinations (config_proto.c). */
+void cfg_check_flow_proto(struct cfg_ctx *x, size_t idx);
 
 /** Parse the expectation @text (at @loc, value column @col) into @e. */
 int expect_parse(struct cfg_ctx *x, struct tb_expect *e, const char *text, const struct tb_loc *loc);

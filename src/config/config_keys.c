@@ -29,6 +29,10 @@ static const char *const closer_names[] = { "client", "server", NULL };
 static const char *const arch_names[] = { "epoll", "thread", "iterative", NULL };
 static const char *const transport_names[] = { "udp", "tcp", NULL };
 static const char *const family_names[] = { "ipv4", "ipv6", NULL };
+static const char *const tls_names[] = { "no", "1.2", "1.3", NULL };
+static const char *const resume_names[] = { "no", "ticket", "early", NULL };
+static const char *const http_names[] = { "none", "1.1", "2", "3", NULL };
+static const char *const quic_cc_names[] = { "cubic", "bbr", "reno", NULL };
 
 const struct keydef cfg_topology_keys[] = {
 	{ "name", K_STR, OFF(tb_topo_opts, name), 0, 0, NULL, 0 },
@@ -155,6 +159,11 @@ const struct keydef cfg_shape_keys[] = {
 #define CLIENT(o, when) .opt = { o, NULL, 0, when }
 #define SERVER(o, w, when) .opt = { NULL, o, w, when }
 #define BOTH(o, w, when) .opt = { o, o, w, when }
+/* ... and tb-web, which runs an rr flow that has a protocol-stack key
+ * (config_flow_web), takes it too */
+#define CLIENT_WEB(o, when) .opt = { o, NULL, 0, when, true }
+#define SERVER_WEB(o, w, when) .opt = { NULL, o, w, when, true }
+#define BOTH_WEB(o, w, when) .opt = { o, o, w, when, true }
 
 /* The rows' order is the options' order on a command line. The --host,
  * --port, --duration, --spoof, files and deadline of a command line are not
@@ -168,38 +177,38 @@ const struct keydef cfg_flow_keys[] = {
 	{ "duration", K_TIME, OFF(tb_flow, duration_us), 1000, 3600e6, NULL, W_ALL },
 	{ "port", K_UINT, OFF(tb_flow, port), 1, 65535, NULL, W_ALL },
 	{ "family", K_ENUM, OFF(tb_flow, family), 0, 0, NAMES(family_names), W_ALL },
-	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, BOTH("--cc", S_TCP, WO_TCP) },
+	{ "cc", K_IDENT, OFF(tb_flow, cc), 0, 0, NULL, W_TCP, BOTH_WEB("--cc", S_TCP, WO_TCP) },
 	{ "nodelay", K_BOOL, OFF(tb_flow, nodelay), 0, 0, NULL, W_TCP,
-	  CLIENT("--nodelay", WO_TCP) },
+	  CLIENT_WEB("--nodelay", WO_TCP) },
 	{ "sndbuf", K_SIZE32, OFF(tb_flow, sndbuf), 1024, 1 << 30, NULL, W_TCP,
-	  CLIENT("--sndbuf", WO_TCP) },
+	  CLIENT_WEB("--sndbuf", WO_TCP) },
 	/* the receive buffer that bounds the window is the receiver's: tb-server
 	 * sets it on the listener, before the handshake fixes the scale */
 	{ "rcvbuf", K_SIZE32, OFF(tb_flow, rcvbuf), 1024, 1 << 30, NULL, W_TCP,
-	  BOTH("--rcvbuf", S_TCP, WO_TCP) },
+	  BOTH_WEB("--rcvbuf", S_TCP, WO_TCP) },
 	{ "bytes", K_SIZE64, OFF(tb_flow, bytes), 1, 0, NULL, W(BULK),
 	  CLIENT("--bytes", WO_SET) },
 	{ "request", K_SIZE32, OFF(tb_flow, request), 16, 64 << 20, NULL, W(RR),
-	  CLIENT("--request", WO_ALWAYS) },
+	  CLIENT_WEB("--request", WO_ALWAYS) },
 	{ "response", K_SIZE32, OFF(tb_flow, response), 1, 64 << 20, NULL, W(RR),
-	  BOTH("--response", W(RR), WO_ALWAYS) },
+	  BOTH_WEB("--response", W(RR), WO_ALWAYS) },
 	{ "concurrency", K_UINT, OFF(tb_flow, concurrency), 1, 100000, NULL, W_REQ,
-	  CLIENT("--concurrency", WO_ALWAYS) },
+	  CLIENT_WEB("--concurrency", WO_ALWAYS) },
 	{ "rate", K_REAL, OFF(tb_flow, rate), 0, 10e6, NULL, W_REQ | W(UDP) | W(SYNFLOOD),
-	  CLIENT("--rate", WO_ALWAYS) },
+	  CLIENT_WEB("--rate", WO_ALWAYS) },
 	{ "conn", K_ENUM, OFF(tb_flow, conn), 0, 0, NAMES(conn_names), W(RR),
-	  CLIENT("--conn", WO_ALWAYS) },
+	  CLIENT_WEB("--conn", WO_ALWAYS) },
 	{ "pool", K_UINT, OFF(tb_flow, pool), 1, 100000, NULL, W(RR),
-	  CLIENT("--pool", WO_POOLED) },
+	  CLIENT_WEB("--pool", WO_POOLED) },
 	/* given at all, even 1, it selects stream mode */
 	{ "streams", K_UINT, OFF(tb_flow, streams), 1, 1024, NULL, W(RR),
-	  CLIENT("--streams", WO_GIVEN) },
+	  CLIENT_WEB("--streams", WO_GIVEN) },
 	{ "write", K_ENUM, OFF(tb_flow, write), 0, 0, NAMES(write_names), W(RR),
 	  CLIENT("--write", WO_ALWAYS) },
 	{ "close", K_ENUM, OFF(tb_flow, close), 0, 0, NAMES(closer_names), W(RR) | W(CHURN),
 	  CLIENT("--close", WO_ALWAYS) },
 	{ "timeout", K_TIME, OFF(tb_flow, timeout_us), 1000, 600e6, NULL, W_REQ,
-	  CLIENT("--timeout", WO_ALWAYS) },
+	  CLIENT_WEB("--timeout", WO_ALWAYS) },
 	{ "count", K_UINT, OFF(tb_flow, count), 1, 1000000, NULL, W(IDLE),
 	  CLIENT("--count", WO_ALWAYS) },
 	{ "size", K_SIZE32, OFF(tb_flow, size), 32, 65507, NULL, W(UDP),
@@ -214,10 +223,20 @@ const struct keydef cfg_flow_keys[] = {
 	  CLIENT("--keepalive-interval", WO_SET) },
 	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE),
 	  CLIENT("--keepalive-count", WO_SET) },
+	/* the protocol stack (tb-web; docs/workers.md "tb-web") */
+	{ "tls", K_ENUM, OFF(tb_flow, tls), 0, 0, NAMES(tls_names), W(RR),
+	  BOTH_WEB("--tls", W(RR), WO_SET) },
+	{ "resume", K_ENUM, OFF(tb_flow, resume), 0, 0, NAMES(resume_names), W(RR),
+	  BOTH_WEB("--resume", W(RR), WO_SET) },
+	{ "tfo", K_BOOL, OFF(tb_flow, tfo), 0, 0, NULL, W(RR), BOTH_WEB("--tfo", W(RR), WO_SET) },
+	{ "http", K_ENUM, OFF(tb_flow, http), 0, 0, NAMES(http_names), W(RR),
+	  BOTH_WEB("--http", W(RR), WO_SET) },
+	{ "quic_cc", K_ENUM, OFF(tb_flow, quic_cc), 0, 0, NAMES(quic_cc_names), W(RR),
+	  BOTH_WEB("--quic-cc", W(RR), WO_SET) },
 	/* --spoof: this prefix, or the plan's */
 	{ "spoof", K_CIDR4, OFF(tb_flow, spoof), 8, 32, NULL, W(SYNFLOOD) },
 	{ "server.backlog", K_UINT, OFF(tb_flow, server.backlog), 1, 65535, NULL, W_ALL,
-	  SERVER("--backlog", S_ANY, WO_ALWAYS) },
+	  SERVER_WEB("--backlog", S_ANY, WO_ALWAYS) },
 	{ "server.arch", K_ENUM, OFF(tb_flow, server.arch), 0, 0, NAMES(arch_names), W_REQ,
 	  SERVER("--arch", S_RR, WO_ALWAYS) },
 	{ "server.accept_rate", K_REAL, OFF(tb_flow, server.accept_rate), 0, 10e6, NULL, W_ALL,
@@ -1050,6 +1069,8 @@ static bool option_wanted(const struct keydef *k, const struct tb_flow *f, bool 
 	bool tcp = f->worker != TB_WORKER_UDP || f->transport == TB_TRANSPORT_TCP;
 
 	if (workers && !(workers & (1u << f->worker)))
+		return false;
+	if (config_flow_web(f) && !k->opt.web)
 		return false;
 	switch (k->opt.when) {
 	case WO_ALWAYS:

@@ -400,8 +400,8 @@ int config_flow_server(const struct tb_config *c, int flow)
 	bool flood = f->worker == TB_WORKER_SYNFLOOD;
 	int first_flood = flow;
 
-	if (!flood && !shares_listener(f->worker))
-		return flow;
+	if (!flood && (!shares_listener(f->worker) || config_flow_web(f)))
+		return flow; /* tb-web's listener speaks its flow's protocol stack only */
 	for (int i = 0; i < (int)c->n_flows; i++) {
 		const struct tb_flow *g = &c->flows[i];
 
@@ -412,7 +412,7 @@ int config_flow_server(const struct tb_config *c, int flow)
 			return i;
 		if (flood && i < first_flood)
 			first_flood = i;
-		if (!flood && i < flow && shares_listener(g->worker))
+		if (!flood && i < flow && shares_listener(g->worker) && !config_flow_web(g))
 			return i;
 	}
 	return first_flood;

@@ -306,6 +306,7 @@ static void check_flow(struct cfg_ctx *x, size_t idx)
 	if (c->exp.present && f->start_us >= c->exp.duration_us)
 		diag_error(x->d, loc, "flow %s: starts after the experiment ends", f->name);
 	check_flow_options(x, f);
+	cfg_check_flow_proto(x, idx);
 }
 
 /* The transport a flow's own server listens with. */

@@ -75,6 +75,18 @@ const struct tb_metric metric_table[] = {
 	{ "notice", WI, TB_UNIT_TIME, TB_MS_FLOW, TB_READ_NOTICE, TB_MF_CLIENT, "first_drop_s",
 	  NULL, "no held connection was found dead during the run", TB_AGG_STATS },
 	FLOW("stream_p99_max", WR, TIME, HIST, CLIENT, "stream_p99_us", "max"),
+	/* the protocol stacks (tb-web) */
+	FLOW("ttfb_p50", WR, TIME, HIST, CLIENT, "ttfb_us", "p50"),
+	FLOW("ttfb_p99", WR, TIME, HIST, CLIENT, "ttfb_us", "p99"),
+	FLOW("handshake_p50", WR, TIME, HIST, CLIENT, "handshake_us", "p50"),
+	FLOW("handshake_p99", WR, TIME, HIST, CLIENT, "handshake_us", "p99"),
+	FLOW("resumed", WR, COUNT, FIELD, CLIENT, "resumed", NULL),
+	FLOW("early_accepted", WR, COUNT, FIELD, CLIENT, "early_accepted", NULL),
+	FLOW("tfo_syn_data", WR, COUNT, FIELD, CLIENT, "tfo_syn_data", NULL),
+	FLOW("quic_lost", WR, COUNT, FIELD, CLIENT, "quic.pkts_lost", NULL),
+	FLOW("quic_retransmitted", WR, COUNT, FIELD, CLIENT, "quic.pkts_retransmitted", NULL),
+	/* microseconds like a histogram's fields (quic.srtt_us, the last connection's) */
+	FLOW("quic_srtt", WR, TIME, HIST, CLIENT, "quic", "srtt_us"),
 	FLOW("retrans", W_SRV, COUNT, RETRANS, NONE, "retransmits", "TcpRetransSegs"),
 	FLOW("server_rss", W_SRV, COUNT, FIELD, SERVER, "rss_peak_bytes", NULL),
 	FLOW("server_vm", W_SRV, COUNT, FIELD, SERVER, "vm_peak_bytes", NULL),

@@ -39,10 +39,29 @@ static const char *const t_rr_streams[] = { "p50",	"p99",	   "stream_p99_max", "
 /* a connection per request: its handshake is part of what is measured */
 static const char *const t_rr_conn[] = { "p50",	    "p99",    "rps",	     "success",
 					 "errors",  "connect_p50", "connect_p99", NULL };
+/* tb-web (a protocol stack): time to first byte and the handshake first */
+static const char *const t_web[] = { "ttfb_p50", "p50", "p99", "rps", "success", "errors", NULL };
+static const char *const t_web_streams[] = { "ttfb_p50", "p50",	 "p99",	   "stream_p99_max",
+					     "rps",	 "success", "errors", NULL };
+static const char *const t_web_conn[] = { "ttfb_p50", "handshake_p50", "p50",	 "p99",
+					  "rps",      "success",       "errors", "resumed", NULL };
+/* HTTP/3: the QUIC stack's own RTT and loss figures too */
+static const char *const t_web_quic[] = { "ttfb_p50", "handshake_p50", "p50",	  "p99",
+					  "stream_p99_max", "success", "errors", "quic_srtt",
+					  "quic_lost", "quic_retransmitted", NULL };
 static const char *const t_churn[] = { "connects", "hps", "success", "eaddrnotavail", NULL };
 static const char *const t_syn[] = { "sent", "pps", NULL };
 static const char *const t_udp[] = { "goodput", "loss", "lost", "gaps", "owd_p50", "owd_p99", "skipped", NULL };
 static const char *const t_idle[] = { "held", "connect_p99", "errors", NULL };
+
+static const char *const *web_table(const struct tb_flow *f)
+{
+	if (f->http == TB_HTTP_3)
+		return t_web_quic;
+	if (f->conn == TB_CONN_PER_REQUEST)
+		return t_web_conn;
+	return config_flow_has(f, "streams") ? t_web_streams : t_web;
+}
 
 const char *const *rp_worker_table(const struct tb_flow *f)
 {
@@ -50,6 +69,8 @@ const char *const *rp_worker_table(const struct tb_flow *f)
 	case TB_WORKER_BULK:
 		return t_bulk;
 	case TB_WORKER_RR:
+		if (config_flow_web(f))
+			return web_table(f);
 		if (f->conn == TB_CONN_POOL && config_flow_has(f, "streams"))
 			return t_rr_streams;
 		return f->conn == TB_CONN_PER_REQUEST ? t_rr_conn : t_rr;

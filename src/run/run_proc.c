@@ -63,6 +63,26 @@ const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int f
 	return topo_addr(t, f->to, f->family == TB_FAMILY_IPV6 ? 6 : 4);
 }
 
+/* tb-web's files of a flow with TLS or QUIC: the server's certificate and
+ * key (it makes them; the client trusts that certificate), the client's
+ * key log for decrypting the capture, and QUIC's qlogs. */
+static void web_files(struct argv_buf *a, const struct tb_flow *f, bool server, const char *files)
+{
+	bool quic = f->http == TB_HTTP_3;
+
+	if (!config_flow_web(f) || (f->tls == TB_TLS_NO && !quic))
+		return;
+	if (server) {
+		addf(a, "--cert", "%s/%s.cert.pem", files, f->name);
+		addf(a, "--key", "%s/%s.key.pem", files, f->name);
+		return;
+	}
+	addf(a, "--ca", "%s/%s.cert.pem", files, f->name);
+	addf(a, "--keylog", "%s/%s.keylog", files, f->name);
+	if (quic)
+		addf(a, "--qlog", "%s/%s.qlog", files, f->name);
+}
+
 static const char *server_mode(enum tb_worker w)
 {
 	return w == TB_WORKER_BULK ? "sink" : w == TB_WORKER_UDP ? "udp" : "rr";
@@ -77,11 +97,17 @@ static int server_argv(struct argv_buf *a, const struct tb_config *c, int flow,
 
 	if (config_flow_server(c, flow) != flow)
 		return -ENOENT; /* another flow's listener serves it */
-	add_own(a, xasprintf("%s/tb-server", workers));
-	addf(a, "--mode", "%s", server_mode(f->worker));
+	if (config_flow_web(f)) {
+		add_own(a, xasprintf("%s/tb-web", workers));
+		add_own(a, xstrdup("--serve"));
+	} else {
+		add_own(a, xasprintf("%s/tb-server", workers));
+		addf(a, "--mode", "%s", server_mode(f->worker));
+	}
 	addf(a, "--host", "%s", f->family == TB_FAMILY_IPV6 ? "::" : "0.0.0.0");
 	addf(a, "--port", "%u", config_flow_port(c, flow));
 	config_flow_options(f, true, add_option, a);
+	web_files(a, f, true, files);
 	addf(a, "--ready", "%s/%s.ready", files, f->name);
 	addf(a, "--result", "%s/%s.server.json", files, f->name);
 	addf(a, "--deadline", "%uus", run_us + 60000000u);
@@ -96,13 +122,14 @@ static int client_argv(struct argv_buf *a, const struct tb_config *c, int flow, 
 	uint32_t dur = f->duration_us ? f->duration_us : run_us - f->start_us;
 	char spoof[64];
 
-	add_own(a, xasprintf("%s/tb-%s", workers, config_worker_name(f->worker)));
+	add_own(a, xasprintf("%s/tb-%s", workers, config_flow_program(f)));
 	addf(a, "--host", "%s", addr);
 	addf(a, "--port", "%u", config_flow_port(c, flow));
 	addf(a, "--duration", "%uus", dur);
 	addf(a, "--deadline", "%uus", dur + 10000000u);
 	addf(a, "--result", "%s/%s.json", files, f->name);
 	config_flow_options(f, false, add_option, a);
+	web_files(a, f, false, files);
 	if (f->worker == TB_WORKER_SYNFLOOD) {
 		if (plan_spoof(c, flow, spoof, sizeof(spoof)))
 			return -EINVAL;
