@@ -252,7 +252,7 @@ const struct keydef cfg_flow_keys[] = {
 	{ "server.reject", K_BOOL, OFF(tb_flow, server.reject), 0, 0, NULL, W_REQ,
 	  SERVER("--reject", W_REQ, WO_SET) },
 	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK),
-	  SERVER("--nodelay", W_REQ | W(BULK), WO_SET) },
+	  SERVER_WEB("--nodelay", W_REQ | W(BULK), WO_SET) },
 	{ NULL },
 };
 
