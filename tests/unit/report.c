@@ -647,7 +647,12 @@ static const char all_client[] =
 	"\"heartbeat_us\": {\"count\": 10, \"p50\": 1111, \"p90\": 2222, \"p99\": 3333, "
 	"\"p999\": 4444, \"max\": 5555, \"mean\": 1234}, "
 	"\"connect_us\": {\"count\": 10, \"p50\": 100, \"p99\": 300, \"max\": 500}, "
-	"\"stream_p99_us\": {\"count\": 4, \"max\": 7000}}\n";
+	"\"stream_p99_us\": {\"count\": 4, \"max\": 7000}, "
+	/* tb-web's (a protocol-stack rr flow) */
+	"\"ttfb_us\": {\"count\": 10, \"p50\": 150, \"p99\": 350}, "
+	"\"handshake_us\": {\"count\": 10, \"p50\": 120, \"p99\": 320}, "
+	"\"resumed\": 9, \"early_accepted\": 8, \"tfo_syn_data\": 7, "
+	"\"quic\": {\"pkts_lost\": 3, \"pkts_retransmitted\": 2, \"srtt_us\": 50000}}\n";
 static const char all_server[] =
 	"{\"bytes\": 1250000, \"seconds\": 10, \"received\": 99, \"lost\": 1, \"loss_pct\": 1.0, "
 	"\"gaps\": 1, \"reordered\": 1, \"duplicated\": 1, \"rss_peak_bytes\": 1000000, "
