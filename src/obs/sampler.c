@@ -22,6 +22,7 @@
 #include "net/netns.h"
 #include "sampler_csv.h"
 #include "sampler_filter.h"
+#include "sampler_udp.h"
 #include "util/util.h"
 
 /* The kernel's TCP states (include/net/tcp_states.h; not in the uapi). */
@@ -47,6 +48,7 @@ struct sampler {
 	unsigned portid, seq;
 	char *rxbuf;
 	struct sampler_obuf tcp, states;
+	struct sampler_udp *udp; /* NULL: no UDP matches */
 	struct sampler_counts cnt;
 	int64_t now_ns;        /* time of the current sample, relative to t0 */
 	/* What msg_cb does with each socket of the current dump: count it
@@ -95,32 +97,15 @@ static int64_t ts_ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-static bool addr_eq(int family, const uint32_t *a, const uint8_t *b)
-{
-	return memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
-}
-
 static const struct sampler_match *find_match(const struct sampler *s, const struct inet_diag_msg *m)
 {
 	static const struct sampler_match any = { .label = "" };
-	uint16_t lp = ntohs(m->id.idiag_sport), rp = ntohs(m->id.idiag_dport);
+	const struct sampler_match *x;
 
 	if (m->idiag_state == ST_LISTEN)
 		return NULL;
-	for (unsigned i = 0; i < s->o.n_match; i++) {
-		const struct sampler_match *x = &s->match[i];
-
-		if (x->family && x->family != m->idiag_family)
-			continue;
-		if ((x->lport && x->lport != lp) || (x->rport && x->rport != rp))
-			continue;
-		if (x->has_laddr && !addr_eq(m->idiag_family, m->id.idiag_src, x->laddr))
-			continue;
-		if (x->has_raddr && !addr_eq(m->idiag_family, m->id.idiag_dst, x->raddr))
-			continue;
-		return x;
-	}
-	return s->o.match_all ? &any : NULL;
+	x = sampler_match_find(s->match, s->o.n_match, m);
+	return x ? x : s->o.match_all ? &any : NULL;
 }
 
 /* The match whose local port a listening socket serves, or NULL. */
@@ -481,6 +466,15 @@ static int match_rows(struct sampler *s)
 	return rc;
 }
 
+/* The rows of the matched UDP sockets, through the same sock_diag socket. */
+static int udp_rows(struct sampler *s)
+{
+	struct sampler_nl nl = { .nl = s->nl, .portid = s->portid, .seq = &s->seq,
+				 .rxbuf = s->rxbuf, .rxlen = RXBUF_SIZE };
+
+	return sampler_udp_sample(s->udp, &nl, s->now_ns);
+}
+
 /* The sample's row of states.csv: its time, the count of each state, LISTEN and the total. */
 static void states_row(struct sampler *s)
 {
@@ -516,6 +510,8 @@ static int sample(struct sampler *s)
 	rc = count_states(s, all, all);
 	if (!rc && rows)
 		rc = match_rows(s);
+	if (!rc && s->udp)
+		rc = udp_rows(s);
 	if (s->use_dump && s->st.rows - rows0 <= LOOKUP_MAX / 2) {
 		s->use_dump = false;
 		s->opens_seen = -1; /* search on the next sample */
@@ -622,24 +618,6 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-static int open_csv(struct sampler *s, struct sampler_obuf *b, const char *suffix, const char *header)
-{
-	char *path = xasprintf("%s/%s-%s.csv", s->o.dir, s->o.node, suffix);
-	int rc = 0;
-
-	b->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (b->fd < 0) {
-		rc = -errno;
-		tb_err("sampler: open %s: %s", path, strerror(errno));
-	} else {
-		b->cap = SAMPLER_OBUF_CAP;
-		b->p = xmalloc(b->cap);
-		sampler_ob_str(b, header);
-	}
-	free(path);
-	return rc;
-}
-
 static void sampler_free(struct sampler *s)
 {
 	if (!s)
@@ -650,6 +628,7 @@ static void sampler_free(struct sampler *s)
 		close(s->tcp.fd);
 	if (s->states.fd >= 0)
 		close(s->states.fd);
+	sampler_udp_close(s->udp);
 	free(s->tcp.p);
 	free(s->states.p);
 	free(s->rxbuf);
@@ -770,10 +749,12 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 			s->listen_rows |= o->match[i].lport && !o->match[i].rport;
 	}
 	hdr = sampler_csv_tcp_header();
-	rc = open_csv(s, &s->tcp, "tcp", hdr);
+	rc = sampler_ob_open(&s->tcp, s->o.dir, s->o.node, "tcp", hdr);
 	free(hdr);
 	if (!rc)
-		rc = open_csv(s, &s->states, "states", STATES_HEADER);
+		rc = sampler_ob_open(&s->states, s->o.dir, s->o.node, "states", STATES_HEADER);
+	if (!rc && o->n_udp_match)
+		rc = sampler_udp_open(s->o.dir, s->o.node, o->udp_match, o->n_udp_match, &s->udp);
 	if (!rc) {
 		rc = -tb_thread_start(&s->thread, sampler_main, s);
 		s->running = !rc;
@@ -784,6 +765,22 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 	}
 	*out = s;
 	return 0;
+}
+
+/* The UDP figures into s->st, and the UDP file closed (its write error kept). */
+static void udp_stop(struct sampler *s)
+{
+	int rc;
+
+	if (!s->udp)
+		return;
+	s->st.udp = true;
+	s->st.udp_rows = sampler_udp_rows(s->udp);
+	s->st.udp_unavailable = sampler_udp_unavailable(s->udp);
+	rc = sampler_udp_close(s->udp);
+	s->udp = NULL;
+	if (!s->st.write_err)
+		s->st.write_err = rc;
 }
 
 int sampler_stop(struct sampler *s, struct sampler_stats *st)
@@ -802,6 +799,7 @@ int sampler_stop(struct sampler *s, struct sampler_stats *st)
 	sampler_ob_flush(&s->tcp);
 	sampler_ob_flush(&s->states);
 	s->st.write_err = s->tcp.err ? s->tcp.err : s->states.err;
+	udp_stop(s);
 	rc = s->err ? s->err : s->st.write_err;
 	if (st)
 		*st = s->st;
