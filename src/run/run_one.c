@@ -219,7 +219,8 @@ static unsigned process_matches(const struct tb_config *c, int n, struct sampler
 
 /* Node @n's ends of the flows, TCP ones or (@udp) UDP ones (config_flow_udp),
  * as sampler matches labelled with the flow: the client's socket by its
- * remote port, the server's by its local port; how many. */
+ * remote port, the server's by its local port (and a UDP flow's by its
+ * family); how many. */
 static unsigned flow_matches(const struct tb_config *c, int n, bool udp, struct sampler_match *m)
 {
 	unsigned k = 0;
@@ -232,6 +233,10 @@ static unsigned flow_matches(const struct tb_config *c, int n, bool udp, struct 
 		if (f->from != n && f->to != n)
 			continue;
 		snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
+		/* a UDP flow's sockets are of its family (the server binds
+		 * [::] for IPv6): the sampler then walks one family's table */
+		if (udp)
+			m[k].family = f->family == TB_FAMILY_IPV6 ? AF_INET6 : AF_INET;
 		if (f->from == n)
 			m[k++].rport = (uint16_t)config_flow_port(c, (int)i);
 		else
