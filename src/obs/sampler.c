@@ -224,6 +224,13 @@ static int lookup_cb(const struct nlmsghdr *nlh, void *data)
 	return msg_cb(nlh, data);
 }
 
+/* The thread's sock_diag socket, for sampler_nl_dump() and the UDP part. */
+static struct sampler_nl nl_of(struct sampler *s)
+{
+	return (struct sampler_nl){ .nl = s->nl, .portid = s->portid, .seq = &s->seq,
+				    .rxbuf = s->rxbuf, .rxlen = RXBUF_SIZE };
+}
+
 static const unsigned char ext_all =
 	/* BBR answers the VEGASINFO bit (idiag_ext is only 8 bits wide) */
 	1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | 1 << (INET_DIAG_VEGASINFO - 1);
@@ -236,11 +243,9 @@ static int dump_family(struct sampler *s, int family, unsigned states, bool want
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-	unsigned seq = ++s->seq;
-	int rc;
+	struct sampler_nl nl = nl_of(s);
 
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	if (family == AF_UNSPEC) {
 		/* The original TCPDIAG_GETSOCK request, which the kernel still
 		 * answers: every family in one walk of the hash, where a v2
@@ -261,19 +266,7 @@ static int dump_family(struct sampler *s, int family, unsigned states, bool want
 	}
 	if (bc_len > 0)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, (size_t)bc_len, bc);
-	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s->nl, s->rxbuf, RXBUF_SIZE);
-
-		if (n < 0)
-			return errno == EINTR ? -EINTR : -errno;
-		rc = mnl_cb_run(s->rxbuf, (size_t)n, seq, s->portid, msg_cb, s);
-		if (rc < 0)
-			return -errno;
-		if (rc == MNL_CB_STOP)
-			return 0;
-	}
+	return sampler_nl_dump(&nl, nlh, msg_cb, s);
 }
 
 /* A dump per family that passes only the matched sockets (bytecode). */
@@ -469,8 +462,7 @@ static int match_rows(struct sampler *s)
 /* The rows of the matched UDP sockets, through the same sock_diag socket. */
 static int udp_rows(struct sampler *s)
 {
-	struct sampler_nl nl = { .nl = s->nl, .portid = s->portid, .seq = &s->seq,
-				 .rxbuf = s->rxbuf, .rxlen = RXBUF_SIZE };
+	struct sampler_nl nl = nl_of(s);
 
 	return sampler_udp_sample(s->udp, &nl, s->now_ns);
 }

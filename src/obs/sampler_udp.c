@@ -22,7 +22,6 @@ struct sampler_udp {
 	int64_t now_ns;       /* of the sample being written */
 	uint64_t rows;
 	int unavailable;      /* -errno: the kernel has no UDP sock_diag */
-	int done_err;         /* the error the last dump's NLMSG_DONE carried */
 	uint8_t bc[2][2048];  /* the matches as bytecode, IPv4 and IPv6 */
 	int bc_len[2];        /* -1: no match takes that family */
 };
@@ -69,29 +68,14 @@ static int row_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The end of a dump. A dump that failed in the kernel (no handler for
- * IPPROTO_UDP: -ENOENT) ends with NLMSG_DONE carrying the error, which
- * libmnl's default callback ignores. */
-static int done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct sampler_udp *u = data;
-	int err = 0;
-
-	if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
-		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
-	u->done_err = err < 0 ? err : 0;
-	return MNL_CB_STOP;
-}
-
 /* The dump request of family @i's matched UDP sockets, into @req. */
-static struct nlmsghdr *dump_req(const struct sampler_udp *u, int i, unsigned seq, char *req)
+static struct nlmsghdr *dump_req(const struct sampler_udp *u, int i, char *req)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	r->sdiag_family = (uint8_t)families[i];
 	r->sdiag_protocol = IPPROTO_UDP;
 	r->idiag_states = ~0u; /* UNCONN (TCP_CLOSE) and connected (ESTABLISHED) */
@@ -104,27 +88,9 @@ static struct nlmsghdr *dump_req(const struct sampler_udp *u, int i, unsigned se
 /* One dump of family @i: every matched socket through row_cb. 0 or -errno. */
 static int dump(struct sampler_udp *u, const struct sampler_nl *nl, int i)
 {
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
 	char req[MNL_SOCKET_BUFFER_SIZE];
-	unsigned seq = ++*nl->seq;
-	struct nlmsghdr *nlh = dump_req(u, i, seq, req);
 
-	u->done_err = 0;
-	if (mnl_socket_sendto(nl->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->nl, nl->rxbuf, nl->rxlen);
-		int rc;
-
-		if (n < 0)
-			return -errno;
-		rc = mnl_cb_run2(nl->rxbuf, (size_t)n, seq, nl->portid, row_cb, u, ctl,
-				 NLMSG_MIN_TYPE);
-		if (rc < 0)
-			return -errno;
-		if (rc == MNL_CB_STOP)
-			return u->done_err;
-	}
+	return sampler_nl_dump(nl, dump_req(u, i, req), row_cb, u);
 }
 
 int sampler_udp_sample(struct sampler_udp *u, const struct sampler_nl *nl, int64_t now_ns)

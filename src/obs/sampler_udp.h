@@ -9,21 +9,12 @@
 #ifndef TB_SAMPLER_UDP_H
 #define TB_SAMPLER_UDP_H
 
-#include <libmnl/libmnl.h>
 #include <stdint.h>
 
 #include "sampler.h"
+#include "sampler_nl.h"
 
 struct sampler_udp;
-
-/* The sampler's sock_diag socket, lent to each sample. */
-struct sampler_nl {
-	struct mnl_socket *nl;
-	unsigned portid;
-	unsigned *seq;        /* the socket's last sequence number, advanced */
-	char *rxbuf;
-	size_t rxlen;
-};
 
 /** Create <@dir>/<@node>-udp.csv for the sockets of the @n matches @m
  * (copied; n > 0). 0 or -errno (printed); *@out NULL on error. */
