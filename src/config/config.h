@@ -629,6 +629,10 @@ bool config_shape_text(const struct tb_shape *sh, size_t i, char *buf, size_t le
 const char *config_worker_name(enum tb_worker w);
 /** Whether tb-web runs flow @f: an rr flow with tls, resume, tfo or http set. */
 bool config_flow_web(const struct tb_flow *f);
+/** Whether flow @f's packets are UDP datagrams: the udp worker over the udp
+ * transport, or an rr flow with http = 3 (QUIC). The sampler writes its
+ * sockets' rows to <node>-udp.csv instead of <node>-tcp.csv. */
+bool config_flow_udp(const struct tb_flow *f);
 /** The worker program of @f's client, "web" or the worker's name (workers/tb-NAME). */
 const char *config_flow_program(const struct tb_flow *f);
 const char *config_kernel_name(enum tb_kernel k);

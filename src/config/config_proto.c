@@ -13,6 +13,12 @@ bool config_flow_web(const struct tb_flow *f)
 		f->http != TB_HTTP_NONE);
 }
 
+bool config_flow_udp(const struct tb_flow *f)
+{
+	return (f->worker == TB_WORKER_UDP && f->transport == TB_TRANSPORT_UDP) ||
+	       (config_flow_web(f) && f->http == TB_HTTP_3);
+}
+
 const char *config_flow_program(const struct tb_flow *f)
 {
 	return config_flow_web(f) ? "web" : config_worker_name(f->worker);

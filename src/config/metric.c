@@ -88,6 +88,9 @@ const struct tb_metric metric_table[] = {
 	/* microseconds like a histogram's fields (quic.srtt_us, the last connection's) */
 	FLOW("quic_srtt", WR, TIME, HIST, CLIENT, "quic", "srtt_us"),
 	FLOW("retrans", W_SRV, COUNT, RETRANS, NONE, "retransmits", "TcpRetransSegs"),
+	/* the sampler's UDP sockets (udp over udp, rr with http = 3) */
+	FLOW("udp_drops", WU | WR, COUNT, UDPSOCK, NONE, "drops", NULL),
+	FLOW("udp_rqueue", WU | WR, COUNT, UDPSOCK, NONE, "rqueue", NULL),
 	FLOW("server_rss", W_SRV, COUNT, FIELD, SERVER, "rss_peak_bytes", NULL),
 	FLOW("server_vm", W_SRV, COUNT, FIELD, SERVER, "vm_peak_bytes", NULL),
 	FLOW("server_threads", W_SRV, COUNT, FIELD, SERVER, "threads_max", NULL),

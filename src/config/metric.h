@@ -45,6 +45,8 @@ enum tb_metric_read {
 	TB_READ_NOTICE,     /* `key` + the flow's start - the first link-down [event]'s time */
 	TB_READ_COUNTER,    /* counters/NODE.json */
 	TB_READ_PEAK,       /* the largest value of the state's column in sockets/NODE-states.csv */
+	TB_READ_UDPSOCK,    /* the largest value of column `key` over the flow's rows in
+			       sockets/NODE-udp.csv, both ends */
 	TB_READ_VALUE,      /* value(P, KEY): metric.KEY's last match in the process's stdout,
 			       else the number at dotted path KEY of its stdout as JSON */
 };

@@ -22,6 +22,7 @@
 #include "net/netns.h"
 #include "sampler_csv.h"
 #include "sampler_filter.h"
+#include "sampler_udp.h"
 #include "util/util.h"
 
 /* The kernel's TCP states (include/net/tcp_states.h; not in the uapi). */
@@ -47,6 +48,7 @@ struct sampler {
 	unsigned portid, seq;
 	char *rxbuf;
 	struct sampler_obuf tcp, states;
+	struct sampler_udp *udp; /* NULL: no UDP matches */
 	struct sampler_counts cnt;
 	int64_t now_ns;        /* time of the current sample, relative to t0 */
 	/* What msg_cb does with each socket of the current dump: count it
@@ -95,32 +97,15 @@ static int64_t ts_ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-static bool addr_eq(int family, const uint32_t *a, const uint8_t *b)
-{
-	return memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
-}
-
 static const struct sampler_match *find_match(const struct sampler *s, const struct inet_diag_msg *m)
 {
 	static const struct sampler_match any = { .label = "" };
-	uint16_t lp = ntohs(m->id.idiag_sport), rp = ntohs(m->id.idiag_dport);
+	const struct sampler_match *x;
 
 	if (m->idiag_state == ST_LISTEN)
 		return NULL;
-	for (unsigned i = 0; i < s->o.n_match; i++) {
-		const struct sampler_match *x = &s->match[i];
-
-		if (x->family && x->family != m->idiag_family)
-			continue;
-		if ((x->lport && x->lport != lp) || (x->rport && x->rport != rp))
-			continue;
-		if (x->has_laddr && !addr_eq(m->idiag_family, m->id.idiag_src, x->laddr))
-			continue;
-		if (x->has_raddr && !addr_eq(m->idiag_family, m->id.idiag_dst, x->raddr))
-			continue;
-		return x;
-	}
-	return s->o.match_all ? &any : NULL;
+	x = sampler_match_find(s->match, s->o.n_match, m);
+	return x ? x : s->o.match_all ? &any : NULL;
 }
 
 /* The match whose local port a listening socket serves, or NULL. */
@@ -239,6 +224,13 @@ static int lookup_cb(const struct nlmsghdr *nlh, void *data)
 	return msg_cb(nlh, data);
 }
 
+/* The thread's sock_diag socket, for sampler_nl_dump() and the UDP part. */
+static struct sampler_nl nl_of(struct sampler *s)
+{
+	return (struct sampler_nl){ .nl = s->nl, .portid = s->portid, .seq = &s->seq,
+				    .rxbuf = s->rxbuf, .rxlen = RXBUF_SIZE };
+}
+
 static const unsigned char ext_all =
 	/* BBR answers the VEGASINFO bit (idiag_ext is only 8 bits wide) */
 	1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | 1 << (INET_DIAG_VEGASINFO - 1);
@@ -251,11 +243,9 @@ static int dump_family(struct sampler *s, int family, unsigned states, bool want
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-	unsigned seq = ++s->seq;
-	int rc;
+	struct sampler_nl nl = nl_of(s);
 
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	if (family == AF_UNSPEC) {
 		/* The original TCPDIAG_GETSOCK request, which the kernel still
 		 * answers: every family in one walk of the hash, where a v2
@@ -276,19 +266,7 @@ static int dump_family(struct sampler *s, int family, unsigned states, bool want
 	}
 	if (bc_len > 0)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, (size_t)bc_len, bc);
-	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s->nl, s->rxbuf, RXBUF_SIZE);
-
-		if (n < 0)
-			return errno == EINTR ? -EINTR : -errno;
-		rc = mnl_cb_run(s->rxbuf, (size_t)n, seq, s->portid, msg_cb, s);
-		if (rc < 0)
-			return -errno;
-		if (rc == MNL_CB_STOP)
-			return 0;
-	}
+	return sampler_nl_dump(&nl, nlh, msg_cb, s);
 }
 
 /* A dump per family that passes only the matched sockets (bytecode). */
@@ -481,6 +459,14 @@ static int match_rows(struct sampler *s)
 	return rc;
 }
 
+/* The rows of the matched UDP sockets, through the same sock_diag socket. */
+static int udp_rows(struct sampler *s)
+{
+	struct sampler_nl nl = nl_of(s);
+
+	return sampler_udp_sample(s->udp, &nl, s->now_ns);
+}
+
 /* The sample's row of states.csv: its time, the count of each state, LISTEN and the total. */
 static void states_row(struct sampler *s)
 {
@@ -516,6 +502,8 @@ static int sample(struct sampler *s)
 	rc = count_states(s, all, all);
 	if (!rc && rows)
 		rc = match_rows(s);
+	if (!rc && s->udp)
+		rc = udp_rows(s);
 	if (s->use_dump && s->st.rows - rows0 <= LOOKUP_MAX / 2) {
 		s->use_dump = false;
 		s->opens_seen = -1; /* search on the next sample */
@@ -622,24 +610,6 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-static int open_csv(struct sampler *s, struct sampler_obuf *b, const char *suffix, const char *header)
-{
-	char *path = xasprintf("%s/%s-%s.csv", s->o.dir, s->o.node, suffix);
-	int rc = 0;
-
-	b->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (b->fd < 0) {
-		rc = -errno;
-		tb_err("sampler: open %s: %s", path, strerror(errno));
-	} else {
-		b->cap = SAMPLER_OBUF_CAP;
-		b->p = xmalloc(b->cap);
-		sampler_ob_str(b, header);
-	}
-	free(path);
-	return rc;
-}
-
 static void sampler_free(struct sampler *s)
 {
 	if (!s)
@@ -650,6 +620,7 @@ static void sampler_free(struct sampler *s)
 		close(s->tcp.fd);
 	if (s->states.fd >= 0)
 		close(s->states.fd);
+	sampler_udp_close(s->udp);
 	free(s->tcp.p);
 	free(s->states.p);
 	free(s->rxbuf);
@@ -770,10 +741,12 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 			s->listen_rows |= o->match[i].lport && !o->match[i].rport;
 	}
 	hdr = sampler_csv_tcp_header();
-	rc = open_csv(s, &s->tcp, "tcp", hdr);
+	rc = sampler_ob_open(&s->tcp, s->o.dir, s->o.node, "tcp", hdr);
 	free(hdr);
 	if (!rc)
-		rc = open_csv(s, &s->states, "states", STATES_HEADER);
+		rc = sampler_ob_open(&s->states, s->o.dir, s->o.node, "states", STATES_HEADER);
+	if (!rc && o->n_udp_match)
+		rc = sampler_udp_open(s->o.dir, s->o.node, o->udp_match, o->n_udp_match, &s->udp);
 	if (!rc) {
 		rc = -tb_thread_start(&s->thread, sampler_main, s);
 		s->running = !rc;
@@ -784,6 +757,22 @@ int sampler_start(const struct sampler_opts *o, struct sampler **out)
 	}
 	*out = s;
 	return 0;
+}
+
+/* The UDP figures into s->st, and the UDP file closed (its write error kept). */
+static void udp_stop(struct sampler *s)
+{
+	int rc;
+
+	if (!s->udp)
+		return;
+	s->st.udp = true;
+	s->st.udp_rows = sampler_udp_rows(s->udp);
+	s->st.udp_unavailable = sampler_udp_unavailable(s->udp);
+	rc = sampler_udp_close(s->udp);
+	s->udp = NULL;
+	if (!s->st.write_err)
+		s->st.write_err = rc;
 }
 
 int sampler_stop(struct sampler *s, struct sampler_stats *st)
@@ -802,6 +791,7 @@ int sampler_stop(struct sampler *s, struct sampler_stats *st)
 	sampler_ob_flush(&s->tcp);
 	sampler_ob_flush(&s->states);
 	s->st.write_err = s->tcp.err ? s->tcp.err : s->states.err;
+	udp_stop(s);
 	rc = s->err ? s->err : s->st.write_err;
 	if (st)
 		*st = s->st;

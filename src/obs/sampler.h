@@ -7,6 +7,9 @@
  *   <dir>/<node>-tcp.csv     one row per matched socket per sample: tcp_info,
  *                            congestion control, BBR bw/min_rtt/gains
  *   <dir>/<node>-states.csv  one row per sample: socket counts by state
+ * and, when UDP matches are given, a dump of the matched UDP sockets:
+ *   <dir>/<node>-udp.csv     one row per matched UDP socket per sample:
+ *                            queues, socket memory, drops (sampler_udp.h)
  * Both start with a header row; column t_s is seconds since the run start
  * given in the options (CLOCK_MONOTONIC). The columns are documented in
  * docs/observability.md. */
@@ -44,6 +47,11 @@ struct sampler_opts {
 	const struct sampler_match *match; /* copied; NULL/0: no per-socket rows */
 	unsigned n_match;
 	bool match_all;        /* a row for every non-listening socket */
+	/* UDP sockets to write to <node>-udp.csv (copied; NULL/0: no UDP
+	 * dump, no file). A connected socket has both ports, a bound
+	 * server's the local port only. */
+	const struct sampler_match *udp_match;
+	unsigned n_udp_match;
 };
 
 struct sampler_stats {
@@ -60,6 +68,10 @@ struct sampler_stats {
 	uint64_t counted_fast; /* samples whose ESTAB and TIME-WAIT counts came from
 				  TcpCurrEstab and sockstat (see docs/observability.md) */
 	int write_err;         /* -errno of the first failed CSV write; 0: none */
+	bool udp;              /* UDP sockets were sampled (udp_match given) */
+	uint64_t udp_rows;     /* rows written to <node>-udp.csv */
+	int udp_unavailable;   /* -errno: the kernel refused UDP sock_diag (-ENOENT:
+				  no udp_diag), so <node>-udp.csv has no rows */
 };
 
 struct sampler;

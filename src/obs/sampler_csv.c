@@ -3,7 +3,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -29,9 +31,29 @@ const char *sampler_state_name(unsigned st)
 
 #define TCP_HEADER                                                                                 \
 	"t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,cc"
+#define UDP_HEADER "t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,inode"
 #define TCP_TRAILER                                                                                \
 	",snd_wscale,rcv_wscale,app_limited,bbr_bw_Bps,bbr_min_rtt_us,bbr_pacing_gain,"            \
 	"bbr_cwnd_gain\n"
+
+int sampler_ob_open(struct sampler_obuf *b, const char *dir, const char *node, const char *suffix,
+		    const char *header)
+{
+	char *path = xasprintf("%s/%s-%s.csv", dir, node, suffix);
+	int rc = 0;
+
+	b->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (b->fd < 0) {
+		rc = -errno;
+		tb_err("sampler: open %s: %s", path, strerror(errno));
+	} else {
+		b->cap = SAMPLER_OBUF_CAP;
+		b->p = xmalloc(b->cap);
+		sampler_ob_str(b, header);
+	}
+	free(path);
+	return rc;
+}
 
 void sampler_ob_flush(struct sampler_obuf *b)
 {
@@ -269,6 +291,67 @@ void sampler_csv_row(struct sampler_obuf *b, int64_t now_ns, const char *node, c
 	put_bitfields(b, ti, ti_len);
 	put_bbr(b, tb[INET_DIAG_BBRINFO]);
 	sampler_ob_chr(b, '\n');
+}
+
+/* skmem columns, in the order of the kernel's SK_MEMINFO_* indices (ss -m:
+ * r, rb, t, tb, f, w, o, bl, d). */
+static const char *const skmem_cols[SK_MEMINFO_VARS] = {
+	[SK_MEMINFO_RMEM_ALLOC] = "rmem_alloc", [SK_MEMINFO_RCVBUF] = "rcvbuf",
+	[SK_MEMINFO_WMEM_ALLOC] = "wmem_alloc", [SK_MEMINFO_SNDBUF] = "sndbuf",
+	[SK_MEMINFO_FWD_ALLOC] = "fwd_alloc",   [SK_MEMINFO_WMEM_QUEUED] = "wmem_queued",
+	[SK_MEMINFO_OPTMEM] = "optmem",         [SK_MEMINFO_BACKLOG] = "backlog",
+	[SK_MEMINFO_DROPS] = "drops",
+};
+
+/* The skmem columns: ",v" each, "," alone for those beyond what @a holds. */
+static void put_skmem(struct sampler_obuf *b, const struct nlattr *a)
+{
+	size_t n = a ? mnl_attr_get_payload_len(a) / sizeof(uint32_t) : 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(skmem_cols); i++) {
+		uint32_t v;
+
+		sampler_ob_chr(b, ',');
+		if (i >= n)
+			continue;
+		memcpy(&v, (const uint8_t *)mnl_attr_get_payload(a) + i * sizeof(v), sizeof(v));
+		sampler_ob_u64(b, v);
+	}
+}
+
+void sampler_csv_udp_row(struct sampler_obuf *b, int64_t now_ns, const char *node,
+			 const char *label, const struct nlmsghdr *nlh,
+			 const struct inet_diag_msg *m)
+{
+	const struct nlattr *tb[INET_DIAG_MAX + 1] = { NULL };
+
+	mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb);
+	sampler_ob_reserve(b, 512); /* one row always fits: no partial rows on disk */
+	sampler_ob_time(b, now_ns);
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, node);
+	sampler_ob_chr(b, ',');
+	sampler_ob_str(b, label);
+	put_socket(b, m);
+	sampler_ob_u64(b, m->idiag_inode);
+	put_skmem(b, tb[INET_DIAG_SKMEMINFO]);
+	sampler_ob_chr(b, '\n');
+}
+
+char *sampler_csv_udp_header(void)
+{
+	char *hdr = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&hdr, &len);
+
+	if (!f)
+		abort();
+	fputs(UDP_HEADER, f);
+	for (size_t i = 0; i < ARRAY_SIZE(skmem_cols); i++)
+		fprintf(f, ",%s", skmem_cols[i]);
+	fputc('\n', f);
+	fclose(f);
+	return hdr;
 }
 
 char *sampler_csv_tcp_header(void)

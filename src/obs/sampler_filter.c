@@ -121,6 +121,32 @@ int sampler_bc_build(const struct sampler_match *m, unsigned n, int family, uint
 	return (int)len;
 }
 
+static bool addr_eq(int family, const uint32_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, family == AF_INET ? 4 : 16) == 0;
+}
+
+const struct sampler_match *sampler_match_find(const struct sampler_match *m, unsigned n,
+					       const struct inet_diag_msg *msg)
+{
+	uint16_t lp = ntohs(msg->id.idiag_sport), rp = ntohs(msg->id.idiag_dport);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct sampler_match *x = &m[i];
+
+		if (x->family && x->family != msg->idiag_family)
+			continue;
+		if ((x->lport && x->lport != lp) || (x->rport && x->rport != rp))
+			continue;
+		if (x->has_laddr && !addr_eq(msg->idiag_family, msg->id.idiag_src, x->laddr))
+			continue;
+		if (x->has_raddr && !addr_eq(msg->idiag_family, msg->id.idiag_dst, x->raddr))
+			continue;
+		return x;
+	}
+	return NULL;
+}
+
 int sampler_proc_field(const char *buf, const char *prefix, const char *name, bool pairs,
 		       long *v)
 {

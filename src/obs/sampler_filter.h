@@ -1,5 +1,5 @@
-/* Helpers of the sock_diag sampler (src/obs/sampler.c): inet_diag bytecode for
- * its socket matches, and the /proc/net counters it reads instead of
+/* Helpers of the sock_diag sampler (src/obs/sampler.c): its socket matches
+ * tested in user space and as inet_diag bytecode, and the /proc/net counters it reads instead of
  * dumping every socket. */
 #ifndef TB_SAMPLER_FILTER_H
 #define TB_SAMPLER_FILTER_H
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/inet_diag.h>
 
 #include "sampler.h"
 
@@ -17,6 +18,11 @@
  * do not fit: no filter); -1 when no match can take a socket of @family. */
 int sampler_bc_build(const struct sampler_match *m, unsigned n, int family, uint8_t *bc,
 		     size_t cap);
+
+/** The first of the @n matches @m that socket @msg satisfies (family,
+ * ports and addresses; its state is not looked at), or NULL. */
+const struct sampler_match *sampler_match_find(const struct sampler_match *m, unsigned n,
+					       const struct inet_diag_msg *msg);
 
 /** The value of field @name in @buf, the text of a /proc/net file made of
  * "Prefix: names" / "Prefix: values" line pairs (snmp; @pairs false), or of

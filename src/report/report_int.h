@@ -28,6 +28,9 @@ struct rp_run {
 	json_t **proc;        /* per process: processes/<name>/status.json */
 	json_t **proc_values; /* per process: { "metric": {NAME: n}, "json": its output } */
 	double *retrans_csv;  /* per flow: summed last total_retrans of its sockets; NAN: none */
+	double *udp_drops, *udp_rqueue; /* per flow: the largest drops and rqueue of its UDP
+					   sockets in sockets/<node>-udp.csv; NAN: no row */
+	char *udp_diag;       /* run.json: why a node's sampler had no UDP sock_diag; NULL */
 	double late_max_ms;   /* run.json sampler: latest wake-up over the nodes; NAN: none */
 	long stalls;          /* ... and wake-ups later than SAMPLER_STALL_NS (max over nodes) */
 	bool in_guest;        /* run.json load.cpu_of: the samplers ran in the UML guest */
@@ -178,6 +181,9 @@ const char *rp_cmp_text(enum tb_cmp c);
 /** Load the manifest and every run directory; 0 or -errno (message printed). */
 int rp_load(struct report *rp);
 void rp_free(struct report *rp);
+/** Split @line (modified) at commas into at most @max fields; how many. */
+size_t rp_split_csv(char *line, char **f, size_t max);
+#define CSV_MAX 128
 /** Path under the output directory (allocated). */
 char *rp_path(const struct report *rp, const char *fmt, ...) TB_PRINTF(2, 3);
 /** OUT/@name, written by @fill into OUT/@name.tmp then renamed (a reader
@@ -223,6 +229,18 @@ const char *rp_fmt(double v, enum tb_unit u, char *buf, size_t len);
 void rp_state_key(const char *in, char *out, size_t len);
 /** Counters always listed in the summary when nonzero. */
 extern const char *const rp_counters_of_interest[];
+
+/* report_udp.c */
+/** Run @r's sockets/<node>-udp.csv files into r->udp_drops and r->udp_rqueue. */
+void rp_load_udp(const struct report *rp, struct rp_run *r);
+/** run.json's sampler object @sampler: the first node's udp_diag text into r->udp_diag. */
+void rp_udp_diag(struct rp_run *r, json_t *sampler);
+/** udp_drops(FLOW) (@key "drops") or udp_rqueue(FLOW) ("rqueue") of @flow in
+ * run @r: 0, or -ENOENT with why. */
+int rp_udp_value(const struct report *rp, const struct rp_run *r, int flow, const char *key,
+		 double *v, char *why, size_t len);
+/** The "UDP sockets" table: per case, each UDP flow's udp_drops and udp_rqueue. */
+void rp_udp_tab(const struct report *rp, struct rp_tab *t);
 
 /* report_eval.c */
 /** Evaluate every expectation of the experiment into rp->ex. */

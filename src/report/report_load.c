@@ -78,8 +78,7 @@ const struct rp_run *rp_first_run(const struct report *rp, size_t k)
 	return NULL;
 }
 
-/* Split @line (modified) at commas into at most @max fields. */
-static size_t split_csv(char *line, char **f, size_t max)
+size_t rp_split_csv(char *line, char **f, size_t max)
 {
 	size_t n = 0;
 	char *p = line;
@@ -95,7 +94,6 @@ static size_t split_csv(char *line, char **f, size_t max)
 	return n;
 }
 
-#define CSV_MAX 128
 
 /* Of each of the @nh columns of a states.csv header @hdr, the state it
  * counts (an index in metric_states), or -1. */
@@ -130,10 +128,10 @@ static json_t *load_peaks(const char *path)
 		return NULL;
 	if (getline(&hline, &hcap, f) < 0)
 		goto out;
-	nh = split_csv(hline, hdr, CSV_MAX);
+	nh = rp_split_csv(hline, hdr, CSV_MAX);
 	state_columns(hdr, nh, col_state);
 	while (getline(&line, &cap, f) >= 0) {
-		size_t n = split_csv(line, row, CSV_MAX);
+		size_t n = rp_split_csv(line, row, CSV_MAX);
 
 		for (size_t i = 0; i < n && i < nh; i++) {
 			char *end;
@@ -244,11 +242,11 @@ static void load_retrans(const struct tb_config *c, int node, const char *path, 
 		return;
 	if (getline(&hline, &hcap, f) < 0)
 		goto out;
-	nh = split_csv(hline, hdr, CSV_MAX);
+	nh = rp_split_csv(hline, hdr, CSV_MAX);
 	if (!retrans_columns(hdr, nh, &c_flow, &c_cookie, &c_retr))
 		goto out;
 	while (getline(&line, &cap, f) >= 0) {
-		size_t n = split_csv(line, row, CSV_MAX);
+		size_t n = rp_split_csv(line, row, CSV_MAX);
 		char *end;
 		double v;
 		int fl;
@@ -436,6 +434,7 @@ static void load_run_files(const struct report *rp, struct rp_run *r)
 		free(p);
 	}
 	rp_load_processes(rp, r);
+	rp_load_udp(rp, r);
 }
 
 /* Run @r: its run.json, then its files. */
@@ -448,6 +447,7 @@ static void load_run(const struct report *rp, struct rp_run *r)
 	load_status(rp, r, rj);
 	load_run_load(r, json_object_get(rj, "load"));
 	run_sampler(r, json_object_get(rj, "sampler"));
+	rp_udp_diag(r, json_object_get(rj, "sampler"));
 	json_decref(rj);
 	r->usable = !strcmp(r->status, "complete");
 	load_run_files(rp, r);
@@ -681,6 +681,9 @@ static void free_run(const struct report *rp, struct rp_run *r)
 	free(r->counters);
 	free(r->peaks);
 	free(r->retrans_csv);
+	free(r->udp_drops);
+	free(r->udp_rqueue);
+	free(r->udp_diag);
 	free(r->dir);
 	free(r->error);
 }

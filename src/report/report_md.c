@@ -626,7 +626,8 @@ static void plots(FILE *f, const struct report *rp)
 /* The sections made of a table, in the order of both reports. */
 const struct rp_section rp_sections[] = {
 	{ "network", rp_network_tab }, { "results", rp_results_tab }, { "processes", rp_proc_tab },
-	{ "nodes", rp_nodes_tab },     { "queues", rp_qdisc_tab },    { NULL, NULL },
+	{ "nodes", rp_nodes_tab },     { "udp", rp_udp_tab },         { "queues", rp_qdisc_tab },
+	{ NULL, NULL },
 };
 
 static void markdown(FILE *f, struct report *rp)

@@ -420,6 +420,8 @@ static int read_value(const struct src *s, const struct tb_metric *m, double *v)
 		return rd_counter(s, v);
 	case TB_READ_PEAK:
 		return rd_peak(s, v);
+	case TB_READ_UDPSOCK:
+		return rp_udp_value(s->rp, s->r, s->flow, m->key, v, s->why, s->whylen);
 	case TB_READ_VALUE:
 		return rp_proc_value(s->r, s->node, &s->rp->c->processes[s->node], s->what, v,
 				     s->why, s->whylen);

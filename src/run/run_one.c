@@ -63,6 +63,7 @@ struct one {
 	size_t n_caps;
 	json_t *info;
 	bool write_failed;     /* a file of the run could not be written */
+	bool udp_noted;        /* the run said that it has no UDP sock_diag */
 };
 
 /* A pending SIGINT/SIGTERM/SIGHUP, consumed; 0 when none. */
@@ -216,6 +217,34 @@ static unsigned process_matches(const struct tb_config *c, int n, struct sampler
 	return k;
 }
 
+/* Node @n's ends of the flows, TCP ones or (@udp) UDP ones (config_flow_udp),
+ * as sampler matches labelled with the flow: the client's socket by its
+ * remote port, the server's by its local port (and a UDP flow's by its
+ * family); how many. */
+static unsigned flow_matches(const struct tb_config *c, int n, bool udp, struct sampler_match *m)
+{
+	unsigned k = 0;
+
+	for (size_t i = 0; i < c->n_flows; i++) {
+		const struct tb_flow *f = &c->flows[i];
+
+		if (!f->enabled || f->worker == TB_WORKER_SYNFLOOD || config_flow_udp(f) != udp)
+			continue;
+		if (f->from != n && f->to != n)
+			continue;
+		snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
+		/* a UDP flow's sockets are of its family (the server binds
+		 * [::] for IPv6): the sampler then walks one family's table */
+		if (udp)
+			m[k].family = f->family == TB_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+		if (f->from == n)
+			m[k++].rport = (uint16_t)config_flow_port(c, (int)i);
+		else
+			m[k++].lport = (uint16_t)config_flow_port(c, (int)i);
+	}
+	return k;
+}
+
 static void start_samplers(struct one *x)
 {
 	const struct tb_config *c = x->c;
@@ -223,25 +252,12 @@ static void start_samplers(struct one *x)
 	x->samplers = xcalloc(c->n_nodes, sizeof(*x->samplers));
 	for (size_t n = 0; n < c->n_nodes; n++) {
 		struct sampler_match *m = xcalloc(c->n_flows + 2 * process_ports(c) + 1, sizeof(*m));
+		struct sampler_match *um = xcalloc(c->n_flows + 1, sizeof(*um));
 		struct sampler_opts so = { 0 };
 		char dir[1024];
-		unsigned k = 0;
+		unsigned k = flow_matches(c, (int)n, false, m);
 		int rc;
 
-		for (size_t i = 0; i < c->n_flows; i++) {
-			const struct tb_flow *f = &c->flows[i];
-
-			if (!f->enabled || f->worker == TB_WORKER_SYNFLOOD ||
-			    (f->worker == TB_WORKER_UDP && f->transport == TB_TRANSPORT_UDP))
-				continue;
-			if (f->from == (int)n) {
-				snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
-				m[k++].rport = (uint16_t)config_flow_port(c, (int)i);
-			} else if (f->to == (int)n) {
-				snprintf(m[k].label, sizeof(m[k].label), "%s", f->name);
-				m[k++].lport = (uint16_t)config_flow_port(c, (int)i);
-			}
-		}
 		k += process_matches(c, (int)n, m + k);
 		snprintf(dir, sizeof(dir), "%s/sockets", x->dir);
 		so.nsfd = topo_node_nsfd(x->t, (int)n);
@@ -251,10 +267,13 @@ static void start_samplers(struct one *x)
 		so.t0 = x->t0;
 		so.match = m;
 		so.n_match = k;
+		so.udp_match = um;
+		so.n_udp_match = flow_matches(c, (int)n, true, um);
 		rc = sampler_start(&so, &x->samplers[n]);
 		if (rc)
 			tb_warn("node %s: socket sampler: %s", c->nodes[n].name, strerror(-rc));
 		free(m);
+		free(um);
 	}
 }
 
@@ -703,11 +722,33 @@ static void collect_counters(struct one *x, size_t n, int ns)
 		counters_free(x->before[n]);
 }
 
+/* Node @n's UDP figures into @o: its rows, and whether the kernel had UDP
+ * sock_diag; said once per run on stderr when it did not. */
+static void udp_sampler_json(struct one *x, size_t n, const struct sampler_stats *st, json_t *o)
+{
+	char why[160];
+
+	if (!st->udp)
+		return;
+	json_object_set_new(o, "udp_rows", json_integer((json_int_t)st->udp_rows));
+	if (!st->udp_unavailable) {
+		json_object_set_new(o, "udp_diag", json_null());
+		return;
+	}
+	snprintf(why, sizeof(why), "unavailable: %s (a kernel without CONFIG_INET_UDP_DIAG or "
+		 "module udp_diag): no UDP socket rows", strerror(-st->udp_unavailable));
+	json_object_set_new(o, "udp_diag", json_string(why));
+	if (!x->udp_noted)
+		tb_warn("node %s: UDP sock_diag %s", x->c->nodes[n].name, why);
+	x->udp_noted = true;
+}
+
 /* Stop node @n's sampler; its figures for run.json. */
 static json_t *collect_sampler(struct one *x, size_t n)
 {
 	const char *name = x->c->nodes[n].name;
 	struct sampler_stats st = { 0 };
+	json_t *o;
 
 	sampler_stop(x->samplers[n], &st);
 	if (st.write_err) {
@@ -715,10 +756,12 @@ static json_t *collect_sampler(struct one *x, size_t n)
 		     strerror(-st.write_err));
 		x->write_failed = true;
 	}
-	return json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples, "missed",
-			 (json_int_t)st.missed, "errors", (json_int_t)st.errors, "cpu_s", st.cpu_s,
-			 "late_max_ms", (double)st.late_max_ns / 1e6, "stalls", (json_int_t)st.stalls,
-			 "sample_max_ms", (double)st.max_sample_ns / 1e6);
+	o = json_pack("{sI sI sI sf sf sI sf}", "samples", (json_int_t)st.samples, "missed",
+		      (json_int_t)st.missed, "errors", (json_int_t)st.errors, "cpu_s", st.cpu_s,
+		      "late_max_ms", (double)st.late_max_ns / 1e6, "stalls", (json_int_t)st.stalls,
+		      "sample_max_ms", (double)st.max_sample_ns / 1e6);
+	udp_sampler_json(x, n, &st, o);
+	return o;
 }
 
 /* Stop the captures; what each took, for run.json (a file that could not

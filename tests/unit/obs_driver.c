@@ -8,6 +8,7 @@
  *                                             CC), send, hold, close
  *   obs_driver.t sample NS DIR INTERVAL_MS DURATION_MS MATCH...
  *                                             MATCH: all | lport=N | rport=N
+ *                                             | udp-lport=N | udp-rport=N
  *   obs_driver.t states NS                    state counts, one dump
  *   obs_driver.t probe                        whether TcpCurrEstab counts
  *                                             CLOSE-WAIT here (1, 0, -errno)
@@ -190,10 +191,27 @@ static int open_ns(const char *name)
 	return fd;
 }
 
+/* MATCH udp-lport=N or udp-rport=N: a UDP match, labelled with itself. */
+static void udp_match(struct sampler_opts *o, struct sampler_match *um, const char *arg)
+{
+	struct sampler_match *x = &um[o->n_udp_match];
+
+	if (o->n_udp_match >= 16)
+		return;
+	if (!strncmp(arg, "udp-lport=", 10))
+		x->lport = (uint16_t)atoi(arg + 10);
+	else if (!strncmp(arg, "udp-rport=", 10))
+		x->rport = (uint16_t)atoi(arg + 10);
+	else
+		return;
+	snprintf(x->label, sizeof(x->label), "%s", arg);
+	o->n_udp_match++;
+}
+
 static int do_sample(char **argv, int argc)
 {
 	struct sampler_opts o = { 0 };
-	struct sampler_match m[16] = { { { 0 } } };
+	struct sampler_match m[16] = { { { 0 } } }, um[16] = { { { 0 } } };
 	struct sampler_stats st;
 	struct sampler *s;
 	struct timespec d;
@@ -209,6 +227,10 @@ static int do_sample(char **argv, int argc)
 	o.interval_us = (uint32_t)atoi(argv[2]) * 1000;
 	dur_ms = (unsigned)atoi(argv[3]);
 	for (int i = 4; i < argc && o.n_match < 16; i++) {
+		if (!strncmp(argv[i], "udp-", 4)) {
+			udp_match(&o, um, argv[i]);
+			continue;
+		}
 		if (!strcmp(argv[i], "all"))
 			o.match_all = true;
 		else if (!strncmp(argv[i], "lport=", 6))
@@ -218,6 +240,7 @@ static int do_sample(char **argv, int argc)
 		snprintf(m[o.n_match ? o.n_match - 1 : 0].label, 32, "%s", argv[i]);
 	}
 	o.match = m;
+	o.udp_match = um;
 	clock_gettime(CLOCK_MONOTONIC, &o.t0);
 	rc = sampler_start(&o, &s);
 	if (rc) {
@@ -236,6 +259,9 @@ static int do_sample(char **argv, int argc)
 	       (unsigned long long)st.rows, (unsigned long long)st.errors,
 	       (unsigned long long)st.max_sample_ns / 1000, st.cpu_s,
 	       tv_s(ru.ru_utime) + tv_s(ru.ru_stime), (unsigned long long)st.counted_fast);
+	if (st.udp)
+		printf("udp_rows=%llu udp_unavailable=%d\n", (unsigned long long)st.udp_rows,
+		       st.udp_unavailable);
 	printf("user_s=%.3f sys_s=%.3f\n", tv_s(ru.ru_utime), tv_s(ru.ru_stime));
 	return rc ? 1 : 0;
 }

@@ -682,6 +682,17 @@ static struct tb_config *every_fixture(const char *out)
 			snprintf(rel, sizeof(rel), "flows/%s.server.json", c->flows[f].name);
 			wfile(dir, rel, "%s", all_server);
 		}
+		/* UDP socket rows of every flow whose worker has udp_drops, the
+		 * receiver's drops growing, its queue draining */
+		wfile(dir, "sockets/s1-udp.csv",
+		      "t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,inode,"
+		      "rmem_alloc,rcvbuf,wmem_alloc,sndbuf,fwd_alloc,wmem_queued,optmem,backlog,drops\n"
+		      "0.1,s1,udp,4,0.0.0.0,9004,0.0.0.0,0,5,UNCONN,4608,0,9,4608,2304,0,212992,0,0,0,0,3\n"
+		      "0.2,s1,udp,4,0.0.0.0,9004,0.0.0.0,0,5,UNCONN,768,0,9,768,2304,0,212992,0,0,0,0,7\n"
+		      "0.1,s1,rr,4,0.0.0.0,9000,0.0.0.0,0,6,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,0\n"
+		      "0.1,s1,rrpool,4,0.0.0.0,9001,0.0.0.0,0,7,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,0\n"
+		      "0.1,s1,rrstreams,4,0.0.0.0,9002,0.0.0.0,0,8,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,"
+		      "0\n");
 		/* the second interval completed no request */
 		wfile(dir, "flows/rr.series.jsonl",
 		      "{\"t\": 1.0, \"requests\": 5, \"p99_us\": 1100000}\n"
@@ -704,7 +715,7 @@ static void missing_metrics(json_t *sum, const struct tb_flow *f, char *buf, siz
  * produces, idle's p90 and p999 among them. */
 static void test_every_metric(const struct tb_config *c, const char *out)
 {
-	char path[256], miss[512];
+	char path[256], miss[512], *md;
 	json_t *sum, *m;
 
 	snprintf(path, sizeof(path), "%s/summary.json", out);
@@ -723,7 +734,18 @@ static void test_every_metric(const struct tb_config *c, const char *out)
 		       jd(metric(sum, 0, "churn", "hps"), "median") == 2.5 &&
 		       jd(metric(sum, 0, "idle", "notice"), "median") == 1.5,
 	       "per-worker readers: udp goodput from the receiver, churn hps, idle notice");
+	tap_ok(jd(metric(sum, 0, "udp", "udp_drops"), "median") == 7 &&
+		       jd(metric(sum, 0, "udp", "udp_rqueue"), "median") == 4608,
+	       "udp_drops and udp_rqueue: the largest of the flow's rows in sockets/s1-udp.csv "
+	       "(7, 4608)");
 	json_decref(sum);
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = slurp(path);
+	tap_ok(md && strstr(md, "### UDP sockets") &&
+		       strstr(md, "| # | loss | cc | udp drops | udp max rqueue (B) |") &&
+		       strstr(md, "| 7 | 4608 |") && !strstr(md, "rr drops"),
+	       "report.md: a UDP sockets table with the udp flow's drops and queue, no rr column");
+	free(md);
 }
 
 /* report.md's results columns are metrics the table gives their workers. */
