@@ -51,6 +51,7 @@ struct procs {
 	struct proc *p;
 	size_t n;
 	char dir[4096];         /* the run's directory, absolute */
+	char tls_cert[4200], tls_key[4200]; /* empty: none */
 };
 
 /* --- the command line and environment ------------------------------------ */
@@ -75,7 +76,11 @@ static void push(char ***v, size_t *n, char *s)
 static int prepare(struct procs *ps, struct proc *p)
 {
 	const struct tb_process *pc = p->cfg;
-	struct tb_subst sb = { .addr = addr_of, .arg = ps->t, .out = p->dir };
+	struct tb_subst sb = { .addr = addr_of,
+				.arg = ps->t,
+				.out = p->dir,
+				.tls_cert = *ps->tls_cert ? ps->tls_cert : NULL,
+				.tls_key = *ps->tls_key ? ps->tls_key : NULL };
 	size_t off, n = 0, ne = 0;
 	char **words = NULL, *s;
 	int rc = config_split_words(pc->cmd, &words, &off);
@@ -317,9 +322,15 @@ static void reap(const struct procs *ps, struct proc *p)
 }
 
 struct procs *procs_new(const struct tb_config *c, struct topo *t, const char *dir,
-			const struct timespec *t0)
+			const char *tls_dir, const struct timespec *t0)
 {
 	struct procs *ps = xcalloc(1, sizeof(*ps));
+	char abs[4096];
+
+	if (tls_dir && realpath(tls_dir, abs)) {
+		snprintf(ps->tls_cert, sizeof(ps->tls_cert), "%s/cert.pem", abs);
+		snprintf(ps->tls_key, sizeof(ps->tls_key), "%s/key.pem", abs);
+	}
 
 	ps->c = c;
 	ps->t = t;
