@@ -23,6 +23,7 @@
 #include "process.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
+#include "vm/vm_fpu.h"
 #include "vm/vm_tier.h"
 
 #define STOP_GRACE_S 2.0
@@ -72,6 +73,15 @@ static void push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
+/* Whether @p sets env.@name itself. */
+static bool has_env(const struct tb_process *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_env; i++)
+		if (!strcmp(p->env[i].name, name))
+			return true;
+	return false;
+}
+
 /* argv, envp and the command's path of @p; -errno with p->error set. */
 static int prepare(struct procs *ps, struct proc *p)
 {
@@ -93,8 +103,11 @@ static int prepare(struct procs *ps, struct proc *p)
 	tb_strv_free(words);
 	for (const char *const *e = base_env; !rc && *e; e++)
 		push(&p->envp, &ne, xstrdup(*e));
-	if (!rc && vm_in_guest() && getenv("GLIBC_TUNABLES")) /* vm/vm_fpu.c: AVX-512 hosts */
+	if (!rc && vm_in_guest() && getenv("GLIBC_TUNABLES")) { /* vm/vm_fpu.c: AVX-512 hosts */
 		push(&p->envp, &ne, xasprintf("GLIBC_TUNABLES=%s", getenv("GLIBC_TUNABLES")));
+		if (!has_env(pc, "OPENSSL_ia32cap"))
+			push(&p->envp, &ne, xstrdup(vm_fpu_openssl_env));
+	}
 	if (!rc) {
 		push(&p->envp, &ne, xasprintf("TB_NODE=%s", ps->c->nodes[pc->node].name));
 		push(&p->envp, &ne, xasprintf("TB_RUN=%s", topo_run_id(ps->t)));
