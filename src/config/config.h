@@ -298,7 +298,9 @@ struct tb_event {
  * NAME], docs/processes.md). */
 enum tb_ready { TB_READY_NOW, TB_READY_PORT, TB_READY_TIME, TB_READY_FILE };
 enum tb_pstop { TB_PSTOP_EXIT, TB_PSTOP_END };
-enum tb_poutput { TB_POUT_TEXT, TB_POUT_JSON };
+/* output =: how its standard output becomes value()s (the names are
+ * config_keys.c's, the readers report_proc.c's) */
+enum tb_poutput { TB_POUT_TEXT, TB_POUT_JSON, TB_POUT_H2LOAD, TB_POUT_N };
 
 /* A NAME = VALUE of a process: env.VAR (value: the text) or metric.NAME
  * (value: a regular expression with one capture group). */

@@ -282,7 +282,8 @@ static int parse_expect(const char *ex)
 		"[flow udp]\nworker = udp\nfrom = a\nto = b\nport = 9002\nrate = 10\n"
 		"[flow idle]\nworker = idle\nfrom = a\nto = b\nport = 9003\n"
 		"[process fetch]\nnode = a\ncmd = true\noutput = json\n"
-		"[process ping]\nnode = a\ncmd = true\nmetric.rtt = rtt=([0-9.]+)\n";
+		"[process ping]\nnode = a\ncmd = true\nmetric.rtt = rtt=([0-9.]+)\n"
+		"[process load]\nnode = a\ncmd = true\noutput = h2load\n";
 	char text[2048];
 	struct tb_diag d = { 0 };
 	struct tb_config *c;
@@ -342,6 +343,9 @@ static void test_process_values(void)
 	       "value() of a text process without that metric is refused");
 	tap_ok(parse_expect("value(fetch, intervals.0.sum.bytes) > 5mbit") == 0,
 	       "value() of a json path, compared with a rate");
+	tap_ok(parse_expect("value(load, request.max) < 2 * value(load, request.min)") == 0 &&
+		       parse_expect("value(load, requests.failed) == 0") == 0,
+	       "value() of an output = h2load process");
 	tap_ok(parse_expect("runtime(fetch) < 2s") == 0, "runtime() is a time");
 	tap_ok(parse_expect("runtime(fetch) < 2mbit") > 0, "runtime() compared with a rate is refused");
 	tap_ok(parse_expect("exit(nobody) == 0") > 0, "exit() of an unknown process is refused");
