@@ -21,7 +21,8 @@ for k in $(seq 0 $((n - 1))); do
 		"first response min $(v first_byte.min) s, served $(v requests.succeeded)"
 done
 for r in "$TMP"/o/runs/*; do
-	diag "$(basename "$r") $(jq -c .params "$r/run.json"): $(grep -h 'time for request' "$r/processes/load/stdout" | tr -s ' ')"
+	diag "$(basename "$r") $(jq -c .params "$r/run.json"): $(grep -h 'time for request' "$r/processes/load/stdout" | tr -s ' ');" \
+		"s1 $(jq -c '{retrans: .TcpRetransSegs, fast: .TcpExtTCPFastRetrans, rto: .TcpExtTCPTimeouts}' "$r/counters/s1.json" 2>/dev/null)"
 done
 ok "the run's TLS pair is in RUN/tls/ (key mode 0600)" \
 	[ -s "$TMP/o/tls/cert.pem" -a "$(stat -c %a "$TMP/o/tls/key.pem" 2>/dev/null)" = 600 ]
