@@ -309,7 +309,9 @@ struct tb_event {
  * NAME], docs/processes.md). */
 enum tb_ready { TB_READY_NOW, TB_READY_PORT, TB_READY_TIME, TB_READY_FILE };
 enum tb_pstop { TB_PSTOP_EXIT, TB_PSTOP_END };
-enum tb_poutput { TB_POUT_TEXT, TB_POUT_JSON };
+/* output =: how its standard output becomes value()s (the names are
+ * config_keys.c's, the readers report_proc.c's) */
+enum tb_poutput { TB_POUT_TEXT, TB_POUT_JSON, TB_POUT_H2LOAD, TB_POUT_N };
 
 /* A NAME = VALUE of a process: env.VAR (value: the text) or metric.NAME
  * (value: a regular expression with one capture group). */
@@ -496,19 +498,39 @@ struct tb_config *config_load_sources(const struct tb_source src[2], struct tb_d
  * tb_strv_free). -EINVAL at *@bad_off: a quote never closed. */
 int config_split_words(const char *s, char ***words, size_t *bad_off);
 
+/* The { } substitutions of a process's cmd and env.* values
+ * (docs/processes.md; their table is process.c's). */
+enum tb_subst_what {
+	TB_SUBST_NONE,
+	TB_SUBST_ADDR4,    /* {addr:NODE} */
+	TB_SUBST_ADDR6,    /* {addr6:NODE} */
+	TB_SUBST_OUT,      /* {out} */
+	TB_SUBST_DURATION, /* {duration} */
+	TB_SUBST_TLS_CERT, /* {tls_cert} */
+	TB_SUBST_TLS_KEY,  /* {tls_key} */
+};
+
 /* What a process's { } substitutions become: addr() gives node @node's
  * first address of @family (4 or 6), NULL when it has none. */
 struct tb_subst {
 	const char *(*addr)(void *arg, int node, int family);
 	void *arg;
 	const char *out;       /* {out}: the process's output directory */
+	const char *tls_cert;  /* {tls_cert}, {tls_key}: the run's TLS files (NULL: none) */
+	const char *tls_key;
 };
 
-/** @s with {addr:NODE}, {addr6:NODE}, {out} and {duration} (the run's
- * seconds) replaced; any other { } text stays. -ENOENT (no such node) or
- * -EADDRNOTAVAIL (no address) at *@bad_off. */
+/** @s with {addr:NODE}, {addr6:NODE}, {out}, {duration} (the run's
+ * seconds), {tls_cert} and {tls_key} replaced; any other { } text stays.
+ * -ENOENT (no such node), -EADDRNOTAVAIL (no address) or -ENOKEY (no TLS
+ * files) at *@bad_off. */
 int config_expand(const struct tb_config *c, const char *s, const struct tb_subst *sb, char **out,
 		  size_t *bad_off);
+
+/** Whether a process of @c, in any case (its cmd, env.*, or a sweep's or
+ * case's process.NAME.*), has a substitution of kind @what: a run makes
+ * the TLS files only for a file that takes them. */
+bool config_uses_subst(const struct tb_config *c, enum tb_subst_what what);
 
 /** Command @cmd's path, looked up in TB_PROCESS_PATH unless it has a '/'
  * (into @buf). 0, or -errno when it is not an executable file. */

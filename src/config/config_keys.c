@@ -269,7 +269,8 @@ const struct keydef cfg_event_keys[] = {
 };
 
 static const char *const process_stop_names[] = { "exit", "end", NULL };
-static const char *const process_output_names[] = { "text", "json", NULL };
+/* enum tb_poutput: text (metric.NAME only), json, h2load (its summary) */
+static const char *const process_output_names[] = { "text", "json", "h2load", NULL };
 
 /* [process NAME]; env.VAR and metric.NAME are cfg_process_set's, and ready,
  * after and ports are parsed by validation (they name other things). */

@@ -424,9 +424,9 @@ static void parse_value_key(struct parser *ps, struct tb_expr *m)
 	name = strncmp(m->key, "metric.", 7) ? m->key : m->key + 7;
 	for (size_t i = 0; p && i < p->n_metrics; i++)
 		metric |= !strcmp(p->metrics[i].name, name);
-	if (p && !metric && (p->output != TB_POUT_JSON || name != m->key))
+	if (p && !metric && (p->output == TB_POUT_TEXT || name != m->key))
 		perr(ps, kb, "value(%s, %s): process %s has no metric.%s%s", m->subject, m->key,
-		     p->name, name, name != m->key ? "" : " and its output is not json");
+		     p->name, name, name != m->key ? "" : " and its output is text (not json or h2load)");
 }
 
 /* METRIC(SUBJECT[, KEY=VALUE]...) of the metric table (row @md, NULL when

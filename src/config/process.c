@@ -91,56 +91,90 @@ int config_split_words(const char *s, char ***words, size_t *bad_off)
 	return 0;
 }
 
-/* "{addr:NODE}" or "{addr6:NODE}" at @p: its family (4, 6; 0: neither),
- * the node name's length and where it starts. */
-static int addr_ref(const char *p, const char **name, size_t *len)
-{
-	int fam = !strncmp(p, "{addr:", 6) ? 4 : !strncmp(p, "{addr6:", 7) ? 6 : 0;
-	const char *e;
+/* The { } substitutions of a process's cmd and env.* values: the one table
+ * that expansion, `testbed check` and the run (what it must make first:
+ * config_uses_subst) read. docs/processes.md has the same rows. */
+static const struct subst_def {
+	const char *text;  /* up to the '}' or, for a node's address, the ':' */
+	enum tb_subst_what what;
+} substs[] = {
+	{ "{addr:", TB_SUBST_ADDR4 },	     { "{addr6:", TB_SUBST_ADDR6 },
+	{ "{out}", TB_SUBST_OUT },	     { "{duration}", TB_SUBST_DURATION },
+	{ "{tls_cert}", TB_SUBST_TLS_CERT }, { "{tls_key}", TB_SUBST_TLS_KEY },
+};
 
-	if (!fam)
-		return 0;
-	*name = p + (fam == 4 ? 6 : 7);
-	e = strchr(*name, '}');
-	if (!e)
-		return 0;
-	*len = (size_t)(e - *name);
-	return fam;
+/* The row of the substitution at @p, its length into *@skip (for a node's
+ * address up to the node name, which starts there); NULL: none. */
+static const struct subst_def *subst_find(const char *p, size_t *skip)
+{
+	for (size_t i = 0; i < sizeof(substs) / sizeof(substs[0]); i++) {
+		size_t n = strlen(substs[i].text);
+
+		if (!strncmp(p, substs[i].text, n)) {
+			*skip = n;
+			return &substs[i];
+		}
+	}
+	return NULL;
 }
 
-/* The replacement of the { } at @p (its length into *@skip), NULL when it
- * is no substitution; -ENOENT/-EADDRNOTAVAIL into *@rc for a bad node. */
-static const char *subst_at(const struct tb_config *c, const char *p, const struct tb_subst *sb,
-			    char *num, size_t *skip, int *rc)
+/* The address of the node named at @name (up to its '}'): its length and
+ * the name into *@skip; -ENOENT/-EADDRNOTAVAIL into *@rc. */
+static const char *subst_addr(const struct tb_config *c, const char *name, int fam,
+			      const struct tb_subst *sb, size_t *skip, int *rc)
 {
-	const char *name;
+	const char *e = strchr(name, '}'), *a;
 	char node[TB_NAME_MAX * 2];
 	size_t len;
-	int fam = addr_ref(p, &name, &len), n;
+	int n;
 
-	if (!strncmp(p, "{out}", 5)) {
-		*skip = 5;
-		return sb->out;
-	}
-	if (!strncmp(p, "{duration}", 10)) {
-		*skip = 10;
-		snprintf(num, 32, "%g", c->exp.duration_us / 1e6);
-		return num;
-	}
-	if (!fam)
+	if (!e)
 		return NULL;
+	len = (size_t)(e - name);
 	snprintf(node, sizeof(node), "%.*s", (int)(len < sizeof(node) ? len : sizeof(node) - 1),
 		 name);
 	n = config_node(c, node);
-	*skip = (size_t)(name + len + 1 - p);
+	*skip += len + 1;
 	if (n < 0 || len >= sizeof(node)) {
 		*rc = -ENOENT;
 		return NULL;
 	}
-	name = sb->addr ? sb->addr(sb->arg, n, fam) : "";
-	if (!name)
+	a = sb->addr ? sb->addr(sb->arg, n, fam) : "";
+	if (!a)
 		*rc = -EADDRNOTAVAIL;
-	return name;
+	return a;
+}
+
+/* The replacement of the { } at @p (its length into *@skip), NULL when it
+ * is no substitution; -ENOENT/-EADDRNOTAVAIL (a node), -ENOKEY (no TLS
+ * files) into *@rc. */
+static const char *subst_at(const struct tb_config *c, const char *p, const struct tb_subst *sb,
+			    char *num, size_t *skip, int *rc)
+{
+	const struct subst_def *d = subst_find(p, skip);
+	const char *v = NULL;
+
+	switch (d ? d->what : TB_SUBST_NONE) {
+	case TB_SUBST_NONE:
+		return NULL;
+	case TB_SUBST_ADDR4:
+	case TB_SUBST_ADDR6:
+		return subst_addr(c, p + *skip, d->what == TB_SUBST_ADDR4 ? 4 : 6, sb, skip, rc);
+	case TB_SUBST_OUT:
+		return sb->out;
+	case TB_SUBST_DURATION:
+		snprintf(num, 32, "%g", c->exp.duration_us / 1e6);
+		return num;
+	case TB_SUBST_TLS_CERT:
+		v = sb->tls_cert;
+		break;
+	case TB_SUBST_TLS_KEY:
+		v = sb->tls_key;
+		break;
+	}
+	if (!v)
+		*rc = -ENOKEY;
+	return v;
 }
 
 int config_expand(const struct tb_config *c, const char *s, const struct tb_subst *sb, char **out,
@@ -170,6 +204,39 @@ int config_expand(const struct tb_config *c, const char *s, const struct tb_subs
 	}
 	*out = w.cur ? w.cur : xstrdup("");
 	return 0;
+}
+
+/* Whether @s has a substitution of kind @what. */
+static bool has_subst(const char *s, enum tb_subst_what what)
+{
+	for (s = s ? strchr(s, '{') : NULL; s; s = strchr(s + 1, '{')) {
+		size_t skip;
+		const struct subst_def *d = subst_find(s, &skip);
+
+		if (d && d->what == what)
+			return true;
+	}
+	return false;
+}
+
+bool config_uses_subst(const struct tb_config *c, enum tb_subst_what what)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->n_processes; i++) {
+		any |= has_subst(c->processes[i].cmd, what);
+		for (size_t j = 0; j < c->processes[i].n_env; j++)
+			any |= has_subst(c->processes[i].env[j].value, what);
+	}
+	for (size_t i = 0; i < c->n_sweeps; i++)
+		for (size_t j = 0; !strncmp(c->sweeps[i].key, "process.", 8) &&
+				   j < c->sweeps[i].n_values; j++)
+			any |= has_subst(c->sweeps[i].values[j], what);
+	for (size_t i = 0; i < c->n_casedefs; i++)
+		for (size_t j = 0; j < c->casedefs[i].n_set; j++)
+			any |= !strncmp(c->casedefs[i].set[j].key, "process.", 8) &&
+			       has_subst(c->casedefs[i].set[j].value, what);
+	return any;
 }
 
 int config_which(const char *cmd, char *buf, size_t len)
@@ -206,7 +273,7 @@ static struct tb_loc at(const struct tb_loc *l, size_t off)
 static void check_subst(struct cfg_ctx *x, const struct tb_process *p, const char *s,
 			const struct tb_loc *loc)
 {
-	struct tb_subst sb = { .out = "" };
+	struct tb_subst sb = { .out = "", .tls_cert = "", .tls_key = "" };
 	size_t off = 0;
 	char *o = NULL;
 

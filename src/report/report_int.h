@@ -164,6 +164,9 @@ void rp_nodes_tab(const struct report *rp, struct rp_tab *t);
 void rp_network_tab(const struct report *rp, struct rp_tab *t);   /* report_net.c */
 void rp_qdisc_tab(const struct report *rp, struct rp_tab *t);     /* report_qdisc.c */
 void rp_proc_tab(const struct report *rp, struct rp_tab *t);      /* report_proc.c */
+/** output = h2load: h2load's summary in @text as value()s (report_h2load.c;
+ * keys in docs/processes.md), NULL when it has none. */
+json_t *rp_h2load_parse(const char *text);
 /** The sections made of a table, in report order after the header (Network,
  * Results, Processes, Counters and socket states, Queues); @id names them in
  * report.html. Ends with a NULL build. */

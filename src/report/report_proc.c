@@ -43,7 +43,21 @@ static bool last_match(const char *re_text, const char *text, double *v)
 	return found;
 }
 
-/* Process @p's numbers in run @dir: { "metric": {NAME: n}, "json": stdout }. */
+static json_t *read_json(const char *text)
+{
+	return json_loads(text, JSON_DECODE_ANY, NULL);
+}
+
+/* How each output kind (enum tb_poutput) becomes value()s; NULL: only its
+ * metric.NAMEs. */
+static json_t *(*const output_readers[TB_POUT_N])(const char *text) = {
+	[TB_POUT_TEXT] = NULL,
+	[TB_POUT_JSON] = read_json,
+	[TB_POUT_H2LOAD] = rp_h2load_parse,
+};
+
+/* Process @p's numbers in run @dir: { "metric": {NAME: n}, "json": its
+ * output read by its kind's reader }. */
 static json_t *load_values(const struct report *rp, const char *dir, const struct tb_process *p)
 {
 	char *path = rp_path(rp, "%s/processes/%s/stdout", dir, p->name);
@@ -55,8 +69,8 @@ static json_t *load_values(const struct report *rp, const char *dir, const struc
 		if (last_match(p->metrics[i].value, text, &v))
 			json_object_set_new(m, p->metrics[i].name, json_real(v));
 	json_object_set_new(o, "metric", m);
-	if (text && p->output == TB_POUT_JSON)
-		json_object_set_new(o, "json", json_loads(text, JSON_DECODE_ANY, NULL));
+	if (text && output_readers[p->output])
+		json_object_set_new(o, "json", output_readers[p->output](text));
 	free(text);
 	free(path);
 	return o;
@@ -125,7 +139,8 @@ int rp_proc_value(const struct rp_run *r, int proc, const struct tb_process *p, 
 		}
 	x = json_object_get(vals, "json");
 	if (!x) {
-		snprintf(why, len, "%s/processes/%s/stdout is not JSON", r->dir, p->name);
+		snprintf(why, len, "%s/processes/%s/stdout is not %s", r->dir, p->name,
+			 p->output == TB_POUT_H2LOAD ? "h2load's summary" : "JSON");
 		return -ENOENT;
 	}
 	x = at_path(x, key);

@@ -375,6 +375,7 @@ static int write_manifest(const struct merge *g, const char *out)
 
 	json_object_del(m, "shard");
 	json_object_del(m, "interrupted");
+	json_object_del(m, "tls"); /* each shard made its own pair; runs/ is what is copied */
 	json_object_set_new(m, "runs", merged_runs(g));
 	json_object_set_new(m, "merged", merged_from(g, &complete));
 	json_object_set_new(m, "complete", json_boolean(complete));

@@ -23,6 +23,7 @@
 #include "process.h"
 #include "util/jsonfile.h"
 #include "util/util.h"
+#include "vm/vm_fpu.h"
 #include "vm/vm_tier.h"
 
 #define STOP_GRACE_S 2.0
@@ -51,6 +52,7 @@ struct procs {
 	struct proc *p;
 	size_t n;
 	char dir[4096];         /* the run's directory, absolute */
+	char tls_cert[4200], tls_key[4200]; /* empty: none */
 };
 
 /* --- the command line and environment ------------------------------------ */
@@ -71,11 +73,24 @@ static void push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
+/* Whether @p sets env.@name itself. */
+static bool has_env(const struct tb_process *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_env; i++)
+		if (!strcmp(p->env[i].name, name))
+			return true;
+	return false;
+}
+
 /* argv, envp and the command's path of @p; -errno with p->error set. */
 static int prepare(struct procs *ps, struct proc *p)
 {
 	const struct tb_process *pc = p->cfg;
-	struct tb_subst sb = { .addr = addr_of, .arg = ps->t, .out = p->dir };
+	struct tb_subst sb = { .addr = addr_of,
+				.arg = ps->t,
+				.out = p->dir,
+				.tls_cert = *ps->tls_cert ? ps->tls_cert : NULL,
+				.tls_key = *ps->tls_key ? ps->tls_key : NULL };
 	size_t off, n = 0, ne = 0;
 	char **words = NULL, *s;
 	int rc = config_split_words(pc->cmd, &words, &off);
@@ -88,8 +103,11 @@ static int prepare(struct procs *ps, struct proc *p)
 	tb_strv_free(words);
 	for (const char *const *e = base_env; !rc && *e; e++)
 		push(&p->envp, &ne, xstrdup(*e));
-	if (!rc && vm_in_guest() && getenv("GLIBC_TUNABLES")) /* vm/vm_fpu.c: AVX-512 hosts */
+	if (!rc && vm_in_guest() && getenv("GLIBC_TUNABLES")) { /* vm/vm_fpu.c: AVX-512 hosts */
 		push(&p->envp, &ne, xasprintf("GLIBC_TUNABLES=%s", getenv("GLIBC_TUNABLES")));
+		if (!has_env(pc, "OPENSSL_ia32cap"))
+			push(&p->envp, &ne, xstrdup(vm_fpu_openssl_env));
+	}
 	if (!rc) {
 		push(&p->envp, &ne, xasprintf("TB_NODE=%s", ps->c->nodes[pc->node].name));
 		push(&p->envp, &ne, xasprintf("TB_RUN=%s", topo_run_id(ps->t)));
@@ -317,9 +335,15 @@ static void reap(const struct procs *ps, struct proc *p)
 }
 
 struct procs *procs_new(const struct tb_config *c, struct topo *t, const char *dir,
-			const struct timespec *t0)
+			const char *tls_dir, const struct timespec *t0)
 {
 	struct procs *ps = xcalloc(1, sizeof(*ps));
+	char abs[4096];
+
+	if (tls_dir && realpath(tls_dir, abs)) {
+		snprintf(ps->tls_cert, sizeof(ps->tls_cert), "%s/cert.pem", abs);
+		snprintf(ps->tls_key, sizeof(ps->tls_key), "%s/key.pem", abs);
+	}
 
 	ps->c = c;
 	ps->t = t;

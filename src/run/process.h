@@ -14,9 +14,10 @@ struct topo;
 struct procs;
 
 /** The processes of @c for one run on topology @t, into @dir/processes/
- * (created); times count from @t0, the start of the measured run. */
+ * (created); times count from @t0, the start of the measured run. @tls_dir
+ * holds cert.pem and key.pem, {tls_cert} and {tls_key} (NULL: none). */
 struct procs *procs_new(const struct tb_config *c, struct topo *t, const char *dir,
-			const struct timespec *t0);
+			const char *tls_dir, const struct timespec *t0);
 /** At time @t (seconds since t0): reap what ended, start what is due (its
  * start passed, what it runs after ready), notice what became ready. */
 void procs_tick(struct procs *ps, double t);

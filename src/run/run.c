@@ -23,6 +23,7 @@
 #include "run.h"
 #include "shard.h"
 #include "util/jsonfile.h"
+#include "util/tls_cert.h"
 #include "util/util.h"
 #include "vm/vm_tier.h"
 
@@ -465,6 +466,33 @@ static int finish(struct experiment *x)
 	return x->any_failed ? TB_EXIT_FAIL : TB_EXIT_OK;
 }
 
+/* DIR/tls/cert.pem and key.pem, made once for every run of the experiment
+ * when a process takes {tls_cert} or {tls_key} (kept in the run directory,
+ * so that a capture can be checked against them); @tls: that directory. */
+static void make_tls(struct experiment *x, char *tls, size_t len)
+{
+	char cert[PATH_MAX + 32], key[PATH_MAX + 32], err[256] = "";
+
+	if (!config_uses_subst(x->c, TB_SUBST_TLS_CERT) &&
+	    !config_uses_subst(x->c, TB_SUBST_TLS_KEY))
+		return;
+	snprintf(tls, len, "%s/tls", x->dir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tls);
+	snprintf(key, sizeof(key), "%s/key.pem", tls);
+	if (mkdir(tls, 0755) < 0 && errno != EEXIST)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	else if (tb_tls_cert_make(cert, key, err, sizeof(err)) == 0)
+		*err = 0;
+	if (*err) {
+		tb_err("run: the TLS certificate in %s: %s", tls, err);
+		x->env = true;
+		return;
+	}
+	x->ro.tls_dir = tls;
+	json_object_set_new(x->manifest, "tls",
+			    json_pack("{ssss}", "cert", "tls/cert.pem", "key", "tls/key.pem"));
+}
+
 /* The runs of this shard, in the shuffled order, while nothing stops them. */
 static void run_all(struct experiment *x)
 {
@@ -495,7 +523,7 @@ int run_host(const struct tb_config *c, const char *dir, const struct run_shard 
 {
 	struct experiment x = { .c = c, .dir = dir, .ro = { .quiet = quiet, .tier = "host" },
 				.shard = shard && shard->n ? shard : NULL };
-	char workers[PATH_MAX];
+	char workers[PATH_MAX], tls[PATH_MAX + 8];
 	sigset_t mask;
 	int rc;
 
@@ -514,6 +542,7 @@ int run_host(const struct tb_config *c, const char *dir, const struct run_shard 
 	x.total_s = (double)x.n_mine * c->exp.duration_us / 1e6;
 	x.order = shuffled_order(c, x.n_runs);
 	start_manifest(&x);
+	make_tls(&x, tls, sizeof(tls));
 	run_all(&x);
 	rc = finish(&x);
 	json_decref(x.manifest);

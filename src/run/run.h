@@ -24,6 +24,7 @@ struct run_opts {
 	int sigfd;           /* signalfd of SIGINT/SIGTERM/SIGHUP (and SIGCHLD) */
 	const char *workers; /* directory of the tb-* binaries */
 	const char *tier;    /* "host" or "uml", for messages */
+	const char *tls_dir; /* the run's TLS files ({tls_cert}, {tls_key}), or NULL */
 };
 
 /* Progress of the whole experiment, for the status line. */

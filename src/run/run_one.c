@@ -952,7 +952,7 @@ static enum run_status measure(struct one *x)
 	x->shape = xcalloc(c->n_links + 1, sizeof(*x->shape));
 	for (size_t l = 0; l < c->n_links; l++)
 		memcpy(x->shape[l], c->links[l].dir, sizeof(x->shape[l]));
-	x->user = procs_new(c, x->t, x->dir, &x->t0);
+	x->user = procs_new(c, x->t, x->dir, x->o->tls_dir, &x->t0);
 	if (trace_run_start(c, x->t, &x->t0, &x->traces, x->error, sizeof(x->error)))
 		status = RUN_FAILED;
 	for (;;) {

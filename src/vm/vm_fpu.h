@@ -13,5 +13,7 @@ bool vm_fpu_fallback(void);
 int vm_fpu_filter(void);
 /** The environment entry the guest's programs get with the fallback. */
 extern const char vm_fpu_env[];
+/** And OpenSSL's own choice of AVX code, for the guest's [process]es. */
+extern const char vm_fpu_openssl_env[];
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -281,7 +282,8 @@ static int parse_expect(const char *ex)
 		"[flow udp]\nworker = udp\nfrom = a\nto = b\nport = 9002\nrate = 10\n"
 		"[flow idle]\nworker = idle\nfrom = a\nto = b\nport = 9003\n"
 		"[process fetch]\nnode = a\ncmd = true\noutput = json\n"
-		"[process ping]\nnode = a\ncmd = true\nmetric.rtt = rtt=([0-9.]+)\n";
+		"[process ping]\nnode = a\ncmd = true\nmetric.rtt = rtt=([0-9.]+)\n"
+		"[process load]\nnode = a\ncmd = true\noutput = h2load\n";
 	char text[2048];
 	struct tb_diag d = { 0 };
 	struct tb_config *c;
@@ -341,9 +343,80 @@ static void test_process_values(void)
 	       "value() of a text process without that metric is refused");
 	tap_ok(parse_expect("value(fetch, intervals.0.sum.bytes) > 5mbit") == 0,
 	       "value() of a json path, compared with a rate");
+	tap_ok(parse_expect("value(load, request.max) < 2 * value(load, request.min)") == 0 &&
+		       parse_expect("value(load, requests.failed) == 0") == 0,
+	       "value() of an output = h2load process");
 	tap_ok(parse_expect("runtime(fetch) < 2s") == 0, "runtime() is a time");
 	tap_ok(parse_expect("runtime(fetch) < 2mbit") > 0, "runtime() compared with a rate is refused");
 	tap_ok(parse_expect("exit(nobody) == 0") > 0, "exit() of an unknown process is refused");
+}
+
+static struct tb_config *load_text(const char *text)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("subst.conf", text, strlen(text), &d);
+
+	if (c && diag_errors(&d)) {
+		diag_print(&d, stdout);
+		config_free(c);
+		c = NULL;
+	}
+	diag_free(&d);
+	return c;
+}
+
+static const char *fake_addr(void *arg, int node, int family)
+{
+	(void)arg;
+	return family == 4 ? (node ? "10.0.0.2" : "10.0.0.1") : NULL;
+}
+
+/* {tls_cert} and {tls_key}: the run's files, an error without them; any
+ * other { } text stays; config_uses_subst sees them in cmd, env, sweeps and
+ * cases, and only there. */
+static void test_subst(void)
+{
+	static const char base[] = "[experiment]\nduration = 3s\n[node a]\n[node b]\n[link a-b]\n"
+				   "[process web]\nnode = b\ncmd = true\n";
+	struct tb_subst sb = { .addr = fake_addr, .out = "/o", .tls_cert = "/r/tls/cert.pem",
+			       .tls_key = "/r/tls/key.pem" };
+	struct tb_config *c = load_text(base);
+	char *o = NULL, text[1024];
+	size_t off = 0;
+	int rc;
+
+	if (!tap_ok(c != NULL, "a file with a process loads")) {
+		tap_skip("no model");
+		return;
+	}
+	rc = config_expand(c, "nginx -c {out}/n.conf --cert {tls_cert} --key={tls_key} {addr:b} "
+			      "{duration} {tls} %{json}", &sb, &o, &off);
+	tap_ok(rc == 0 && !strcmp(o, "nginx -c /o/n.conf --cert /r/tls/cert.pem --key=/r/tls/key.pem "
+				  "10.0.0.2 3 {tls} %{json}"),
+	       "{tls_cert}, {tls_key} beside {out}, {addr:b}, {duration}: %s", o ? o : "(null)");
+	free(o);
+	o = NULL;
+	sb.tls_key = NULL;
+	rc = config_expand(c, "x {tls_key}", &sb, &o, &off);
+	tap_ok(rc == -ENOKEY && off == 2 && !o,
+	       "{tls_key} without the run's files is -ENOKEY at its offset (%zu)", off);
+	tap_ok(config_expand(c, "{addr6:a}", &sb, &o, &off) == -EADDRNOTAVAIL, "{addr6:a}: no address");
+	tap_ok(!config_uses_subst(c, TB_SUBST_TLS_CERT) && !config_uses_subst(c, TB_SUBST_TLS_KEY),
+	       "a file without them does not use them");
+	config_free(c);
+	snprintf(text, sizeof(text), "%senv.K = {tls_key}\n", base);
+	c = load_text(text);
+	tap_ok(c && config_uses_subst(c, TB_SUBST_TLS_KEY) && !config_uses_subst(c, TB_SUBST_TLS_CERT),
+	       "{tls_key} in an env.VAR is seen");
+	config_free(c);
+	snprintf(text, sizeof(text), "%s[sweep]\nprocess.web.cmd = true, cat {tls_cert}\n", base);
+	c = load_text(text);
+	tap_ok(c && config_uses_subst(c, TB_SUBST_TLS_CERT), "{tls_cert} in a sweep's value is seen");
+	config_free(c);
+	snprintf(text, sizeof(text), "%s[case t]\nprocess.web.cmd = cat {tls_cert}\n[case u]\n", base);
+	c = load_text(text);
+	tap_ok(c && config_uses_subst(c, TB_SUBST_TLS_CERT), "{tls_cert} in a [case] is seen");
+	config_free(c);
 }
 
 static void test_metric_table(void)
@@ -393,5 +466,6 @@ int main(void)
 	test_servers();
 	test_metric_table();
 	test_process_values();
+	test_subst();
 	return tap_done();
 }

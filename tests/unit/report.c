@@ -21,6 +21,7 @@
 #include "config/metric.h"
 #include "report/report.h"
 #include "report/report_int.h"
+#include "util/jsonfile.h"
 #include "util/stats.h"
 #include "tap.h"
 
@@ -834,6 +835,90 @@ static void rm_rf(const char *p)
 		waitpid(pid, NULL, 0);
 }
 
+static double h2num(json_t *o, const char *a, const char *b)
+{
+	json_t *x = json_object_get(o, a);
+
+	x = b ? json_object_get(x, b) : x;
+	return json_is_number(x) ? json_number_value(x) : NAN;
+}
+
+static bool h2near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
+}
+
+static json_t *h2load_fixture(const char *name)
+{
+	char path[256], *text;
+	json_t *o;
+
+	snprintf(path, sizeof(path), "tests/fixtures/h2load/%s", name);
+	text = tb_file_read(path, 1 << 20, NULL);
+	if (!text)
+		tap_diag("cannot read %s", path);
+	o = text ? rp_h2load_parse(text) : NULL;
+	free(text);
+	return o;
+}
+
+/* output = h2load: real outputs of h2load 1.52 (Debian 12) against nginx,
+ * HTTP/2 with 8 streams and HTTP/1.1 over 6 connections, and one whose
+ * every request failed: the summary's numbers in seconds, bytes, per
+ * second; text that is no summary gives nothing. */
+static void test_h2load(void)
+{
+	json_t *o = h2load_fixture("h2-c1-m8.txt");
+
+	tap_ok(o && h2near(h2num(o, "requests", "succeeded"), 96) &&
+		       h2near(h2num(o, "requests", "failed"), 0) && h2near(h2num(o, "status", "2xx"), 96),
+	       "h2: requests 96 succeeded, 0 failed, status 2xx 96");
+	tap_ok(h2near(h2num(o, "time", NULL), 0.94869) && h2near(h2num(o, "req_per_s", NULL), 101.19) &&
+		       h2near(h2num(o, "bytes_per_s", NULL), 1.59 * 1048576),
+	       "h2: finished in 948.69ms, 101.19 req/s, 1.59MB/s (binary MB)");
+	tap_ok(h2near(h2num(o, "request", "min"), 0.05092) && h2near(h2num(o, "request", "max"), 0.20879) &&
+		       h2near(h2num(o, "request", "mean"), 0.0677) &&
+		       h2near(h2num(o, "request", "sd"), 0.03407) &&
+		       h2near(h2num(o, "request", "within_sd"), 89.58),
+	       "h2: time for request min/max/mean/sd in seconds, +/- sd in %%");
+	tap_ok(h2near(h2num(o, "connect", "mean"), 0.10947) && h2near(h2num(o, "connect", "sd"), 0) &&
+		       h2near(h2num(o, "first_byte", "max"), 0.21158) &&
+		       h2near(h2num(o, "client_req_per_s", "mean"), 101.32),
+	       "h2: connect, 1st byte (0us is 0), per-client req/s");
+	tap_ok(h2near(h2num(o, "traffic", "total"), 1586065) &&
+		       h2near(h2num(o, "traffic", "headers"), 10560) &&
+		       h2near(h2num(o, "traffic", "data"), 1572864) &&
+		       h2near(h2num(o, "traffic", "space_savings"), 39.23),
+	       "h2: traffic in exact bytes, header space savings");
+	json_decref(o);
+	o = h2load_fixture("h1-c6.txt");
+	tap_ok(o && h2near(h2num(o, "requests", "succeeded"), 96) &&
+		       h2near(h2num(o, "connect", "sd"), 0.00133) &&
+		       h2near(h2num(o, "request", "max"), 0.1011) &&
+		       h2near(h2num(o, "traffic", "space_savings"), 0),
+	       "h1 over 6 connections: 96 succeeded, connect sd 1.33ms, request max 101.10ms");
+	json_decref(o);
+	o = h2load_fixture("failed.txt");
+	tap_ok(o && h2near(h2num(o, "requests", "failed"), 96) &&
+		       h2near(h2num(o, "requests", "errored"), 96) &&
+		       h2near(h2num(o, "requests", "succeeded"), 0) &&
+		       h2near(h2num(o, "bytes_per_s", NULL), 0) && h2near(h2num(o, "request", "max"), 0),
+	       "every request failed: 96 failed and errored, 0 B/s, times 0");
+	json_decref(o);
+	o = rp_h2load_parse("starting benchmark...\nspawning thread #0: 1 total client(s).\n");
+	tap_ok(!o, "an h2load that never finished has no values");
+	json_decref(o);
+	o = rp_h2load_parse("finished in 1.50s, 2.00 req/s, 3.00KB/s\nrequests: 3 total, 3 started, "
+			    "3 done, 3 succeeded, 0 failed, 0 errored, 0 timeout\ntime for request:  "
+			    "  900us       1.20s    610.00ms     12us    50.00%\n");
+	tap_ok(o && h2near(h2num(o, "time", NULL), 1.5) && h2near(h2num(o, "bytes_per_s", NULL), 3072) &&
+		       h2near(h2num(o, "request", "min"), 0.0009) &&
+		       h2near(h2num(o, "request", "max"), 1.2) &&
+		       h2near(h2num(o, "request", "sd"), 12e-6),
+	       "units us, ms, s and KB/s");
+	json_decref(o);
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/tb-report-XXXXXX");
@@ -846,6 +931,7 @@ int main(void)
 	test_guest_stalls();
 	test_interrupted();
 	test_every_worker();
+	test_h2load();
 	if (!getenv("TB_KEEP"))
 		rm_rf(root);
 	else
