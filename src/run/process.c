@@ -107,6 +107,8 @@ static int prepare(struct procs *ps, struct proc *p)
 		push(&p->envp, &ne, xasprintf("GLIBC_TUNABLES=%s", getenv("GLIBC_TUNABLES")));
 		if (!has_env(pc, "OPENSSL_ia32cap"))
 			push(&p->envp, &ne, xstrdup(vm_fpu_openssl_env));
+		if (!has_env(pc, "GNUTLS_CPUID_OVERRIDE"))
+			push(&p->envp, &ne, xstrdup(vm_fpu_gnutls_env));
 	}
 	if (!rc) {
 		push(&p->envp, &ne, xasprintf("TB_NODE=%s", ps->c->nodes[pc->node].name));

@@ -114,8 +114,12 @@ static int write_blob(const char *dir, const char *name, const char *data, size_
 }
 
 /* NUL-separated list, with @extra appended when not NULL. */
+/* What the guest command's environment adds to ours (the workers inherit it). */
+static const char *const plain_env[] = { VM_ENV_IN_GUEST "=1", NULL };
+static const char *const fpu_env[] = { VM_ENV_IN_GUEST "=1", vm_fpu_env, vm_fpu_gnutls_env, NULL };
+
 static int write_strv(const char *dir, const char *name, const char *first,
-		      char *const *v, const char *extra, const char *extra2)
+		      char *const *v, const char *const *extras)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
@@ -127,10 +131,8 @@ static int write_strv(const char *dir, const char *name, const char *first,
 		ADD(first);
 	for (; v && *v; v++)
 		ADD(*v);
-	if (extra)
-		ADD(extra);
-	if (extra2)
-		ADD(extra2);
+	for (; extras && *extras; extras++)
+		ADD(*extras);
 #undef ADD
 	rc = write_blob(dir, name, buf ? buf : "", len);
 	free(buf);
@@ -792,15 +794,14 @@ static int write_state(struct boot *b, char *const argv[])
 		v = xcalloc(k + 2, sizeof(*v));
 		v[0] = "testbed";
 		memcpy(v + 1, argv, k * sizeof(*v));
-		rc = write_strv(b->dir, "argv", b->exec_path, v, NULL, NULL);
+		rc = write_strv(b->dir, "argv", b->exec_path, v, NULL);
 		free(v);
 	} else {
-		rc = write_strv(b->dir, "argv", b->exec_path, argv, NULL, NULL);
+		rc = write_strv(b->dir, "argv", b->exec_path, argv, NULL);
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
 	rc = rc ?: write_blob(b->dir, "owner", pidbuf, strlen(pidbuf));
-	rc = rc ?: write_strv(b->dir, "env", NULL, environ, VM_ENV_IN_GUEST "=1",
-			      vm_fpu_fallback() ? vm_fpu_env : NULL);
+	rc = rc ?: write_strv(b->dir, "env", NULL, environ, vm_fpu_fallback() ? fpu_env : plain_env);
 	rc = rc ?: write_blob(b->dir, "cwd", b->cwd, strlen(b->cwd));
 	rc = rc ?: write_blob(b->dir, "modules", b->modlist, strlen(b->modlist));
 	rc = rc ?: write_blob(b->dir, "moddir", b->moddir, strlen(b->moddir));

@@ -78,6 +78,13 @@ int vm_fpu_filter(void)
  * error" (a bad ECDSA signature) on this machine. */
 const char vm_fpu_openssl_env[] = "OPENSSL_ia32cap=~0x1000000000000000:0";
 
+/* GnuTLS's own dispatch (tb-web; its QUIC crypto too): AES-NI (0x2), SSSE3
+ * (0x4), PCLMUL (0x8) and SHA-NI (0x20), no AVX (0x10) nor what needs it.
+ * tb-web's threads share an address space, so the guest switches them on
+ * one host process through the FXSAVE regset, which does not carry the
+ * upper halves of the YMM registers. */
+const char vm_fpu_gnutls_env[] = "GNUTLS_CPUID_OVERRIDE=0x2e";
+
 /* glibc's x86 string functions without AVX, AVX2 or EVEX (AVX-512). */
 const char vm_fpu_env[] = "GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,"
 			  "-AVX512BW,-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load";

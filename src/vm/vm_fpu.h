@@ -15,5 +15,7 @@ int vm_fpu_filter(void);
 extern const char vm_fpu_env[];
 /** And OpenSSL's own choice of AVX code, for the guest's [process]es. */
 extern const char vm_fpu_openssl_env[];
+/** GnuTLS's CPU dispatch without AVX: the guest command's and processes' environments. */
+extern const char vm_fpu_gnutls_env[];
 
 #endif
