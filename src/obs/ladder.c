@@ -426,9 +426,11 @@ static void print_tls(FILE *out, const struct ladder_summary *s)
 		return;
 	fprintf(out, "  tls: %s", v == 0x0304 ? "TLS 1.3" : v == 0x0303 ? "TLS 1.2" :
 			       v ? "TLS 1.1 or older" : "no ServerHello in the capture");
+	if (s->tls_version_inferred)
+		fprintf(out, " (the ServerHello's extensions were not captured: taken from the records after it)");
 	if (s->tls_hrr)
 		fprintf(out, " after a HelloRetryRequest");
-	if (v)
+	if (v && !s->tls_version_inferred)
 		fprintf(out, s->tls_psk_accepted ? ", resumed" : s->tls_psk_offered ?
 			"; resumption offered, not accepted: full handshake" : ", full handshake");
 	if (s->tls_early_offered || s->tls_early_records)
@@ -451,6 +453,7 @@ static void print_tls(FILE *out, const struct ladder_summary *s)
 static void print_quic_summary(FILE *out, const struct ladder_summary *s)
 {
 	const char *nm[2] = { "A->B", "B->A" };
+	unsigned n;
 
 	fprintf(out, "\nsummary: %llu datagrams over %.3f ms (QUIC)\n", (unsigned long long)s->packets,
 		ms(s->t_last));
@@ -460,9 +463,11 @@ static void print_quic_summary(FILE *out, const struct ladder_summary *s)
 			continue;
 		}
 		fprintf(out, "  %s: first datagram %.3f ms; packets:", nm[d], ms(s->t_data[d]));
+		n = 0;
 		for (int k = 0; k < LQ_N; k++)
 			if (s->quic_pkts[d][k])
-				fprintf(out, " %s %u", ladder_quic_name(k), s->quic_pkts[d][k]);
+				fprintf(out, "%s %s %u", n++ ? "," : "", ladder_quic_name(k),
+					s->quic_pkts[d][k]);
 		fprintf(out, "\n");
 	}
 }
@@ -636,6 +641,7 @@ static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, 
 static void summary_tls(struct ladder_summary *s, const struct ladder_tls *tls)
 {
 	s->tls_version = tls->sh ? tls->version : 0;
+	s->tls_version_inferred = tls->version_inferred;
 	s->tls_psk_offered = tls->psk_offered;
 	s->tls_early_offered = tls->early_offered;
 	s->tls_psk_accepted = tls->psk_accepted || tls->resumed12;

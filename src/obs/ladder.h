@@ -28,6 +28,7 @@ struct ladder_summary {
 	char a[64], b[64];       /* "addr:port" of each side; A sent the SYN */
 	/* TLS over this connection, as far as the ladder recognised it */
 	uint16_t tls_version;    /* from the ServerHello: 0x0303 TLS 1.2, 0x0304 TLS 1.3; 0 none */
+	bool tls_version_inferred; /* 1.3 from the records: the ServerHello's extensions not captured */
 	bool tls_psk_offered;    /* the ClientHello carried pre_shared_key: a resumption attempt */
 	bool tls_early_offered;  /* ... and early_data: 0-RTT */
 	bool tls_psk_accepted;   /* the ServerHello carried pre_shared_key (1.3) or echoed the session (1.2) */

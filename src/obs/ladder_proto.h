@@ -31,6 +31,8 @@ struct ladder_tls {
 	bool hello;              /* a ClientHello or ServerHello was seen */
 	bool sh;                 /* a ServerHello (not a HelloRetryRequest) was seen */
 	uint16_t version;        /* 0x0303 TLS 1.2, 0x0304 TLS 1.3; 0: not known */
+	bool version_inferred;   /* 1.3 from the records after a ServerHello whose extensions were not captured */
+	bool srv_hs_after_sh;    /* the server sent a handshake record after its ServerHello */
 	bool psk_offered, early_offered, psk_accepted, hrr, resumed12;
 	unsigned early_records;  /* client records taken for 0-RTT data */
 	unsigned cfin_left;      /* TLS 1.3: client records after the server's flight still handshake */

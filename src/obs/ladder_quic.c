@@ -122,5 +122,7 @@ unsigned ladder_quic_datagram(const uint8_t *pl, unsigned cap, unsigned len, cha
 	}
 	if (p < cend && found)
 		ladder_label_add(buf, n, " (+%u bytes not QUIC)", (unsigned)(end - p));
+	else if (p < end && found)
+		ladder_label_add(buf, n, ", +%u bytes not captured", (unsigned)(end - p));
 	return found;
 }

@@ -77,7 +77,8 @@ void ladder_tls_init(struct ladder_tls *t)
 }
 
 /* The extensions block of a Hello body @b (@n captured bytes): its first
- * byte in *@off and its end in *@end; false if it is not in the capture. */
+ * byte in *@off and its end in *@end; false if it is not all in the capture
+ * (cut by the snaplen, or in the next segment). */
 static bool hello_exts(const uint8_t *b, unsigned n, bool client, unsigned *off, unsigned *end)
 {
 	unsigned o = 34;
@@ -99,8 +100,28 @@ static bool hello_exts(const uint8_t *b, unsigned n, bool client, unsigned *off,
 		return false;
 	*off = o + 2;
 	*end = o + 2 + rd16(b + o);
-	if (*end > n)
-		*end = n;
+	return *end <= n;
+}
+
+/* The extensions of ClientHello body @b (@n bytes) into @t: whether it
+ * offers TLS 1.3 (*@v13) and a TLS 1.2 session ticket (*@ticket); false
+ * when they are not in the capture. */
+static bool ch_exts(struct ladder_tls *t, const uint8_t *b, unsigned n, bool *v13, bool *ticket)
+{
+	unsigned o, end;
+
+	*v13 = *ticket = false;
+	if (!hello_exts(b, n, true, &o, &end))
+		return false;
+	for (; o + 4 <= end; o += 4 + rd16(b + o + 2)) {
+		unsigned type = rd16(b + o), len = rd16(b + o + 2);
+
+		t->psk_offered |= type == EXT_PSK;
+		t->early_offered |= type == EXT_EARLY_DATA;
+		*ticket |= type == EXT_SESSION_TICKET && len;
+		for (unsigned i = 1; type == EXT_VERSIONS && i + 1 < len && o + 5 + i < end; i += 2)
+			*v13 |= rd16(b + o + 4 + i) == TLS13;
+	}
 	return true;
 }
 
@@ -108,8 +129,7 @@ static bool hello_exts(const uint8_t *b, unsigned n, bool client, unsigned *off,
 static void client_hello(struct ladder_tls *t, int dir, const uint8_t *b, unsigned n,
 			 int64_t time, struct labels *L)
 {
-	unsigned o, end;
-	bool v13 = false, ticket = false;
+	bool v13, ticket;
 	char s[160];
 
 	t->client = dir;
@@ -120,15 +140,8 @@ static void client_hello(struct ladder_tls *t, int dir, const uint8_t *b, unsign
 		t->sid_len = b[34];
 		memcpy(t->sid, b + 35, b[34]);
 	}
-	for (bool ok = hello_exts(b, n, true, &o, &end); ok && o + 4 <= end; o += 4 + rd16(b + o + 2)) {
-		unsigned type = rd16(b + o), len = rd16(b + o + 2);
-
-		t->psk_offered |= type == EXT_PSK;
-		t->early_offered |= type == EXT_EARLY_DATA;
-		ticket |= type == EXT_SESSION_TICKET && len;
-		for (unsigned i = 1; type == EXT_VERSIONS && i + 1 < len && o + 5 + i < end; i += 2)
-			v13 |= rd16(b + o + 4 + i) == TLS13;
-	}
+	if (!ch_exts(t, b, n, &v13, &ticket))
+		return labels_put(L, "ClientHello (extensions not captured)");
 	snprintf(s, sizeof(s), "ClientHello (%s%s%s%s)", v13 ? "offers TLS 1.3" : "TLS 1.2 or older",
 		 t->psk_offered ? ", pre_shared_key: resumption attempt" : "",
 		 t->early_offered ? ", early_data: 0-RTT" : "",
@@ -137,14 +150,17 @@ static void client_hello(struct ladder_tls *t, int dir, const uint8_t *b, unsign
 }
 
 /* The negotiated version of a ServerHello body @b: supported_versions, else
- * the legacy version field; whether it carries pre_shared_key in *@psk. */
+ * the legacy version field; whether it carries pre_shared_key in *@psk.
+ * 0 when its extensions are not in the capture. */
 static uint16_t server_version(const uint8_t *b, unsigned n, bool *psk)
 {
 	uint16_t v = (uint16_t)rd16(b);
 	unsigned o, end;
 
 	*psk = false;
-	for (bool ok = hello_exts(b, n, false, &o, &end); ok && o + 4 <= end; o += 4 + rd16(b + o + 2)) {
+	if (!hello_exts(b, n, false, &o, &end))
+		return 0;
+	for (; o + 4 <= end; o += 4 + rd16(b + o + 2)) {
 		unsigned type = rd16(b + o);
 
 		if (type == EXT_VERSIONS && o + 6 <= end)
@@ -164,16 +180,16 @@ static void server_hello(struct ladder_tls *t, const uint8_t *b, unsigned n, int
 	char s[160];
 
 	t->hello = true;
-	if (n < 35)
-		return labels_put(L, "ServerHello");
-	t->version = server_version(b, n, &psk);
-	if (!memcmp(b + 2, hrr_random, sizeof(hrr_random))) {
+	t->version = n >= 34 ? server_version(b, n, &psk) : 0;
+	if (n >= 34 && !memcmp(b + 2, hrr_random, sizeof(hrr_random))) {
 		t->hrr = true;
 		return labels_put(L, "HelloRetryRequest");
 	}
 	t->sh = true;
 	if (t->t_sh < 0)
 		t->t_sh = time;
+	if (!t->version)
+		return labels_put(L, "ServerHello (extensions not captured)");
 	t->psk_accepted = psk;
 	t->resumed12 = t->version == TLS12 && t->sid_len && b[34] == t->sid_len &&
 		       35u + t->sid_len <= n && !memcmp(b + 35, t->sid, t->sid_len);
@@ -311,6 +327,13 @@ static const char *appdata(struct ladder_tls *t, int dir, int64_t time)
 {
 	bool client = dir == t->client;
 
+	/* TLS 1.2 follows its ServerHello with clear handshake records (or,
+	 * resuming, CCS and an encrypted handshake record); 1.3 with type 23 */
+	if (t->sh && !t->version && !client && !t->srv_hs_after_sh) {
+		t->version = TLS13;
+		t->version_inferred = true;
+	}
+
 	if (!t->hello)
 		return "application data";
 	if (!t->sh && client && t->t_ch >= 0) {
@@ -329,6 +352,8 @@ static void handshake(struct ladder_tls *t, int dir, const uint8_t *b, unsigned 
 {
 	struct ltls_dir *d = &t->d[dir];
 
+	if (t->sh && dir != t->client)
+		t->srv_hs_after_sh = true; /* the ServerHello's record is not yet counted */
 	if (!d->ccs || t->version == TLS13)
 		return hs_record(t, dir, b, bc, rlen, time, L);
 	if (d->enc_hs)
