@@ -425,7 +425,8 @@ static void print_tls(FILE *out, const struct ladder_summary *s)
 	if (s->t_client_hello < 0 && !v)
 		return;
 	fprintf(out, "  tls: %s", v == 0x0304 ? "TLS 1.3" : v == 0x0303 ? "TLS 1.2" :
-			       v ? "TLS 1.1 or older" : "no ServerHello in the capture");
+			       v ? "TLS 1.1 or older" : s->t_server_hello >= 0 ?
+			       "the ServerHello's version was not captured" : "no ServerHello in the capture");
 	if (s->tls_version_inferred)
 		fprintf(out, " (the ServerHello's extensions were not captured: taken from the records after it)");
 	if (s->tls_hrr)

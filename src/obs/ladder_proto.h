@@ -21,6 +21,7 @@ struct ltls_dir {
 	uint32_t hs_left;   /* bytes of a handshake message still to come in later records */
 	bool ccs;           /* sent ChangeCipherSpec */
 	bool enc_hs;        /* TLS 1.2: sent its encrypted Finished */
+	bool hs_after_sh;   /* sent a handshake record after the ServerHello */
 	unsigned flight;    /* TLS 1.3 server: encrypted records before the client's Finished */
 };
 
@@ -32,7 +33,7 @@ struct ladder_tls {
 	bool sh;                 /* a ServerHello (not a HelloRetryRequest) was seen */
 	uint16_t version;        /* 0x0303 TLS 1.2, 0x0304 TLS 1.3; 0: not known */
 	bool version_inferred;   /* 1.3 from the records after a ServerHello whose extensions were not captured */
-	bool srv_hs_after_sh;    /* the server sent a handshake record after its ServerHello */
+	bool sh_seg_more;        /* records followed the ServerHello in its segment, not captured */
 	bool psk_offered, early_offered, psk_accepted, hrr, resumed12;
 	unsigned early_records;  /* client records taken for 0-RTT data */
 	unsigned cfin_left;      /* TLS 1.3: client records after the server's flight still handshake */

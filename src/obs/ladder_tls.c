@@ -322,17 +322,29 @@ static const char *client_appdata13(struct ladder_tls *t, int dir, int64_t time)
 	return "Finished (encrypted)";
 }
 
+/* A ServerHello whose extensions were not captured: TLS 1.2 follows it
+ * with handshake records each way (Certificate.., ClientKeyExchange; or,
+ * resuming, CCS and the encrypted Finished), 1.3 with type 23 records. So
+ * a type-23 record of direction @dir before any handshake record of it
+ * after the ServerHello means 1.3; when it is the client's, the server's
+ * encrypted flight was in the ServerHello's segment, past the snaplen. */
+static void infer13(struct ladder_tls *t, int dir)
+{
+	t->version = TLS13;
+	t->version_inferred = true;
+	if (dir == t->client && t->sh_seg_more && !t->d[1 - dir].flight) {
+		t->d[1 - dir].flight = 1;
+		t->cfin_left = 1;
+	}
+}
+
 /* An application-data record (type 23) of direction @dir. */
 static const char *appdata(struct ladder_tls *t, int dir, int64_t time)
 {
 	bool client = dir == t->client;
 
-	/* TLS 1.2 follows its ServerHello with clear handshake records (or,
-	 * resuming, CCS and an encrypted handshake record); 1.3 with type 23 */
-	if (t->sh && !t->version && !client && !t->srv_hs_after_sh) {
-		t->version = TLS13;
-		t->version_inferred = true;
-	}
+	if (t->sh && !t->version && !t->d[dir].hs_after_sh)
+		infer13(t, dir);
 
 	if (!t->hello)
 		return "application data";
@@ -352,8 +364,8 @@ static void handshake(struct ladder_tls *t, int dir, const uint8_t *b, unsigned 
 {
 	struct ltls_dir *d = &t->d[dir];
 
-	if (t->sh && dir != t->client)
-		t->srv_hs_after_sh = true; /* the ServerHello's record is not yet counted */
+	if (t->sh)
+		d->hs_after_sh = true; /* not the ServerHello's own record: t->sh is set after it */
 	if (!d->ccs || t->version == TLS13)
 		return hs_record(t, dir, b, bc, rlen, time, L);
 	if (d->enc_hs)
@@ -443,6 +455,7 @@ void ladder_tls_segment(struct ladder_tls *t, int dir, uint32_t seq, const uint8
 {
 	struct ltls_dir *d = &t->d[dir];
 	struct labels L = { .buf = buf, .n = n };
+	bool sh = t->sh;
 	unsigned off;
 
 	if (!len || !first_record(t, d, seq, pl, cap, len, &off))
@@ -452,6 +465,7 @@ void ladder_tls_segment(struct ladder_tls *t, int dir, uint32_t seq, const uint8
 
 		if (off + 5 > cap || !record_header(pl + off)) {
 			d->have_pos = false; /* cut by the snaplen, split, or lost track */
+			t->sh_seg_more |= !sh && t->sh;
 			break;
 		}
 		rlen = rd16(pl + off + 3);

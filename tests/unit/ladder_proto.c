@@ -389,6 +389,26 @@ static void snaplen_cut(void)
 	tap_is_str(send_cut(&c, 0, &b, 62), "Finished (encrypted)", "then the client's Finished");
 	tap_ok(c.t.version == 0x0304 && c.t.version_inferred, "state: TLS 1.3, inferred");
 
+	/* the whole server flight in the ServerHello's segment, as OpenSSL sends it */
+	conv_init(&c);
+	b.n = 0;
+	client_hello(&b, 1, 0, 0);
+	send_cut(&c, 0, &b, 62);
+	b.n = 0;
+	server_hello(&b, 1, 0, 0);
+	record(&b, 20, 1, 1);
+	record(&b, 23, 0xa0, 700);
+	tap_is_str(send_cut(&c, 1, &b, 62), "ServerHello (extensions not captured)",
+		   "ServerHello, CCS and the encrypted flight in one segment: the ServerHello only");
+	b.n = 0;
+	record(&b, 20, 1, 1);
+	record(&b, 23, 0xb0, 53);
+	tap_is_str(send_cut(&c, 0, &b, 62), "ChangeCipherSpec, Finished (encrypted)",
+		   "the client's type-23 record after it: TLS 1.3, its Finished");
+	b.n = 0;
+	record(&b, 23, 0xa1, 200);
+	tap_is_str(send_cut(&c, 1, &b, 62), "application data", "then the server's records are data");
+
 	conv_init(&c);
 	b.n = 0;
 	client_hello(&b, 0, 0, 0);
