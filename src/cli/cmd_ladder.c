@@ -15,7 +15,12 @@ static void ladder_usage(FILE *f)
 		   "Print the packet ladder of one TCP connection in a capture: relative time,\n"
 		   "direction (--> from the side that sent the SYN), flags, relative seq/ack,\n"
 		   "payload length, window and options, annotated with the handshake round\n"
-		   "trip, the first data byte each way, retransmissions and the close.\n\n"
+		   "trip, the first data byte each way, retransmissions and the close, and\n"
+		   "above TCP with data on the SYN (TFO) and the TLS records (ClientHello,\n"
+		   "ServerHello and its version, early data, Finished, ...). UDP flows that\n"
+		   "start with a QUIC long header are connections too: their datagrams are\n"
+		   "named by the QUIC packets in them (Initial, Handshake, 0-RTT, 1-RTT, ...).\n"
+		   "Nothing is decrypted; the Hellos' extensions need a snaplen over ~400.\n\n"
 		   "  --conn N    the Nth connection in order of first packet (default 1)\n"
 		   "  --list      list the connections in the file instead\n"
 		   "  --summary   the annotations only, without the per-packet lines\n");
