@@ -20,7 +20,8 @@ static void ladder_usage(FILE *f)
 		   "ServerHello and its version, early data, Finished, ...). UDP flows that\n"
 		   "start with a QUIC long header are connections too: their datagrams are\n"
 		   "named by the QUIC packets in them (Initial, Handshake, 0-RTT, 1-RTT, ...).\n"
-		   "Nothing is decrypted; the Hellos' extensions need a snaplen over ~400.\n\n"
+		   "Nothing is decrypted; the Hellos' extensions need the whole Hello: a\n"
+		   "capture's snaplen of 1600 or more (the default 128 keeps the headers).\n\n"
 		   "  --conn N    the Nth connection in order of first packet (default 1)\n"
 		   "  --list      list the connections in the file instead\n"
 		   "  --summary   the annotations only, without the per-packet lines\n");

@@ -477,8 +477,10 @@ static void print_summary(FILE *out, const struct ladder_summary *s)
 {
 	const char *nm[2] = { "A->B", "B->A" };
 
-	if (s->quic)
-		return print_quic_summary(out, s);
+	if (s->quic) {
+		print_quic_summary(out, s);
+		return;
+	}
 
 	fprintf(out, "\nsummary: %llu packets over %.3f ms\n", (unsigned long long)s->packets,
 		ms(s->t_last));

@@ -140,8 +140,10 @@ static void client_hello(struct ladder_tls *t, int dir, const uint8_t *b, unsign
 		t->sid_len = b[34];
 		memcpy(t->sid, b + 35, b[34]);
 	}
-	if (!ch_exts(t, b, n, &v13, &ticket))
-		return labels_put(L, "ClientHello (extensions not captured)");
+	if (!ch_exts(t, b, n, &v13, &ticket)) {
+		labels_put(L, "ClientHello (extensions not captured)");
+		return;
+	}
 	snprintf(s, sizeof(s), "ClientHello (%s%s%s%s)", v13 ? "offers TLS 1.3" : "TLS 1.2 or older",
 		 t->psk_offered ? ", pre_shared_key: resumption attempt" : "",
 		 t->early_offered ? ", early_data: 0-RTT" : "",
@@ -183,13 +185,16 @@ static void server_hello(struct ladder_tls *t, const uint8_t *b, unsigned n, int
 	t->version = n >= 34 ? server_version(b, n, &psk) : 0;
 	if (n >= 34 && !memcmp(b + 2, hrr_random, sizeof(hrr_random))) {
 		t->hrr = true;
-		return labels_put(L, "HelloRetryRequest");
+		labels_put(L, "HelloRetryRequest");
+		return;
 	}
 	t->sh = true;
 	if (t->t_sh < 0)
 		t->t_sh = time;
-	if (!t->version)
-		return labels_put(L, "ServerHello (extensions not captured)");
+	if (!t->version) {
+		labels_put(L, "ServerHello (extensions not captured)");
+		return;
+	}
 	t->psk_accepted = psk;
 	t->resumed12 = t->version == TLS12 && t->sid_len && b[34] == t->sid_len &&
 		       35u + t->sid_len <= n && !memcmp(b + 35, t->sid, t->sid_len);
@@ -224,14 +229,16 @@ static void hs_message(struct ladder_tls *t, int dir, unsigned type, const uint8
 {
 	char s[48];
 
-	if (type == HS_CH)
-		return client_hello(t, dir, b, n, time, L);
-	if (type == HS_SH)
-		return server_hello(t, b, n, time, L);
-	if (hs_name(type))
-		return labels_put(L, hs_name(type));
-	snprintf(s, sizeof(s), "handshake type %u", type);
-	labels_put(L, s);
+	if (type == HS_CH) {
+		client_hello(t, dir, b, n, time, L);
+	} else if (type == HS_SH) {
+		server_hello(t, b, n, time, L);
+	} else if (hs_name(type)) {
+		labels_put(L, hs_name(type));
+	} else {
+		snprintf(s, sizeof(s), "handshake type %u", type);
+		labels_put(L, s);
+	}
 }
 
 /* A clear-text handshake record's body @b (@bc captured of @rlen): its
@@ -244,7 +251,8 @@ static void hs_record(struct ladder_tls *t, int dir, const uint8_t *b, unsigned 
 
 	if (o >= rlen) {
 		d->hs_left -= rlen;
-		return labels_put(L, "handshake (continued)");
+		labels_put(L, "handshake (continued)");
+		return;
 	}
 	d->hs_left = 0;
 	while (o + 4 <= bc) {
@@ -289,8 +297,10 @@ static void alert(const uint8_t *b, unsigned bc, unsigned rlen, struct labels *L
 {
 	char s[64];
 
-	if (rlen != 2 || bc < 2)
-		return labels_put(L, "Alert (encrypted)");
+	if (rlen != 2 || bc < 2) {
+		labels_put(L, "Alert (encrypted)");
+		return;
+	}
 	snprintf(s, sizeof(s), "Alert %s %s(%u)", b[0] == 2 ? "fatal" : "warning", alert_name(b[1]), b[1]);
 	labels_put(L, s);
 }
@@ -366,10 +376,14 @@ static void handshake(struct ladder_tls *t, int dir, const uint8_t *b, unsigned 
 
 	if (t->sh)
 		d->hs_after_sh = true; /* not the ServerHello's own record: t->sh is set after it */
-	if (!d->ccs || t->version == TLS13)
-		return hs_record(t, dir, b, bc, rlen, time, L);
-	if (d->enc_hs)
-		return labels_put(L, "handshake (encrypted)");
+	if (!d->ccs || t->version == TLS13) {
+		hs_record(t, dir, b, bc, rlen, time, L);
+		return;
+	}
+	if (d->enc_hs) {
+		labels_put(L, "handshake (encrypted)");
+		return;
+	}
 	d->enc_hs = true;
 	if (dir == t->client)
 		t->t_cfin = time;
