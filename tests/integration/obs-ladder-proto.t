@@ -1,12 +1,17 @@
 #!/bin/bash
-# `testbed ladder` names TLS records, against tshark decrypting the same
-# capture with the connections' key log: three connections on loopback in a
-# namespace (python3's ssl: TLS 1.3, TLS 1.3 resumed with a PSK, TLS 1.2),
-# captured twice at once, whole (snaplen 65535) and at the default snaplen
-# of 128 bytes. The ServerHello's version and PSK, the client's Finished and
-# the server's encrypted flight are where tshark finds them; at 128 bytes
-# the Hellos' extensions are not captured and TLS 1.3 is told from the
-# records after the ServerHello.
+# `testbed ladder` names TLS records and QUIC packets, against tshark on the
+# same captures. TLS: tshark decrypts with the connections' key log; three
+# connections on loopback in a namespace (python3's ssl: TLS 1.3, TLS 1.3
+# resumed with a PSK, TLS 1.2), captured twice at once, whole (snaplen
+# 65535) and at the default snaplen of 128 bytes. The ServerHello's version
+# and PSK, the client's Finished and the server's encrypted flight are where
+# tshark finds them; at 128 bytes the Hellos' extensions are not captured
+# and TLS 1.3 is told from the records after the ServerHello. QUIC: no QUIC
+# stack is installed, so lib-quic.py sends datagrams with real QUIC v1
+# headers (coalesced Initial + Handshake, 0-RTT, 1-RTT) and random payloads;
+# the ladder's packets per datagram equal tshark's quic.header_form,
+# quic.long.packet_type and quic.dcil, and the DNS query beside them is no
+# ladder.
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip tshark python3 openssl
@@ -17,6 +22,7 @@ python3 -c 'import ssl; assert ssl.HAS_TLSv1_3' 2>/dev/null || skip_all "python3
 
 NS=tbl-$$
 PORT=4433
+QPORT=4434
 OUT=$(mktemp -d /tmp/tbo-ladder-tls.XXXXXX)
 defer rm -rf "$OUT"
 ip netns add $NS || bail "ip netns add"
@@ -26,10 +32,15 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$O
 	-out "$OUT/cert.pem" -days 2 -subj /CN=testbed -addext subjectAltName=DNS:testbed 2>/dev/null ||
 	bail "openssl req"
 
+cat > "$OUT/traffic" <<EOF
+#!/bin/sh
+python3 "$TOP/tests/integration/lib-tls.py" "$OUT/cert.pem" "$OUT/key.pem" "$OUT/keylog" $PORT
+python3 "$TOP/tests/integration/lib-quic.py" $QPORT
+EOF
+chmod +x "$OUT/traffic"
 timeout 60 "$DRV" capture $NS lo "$OUT" full 65535 0 - -- \
 	"$DRV" capture $NS lo "$OUT" cut 128 0 - -- \
-	ip netns exec $NS python3 "$TOP/tests/integration/lib-tls.py" "$OUT/cert.pem" "$OUT/key.pem" \
-		"$OUT/keylog" $PORT > "$OUT/run" 2>&1
+	ip netns exec $NS "$OUT/traffic" > "$OUT/run" 2>&1
 while read -r l; do diag "$l"; done < "$OUT/run"
 is "$(grep -c '^TLSv' "$OUT/run")" 3 "three TLS connections ran"
 ok "the second one resumed" grep -q '^TLSv1.3 1' "$OUT/run"
@@ -81,4 +92,26 @@ ok "128-byte capture: the client's Finished at the same time" \
 	near "$(sumval "$OUT/c1" '.*; client Finished \([0-9.]*\) ms;.*')" "$(sumval "$OUT/l1" '.*; client Finished \([0-9.]*\) ms;.*')"
 grep -E '# |tls:|ClientHello ' "$OUT/c1" | sed 's/^ *//' | cut -c1-160 | while read -r l; do diag "128 bytes, conn 1: $l"; done
 ok "128-byte capture: TLS 1.2 not taken for 1.3" grep -q "tls: the ServerHello's version was not captured" "$OUT/c3"
+
+# QUIC: the fourth connection of the whole capture
+"$TESTBED" ladder "$F" --list > "$OUT/list"
+is "$(grep -c 'QUIC$' "$OUT/list")" 1 "one QUIC flow listed; the DNS query is none"
+"$TESTBED" ladder "$F" --conn 4 > "$OUT/q"
+sed -n 's/.*# QUIC //p' "$OUT/q" > "$OUT/q.ladder"
+while read -r l; do diag "ladder: $l"; done < "$OUT/q.ladder"
+# tshark's packets per datagram, as the ladder writes them
+tshark -r "$F" -Y "udp.port == $QPORT" -T fields -e quic.header_form -e quic.long.packet_type \
+	-e quic.dcil 2>/dev/null | awk -F '\t' '{
+	n = split($1, form, ","); split($2, type, ","); split($3, dcil, ","); k = 0; out = ""
+	name[0] = "Initial"; name[1] = "0-RTT"; name[2] = "Handshake"; name[3] = "Retry"
+	for (i = 1; i <= n; i++) {
+		if (form[i] == 1) { k++; p = name[type[k]] " v1 dcid " dcil[k] } else p = "1-RTT"
+		out = out (i > 1 ? ", " : "") p
+	}
+	print out }' > "$OUT/q.tshark"
+while read -r l; do diag "tshark: $l"; done < "$OUT/q.tshark"
+is "$(wc -l < "$OUT/q.ladder")" 5 "five QUIC datagrams named"
+ok "the ladder's packets per datagram equal tshark's" cmp -s "$OUT/q.ladder" "$OUT/q.tshark"
+ok "the server's Initial and Handshake coalesced in one datagram" \
+	grep -q '^Initial v1 dcid 5, Handshake v1 dcid 5$' "$OUT/q.ladder"
 done_testing
