@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""TLS on loopback for obs-ladder-tls.t: a server and three client connections
+"""TLS on loopback for obs-ladder-proto.t: a server and three client connections
 on 127.0.0.1:PORT -- TLS 1.3 full handshake, TLS 1.3 resumed with the first
 one's session (PSK), TLS 1.2 -- each sending "ping" and reading the reply.
 Key log lines (SSLKEYLOGFILE format) go to KEYLOG, for tshark.
