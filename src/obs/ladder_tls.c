@@ -355,7 +355,6 @@ static const char *appdata(struct ladder_tls *t, int dir, int64_t time)
 
 	if (t->sh && !t->version && !t->d[dir].hs_after_sh)
 		infer13(t, dir);
-
 	if (!t->hello)
 		return "application data";
 	if (!t->sh && client && t->t_ch >= 0) {
