@@ -1,5 +1,6 @@
-/* Packet ladder of a TCP connection: see ladder.h. Two passes over the
- * file: the first numbers the connections, the second prints one. */
+/* Packet ladder of a TCP connection or QUIC flow: see ladder.h. Two passes
+ * over the file: the first numbers the connections, the second prints one
+ * (TLS and QUIC labels from ladder_proto.h). */
 #include "ladder.h"
 
 #include <arpa/inet.h>
@@ -9,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ladder_proto.h"
 #include "util/util.h"
 
 enum { F_FIN = 1, F_SYN = 2, F_RST = 4, F_PSH = 8, F_ACK = 16, F_URG = 32, F_ECE = 64, F_CWR = 128 };
 
 struct pkt {
 	int family;
+	uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
 	uint32_t seq, ack, len;
@@ -22,11 +25,14 @@ struct pkt {
 	uint16_t win;
 	const uint8_t *opt;
 	unsigned optlen;
+	const uint8_t *pl;      /* the payload: len bytes, plcap of them captured */
+	unsigned plcap;
 	int64_t t_us;
 };
 
 struct conn {
 	int family;
+	uint8_t proto;          /* IPPROTO_TCP, or IPPROTO_UDP: a QUIC flow */
 	uint8_t a[16], b[16];   /* A: the side that sent the SYN (else the first sender) */
 	uint16_t ap, bp;
 	bool have_syn;
@@ -35,6 +41,9 @@ struct conn {
 	int64_t t_first, t_last;
 	uint8_t seen;           /* flags seen, OR-ed */
 };
+
+_Static_assert(LQ_N == sizeof(((struct ladder_summary *)0)->quic_pkts[0]) / sizeof(unsigned),
+	       "ladder_summary.quic_pkts has one count per QUIC packet kind");
 
 struct table {
 	struct conn *c;
@@ -89,15 +98,21 @@ static const uint8_t *link_payload(int dlt, const struct pcap_pkthdr *h, const u
 	}
 }
 
-/* An IPv4 first fragment carrying TCP into @p, *@tcp and *@iplen; -1 when not. */
+static bool tcp_or_udp(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
+/* An IPv4 first fragment carrying TCP or UDP into @p, *@tcp and *@iplen; -1 when not. */
 static int ipv4_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
 		       const uint8_t **tcp, unsigned *iplen)
 {
 	unsigned ihl = (ip[0] & 15u) * 4;
 
-	if (ip + 20 > end || ihl < 20 || ip[9] != IPPROTO_TCP || (rd16(ip + 6) & 0x1fff))
+	if (ip + 20 > end || ihl < 20 || !tcp_or_udp(ip[9]) || (rd16(ip + 6) & 0x1fff))
 		return -1;
 	p->family = AF_INET;
+	p->proto = ip[9];
 	memcpy(p->src, ip + 12, 4);
 	memcpy(p->dst, ip + 16, 4);
 	*iplen = rd16(ip + 2);
@@ -108,13 +123,14 @@ static int ipv4_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
 	return 0;
 }
 
-/* IPv6 with TCP next (extension headers are not followed), as ipv4_header. */
+/* IPv6 with TCP or UDP next (extension headers are not followed), as ipv4_header. */
 static int ipv6_header(const uint8_t *ip, const uint8_t *end, struct pkt *p,
 		       const uint8_t **tcp, unsigned *iplen)
 {
-	if (ip + 40 > end || ip[6] != IPPROTO_TCP)
+	if (ip + 40 > end || !tcp_or_udp(ip[6]))
 		return -1;
 	p->family = AF_INET6;
+	p->proto = ip[6];
 	memcpy(p->src, ip + 8, 16);
 	memcpy(p->dst, ip + 24, 16);
 	*iplen = rd16(ip + 4);
@@ -158,10 +174,31 @@ static int tcp_header(const uint8_t *tcp, const uint8_t *end, unsigned iplen, st
 	p->len = iplen - thl; /* from the IP header: the snaplen cuts payloads */
 	p->opt = tcp + 20;
 	p->optlen = tcp + thl <= end ? thl - 20 : (unsigned)(end - p->opt > 0 ? end - p->opt : 0);
+	p->pl = tcp + thl;
+	p->plcap = p->pl < end ? (unsigned)(end - p->pl) : 0;
+	if (p->plcap > p->len)
+		p->plcap = p->len;
 	return 0;
 }
 
-/* IP + TCP from one frame; -1 when it is not a (first-fragment) TCP segment. */
+/* The UDP header at @udp of a datagram of @iplen bytes into @p: no flags,
+ * sequence numbers or window. */
+static int udp_header(const uint8_t *udp, const uint8_t *end, unsigned iplen, struct pkt *p)
+{
+	if (udp + 8 > end || iplen < 8)
+		return -1;
+	p->sport = rd16(udp);
+	p->dport = rd16(udp + 2);
+	p->seq = p->ack = p->flags = p->win = 0;
+	p->optlen = 0;
+	p->opt = NULL;
+	p->len = iplen - 8;
+	p->pl = udp + 8;
+	p->plcap = (unsigned)(end - p->pl) < p->len ? (unsigned)(end - p->pl) : p->len;
+	return 0;
+}
+
+/* IP + TCP or UDP from one frame; -1 when it is neither (or a later fragment). */
 static int parse(int dlt, const struct pcap_pkthdr *h, const uint8_t *b, struct pkt *p)
 {
 	const uint8_t *end = b + h->caplen, *ip, *tcp;
@@ -174,6 +211,8 @@ static int parse(int dlt, const struct pcap_pkthdr *h, const uint8_t *b, struct 
 		return -1;
 	if (ip_header(ip, end, proto, p, &tcp, &iplen))
 		return -1;
+	if (p->proto == IPPROTO_UDP)
+		return udp_header(tcp, end, iplen, p);
 	return tcp_header(tcp, end, iplen, p);
 }
 
@@ -194,7 +233,7 @@ static int dir_of(const struct conn *c, const struct pkt *p)
 {
 	size_t n = c->family == AF_INET ? 4 : 16;
 
-	if (c->family != p->family)
+	if (c->family != p->family || c->proto != p->proto)
 		return -1;
 	if (c->ap == p->sport && c->bp == p->dport && !memcmp(c->a, p->src, n) &&
 	    !memcmp(c->b, p->dst, n))
@@ -212,7 +251,8 @@ static void table_rehash(struct table *t)
 
 	/* later connections overwrite earlier ones with the same tuple */
 	for (size_t i = 0; i < t->n; i++) {
-		struct pkt k = { .family = t->c[i].family, .sport = t->c[i].ap, .dport = t->c[i].bp };
+		struct pkt k = { .family = t->c[i].family, .proto = t->c[i].proto,
+				 .sport = t->c[i].ap, .dport = t->c[i].bp };
 		size_t j;
 
 		memcpy(k.src, t->c[i].a, 16);
@@ -227,31 +267,38 @@ static void table_rehash(struct table *t)
 	t->nslot = ns;
 }
 
-/* The connection @p belongs to (creating it), and its direction. */
-static size_t classify(struct table *t, const struct pkt *p, int *dir)
+/* Whether @p belongs to a connection of @t: then t->slot[*@j] holds it and
+ * *@dir is @p's direction; else *@j is the slot a new one would take. */
+static bool lookup(struct table *t, const struct pkt *p, size_t *j, int *dir)
 {
-	size_t j;
-	struct conn *c;
 	bool syn = (p->flags & (F_SYN | F_ACK)) == F_SYN;
 
 	if (2 * (t->n + 1) > t->nslot)
 		table_rehash(t);
-	for (j = hash_pkt(p) & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
-		c = &t->c[t->slot[j] - 1];
+	for (*j = hash_pkt(p) & (t->nslot - 1); t->slot[*j]; *j = (*j + 1) & (t->nslot - 1)) {
+		const struct conn *c = &t->c[t->slot[*j] - 1];
+
 		*dir = dir_of(c, p);
 		if (*dir < 0)
 			continue;
 		/* a new SYN on a used tuple is a new connection */
-		if (!(syn && ((c->have_syn && c->isn != p->seq) || (c->seen & (F_FIN | F_RST)))))
-			goto found;
-		break;
+		return !(syn && ((c->have_syn && c->isn != p->seq) || (c->seen & (F_FIN | F_RST))));
 	}
+	return false;
+}
+
+/* A new connection of @p in slot @j of @t; its direction in *@dir. */
+static struct conn *add_conn(struct table *t, const struct pkt *p, size_t j, int *dir)
+{
+	/* a lone SYN/ACK: its receiver is the client */
+	bool rev = p->proto == IPPROTO_TCP && (p->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK);
+	struct conn *c;
+
 	t->c = tb_grow(t->c, &t->cap, t->n, sizeof(*t->c));
 	c = &t->c[t->n];
 	memset(c, 0, sizeof(*c));
 	c->family = p->family;
-	/* a lone SYN/ACK: its receiver is the client */
-	bool rev = (p->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK);
+	c->proto = p->proto;
 	memcpy(c->a, rev ? p->dst : p->src, 16);
 	memcpy(c->b, rev ? p->src : p->dst, 16);
 	c->ap = rev ? p->dport : p->sport;
@@ -259,7 +306,24 @@ static size_t classify(struct table *t, const struct pkt *p, int *dir)
 	c->t_first = p->t_us;
 	t->slot[j] = (uint32_t)++t->n;
 	*dir = rev;
-found:
+	return c;
+}
+
+/* The connection @p belongs to, and its direction: a TCP segment's, created
+ * when new; a UDP datagram's, created when it starts with a QUIC long
+ * header; SIZE_MAX for other UDP. */
+static size_t classify(struct table *t, const struct pkt *p, int *dir)
+{
+	size_t j;
+	struct conn *c;
+	bool syn = (p->flags & (F_SYN | F_ACK)) == F_SYN;
+
+	if (lookup(t, p, &j, dir))
+		c = &t->c[t->slot[j] - 1];
+	else if (p->proto == IPPROTO_TCP || ladder_quic_long(p->pl, p->plcap, p->len))
+		c = add_conn(t, p, j, dir);
+	else
+		return SIZE_MAX;
 	if (syn && !c->have_syn) {
 		c->have_syn = true;
 		c->isn = p->seq;
@@ -353,9 +417,70 @@ struct side {
 	uint32_t base, max_end;
 };
 
+/* The summary's TLS line: version, resumption, early data, times. */
+static void print_tls(FILE *out, const struct ladder_summary *s)
+{
+	unsigned v = s->tls_version;
+
+	if (s->t_client_hello < 0 && !v)
+		return;
+	fprintf(out, "  tls: %s", v == 0x0304 ? "TLS 1.3" : v == 0x0303 ? "TLS 1.2" :
+			       v ? "TLS 1.1 or older" : s->t_server_hello >= 0 ?
+			       "the ServerHello's version was not captured" : "no ServerHello in the capture");
+	if (s->tls_version_inferred)
+		fprintf(out, " (the ServerHello's extensions were not captured: taken from the records after it)");
+	if (s->tls_hrr)
+		fprintf(out, " after a HelloRetryRequest");
+	if (v && !s->tls_version_inferred)
+		fprintf(out, s->tls_psk_accepted ? ", resumed" : s->tls_psk_offered ?
+			"; resumption offered, not accepted: full handshake" : ", full handshake");
+	if (s->tls_early_offered || s->tls_early_records)
+		fprintf(out, "; early data offered, %u record%s before the server's flight",
+			s->tls_early_records, s->tls_early_records == 1 ? "" : "s");
+	fprintf(out, "\n   ");
+	if (s->t_client_hello >= 0)
+		fprintf(out, " ClientHello %.3f ms;", ms(s->t_client_hello));
+	if (s->t_server_hello >= 0)
+		fprintf(out, " ServerHello %.3f ms;", ms(s->t_server_hello));
+	if (s->t_client_finished >= 0)
+		fprintf(out, " client Finished %.3f ms;", ms(s->t_client_finished));
+	if (s->t_client_hello >= 0 && s->t_client_finished >= 0)
+		fprintf(out, " ClientHello -> client Finished %.3f ms",
+			ms(s->t_client_finished - s->t_client_hello));
+	fprintf(out, "\n");
+}
+
+/* The summary of a QUIC flow: datagrams, first each way, packets by kind. */
+static void print_quic_summary(FILE *out, const struct ladder_summary *s)
+{
+	const char *nm[2] = { "A->B", "B->A" };
+	unsigned n;
+
+	fprintf(out, "\nsummary: %llu datagrams over %.3f ms (QUIC)\n", (unsigned long long)s->packets,
+		ms(s->t_last));
+	for (int d = 0; d < 2; d++) {
+		if (s->t_data[d] < 0) {
+			fprintf(out, "  %s: none\n", nm[d]);
+			continue;
+		}
+		fprintf(out, "  %s: first datagram %.3f ms; packets:", nm[d], ms(s->t_data[d]));
+		n = 0;
+		for (int k = 0; k < LQ_N; k++)
+			if (s->quic_pkts[d][k])
+				fprintf(out, "%s %s %u", n++ ? "," : "", ladder_quic_name(k),
+					s->quic_pkts[d][k]);
+		fprintf(out, "\n");
+	}
+}
+
 static void print_summary(FILE *out, const struct ladder_summary *s)
 {
 	const char *nm[2] = { "A->B", "B->A" };
+
+	if (s->quic) {
+		print_quic_summary(out, s);
+		return;
+	}
 
 	fprintf(out, "\nsummary: %llu packets over %.3f ms\n", (unsigned long long)s->packets,
 		ms(s->t_last));
@@ -370,6 +495,9 @@ static void print_summary(FILE *out, const struct ladder_summary *s)
 		else
 			fprintf(out, "  first data byte %s: none\n", nm[d]);
 	}
+	if (s->tfo)
+		fprintf(out, "  TCP Fast Open: the SYN carried data\n");
+	print_tls(out, s);
 	fprintf(out, "  retransmissions: A->B %u (%llu bytes), B->A %u (%llu bytes)\n", s->retrans[0],
 		(unsigned long long)s->retrans_bytes[0], s->retrans[1],
 		(unsigned long long)s->retrans_bytes[1]);
@@ -420,47 +548,111 @@ static void print_packet(FILE *out, const struct pkt *p, int d, int64_t t, const
 		opts, note[0] ? (opts[0] ? "  # " : "# ") : "", note);
 }
 
-/* Print one packet of the chosen connection and update the summary. */
-static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, struct side *sd,
-		 struct ladder_summary *s)
+/* A UDP datagram's line: no flags, seq, ack or window. */
+static void print_datagram(FILE *out, const struct pkt *p, int d, int64_t t, const char *note)
+{
+	fprintf(out, "%10.3f  %s  %-4s %10s %10s %6u %6s  %s%s\n", ms(t), d ? "<--" : "-->", "udp",
+		"-", "-", p->len, "-", note[0] ? "# " : "", note);
+}
+
+/* The TCP events of one segment: the handshake, a retransmission, the
+ * first data byte, FIN and RST; noted in @note (size @n), counted in @s. */
+static void tcp_events(const struct pkt *p, int d, int64_t t, struct side *sd,
+		       struct ladder_summary *s, char *note, size_t n)
 {
 	struct side *me = &sd[d], *peer = &sd[1 - d];
-	int64_t t = p->t_us - t0;
-	char note[96] = "";
 	uint32_t span = p->len + !!(p->flags & F_SYN) + !!(p->flags & F_FIN);
-	bool syn = p->flags & F_SYN;
 
 	if (!me->have_base) {
 		me->have_base = true;
-		me->base = syn ? p->seq : p->seq - 1;
+		me->base = p->flags & F_SYN ? p->seq : p->seq - 1;
 		me->max_end = p->seq;
 	}
-	note_handshake(p, d, t, peer, s, note, sizeof(note));
+	note_handshake(p, d, t, peer, s, note, n);
 	if (span && seq_lt(p->seq, me->max_end)) {
 		s->retrans[d]++;
 		s->retrans_bytes[d] += p->len;
-		snprintf(note, sizeof(note), "retransmission");
+		snprintf(note, n, "retransmission");
 	} else if (span) {
 		me->max_end = p->seq + span;
 	}
 	if (p->len && s->t_data[d] < 0) {
 		s->t_data[d] = t;
 		if (!note[0])
-			snprintf(note, sizeof(note), "first data byte %s", d ? "B->A" : "A->B");
+			snprintf(note, n, "first data byte %s", d ? "B->A" : "A->B");
 	}
 	if ((p->flags & F_FIN) && s->t_fin[d] < 0) {
 		s->t_fin[d] = t;
-		snprintf(note, sizeof(note), "%s closes (FIN)", d ? "B" : "A");
+		snprintf(note, n, "%s closes (FIN)", d ? "B" : "A");
 	}
 	if ((p->flags & F_RST) && s->t_rst < 0) {
 		s->t_rst = t;
-		snprintf(note, sizeof(note), "reset (RST from %s)", d ? "B" : "A");
+		snprintf(note, n, "reset (RST from %s)", d ? "B" : "A");
+	}
+}
+
+/* What the segment carries above TCP, after its TCP @note: data on a SYN
+ * (TCP Fast Open) and the TLS records that start in it. */
+static void tcp_payload(const struct pkt *p, int d, int64_t t, struct ladder_tls *tls,
+			struct ladder_summary *s, char *note, size_t n)
+{
+	bool syn = p->flags & F_SYN;
+	char lbl[320] = "";
+
+	if (syn && p->len && !(p->flags & F_ACK)) {
+		s->tfo = true;
+		ladder_label_add(note, n, "%sSYN+data (TFO)", note[0] ? "; " : "");
+	}
+	/* data on a SYN starts at ISN + 1 */
+	ladder_tls_segment(tls, d, p->seq + syn, p->pl, p->plcap, p->len, t, lbl, sizeof(lbl));
+	if (lbl[0])
+		ladder_label_add(note, n, "%sTLS %s", note[0] ? "; " : "", lbl);
+}
+
+/* What replaying one connection carries from packet to packet. */
+struct replay {
+	struct side sd[2];
+	struct ladder_tls tls;
+};
+
+/* Print one packet of the chosen connection and update the summary. */
+static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, struct replay *r,
+		 struct ladder_summary *s)
+{
+	int64_t t = p->t_us - t0;
+	char note[512] = "";
+
+	if (p->proto == IPPROTO_UDP) {
+		if (s->t_data[d] < 0)
+			s->t_data[d] = t;
+		ladder_quic_datagram(p->pl, p->plcap, p->len, note, sizeof(note), s->quic_pkts[d]);
+	} else {
+		tcp_events(p, d, t, r->sd, s, note, sizeof(note));
+		tcp_payload(p, d, t, &r->tls, s, note, sizeof(note));
 	}
 	s->packets++;
 	s->t_last = t;
 	if (quiet)
 		return;
-	print_packet(out, p, d, t, me, peer, note);
+	if (p->proto == IPPROTO_UDP)
+		print_datagram(out, p, d, t, note);
+	else
+		print_packet(out, p, d, t, &r->sd[d], &r->sd[1 - d], note);
+}
+
+/* The TLS the replay saw, into the summary. */
+static void summary_tls(struct ladder_summary *s, const struct ladder_tls *tls)
+{
+	s->tls_version = tls->sh ? tls->version : 0;
+	s->tls_version_inferred = tls->version_inferred;
+	s->tls_psk_offered = tls->psk_offered;
+	s->tls_early_offered = tls->early_offered;
+	s->tls_psk_accepted = tls->psk_accepted || tls->resumed12;
+	s->tls_hrr = tls->hrr;
+	s->tls_early_records = tls->early_records;
+	s->t_client_hello = tls->t_ch;
+	s->t_server_hello = tls->t_sh;
+	s->t_client_finished = tls->t_cfin;
 }
 
 static pcap_t *open_file(const char *path)
@@ -512,7 +704,7 @@ static int number_conns(const char *path, int *dlt, struct table *t, struct owne
 		if (parse(*dlt, h, bytes, &p))
 			continue;
 		ow->v = tb_grow(ow->v, &ow->cap, ow->n, sizeof(*ow->v));
-		ow->v[ow->n++] = (uint32_t)classify(t, &p, &dir);
+		ow->v[ow->n++] = (uint32_t)classify(t, &p, &dir); /* SIZE_MAX: UINT32_MAX, none */
 	}
 	if (rc == PCAP_ERROR)
 		tb_warn("ladder: %s: %s (reading what came before)", path, pcap_geterr(pc));
@@ -534,7 +726,7 @@ static void list_conns(FILE *out, const struct table *t)
 		fmt_ep(c->family, c->b, c->bp, eb, sizeof(eb));
 		fprintf(out, "%4zu  %-45s %-45s %8llu %10.3f %10.3f  %s%s%s\n", i + 1, ea, eb,
 			(unsigned long long)c->packets, ms(c->t_first - t->c[0].t_first),
-			ms(c->t_last - c->t_first), c->have_syn ? "SYN " : "",
+			ms(c->t_last - c->t_first), c->proto == IPPROTO_UDP ? "QUIC" : c->have_syn ? "SYN " : "",
 			c->seen & F_FIN ? "FIN " : "", c->seen & F_RST ? "RST" : "");
 	}
 }
@@ -548,6 +740,8 @@ static void summary_start(struct ladder_summary *s, const struct table *t, size_
 	s->n_conns = (unsigned)t->n;
 	s->t_syn = s->t_synack = s->t_ack = s->handshake_us = s->t_rst = -1;
 	s->t_data[0] = s->t_data[1] = s->t_fin[0] = s->t_fin[1] = -1;
+	s->t_client_hello = s->t_server_hello = s->t_client_finished = -1;
+	s->quic = c->proto == IPPROTO_UDP;
 	fmt_ep(c->family, c->a, c->ap, s->a, sizeof(s->a));
 	fmt_ep(c->family, c->b, c->bp, s->b, sizeof(s->b));
 }
@@ -556,7 +750,7 @@ static void summary_start(struct ladder_summary *s, const struct table *t, size_
 static int replay(const char *path, int dlt, const struct owners *ow, size_t want,
 		  const struct conn *c, bool quiet, FILE *out, struct ladder_summary *s)
 {
-	struct side sd[2] = { { 0 } };
+	struct replay r = { 0 };
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
 	pcap_t *pc = open_file(path);
@@ -565,15 +759,33 @@ static int replay(const char *path, int dlt, const struct owners *ow, size_t wan
 
 	if (!pc)
 		return -EINVAL;
+	ladder_tls_init(&r.tls);
 	while (k < ow->n && pcap_next_ex(pc, &h, &bytes) == 1) {
 		if (parse(dlt, h, bytes, &p))
 			continue;
 		if (ow->v[k++] != want)
 			continue;
-		step(out, quiet, &p, dir_of(c, &p), c->t_first, sd, s);
+		step(out, quiet, &p, dir_of(c, &p), c->t_first, &r, s);
 	}
 	pcap_close(pc);
+	summary_tls(s, &r.tls);
 	return 0;
+}
+
+/* The error for connection @want that @t does not have: how many it has. */
+static void no_conn(const char *path, const struct table *t, size_t want)
+{
+	size_t quic = 0, tcp;
+
+	for (size_t i = 0; i < t->n; i++)
+		quic += t->c[i].proto == IPPROTO_UDP;
+	tcp = t->n - quic;
+	if (!quic)
+		tb_err("ladder: %s: no connection %zu (the capture has %zu TCP connection%s)", path,
+		       want + 1, tcp, tcp == 1 ? "" : "s");
+	else
+		tb_err("ladder: %s: no connection %zu (the capture has %zu TCP connection%s and %zu QUIC flow%s)",
+		       path, want + 1, tcp, tcp == 1 ? "" : "s", quic, quic == 1 ? "" : "s");
 }
 
 /* The ladder of the connection @o chooses: header, packets, summary. */
@@ -585,14 +797,14 @@ static int print_conn(const char *path, int dlt, const struct ladder_opts *o, FI
 	const struct conn *c;
 
 	if (want >= t->n) {
-		tb_err("ladder: %s: no connection %zu (the capture has %zu TCP connection%s)", path,
-		       want + 1, t->n, t->n == 1 ? "" : "s");
+		no_conn(path, t, want);
 		return -ENOENT;
 	}
 	c = &t->c[want];
 	summary_start(&s, t, want);
-	fprintf(out, "connection %u of %u in %s\n  A %s%s\n  B %s\n", s.conn, s.n_conns, path, s.a,
-		c->have_syn ? " (client: sent the SYN)" : "", s.b);
+	fprintf(out, "connection %u of %u in %s%s\n  A %s%s\n  B %s\n", s.conn, s.n_conns, path,
+		s.quic ? " (QUIC over UDP)" : "", s.a,
+		c->have_syn ? " (client: sent the SYN)" : s.quic ? " (sent the first QUIC packet)" : "", s.b);
 	if (!o->quiet)
 		fprintf(out, "\n%10s  %-3s  %-4s %10s %10s %6s %6s  %s\n", "time_ms", "dir", "flag",
 			"seq", "ack", "len", "win", "options / notes");

@@ -78,16 +78,35 @@ static unsigned ladder_conn(const char *path, unsigned asked)
 	return n && n < asked && busiest ? busiest : asked;
 }
 
+/* What the ladder shows above TCP: TCP Fast Open and the TLS version. */
+static void caption_tls(FILE *f, const struct ladder_summary *s)
+{
+	if (s->tfo)
+		fputs("; data on the SYN (TCP Fast Open)", f);
+	if (s->tls_version == 0x0304 || s->tls_version == 0x0303)
+		fprintf(f, "; TLS 1.%d%s", s->tls_version == 0x0304 ? 3 : 2,
+			s->tls_psk_accepted ? ", resumed" : "");
+	if (s->tls_early_records)
+		fprintf(f, ", %u early-data record%s", s->tls_early_records,
+			s->tls_early_records == 1 ? "" : "s");
+	if (s->t_client_hello >= 0 && s->t_client_finished >= 0)
+		fprintf(f, "; ClientHello to the client's Finished %.2f ms",
+			(s->t_client_finished - s->t_client_hello) / 1e3);
+}
+
 /* What the ladder shows of its connection @s: which of how many, its
- * handshake and its first data bytes. */
+ * handshake (TCP, TLS) and its first data bytes, or that it is QUIC. */
 static void ladder_caption(FILE *f, const struct ladder_summary *s, bool html)
 {
 	fprintf(f, " (connection %u of %u", s->conn, s->n_conns);
-	if (s->handshake_us >= 0)
+	if (s->quic)
+		fprintf(f, "; QUIC over UDP, %llu datagrams", (unsigned long long)s->packets);
+	else if (s->handshake_us >= 0)
 		fprintf(f, "; handshake %.2f ms", s->handshake_us / 1e3);
 	else
 		fputs("; no handshake in the capture: the connection was already open", f);
-	if (s->t_data[0] >= 0 && s->t_data[1] >= 0)
+	caption_tls(f, s);
+	if (!s->quic && s->t_data[0] >= 0 && s->t_data[1] >= 0)
 		fprintf(f, "; first request byte at %.2f ms, first response byte at %.2f ms",
 			s->t_data[0] / 1e3, s->t_data[1] / 1e3);
 	fputs(html ? "):</p>\n" : "):\n\n", f);
