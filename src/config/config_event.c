@@ -5,7 +5,8 @@
  * A change is made in place on the qdiscs the link was built with, so the
  * link is built with every part its events will change: netem keys an
  * event sets become part of the link's shape (at their zero, a no-op netem);
- * a rate or queue key needs the link's own rate or queue (docs/config.md). */
+ * a rate or queue key needs the link's own rate or queue (docs/config.md),
+ * and a rate that changes is htb's unless the file names tbf (shaping.md). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -118,6 +119,28 @@ static void no_part(struct cfg_ctx *x, const struct tb_event *v, const struct tb
 		   part);
 }
 
+/* Direction @d's rate part changes in place: htb, whose change keeps its
+ * tokens, where tbf's refills the bucket (a burst above the new rate at
+ * every change; docs/shaping.md). A tbf the file names stays, with a
+ * warning; cake shaping by itself is left alone. */
+static void change_shaper(struct cfg_ctx *x, const struct tb_event *v,
+			  const struct tb_event_set *s, int d)
+{
+	struct tb_link *l = &x->c->links[v->link];
+	struct tb_shape *sh = &l->dir[d];
+
+	if (sh->queue == TB_QUEUE_CAKE && !(sh->set & TB_SH_SHAPER))
+		return;
+	if (!(sh->set & TB_SH_SHAPER))
+		sh->shaper = TB_SHAPER_HTB;
+	else if (sh->shaper == TB_SHAPER_TBF)
+		diag_warn(x->d, &s->kloc,
+			  "event %s: link %s (%s): tbf refills its bucket at every change of "
+			  "rate (a burst above the new rate); without shaper = tbf the link "
+			  "gets htb, which does not",
+			  v->name, l->name, x->c->nodes[l->end[d].node].name);
+}
+
 /* One "KEY = VALUE" of the event into both directions or one. */
 static void check_one(struct cfg_ctx *x, struct tb_event *v, const struct tb_event_set *s)
 {
@@ -159,6 +182,8 @@ static void check_one(struct cfg_ctx *x, struct tb_event *v, const struct tb_eve
 		v->to[d] = to;
 		v->keys[d] |= 1ull << i;
 		v->ramps[d] |= ramp ? 1ull << i : 0;
+		if (k->part == TB_PART_RATE)
+			change_shaper(x, v, s, d);
 	}
 }
 

@@ -86,7 +86,7 @@ const struct keydef cfg_shape_keys[] = {
 	{ "rate", K_RATE, OFF(tb_shape, rate), 1, 1e12, NULL, TB_SH_RATE, RATE,
 	  "bottleneck rate, Ethernet frames counted" },
 	{ "shaper", K_ENUM, OFF(tb_shape, shaper), 0, 0, NAMES(shaper_names), TB_SH_SHAPER, RATE,
-	  "rate limiter (default tbf)" },
+	  "rate limiter (default tbf; htb where a trace or an event changes the rate)" },
 	{ "burst", K_SIZE32, OFF(tb_shape, burst), 1, 0, NULL, TB_SH_BURST, RATE,
 	  "rate limiter bucket (default: one timer tick at the rate)" },
 	{ "delay", K_TIME, OFF(tb_shape, delay_us), 0, 10e6, NULL, TB_SH_DELAY, NETEM,

@@ -208,6 +208,20 @@ static void expectations(FILE *f, const struct report *rp)
 	rp_tab_free(&t);
 }
 
+/* The events' changes, for the page's script to mark on the charts' time
+ * axes (as report.md's plots do: up to as many lines). */
+static void event_marks(FILE *f, const struct report *rp)
+{
+	json_t *ev = rp_series_events(rp->c, 100);
+	char *json = json_dumps(ev, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(9));
+
+	fputs("<script type=\"application/json\" id=\"tb-events\">", f);
+	fputs(json ? json : "[]", f);
+	fputs("</script>\n", f);
+	free(json);
+	json_decref(ev);
+}
+
 /* The interactive time series: their data as JSON, dygraphs and the page's
  * script; without dygraphs, a note saying what they need. */
 static void timeseries(FILE *f, const struct report *rp)
@@ -239,6 +253,7 @@ static void timeseries(FILE *f, const struct report *rp)
 	fputs("<div id=\"tb-charts\"></div>\n<script type=\"application/json\" id=\"tb-series\">", f);
 	fputs(json ? json : "[]", f);
 	fputs("</script>\n", f);
+	event_marks(f, rp);
 	if (js && json_array_size(rp->series))
 		put_script(f, js, len);
 	put_script(f, rp_html_js_page, strlen(rp_html_js_page));

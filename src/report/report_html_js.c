@@ -4,7 +4,10 @@
  * first line on, into window.tbErrors; rp_html_js_page draws every time
  * series of rp->series (the <script id="tb-series"> JSON) with dygraphs, a
  * checkbox per series to show or hide it, the values of the point under
- * the mouse in the legend; rp_html_js_selftest, only when the URL ends in
+ * the mouse in the legend, the [event]s' changes (<script id="tb-events">)
+ * as dotted lines named at each event's first change, on the charts whose
+ * time axis is a flow's (those with a t0), as report.md's plots have them;
+ * rp_html_js_selftest, only when the URL ends in
  * #selftest, checks the page in the browser that renders it and writes what
  * it found as JSON into <pre id="tb-selftest"> (tests/cli/report-html.t
  * reads it from a headless chromium's DOM). */
@@ -28,6 +31,8 @@ const char rp_html_js_page[] =
 	"(function () {\n"
 	"  'use strict';\n"
 	"  var data = JSON.parse(document.getElementById('tb-series').textContent || '[]');\n"
+	"  var evs = document.getElementById('tb-events');\n"
+	"  var events = evs ? JSON.parse(evs.textContent || '[]') : [];\n"
 	"  var box = document.getElementById('tb-charts');\n"
 	"  var graphs = [];\n"
 	"\n"
@@ -86,6 +91,37 @@ const char rp_html_js_page[] =
 	"    };\n"
 	"  }\n"
 	"\n"
+	"  /* The events' changes under chart @c's lines: a dotted grey line at each,\n"
+	"   * the event's name beside its first; g.tbMarks counts the lines drawn. */\n"
+	"  function marks(c) {\n"
+	"    return function (ctx, area, g) {\n"
+	"      var n = 0;\n"
+	"      ctx.save();\n"
+	"      ctx.strokeStyle = '#808080';\n"
+	"      ctx.fillStyle = '#606060';\n"
+	"      ctx.font = '10px sans-serif';\n"
+	"      ctx.setLineDash([2, 3]);\n"
+	"      events.forEach(function (e) {\n"
+	"        var x = g.toDomXCoord(e.t - c.t0);\n"
+	"        if (e.t < c.t0 || x < area.x || x > area.x + area.w) return;\n"
+	"        ctx.beginPath();\n"
+	"        ctx.moveTo(x, area.y);\n"
+	"        ctx.lineTo(x, area.y + area.h);\n"
+	"        ctx.stroke();\n"
+	"        n++;\n"
+	"        if (!e.first) return;\n"
+	"        ctx.save();\n"
+	"        ctx.translate(x - 3, area.y + 4);\n"
+	"        ctx.rotate(-Math.PI / 2);\n"
+	"        ctx.textAlign = 'right';\n"
+	"        ctx.fillText(e.name, 0, 0);\n"
+	"        ctx.restore();\n"
+	"      });\n"
+	"      ctx.restore();\n"
+	"      g.tbMarks = n;\n"
+	"    };\n"
+	"  }\n"
+	"\n"
 	"  /* A checkbox per series that shows or hides it. */\n"
 	"  function toggles(g, c, into) {\n"
 	"    c.series.forEach(function (s, j) {\n"
@@ -122,6 +158,7 @@ const char rp_html_js_page[] =
 	"      strokeWidth: 1.5, width: 760, height: 320\n"
 	"    };\n"
 	"    if (y2) { opts.y2label = 'right axis'; opts.axes = { y2: { independentTicks: true } }; }\n"
+	"    if (typeof c.t0 === 'number' && events.length) opts.underlayCallback = marks(c);\n"
 	"    var g = new Dygraph(plot, rows(c), opts);\n"
 	"    toggles(g, c, tg);\n"
 	"    graphs.push(g);\n"
@@ -184,7 +221,12 @@ const char rp_html_js_selftest[] =
 	"    });\n"
 	"    r.charts = (window.tbGraphs || []).length;\n"
 	"    r.chart_divs = figs.length;\n"
-	"    (window.tbGraphs || []).forEach(function (g) { r.series += g.numColumns() - 1; });\n"
+	"    r.event_marks = 0;\n"
+	"    (window.tbGraphs || []).forEach(function (g) {\n"
+	"      r.series += g.numColumns() - 1;\n"
+	"      r.event_marks += g.tbMarks || 0;\n"
+	"    });\n"
+	"    r.events = JSON.parse((document.getElementById('tb-events') || {}).textContent || '[]').length;\n"
 	"    if (r.charts) {\n"
 	"      r.toggle = toggle(window.tbGraphs[0], figs[0]);\n"
 	"      r.hover_legend = hover(window.tbGraphs[0], figs[0]);\n"

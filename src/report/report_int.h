@@ -310,6 +310,13 @@ extern const char rp_html_js_early[], rp_html_js_page[], rp_html_js_selftest[];
  * single block (a name in @cols, "y2:" first for the right axis). */
 void rp_series_add(struct report *rp, const char *dname, const char *title, const char *ylabel,
 		   char *const *labels, size_t n_labels, const char *const *cols, bool steps);
+/** The chart rp_series_add added last starts its time axis at @t0_s of the
+ * measured time (its flow's start): report.html marks the events on it. */
+void rp_series_t0(struct report *rp, double t0_s);
+/** The changes of @c's [event]s as [{"t": s, "name": N, "first": bool}]:
+ * scheduled time in the measured time, the event's name, whether it is the
+ * event's first change (ramps and repeats have more); at most @max. */
+json_t *rp_series_events(const struct tb_config *c, size_t max);
 
 /* report_plot.c */
 /** Write the data and script under OUT/plots and run gnuplot on it. */

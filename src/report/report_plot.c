@@ -721,6 +721,7 @@ static void time_script(struct pctx *x, enum series_kind kind, const struct tb_f
 	fputs("\n", x->gp);
 	rp_series_add(x->rp, dname, title, series_ylabel[kind], labels, blocks, NULL,
 		      kind == S_CWND || kind == S_RETRANS);
+	rp_series_t0(x->rp, f->start_us / 1e6);
 	free(title);
 	free(svg);
 }

@@ -8,7 +8,10 @@
  *                "points": [[t, v], ...]}]}
  *
  * where v is null for a gap (an interval that measured nothing: NaN or ?
- * in the file). The page draws them with dygraphs. */
+ * in the file), and "t0": the measured time at which a flow's chart starts
+ * (rp_series_t0). The page draws them with dygraphs, and the [event]s'
+ * changes (rp_series_events) as dotted lines on the charts with a t0, as
+ * report.md's plots do. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,4 +105,28 @@ void rp_series_add(struct report *rp, const char *dname, const char *title, cons
 					"series", arr));
 	free(id);
 	free(path);
+}
+
+void rp_series_t0(struct report *rp, double t0_s)
+{
+	size_t n = json_array_size(rp->series);
+
+	if (n)
+		json_object_set_new(json_array_get(rp->series, n - 1), "t0", json_real(t0_s));
+}
+
+json_t *rp_series_events(const struct tb_config *c, size_t max)
+{
+	json_t *a = json_array();
+	uint32_t at;
+	double frac;
+
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct tb_event *v = &c->events[i];
+
+		for (size_t s = 0; json_array_size(a) < max && !config_event_step(v, s, &at, &frac); s++)
+			json_array_append_new(a, json_pack("{s:f, s:s, s:b}", "t", at / 1e6, "name",
+							   v->name, "first", s == 0));
+	}
+	return a;
 }

@@ -945,6 +945,8 @@ static enum run_status measure(struct one *x)
 	double progress_s = isatty(2) && !vm_in_guest() ? 1.0 : 5.0;
 	enum run_status status = RUN_COMPLETE;
 
+	/* the socket series count t_s from the run's start (build included) */
+	json_object_set_new(x->info, "measured_from_s", json_real(tb_since_s(&x->t0)));
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);
 	cpuload_start(&x->load);
 	x->started = xcalloc(c->n_flows, sizeof(bool));

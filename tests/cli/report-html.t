@@ -1,7 +1,8 @@
 #!/bin/sh
 # report.html in a real browser: `testbed report` on two committed run
 # directories (tests/fixtures/report-html: the flagship cubic_vs_bbr_1pct,
-# and a sweep with queues and ladders), then Debian's chromium, headless,
+# a sweep with queues and ladders, and the flagship with [event]s added to
+# its recorded file, whose changes the charts mark), then Debian's chromium, headless,
 # loads each page from file:// with #selftest, which makes the page check
 # itself in the browser (see src/report/report_html_js.c) and write what it
 # found into the DOM that --dump-dom prints: errors caught (window.onerror,
@@ -13,7 +14,7 @@
 . "$(dirname "$0")/../tap.sh"
 cd "$TOP" || bail "no top directory"
 need_testbed
-need_cmd python3
+need_cmd python3 jq
 scratch TMP tb-report-html
 FX="$TOP/tests/fixtures/report-html"
 OUT=${TB_TEST_OUT:-$TOP/build/test-output}/report-html
@@ -55,6 +56,22 @@ render() {
 }
 
 for d in flagship sweep; do render "$d"; done
+
+# The flagship with [event]s added to its recorded file (a change at 10 s,
+# a repeat at 20, 22 and 24 s; the 5 s runs scale them to 1.67, 3.33, 3.67
+# and 4 s): report.html marks them on the flows' charts as report.md's
+# plots do.
+cp -a "$FX/flagship" "$TMP/events" || bail "copy"
+jq '.sources[0].text += "\n[event slower]\nat = 10s\nlink = r1-r2\naction = set\nr1.rate = 50mbit\n[event flap]\nat = 20s\nevery = 2s\nuntil = 24s\nlink = r1-r2\naction = set\nr1.loss = 2%\n"' \
+	"$FX/flagship/manifest.json" >"$TMP/events/manifest.json" || bail "jq"
+"$TESTBED" report "$TMP/events" >/dev/null 2>"$TMP/events.err"
+ok "events: testbed report of the flagship with two events" test -s "$TMP/events/report.html"
+ev_json() { sed -n 's/.*<script type="application\/json" id="tb-events">\([^<]*\)<\/script>.*/\1/p' "$TMP/events/report.html"; }
+is "$(ev_json)" '[{"t":1.666666,"name":"slower","first":true},{"t":3.333333,"name":"flap","first":true},{"t":3.666666,"name":"flap","first":false},{"t":3.999999,"name":"flap","first":false}]' \
+	"events: the page carries the four changes at their times in the measured time"
+ev_charts=$(grep -o '"t0":' "$TMP/events/report.html" | wc -l)
+ev_md=$(grep -c '^set arrow from' "$TMP/events/plots/plots.gp")
+diag "events: $ev_charts charts on a flow's time axis; report.md's plots draw $ev_md lines"
 
 # Without libjs-dygraphs: the tables and SVGs stay, and the page says so.
 cp -a "$FX/flagship" "$TMP/nodyg" || bail "copy"
@@ -120,6 +137,11 @@ page sweep
 is "$(js "$TMP/sweep.dom" "r['ladders']")" 4 "sweep: a ladder per case (4)"
 is "$(js "$TMP/sweep.dom" "all(s in r['sections'] for s in ['network', 'results', 'nodes', 'queues', 'expectations', 'ladders', 'timeseries', 'plots'])")" \
 	true "sweep: every section is there (Network, Results, Counters, Queues, Expectations, Ladders, Time series, Plots)"
+
+page events
+is "$(js "$TMP/events.dom" "r['events'], r['event_marks']")" "[4, $((4 * ev_charts))]" \
+	"events: a dotted line per change on each of the $ev_charts flow charts, as report.md's plots ($ev_md)"
+is "$(js "$TMP/flagship.dom" "r['event_marks']")" 0 "flagship (no events): no line drawn"
 
 browse nodyg
 is "$(js "$TMP/nodyg.dom" "r['errors'], r['charts'], r['nojs'], r['svgs'] > 0")" "[[], 0, true, true]" \

@@ -1,9 +1,10 @@
 #!/bin/bash
 # [event] action = set: shape keys changed in place while traffic runs.
-# 1. host tier (tbf): a bulk flow through r1 whose rate drops from 50 to
-#    10 Mbit/s at 3 s: its goodput before and after, from the flow's series,
-#    is within 5% of each rate's payload share; the tbf at the end is the
-#    one built (its byte counter covers the whole run: never re-added); a
+# 1. host tier (htb, what a rate that events change gets): a bulk flow
+#    through r1 whose rate drops from 50 to 10 Mbit/s at 3 s: its goodput
+#    before and after, from the flow's series, is within 5% of each rate's
+#    payload share; the htb class at the end is the one built (its byte
+#    counter covers the whole run: never re-added); a
 #    ramp (3 steps) and a repeating event are in run.json at their times.
 # 2. UML guest (netem): a delay raised from 10 to 50 ms at 2 s, seen by
 #    ping; a loss set to 20% at 2 s on the way back, which had no netem (it
@@ -69,12 +70,12 @@ within() { awk -v g="$1" -v r="$2" 'BEGIN { want = r * 1448 / 1514; d = (g - wan
 in5() { within "$@" >/dev/null; }
 ok "goodput before the change: $(within "$before" 50e6)" in5 "$before" 50e6
 ok "goodput after the change: $(within "$after" 10e6)" in5 "$after" 10e6
-tbf=$(jq -c '[.r1[] | select(.kind == "tbf" and .dev == "eth1")][0] | {handle, bytes, rate: .options.rate_bps}' "$TMP/o/runs/c1-r1/qdisc.json")
-diag "r1's tbf toward s1 at the end: $tbf"
-ok "the tbf ends at 10 Mbit/s" sh -c "echo '$tbf' | jq -e '.rate == 10000000' >/dev/null"
+htb=$(jq -c '[.r1[] | select(.kind == "htb" and .class and .dev == "eth1")][0] | {handle, bytes, rate: .options.rate_bps}' "$TMP/o/runs/c1-r1/qdisc.json")
+diag "r1's htb class toward s1 at the end: $htb"
+ok "the htb class ends at 10 Mbit/s" sh -c "echo '$htb' | jq -e '.rate == 10000000' >/dev/null"
 # 6 s at 10 Mbit/s is 7.5 MB: more means it counted the 50 Mbit/s seconds too
-ok "it is the tbf built before the run (its bytes cover the 50 Mbit/s seconds)" \
-	sh -c "echo '$tbf' | jq -e '.bytes > 15000000' >/dev/null"
+ok "it is the class built before the run (its bytes cover the 50 Mbit/s seconds)" \
+	sh -c "echo '$htb' | jq -e '.bytes > 15000000' >/dev/null"
 diag "events: $(jq -c '[.events[] | {name, at_s: (.at_s * 100 | round / 100), due_s, set}]' "$R")"
 ok "the rate change is in run.json at 3 s, without error" \
 	sh -c "jq -e '[.events[] | select(.name == \"slow\")] | length == 1 and .[0].at_s >= 3 and .[0].at_s < 3.2 and .[0].error == null and (.[0].set | test(\"r1->s1: rate=10Mbit\"))' '$R' >/dev/null"

@@ -1,6 +1,6 @@
 /* Unit tests of [event] action = set: the schedule of a ramp and a repeat,
  * the values a ramp sets, per-direction keys and the netem part the link
- * gains up front. No root. */
+ * gains up front, the shaper a rate that changes gets. No root. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +16,22 @@ static const char conf[] = "[topology]\nname = p\n[node a]\n[node r]\nforward = 
 			   "[event flap]\nat = 10s\nevery = 5s\nuntil = 21s\nlink = r-a\n"
 			   "action = set\nloss = 2%\n[flow f]\nworker = idle\nfrom = a\nto = r\n";
 
-static struct tb_config *load(void)
+/* The same link with shaper = tbf named on a's side. */
+static const char conf_tbf[] = "[topology]\nname = p\n[node a]\n[node r]\nforward = yes\n"
+			       "[link a-r]\nrate = 100mbit\na.shaper = tbf\n[experiment]\n"
+			       "duration = 30s\n[event down]\nat = 2s\nlink = a-r\n"
+			       "action = set\nrate = 10mbit\n[flow f]\nworker = idle\nfrom = a\n"
+			       "to = r\n";
+
+/* @text loaded; its warnings into @warn (NULL: none expected). */
+static struct tb_config *load_text(const char *text, struct tb_diag *warn)
 {
 	char path[] = "/tmp/tb-unit-evset.XXXXXX";
 	int fd = mkstemp(path);
 	struct tb_diag d = { 0 };
 	struct tb_config *c;
 
-	if (fd < 0 || write(fd, conf, sizeof(conf) - 1) != (ssize_t)(sizeof(conf) - 1))
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		tap_bail("cannot write %s", path);
 	close(fd);
 	c = config_load(path, &d);
@@ -32,8 +40,37 @@ static struct tb_config *load(void)
 		diag_print(&d, stdout);
 		tap_bail("the test file does not check");
 	}
-	diag_free(&d);
+	if (warn)
+		*warn = d;
+	else
+		diag_free(&d);
 	return c;
+}
+
+static struct tb_config *load(void)
+{
+	return load_text(conf, NULL);
+}
+
+/* A rate that an event changes gets htb (its change keeps the tokens; tbf's
+ * refills the bucket), unless the file names tbf: then a warning. */
+static void test_shaper(const struct tb_config *c)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *t = load_text(conf_tbf, &d);
+	bool warned = false;
+
+	tap_ok(c->links[0].dir[0].shaper == TB_SHAPER_HTB,
+	       "a's direction, whose rate the ramp changes, is built with htb");
+	tap_ok(c->links[0].dir[1].shaper == TB_SHAPER_TBF,
+	       "r's direction, whose rate no event changes, keeps tbf");
+	tap_ok(t->links[0].dir[0].shaper == TB_SHAPER_TBF && t->links[0].dir[1].shaper == TB_SHAPER_HTB,
+	       "shaper = tbf named on a's side stays tbf; r's side gets htb");
+	for (size_t i = 0; i < d.n; i++)
+		warned |= d.msgs[i].sev == TB_SEV_WARNING && strstr(d.msgs[i].text, "tbf refills");
+	tap_ok(warned && d.n == 1, "one warning, for the named tbf");
+	diag_free(&d);
+	config_free(t);
 }
 
 static void test_ramp(const struct tb_config *c)
@@ -87,6 +124,7 @@ int main(void)
 
 	test_ramp(c);
 	test_repeat(c);
+	test_shaper(c);
 	config_free(c);
 	return tap_done();
 }
