@@ -140,4 +140,16 @@ void web_quic_client(struct web_slot *s);
 /** The server side: serve HTTP/3 on UDP socket @fd (bound) until wk_stop. */
 void web_quic_server(int fd);
 
+/* ---- QUIC server counters (web_quic_server.c) ---- */
+
+/* What the HTTP/3 server saw since it started: completed handshakes, of
+ * which resumed (a session ticket accepted) and with 0-RTT accepted, and
+ * requests answered (a whole request read and its response submitted). */
+struct web_quic_server_stats {
+	uint64_t handshakes, resumed, early_accepted, requests;
+};
+/** The QUIC server's counters so far (thread-safe; web.c puts them in the
+ * server's result). */
+void web_quic_server_counters(struct web_quic_server_stats *out);
+
 #endif
