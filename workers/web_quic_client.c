@@ -334,7 +334,14 @@ static int cli_early(struct cli *k, const struct web_ticket *t)
 static int cli_tls_new(struct cli *k)
 {
 	struct web_ticket t = { 0 };
-	int rv = gnutls_init(&k->c.tls, GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA);
+	unsigned fl = GNUTLS_CLIENT | GNUTLS_NO_END_OF_EARLY_DATA;
+	int rv;
+
+	/* offer early data only with --resume early (GnuTLS asks for it
+	 * whenever the ticket allows it and the flag is set) */
+	if (web_o.resume == WEB_RESUME_EARLY)
+		fl |= GNUTLS_ENABLE_EARLY_DATA;
+	rv = gnutls_init(&k->c.tls, fl);
 
 	if (rv < 0 || (rv = wq_tls_setup(&k->c)) < 0 ||
 	    (rv = gnutls_credentials_set(k->c.tls, GNUTLS_CRD_CERTIFICATE, cli_cred)) < 0 ||
@@ -386,6 +393,9 @@ static void cli_close(struct cli *k, bool closed)
 	struct web_quic_stats q;
 
 	if (!closed && k->c.qc) {
+		/* what is pending first: the ACKs, and the client Finished when
+		 * the response came as 0.5-RTT data with the server's flight */
+		wq_write(&k->c);
 		ngtcp2_connection_close_error_set_application_error(&k->c.ccerr, NGHTTP3_H3_NO_ERROR, NULL, 0);
 		wq_send_close(&k->c);
 	}
