@@ -95,7 +95,11 @@ bool web_next(struct web_slot *s, unsigned stream, uint64_t now, uint64_t *t_req
 /** True once the run should stop (duration over, signal, deadline). */
 bool web_stopping(void);
 
-/* ---- what the protocol code reports (web.c counts it) ---- */
+/* ---- what the protocol code reports (web.c counts it) ----
+ * @stream is the flow-wide stream id (s->first_stream + i; an index local to
+ * the slot, 0..n_streams-1, is accepted too). The TCP server reports with
+ * @s NULL (web_ev_handshake, web_ev_done, web_ev_error count for its
+ * result). */
 
 /** A connect attempt started at @t_start completed its handshake (TCP, TLS or
  * QUIC: the last one the connection needs before a request's bytes can be
