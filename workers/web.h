@@ -152,8 +152,10 @@ void web_quic_server(int fd);
 struct web_quic_server_stats {
 	uint64_t handshakes, resumed, early_accepted, requests;
 };
-/** The QUIC server's counters so far (thread-safe; web.c puts them in the
- * server's result). */
+/** The QUIC server's counters so far (thread-safe). The server also reports
+ * each handshake and request through web_ev_handshake/web_ev_done with a
+ * NULL slot (web_stats.c's server convention), so a result built from those
+ * already has them: use one or the other, not both. */
 void web_quic_server_counters(struct web_quic_server_stats *out);
 
 #endif

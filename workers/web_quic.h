@@ -16,6 +16,7 @@
 #define TB_WORKER_WEB_QUIC_H
 
 #include "web.h"
+#include "web_int.h" /* web_ev_tls, web_ev_bytes */
 
 #include <gnutls/gnutls.h>
 #include <nghttp3/nghttp3.h>
@@ -35,6 +36,7 @@ struct wq_conn {
 	gnutls_session_t tls;
 	int fd;
 	bool server;
+	uint64_t t_start;           /* us: the first packet (server), the connect (client) */
 	struct sockaddr_storage local, remote;
 	socklen_t local_len, remote_len;
 	FILE *qlog;

@@ -62,8 +62,10 @@ static void req_end(struct cli *k, struct cli_req *r, int err, const char *what)
 	r->sid = -1;
 	if (err)
 		web_ev_error(k->s, err, what);
-	else
+	else {
+		web_ev_bytes(k->s, r->got, web_o.request);
 		web_ev_done(k->s, k->s->first_stream + req_idx(k, r), r->t_req, wk_now_us());
+	}
 }
 
 /* The connection is lost: every request on it fails (or the connection
@@ -230,6 +232,7 @@ static int hs_completed(ngtcp2_conn *qc, void *ud)
 			return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
 	web_ev_handshake(k->s, k->t_start, wk_now_us(), fl);
+	web_ev_tls(k->s, gnutls_protocol_get_name(gnutls_protocol_get_version(k->c.tls)), "h3");
 	if (!k->c.h3 && cli_h3_setup(k) != 0)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	return 0;

@@ -4,12 +4,14 @@
  * bytes (status 200, content-length N). Session tickets are sent after each
  * handshake; 0-RTT is accepted (max early data 0xffffffff, RFC 9001 4.6.1). */
 #include "web_quic.h"
+#include "util/tls_cert.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct srv_conn {
 	struct wq_conn c;
@@ -18,6 +20,7 @@ struct srv_conn {
 
 struct srv_stream {
 	uint64_t left;      /* response bytes still to hand to nghttp3 */
+	uint64_t in;        /* request body bytes */
 	char clen[24];      /* content-length value */
 };
 
@@ -98,6 +101,18 @@ static int h3_recv_header(nghttp3_conn *h3, int64_t sid, int32_t token, nghttp3_
 	return 0;
 }
 
+static int h3_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size_t n,
+			void *ud, void *sud)
+{
+	struct srv_stream *st = sud;
+
+	(void)h3, (void)data;
+	if (st)
+		st->in += n;
+	wq_consume(ud, sid, n);
+	return 0;
+}
+
 static int h3_end_stream(nghttp3_conn *h3, int64_t sid, void *ud, void *sud)
 {
 	struct srv_stream *st = sud;
@@ -111,6 +126,8 @@ static int h3_end_stream(nghttp3_conn *h3, int64_t sid, void *ud, void *sud)
 	if (!st)
 		return 0;
 	count(&srv_st.requests);
+	web_ev_done(NULL, 0, 0, 0);
+	web_ev_bytes(NULL, st->in, st->left);
 	snprintf(st->clen, sizeof st->clen, "%" PRIu64, st->left);
 	nv[1].value = (uint8_t *)st->clen;
 	nv[1].valuelen = strlen(st->clen);
@@ -137,6 +154,7 @@ static int h3_setup(struct wq_conn *c)
 	wq_h3_callbacks(&cb);
 	cb.begin_headers = h3_begin_headers;
 	cb.recv_header = h3_recv_header;
+	cb.recv_data = h3_recv_data;
 	cb.end_stream = h3_end_stream;
 	cb.stream_close = h3_stream_close;
 	nghttp3_settings_default(&st);
@@ -161,13 +179,20 @@ static int recv_tx_key(ngtcp2_conn *qc, ngtcp2_crypto_level level, void *ud)
 static int handshake_completed(ngtcp2_conn *qc, void *ud)
 {
 	struct wq_conn *c = ud;
+	unsigned fl = 0;
 
 	(void)qc;
 	count(&srv_st.handshakes);
-	if (gnutls_session_is_resumed(c->tls))
+	if (gnutls_session_is_resumed(c->tls)) {
 		count(&srv_st.resumed);
-	if (gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA)
+		fl |= WEB_HS_RESUMED;
+	}
+	if (gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA) {
 		count(&srv_st.early_accepted);
+		fl |= WEB_HS_EARLY;
+	}
+	web_ev_handshake(NULL, c->t_start, wk_now_us(), fl);
+	web_ev_tls(NULL, gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls)), "h3");
 	if (gnutls_session_ticket_send(c->tls, 1, 0) != 0)
 		wk_msg("gnutls_session_ticket_send failed");
 	return 0;
@@ -255,6 +280,7 @@ static struct srv_conn *srv_conn_new(const ngtcp2_pkt_hd *hd, const struct socka
 	if (!(sc = calloc(1, sizeof *sc)))
 		return NULL;
 	sc->c.server = true;
+	sc->c.t_start = wk_now_us();
 	sc->c.fd = srv.fd;
 	sc->c.local = srv.local;
 	sc->c.local_len = srv.local_len;
@@ -371,8 +397,21 @@ static uint64_t srv_service(void)
 
 static int srv_init(int fd)
 {
+	char err[256];
 	int rv;
 
+	if (!web_o.cert || !web_o.key) {
+		wk_set_exit(WK_EXIT_USAGE);
+		wk_fail("--serve --http 3 needs --cert and --key (created when absent)");
+		return -1;
+	}
+	/* web_tls_init leaves HTTP/3 to us, the identity included */
+	if ((access(web_o.cert, R_OK) || access(web_o.key, R_OK)) &&
+	    tb_tls_cert_make(web_o.cert, web_o.key, err, sizeof err)) {
+		wk_set_exit(WK_EXIT_ENV);
+		wk_fail("--cert %s --key %s: %s", web_o.cert, web_o.key, err);
+		return -1;
+	}
 	srv.fd = fd;
 	srv.local_len = sizeof srv.local;
 	if (getsockname(fd, (struct sockaddr *)&srv.local, &srv.local_len) < 0)
