@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -64,6 +65,8 @@ static void qlog_open(struct wq_conn *c, const ngtcp2_cid *odcid)
 	char id[2 * NGTCP2_MAX_CIDLEN + 1], path[4096];
 
 	hex(id, odcid->data, odcid->datalen);
+	if (mkdir(web_o.qlog, 0755) < 0 && errno != EEXIST)
+		wk_msg("qlog %s: %s", web_o.qlog, strerror(errno));
 	snprintf(path, sizeof path, "%s/%s-%s.sqlog", web_o.qlog, c->server ? "server" : "client", id);
 	c->qlog = fopen(path, "w");
 	if (!c->qlog)
