@@ -136,27 +136,37 @@ static ssize_t raw_send(struct web_io *io, const void *buf, size_t len)
 	return errno == EINPROGRESS || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
 }
 
+/* One step of web_io_write: 0 (some sent, or waited), or -errno. */
+static int write_some(struct web_io *io, const unsigned char *p, size_t len, size_t *off)
+{
+	ssize_t n = io->tls ? web_tls_send(io, p + *off, len - *off) : raw_send(io, p + *off, len - *off);
+
+	if (n == -EAGAIN)
+		return web_io_wait(io, io->tls ? web_tls_dir(io) : POLLOUT);
+	if (n < 0)
+		return (int)n;
+	*off += (size_t)n;
+	return 0;
+}
+
 int web_io_write(struct web_io *io, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	size_t off = 0;
+	/* TLS sends a record per call: corked, the records after the first do
+	 * not wait for its ACK (Nagle), which the peer may delay 40 ms */
+	bool cork = io->tls && len > 16384 && !io->corked;
+	int rc = 0;
 
-	while (off < len) {
-		ssize_t n = io->tls ? web_tls_send(io, p + off, len - off) : raw_send(io, p + off, len - off);
-
-		if (n == -EAGAIN) {
-			int rc = web_io_wait(io, io->tls ? web_tls_dir(io) : POLLOUT);
-
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (n < 0)
-			return (int)n;
-		off += (size_t)n;
-	}
-	io->bytes_out += len;
-	return 0;
+	if (cork)
+		web_io_cork(io, true);
+	while (!rc && off < len)
+		rc = write_some(io, p, len, &off);
+	if (cork)
+		web_io_cork(io, false);
+	if (!rc)
+		io->bytes_out += len;
+	return rc;
 }
 
 ssize_t web_io_read(struct web_io *io, void *buf, size_t len)
