@@ -68,6 +68,8 @@ int web_tfo_sysctl(int need, int *old, int *now);
  * key log). 0, or -1 after wk_fail. */
 int web_tls_init(void);
 void web_tls_cleanup(void);
+/** Server: make --cert/--key when either is missing. 0, or -1 after wk_fail. */
+int web_tls_cert(void);
 /** Client session on io->fd (resumption ticket offered when there is one). */
 int web_tls_client(struct web_io *io, const char **what);
 /** Client handshake, with @buf's first bytes as early data when allowed;

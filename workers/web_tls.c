@@ -90,14 +90,13 @@ static int init_fail(const char *what, int rc)
 	return -1;
 }
 
-static int init_server_side(void)
+int web_tls_cert(void)
 {
 	char err[256];
-	int rc;
 
 	if (!web_o.cert || !web_o.key) {
 		wk_set_exit(WK_EXIT_USAGE);
-		wk_fail("--serve with --tls needs --cert and --key (created when absent)");
+		wk_fail("--serve with --tls or --http 3 needs --cert and --key (created when absent)");
 		return -1;
 	}
 	if ((access(web_o.cert, R_OK) || access(web_o.key, R_OK)) &&
@@ -106,6 +105,15 @@ static int init_server_side(void)
 		wk_fail("--cert %s --key %s: %s", web_o.cert, web_o.key, err);
 		return -1;
 	}
+	return 0;
+}
+
+static int init_server_side(void)
+{
+	int rc;
+
+	if (web_tls_cert())
+		return -1;
 	rc = gnutls_certificate_set_x509_key_file(cred, web_o.cert, web_o.key, GNUTLS_X509_FMT_PEM);
 	if (rc < 0)
 		return init_fail("--cert/--key", rc);
@@ -122,7 +130,9 @@ int web_tls_init(void)
 	const char *p = web_o.tls == WEB_TLS_12 ? "NORMAL:-VERS-ALL:+VERS-TLS1.2" : "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 	int rc;
 
-	if (web_o.tls == WEB_TLS_NO || web_o.http == WEB_HTTP_3)
+	if (web_o.http == WEB_HTTP_3) /* web_quic*.c has its own; the files first */
+		return web_o.serve ? web_tls_cert() : 0;
+	if (web_o.tls == WEB_TLS_NO)
 		return 0;
 	if ((rc = gnutls_global_init()) < 0 || (rc = gnutls_certificate_allocate_credentials(&cred)) < 0)
 		return init_fail("gnutls init", rc);

@@ -24,15 +24,21 @@ websrv() {
 	defer kill $SPID 2>/dev/null
 	wait_for test -f "$T/ready.$_p" || bail "tb-web --serve on $_p did not start"
 }
-# web OUT PORT ARGS...: the client in $C, result $T/OUT.json
-web() { _o=$1 _p=$2; shift 2; ip netns exec $C "$W/tb-web" --host 198.18.9.2 --port $_p --result "$T/$_o.json" "$@"; }
+# web OUT PORT ARGS...: the client in $C, result $T/OUT.json (its stderr
+# printed when it fails)
+web() {
+	_o=$1 _p=$2; shift 2
+	ip netns exec $C "$W/tb-web" --host 198.18.9.2 --port $_p --result "$T/$_o.json" "$@" 2>"$T/$_o.err"
+	_rc=$?
+	[ $_rc -eq 0 ] || { diag "tb-web $_o exited $_rc:"; sed 's/^/#   /' "$T/$_o.err"; }
+}
 # cap_start NAME / cap_stop: a capture on the client's veth into $T/NAME.pcap
 # (dumpcap, bounded with -a duration)
 cap_start() {
 	ip netns exec $C dumpcap -q -i $IFC -f tcp -a duration:15 -w "$T/$1.pcap" 2>"$T/$1.dumpcap" &
 	CPID=$!
 	defer kill $CPID 2>/dev/null
-	wait_for grep -q Capturing "$T/$1.dumpcap" || bail "dumpcap did not start"
+	wait_for grep -qs Capturing "$T/$1.dumpcap" || bail "dumpcap did not start"
 }
 cap_stop() { sleep 0.2; kill $CPID; wait $CPID 2>/dev/null; }
 ts() { _f=$1; shift; tshark -r "$T/$_f.pcap" "$@" 2>/dev/null; }
