@@ -41,7 +41,7 @@ static struct wk_opt opts[] = {
 	{ "conn", WK_CHOICE, &web_o.conn, "MODE  per-request (a connection each) or pool (keep-alive; default)", conn_names },
 	{ "timeout", WK_TIME, &web_o.timeout, "TIME  connect, handshake and request timeout (default 5s)", NULL, 1000, 0 },
 	{ "cc", WK_STRING, &web_o.so.cc, "NAME  TCP congestion control (TCP_CONGESTION)" },
-	{ "nodelay", WK_FLAG, &web_o.so.nodelay, "TCP_NODELAY" },
+	{ "nodelay", WK_FLAG, &web_o.so.nodelay, "TCP_NODELAY (web stacks set it; with Nagle on, many requests in flight meet delayed ACKs)" },
 	{ "sndbuf", WK_SIZE, &web_o.so.sndbuf, "SIZE  SO_SNDBUF", NULL, 0, 1u << 30 },
 	{ "rcvbuf", WK_SIZE, &web_o.so.rcvbuf, "SIZE  SO_RCVBUF", NULL, 0, 1u << 30 },
 	{ "backlog", WK_COUNT, &web_o.backlog, "N     server: listen() backlog (default 1024)", NULL, 0, 1u << 20 },

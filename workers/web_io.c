@@ -33,12 +33,14 @@ bool web_sleep_until(uint64_t t)
 	}
 }
 
-/* poll() @fd for @events until @until: 1 ready, 0 @until reached, -ECANCELED. */
+/* poll() @fd for @events until @until: 1 ready, 0 @until reached,
+ * -ECANCELED. ppoll: a request due in 300 us must not wait a whole ms. */
 static int poll_until(int fd, short events, uint64_t until)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
 		uint64_t now = wk_now_us(), d;
+		struct timespec ts;
 		int rc;
 
 		if (web_stopping())
@@ -46,7 +48,9 @@ static int poll_until(int fd, short events, uint64_t until)
 		if (now >= until)
 			return 0;
 		d = until - now < SLICE_US ? until - now : SLICE_US;
-		rc = poll(&p, 1, (int)((d + 999) / 1000));
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)d * 1000;
+		rc = ppoll(&p, 1, &ts, NULL);
 		if (rc > 0)
 			return 1;
 		if (rc < 0 && errno != EINTR)
