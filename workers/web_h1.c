@@ -155,6 +155,8 @@ void web_h1_client(struct web_slot *s)
 			web_io_close(&io);
 			open = false;
 		}
+		if (rc) /* a refused connect comes back at once: do not spin */
+			web_sleep_until(wk_now_us() + 1000);
 	}
 	web_io_close(&io);
 	free(req);

@@ -297,6 +297,8 @@ void web_h2_client(struct web_slot *s)
 		web_io_close(&c.io);
 		if (rc == -ECANCELED)
 			break;
+		if (rc) /* a refused connect comes back at once: do not spin */
+			web_sleep_until(wk_now_us() + 1000);
 	}
 	if (cb)
 		nghttp2_session_callbacks_del(cb);
