@@ -305,6 +305,7 @@ static int cli_quic_new(struct cli *k)
 	ngtcp2_settings st;
 	ngtcp2_transport_params tp;
 	ngtcp2_cid dcid, scid;
+	int rv;
 
 	wq_callbacks(&cb);
 	cb.client_initial = ngtcp2_crypto_client_initial_cb;
@@ -316,8 +317,12 @@ static int cli_quic_new(struct cli *k)
 	wq_settings(&k->c, &st, &dcid);
 	st.handshake_timeout = web_o.timeout * 1000;
 	wq_params(&tp, false);
-	return ngtcp2_conn_client_new(&k->c.qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
-				      &cb, &st, &tp, NULL, k);
+	rv = ngtcp2_conn_client_new(&k->c.qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
+				    &cb, &st, &tp, NULL, k);
+	/* an idle pool connection stays up (the idle timeout is 30 s) */
+	if (rv == 0 && web_o.conn == WEB_POOL)
+		ngtcp2_conn_set_keep_alive_timeout(k->c.qc, 10 * NGTCP2_SECONDS);
+	return rv;
 }
 
 /* With --resume early and the server's transport parameters: 0-RTT. */
