@@ -9,7 +9,7 @@ need_root
 need_cmd ip python3 tshark dumpcap
 . "$(dirname "$0")/lib-workers.sh"
 need_workers tb-web
-plan 20
+plan 21
 
 workers_setup web 198.18.9
 IFC=tbwc$$
@@ -101,6 +101,24 @@ ok "0-RTT accepted on $ea of $h handshakes, the server counts $sea" \
 	python3 -c "import sys; h=$h; e=$ea; s=$sea; sys.exit(not (e > 0 and e >= h - 2 and abs(s - e) <= 1))"
 ok "0-RTT: each request answered once ($sreq server, $n client), no errors" \
 	python3 -c "import sys; sys.exit(not ($sreq - $n <= 1 and $n >= 150 and '$(r early "bool(r['errors'])")' == 'False'))"
+
+# A server restarted mid-run has a new ticket key: it rejects the 0-RTT
+# data of the next connection, which sends its request again after the
+# handshake, so every request is answered once.
+websrv 9431 --tls 1.3
+web rej 9431 --tls 1.3 --ca "$T/cert.pem" --resume early --conn per-request --rate 100 --duration 2s &
+WPID=$!
+sleep 0.7
+kill $SPID; wait_for pid_gone $SPID
+mv "$T/srv.9431.json" "$T/srv.9431a.json"; rm -f "$T/ready.9431"
+websrv 9431 --tls 1.3
+wait $WPID
+kill $SPID; wait_for pid_gone $SPID
+n=$(r rej "r['requests']"); rj=$(r rej "r['early_rejected']"); ea=$(r rej "r['early_accepted']")
+sa=$(r srv.9431a "r['requests']"); sb=$(r srv.9431 "r['requests']")
+diag "server restarted mid-run: $n requests, early_accepted $ea, early_rejected $rj, errors $(r rej "r['errors']"); servers answered $sa + $sb"
+ok "0-RTT rejected by a restarted server ($rj) is sent again: $n requests, $sa + $sb answered" \
+	python3 -c "import sys; sys.exit(not ($rj >= 1 and $n >= 150 and $sa + $sb - $n <= 1 and $sa + $sb >= $n))"
 
 # 5. TCP Fast Open: cleartext HTTP/1.1, then TLS 1.3 with 0-RTT.
 websrv 9440 --tfo
