@@ -64,7 +64,8 @@ static struct wk_prog prog = {
 		"(first response byte, from the connect start for a connection's first request,\n"
 		"else from the request's start), handshake_us (connect start to the last handshake\n"
 		"needed: TCP, TLS or QUIC) each {count,min,p50,p90,p99,p999,max,mean}, histogram,\n"
-		"tls_version, alpn, stream_count, per_stream, stream_p99_us{count,min,median,max},\n"
+		"tls_version, alpn, stream_count, per_stream[{stream,conn,requests,latency_us}],\n"
+		"stream_p99_us{count,min,median,max},\n"
 		"quic{connections,pkts_sent,pkts_recv,pkts_lost,pkts_retransmitted,srtt_us,\n"
 		"min_rtt_us,cwnd} (HTTP/3), tcp_fastopen_sysctl{old,new} (--tfo), seconds, and\n"
 		"the settings: conn, concurrency, pool, streams, rate, http, tls, resume, tfo.\n"
@@ -134,7 +135,7 @@ static json_t *run_client(void)
 	json_t *res = json_object();
 	unsigned started = 0;
 
-	if (!slots || web_stats_init(n * per)) {
+	if (!slots || web_stats_init(n * per, per)) {
 		wk_fail("out of memory");
 		free(slots);
 		return res;
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
 	if (web_tls_init())
 		return wk_finish(json_object(), false);
 	if (web_o.serve) {
-		web_stats_init(0);
+		web_stats_init(0, 1);
 		res = web_srv_run();
 	} else {
 		res = run_client();

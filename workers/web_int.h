@@ -102,8 +102,9 @@ void web_h2_serve(struct web_io *io);
 json_t *web_srv_run(void);
 
 /* ---- web_stats.c ---- */
-/** Start the schedule: @n_streams streams in all, from now for --duration. */
-int web_stats_init(unsigned n_streams);
+/** Start the schedule: @n_streams streams in all, @per on each slot, from
+ * now for --duration. */
+int web_stats_init(unsigned n_streams, unsigned per);
 /** Client: TCP connect from @t_start to @t_done (connect_us). */
 void web_ev_connect(struct web_slot *s, uint64_t t_start, uint64_t t_done);
 /** The negotiated TLS version and ALPN ("" when none) of a connection. */

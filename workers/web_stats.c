@@ -24,16 +24,17 @@ struct web_stream {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct web_stats tot, iv;
 static struct web_stream *streams;
-static unsigned n_streams;
+static unsigned n_streams, per_slot = 1;
 static uint64_t t_start, t_end, last_iv;
 static struct web_quic_stats quic;
 static uint64_t quic_conns;
 static char tls_version[32], alpn[32];
 static struct web_ticket ticket;
 
-int web_stats_init(unsigned n)
+int web_stats_init(unsigned n, unsigned per)
 {
 	n_streams = n;
+	per_slot = per ? per : 1;
 	streams = calloc(n ? n : 1, sizeof(*streams));
 	if (!streams)
 		return -ENOMEM;
@@ -344,8 +345,9 @@ static json_t *stream_result(json_t *res)
 	for (unsigned i = 0; i < n_streams; i++) {
 		struct web_stream *s = &streams[i];
 
-		json_array_append_new(a, json_pack("{sI sI so}", "stream", (json_int_t)i, "requests",
-						   (json_int_t)s->requests, "latency_us", wk_hist_summary(&s->lat)));
+		json_array_append_new(a, json_pack("{sI sI sI so}", "stream", (json_int_t)i, "conn",
+						   (json_int_t)(i / per_slot), "requests", (json_int_t)s->requests,
+						   "latency_us", wk_hist_summary(&s->lat)));
 		if (p99 && s->lat.count) {
 			uint64_t v = wk_hist_pct(&s->lat, 99);
 			size_t j = n++;
