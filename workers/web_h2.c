@@ -174,19 +174,11 @@ static int out_add(struct h2c *c, const uint8_t *d, size_t n)
 	return 0;
 }
 
-/* Send what nghttp2 has queued; the first flight opens the connection. */
-static int cli_flush(struct h2c *c, const char **what)
+/* Write what c->out holds; the first flight opens the connection. */
+static int cli_send(struct h2c *c, const char **what)
 {
-	const uint8_t *d;
-	ssize_t n;
 	int rc = 0;
 
-	*what = "nghttp2_session_mem_send";
-	while ((n = nghttp2_session_mem_send(c->ss, &d)) > 0)
-		if ((rc = out_add(c, d, (size_t)n)))
-			return rc;
-	if (n < 0)
-		return -EPROTO;
 	if (!c->out_len)
 		return 0;
 	c->io.deadline = wk_now_us() + web_o.timeout;
@@ -198,6 +190,24 @@ static int cli_flush(struct h2c *c, const char **what)
 	}
 	c->out_len = 0;
 	return rc;
+}
+
+/* Send what nghttp2 has queued, in writes of up to 256 kB. */
+static int cli_flush(struct h2c *c, const char **what)
+{
+	const uint8_t *d;
+	ssize_t n;
+	int rc = 0;
+
+	while (!rc && (n = nghttp2_session_mem_send(c->ss, &d)) > 0) {
+		if (!(rc = out_add(c, d, (size_t)n)) && c->out_len >= 256 * 1024)
+			rc = cli_send(c, what);
+	}
+	if (!rc && n < 0) {
+		*what = "nghttp2_session_mem_send";
+		rc = -EPROTO;
+	}
+	return rc ? rc : cli_send(c, what);
 }
 
 static int cli_open(struct h2c *c, const char **what)
