@@ -94,7 +94,7 @@ void wq_params(ngtcp2_transport_params *p, bool server)
 	p->initial_max_stream_data_bidi_remote = 4u << 20;
 	p->initial_max_stream_data_uni = 1u << 20;
 	p->initial_max_streams_uni = 3;
-	p->initial_max_streams_bidi = server ? 128 : 0;
+	p->initial_max_streams_bidi = server ? 1024 : 0; /* --streams allows 1024 */
 	p->max_idle_timeout = 30 * NGTCP2_SECONDS;
 }
 

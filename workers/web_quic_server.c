@@ -13,15 +13,17 @@
 #include <string.h>
 #include <unistd.h>
 
-struct srv_conn {
-	struct wq_conn c;
-	bool dead;
-};
-
 struct srv_stream {
 	uint64_t left;      /* response bytes still to hand to nghttp3 */
 	uint64_t in;        /* request body bytes */
 	char clen[24];      /* content-length value */
+	struct srv_stream *next, **pprev; /* the connection's open streams */
+};
+
+struct srv_conn {
+	struct wq_conn c;   /* first: the callbacks' user data */
+	bool dead;
+	struct srv_stream *streams; /* freed with the connection if still open */
 };
 
 static struct {
@@ -75,11 +77,17 @@ static nghttp3_ssize read_body(nghttp3_conn *h3, int64_t sid, nghttp3_vec *vec, 
 
 static int h3_begin_headers(nghttp3_conn *h3, int64_t sid, void *ud, void *sud)
 {
+	struct srv_conn *sc = ud;
 	struct srv_stream *st = calloc(1, sizeof *st);
 
-	(void)ud, (void)sud;
+	(void)sud;
 	if (!st)
 		return NGHTTP3_ERR_NOMEM;
+	st->next = sc->streams;
+	if (st->next)
+		st->next->pprev = &st->next;
+	st->pprev = &sc->streams;
+	sc->streams = st;
 	nghttp3_conn_set_stream_user_data(h3, sid, st);
 	return 0;
 }
@@ -136,10 +144,19 @@ static int h3_end_stream(nghttp3_conn *h3, int64_t sid, void *ud, void *sud)
 	return 0;
 }
 
+static void stream_free(struct srv_stream *st)
+{
+	*st->pprev = st->next;
+	if (st->next)
+		st->next->pprev = st->pprev;
+	free(st);
+}
+
 static int h3_stream_close(nghttp3_conn *h3, int64_t sid, uint64_t code, void *ud, void *sud)
 {
 	(void)h3, (void)sid, (void)code, (void)ud;
-	free(sud);
+	if (sud)
+		stream_free(sud);
 	return 0;
 }
 
@@ -327,6 +344,8 @@ static void srv_sweep(void)
 			continue;
 		}
 		wq_free(&sc->c);
+		while (sc->streams)
+			stream_free(sc->streams);
 		free(sc);
 		srv.conns[i] = srv.conns[--srv.n];
 	}
