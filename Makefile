@@ -49,10 +49,16 @@ LIB_OBJ  := $(filter-out $(BUILD)/src/cli/main.o,$(OBJ))
 # --- workers: one program per workers/<name>.c that has a main -------------
 # workers/common*.c is linked into every worker; the rest are programs.
 W_COMMON := $(wildcard workers/common*.c)
-W_MAINS  := $(filter-out $(W_COMMON),$(wildcard workers/*.c))
+# workers/web_*.c are the parts of tb-web (workers/web.c), linked only into it
+W_WEB    := $(filter-out $(WEB_EXCLUDE),$(wildcard workers/web_*.c))
+W_MAINS  := $(filter-out $(W_COMMON) $(wildcard workers/web_*.c),$(wildcard workers/*.c))
 W_BINS   := $(W_MAINS:workers/%.c=workers/tb-%)
 W_COBJ   := $(W_COMMON:%.c=$(BUILD)/%.o) $(BUILD)/src/util/units.o
 W_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null) -lm -lpthread
+WEB_PKGS := gnutls libnghttp2 libngtcp2 libngtcp2_crypto_gnutls libnghttp3
+W_CFLAGS := $(shell pkg-config --cflags jansson $(WEB_PKGS) 2>/dev/null)
+# WEB_EXTRA: more objects for tb-web (a local stand-in while a part is missing)
+WEB_EXTRA ?=
 
 # --- tests: tests/unit/<name>.c -> tests/unit/<name>.t ----------------------
 T_SRC    := $(wildcard tests/unit/*.c)
@@ -66,7 +72,7 @@ all: $(BINS)
 
 # every object named as a target, so none is an intermediate make deletes
 # (a second make then has nothing to do)
-$(W_MAINS:%.c=$(BUILD)/%.o) $(W_COBJ) $(T_SRC:%.c=$(BUILD)/%.o) $(T_HELPER):
+$(W_MAINS:%.c=$(BUILD)/%.o) $(W_WEB:%.c=$(BUILD)/%.o) $(W_COBJ) $(T_SRC:%.c=$(BUILD)/%.o) $(T_HELPER):
 
 testbed: $(OBJ)
 	$(call say,LD,$@)
@@ -75,6 +81,10 @@ testbed: $(OBJ)
 workers/tb-%: $(BUILD)/workers/%.o $(W_COBJ)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(W_LIBS)
+
+workers/tb-web: $(BUILD)/workers/web.o $(W_WEB:%.c=$(BUILD)/%.o) $(W_COBJ) $(BUILD)/src/util/tls_cert.o $(WEB_EXTRA)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(W_LIBS) $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
 
 tests/unit/%.t: $(BUILD)/tests/unit/%.o $(T_HELPER) $(LIB_OBJ)
 	$(call say,LD,$@)
@@ -88,7 +98,7 @@ $(BUILD)/src/%.o: src/%.c
 $(BUILD)/workers/%.o: workers/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Iworkers $(CFLAGS) $(shell pkg-config --cflags jansson 2>/dev/null) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -Iworkers $(CFLAGS) $(W_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c
 	$(call say,CC,$<)

@@ -95,7 +95,11 @@ bool web_next(struct web_slot *s, unsigned stream, uint64_t now, uint64_t *t_req
 /** True once the run should stop (duration over, signal, deadline). */
 bool web_stopping(void);
 
-/* ---- what the protocol code reports (web.c counts it) ---- */
+/* ---- what the protocol code reports (web.c counts it) ----
+ * @stream is the flow-wide stream id (s->first_stream + i; an index local to
+ * the slot, 0..n_streams-1, is accepted too). The TCP server reports with
+ * @s NULL (web_ev_handshake, web_ev_done, web_ev_error count for its
+ * result). */
 
 /** A connect attempt started at @t_start completed its handshake (TCP, TLS or
  * QUIC: the last one the connection needs before a request's bytes can be
@@ -139,5 +143,19 @@ void web_ev_quic(struct web_slot *s, const struct web_quic_stats *q);
 void web_quic_client(struct web_slot *s);
 /** The server side: serve HTTP/3 on UDP socket @fd (bound) until wk_stop. */
 void web_quic_server(int fd);
+
+/* ---- QUIC server counters (web_quic_server.c) ---- */
+
+/* What the HTTP/3 server saw since it started: completed handshakes, of
+ * which resumed (a session ticket accepted) and with 0-RTT accepted, and
+ * requests answered (a whole request read and its response submitted). */
+struct web_quic_server_stats {
+	uint64_t handshakes, resumed, early_accepted, requests;
+};
+/** The QUIC server's counters so far (thread-safe). The server also reports
+ * each handshake and request through web_ev_handshake/web_ev_done with a
+ * NULL slot (web_stats.c's server convention), so a result built from those
+ * already has them: use one or the other, not both. */
+void web_quic_server_counters(struct web_quic_server_stats *out);
 
 #endif
