@@ -91,6 +91,7 @@ enum wo_when {
 	WO_TCP,    /* WO_SET, and the flow runs over TCP (not a udp flow over udp) */
 	WO_GIVEN,  /* when the file gave the key */
 	WO_POOLED, /* with conn = pool */
+	WO_WEB,    /* always on a flow tb-web runs (config_flow_web), never on others */
 };
 
 /* The worker option a flow key becomes. Its value is written in the

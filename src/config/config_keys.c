@@ -230,7 +230,7 @@ const struct keydef cfg_flow_keys[] = {
 	  BOTH_WEB("--resume", W(RR), WO_SET) },
 	{ "tfo", K_BOOL, OFF(tb_flow, tfo), 0, 0, NULL, W(RR), BOTH_WEB("--tfo", W(RR), WO_SET) },
 	{ "http", K_ENUM, OFF(tb_flow, http), 0, 0, NAMES(http_names), W(RR),
-	  BOTH_WEB("--http", W(RR), WO_SET) },
+	  BOTH_WEB("--http", W(RR), WO_WEB) },
 	{ "quic_cc", K_ENUM, OFF(tb_flow, quic_cc), 0, 0, NAMES(quic_cc_names), W(RR),
 	  BOTH_WEB("--quic-cc", W(RR), WO_SET) },
 	/* --spoof: this prefix, or the plan's */
@@ -1084,6 +1084,8 @@ static bool option_wanted(const struct keydef *k, const struct tb_flow *f, bool 
 		return f->set & (1ull << (k - cfg_flow_keys));
 	case WO_POOLED:
 		return f->conn == TB_CONN_POOL;
+	case WO_WEB:
+		return config_flow_web(f);
 	}
 	return false;
 }
