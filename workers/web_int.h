@@ -30,6 +30,8 @@ struct web_io {
 	uint64_t bytes_in, bytes_out;
 	int sys_err;              /* errno of the last failed send/recv under TLS */
 	bool corked;              /* TCP_CORK: the last handshake flight and the first request leave together */
+	unsigned char *syn;       /* TFO + TLS: the first flight, held so that it leaves whole on the SYN */
+	size_t syn_len;
 };
 
 /* ---- web_io.c ---- */

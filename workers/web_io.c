@@ -259,6 +259,7 @@ void web_io_close(struct web_io *io)
 		close(io->fd);
 	io->fd = -1;
 	free(io->early);
+	free(io->syn);
 	io->early = NULL;
 	io->early_len = io->early_off = 0;
 }

@@ -174,10 +174,58 @@ void web_tls_cleanup(void)
 
 /* ---- transport: our own push/pull, so a TFO socket that is still
  * connecting (EINPROGRESS) reads as "try again" ---- */
+
+/* TFO with TLS: GnuTLS pushes the ClientHello and the early data record by
+ * record; only the first send of a deferred connect rides on the SYN, and a
+ * second one before the SYN-ACK fails (EAGAIN) and leaves a round trip
+ * later. So the first flight is kept here and sent in one piece
+ * (syn_flush) when GnuTLS first reads (pull). */
+static bool syn_hold(const struct web_io *io)
+{
+	return io->deferred && !io->up;
+}
+
+static ssize_t syn_keep(struct web_io *io, const void *buf, size_t len)
+{
+	unsigned char *p = realloc(io->syn, io->syn_len + len);
+
+	if (!p) {
+		gnutls_transport_set_errno(io->tls, ENOMEM);
+		return -1;
+	}
+	memcpy(p + io->syn_len, buf, len);
+	io->syn = p;
+	io->syn_len += len;
+	return (ssize_t)len;
+}
+
+/* Send the kept first flight (the SYN's data): 0 or -errno. */
+static int syn_flush(struct web_io *io)
+{
+	size_t off = 0;
+
+	io->deferred = false; /* what follows goes out as usual */
+	while (off < io->syn_len) {
+		ssize_t n = send(io->fd, io->syn + off, io->syn_len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno != EAGAIN && errno != EINPROGRESS && errno != EINTR)
+			return -errno;
+		if (n < 0 && web_io_wait(io, POLLOUT))
+			return -ETIMEDOUT;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	io->syn_len = 0;
+	return 0;
+}
+
 static ssize_t push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
 	struct web_io *io = ptr;
-	ssize_t n = send(io->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n;
+
+	if (syn_hold(io))
+		return syn_keep(io, buf, len);
+	n = send(io->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n < 0) {
 		int e = errno == EINPROGRESS || errno == EINTR ? EAGAIN : errno;
@@ -194,7 +242,16 @@ static ssize_t vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iov
 {
 	struct web_io *io = ptr;
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	ssize_t n = sendmsg(io->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = 0, kept = 0;
+
+	for (int i = 0; syn_hold(io) && i < iovcnt; i++) {
+		if ((n = syn_keep(io, iov[i].iov_base, iov[i].iov_len)) < 0)
+			return n;
+		kept += n;
+	}
+	if (syn_hold(io))
+		return kept;
+	n = sendmsg(io->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n < 0) {
 		int e = errno == EINPROGRESS || errno == EINTR ? EAGAIN : errno;
@@ -208,7 +265,8 @@ static ssize_t vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iov
 static ssize_t pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct web_io *io = ptr;
-	ssize_t n = recv(io->fd, buf, len, MSG_DONTWAIT);
+	int rc = io->syn_len ? syn_flush(io) : 0; /* GnuTLS waits for the server: the SYN leaves */
+	ssize_t n = rc ? (errno = -rc, -1) : recv(io->fd, buf, len, MSG_DONTWAIT);
 
 	if (n < 0) {
 		int e = errno == EINTR ? EAGAIN : errno;
@@ -276,6 +334,7 @@ static int handshake(struct web_io *io, const char **what)
 			return 0;
 		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
 			short dir = web_tls_dir(io);
+
 
 			if (dir == POLLIN && io->corked) { /* send the flight, keep corking */
 				web_io_cork(io, false);

@@ -129,6 +129,9 @@ static enum tb_unit side_unit(const struct tb_expr *e)
 		return TB_UNIT_RATE;
 	if (e->kind == TB_EX_NUM)
 		return TB_UNIT_COUNT;
+	/* a quotient of two quantities of one unit (two times: RTTs) has none */
+	if (e->kind == TB_EX_BINOP && e->op == '/' && side_unit(e->lhs) == side_unit(e->rhs))
+		return TB_UNIT_COUNT;
 	{
 		enum tb_unit u = side_unit(e->lhs);
 
