@@ -471,7 +471,7 @@ static int srv_init(int fd)
 		wk_fail("--serve --http 3 needs --cert and --key (created when absent)");
 		return -1;
 	}
-	/* web_tls_init leaves HTTP/3 to us, the identity included */
+	/* web_srv.c makes them before --ready; this covers any other caller */
 	if ((access(web_o.cert, R_OK) || access(web_o.key, R_OK)) &&
 	    tb_tls_cert_make(web_o.cert, web_o.key, err, sizeof err)) {
 		wk_set_exit(WK_EXIT_ENV);
