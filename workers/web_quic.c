@@ -156,8 +156,11 @@ static int get_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t 
 	(void)qc;
 	wq_cid_rand(cid, cidlen);
 	wq_rand(token, NGTCP2_STATELESS_RESET_TOKENLEN);
-	if (c->n_cids < WQ_MAX_CIDS)
+	if (c->n_cids < WQ_MAX_CIDS) {
 		c->cids[c->n_cids++] = *cid;
+		if (c->cid_changed)
+			c->cid_changed(c, cid, true);
+	}
 	return 0;
 }
 
@@ -168,6 +171,8 @@ static int remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *ud)
 	(void)qc;
 	for (unsigned i = 0; i < c->n_cids; i++)
 		if (ngtcp2_cid_eq(&c->cids[i], cid)) {
+			if (c->cid_changed)
+				c->cid_changed(c, cid, false);
 			c->cids[i] = c->cids[--c->n_cids];
 			break;
 		}

@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #define WQ_SCID_LEN 18
-#define WQ_MAX_CIDS 8       /* CIDs the server tracks per connection */
+#define WQ_MAX_CIDS 16      /* CIDs tracked per connection */
 #define WQ_PKT_MAX 1500     /* the largest datagram we build */
 
 struct wq_conn {
@@ -46,6 +46,8 @@ struct wq_conn {
 	 * DCID, our SCID and those handed out later) */
 	ngtcp2_cid cids[WQ_MAX_CIDS];
 	unsigned n_cids;
+	/* server: told of each CID ngtcp2 adds to or removes from cids[] */
+	void (*cid_changed)(struct wq_conn *c, const ngtcp2_cid *cid, bool added);
 };
 
 /** The options' congestion control as ngtcp2's. */

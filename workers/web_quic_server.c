@@ -26,7 +26,16 @@ struct srv_conn {
 	struct srv_stream *streams; /* freed with the connection if still open */
 };
 
+/* CID -> connection: a chained hash table (CIDs are random) */
+#define SRV_BUCKETS 4096
+struct srv_route {
+	struct srv_route *next;
+	struct srv_conn *sc;
+	ngtcp2_cid cid;
+};
+
 static struct {
+	struct srv_route *routes[SRV_BUCKETS];
 	gnutls_certificate_credentials_t cred;
 	gnutls_datum_t ticket_key;
 	gnutls_anti_replay_t anti_replay;
@@ -280,6 +289,49 @@ static int srv_quic_new(struct wq_conn *c, const ngtcp2_pkt_hd *hd)
 				      &cb, &st, &tp, NULL, c);
 }
 
+static struct srv_route **bucket(const uint8_t *cid, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ cid[i]) * 16777619u;
+	return &srv.routes[h % SRV_BUCKETS];
+}
+
+/* wq_conn.cid_changed: keep the routes equal to each connection's cids[] */
+static void route(struct wq_conn *c, const ngtcp2_cid *cid, bool added)
+{
+	struct srv_route **pp = bucket(cid->data, cid->datalen), *r;
+
+	if (added) {
+		if (!(r = malloc(sizeof *r)))
+			return; /* that CID does not route; the others do */
+		*r = (struct srv_route){ *pp, (struct srv_conn *)c, *cid };
+		*pp = r;
+		return;
+	}
+	for (; (r = *pp); pp = &r->next)
+		if (r->sc == (struct srv_conn *)c && ngtcp2_cid_eq(&r->cid, cid)) {
+			*pp = r->next;
+			free(r);
+			return;
+		}
+}
+
+static void unroute(struct srv_conn *sc)
+{
+	for (unsigned i = 0; i < sc->c.n_cids; i++)
+		route(&sc->c, &sc->c.cids[i], false);
+}
+
+static struct srv_conn *srv_find(const uint8_t *dcid, size_t len)
+{
+	for (struct srv_route *r = *bucket(dcid, len); r; r = r->next)
+		if (r->cid.datalen == len && !memcmp(r->cid.data, dcid, len))
+			return r->sc;
+	return NULL;
+}
+
 static struct srv_conn *srv_conn_new(const ngtcp2_pkt_hd *hd, const struct sockaddr_storage *from,
 				     socklen_t fromlen)
 {
@@ -303,25 +355,19 @@ static struct srv_conn *srv_conn_new(const ngtcp2_pkt_hd *hd, const struct socka
 	sc->c.local_len = srv.local_len;
 	sc->c.remote = *from;
 	sc->c.remote_len = fromlen;
-	if (srv_quic_new(&sc->c, hd) != 0 || srv_tls_new(&sc->c) != 0) {
+	if (srv_quic_new(&sc->c, hd) == 0) {
+		sc->c.cid_changed = route;
+		route(&sc->c, &sc->c.cids[0], true);
+		route(&sc->c, &sc->c.cids[1], true);
+	}
+	if (!sc->c.qc || srv_tls_new(&sc->c) != 0) {
+		unroute(sc);
 		wq_free(&sc->c);
 		free(sc);
 		return NULL;
 	}
 	srv.conns[srv.n++] = sc;
 	return sc;
-}
-
-static struct srv_conn *srv_find(const uint8_t *dcid, size_t len)
-{
-	for (size_t i = 0; i < srv.n; i++) {
-		struct wq_conn *c = &srv.conns[i]->c;
-
-		for (unsigned k = 0; k < c->n_cids; k++)
-			if (c->cids[k].datalen == len && !memcmp(c->cids[k].data, dcid, len))
-				return srv.conns[i];
-	}
-	return NULL;
 }
 
 /* A connection's ngtcp2 call failed with @rv: close (or just drop) it. */
@@ -343,6 +389,7 @@ static void srv_sweep(void)
 			i++;
 			continue;
 		}
+		unroute(sc);
 		wq_free(&sc->c);
 		while (sc->streams)
 			stream_free(sc->streams);
@@ -424,7 +471,7 @@ static int srv_init(int fd)
 		wk_fail("--serve --http 3 needs --cert and --key (created when absent)");
 		return -1;
 	}
-	/* web_tls_init leaves HTTP/3 to us, the identity included */
+	/* web_srv.c makes them before --ready; this covers any other caller */
 	if ((access(web_o.cert, R_OK) || access(web_o.key, R_OK)) &&
 	    tb_tls_cert_make(web_o.cert, web_o.key, err, sizeof err)) {
 		wk_set_exit(WK_EXIT_ENV);
