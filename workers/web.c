@@ -46,6 +46,7 @@ static struct wk_opt opts[] = {
 	{ "rcvbuf", WK_SIZE, &web_o.so.rcvbuf, "SIZE  SO_RCVBUF", NULL, 0, 1u << 30 },
 	{ "backlog", WK_COUNT, &web_o.backlog, "N     server: listen() backlog (default 1024)", NULL, 0, 1u << 20 },
 	{ "ready", WK_STRING, &web_o.ready, "FILE  server: written (with the port) once listening" },
+	{ "requests", WK_STRING, &web_o.requests, "FILE  client: t_req_s,t_done_s,stream,conn per completed request (CSV, at most 1M lines)" },
 	{ NULL },
 };
 
@@ -134,9 +135,13 @@ static json_t *run_client(void)
 	struct web_slot *slots = calloc(n, sizeof(*slots));
 	json_t *res = json_object();
 	unsigned started = 0;
+	int rc = slots ? web_stats_init(n * per, per) : -ENOMEM;
 
-	if (!slots || web_stats_init(n * per, per)) {
-		wk_fail("out of memory");
+	if (rc) {
+		if (rc == -ENOMEM)
+			wk_fail("out of memory");
+		else
+			wk_fail("--requests %s: %s", web_o.requests, strerror(-rc));
 		free(slots);
 		return res;
 	}

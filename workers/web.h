@@ -50,6 +50,7 @@ struct web_opts {
 	struct wk_sockopts so;    /* --cc --nodelay --sndbuf --rcvbuf (TCP) */
 	uint64_t backlog;         /* --backlog (server) */
 	const char *ready;        /* --ready FILE (server): written once listening */
+	const char *requests;     /* --requests FILE (client): a CSV line per completed request */
 };
 extern struct web_opts web_o;
 

@@ -4,6 +4,7 @@
 #include "web_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,8 +32,41 @@ static uint64_t quic_conns;
 static char tls_version[32], alpn[32];
 static struct web_ticket ticket;
 
+/* --requests: each completed request's times (seconds from the start), its
+ * stream and connection slot, for per-stream timelines (a loss that holds
+ * every stream of an HTTP/2 connection shows as completions of several
+ * streams at one instant). At most REQ_LOG_MAX lines. */
+#define REQ_LOG_MAX 1000000
+static FILE *req_f;
+static uint64_t req_lines;
+
+static int req_log_open(void)
+{
+	if (!web_o.requests || web_o.serve)
+		return 0;
+	req_f = fopen(web_o.requests, "we");
+	if (!req_f)
+		return -errno;
+	fputs("t_req_s,t_done_s,stream,conn\n", req_f);
+	return 0;
+}
+
+/* Under mu. */
+static void req_log(const struct web_slot *s, unsigned stream, uint64_t t_req, uint64_t t_done)
+{
+	if (!req_f || req_lines >= REQ_LOG_MAX)
+		return;
+	fprintf(req_f, "%.6f,%.6f,%u,%u\n", (double)(t_req - t_start) / 1e6,
+		(double)(t_done - t_start) / 1e6, stream, s->id);
+	req_lines++;
+}
+
 int web_stats_init(unsigned n, unsigned per)
 {
+	int rc = req_log_open();
+
+	if (rc)
+		return rc;
 	n_streams = n;
 	per_slot = per ? per : 1;
 	streams = calloc(n ? n : 1, sizeof(*streams));
@@ -168,6 +202,7 @@ void web_ev_done(struct web_slot *s, unsigned stream, uint64_t t_req, uint64_t t
 	pthread_mutex_lock(&mu);
 	st->requests++;
 	wk_hist_add(&st->lat, us);
+	req_log(s, g, t_req, t_done);
 	pthread_mutex_unlock(&mu);
 	both(add_done, &us);
 }
@@ -394,6 +429,9 @@ void web_stats_client_result(json_t *res)
 			"srtt_us", (json_int_t)quic.srtt_us, "min_rtt_us", (json_int_t)quic.min_rtt_us,
 			"cwnd", (json_int_t)quic.cwnd));
 	stream_result(res);
+	if (req_f && fclose(req_f))
+		wk_msg("--requests %s: %s", web_o.requests, strerror(errno));
+	req_f = NULL;
 	pthread_mutex_unlock(&mu);
 }
 

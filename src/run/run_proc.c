@@ -63,14 +63,19 @@ const char *run_flow_addr(const struct tb_config *c, const struct topo *t, int f
 	return topo_addr(t, f->to, f->family == TB_FAMILY_IPV6 ? 6 : 4);
 }
 
-/* tb-web's files of a flow with TLS or QUIC: the server's certificate and
- * key (it makes them; the client trusts that certificate), the client's
- * key log for decrypting the capture, and QUIC's qlogs. */
+/* tb-web's files: the client's log of every request's times; with TLS or
+ * QUIC the server's certificate and key (it makes them; the client trusts
+ * that certificate), the client's key log for decrypting the capture, and
+ * QUIC's qlogs. */
 static void web_files(struct argv_buf *a, const struct tb_flow *f, bool server, const char *files)
 {
 	bool quic = f->http == TB_HTTP_3;
 
-	if (!config_flow_web(f) || (f->tls == TB_TLS_NO && !quic))
+	if (!config_flow_web(f))
+		return;
+	if (!server)
+		addf(a, "--requests", "%s/%s.requests.csv", files, f->name);
+	if (f->tls == TB_TLS_NO && !quic)
 		return;
 	if (server) {
 		addf(a, "--cert", "%s/%s.cert.pem", files, f->name);
