@@ -344,17 +344,46 @@ void rp_tab_case_cells(struct rp_tab *t, const struct report *rp, size_t k)
 		rp_tab_cell(t, "%s", c->sweeps[s].values[rp->cases[k].idx[s]]);
 }
 
-/* The Results table's header: the sweeps, the runs, then per flow the
- * metrics of its worker (rp_worker_table) and, where @mathis, the Mathis
- * prediction. */
-static void results_head(struct rp_tab *t, const struct tb_config *c, const bool *mathis)
+#define FLOW_COLS_MAX 32
+
+/* Flow @fl's Results columns: the metrics of its worker table
+ * (rp_worker_table) in every case, in order of first appearance: a case may
+ * run the flow with another protocol stack (tb-web, HTTP/3), whose table
+ * differs. Returns how many went into @cols. */
+static size_t flow_cols(const struct report *rp, size_t fl, const char **cols)
 {
+	size_t n = 0, n_cfg = rp->n_cases ? rp->n_cases : 1;
+
+	for (size_t k = 0; k < n_cfg; k++) {
+		const struct tb_config *c = rp->n_cases ? rp_case_cfg(rp, k) : rp->c;
+
+		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++) {
+			size_t i = 0;
+
+			while (i < n && strcmp(cols[i], *m))
+				i++;
+			if (i == n && n < FLOW_COLS_MAX)
+				cols[n++] = *m;
+		}
+	}
+	return n;
+}
+
+/* The Results table's header: the sweeps, the runs, then per flow its
+ * metrics (flow_cols) and, where @mathis, the Mathis prediction. */
+static void results_head(struct rp_tab *t, const struct report *rp, const bool *mathis)
+{
+	const struct tb_config *c = rp->c;
+	const char *cols[FLOW_COLS_MAX];
+
 	rp_tab_col(t, false, "#");
 	rp_tab_sweep_cols(t, c);
 	rp_tab_col(t, false, "runs");
 	for (size_t fl = 0; fl < c->n_flows; fl++) {
-		for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++)
-			rp_tab_col(t, true, "%s %s", c->flows[fl].name, *m);
+		size_t n = flow_cols(rp, fl, cols);
+
+		for (size_t i = 0; i < n; i++)
+			rp_tab_col(t, true, "%s %s", c->flows[fl].name, cols[i]);
 		if (mathis[fl])
 			rp_tab_col(t, true, "%s Mathis", c->flows[fl].name);
 	}
@@ -364,18 +393,19 @@ static void results_head(struct rp_tab *t, const struct tb_config *c, const bool
  * @mathis; "off" in each when the case switched the flow off. */
 static void flow_cells(struct rp_tab *t, const struct report *rp, size_t k, size_t fl, bool mathis)
 {
-	const struct tb_config *c = rp->c;
 	bool on = rp_case_cfg(rp, k)->flows[fl].enabled;
+	const char *cols[FLOW_COLS_MAX];
+	size_t n = flow_cols(rp, fl, cols);
 	struct stats st;
 	char why[RP_WHY];
 
-	for (const char *const *m = rp_worker_table(&c->flows[fl]); *m; m++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!on) {
 			rp_tab_cell(t, "off");
 			continue;
 		}
-		rp_case_metric(rp, k, *m, (int)fl, -1, NULL, &st, why, sizeof(why));
-		rp_tab_stats(t, &st, metric_unit(*m));
+		rp_case_metric(rp, k, cols[i], (int)fl, -1, NULL, &st, why, sizeof(why));
+		rp_tab_stats(t, &st, metric_unit(cols[i]));
 	}
 	if (!mathis)
 		return;
@@ -449,7 +479,7 @@ void rp_results_tab(const struct report *rp, struct rp_tab *t)
 	rp_tab_para(t, false, "Medians over the complete repeats of each case, with the range "
 			      "(min – max) when the repeats differ. Every statistic, with its 95%% "
 			      "confidence interval, is in `summary.json`.");
-	results_head(t, c, mathis);
+	results_head(t, rp, mathis);
 	results_rows(t, rp, mathis);
 	mathis_notes(t, c, mathis);
 	free(mathis);
