@@ -625,7 +625,7 @@ static void step(FILE *out, bool quiet, const struct pkt *p, int d, int64_t t0, 
 	if (p->proto == IPPROTO_UDP) {
 		if (s->t_data[d] < 0)
 			s->t_data[d] = t;
-		ladder_quic_datagram(p->pl, p->plcap, p->len, note, sizeof(note), s->quic_pkts[d]);
+		ladder_quic_datagram(p->pl, p->plcap, p->len, true, note, sizeof(note), s->quic_pkts[d]);
 	} else {
 		tcp_events(p, d, t, r->sd, s, note, sizeof(note));
 		tcp_payload(p, d, t, &r->tls, s, note, sizeof(note));

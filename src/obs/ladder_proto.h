@@ -72,13 +72,14 @@ bool ladder_quic_long(const uint8_t *pl, unsigned cap, unsigned len);
 /**
  * The QUIC packets of one datagram: long-header packets by type, each with
  * its version and destination connection id length, walking the Length of
- * each to the next coalesced one; a short-header packet (the fixed bit set)
- * is 1-RTT and ends the datagram. Labels are appended to @buf (size @n);
+ * each to the next coalesced one; a short-header packet (the fixed bit set,
+ * or clear too with @greased: a known QUIC connection whose peers grease
+ * that bit, RFC 9287, as ngtcp2 does) is 1-RTT and ends the datagram. Labels are appended to @buf (size @n);
  * counts of each kind are added to @counts. Returns the packets recognised
  * (0: the payload does not look like QUIC, nothing appended).
  */
-unsigned ladder_quic_datagram(const uint8_t *pl, unsigned cap, unsigned len, char *buf, size_t n,
-			      unsigned counts[LQ_N]);
+unsigned ladder_quic_datagram(const uint8_t *pl, unsigned cap, unsigned len, bool greased,
+			      char *buf, size_t n, unsigned counts[LQ_N]);
 
 /* ---- labels ---- */
 

@@ -62,13 +62,15 @@ static bool long_rest(const uint8_t *p, const uint8_t *q, const uint8_t *cend, c
 	return true;
 }
 
-/* The long-header packet at @p; false if it is not one we know. */
-static bool long_packet(const uint8_t *p, const uint8_t *cend, const uint8_t *end, struct lq_pkt *k)
+/* The long-header packet at @p; false if it is not one we know. With
+ * @greased, its fixed bit may be clear (RFC 9287). */
+static bool long_packet(const uint8_t *p, const uint8_t *cend, const uint8_t *end, bool greased,
+			struct lq_pkt *k)
 {
 	static const int kinds[4] = { LQ_INITIAL, LQ_0RTT, LQ_HANDSHAKE, LQ_RETRY };
 	const uint8_t *q;
 
-	if (cend - p < 7 || (p[0] & 0xc0) != 0xc0)
+	if (cend - p < 7 || !(p[0] & 0x80) || !(greased || (p[0] & 0x40)))
 		return false;
 	k->version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
 	k->dcil = p[5];
@@ -85,7 +87,7 @@ bool ladder_quic_long(const uint8_t *pl, unsigned cap, unsigned len)
 {
 	struct lq_pkt k;
 
-	return cap <= len && long_packet(pl, pl + cap, pl + len, &k);
+	return cap <= len && long_packet(pl, pl + cap, pl + len, false, &k);
 }
 
 static void put_long(const struct lq_pkt *k, char *buf, size_t n)
@@ -96,8 +98,8 @@ static void put_long(const struct lq_pkt *k, char *buf, size_t n)
 		ladder_label_add(buf, n, "%s v%u dcid %u", ladder_quic_name(k->kind), k->version, k->dcil);
 }
 
-unsigned ladder_quic_datagram(const uint8_t *pl, unsigned cap, unsigned len, char *buf, size_t n,
-			      unsigned counts[LQ_N])
+unsigned ladder_quic_datagram(const uint8_t *pl, unsigned cap, unsigned len, bool greased,
+			      char *buf, size_t n, unsigned counts[LQ_N])
 {
 	const uint8_t *p = pl, *cend = pl + (cap < len ? cap : len), *end = pl + len;
 	unsigned found = 0;
@@ -106,12 +108,12 @@ unsigned ladder_quic_datagram(const uint8_t *pl, unsigned cap, unsigned len, cha
 	while (p < cend) {
 		const char *sep = found ? ", " : "QUIC ";
 
-		if (long_packet(p, cend, end, &k)) {
+		if (long_packet(p, cend, end, greased, &k)) {
 			ladder_label_add(buf, n, "%s", sep);
 			put_long(&k, buf, n);
 			counts[k.kind]++;
 			p += k.size;
-		} else if ((p[0] & 0xc0) == 0x40) {
+		} else if ((p[0] & 0xc0) == 0x40 || (greased && !(p[0] & 0x80))) {
 			ladder_label_add(buf, n, "%s1-RTT", sep);
 			counts[LQ_1RTT]++;
 			p = end;

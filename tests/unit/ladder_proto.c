@@ -474,7 +474,7 @@ static const char *datagram(const struct buf *b, unsigned counts[LQ_N])
 	static char lbl[256];
 
 	lbl[0] = 0;
-	ladder_quic_datagram(b->b, b->n, b->n, lbl, sizeof(lbl), counts);
+	ladder_quic_datagram(b->b, b->n, b->n, false, lbl, sizeof(lbl), counts);
 	return lbl;
 }
 
@@ -513,12 +513,33 @@ static void quic(void)
 	b.n = 0;
 	quic_long(&b, 0, 1, 300);
 	quic_long(&b, 2, 1, 500);
-	tap_ok(ladder_quic_datagram(b.b, 86, b.n, lbl, sizeof(lbl), cut) == 1 &&
+	tap_ok(ladder_quic_datagram(b.b, 86, b.n, false, lbl, sizeof(lbl), cut) == 1 &&
 		       !strcmp(lbl, "QUIC Initial v1 dcid 8, +525 bytes not captured"),
 	       "86 bytes captured: the Initial, and the bytes after it not captured (%s)", lbl);
 	tap_ok(n[LQ_INITIAL] == 2 && n[LQ_HANDSHAKE] == 2 && n[LQ_1RTT] == 2 && n[LQ_0RTT] == 1 &&
 		       n[LQ_RETRY] == 1 && n[LQ_VN] == 1,
 	       "counts by kind: Initial 2, Handshake 2, 1-RTT 2, 0-RTT 1, Retry 1, VN 1");
+}
+
+/* RFC 9287: peers that agreed to grease the fixed bit send packets with
+ * it clear; ngtcp2 does. Inside a known QUIC connection they are still
+ * QUIC; as the first datagram of a flow they are not. */
+static void quic_greased(void)
+{
+	unsigned n[LQ_N] = { 0 };
+	char lbl[128] = "";
+	struct buf b = { .n = 0 };
+
+	quic_long(&b, 2, 1, 60);
+	b.b[0] &= (uint8_t)~0x40;       /* a Handshake packet, fixed bit clear */
+	u8(&b, 0x1d);                   /* and a short header, fixed bit clear */
+	fill(&b, 0x92, 100);
+	tap_ok(!ladder_quic_long(b.b, b.n, b.n), "a greased long header does not start a QUIC flow");
+	tap_ok(ladder_quic_datagram(b.b, b.n, b.n, false, lbl, sizeof(lbl), n) == 0 && !lbl[0],
+	       "nor is it QUIC outside a known connection");
+	tap_ok(ladder_quic_datagram(b.b, b.n, b.n, true, lbl, sizeof(lbl), n) == 2 &&
+		       !strcmp(lbl, "QUIC Handshake v1 dcid 8, 1-RTT"),
+	       "in a known connection: Handshake and 1-RTT with the fixed bit greased (%s)", lbl);
 }
 
 static void quic_junk(void)
@@ -737,6 +758,7 @@ int main(void)
 	snaplen_cut();
 	tls_junk();
 	quic();
+	quic_greased();
 	quic_junk();
 	capture();
 	return tap_done();
