@@ -41,6 +41,22 @@ static int prec(const struct tb_expr *e)
 	return e->op == '+' || e->op == '-' ? 1 : 2;
 }
 
+/* jain(a, b, case=x) as written: its arguments are goodput() of each flow,
+ * with the call's selectors. */
+static void jain_text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
+{
+	fputs("jain(", f);
+	for (size_t i = 0; i < e->n_args; i++)
+		fprintf(f, "%s%s", i ? ", " : "", e->args[i]->subject);
+	for (size_t i = 0; e->n_args && i < e->args[0]->n_sel; i++) {
+		const struct tb_sweep *s = &c->sweeps[e->args[0]->sel[i].sweep];
+
+		fprintf(f, ", %s=%s", s->short_name ? s->short_name : s->key,
+			s->values[e->args[0]->sel[i].value]);
+	}
+	fputc(')', f);
+}
+
 static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 {
 	if (!e)
@@ -61,6 +77,10 @@ static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 		fputs(e->base ? "))" : ")", f);
 		break;
 	case TB_EX_CALL:
+		if (!strcmp(e->name, "jain")) {
+			jain_text(c, e, f);
+			break;
+		}
 		fprintf(f, "%s(", e->name);
 		for (size_t i = 0; i < e->n_args; i++) {
 			if (i)
@@ -127,7 +147,7 @@ static enum tb_unit side_unit(const struct tb_expr *e)
 		return metric_unit(e->name);
 	if (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis"))
 		return TB_UNIT_RATE;
-	if (e->kind == TB_EX_NUM)
+	if (e->kind == TB_EX_NUM || (e->kind == TB_EX_CALL && !strcmp(e->name, "jain")))
 		return TB_UNIT_COUNT;
 	{
 		enum tb_unit u = side_unit(e->lhs);
@@ -145,6 +165,23 @@ struct ectx {
 	const struct mlist *ml;
 	const struct rp_combo *cb;
 };
+
+static double eval(const struct ectx *x, const struct tb_expr *e);
+
+/* Jain's fairness index (sum x)^2 / (n sum x^2) of the arguments; NaN when
+ * one is missing or every one is 0. */
+static double jain(const struct ectx *x, const struct tb_expr *e)
+{
+	double sum = 0, sq = 0;
+
+	for (size_t i = 0; i < e->n_args; i++) {
+		double v = eval(x, e->args[i]);
+
+		sum += v;
+		sq += v * v;
+	}
+	return e->n_args && sq > 0 ? sum * sum / ((double)e->n_args * sq) : NAN;
+}
 
 static double eval(const struct ectx *x, const struct tb_expr *e)
 {
@@ -178,6 +215,8 @@ static double eval(const struct ectx *x, const struct tb_expr *e)
 		double b = e->n_args > 1 ? eval(x, e->args[1]) : NAN;
 		double p = e->n_args > 2 ? eval(x, e->args[2]) : NAN;
 
+		if (!strcmp(e->name, "jain"))
+			return jain(x, e);
 		if (!strcmp(e->name, "mathis"))
 			return b > 0 && p > 0 ? a * 8 / b * 1.22 / sqrt(p / 100) : NAN;
 		if (!strcmp(e->name, "min"))
@@ -364,7 +403,8 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 		cb->held = false;
 	else if (isnan(cb->lhs) || isnan(cb->rhs)) {
 		cb->held = false;
-		cb->reason = xstrdup("a side is undefined (division by zero or mathis() of 0)");
+		cb->reason = xstrdup("a side is undefined (division by zero, mathis() of 0, or jain() "
+				     "of flows that all moved nothing)");
 	} else {
 		cb->held = compare(cb->lhs, e->cmp, cb->rhs);
 	}
