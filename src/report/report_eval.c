@@ -149,6 +149,8 @@ static enum tb_unit side_unit(const struct tb_expr *e)
 		return TB_UNIT_RATE;
 	if (e->kind == TB_EX_NUM || (e->kind == TB_EX_CALL && !strcmp(e->name, "jain")))
 		return TB_UNIT_COUNT;
+	if (e->kind == TB_EX_BINOP && e->op == '/' && side_unit(e->rhs) != TB_UNIT_COUNT)
+		return TB_UNIT_COUNT; /* a share: rate / rate */
 	{
 		enum tb_unit u = side_unit(e->lhs);
 
