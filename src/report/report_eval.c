@@ -57,6 +57,24 @@ static void jain_text(const struct tb_config *c, const struct tb_expr *e, FILE *
 	fputc(')', f);
 }
 
+static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f);
+
+/* fn(arg, ...) */
+static void call_text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
+{
+	if (!strcmp(e->name, "jain")) {
+		jain_text(c, e, f);
+		return;
+	}
+	fprintf(f, "%s(", e->name);
+	for (size_t i = 0; i < e->n_args; i++) {
+		if (i)
+			fputs(", ", f);
+		text(c, e->args[i], f);
+	}
+	fputc(')', f);
+}
+
 static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 {
 	if (!e)
@@ -77,17 +95,7 @@ static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 		fputs(e->base ? "))" : ")", f);
 		break;
 	case TB_EX_CALL:
-		if (!strcmp(e->name, "jain")) {
-			jain_text(c, e, f);
-			break;
-		}
-		fprintf(f, "%s(", e->name);
-		for (size_t i = 0; i < e->n_args; i++) {
-			if (i)
-				fputs(", ", f);
-			text(c, e->args[i], f);
-		}
-		fputc(')', f);
+		call_text(c, e, f);
 		break;
 	case TB_EX_BINOP: {
 		bool pl = prec(e->lhs) < prec(e), pr = prec(e->rhs) < prec(e) ||
