@@ -9,11 +9,11 @@
 run_experiment --needs netem bbr_cubic_share --duration 20s --repeat 1
 is "$(jq '.runs_complete' "$S")" 2 "2 runs complete (shallow, deep)"
 diag "kernel: $(jq -r '.kernel.tier + " " + .kernel.release' "$S")"
-m() { jq -r ".cases[] | select(.label==\"case=$1\") | .flows.$2.metrics.$3.median // \"-\"" "$S"; }
+m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.$2.metrics.$3.median // \"-\"" "$S"; }
 # rtt CASE NODE FLOW: median sampler rtt_us (ms) of the flow's ESTAB samples after 5 s
 rtt() {
 	local k
-	k=$(jq -r "[.cases[].label] | index(\"case=$1\") + 1" "$S")
+	k=$(jq -r "[.cases[].label] | index(\"$1\") + 1" "$S")
 	awk -F, -v f="$3" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		$c["flow"] == f && $c["state"] == "ESTAB" && $c["t_s"] > 5 { print $c["rtt_us"] / 1000 }' \
 		"$TMP/o/runs/c$k-r1/sockets/$2-tcp.csv" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR ? v[int((NR + 1) / 2)] : 0 }'

@@ -9,8 +9,8 @@
 run_experiment --needs fq_codel ecn_fq_codel --duration 15s --repeat 1
 is "$(jq '.runs_complete' "$S")" 2 "2 runs complete (drop, ecn)"
 diag "kernel: $(jq -r '.kernel.tier + " " + .kernel.release' "$S")"
-m() { jq -r ".cases[] | select(.label==\"case=$1\") | .flows.$2.metrics.$3.median // \"-\"" "$S"; }
-k() { jq -r "[.cases[].label] | index(\"case=$1\") + 1" "$S"; }
+m() { jq -r ".cases[] | select(.label==\"$1\") | .flows.$2.metrics.$3.median // \"-\"" "$S"; }
+k() { jq -r "[.cases[].label] | index(\"$1\") + 1" "$S"; }
 # q CASE FIELD: r1's fq_codel's FIELD (drops, xstats.ecn_mark) in the case's run (qdisc.json)
 q() { jq -r "[.r1[] | select(.kind == \"fq_codel\")][0].$2 // \"-\"" "$TMP/o/runs/c$(k "$1")-r1/qdisc.json"; }
 cnt() { jq -r ".$3 // 0" "$TMP/o/runs/c$(k "$1")-r1/counters/$2.json"; }
