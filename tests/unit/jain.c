@@ -22,7 +22,7 @@ static const char head[] = "[experiment]\nname = jtest\nduration = 10s\n"
 			   "[node c1]\n[node s1]\n[link c1-s1]\n"
 			   "[flow a]\nworker = bulk\nfrom = c1\nto = s1\n"
 			   "[flow b]\nworker = bulk\nfrom = c1\nto = s1\n"
-			   "[flow c]\nworker = bulk\nfrom = c1\nto = s1\n"
+			   "[flow c]\nworker = bulk\nfrom = c1\nto = s1\nstart = 2s\n"
 			   "[flow probe]\nworker = rr\nfrom = c1\nto = s1\n"
 			   "[case equal]\nflow.a.cc = cubic\n"
 			   "[case skewed]\nflow.a.cc = bbr\n"
@@ -52,7 +52,7 @@ static void test_parse(void)
 	static const struct {
 		const char *expect, *want, *what;
 	} bad[] = {
-		{ "x = jain(a, bb) > 0.9", "j.conf:28:13: error: expect x: jain(): unknown flow \"bb\"",
+		{ "x = jain(a, bb) > 0.9", "j.conf:29:13: error: expect x: jain(): unknown flow \"bb\"",
 		  "an unknown flow, at its column" },
 		{ "x = jain(a) > 0.9", "jain() takes at least 2 flows", "one flow" },
 		{ "x = jain(a, probe) > 0.9", "flow probe (worker rr) has no goodput",
@@ -123,6 +123,10 @@ static void fixture(const char *out)
 			wfile(p, "{\"worker\": \"bulk\", \"goodput_bps\": %.1f, \"seconds\": 10}\n",
 			      gp[k][i]);
 			free(p);
+			p = xasprintf("%s/flows/%s.series.jsonl", dir, flows[i]);
+			wfile(p, "{\"t\": 1.0, \"goodput_bps\": %.1f}\n{\"t\": 2.0, \"goodput_bps\": %.1f}\n",
+			      gp[k][i], gp[k][i]);
+			free(p);
 		}
 		free(dir);
 	}
@@ -134,6 +138,44 @@ static const struct rp_expect *find(const struct report *rp, const char *name)
 		if (!strcmp(rp->ex[i].e->name, name))
 			return &rp->ex[i];
 	return NULL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return xstrdup("");
+	if (getdelim(&s, &len, 0, f) < 0) {
+		free(s);
+		s = xstrdup("");
+	}
+	fclose(f);
+	return s;
+}
+
+/* Each case's bulk flows on one plot, on the run's time axis: c (start
+ * 2 s) at 3 and 4 s. */
+static void test_share_plot(struct report *rp, const char *out)
+{
+	char *p = xasprintf("%s/plots/goodput_c2.dat", out), *dat, *gp;
+
+	setenv("TESTBED_GNUPLOT", "/nonexistent", 1);
+	rp_plots(rp);
+	dat = slurp(p);
+	free(p);
+	p = xasprintf("%s/plots/plots.gp", out);
+	gp = slurp(p);
+	tap_ok(strstr(dat, "1.000000 30") && strstr(dat, "3.000000 10") &&
+		       strstr(dat, "4.000000 10"),
+	       "goodput_c2.dat: a, b and c, c shifted by its start");
+	tap_ok(strstr(gp, "goodput_c1.svg") && strstr(gp, "title \"c\""),
+	       "plots.gp draws goodput_c1.svg with a line per flow");
+	free(dat);
+	free(gp);
+	free(p);
 }
 
 static void test_eval(void)
@@ -179,6 +221,7 @@ static void test_eval(void)
 		tap_ok(!strcmp(t, "jain(a, b, c, case=equal)"), "written back as given (%s)", t);
 		free(t);
 	}
+	test_share_plot(rp, out);
 	rp_free(rp);
 	config_free(c);
 	diag_free(&d);
