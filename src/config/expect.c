@@ -5,6 +5,7 @@
  *   near_mathis = goodput(bulk, cc=cubic) < 3 * mathis(1448, 40ms, 1%)
  *
  *   fetched  = value(fetch, time_connect) < 60ms
+ *   fair     = jain(a, b, c, case=equal_rtt) > 0.9
  *
  * `testbed compare --fail-if` adds base(METRIC): the metric read from the
  * base run (a flag on the metric's node, so units and selectors are the
@@ -26,8 +27,8 @@
 #include "metric.h"
 #include "util/units.h"
 
-static const char *const functions[] = { "mathis", "min", "max", "abs", NULL };
-static const int function_arity[] = { 3, 2, 2, 1 };
+static const char *const functions[] = { "mathis", "min", "max", "abs", "jain", NULL };
+static const int function_arity[] = { 3, 2, 2, 1, 0 }; /* 0: jain()'s own parser */
 
 struct parser {
 	struct cfg_ctx *x;
@@ -489,6 +490,88 @@ static struct tb_expr *parse_base(struct parser *ps, const char *b, char *name)
 	return n;
 }
 
+/* One flow of jain(): a goodput() metric node of a flow that measures goodput. */
+static struct tb_expr *jain_flow(struct parser *ps, const struct tb_expr *call, char *flow,
+				 const char *at)
+{
+	const struct tb_config *c = ps->x->c;
+	struct tb_expr *m = node_new(TB_EX_METRIC, (int)(at - ps->s));
+
+	m->name = xstrdup("goodput");
+	m->subject = flow;
+	m->flow = config_flow(c, flow);
+	if (m->flow < 0) {
+		perr(ps, at, "jain(): unknown flow \"%s\"", flow);
+		return m;
+	}
+	if (!metric_find("goodput", (int)c->flows[m->flow].worker))
+		perr(ps, at, "jain(): flow %s (worker %s) has no goodput: jain() compares bulk "
+			     "(or udp) flows",
+		     flow, config_worker_name(c->flows[m->flow].worker));
+	for (size_t i = 0; i < call->n_args; i++)
+		if (call->args[i]->flow == m->flow)
+			perr(ps, at, "jain(): flow %s is named twice", flow);
+	return m;
+}
+
+/* After jain()'s list: at least two flows, each with every selector of the call. */
+static void jain_finish(struct parser *ps, struct tb_expr *n, const struct tb_expr *sel,
+			const char *b)
+{
+	if (n->n_args < 2 && !ps->failed)
+		perr(ps, b, "jain() takes at least 2 flows, e.g. jain(a, b) (it has %zu)",
+		     n->n_args);
+	for (size_t i = 0; i < n->n_args && sel->n_sel; i++) {
+		n->args[i]->sel = xmalloc(sel->n_sel * sizeof(*sel->sel));
+		memcpy(n->args[i]->sel, sel->sel, sel->n_sel * sizeof(*sel->sel));
+		n->args[i]->n_sel = sel->n_sel;
+	}
+}
+
+/* jain(FLOW, FLOW, ...[, KEY=VALUE]...): Jain's fairness index of the flows'
+ * goodput; the selectors pick the case of every flow. Each flow becomes an
+ * argument goodput(FLOW, selectors...), so the report reads and iterates
+ * them as any metric. */
+static struct tb_expr *parse_jain(struct parser *ps, const char *b, char *name)
+{
+	struct tb_expr *n = node_new(TB_EX_CALL, (int)(b - ps->s));
+	struct tb_expr *sel = node_new(TB_EX_NUM, 0);
+
+	n->name = name;
+	while (!ps->failed) {
+		const char *at;
+		char *w;
+
+		skip_ws(ps);
+		at = ps->p;
+		w = word(ps, ".-");
+		skip_ws(ps);
+		if (*ps->p == '=' && *w) {
+			ps->p = at;
+			parse_selector(ps, sel);
+			free(w);
+		} else if (!*w) {
+			perr(ps, at, "jain() takes flow names, e.g. jain(a, b, case=x)");
+			free(w);
+		} else {
+			n->args = xrealloc(n->args, (n->n_args + 1) * sizeof(*n->args));
+			n->args[n->n_args] = jain_flow(ps, n, w, at);
+			n->n_args++;
+		}
+		skip_ws(ps);
+		if (*ps->p != ',')
+			break;
+		ps->p++;
+	}
+	if (!ps->failed && *ps->p != ')')
+		perr(ps, ps->p, "expected \")\" to close jain(");
+	else if (!ps->failed)
+		ps->p++;
+	jain_finish(ps, n, sel, b);
+	expect_free_expr(sel);
+	return n;
+}
+
 static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
 {
 	const struct tb_metric *md = metric_find(name, -1);
@@ -499,6 +582,8 @@ static struct tb_expr *parse_call(struct parser *ps, const char *b, char *name)
 			fn = i;
 	ps->p++; /* '(' */
 	skip_ws(ps);
+	if (fn >= 0 && !strcmp(name, "jain"))
+		return parse_jain(ps, b, name);
 	/* max(rr) is the metric, max(a, b) the function */
 	if (fn >= 0 && !(md && *ps->p && isalpha((unsigned char)*ps->p)))
 		return parse_function(ps, b, name, fn);
@@ -610,6 +695,8 @@ static enum tb_unit expr_unit(const struct tb_expr *e)
 	case TB_EX_CALL:
 		if (!strcmp(e->name, "mathis"))
 			return TB_UNIT_RATE;
+		if (!strcmp(e->name, "jain"))
+			return TB_UNIT_COUNT;
 		a = e->n_args ? expr_unit(e->args[0]) : TB_UNIT_COUNT;
 		return a != TB_UNIT_COUNT || e->n_args < 2 ? a : expr_unit(e->args[1]);
 	case TB_EX_BINOP:

@@ -41,6 +41,40 @@ static int prec(const struct tb_expr *e)
 	return e->op == '+' || e->op == '-' ? 1 : 2;
 }
 
+/* jain(a, b, case=x) as written: its arguments are goodput() of each flow,
+ * with the call's selectors. */
+static void jain_text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
+{
+	fputs("jain(", f);
+	for (size_t i = 0; i < e->n_args; i++)
+		fprintf(f, "%s%s", i ? ", " : "", e->args[i]->subject);
+	for (size_t i = 0; e->n_args && i < e->args[0]->n_sel; i++) {
+		const struct tb_sweep *s = &c->sweeps[e->args[0]->sel[i].sweep];
+
+		fprintf(f, ", %s=%s", s->short_name ? s->short_name : s->key,
+			s->values[e->args[0]->sel[i].value]);
+	}
+	fputc(')', f);
+}
+
+static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f);
+
+/* fn(arg, ...) */
+static void call_text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
+{
+	if (!strcmp(e->name, "jain")) {
+		jain_text(c, e, f);
+		return;
+	}
+	fprintf(f, "%s(", e->name);
+	for (size_t i = 0; i < e->n_args; i++) {
+		if (i)
+			fputs(", ", f);
+		text(c, e->args[i], f);
+	}
+	fputc(')', f);
+}
+
 static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 {
 	if (!e)
@@ -61,13 +95,7 @@ static void text(const struct tb_config *c, const struct tb_expr *e, FILE *f)
 		fputs(e->base ? "))" : ")", f);
 		break;
 	case TB_EX_CALL:
-		fprintf(f, "%s(", e->name);
-		for (size_t i = 0; i < e->n_args; i++) {
-			if (i)
-				fputs(", ", f);
-			text(c, e->args[i], f);
-		}
-		fputc(')', f);
+		call_text(c, e, f);
 		break;
 	case TB_EX_BINOP: {
 		bool pl = prec(e->lhs) < prec(e), pr = prec(e->rhs) < prec(e) ||
@@ -127,9 +155,9 @@ static enum tb_unit side_unit(const struct tb_expr *e)
 		return metric_unit(e->name);
 	if (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis"))
 		return TB_UNIT_RATE;
-	if (e->kind == TB_EX_NUM)
+	if (e->kind == TB_EX_NUM || (e->kind == TB_EX_CALL && !strcmp(e->name, "jain")))
 		return TB_UNIT_COUNT;
-	/* a quotient of two quantities of one unit (two times: RTTs) has none */
+	/* a quotient of two quantities of one unit (two times: RTTs; two rates: a share) has none */
 	if (e->kind == TB_EX_BINOP && e->op == '/' && side_unit(e->lhs) == side_unit(e->rhs))
 		return TB_UNIT_COUNT;
 	{
@@ -148,6 +176,23 @@ struct ectx {
 	const struct mlist *ml;
 	const struct rp_combo *cb;
 };
+
+static double eval(const struct ectx *x, const struct tb_expr *e);
+
+/* Jain's fairness index (sum x)^2 / (n sum x^2) of the arguments; NaN when
+ * one is missing or every one is 0. */
+static double jain(const struct ectx *x, const struct tb_expr *e)
+{
+	double sum = 0, sq = 0;
+
+	for (size_t i = 0; i < e->n_args; i++) {
+		double v = eval(x, e->args[i]);
+
+		sum += v;
+		sq += v * v;
+	}
+	return e->n_args && sq > 0 ? sum * sum / ((double)e->n_args * sq) : NAN;
+}
 
 static double eval(const struct ectx *x, const struct tb_expr *e)
 {
@@ -181,6 +226,8 @@ static double eval(const struct ectx *x, const struct tb_expr *e)
 		double b = e->n_args > 1 ? eval(x, e->args[1]) : NAN;
 		double p = e->n_args > 2 ? eval(x, e->args[2]) : NAN;
 
+		if (!strcmp(e->name, "jain"))
+			return jain(x, e);
 		if (!strcmp(e->name, "mathis"))
 			return b > 0 && p > 0 ? a * 8 / b * 1.22 / sqrt(p / 100) : NAN;
 		if (!strcmp(e->name, "min"))
@@ -367,7 +414,8 @@ static void eval_combo(struct report *rp, const struct tb_expect *e, const struc
 		cb->held = false;
 	else if (isnan(cb->lhs) || isnan(cb->rhs)) {
 		cb->held = false;
-		cb->reason = xstrdup("a side is undefined (division by zero or mathis() of 0)");
+		cb->reason = xstrdup("a side is undefined (division by zero, mathis() of 0, or jain() "
+				     "of flows that all moved nothing)");
 	} else {
 		cb->held = compare(cb->lhs, e->cmp, cb->rhs);
 	}

@@ -405,7 +405,8 @@ static void sweep_plots(struct pctx *x)
  * leaves out and breaks the line at, a gap rather than a dip to 0. (Not a
  * `set datafile missing` marker: gnuplot 5 joins the points around those
  * in a `using 1:2` plot.) Returns 1 for a value, 0 for a gap or no row. */
-static int series_row(json_t *j, const char *key, const char *count, double sc, FILE *d)
+static int series_row(json_t *j, const char *key, const char *count, double sc, double t0,
+		      FILE *d)
 {
 	json_t *t = json_object_get(j, "t"), *v = json_object_get(j, key);
 	json_t *cnt = count ? json_object_get(j, count) : NULL;
@@ -413,18 +414,18 @@ static int series_row(json_t *j, const char *key, const char *count, double sc, 
 	if (!json_is_number(t) || !json_is_number(v))
 		return 0;
 	if (json_is_number(cnt) && json_number_value(cnt) == 0) {
-		fprintf(d, "%.6f NaN\n", json_number_value(t));
+		fprintf(d, "%.6f NaN\n", t0 + json_number_value(t));
 		return 0;
 	}
-	fprintf(d, "%.6f %.9g\n", json_number_value(t), json_number_value(v) * sc);
+	fprintf(d, "%.6f %.9g\n", t0 + json_number_value(t), json_number_value(v) * sc);
 	return 1;
 }
 
-/* The series of flow @flow in run @r (series_row), appended to @d when it
- * has a value at all (gnuplot refuses a line of gaps only). Returns the
- * number of rows with a value. */
+/* The series of flow @flow in run @r (series_row, its times shifted by
+ * @t0), appended to @d when it has a value at all (gnuplot refuses a line
+ * of gaps only). Returns the number of rows with a value. */
 static size_t series_rows(struct pctx *x, const struct rp_run *r, const char *flow,
-			  const char *key, const char *count, double sc, FILE *d)
+			  const char *key, const char *count, double sc, double t0, FILE *d)
 {
 	char *p = rp_path(x->rp, "%s/flows/%s.series.jsonl", r->dir, flow);
 	FILE *f = fopen(p, "r"), *m;
@@ -440,7 +441,7 @@ static size_t series_rows(struct pctx *x, const struct rp_run *r, const char *fl
 	while (getline(&line, &cap, f) >= 0) {
 		json_t *j = json_loads(line, 0, NULL);
 
-		n += (size_t)series_row(j, key, count, sc, m);
+		n += (size_t)series_row(j, key, count, sc, t0, m);
 		json_decref(j);
 	}
 	fclose(m);
@@ -643,9 +644,9 @@ static size_t series_of(struct pctx *x, enum series_kind kind, const struct rp_r
 	static const char *const c_retr[] = { "total_retrans", NULL };
 
 	if (kind == S_THROUGHPUT)
-		return series_rows(x, r, f->name, "goodput_bps", NULL, 1e-6, d);
+		return series_rows(x, r, f->name, "goodput_bps", NULL, 1e-6, 0, d);
 	if (kind == S_LATENCY)
-		return series_rows(x, r, f->name, "p99_us", "requests", 1e-3, d);
+		return series_rows(x, r, f->name, "p99_us", "requests", 1e-3, 0, d);
 	return sock_rows(x, r, f, kind == S_CWND ? c_cwnd : c_retr, d);
 }
 
@@ -756,6 +757,69 @@ static void time_plots(struct pctx *x, enum series_kind kind)
 	for (size_t fl = 0; fl < c->n_flows; fl++)
 		if (has_series(kind, &c->flows[fl]))
 			time_plot(x, kind, &c->flows[fl]);
+}
+
+/* Case @k's bulk flows that ran in @r, each on the run's time axis (its
+ * series shifted by the flow's start) as a block of @d named in @labels;
+ * the number of blocks. */
+static size_t share_blocks(struct pctx *x, size_t k, const struct rp_run *r, FILE *d,
+			   char **labels)
+{
+	const struct tb_config *c = rp_case_cfg(x->rp, k);
+	size_t blocks = 0;
+
+	for (size_t fl = 0; fl < c->n_flows; fl++) {
+		const struct tb_flow *f = &c->flows[fl];
+
+		if (f->worker != TB_WORKER_BULK || !f->enabled ||
+		    !series_rows(x, r, f->name, "goodput_bps", NULL, 1e-6, f->start_us / 1e6, d))
+			continue;
+		fputs("\n\n", d);
+		labels[blocks++] = xstrdup(f->name);
+	}
+	return blocks;
+}
+
+/* Case @k's goodput of every bulk flow over the run's time, one line per
+ * flow, from its first complete run: how flows share a bottleneck (drawn
+ * when at least two bulk flows ran). */
+static void share_plot(struct pctx *x, size_t k)
+{
+	const struct rp_run *r = rp_first_run(x->rp, k);
+	char *dname = xasprintf("goodput_c%zu.dat", k + 1), *svg, *title;
+	FILE *d = r ? data_open(x, dname) : NULL;
+	char **labels = xcalloc(rp_case_cfg(x->rp, k)->n_flows + 1, sizeof(char *));
+	size_t blocks = d ? share_blocks(x, k, r, d, labels) : 0;
+
+	if (d)
+		fclose(d);
+	if (blocks >= 2) {
+		svg = xasprintf("goodput_c%zu.svg", k + 1);
+		title = xasprintf("goodput of each bulk flow, case %s (%s)", x->rp->cases[k].label,
+				  r->dir);
+		begin_plot(x, svg, title, "time since the run's start (s)", "Mbit/s", false);
+		event_marks(x, 0);
+		fputs("plot ", x->gp);
+		for (size_t b = 0; b < blocks; b++)
+			plot_line(x->gp, b == 0, dname, b, "1:2 with lines lw 1.5", labels[b]);
+		fputs("\n", x->gp);
+		rp_series_add(x->rp, dname, title, "Mbit/s", labels, blocks, NULL, false);
+		free(title);
+		free(svg);
+	} else if (d) {
+		data_remove(x, dname);
+	}
+	for (size_t b = 0; b < blocks; b++)
+		free(labels[b]);
+	free(labels);
+	free(dname);
+}
+
+/* Per case, up to TCP_PLOT_CASES cases: the bulk flows' goodput together. */
+static void share_plots(struct pctx *x)
+{
+	for (size_t k = 0; k < x->rp->n_cases && x->rp->n_cases <= TCP_PLOT_CASES; k++)
+		share_plot(x, k);
 }
 
 /* Flow @f's socket plot of case @k (from run @r, its rows in @dname) in the
@@ -913,6 +977,7 @@ static bool write_script(struct pctx *x, const char *gp_path)
 	}
 	fputs("# Written by testbed report; render with: cd plots && gnuplot plots.gp\n", x->gp);
 	sweep_plots(x);
+	share_plots(x);
 	time_plots(x, S_THROUGHPUT);
 	time_plots(x, S_LATENCY);
 	time_plots(x, S_CWND);
