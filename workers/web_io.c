@@ -261,7 +261,8 @@ void web_io_close(struct web_io *io)
 	free(io->early);
 	free(io->syn);
 	io->early = NULL;
-	io->early_len = io->early_off = 0;
+	io->syn = NULL;
+	io->early_len = io->early_off = io->syn_len = 0;
 }
 
 int web_tfo_sysctl(int need, int *old, int *now)
