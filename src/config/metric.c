@@ -28,7 +28,14 @@
 const struct tb_metric metric_table[] = {
 	FLOW("goodput", WB, RATE, FIELD, CLIENT, "goodput_bps", NULL),
 	FLOW("goodput", WU, RATE, RATE, SERVER, "bytes", NULL),
+	/* what the receiving application read, first to last byte (a slow reader's rate) */
+	FLOW("server_goodput", WB, RATE, FIELD, SERVER, "goodput_bps", NULL),
 	FLOW("bytes", WB, COUNT, FIELD, CLIENT, "bytes", NULL),
+	/* which limit held a bulk sender (tcp_info's chrono times) */
+	FLOW("busy", WB, TIME, FIELD, CLIENT, "busy_s", NULL),
+	FLOW("rwnd_limited", WB, TIME, FIELD, CLIENT, "rwnd_limited_s", NULL),
+	FLOW("cwnd_limited", WB, TIME, FIELD, CLIENT, "cwnd_limited_s", NULL),
+	FLOW("sndbuf_limited", WB, TIME, FIELD, CLIENT, "sndbuf_limited_s", NULL),
 	FLOW("bytes", WU, COUNT, FIELD, SERVER, "bytes", NULL),
 	LAT("p50"),
 	LAT("p90"),
