@@ -647,11 +647,19 @@ static const char all_client[] =
 	"\"heartbeat_us\": {\"count\": 10, \"p50\": 1111, \"p90\": 2222, \"p99\": 3333, "
 	"\"p999\": 4444, \"max\": 5555, \"mean\": 1234}, "
 	"\"connect_us\": {\"count\": 10, \"p50\": 100, \"p99\": 300, \"max\": 500}, "
-	"\"stream_p99_us\": {\"count\": 4, \"max\": 7000}}\n";
+	"\"stream_p99_us\": {\"count\": 4, \"max\": 7000}, "
+	"\"ttfb_us\": {\"count\": 4, \"p50\": 800, \"p99\": 900}, "
+	"\"handshake_us\": {\"count\": 4, \"p50\": 600, \"p99\": 700}, "
+	"\"resumed\": 1, \"early_accepted\": 1, \"tfo_syn_data\": 1, "
+	"\"quic\": {\"pkts_lost\": 1, \"pkts_retransmitted\": 1, \"srtt_us\": 1000}, "
+	"\"busy_s\": 9.5, \"rwnd_limited_s\": 9, \"cwnd_limited_s\": 0.5, "
+	"\"sndbuf_limited_s\": 0, \"reconnect_99_s\": 1.25}\n";
 static const char all_server[] =
 	"{\"bytes\": 1250000, \"seconds\": 10, \"received\": 99, \"lost\": 1, \"loss_pct\": 1.0, "
 	"\"gaps\": 1, \"reordered\": 1, \"duplicated\": 1, \"rss_peak_bytes\": 1000000, "
-	"\"vm_peak_bytes\": 2000000, \"threads_max\": 3, "
+	"\"vm_peak_bytes\": 2000000, \"threads_max\": 3, \"goodput_bps\": 1e6, "
+	"\"mem_peak_bytes\": 1500000, \"procs_max\": 2, \"cpu_s\": 1.5, \"emfile\": 7, "
+	"\"accept_pauses\": 3, "
 	"\"owd_us\": {\"count\": 99, \"p50\": 20000, \"p99\": 21000}}\n";
 
 static struct tb_config *every_fixture(const char *out)
