@@ -277,6 +277,7 @@ static struct {
 	bool armed;          /* lfd is in the epoll set */
 	bool paced;          /* accepts come from the TAG_ACC timer */
 	uint64_t acc_start, acc_done;
+	uint64_t pause_until; /* paced: no accept before this (EMFILE) */
 	unsigned reaps;
 } lp = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
@@ -324,6 +325,25 @@ static void conn_close(struct srv_conn *c, int err)
 	srv_conn_end(c, err);
 }
 
+/* Send what is owed until the socket is full: 0, or the error. */
+static int flush_some(struct srv_conn *c, bool *want_out)
+{
+	while (c->resp_left) {
+		size_t n = c->resp_left < SRV_CHUNK ? (size_t)c->resp_left : SRV_CHUNK;
+		ssize_t w = wk_send_some(c->fd, wk_zeros(SRV_CHUNK), n);
+
+		if (w == -EAGAIN) {
+			*want_out = true;
+			return 0;
+		}
+		if (w < 0)
+			return (int)-w;
+		c->resp_left -= (uint64_t)w;
+		__atomic_add_fetch(&srv_st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
 static void conn_event(struct srv_conn *c, uint32_t events)
 {
 	bool want_out = false;
@@ -361,21 +381,7 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 		if ((size_t)r < want && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 			break;
 	}
-	while (c->resp_left) {
-		size_t n = c->resp_left < SRV_CHUNK ? (size_t)c->resp_left : SRV_CHUNK;
-		ssize_t w = wk_send_some(c->fd, wk_zeros(SRV_CHUNK), n);
-
-		if (w == -EAGAIN) {
-			want_out = true;
-			break;
-		}
-		if (w < 0) {
-			err = (int)-w;
-			break;
-		}
-		c->resp_left -= (uint64_t)w;
-		__atomic_add_fetch(&srv_st.bytes_out, (uint64_t)w, __ATOMIC_RELAXED);
-	}
+	err = flush_some(c, &want_out);
 	if (err && !c->err)
 		c->err = err;
 	if (c->err || c->eof || (c->close_after && !c->resp_left && !c->busy)) {
@@ -504,7 +510,13 @@ static void accept_pause(int err)
 	pthread_mutex_lock(&srv_st_lock);
 	wk_errs_add(&srv_st.errs, err);
 	pthread_mutex_unlock(&srv_st_lock);
-	if (lp.paced || !lp.armed || lp.tpause < 0)
+	if (lp.paced) {
+		/* the accept timer skips its turns for as long */
+		lp.pause_until = wk_now_us() + 50000;
+		srv_st.accept_pauses++;
+		return;
+	}
+	if (!lp.armed || lp.tpause < 0)
 		return;
 	listener_arm(false);
 	srv_st.accept_pauses++;
@@ -639,6 +651,8 @@ static void on_accept_timer(void)
 		listener_arm(true);
 		return;
 	}
+	if (now < lp.pause_until)
+		return;
 	allowed = (uint64_t)((double)(now - lp.acc_start) * srv_o.accept_rate / 1e6) + 1;
 	if (allowed > lp.acc_done) {
 		uint64_t before = srv_st.accepted;

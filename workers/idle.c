@@ -24,7 +24,7 @@ static uint64_t opt_rc_base = 10000, opt_rc_cap = 10000000;
 
 static struct wk_opt opts[] = {
 	{ "count", WK_COUNT, &opt_count, "N     connections to hold (default 100)", NULL, 1, 10000000 },
-	{ "rate", WK_REAL, &opt_rate, "R     connections opened per second (default 0: as fast as --concurrency allows)" },
+	{ "rate", WK_REAL, &opt_rate, "R     connections opened per second until all are first held (default 0: as fast as --concurrency allows)" },
 	{ "concurrency", WK_COUNT, &opt_conc, "N     connects in progress at once (default 64)", NULL, 1, 100000 },
 	{ "interval-heartbeat", WK_TIME, &opt_hb, "TIME  every held connection sends a 16-byte request this often (default: never)" },
 	{ "probe-interval", WK_TIME, &opt_probe, "TIME  time between probe connects while holding (default 1s)", NULL, 1000, 0 },
@@ -242,7 +242,9 @@ static void tick(uint64_t now)
 	for (uint64_t i = 0; i < opt_count; i++) {
 		struct iconn *c = &cs[i];
 
-		if (c->state == I_FREE && start_budget && now >= c->retry_at && (opt_rate <= 0 || made < due)) {
+		/* --rate paces the first opening; reconnects follow --reconnect alone */
+		if (c->state == I_FREE && start_budget && now >= c->retry_at &&
+		    (opt_rate <= 0 || made < due || all_held_s >= 0)) {
 			made++;
 			start_budget--;
 			start(c, now);
