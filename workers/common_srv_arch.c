@@ -180,6 +180,7 @@ void srv_fork_end(void)
 	}
 	free(kids);
 	kids = NULL;
+	n_kids = cap_kids = 0; /* a start after a stop forks anew */
 }
 
 long long srv_mem_peak(void)
