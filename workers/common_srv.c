@@ -278,6 +278,7 @@ static struct {
 	bool paced;          /* accepts come from the TAG_ACC timer */
 	uint64_t acc_start, acc_done;
 	uint64_t pause_until; /* paced: no accept before this (EMFILE) */
+	bool done_due;        /* epoll_pool: finished work to send */
 	unsigned reaps;
 } lp = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
@@ -388,8 +389,10 @@ static void conn_event(struct srv_conn *c, uint32_t events)
 		if (c->throttled)
 			return; /* closed when it leaves the throttled list */
 		if (c->busy) {
-			/* the pool still holds it: closed when its work is done */
-			ep_set(c, 0, EPOLL_CTL_MOD);
+			/* the pool still holds it: closed when its work is done
+			 * (out of the set meanwhile: EPOLLHUP comes whatever we ask) */
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			c->events = 0;
 			return;
 		}
 		conn_close(c, c->err);
@@ -576,9 +579,11 @@ static void server_stop(void)
 		struct srv_conn *c = live;
 
 		if (c->busy) {
-			live_del(c); /* the pool holds it; srv_pool_done sees it closed */
-			c->err = ECONNABORTED;
+			/* the pool holds it: pool_done ends it when its work is done */
+			live_del(c);
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 			shutdown(c->fd, SHUT_RDWR);
+			c->stopped = true;
 			continue;
 		}
 		if (c->throttled) {
@@ -630,9 +635,9 @@ static void pool_done(void)
 	while ((c = srv_pool_done(&resp))) {
 		c->busy--;
 		c->resp_left += resp;
-		if (c->err == ECONNABORTED && !c->prev_live && !c->next_live && live != c) {
+		if (c->stopped) {
 			if (!c->busy)
-				srv_conn_end(c, 0); /* stopped while in the pool */
+				srv_conn_end(c, 0);
 			continue;
 		}
 		conn_event(c, 0);
@@ -690,7 +695,7 @@ static void on_tag(uint64_t tag)
 		on_accept_timer();
 		break;
 	case TAG_DONE:
-		pool_done();
+		lp.done_due = true; /* after the batch: it may free connections */
 		break;
 	case TAG_REAP:
 		wk_timerfd_read(lp.treap);
@@ -826,6 +831,10 @@ int srv_loop(int lfd, int ufd)
 				conn_event(evs[i].data.ptr, evs[i].events);
 			else
 				on_tag(evs[i].data.u64);
+		}
+		if (lp.done_due) {
+			lp.done_due = false;
+			pool_done();
 		}
 	}
 	loop_end();

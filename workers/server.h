@@ -52,6 +52,7 @@ struct srv_conn {
 	bool close_next, close_after, bad, throttled, eof;
 	unsigned busy;       /* epoll_pool: requests in the worker pool */
 	int err;             /* epoll_pool: error seen while busy */
+	bool stopped;        /* epoll_pool: the server stopped while it was busy */
 	unsigned epoch;      /* srv_epoch when accepted */
 	uint32_t events;     /* current epoll interest (epoll arch) */
 	uint64_t tokens, refill_us; /* --read-rate bucket */
