@@ -40,6 +40,22 @@ static const struct wk_prog prog = {
 	.host_required = true,
 };
 
+/* Which limit held the flow while it had data to send (tcp_info's chrono
+ * times, Linux 4.10+): busy = rwnd_limited + sndbuf_limited + the rest,
+ * when only the congestion window (or the wire) held it. */
+static void limits_json(json_t *res, const struct tcp_info *ti)
+{
+	uint64_t busy = ti->tcpi_busy_time, rwnd = ti->tcpi_rwnd_limited,
+		 sndbuf = ti->tcpi_sndbuf_limited;
+
+	json_object_set_new(res, "busy_s", json_real((double)busy / 1e6));
+	json_object_set_new(res, "rwnd_limited_s", json_real((double)rwnd / 1e6));
+	json_object_set_new(res, "sndbuf_limited_s", json_real((double)sndbuf / 1e6));
+	json_object_set_new(res, "cwnd_limited_s",
+			    json_real(busy > rwnd + sndbuf ? (double)(busy - rwnd - sndbuf) / 1e6 : 0));
+	json_object_set_new(res, "snd_wnd", json_integer(ti->tcpi_snd_wnd));
+}
+
 static int get_info(int fd, struct tcp_info *ti)
 {
 	socklen_t l = sizeof(*ti);
@@ -221,6 +237,7 @@ int main(int argc, char **argv)
 		json_object_set_new(res, "mss", json_integer(ti.tcpi_snd_mss));
 		json_object_set_new(res, "rtt_us", json_integer(ti.tcpi_rtt));
 		json_object_set_new(res, "intervals", intervals);
+		limits_json(res, &ti);
 		intervals = NULL;
 	}
 	json_decref(intervals);

@@ -17,10 +17,14 @@ static bool opt_nodelay;
 static uint64_t opt_count = 100, opt_conc = 64, opt_timeout = 5000000, opt_hb, opt_probe = 1000000;
 static uint64_t opt_ka_idle, opt_ka_intvl, opt_ka_cnt;
 static double opt_rate;
+static const char *const reconnects[] = { "fixed", "backoff", "backoff_jitter", NULL };
+enum { RC_FIXED, RC_BACKOFF, RC_JITTER };
+static int opt_reconnect;
+static uint64_t opt_rc_base = 10000, opt_rc_cap = 10000000;
 
 static struct wk_opt opts[] = {
 	{ "count", WK_COUNT, &opt_count, "N     connections to hold (default 100)", NULL, 1, 10000000 },
-	{ "rate", WK_REAL, &opt_rate, "R     connections opened per second (default 0: as fast as --concurrency allows)" },
+	{ "rate", WK_REAL, &opt_rate, "R     connections opened per second until all are first held (default 0: as fast as --concurrency allows)" },
 	{ "concurrency", WK_COUNT, &opt_conc, "N     connects in progress at once (default 64)", NULL, 1, 100000 },
 	{ "interval-heartbeat", WK_TIME, &opt_hb, "TIME  every held connection sends a 16-byte request this often (default: never)" },
 	{ "probe-interval", WK_TIME, &opt_probe, "TIME  time between probe connects while holding (default 1s)", NULL, 1000, 0 },
@@ -28,6 +32,9 @@ static struct wk_opt opts[] = {
 	{ "keepalive-idle", WK_TIME, &opt_ka_idle, "TIME  TCP keep-alive on held connections: first probe after this much silence (whole seconds; default: no keep-alive)", NULL, 1000000, 32767000000ull },
 	{ "keepalive-interval", WK_TIME, &opt_ka_intvl, "TIME  keep-alive probe interval (whole seconds; default: the kernel's, 75s)", NULL, 1000000, 32767000000ull },
 	{ "keepalive-count", WK_COUNT, &opt_ka_cnt, "N     unanswered probes before the connection is dropped (default: the kernel's, 9)", NULL, 1, 127 },
+	{ "reconnect", WK_CHOICE, &opt_reconnect, "POLICY  delay before a lost or failed connection is opened again: fixed (--reconnect-base), backoff (base x 2^n after n failures in a row, at most --reconnect-cap), backoff_jitter (uniform in 0 .. that: full jitter) (default fixed)", reconnects },
+	{ "reconnect-base", WK_TIME, &opt_rc_base, "TIME  the fixed delay, and the backoff's first step (default 10ms)", NULL, 1000, 0 },
+	{ "reconnect-cap", WK_TIME, &opt_rc_cap, "TIME  the backoff's ceiling (default 10s)", NULL, 1000, 0 },
 	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control (TCP_CONGESTION)" },
 	{ "nodelay", WK_FLAG, &opt_nodelay, "set TCP_NODELAY" },
 	{ "sndbuf", WK_SIZE, &so.sndbuf, "SIZE  SO_SNDBUF", NULL, 0, 1u << 30 },
@@ -38,11 +45,13 @@ static struct wk_opt opts[] = {
 static const struct wk_prog prog = {
 	.name = "tb-idle",
 	.summary = "Hold many idle connections to tb-server --mode rr; time connects meanwhile.",
-	.details = "Failed connects are retried after 10 ms until --count are held. Once all are\n"
-		   "held, a probe connection is opened and closed every --probe-interval.\n"
+	.details = "Failed connects and lost connections are opened again after the --reconnect\n"
+		   "delay until --count are held. Once all are held, a probe connection is opened\n"
+		   "and closed every --probe-interval.\n"
 		   "Result: held, count, connect_us{...}, probes, probe_connect_us{...},\n"
 		   "heartbeats, heartbeat_us{...}, dropped, errors{ERRNO: n}, all_held_s,\n"
-		   "first_drop_s, last_drop_s (when held connections were found dead).",
+		   "first_drop_s, last_drop_s (when held connections were found dead), attempts,\n"
+		   "reconnect_99_s (from the first drop after all were held to 99% held again).",
 	.opts = opts,
 	.default_duration_us = 10000000,
 	.host_required = true,
@@ -55,12 +64,15 @@ struct iconn {
 	bool probe;
 	uint64_t t0, next_hb, retry_at;
 	unsigned got;
+	unsigned fails; /* failed connects and drops since it was last held */
 };
 
 static int ep = -1;
 static struct iconn *cs, probe = { .fd = -1, .probe = true };
-static uint64_t held, connecting, opened, dropped, probes, heartbeats, made, due;
+static uint64_t held, connecting, opened, dropped, probes, heartbeats, made, due, attempts;
 static double all_held_s = -1, first_drop_s = -1, last_drop_s = -1;
+static double storm_s = -1, reconnect_99_s = -1; /* the first drop after all were held */
+static unsigned rnd_state;
 static struct wk_hist h_conn, h_probe, h_hb;
 static struct wk_errs errs;
 static unsigned char hbreq[WK_RR_HDR];
@@ -72,24 +84,51 @@ static void ep_ctl(struct iconn *c, int op, uint32_t ev)
 	epoll_ctl(ep, op, c->fd, &e);
 }
 
+/* The --reconnect delay after @c's n-th failure in a row (n from 0):
+ * base; base x 2^n up to the cap; or uniform in [0, that] (full jitter,
+ * Brooker 2015). */
+static uint64_t retry_delay(struct iconn *c)
+{
+	uint64_t d = opt_rc_base;
+
+	if (opt_reconnect == RC_FIXED)
+		return d;
+	for (unsigned n = c->fails; n && d < opt_rc_cap; n--)
+		d *= 2;
+	if (d > opt_rc_cap)
+		d = opt_rc_cap;
+	if (opt_reconnect == RC_JITTER)
+		d = (uint64_t)((double)rand_r(&rnd_state) / ((double)RAND_MAX + 1) * (double)(d + 1));
+	return d;
+}
+
+/* A held connection dropped: the herd's clock starts at the first drop
+ * after all were held. */
+static void note_drop(uint64_t now)
+{
+	held--;
+	dropped++;
+	last_drop_s = (double)(now - wk_t0) / 1e6;
+	if (first_drop_s < 0)
+		first_drop_s = last_drop_s;
+	if (all_held_s >= 0 && storm_s < 0)
+		storm_s = last_drop_s;
+}
+
 static void drop(struct iconn *c, int err, uint64_t now)
 {
 	if (err)
 		wk_errs_add(&errs, err);
 	if (c->state == I_CONNECTING && !c->probe)
 		connecting--;
-	if ((c->state == I_HELD || c->state == I_HB) && !c->probe) {
-		held--;
-		dropped++;
-		last_drop_s = (double)(now - wk_t0) / 1e6;
-		if (first_drop_s < 0)
-			first_drop_s = last_drop_s;
-	}
+	if ((c->state == I_HELD || c->state == I_HB) && !c->probe)
+		note_drop(now);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
 	c->state = I_FREE;
-	c->retry_at = now + 10000;
+	c->retry_at = now + retry_delay(c);
+	c->fails++;
 }
 
 /* Keep-alive on a held connection: the only way a reader that never sends
@@ -125,8 +164,10 @@ static void start(struct iconn *c, uint64_t now)
 		return;
 	}
 	c->state = I_CONNECTING;
-	if (!c->probe)
+	if (!c->probe) {
 		connecting++;
+		attempts++;
+	}
 	rc = wk_connect_start(c->fd);
 	if (rc && rc != -EINPROGRESS) {
 		drop(c, -rc, now);
@@ -155,6 +196,9 @@ static void on_event(struct iconn *c, uint64_t now)
 		connecting--;
 		held++;
 		opened++;
+		c->fails = 0;
+		if (storm_s >= 0 && reconnect_99_s < 0 && held * 100 >= opt_count * 99)
+			reconnect_99_s = (double)(now - wk_t0) / 1e6 - storm_s;
 		if (opt_ka_idle)
 			keepalive(c->fd);
 		wk_hist_add(&h_conn, now - c->t0);
@@ -198,7 +242,9 @@ static void tick(uint64_t now)
 	for (uint64_t i = 0; i < opt_count; i++) {
 		struct iconn *c = &cs[i];
 
-		if (c->state == I_FREE && start_budget && now >= c->retry_at && (opt_rate <= 0 || made < due)) {
+		/* --rate paces the first opening; reconnects follow --reconnect alone */
+		if (c->state == I_FREE && start_budget && now >= c->retry_at &&
+		    (opt_rate <= 0 || made < due || all_held_s >= 0)) {
 			made++;
 			start_budget--;
 			start(c, now);
@@ -249,6 +295,7 @@ int main(int argc, char **argv)
 	so.cc = opt_cc;
 	so.nodelay = opt_nodelay;
 	wk_rr_encode(&h, hbreq);
+	rnd_state = (unsigned)getpid() ^ (unsigned)wk_now_us();
 	{
 		struct rlimit rl;
 
@@ -288,6 +335,8 @@ int main(int argc, char **argv)
 	json_object_set_new(res, "first_drop_s", first_drop_s < 0 ? json_null() : json_real(first_drop_s));
 	json_object_set_new(res, "last_drop_s", last_drop_s < 0 ? json_null() : json_real(last_drop_s));
 	json_object_set_new(res, "errors", wk_errs_json(&errs));
+	json_object_set_new(res, "attempts", json_integer((json_int_t)attempts));
+	json_object_set_new(res, "reconnect_99_s", reconnect_99_s < 0 ? json_null() : json_real(reconnect_99_s));
 	for (uint64_t i = 0; i < opt_count; i++)
 		if (cs[i].fd >= 0)
 			close(cs[i].fd);

@@ -12,12 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "server.h"
 
 static const char *const modes[] = { "sink", "rr", "udp", NULL };
-static const char *const archs[] = { "epoll", "thread", "iterative", NULL };
+static const char *const archs[] = { "epoll", "thread", "iterative", "fork", "pool", "epoll_pool", NULL };
 static const char *const closers[] = { "client", "server", NULL };
 static const char *opt_ready, *opt_cc;
 static bool opt_nodelay;
@@ -33,6 +34,9 @@ static struct wk_opt opts[] = {
 	{ "leak", WK_FLAG, &srv_o.leak, "never close accepted sockets (they stay in CLOSE-WAIT)" },
 	{ "reject", WK_FLAG, &srv_o.reject, "load shedding: accept and close at once" },
 	{ "response", WK_SIZE, &srv_o.response, "SIZE  rr: response size when the request leaves it to the server (default 64)", NULL, 0, 1u << 30 },
+	{ "work", WK_TIME, &srv_o.work_us, "TIME  CPU time each request costs the server (a busy loop on its thread's CPU clock)", NULL, 0, 10000000 },
+	{ "nofile", WK_COUNT, &srv_o.nofile, "N     RLIMIT_NOFILE of the server: descriptors beyond it fail accept() with EMFILE", NULL, 8, 1u << 20 },
+	{ "threads", WK_COUNT, &srv_o.threads, "N     worker threads of --arch pool (default: 4 per CPU online) and epoll_pool (1 per CPU)", NULL, 1, 4096 },
 	{ "request", WK_SIZE, &srv_o.request, "SIZE  rr: fixed request size, no header (for non-testbed clients)", NULL, 0, 1u << 30 },
 	{ "ready", WK_STRING, &opt_ready, "FILE  written (with the port) once listening" },
 	{ "cc", WK_STRING, &opt_cc, "NAME  congestion control of accepted sockets" },
@@ -119,24 +123,38 @@ static void announce(void)
 	}
 }
 
-/* A "Name:   value kB" line of /proc/self/status, in bytes; -1 if absent.
- * The kernel keeps the peaks (VmHWM, VmPeak), so one read at the end sees
- * the worst moment of the run. */
-static long long status_kb(const char *name)
+/* The server's own CPU time and that of its reaped children (--arch fork). */
+static double cpu_s(void)
 {
-	char line[256];
-	size_t n = strlen(name);
-	long long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	struct rusage a, b;
+	double t = 0;
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':') {
-			v = strtoll(line + n + 1, NULL, 10) * 1024;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
+	if (!getrusage(RUSAGE_SELF, &a))
+		t += (double)a.ru_utime.tv_sec + a.ru_utime.tv_usec / 1e6 + (double)a.ru_stime.tv_sec +
+		     a.ru_stime.tv_usec / 1e6;
+	if (!getrusage(RUSAGE_CHILDREN, &b))
+		t += (double)b.ru_utime.tv_sec + b.ru_utime.tv_usec / 1e6 + (double)b.ru_stime.tv_sec +
+		     b.ru_stime.tv_usec / 1e6;
+	return t;
+}
+
+/* What the architecture cost: CPU, memory, threads and processes, and
+ * how the accept loop fared without descriptors. The kernel keeps the
+ * peaks (VmHWM, VmPeak), so one read at the end sees the worst moment. */
+static void cost_json(json_t *r)
+{
+	json_object_set_new(r, "rss_peak_bytes", json_integer(srv_status_kb("/proc/self/status", "VmHWM")));
+	json_object_set_new(r, "vm_peak_bytes", json_integer(srv_status_kb("/proc/self/status", "VmPeak")));
+	json_object_set_new(r, "mem_peak_bytes", json_integer(srv_mem_peak()));
+	/* the main thread plus the most service threads alive at once */
+	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + srv_st.threads_max)));
+	json_object_set_new(r, "procs_max", json_integer((json_int_t)(1 + srv_st.procs_max)));
+	json_object_set_new(r, "cpu_s", json_real(cpu_s()));
+	json_object_set_new(r, "work_s", json_real((double)srv_st.work_us / 1e6));
+	json_object_set_new(r, "emfile", json_integer((json_int_t)srv_st.errs.n[EMFILE]));
+	json_object_set_new(r, "accept_pauses", json_integer((json_int_t)srv_st.accept_pauses));
+	json_object_set_new(r, "stops", json_integer((json_int_t)srv_st.stops));
+	json_object_set_new(r, "starts", json_integer((json_int_t)srv_st.starts));
 }
 
 static json_t *result(void)
@@ -157,10 +175,7 @@ static json_t *result(void)
 	json_object_set_new(r, "bytes_out", json_integer((json_int_t)srv_st.bytes_out));
 	json_object_set_new(r, "bad_requests", json_integer((json_int_t)srv_st.bad));
 	json_object_set_new(r, "errors", wk_errs_json(&srv_st.errs));
-	json_object_set_new(r, "rss_peak_bytes", json_integer(status_kb("VmHWM")));
-	json_object_set_new(r, "vm_peak_bytes", json_integer(status_kb("VmPeak")));
-	/* the main thread plus the most service threads alive at once */
-	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + srv_st.threads_max)));
+	cost_json(r);
 	if (srv_o.mode == SRV_SINK) {
 		json_object_set_new(r, "bytes", json_integer((json_int_t)srv_st.bytes_in));
 		json_object_set_new(r, "seconds", json_real(secs));
@@ -174,29 +189,56 @@ static json_t *result(void)
 	return r;
 }
 
+/* Combinations the options refuse, and what the architecture needs set up
+ * before the listener: 0, or an exit status. */
+static int setup(void)
+{
+	if (srv_o.reject && srv_o.leak) {
+		wk_msg("--reject and --leak exclude each other");
+		return WK_EXIT_USAGE;
+	}
+	if (srv_o.mode != SRV_RR && (srv_o.request || srv_o.work_us || srv_o.arch >= SRV_FORK)) {
+		wk_msg("--request, --work and --arch %s apply to --mode rr only",
+		       srv_o.arch >= SRV_FORK ? archs[srv_o.arch] : "fork|pool|epoll_pool");
+		return WK_EXIT_USAGE;
+	}
+	if (srv_o.nofile) {
+		struct rlimit rl;
+
+		/* below the client count: EMFILE in accept() (wk_init raised the soft limit) */
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = srv_o.nofile < rl.rlim_max ? srv_o.nofile : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			wk_msg("setrlimit RLIMIT_NOFILE %llu: %s", (unsigned long long)srv_o.nofile,
+			       strerror(errno));
+			return WK_EXIT_ENV;
+		}
+	}
+	if (srv_o.arch == SRV_FORK && srv_share_stats()) {
+		wk_msg("mmap of the shared counters: %s", strerror(errno));
+		return WK_EXIT_ENV;
+	}
+	srv_listen = listen_tcp;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int lfd = -1, ufd = -1;
+	int lfd = -1, ufd = -1, rc;
 
 	wk_init(&prog, argc, argv);
 	srv_o.sock.nodelay = opt_nodelay;
 	srv_o.sock.cc = opt_cc;
 	wk_signal_completes = !wk.duration_given;
-	if (srv_o.reject && srv_o.leak) {
-		wk_msg("--reject and --leak exclude each other");
-		return WK_EXIT_USAGE;
-	}
-	if (srv_o.mode != SRV_RR && srv_o.request) {
-		wk_msg("--request applies to --mode rr only");
-		return WK_EXIT_USAGE;
-	}
+	if ((rc = setup()))
+		return rc;
 	wk_zeros(SRV_CHUNK);
 	lfd = listen_tcp();
 	if (lfd >= 0 && srv_o.mode == SRV_UDP)
 		ufd = srv_udp_socket();
 	if (lfd >= 0 && (srv_o.mode != SRV_UDP || ufd >= 0)) {
 		announce();
-		srv_loop(lfd, ufd);
+		lfd = srv_loop(lfd, ufd);
 	}
 	if (wk.duration_given && wk_now_us() >= wk_t0 + wk.duration_us)
 		wk_request_stop(WK_STOP_DONE);

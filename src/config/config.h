@@ -193,7 +193,11 @@ enum tb_worker {
 enum tb_conn_mode { TB_CONN_PER_REQUEST, TB_CONN_POOL };
 enum tb_write_mode { TB_WRITE_SINGLE, TB_WRITE_SPLIT };
 enum tb_closer { TB_CLOSE_CLIENT, TB_CLOSE_SERVER };
-enum tb_arch { TB_ARCH_EPOLL, TB_ARCH_THREAD, TB_ARCH_ITERATIVE };
+enum tb_arch {
+	TB_ARCH_EPOLL, TB_ARCH_THREAD, TB_ARCH_ITERATIVE, TB_ARCH_FORK, TB_ARCH_POOL, TB_ARCH_EPOLL_POOL
+};
+/* idle: the delay before a lost connection is opened again */
+enum tb_reconnect { TB_RECONNECT_FIXED, TB_RECONNECT_BACKOFF, TB_RECONNECT_JITTER };
 enum tb_transport { TB_TRANSPORT_UDP, TB_TRANSPORT_TCP };
 enum tb_family { TB_FAMILY_IPV4, TB_FAMILY_IPV6 };
 /* The protocol stack of an rr flow (keys tls, resume, tfo, http, quic_cc):
@@ -214,6 +218,8 @@ struct tb_server_opts {
 	bool leak;             /* never close accepted sockets (CLOSE-WAIT) */
 	bool reject;           /* load shedding: accept and close at once */
 	bool nodelay;          /* TCP_NODELAY on accepted sockets */
+	uint32_t work_us;      /* CPU time each request costs the server */
+	unsigned nofile;       /* the server's RLIMIT_NOFILE; 0: inherited */
 };
 
 struct tb_flow {
@@ -248,6 +254,8 @@ struct tb_flow {
 	uint32_t ka_idle_us;   /* idle: TCP keep-alive idle time (SO_KEEPALIVE); 0: off */
 	uint32_t ka_intvl_us;  /* idle: keep-alive probe interval; 0: kernel default */
 	unsigned ka_cnt;       /* idle: unanswered probes before the connection dies; 0: default */
+	enum tb_reconnect reconnect; /* idle: the delay policy after a lost connection */
+	uint32_t reconnect_base_us, reconnect_cap_us; /* idle: its base and cap; 0: the worker's */
 	char spoof[48];        /* synflood: source prefix; "" : from the plan */
 	enum tb_tls tls;       /* rr: TLS over TCP (GnuTLS) */
 	enum tb_resume resume; /* rr: TLS 1.3 / QUIC resumption from an earlier connection's ticket */
@@ -272,7 +280,7 @@ struct tb_capture {
 };
 
 /* Something done to the network at a time within each run ([event NAME]). */
-enum tb_event_action { TB_EVENT_DOWN, TB_EVENT_UP, TB_EVENT_SET };
+enum tb_event_action { TB_EVENT_DOWN, TB_EVENT_UP, TB_EVENT_SET, TB_EVENT_STOP, TB_EVENT_START };
 
 #define TB_EVENT_SETS_MAX 16   /* shape keys one action = set may change */
 #define TB_EVENT_STEPS_DEFAULT 10 /* changes of a ramp when `steps` is not given */
@@ -289,9 +297,13 @@ struct tb_event {
 	char name[TB_NAME_MAX];
 	uint32_t at_us;        /* time within the run (measured time, from its start) */
 	char link_name[2 * TB_NAME_MAX + 2]; /* as written: "r2-s1" */
-	int link;              /* link index; -1 until resolved */
+	int link;              /* link index; -1 until resolved (and for stop, start) */
+	char flow_name[TB_NAME_MAX]; /* stop, start: the flow whose server it is */
+	int flow;              /* its index; -1 until resolved */
 	enum tb_event_action action; /* down: both ends of the veth pair down; up: back up;
-					set: shape keys changed in place */
+					set: shape keys changed in place; stop: the flow's
+					server closes every connection and its listener;
+					start: it listens again */
 	uint32_t every_us;     /* repeat period; 0: once */
 	uint32_t until_us;     /* no repeat after this; UINT32_MAX: not given */
 	uint32_t steps;        /* changes of a ramp; 0: TB_EVENT_STEPS_DEFAULT */

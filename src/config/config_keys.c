@@ -26,7 +26,8 @@ const char *const cfg_worker_names[] = { "bulk", "rr", "churn", "synflood", "udp
 static const char *const conn_names[] = { "per-request", "pool", NULL };
 static const char *const write_names[] = { "single", "split", NULL };
 static const char *const closer_names[] = { "client", "server", NULL };
-static const char *const arch_names[] = { "epoll", "thread", "iterative", NULL };
+static const char *const arch_names[] = { "epoll", "thread", "iterative", "fork", "pool", "epoll_pool", NULL };
+static const char *const reconnect_names[] = { "fixed", "backoff", "backoff_jitter", NULL };
 static const char *const transport_names[] = { "udp", "tcp", NULL };
 static const char *const family_names[] = { "ipv4", "ipv6", NULL };
 static const char *const tls_names[] = { "no", "1.2", "1.3", NULL };
@@ -223,6 +224,12 @@ const struct keydef cfg_flow_keys[] = {
 	  CLIENT("--keepalive-interval", WO_SET) },
 	{ "keepalive_count", K_UINT, OFF(tb_flow, ka_cnt), 1, 127, NULL, W(IDLE),
 	  CLIENT("--keepalive-count", WO_SET) },
+	{ "reconnect", K_ENUM, OFF(tb_flow, reconnect), 0, 0, NAMES(reconnect_names), W(IDLE),
+	  CLIENT("--reconnect", WO_GIVEN) },
+	{ "reconnect_base", K_TIME, OFF(tb_flow, reconnect_base_us), 1000, 600e6, NULL, W(IDLE),
+	  CLIENT("--reconnect-base", WO_SET) },
+	{ "reconnect_cap", K_TIME, OFF(tb_flow, reconnect_cap_us), 1000, 3600e6, NULL, W(IDLE),
+	  CLIENT("--reconnect-cap", WO_SET) },
 	/* the protocol stack (tb-web; docs/workers.md "tb-web") */
 	{ "tls", K_ENUM, OFF(tb_flow, tls), 0, 0, NAMES(tls_names), W(RR),
 	  BOTH_WEB("--tls", W(RR), WO_SET) },
@@ -253,14 +260,19 @@ const struct keydef cfg_flow_keys[] = {
 	  SERVER("--reject", W_REQ, WO_SET) },
 	{ "server.nodelay", K_BOOL, OFF(tb_flow, server.nodelay), 0, 0, NULL, W_REQ | W(BULK),
 	  SERVER_WEB("--nodelay", W_REQ | W(BULK), WO_SET) },
+	{ "server.work", K_TIME, OFF(tb_flow, server.work_us), 1, 10e6, NULL, W_REQ,
+	  SERVER("--work", W_REQ, WO_SET) },
+	{ "server.nofile", K_UINT, OFF(tb_flow, server.nofile), 8, 1 << 20, NULL, W_REQ,
+	  SERVER("--nofile", W_REQ, WO_SET) },
 	{ NULL },
 };
 
-static const char *const event_action_names[] = { "down", "up", "set", NULL };
+static const char *const event_action_names[] = { "down", "up", "set", "stop", "start", NULL };
 
 const struct keydef cfg_event_keys[] = {
 	{ "at", K_TIME, OFF(tb_event, at_us), 0, 3600e6, NULL, 0 },
 	{ "link", K_STR, OFF(tb_event, link_name), 0, 0, NULL, 0 },
+	{ "flow", K_STR, OFF(tb_event, flow_name), 0, 0, NULL, 0 },
 	{ "action", K_ENUM, OFF(tb_event, action), 0, 0, NAMES(event_action_names), 0 },
 	{ "every", K_TIME, OFF(tb_event, every_us), 1000, 3600e6, NULL, 0 },
 	{ "until", K_TIME, OFF(tb_event, until_us), 0, 3600e6, NULL, 0 },

@@ -229,6 +229,7 @@ int cfg_open_event(struct cfg_ctx *x, const struct raw_entry *e, const char *nam
 	v->at_us = UINT32_MAX; /* not given */
 	v->until_us = UINT32_MAX;
 	v->link = -1;
+	v->flow = -1;
 	v->loc = e->loc;
 	return (int)c->n_events++;
 }

@@ -530,6 +530,43 @@ static void check_sweeps(struct cfg_ctx *x)
 
 /* An event names a link of the topology (either spelling, A-B or B-A) and a
  * time inside the run. */
+#define SERVER_RR_WORKERS \
+	((1u << TB_WORKER_RR) | (1u << TB_WORKER_CHURN) | (1u << TB_WORKER_IDLE))
+
+static const char *event_action_name_of(enum tb_event_action a)
+{
+	return a == TB_EVENT_STOP ? "stop" : "start";
+}
+
+/* stop and start act on a flow's tb-server (one that speaks --mode rr:
+ * rr, churn and idle flows; tb-web's listener has no stop). */
+static void check_event_flow(struct cfg_ctx *x, struct tb_event *v)
+{
+	const struct tb_config *c = x->c;
+	const char *what = event_action_name_of(v->action);
+
+	if (v->link_name[0])
+		diag_error(x->d, &v->loc, "event %s: action = %s takes \"flow\", not \"link\"", v->name,
+			   what);
+	if (!v->flow_name[0]) {
+		diag_error(x->d, &v->loc, "event %s: action = %s needs \"flow\" (the flow whose server it %ss)",
+			   v->name, what, what);
+		return;
+	}
+	for (size_t i = 0; i < c->n_flows && v->flow < 0; i++)
+		if (!strcmp(c->flows[i].name, v->flow_name))
+			v->flow = (int)i;
+	if (v->flow < 0) {
+		diag_error(x->d, &v->loc, "event %s: no flow \"%s\"", v->name, v->flow_name);
+		return;
+	}
+	if (!(SERVER_RR_WORKERS & (1u << c->flows[v->flow].worker)) ||
+	    config_flow_web(&c->flows[v->flow]))
+		diag_error(x->d, &v->loc,
+			   "event %s: flow %s has no tb-server to %s (rr, churn and idle flows do)",
+			   v->name, v->flow_name, what);
+}
+
 static void check_event(struct cfg_ctx *x, struct tb_event *v)
 {
 	const struct tb_config *c = x->c;
@@ -539,6 +576,12 @@ static void check_event(struct cfg_ctx *x, struct tb_event *v)
 	else if (v->at_us >= c->exp.duration_us)
 		diag_error(x->d, &v->loc, "event %s: at %.3g s is not within the run (duration %.3g s)",
 			   v->name, v->at_us / 1e6, c->exp.duration_us / 1e6);
+	if (v->action == TB_EVENT_STOP || v->action == TB_EVENT_START) {
+		check_event_flow(x, v);
+		return;
+	}
+	if (v->flow_name[0])
+		diag_error(x->d, &v->loc, "event %s: \"flow\" is for action = stop or start", v->name);
 	if (!v->link_name[0]) {
 		diag_error(x->d, &v->loc, "event %s: missing \"link\"", v->name);
 		return;
@@ -568,6 +611,15 @@ static void check_keepalive(struct cfg_ctx *x, const struct tb_flow *f)
 			   f->name);
 }
 
+/* The backoff's ceiling cannot be below its first step. */
+static void check_reconnect(struct cfg_ctx *x, const struct tb_flow *f)
+{
+	if (f->reconnect_base_us && f->reconnect_cap_us &&
+	    f->reconnect_cap_us < f->reconnect_base_us)
+		diag_error(x->d, &f->loc, "flow %s: reconnect_cap (%.3g s) is below reconnect_base (%.3g s)",
+			   f->name, f->reconnect_cap_us / 1e6, f->reconnect_base_us / 1e6);
+}
+
 void cfg_validate(struct cfg_ctx *x)
 {
 	struct tb_config *c = x->c;
@@ -589,6 +641,7 @@ void cfg_validate(struct cfg_ctx *x)
 	for (size_t i = 0; i < c->n_flows; i++) {
 		check_flow(x, i);
 		check_keepalive(x, &c->flows[i]);
+		check_reconnect(x, &c->flows[i]);
 	}
 	check_servers(x);
 	for (size_t i = 0; i < c->n_captures; i++)

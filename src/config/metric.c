@@ -28,7 +28,14 @@
 const struct tb_metric metric_table[] = {
 	FLOW("goodput", WB, RATE, FIELD, CLIENT, "goodput_bps", NULL),
 	FLOW("goodput", WU, RATE, RATE, SERVER, "bytes", NULL),
+	/* what the receiving application read, first to last byte (a slow reader's rate) */
+	FLOW("server_goodput", WB, RATE, FIELD, SERVER, "goodput_bps", NULL),
 	FLOW("bytes", WB, COUNT, FIELD, CLIENT, "bytes", NULL),
+	/* which limit held a bulk sender (tcp_info's chrono times) */
+	FLOW("busy", WB, TIME, FIELD, CLIENT, "busy_s", NULL),
+	FLOW("rwnd_limited", WB, TIME, FIELD, CLIENT, "rwnd_limited_s", NULL),
+	FLOW("cwnd_limited", WB, TIME, FIELD, CLIENT, "cwnd_limited_s", NULL),
+	FLOW("sndbuf_limited", WB, TIME, FIELD, CLIENT, "sndbuf_limited_s", NULL),
 	FLOW("bytes", WU, COUNT, FIELD, SERVER, "bytes", NULL),
 	LAT("p50"),
 	LAT("p90"),
@@ -74,6 +81,10 @@ const struct tb_metric metric_table[] = {
 	FLOW("dropped", WI, COUNT, FIELD, CLIENT, "dropped", NULL),
 	{ "notice", WI, TB_UNIT_TIME, TB_MS_FLOW, TB_READ_NOTICE, TB_MF_CLIENT, "first_drop_s",
 	  NULL, "no held connection was found dead during the run", TB_AGG_STATS },
+	{ "reconnect_99", WI, TB_UNIT_TIME, TB_MS_FLOW, TB_READ_FIELD, TB_MF_CLIENT, "reconnect_99_s",
+	  NULL, "no held connection dropped after all were held, or 99% were not held again",
+	  TB_AGG_STATS },
+	FLOW("attempts", WC | WI, COUNT, FIELD, CLIENT, "attempts", NULL),
 	FLOW("stream_p99_max", WR, TIME, HIST, CLIENT, "stream_p99_us", "max"),
 	/* the protocol stacks (tb-web) */
 	FLOW("ttfb_p50", WR, TIME, HIST, CLIENT, "ttfb_us", "p50"),
@@ -94,6 +105,11 @@ const struct tb_metric metric_table[] = {
 	FLOW("server_rss", W_SRV, COUNT, FIELD, SERVER, "rss_peak_bytes", NULL),
 	FLOW("server_vm", W_SRV, COUNT, FIELD, SERVER, "vm_peak_bytes", NULL),
 	FLOW("server_threads", W_SRV, COUNT, FIELD, SERVER, "threads_max", NULL),
+	FLOW("server_procs", W_SRV, COUNT, FIELD, SERVER, "procs_max", NULL),
+	FLOW("server_mem", W_SRV, COUNT, FIELD, SERVER, "mem_peak_bytes", NULL),
+	FLOW("server_cpu", W_SRV, TIME, FIELD, SERVER, "cpu_s", NULL),
+	FLOW("server_emfile", W_SRV, COUNT, FIELD, SERVER, "emfile", NULL),
+	FLOW("server_accept_pauses", W_SRV, COUNT, FIELD, SERVER, "accept_pauses", NULL),
 	{ "exit", 0, TB_UNIT_COUNT, TB_MS_PROCESS, TB_READ_FIELD, TB_MF_PROCESS, "exit", NULL,
 	  "the process did not run", TB_AGG_STATS },
 	{ "runtime", 0, TB_UNIT_TIME, TB_MS_PROCESS, TB_READ_FIELD, TB_MF_PROCESS, "runtime_s",

@@ -23,6 +23,10 @@ const char *event_action_name(enum tb_event_action a)
 		return "up";
 	case TB_EVENT_SET:
 		return "set";
+	case TB_EVENT_STOP:
+		return "stop";
+	case TB_EVENT_START:
+		return "start";
 	}
 	return "?";
 }

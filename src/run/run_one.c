@@ -384,21 +384,43 @@ static double event_due(const struct one *x, size_t i, double *frac)
 
 /* Change @frac of event @i (due at @due s), into run.json's events: when it
  * took effect (at_s) and, for a set, what was set. */
+/* stop / start: SIGUSR1 / SIGUSR2 to the tb-server of the event's flow
+ * (workers/server.c); nothing when the case does not run that server. */
+static int signal_server(struct one *x, const struct tb_event *v, char *err, size_t errlen)
+{
+	int srv = config_flow_server(x->c, v->flow);
+
+	for (size_t i = 0; i < x->n_procs; i++) {
+		struct run_proc *p = &x->procs[i];
+
+		if (!p->server || p->flow != srv || p->exited || p->pid <= 0)
+			continue;
+		if (kill(p->pid, v->action == TB_EVENT_STOP ? SIGUSR1 : SIGUSR2)) {
+			snprintf(err, errlen, "event %s: signal the server of flow %s: %s", v->name,
+				 x->c->flows[srv].name, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 static int fire(struct one *x, size_t i, double due, double frac)
 {
 	const struct tb_config *c = x->c;
 	const struct tb_event *v = &c->events[i];
 	char err[512] = "", done[1024] = "";
 	bool set = v->action == TB_EVENT_SET;
+	bool srv = v->action == TB_EVENT_STOP || v->action == TB_EVENT_START;
 	json_t *j;
 	int rc;
 
-	rc = set ? event_set(c, x->t, v, frac, x->shape[v->link], done, sizeof(done), err,
-			     sizeof(err))
-		 : event_apply(c, x->t, v, err, sizeof(err));
-	j = json_pack("{ss ss ss sf sf}", "name", v->name, "link", c->links[v->link].name,
-		      "action", event_action_name(v->action), "at_s", tb_since_s(&x->t0), "due_s",
-		      due);
+	rc = set   ? event_set(c, x->t, v, frac, x->shape[v->link], done, sizeof(done), err,
+			       sizeof(err))
+	     : srv ? signal_server(x, v, err, sizeof(err))
+		   : event_apply(c, x->t, v, err, sizeof(err));
+	j = json_pack("{ss ss ss sf sf}", "name", v->name, srv ? "flow" : "link",
+		      srv ? c->flows[v->flow].name : c->links[v->link].name, "action",
+		      event_action_name(v->action), "at_s", tb_since_s(&x->t0), "due_s", due);
 	if (set)
 		json_object_set_new(j, "set", json_string(done));
 	if (rc) {

@@ -2,13 +2,14 @@
 # tb-server's knobs, each checked by what a user would see: thread and
 # iterative architectures, --leak (CLOSE-WAIT), --reject, a small backlog
 # that is not accepted (ListenOverflows), --accept-rate, a slow reader
-# (zero window).
+# (zero window); fork, pool and epoll_pool with --work; --nofile (EMFILE
+# and an accept loop that pauses); a stop and a start (SIGUSR1, SIGUSR2).
 . "$(dirname "$0")/../tap.sh"
 need_root
 need_cmd ip ss python3
 . "$(dirname "$0")/lib-workers.sh"
 need_workers tb-server tb-rr tb-idle tb-bulk
-plan 11
+plan 19
 
 workers_setup srv 198.18.5
 
@@ -84,4 +85,48 @@ rate=$(jget "$T/server.9007.json" "round(r['bytes'] / r['seconds'])")
 diag "--read-rate 64k: read $b bytes in $s s = $rate B/s; TCPToZeroWindowAdv +$((z1 - z0))"
 ok "the slow reader reads at ~65536 B/s ($rate)" python3 -c "import sys; sys.exit(not (52000 <= $rate <= 80000))"
 ok "the receiver advertises a zero window" test $((z1 - z0)) -gt 0
+# fork, pool, epoll_pool: 20 clients, 1 ms of CPU per request, no errors.
+for a in fork pool epoll_pool; do
+	serve 9008 --mode rr --arch $a --work 1ms
+	rr $a --port 9008 --conn per-request --concurrency 20 --duration 1s
+	stop
+	n=$(jget "$T/$a.json" "r['requests']"); e=$(jget "$T/$a.json" "r['errors']")
+	diag "arch $a: $n requests, errors $e; server $(jget "$T/server.9008.json" \
+		"{k: r[k] for k in ('requests', 'work_s', 'cpu_s', 'threads_max', 'procs_max', 'mem_peak_bytes')}")"
+	ok "arch $a serves 20 clients with --work 1ms ($n requests)" test "$n" -gt 100 -a "$e" = "{}"
+done
+cp "$T/server.9008.json" "$T/server.epoll_pool.json"
+ok "the work is burnt: work_s >= 1 ms x requests" python3 -c "
+import json; r = json.load(open('$T/server.epoll_pool.json'))
+exit(not (r['work_s'] >= 0.001 * r['requests'] * 0.99 and r['cpu_s'] >= r['work_s']))"
+
+# --nofile 32, 100 clients: EMFILE, and the accept loop pauses (no spin).
+serve 9009 --mode rr --nofile 32 --duration 2s
+ip netns exec $C "$W/tb-idle" --host 198.18.5.2 --port 9009 --count 100 --concurrency 100 \
+	--duration 2500ms --timeout 1s --result "$T/nofile.json" >/dev/null
+wait_for pid_gone "$SPID"
+em=$(jget "$T/server.9009.json" "r['emfile']"); pa=$(jget "$T/server.9009.json" "r['accept_pauses']")
+cpu=$(jget "$T/server.9009.json" "r['cpu_s']")
+diag "--nofile 32, 100 clients: accepted $(jget "$T/server.9009.json" "r['accepted']"), EMFILE $em, pauses $pa, cpu $cpu s"
+ok "accept() fails with EMFILE ($em)" test "$em" -gt 0
+ok "the accept loop pauses, ~20 times a second, not spins ($em EMFILE in 2 s, cpu $cpu s)" \
+	python3 -c "exit(not ($em <= 100 and $pa >= 1 and $cpu < 0.5))"
+
+# SIGUSR1 stops (every connection closed, connects refused), SIGUSR2 starts.
+serve 9010 --mode rr
+ip netns exec $C "$W/tb-idle" --host 198.18.5.2 --port 9010 --count 20 --concurrency 20 \
+	--reconnect fixed --reconnect-base 50ms --duration 3s --result "$T/restart.json" >/dev/null &
+IPID=$!
+sleep 1
+kill -USR1 "$SPID"
+sleep 0.5
+down=$(ip netns exec $S ss -Htln "( sport = :9010 )" | wc -l)
+kill -USR2 "$SPID"
+wait "$IPID"
+stop
+d=$(jget "$T/restart.json" "r['dropped']"); h=$(jget "$T/restart.json" "r['held']")
+rf=$(jget "$T/restart.json" "r['errors'].get('ECONNREFUSED', 0)")
+diag "stop/start: listeners while stopped $down; client dropped $d, refused $rf, held $h at the end; server stops $(jget "$T/server.9010.json" "r['stops']") starts $(jget "$T/server.9010.json" "r['starts']")"
+ok "a stop closes every connection and the listener" test "$d" -ge 20 -a "$down" -eq 0 -a "$rf" -gt 0
+ok "after the start every client is back ($h)" test "$h" -eq 20
 done_testing

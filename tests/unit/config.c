@@ -209,6 +209,41 @@ static void test_buffer(void)
 	diag_free(&d);
 }
 
+/* [event] action = stop / start names a flow (its server), not a link;
+ * the storm keys land in the model. */
+static void test_server_events(void)
+{
+	static const char text[] = "[experiment]\nduration = 5s\n[node a]\n[node b]\n[link a-b]\n"
+				   "[flow web]\nworker = rr\nfrom = a\nto = b\nserver.arch = epoll_pool\n"
+				   "server.work = 2ms\nserver.nofile = 64\n"
+				   "[flow herd]\nworker = idle\nfrom = a\nto = b\nreconnect = backoff_jitter\n"
+				   "reconnect_base = 100ms\nreconnect_cap = 2s\n"
+				   "[event crash]\nat = 1s\nflow = herd\naction = stop\n"
+				   "[event back]\nat = 2s\nflow = herd\naction = start\n";
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem8.conf", text, sizeof(text) - 1, &d);
+
+	tap_is_int((long long)diag_errors(&d), 0, "stop and start events of a flow's server load");
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_skip("no model");
+		config_free(c);
+		diag_free(&d);
+		return;
+	}
+	tap_ok(c->events[0].action == TB_EVENT_STOP && c->events[0].flow == 1 &&
+		       c->events[0].link < 0 && c->events[1].action == TB_EVENT_START,
+	       "the events resolve to flow herd, no link");
+	tap_ok(c->flows[0].server.arch == TB_ARCH_EPOLL_POOL && c->flows[0].server.work_us == 2000 &&
+		       c->flows[0].server.nofile == 64,
+	       "server.arch epoll_pool, server.work 2 ms, server.nofile 64");
+	tap_ok(c->flows[1].reconnect == TB_RECONNECT_JITTER && c->flows[1].reconnect_base_us == 100000 &&
+		       c->flows[1].reconnect_cap_us == 2000000,
+	       "reconnect backoff_jitter, base 100 ms, cap 2 s");
+	config_free(c);
+	diag_free(&d);
+}
+
 /* Lines past inih's default 200-byte buffer are read whole (they were cut
  * at 198 characters: a 40-value sweep ended at value 32, an expectation's
  * "1tbit" became "1mbit"). */
@@ -464,6 +499,7 @@ int main(void)
 	test_buffer();
 	test_long_lines();
 	test_servers();
+	test_server_events();
 	test_metric_table();
 	test_process_values();
 	test_subst();

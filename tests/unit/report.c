@@ -653,11 +653,15 @@ static const char all_client[] =
 	"\"ttfb_us\": {\"count\": 10, \"p50\": 150, \"p99\": 350}, "
 	"\"handshake_us\": {\"count\": 10, \"p50\": 120, \"p99\": 320}, "
 	"\"resumed\": 9, \"early_accepted\": 8, \"tfo_syn_data\": 7, "
-	"\"quic\": {\"pkts_lost\": 3, \"pkts_retransmitted\": 2, \"srtt_us\": 50000}}\n";
+	"\"quic\": {\"pkts_lost\": 3, \"pkts_retransmitted\": 2, \"srtt_us\": 50000}, "
+	"\"busy_s\": 9.5, \"rwnd_limited_s\": 9, \"cwnd_limited_s\": 0.5, "
+	"\"sndbuf_limited_s\": 0, \"reconnect_99_s\": 1.25}\n";
 static const char all_server[] =
 	"{\"bytes\": 1250000, \"seconds\": 10, \"received\": 99, \"lost\": 1, \"loss_pct\": 1.0, "
 	"\"gaps\": 1, \"reordered\": 1, \"duplicated\": 1, \"rss_peak_bytes\": 1000000, "
-	"\"vm_peak_bytes\": 2000000, \"threads_max\": 3, "
+	"\"vm_peak_bytes\": 2000000, \"threads_max\": 3, \"goodput_bps\": 1e6, "
+	"\"mem_peak_bytes\": 1500000, \"procs_max\": 2, \"cpu_s\": 1.5, \"emfile\": 7, "
+	"\"accept_pauses\": 3, "
 	"\"owd_us\": {\"count\": 99, \"p50\": 20000, \"p99\": 21000}}\n";
 
 static struct tb_config *every_fixture(const char *out)
