@@ -650,3 +650,20 @@ int wk_finish(json_t *result, bool complete)
 	json_decref(out);
 	return rc;
 }
+
+long long wk_proc_kb(const char *file, const char *name)
+{
+	char line[256];
+	size_t n = strlen(name);
+	long long v = -1;
+	FILE *f = fopen(file, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			v = strtoll(line + n + 1, NULL, 10) * 1024;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}

@@ -104,6 +104,11 @@ uint64_t wk_now_ns(void);
 /** Seconds since wk_t0. */
 double wk_elapsed_s(void);
 
+/** A "Name:   value kB" line of @file (/proc/self/status, smaps_rollup), in
+ * bytes; -1 if absent. The kernel keeps the peaks (VmHWM, VmPeak): one read at
+ * the end sees the worst moment of the run. */
+long long wk_proc_kb(const char *file, const char *name);
+
 /** Print "tb-NAME: MESSAGE" to stderr. */
 void wk_msg(const char *fmt, ...) WK_PRINTF(1, 2);
 /** Print a message, remember it as the result's "error", and stop (WK_STOP_ERROR). */

@@ -60,23 +60,6 @@ void srv_burn(uint64_t us)
 	__atomic_add_fetch(&srv_st.work_us, us, __ATOMIC_RELAXED);
 }
 
-long long srv_status_kb(const char *file, const char *name)
-{
-	char line[256];
-	size_t n = strlen(name);
-	long long v = -1;
-	FILE *f = fopen(file, "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':') {
-			v = strtoll(line + n + 1, NULL, 10) * 1024;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* ---- --arch fork ---- */
 
 static pid_t *kids;
@@ -143,13 +126,13 @@ static void forget(pid_t pid)
 static void sample_mem(void)
 {
 	char path[64];
-	long long sum = srv_status_kb("/proc/self/smaps_rollup", "Pss");
+	long long sum = wk_proc_kb("/proc/self/smaps_rollup", "Pss");
 
 	for (size_t i = 0; i < n_kids && sum >= 0; i++) {
 		long long v;
 
 		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)kids[i]);
-		v = srv_status_kb(path, "Pss");
+		v = wk_proc_kb(path, "Pss");
 		if (v > 0)
 			sum += v;
 	}
@@ -185,7 +168,7 @@ void srv_fork_end(void)
 
 long long srv_mem_peak(void)
 {
-	long long hwm = srv_status_kb("/proc/self/status", "VmHWM");
+	long long hwm = wk_proc_kb("/proc/self/status", "VmHWM");
 
 	return srv_o.arch == SRV_FORK && mem_peak > hwm ? mem_peak : hwm;
 }

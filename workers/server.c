@@ -143,8 +143,8 @@ static double cpu_s(void)
  * peaks (VmHWM, VmPeak), so one read at the end sees the worst moment. */
 static void cost_json(json_t *r)
 {
-	json_object_set_new(r, "rss_peak_bytes", json_integer(srv_status_kb("/proc/self/status", "VmHWM")));
-	json_object_set_new(r, "vm_peak_bytes", json_integer(srv_status_kb("/proc/self/status", "VmPeak")));
+	json_object_set_new(r, "rss_peak_bytes", json_integer(wk_proc_kb("/proc/self/status", "VmHWM")));
+	json_object_set_new(r, "vm_peak_bytes", json_integer(wk_proc_kb("/proc/self/status", "VmPeak")));
 	json_object_set_new(r, "mem_peak_bytes", json_integer(srv_mem_peak()));
 	/* the main thread plus the most service threads alive at once */
 	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + srv_st.threads_max)));

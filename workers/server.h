@@ -77,8 +77,6 @@ void srv_fork_end(void);
 /** Peak memory of the server: VmHWM, or under --arch fork the largest sum
  * of the processes' Pss seen (sampled every second). Bytes, -1 unknown. */
 long long srv_mem_peak(void);
-/** A "Name:   value kB" line of /proc/PID/status or smaps_rollup, bytes; -1. */
-long long srv_status_kb(const char *file, const char *name);
 /** Serve @c with blocking I/O until it closes (thread, iterative, fork, pool). */
 void srv_serve_blocking(struct srv_conn *c);
 /** --arch fork: a child process serves @c; the parent keeps the loop. */

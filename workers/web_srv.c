@@ -148,25 +148,6 @@ static void accept_loop(int lfd)
 	}
 }
 
-/* A "Name:   value kB" line of /proc/self/status in bytes (-1 if absent):
- * the kernel keeps the peaks, so one read at the end sees the worst. */
-static long long status_kb(const char *name)
-{
-	char line[256];
-	size_t n = strlen(name);
-	long long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':') {
-			v = strtoll(line + n + 1, NULL, 10) * 1024;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
-}
-
 json_t *web_srv_run(void)
 {
 	json_t *r = json_object();
@@ -195,7 +176,7 @@ json_t *web_srv_run(void)
 	json_object_set_new(r, "accepted", json_integer((json_int_t)accepted));
 	json_object_set_new(r, "active_max", json_integer((json_int_t)active_max));
 	json_object_set_new(r, "threads_max", json_integer((json_int_t)(1 + active_max)));
-	json_object_set_new(r, "rss_peak_bytes", json_integer(status_kb("VmHWM")));
-	json_object_set_new(r, "vm_peak_bytes", json_integer(status_kb("VmPeak")));
+	json_object_set_new(r, "rss_peak_bytes", json_integer(wk_proc_kb("/proc/self/status", "VmHWM")));
+	json_object_set_new(r, "vm_peak_bytes", json_integer(wk_proc_kb("/proc/self/status", "VmPeak")));
 	return r;
 }
