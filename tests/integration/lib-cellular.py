@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Per run of cellular_trace: case, goodput, the trace's capacity over the
 run (payload: x 1448/1500), utilisation, and the 95th percentile of the
-flow's queueing delay. Usage: lib-cellular.py OUTDIR; one line per run:
-RUN CASE GOODPUT_MBIT CAPACITY_MBIT UTIL_PCT QDELAY_P95_MS
+flow's queueing delay (and its median). Usage: lib-cellular.py OUTDIR;
+one line per run:
+RUN CASE GOODPUT_MBIT CAPACITY_MBIT UTIL_PCT QDELAY_P95_MS QDELAY_P50_MS
 
 TCP (the bulk flow): goodput from its result; queueing delay = the
 sampler's srtt (sockets/c1-tcp.csv, every 100 ms, after 2 s) less the
@@ -32,12 +33,13 @@ def capacity(trace, seconds):
     return n * 1448 * 8 / seconds
 
 
-def p95(xs):
+def pct(xs, p):
     xs = sorted(xs)
-    return xs[int(len(xs) * 0.95)] if xs else float('nan')
+    return xs[int(len(xs) * p)] if xs else float('nan')
 
 
-def tcp_qdelay_p95(path):
+def tcp_qdelay(path):
+    """(p95, p50) in ms"""
     rtt, base = [], None
     for row in csv.DictReader(open(path)):
         if row['flow'] != 'bulk' or row['state'] != 'ESTAB' or not row['rtt_us']:
@@ -45,7 +47,7 @@ def tcp_qdelay_p95(path):
         if float(row['t_s']) > 2:
             rtt.append(int(row['rtt_us']))
         base = int(row['min_rtt_us'])
-    return (p95(rtt) - base) / 1000
+    return (pct(rtt, 0.95) - base) / 1000, (pct(rtt, 0.5) - base) / 1000
 
 
 def qlog_events(qdir):
@@ -61,7 +63,7 @@ def qlog_events(qdir):
 
 
 def quic_stats(qdir, seconds):
-    """(bytes delivered on request streams, p95 queueing delay in ms)"""
+    """(bytes delivered on request streams, p95 and p50 queueing delay in ms)"""
     top, srtt, min_rtt, grid = {}, [], None, 2000
     last = None
     for ev in qlog_events(qdir):
@@ -80,7 +82,7 @@ def quic_stats(qdir, seconds):
                 if fr.get('frame_type') == 'stream' and sid is not None and sid % 4 == 0:
                     top[sid] = max(top.get(sid, 0), fr.get('offset', 0) + fr.get('length', 0))
     q = [s - min_rtt for s in srtt] if min_rtt is not None else []
-    return sum(top.values()), p95(q)
+    return sum(top.values()), pct(q, 0.95), pct(q, 0.5)
 
 
 for run in sorted(glob.glob(os.path.join(sys.argv[1], 'runs', '*'))):
@@ -91,11 +93,11 @@ for run in sorted(glob.glob(os.path.join(sys.argv[1], 'runs', '*'))):
         fl = json.load(open(os.path.join(fdir, 'bulk.json')))
         seconds = fl.get('seconds') or fl.get('duration_s') or 30
         g = fl['goodput_bps']
-        q95 = tcp_qdelay_p95(os.path.join(run, 'sockets', 'c1-tcp.csv'))
+        q95, q50 = tcp_qdelay(os.path.join(run, 'sockets', 'c1-tcp.csv'))
     else:
         fl = json.load(open(os.path.join(fdir, 'quic.json')))
         seconds = fl.get('seconds') or 30
-        b, q95 = quic_stats(os.path.join(fdir, 'quic.qlog'), seconds)
+        b, q95, q50 = quic_stats(os.path.join(fdir, 'quic.qlog'), seconds)
         g = b * 8 / seconds
     cap = capacity(rj['traces'][0]['file'], seconds)
-    print(f"{os.path.basename(run)} {case} {g/1e6:.2f} {cap/1e6:.2f} {100*g/cap:.1f} {q95:.0f}")
+    print(f"{os.path.basename(run)} {case} {g/1e6:.2f} {cap/1e6:.2f} {100*g/cap:.1f} {q95:.0f} {q50:.0f}")
