@@ -20,10 +20,10 @@
 # TCP port 8443, stay in the foreground as one process (exec: its threads
 # and the children it waits for count, utime + stime + cutime + cstime of
 # /proc/PID/stat) and end on SIGTERM. Without full handshakes the handshake
-# rows measure resumptions: the server must not resume. nginx is told so
-# (no session cache, no tickets); tb-web's server resumes only a session
-# whose ticket the client offers, and h2load offers none (its result's
-# `resumed`, printed under the table, says so).
+# rows measure resumptions: the server must not resume. h2load (OpenSSL)
+# offers each connection's ticket on the next one, so the server must issue
+# none: nginx is told so (no session cache, no tickets), tb-web too
+# (--no-tickets; its result's `resumed`, printed under the table, says so).
 #
 # The modes, each REPS times (the table gives the median run):
 #   keep-alive h2   h2load -n N_REQ -c 1 -m 8 https://s1:8443/1024
@@ -51,9 +51,10 @@ CPU=${CPU:-1}
 # resumption (no session cache, no tickets), no log
 NGINX_CONF='daemon off; master_process off; user root; pid nginx.pid; error_log stderr; events {} http { access_log off; client_body_temp_path tmp; proxy_temp_path tmp; fastcgi_temp_path tmp; uwsgi_temp_path tmp; scgi_temp_path tmp; keepalive_requests 1000000; http2_max_requests 1000000; server { listen 8443 ssl http2; ssl_protocols TLSv1.3; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_session_cache off; ssl_session_tickets off; root .; } }'
 NGINX_CMD="printf '%s' '$NGINX_CONF' > nginx.conf && exec nginx -p \"\$PWD/\" -c \"\$PWD/nginx.conf\""
-# tb-web: HTTP/2 or HTTP/1.1 by the mode (its server speaks one), TCP_NODELAY
-# as nginx sets it; SIGTERM writes result.json
-TBWEB_CMD="exec $TOP/workers/tb-web --serve --host :: --port 8443 --tls 1.3 --http \"\$( [ \$H2LOAD_MODE = h2 ] && echo 2 || echo 1.1 )\" --nodelay --cert cert.pem --key key.pem --result result.json"
+# tb-web: HTTP/2 or HTTP/1.1 by the mode (its server speaks one), no
+# tickets (as nginx), TCP_NODELAY (as nginx sets it); SIGTERM writes
+# result.json
+TBWEB_CMD="exec $TOP/workers/tb-web --serve --host :: --port 8443 --tls 1.3 --http \"\$( [ \$H2LOAD_MODE = h2 ] && echo 2 || echo 1.1 )\" --no-tickets --nodelay --cert cert.pem --key key.pem --result result.json"
 
 NAMES=()
 CMDS=()
@@ -131,7 +132,7 @@ for i in "${!NAMES[@]}"; do
 	echo
 	echo "$(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs (server and h2load both on CPU $CPU), $(h2load --version | head -1), testbed $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null), REPS=$REPS"
 	[ "${NAMES[$i]}" = nginx ] && echo "server: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version)"
-	[ "${NAMES[$i]}" = tb-web ] && echo "server: tb-web --serve --tls 1.3 --nodelay, $(dpkg-query -W -f '${Package} ${Version}, ' libgnutls30 libnghttp2-14 2>/dev/null | sed 's/, $//')"
+	[ "${NAMES[$i]}" = tb-web ] && echo "server: tb-web --serve --tls 1.3 --no-tickets --nodelay, $(dpkg-query -W -f '${Package} ${Version}, ' libgnutls30 libnghttp2-14 2>/dev/null | sed 's/, $//')"
 	echo
 	echo "| mode | succeeded | connections | per wall second (each run) | server CPU s | h2load CPU s | per server CPU-second | per h2load CPU-second | per CPU-second, both |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -11,7 +11,7 @@
 #
 # The modes, each REPS runs of DUR seconds, closed loop (the table gives the
 # median run), each with a fresh server
-#   tb-web --serve --tls 1.3 --http 2|1.1|3 --nodelay --port 8443:
+#   tb-web --serve --tls 1.3 --http 2|1.1|3 --no-tickets (not for 3) --nodelay --port 8443:
 #   requests, h2      --tls 1.3 --http 2 --conn pool --pool 1 --streams 8
 #                     (one connection, 8 streams: h2load -c 1 -m 8)
 #   handshakes, h1    --tls 1.3 --http 1.1 --conn per-request --concurrency 8
@@ -73,10 +73,10 @@ PY
 # median as a table row; the server's result into $NOTES
 NOTES=
 mode() {
-	local http=$1 label=$2 args=$3 rows= proto=t
-	[ "$http" = 3 ] && proto=u
+	local http=$1 label=$2 args=$3 rows= proto=t tickets=--no-tickets
+	[ "$http" = 3 ] && proto=u tickets=
 	rm -f "$TMP/result.json"
-	bench_server_start $proto "exec $WEB --serve --host :: --port 8443 --tls 1.3 --http $http --nodelay --cert cert.pem --key key.pem --result result.json"
+	bench_server_start $proto "exec $WEB --serve --host :: --port 8443 --tls 1.3 --http $http $tickets --nodelay --cert cert.pem --key key.pem --result result.json"
 	for _ in $(seq "$REPS"); do
 		rows="$rows$(one "$args")
 "
