@@ -24,6 +24,7 @@ static struct wk_opt opts[] = {
 	{ "serve", WK_FLAG, &web_o.serve, "the server role (default: the client)" },
 	{ "tls", WK_CHOICE, &web_o.tls, "VER   TLS version, pinned: no, 1.2 or 1.3 (default no; --http 3: 1.3)", tls_names },
 	{ "resume", WK_CHOICE, &web_o.resume, "HOW   client: no, ticket (session tickets) or early (tickets + 0-RTT early data, TLS 1.3)", resume_names },
+	{ "no-tickets", WK_FLAG, &web_o.no_tickets, "server, TLS over TCP: issue no session tickets (so resume nothing, take no 0-RTT)" },
 	{ "tfo", WK_FLAG, &web_o.tfo, "TCP Fast Open (sets net.ipv4.tcp_fastopen in the netns if needed)" },
 	{ "http", WK_CHOICE, &web_o.http, "VER   none (tb-rr's 16-byte header protocol), 1.1, 2 or 3 (default 1.1)", http_names },
 	{ "quic-cc", WK_CHOICE, &web_o.quic_cc, "CC    QUIC congestion control: cubic, bbr, reno (default cubic)", qcc_names },
@@ -77,7 +78,7 @@ static struct wk_prog prog = {
 		"connection; result: accepted, handshakes, resumed, early_accepted, requests,\n"
 		"bytes, bytes_in, bytes_out, errors, tfo_syn_data, tls_version, alpn, active_max,\n"
 		"threads_max, rss_peak_bytes, vm_peak_bytes, tcp_fastopen_sysctl, http, tls,\n"
-		"resume, tfo. The server always offers tickets and takes 0-RTT (TLS 1.3).\n"
+		"resume, tfo. The server offers tickets and takes 0-RTT (TLS 1.3) unless --no-tickets.\n"
 		"HTTP/1.1: GET /N (or POST /N with --request bytes); the answer is 200 with\n"
 		"Content-Length N. HTTP/2: the same request per stream; 1 GiB windows.",
 	.opts = opts,
@@ -100,6 +101,8 @@ static int check_opts(void)
 			return usage("--tfo: not with --http 3 (QUIC runs over UDP)");
 		web_o.tls = WEB_TLS_13;
 	}
+	if (web_o.no_tickets && (!web_o.serve || web_o.tls == WEB_TLS_NO || web_o.http == WEB_HTTP_3))
+		return usage("--no-tickets: the server's, with --tls 1.2 or 1.3 over TCP (not --http 3)");
 	if (web_o.resume != WEB_RESUME_NO && web_o.tls == WEB_TLS_NO)
 		return usage("--resume: needs --tls 1.2 or 1.3");
 	if (web_o.resume == WEB_RESUME_EARLY && web_o.tls != WEB_TLS_13)

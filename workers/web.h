@@ -33,6 +33,7 @@ struct web_opts {
 	int tls;                  /* --tls no|1.2|1.3 (enum web_tls) */
 	int resume;               /* --resume no|ticket|early */
 	bool tfo;                 /* --tfo */
+	bool no_tickets;          /* --no-tickets (server, TLS over TCP): issue no tickets, resume nothing */
 	int http;                 /* --http none|1.1|2|3 */
 	int quic_cc;              /* --quic-cc cubic|bbr|reno */
 	const char *cert, *key;   /* --cert/--key (server) PEM files; created when absent */

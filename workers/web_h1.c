@@ -184,9 +184,11 @@ static int respond(struct h1srv *c)
 	int rc;
 
 	c->io->deadline = wk_now_us() + web_o.timeout;
+	/* a request's "Connection: close" is echoed (RFC 9112 9.6): a client
+	 * such as h2load otherwise sends its next request on this connection */
 	if (web_o.http == WEB_HTTP_11)
-		n = (size_t)snprintf((char *)out, 128, "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\n\r\n",
-				     (unsigned long long)c->resp);
+		n = (size_t)snprintf((char *)out, 128, "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\n%s\r\n",
+				     (unsigned long long)c->resp, c->close ? "Connection: close\r\n" : "");
 	do {
 		size_t take = left < CHUNK - n ? (size_t)left : CHUNK - n;
 

@@ -441,13 +441,15 @@ static int take_early(struct web_io *io)
 int web_tls_server(struct web_io *io, const char **what)
 {
 	unsigned flags = 0;
-	int rc = session_new(io, GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA, what);
+	int rc = session_new(io, GNUTLS_SERVER | (web_o.no_tickets ? GNUTLS_NO_TICKETS : GNUTLS_ENABLE_EARLY_DATA), what);
 
 	if (rc)
 		return rc;
-	gnutls_session_ticket_enable_server(io->tls, &ticket_key);
-	gnutls_record_set_max_early_data_size(io->tls, EARLY_MAX);
-	gnutls_anti_replay_enable(io->tls, anti_replay);
+	if (!web_o.no_tickets) {
+		gnutls_session_ticket_enable_server(io->tls, &ticket_key);
+		gnutls_record_set_max_early_data_size(io->tls, EARLY_MAX);
+		gnutls_anti_replay_enable(io->tls, anti_replay);
+	}
 	if ((rc = handshake(io, what)))
 		return rc;
 	if (gnutls_session_is_resumed(io->tls))

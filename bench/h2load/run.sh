@@ -1,26 +1,32 @@
 #!/bin/bash
-# h2load against a TLS 1.3 server on an unshaped veth path between two
+# h2load against TLS 1.3 servers on an unshaped veth path between two
 # namespaces (topologies/pair.conf, `testbed up`, host kernel): requests per
 # second and handshakes per second, each also per CPU-second of the server
-# and of h2load. Prints one Markdown table of the server it is given;
-# RESULTS.md keeps the recorded ones side by side.
+# and of h2load. Prints one Markdown table per server; RESULTS.md keeps the
+# recorded ones side by side.
 #
 #   bench/h2load/run.sh                      # nginx (the default server)
-#   bench/h2load/run.sh --server NAME 'CMD'  # another server, another column
+#   bench/h2load/run.sh nginx tb-web         # both, one after the other on one topology
+#   bench/h2load/run.sh --server NAME 'CMD'  # another server (may be repeated, mixed with the names)
 #   N_REQ=100000 N_HS=3000 REPS=3 CPU=1 bench/h2load/run.sh   (the defaults)
 #
-# The server: CMD runs in s1 through `sh -c` in a directory of its own that
-# holds cert.pem and key.pem (an ECDSA P-256 certificate for "testbed",
-# like the runs' {tls_cert}: made here with openssl), and a 1 KiB file `f`
-# (its bytes: `head -c 1024 /dev/zero`); it must listen on port 8443 with
-# TLS 1.3 and ALPN h2 and http/1.1 and serve /f, and stay in the foreground
-# as one process (its threads and the children it waits for count: utime +
-# stime + cutime + cstime of /proc/PID/stat). Without full handshakes, the
-# handshake rows measure resumptions: the server must not resume
-# (no session cache, no tickets), as nginx below is told.
+# The servers: CMD runs in s1 through `sh -c` in a directory of its own
+# that holds cert.pem and key.pem (an ECDSA P-256 certificate for
+# "testbed", like the runs' {tls_cert}: made here with openssl) and the
+# 1 KiB response, a file named `1024` (tb-web's server answers GET /N with
+# N bytes and refuses other paths, so every server is asked for /1024). It
+# is started afresh for each mode with $H2LOAD_MODE set to `h2` (it must
+# speak TLS 1.3 with ALPN h2) or `h1` (ALPN http/1.1); it must listen on
+# TCP port 8443, stay in the foreground as one process (exec: its threads
+# and the children it waits for count, utime + stime + cutime + cstime of
+# /proc/PID/stat) and end on SIGTERM. Without full handshakes the handshake
+# rows measure resumptions: the server must not resume. h2load (OpenSSL)
+# offers each connection's ticket on the next one, so the server must issue
+# none: nginx is told so (no session cache, no tickets), tb-web too
+# (--no-tickets; its result's `resumed`, printed under the table, says so).
 #
 # The modes, each REPS times (the table gives the median run):
-#   keep-alive h2   h2load -n N_REQ -c 1 -m 8 https://s1:8443/f
+#   keep-alive h2   h2load -n N_REQ -c 1 -m 8 https://s1:8443/1024
 #                   (one connection, 8 streams: requests, one handshake)
 #   handshake h1    h2load --h1 -n N_HS -c 8 -m 1 -H 'Connection: close'
 #                   (HTTP/1.1, the server closes after each response and
@@ -41,67 +47,46 @@ N_REQ=${N_REQ:-100000}
 N_HS=${N_HS:-3000}
 REPS=${REPS:-3}
 CPU=${CPU:-1}
-NAME=nginx
-SERVER_CMD=
-if [ "${1:-}" = --server ]; then
-	NAME=$2
-	SERVER_CMD=$3
-fi
 # nginx: one process in the foreground, TLS 1.3, HTTP/2 and HTTP/1.1, no
 # resumption (no session cache, no tickets), no log
 NGINX_CONF='daemon off; master_process off; user root; pid nginx.pid; error_log stderr; events {} http { access_log off; client_body_temp_path tmp; proxy_temp_path tmp; fastcgi_temp_path tmp; uwsgi_temp_path tmp; scgi_temp_path tmp; keepalive_requests 1000000; http2_max_requests 1000000; server { listen 8443 ssl http2; ssl_protocols TLSv1.3; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_session_cache off; ssl_session_tickets off; root .; } }'
-[ -n "$SERVER_CMD" ] || SERVER_CMD="printf '%s' '$NGINX_CONF' > nginx.conf && exec nginx -p \"\$PWD/\" -c \"\$PWD/nginx.conf\""
+NGINX_CMD="printf '%s' '$NGINX_CONF' > nginx.conf && exec nginx -p \"\$PWD/\" -c \"\$PWD/nginx.conf\""
+# tb-web: HTTP/2 or HTTP/1.1 by the mode (its server speaks one), no
+# tickets (as nginx), TCP_NODELAY (as nginx sets it); SIGTERM writes
+# result.json
+TBWEB_CMD="exec $TOP/workers/tb-web --serve --host :: --port 8443 --tls 1.3 --http \"\$( [ \$H2LOAD_MODE = h2 ] && echo 2 || echo 1.1 )\" --no-tickets --nodelay --cert cert.pem --key key.pem --result result.json"
+
+NAMES=()
+CMDS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--server)
+		[ $# -ge 3 ] || { echo "usage: $0 [nginx] [tb-web] [--server NAME 'CMD']..." >&2; exit 2; }
+		NAMES+=("$2"); CMDS+=("$3"); shift 3 ;;
+	nginx) NAMES+=(nginx); CMDS+=("$NGINX_CMD"); shift ;;
+	tb-web) NAMES+=(tb-web); CMDS+=("$TBWEB_CMD"); shift ;;
+	*) echo "usage: $0 [nginx] [tb-web] [--server NAME 'CMD']..." >&2; exit 2 ;;
+	esac
+done
+[ ${#NAMES[@]} -gt 0 ] || { NAMES=(nginx); CMDS=("$NGINX_CMD"); }
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 3; }
-[ -x "$TB" ] || { echo "build first: make" >&2; exit 2; }
+[ -x "$TB" ] && [ -x "$TOP/workers/tb-web" ] || { echo "build first: make" >&2; exit 2; }
 for c in h2load openssl python3 taskset; do
 	command -v $c >/dev/null || { echo "needs $c" >&2; exit 3; }
 done
 
-TMP=$(mktemp -d /tmp/tbh2-bench.XXXXXX)
-chmod 755 "$TMP"
-ID=tbh2b$$
-SPID=
-cleanup() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null
-	"$TB" down "$ID" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$TOP/bench/h2load/lib.sh"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-exec 9>>/tmp/tb-heavy.lock
+bench_setup
 
-# the server's directory: the certificate, the key, the file
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=testbed \
-	-addext subjectAltName=DNS:testbed -days 30 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
-	>/dev/null 2>&1 || { echo "openssl req failed" >&2; exit 3; }
-head -c 1024 /dev/zero >"$TMP/f"
-
-flock 9
-"$TB" up --run-id "$ID" "$TOP/topologies/pair.conf" >"$TMP/up.out" 2>&1 ||
-	{ cat "$TMP/up.out" >&2; exit 3; }
-(cd "$TMP" && exec "$TB" exec "$ID" s1 -- taskset -c "$CPU" sh -c "echo \$\$ > server.pid; $SERVER_CMD") \
-	>"$TMP/server.out" 2>&1 &
-SPID=$!
-for _ in $(seq 100); do
-	"$TB" exec "$ID" c1 -- bash -c 'exec 3<>/dev/tcp/s1/8443' 2>/dev/null && break
-	sleep 0.1
-done
-SERVER_PID=$(cat "$TMP/server.pid" 2>/dev/null)
-[ -n "$SERVER_PID" ] && [ -d "/proc/$SERVER_PID" ] || { echo "the server did not start:" >&2; cat "$TMP/server.out" >&2; exit 3; }
-
-# server CPU seconds so far (utime + stime + cutime + cstime)
-server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) / hz }' "/proc/$SERVER_PID/stat"; }
-
-# connections s1 accepted so far (TCP PassiveOpens of its namespace)
-accepted() { "$TB" exec "$ID" s1 -- awk '/^Tcp:/ { if (n++) print $c; else for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") c = i }' /proc/net/snmp 2>/dev/null | tail -1; }
-
-# one MODE run: "wall_s requests succeeded server_cpu_s client_cpu_s connections"
+# one run: "wall_s requests succeeded server_cpu_s client_cpu_s connections"
 one() {
 	local args=$1 before after c0 c1
 	c0=$(accepted)
 	before=$(server_cpu)
-	"$TB" exec "$ID" c1 -- taskset -c "$CPU" sh -c "h2load $args https://s1:8443/f; times" >"$TMP/h2load.out" 2>&1
+	"$TB" exec "$ID" c1 -- taskset -c "$CPU" sh -c "h2load $args https://s1:8443/1024; times" >"$TMP/h2load.out" 2>&1
 	after=$(server_cpu)
 	c1=$(accepted)
 	python3 - "$TMP/h2load.out" "$before" "$after" "$((c1 - c0))" <<'PY'
@@ -118,31 +103,42 @@ print(wall, r.group(1) if r else 0, r.group(2) if r else 0, srv, cpu, sys.argv[4
 PY
 }
 
-# MODE LABEL ARGS: the median (by wall rate) of REPS runs, as a table row
+# CMD MODE LABEL ARGS: a fresh server, REPS runs, the median as a table row;
+# what the server's result.json says (if it writes one) into $NOTES
+NOTES=
 mode() {
-	local label=$1 args=$2 rows=
+	local cmd=$1 m=$2 label=$3 args=$4 rows=
+	rm -f "$TMP/result.json"
+	bench_server_start t "export H2LOAD_MODE=$m; $cmd"
 	for _ in $(seq "$REPS"); do
 		rows="$rows$(one "$args")
 "
 	done
-	printf '%s' "$rows" | python3 -c '
-import sys
-label = sys.argv[1]
-runs = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
-runs.sort(key=lambda r: r[2] / r[0])
-w, n, ok, srv, cli, conns = runs[len(runs) // 2]
-rates = ", ".join("%.0f" % (r[2] / r[0]) for r in runs)
-print("| %s | %d/%d | %d | %.0f (%s) | %.3f | %.3f | %.0f | %.0f | %.0f |" % (label, ok, n, conns,
-      ok / w, rates, srv, cli, ok / srv, ok / cli, ok / (srv + cli)))' "$label"
+	bench_server_stop
+	printf '%s' "$rows" | median_row "$label"
+	[ -s "$TMP/result.json" ] && NOTES="$NOTES$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("- %s server result (all %s runs, with h2load'"'"'s connections): accepted %s, handshakes %s, resumed %s, requests %s, errors %s, threads_max %s" % (
+      sys.argv[2], sys.argv[3], r.get("accepted"), r.get("handshakes"), r.get("resumed"), r.get("requests"),
+      json.dumps(r.get("errors")), r.get("threads_max")))' "$TMP/result.json" "$m" "$REPS")
+"
 }
 
-echo "### $NAME"
-echo
-echo "$(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs (server and h2load both on CPU $CPU), $(h2load --version | head -1), testbed $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null), REPS=$REPS"
-[ "$NAME" = nginx ] && echo "server: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version)"
-echo
-echo "| mode | succeeded | connections | per wall second (each run) | server CPU s | h2load CPU s | per server CPU-second | per h2load CPU-second | per CPU-second, both |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-mode "requests, keep-alive h2 (-c 1 -m 8, n=$N_REQ)" "-n $N_REQ -c 1 -m 8"
-mode "handshakes, h1 Connection: close (-c 8, n=$N_HS)" "--h1 -n $N_HS -c 8 -m 1 -H 'Connection: close'"
-flock -u 9
+bench_up
+for i in "${!NAMES[@]}"; do
+	NOTES=
+	echo "### ${NAMES[$i]}"
+	echo
+	echo "$(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs (server and h2load both on CPU $CPU), $(h2load --version | head -1), testbed $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null), REPS=$REPS"
+	[ "${NAMES[$i]}" = nginx ] && echo "server: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version)"
+	[ "${NAMES[$i]}" = tb-web ] && echo "server: tb-web --serve --tls 1.3 --no-tickets --nodelay, $(dpkg-query -W -f '${Package} ${Version}, ' libgnutls30 libnghttp2-14 2>/dev/null | sed 's/, $//')"
+	echo
+	echo "| mode | succeeded | connections | per wall second (each run) | server CPU s | h2load CPU s | per server CPU-second | per h2load CPU-second | per CPU-second, both |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	mode "${CMDS[$i]}" h2 "requests, keep-alive h2 (-c 1 -m 8, n=$N_REQ)" "-n $N_REQ -c 1 -m 8"
+	mode "${CMDS[$i]}" h1 "handshakes, h1 Connection: close (-c 8, n=$N_HS)" "--h1 -n $N_HS -c 8 -m 1 -H 'Connection: close'"
+	[ -n "$NOTES" ] && echo && printf '%s' "$NOTES"
+	echo
+done
+bench_down

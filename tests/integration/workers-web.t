@@ -9,7 +9,7 @@ need_root
 need_cmd ip python3 tshark dumpcap
 . "$(dirname "$0")/lib-workers.sh"
 need_workers tb-web
-plan 21
+plan 23
 
 workers_setup web 198.18.9
 IFC=tbwc$$
@@ -90,6 +90,16 @@ for v in 1.2 1.3; do
 		python3 -c "import sys; h=$h; r=$res; s=$sres; sys.exit(not (h >= 150 and r >= h - 2 and abs(s - r) <= 1))"
 done
 
+# --no-tickets: the server issues none, so a client that would resume cannot
+websrv 9425 --tls 1.3 --no-tickets
+web notick 9425 --tls 1.3 --ca "$T/cert.pem" --resume ticket --conn per-request --rate 200 --duration 1s
+kill $SPID; wait_for pid_gone $SPID
+h=$(r notick "r['handshakes']"); res=$(r notick "r['resumed']"); sres=$(r srv.9425 "r['resumed']")
+diag "--no-tickets server, --resume ticket client: $h handshakes, resumed $res (server $sres)"
+ok "--no-tickets: none of $h handshakes resumed (client $res, server $sres)" \
+	python3 -c "import sys; sys.exit(not ($h >= 150 and $res == 0 and $sres == 0))"
+ok "--no-tickets: no errors" clean notick
+
 # 4. 0-RTT: the request rides in the ClientHello and the server takes it.
 websrv 9430 --tls 1.3
 web early 9430 --tls 1.3 --ca "$T/cert.pem" --resume early --conn per-request --rate 200 --duration 1s
@@ -160,7 +170,7 @@ done
 
 # 7. Bad option values are usage errors (exit 2).
 bad=
-for a in "--tls 1.4" "--http 4" "--resume early --tls 1.2" "--resume ticket" "--streams 4 --http 1.1" "--conn sometimes" "--rate -1"; do
+for a in "--tls 1.4" "--http 4" "--resume early --tls 1.2" "--resume ticket" "--streams 4 --http 1.1" "--conn sometimes" "--rate -1" "--no-tickets --tls 1.3"; do
 	"$W/tb-web" --host 127.0.0.1 --duration 1s $a >/dev/null 2>&1
 	rc=$?; [ $rc -eq 2 ] || bad="$bad [$a: $rc]"
 done
