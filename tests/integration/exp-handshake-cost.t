@@ -9,7 +9,7 @@
 # the same segment as the ClientHello.
 . "$(dirname "$0")/../tap.sh"
 need_cmd jq tshark
-run_experiment --needs netem handshake_cost --duration 5s --repeat 1
+run_experiment --needs netem handshake_cost --duration 3s --repeat 1
 rtt=$(jq '.cases[] | select(.label | test("(^|=)tcp$")) | .flows.web.metrics.connect_p50.median' "$S")
 diag "RTT (the tcp case's TCP connect, median): ${rtt} s"
 for c in pool:1 tcp:2 tfo:1 tls12:4 tls13:3 tls13_resume:3 tls13_early:2 tfo_tls13_early:1 quic:2 quic_early:1; do

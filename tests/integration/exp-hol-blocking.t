@@ -3,8 +3,7 @@
 # UML guest on a host without it): its expectations hold (exit 0): eight
 # request streams over one TCP connection have a worse p99 under loss than
 # the same streams over eight connections, the gap is the loss's; with the
-# real stacks HTTP/2's p99 under loss is worse than HTTP/1.1 x6's and
-# HTTP/3's. Prints per-case latency percentiles and the spread of the
+# real stacks HTTP/3's median and p99 under loss are below HTTP/2's. Prints per-case latency percentiles and the spread of the
 # per-stream p99, and from each real stack's request log at 2% loss the
 # stalls (requests over 1.5 RTT) grouped by the instant they completed
 # (scripts/hol-timeline): on HTTP/2 one repaired loss releases several
