@@ -511,3 +511,20 @@ void wq_free(struct wq_conn *c)
 	c->tls = NULL;
 	c->qlog = NULL;
 }
+
+nghttp3_ssize wq_zero_body(nghttp3_vec *vec, size_t veccnt, uint64_t *left, uint32_t *pflags)
+{
+	static const uint8_t zeros[16384];
+	size_t n = 0;
+
+	for (; n < veccnt && *left; n++) {
+		size_t k = *left < sizeof zeros ? (size_t)*left : sizeof zeros;
+
+		vec[n].base = (uint8_t *)zeros;
+		vec[n].len = k;
+		*left -= k;
+	}
+	if (!*left)
+		*pflags |= NGHTTP3_DATA_FLAG_EOF;
+	return (nghttp3_ssize)n;
+}

@@ -70,6 +70,10 @@ void wq_cid_rand(ngtcp2_cid *cid, size_t len);
 /** TLS settings both sides use on @c->tls: TLS 1.3 only, ALPN h3, the
  * keylog, the conn ref for ngtcp2_crypto. 0 or a GnuTLS error. */
 int wq_tls_setup(struct wq_conn *c);
+/** nghttp3's read_data for a body of *@left zero bytes: fills @vec from one
+ * shared block of zeros, counts down *@left, sets EOF at the end. Both the
+ * client's request bodies and the server's responses are such bodies. */
+nghttp3_ssize wq_zero_body(nghttp3_vec *vec, size_t veccnt, uint64_t *left, uint32_t *pflags);
 /** Open the control and QPACK streams of @c->h3 (just created). 0 or an error. */
 int wq_h3_bind(struct wq_conn *c);
 

@@ -170,21 +170,10 @@ static int cli_h3_setup(struct cli *k)
 static nghttp3_ssize read_body(nghttp3_conn *h3, int64_t sid, nghttp3_vec *vec, size_t veccnt,
 			       uint32_t *pflags, void *ud, void *sud)
 {
-	static const uint8_t zeros[16384];
 	struct cli_req *r = sud;
-	size_t n = 0;
 
 	(void)h3, (void)sid, (void)ud;
-	for (; n < veccnt && r->body_left; n++) {
-		size_t len = r->body_left < sizeof zeros ? (size_t)r->body_left : sizeof zeros;
-
-		vec[n].base = (uint8_t *)zeros;
-		vec[n].len = len;
-		r->body_left -= len;
-	}
-	if (!r->body_left)
-		*pflags |= NGHTTP3_DATA_FLAG_EOF;
-	return (nghttp3_ssize)n;
+	return wq_zero_body(vec, veccnt, &r->body_left, pflags);
 }
 
 #define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE }

@@ -63,25 +63,13 @@ void web_quic_server_counters(struct web_quic_server_stats *out)
 
 /* ---- HTTP/3 ---- */
 
-static const uint8_t zeros[16384];
-
 static nghttp3_ssize read_body(nghttp3_conn *h3, int64_t sid, nghttp3_vec *vec, size_t veccnt,
 			       uint32_t *pflags, void *ud, void *sud)
 {
 	struct srv_stream *st = sud;
-	size_t n = 0;
 
 	(void)h3, (void)sid, (void)ud;
-	for (; n < veccnt && st->left; n++) {
-		size_t k = st->left < sizeof zeros ? (size_t)st->left : sizeof zeros;
-
-		vec[n].base = (uint8_t *)zeros;
-		vec[n].len = k;
-		st->left -= k;
-	}
-	if (!st->left)
-		*pflags |= NGHTTP3_DATA_FLAG_EOF;
-	return (nghttp3_ssize)n;
+	return wq_zero_body(vec, veccnt, &st->left, pflags);
 }
 
 static int h3_begin_headers(nghttp3_conn *h3, int64_t sid, void *ud, void *sud)
