@@ -220,6 +220,7 @@ struct tb_server_opts {
 	bool nodelay;          /* TCP_NODELAY on accepted sockets */
 	uint32_t work_us;      /* CPU time each request costs the server */
 	unsigned nofile;       /* the server's RLIMIT_NOFILE; 0: inherited */
+	unsigned threads;      /* pool and epoll_pool's threads; 0: the server's default */
 };
 
 struct tb_flow {
@@ -400,12 +401,14 @@ struct tb_selector {
 struct tb_expr {
 	enum tb_expr_kind kind;
 	double num;            /* TB_EX_NUM */
-	enum tb_unit unit;     /* TB_EX_NUM: from its suffix (70mbit, 40ms, 1%) */
+	enum tb_unit unit;     /* TB_EX_NUM: from its suffix (70mbit, 40ms, 1%); TB_EX_METRIC:
+				  the metric's (cfg(): its key's) */
 	char op;               /* TB_EX_BINOP: + - * / */
 	struct tb_expr *lhs, *rhs;
 	/* TB_EX_METRIC: metric(subject[, key=value]...) ; TB_EX_CALL: fn(args) */
 	char *name;            /* metric or function name */
-	char *subject;         /* flow name, node.counter / node.STATE, or a process */
+	char *subject;         /* flow name, node.counter / node.STATE, a process, or
+				  cfg()'s key path */
 	char *key;             /* value(P, KEY): KEY (a dotted JSON path or a metric.NAME) */
 	int flow;              /* flow index for flow metrics, else -1 */
 	int node;              /* node index for node metrics, process index for process
@@ -564,6 +567,27 @@ struct tb_config *config_dup(const struct tb_config *c);
  */
 int config_set(struct tb_config *c, const char *key, const char *value, const struct tb_loc *loc,
 	       struct tb_diag *d);
+
+/**
+ * The number at @key of @c, named as a case or a sweep names keys
+ * ("flow.NAME.KEY", "link.A-B.KEY", "link.A-B.NODE.KEY", "node.NAME.KEY",
+ * "node.NAME.sysctl.NAME") or "experiment.KEY": into *@v in the unit
+ * expectations use (rates bit/s, times s, percentages %, sizes bytes,
+ * yes/no 1/0), that unit into *@unit. A link key without NODE reads the
+ * direction that sets it, or both when they agree. 0; -ENOENT (no such
+ * object or key) or -EINVAL (not a number, or a rate or sysctl not set),
+ * the reason in @why. The expectations' cfg().
+ */
+int config_get(const struct tb_config *c, const char *key, double *v, enum tb_unit *unit,
+	       char *why, size_t whylen);
+
+/**
+ * What expression @e measures: a number with a unit suffix or a metric its
+ * unit, a plain number TB_UNIT_COUNT (it takes its partner's unit), a sum
+ * its terms' unit; a product or quotient of two measures (a share, a rate
+ * x a time) TB_UNIT_COUNT: left unjudged.
+ */
+enum tb_unit config_expr_unit(const struct tb_expr *e);
 
 /** Index of the node called @name, or -1. */
 int config_node(const struct tb_config *c, const char *name);

@@ -170,6 +170,12 @@ int cfg_process_set(struct cfg_ctx *x, struct tb_process *p, const char *key, co
 		    const struct tb_loc *kloc, const struct tb_loc *vloc);
 /** Whether @key is KIND.NAME.KEY of a kind a case or sweep may set. */
 bool cfg_settable_key(const char *key);
+/* "KIND.NAME.REST" of a case's or sweep's key: KIND and NAME copied, *@rest at
+ * REST; false for another form or a part too long. */
+bool cfg_split_key(const char *key, char *kind, size_t kind_len, char *name, size_t name_len,
+		   const char **rest);
+/* The link between the two nodes "A-B" names (either way round), or -1. */
+int cfg_find_link(const struct tb_config *c, const char *name);
 /** Whether key @key of a [process] (or a case's process.NAME.KEY) takes
  * its value raw, " ;" included: the command line. */
 bool cfg_process_raw_key(const char *key);

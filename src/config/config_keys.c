@@ -264,6 +264,8 @@ const struct keydef cfg_flow_keys[] = {
 	  SERVER("--work", W_REQ, WO_SET) },
 	{ "server.nofile", K_UINT, OFF(tb_flow, server.nofile), 8, 1 << 20, NULL, W_REQ,
 	  SERVER("--nofile", W_REQ, WO_SET) },
+	{ "server.threads", K_UINT, OFF(tb_flow, server.threads), 1, 4096, NULL, W_REQ,
+	  SERVER("--threads", W_REQ, WO_SET) },
 	{ NULL },
 };
 

@@ -214,7 +214,7 @@ bool cfg_settable_key(const char *key)
 }
 
 /* Split "KIND.NAME.REST" (*@rest at REST); false for another form or a long part. */
-static bool split_key(const char *key, char *kind, size_t kind_len, char *name, size_t name_len,
+bool cfg_split_key(const char *key, char *kind, size_t kind_len, char *name, size_t name_len,
 		      const char **rest)
 {
 	const char *p = strchr(key, '.'), *r;
@@ -233,7 +233,7 @@ static bool split_key(const char *key, char *kind, size_t kind_len, char *name, 
 }
 
 /* The link between the two nodes "A-B" names (either way round), or -1. */
-static int find_link(const struct tb_config *c, const char *name)
+int cfg_find_link(const struct tb_config *c, const char *name)
 {
 	const char *dash = strchr(name, '-');
 	char an[TB_NAME_MAX * 2 + 2];
@@ -270,7 +270,7 @@ static int set_in(struct cfg_ctx *x, const char *kind, const char *name, const c
 		if (idx >= 0)
 			cfg_node_set(x, &c->nodes[idx], rest, value, loc, loc);
 	} else if (strcmp(kind, "link") == 0) {
-		idx = find_link(c, name);
+		idx = cfg_find_link(c, name);
 		if (idx >= 0)
 			cfg_link_set(x, &c->links[idx], rest, value, loc, loc);
 	} else if (strcmp(kind, "process") == 0) {
@@ -314,7 +314,7 @@ int config_set(struct tb_config *c, const char *key, const char *value, const st
 	size_t errors = diag_errors(d);
 	int rc = -ENOENT;
 
-	if (split_key(key, kind, sizeof(kind), name, sizeof(name), &rest))
+	if (cfg_split_key(key, kind, sizeof(kind), name, sizeof(name), &rest))
 		rc = set_in(&x, kind, name, rest, value, loc);
 	if (rc == -ENOENT) {
 		diag_error(d, loc,

@@ -262,6 +262,11 @@ static void check_flow_options(struct cfg_ctx *x, const struct tb_flow *f)
 
 	if (f->worker == TB_WORKER_RR && f->conn != TB_CONN_POOL && config_flow_has(f, "pool"))
 		diag_error(x->d, loc, "flow %s: pool needs conn = pool", f->name);
+	if (config_flow_has(f, "server.threads") && f->server.arch != TB_ARCH_POOL &&
+	    f->server.arch != TB_ARCH_EPOLL_POOL)
+		diag_error(x->d, loc, "flow %s: server.threads needs server.arch = pool or "
+				      "epoll_pool",
+			   f->name);
 	if (f->worker == TB_WORKER_RR && config_flow_has(f, "streams") &&
 	    (f->conn != TB_CONN_POOL || f->write == TB_WRITE_SPLIT))
 		diag_error(x->d, loc, "flow %s: streams needs conn = pool and write = single",

@@ -6,13 +6,14 @@
  *
  *   fetched  = value(fetch, time_connect) < 60ms
  *   fair     = jain(a, b, c, case=equal_rtt) > 0.9
+ *   reader   = server_goodput(bulk) < 1.05 * cfg(flow.bulk.server.read_rate)
  *
  * `testbed compare --fail-if` adds base(METRIC): the metric read from the
  * base run (a flag on the metric's node, so units and selectors are the
  * metric's own); an [expect] of a file has no base run and refuses it.
  *
  * Metrics take a subject (a flow, NODE.COUNTER / NODE.STATE, or a process;
- * value() a process and a KEY) and optional
+ * value() a process and a KEY; cfg() a key of the file, read per case) and optional
  * selectors KEY=VALUE that pick a case of the sweeps; which metrics exist, for
  * which workers and in which unit is metric.c's table. Constants may carry
  * units: rates become bit/s, times seconds, percentages stay percent. */
@@ -321,6 +322,17 @@ static void check_counter(struct parser *ps, const char *name, const char *at)
 		     name);
 }
 
+/* cfg(KEY): a numeric key of the file (a case may change its value, not
+ * whether it exists); its unit is the key's. */
+static void resolve_key(struct parser *ps, struct tb_expr *m, const char *at)
+{
+	char why[256];
+	double v;
+
+	if (config_get(ps->x->c, m->subject, &v, &m->unit, why, sizeof(why)))
+		perr(ps, at, "cfg(%s): %s", m->subject, why);
+}
+
 static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct tb_metric *md,
 			    const char *at)
 {
@@ -329,6 +341,10 @@ static void resolve_subject(struct parser *ps, struct tb_expr *m, const struct t
 
 	if (md->subject == TB_MS_FLOW) {
 		resolve_flow(ps, m, at);
+		return;
+	}
+	if (md->subject == TB_MS_CONFIG) {
+		resolve_key(ps, m, at);
 		return;
 	}
 	if (md->subject == TB_MS_PROCESS) {
@@ -443,10 +459,15 @@ static struct tb_expr *parse_metric(struct parser *ps, const char *b, char *name
 		unknown_metric(ps, b, name);
 		return n;
 	}
+	n->unit = md->unit;
 	n->subject = word(ps, ".-");
 	if (!*n->subject) {
-		perr(ps, sb, "%s() needs a subject (a flow name%s)", name,
-		     md->subject == TB_MS_FLOW ? "" : ", or NODE.NAME");
+		if (md->subject == TB_MS_CONFIG)
+			perr(ps, sb, "cfg() needs a key, e.g. cfg(link.r1-r2.rate) or "
+				     "cfg(flow.bulk.server.read_rate)");
+		else
+			perr(ps, sb, "%s() needs a subject (a flow name%s)", name,
+			     md->subject == TB_MS_FLOW ? "" : ", or NODE.NAME");
 		return n;
 	}
 	resolve_subject(ps, n, md, sb);
@@ -498,6 +519,7 @@ static struct tb_expr *jain_flow(struct parser *ps, const struct tb_expr *call, 
 	struct tb_expr *m = node_new(TB_EX_METRIC, (int)(at - ps->s));
 
 	m->name = xstrdup("goodput");
+	m->unit = metric_unit("goodput");
 	m->subject = flow;
 	m->flow = config_flow(c, flow);
 	if (m->flow < 0) {
@@ -679,35 +701,52 @@ static struct tb_expr *parse_sum(struct parser *ps)
 	return n;
 }
 
-/* What a side measures: a plain number takes its partner's unit; a product
- * or quotient of two measures is left unjudged (TB_UNIT_COUNT). */
-static enum tb_unit expr_unit(const struct tb_expr *e)
+/* @e's unit; *@mixed when it is a product or quotient of measures (a rate
+ * x a time, 1 / a rate), which has none of the units and is not judged. */
+static enum tb_unit unit_of(const struct tb_expr *e, bool *mixed)
 {
+	bool ma = false, mb = false;
 	enum tb_unit a, b;
 
 	switch (e ? e->kind : TB_EX_NUM) {
 	case TB_EX_NUM:
 		return e ? e->unit : TB_UNIT_COUNT;
 	case TB_EX_METRIC:
-		return metric_unit(e->name);
+		return e->unit;
 	case TB_EX_NEG:
-		return expr_unit(e->lhs);
+		return unit_of(e->lhs, mixed);
 	case TB_EX_CALL:
 		if (!strcmp(e->name, "mathis"))
 			return TB_UNIT_RATE;
 		if (!strcmp(e->name, "jain"))
 			return TB_UNIT_COUNT;
-		a = e->n_args ? expr_unit(e->args[0]) : TB_UNIT_COUNT;
-		return a != TB_UNIT_COUNT || e->n_args < 2 ? a : expr_unit(e->args[1]);
+		a = e->n_args ? unit_of(e->args[0], mixed) : TB_UNIT_COUNT;
+		return a != TB_UNIT_COUNT || e->n_args < 2 ? a : unit_of(e->args[1], mixed);
 	case TB_EX_BINOP:
-		a = expr_unit(e->lhs);
-		b = expr_unit(e->rhs);
-		if (e->op == '*' || e->op == '/')
-			return a == TB_UNIT_COUNT ? (e->op == '*' ? b : TB_UNIT_COUNT)
-						  : b == TB_UNIT_COUNT ? a : TB_UNIT_COUNT;
+		a = unit_of(e->lhs, &ma);
+		b = unit_of(e->rhs, &mb);
+		if (e->op == '+' || e->op == '-') {
+			*mixed = ma && mb;
+			return a != TB_UNIT_COUNT ? a : b;
+		}
+		if (e->op == '/' && a == b && !ma && !mb)
+			return TB_UNIT_COUNT; /* a share, a ratio of two times */
+		if (ma || mb || (a != TB_UNIT_COUNT && b != TB_UNIT_COUNT) ||
+		    (e->op == '/' && b != TB_UNIT_COUNT)) {
+			*mixed = true;
+			return TB_UNIT_COUNT;
+		}
 		return a != TB_UNIT_COUNT ? a : b;
 	}
 	return TB_UNIT_COUNT;
+}
+
+enum tb_unit config_expr_unit(const struct tb_expr *e)
+{
+	bool mixed = false;
+	enum tb_unit u = unit_of(e, &mixed);
+
+	return mixed ? TB_UNIT_COUNT : u;
 }
 
 static const char *unit_name(enum tb_unit u)
@@ -783,8 +822,8 @@ int expect_parse(struct cfg_ctx *x, struct tb_expect *e, const char *text, const
 		enum tb_unit lu, ru;
 
 		e->rhs = parse_sum(&ps);
-		lu = expr_unit(e->lhs);
-		ru = expr_unit(e->rhs);
+		lu = config_expr_unit(e->lhs);
+		ru = config_expr_unit(e->rhs);
 		while (isspace((unsigned char)*at))
 			at++;
 		if (!ps.failed && lu != TB_UNIT_COUNT && ru != TB_UNIT_COUNT && lu != ru)

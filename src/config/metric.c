@@ -120,6 +120,9 @@ const struct tb_metric metric_table[] = {
 	  TB_AGG_STATS },
 	{ "peak", 0, TB_UNIT_COUNT, TB_MS_STATE, TB_READ_PEAK, TB_MF_NONE, NULL, NULL, NULL,
 	  TB_AGG_STATS },
+	/* the case's own configuration; the unit is the key's (config_get) */
+	{ "cfg", 0, TB_UNIT_COUNT, TB_MS_CONFIG, TB_READ_CONFIG, TB_MF_NONE, NULL, NULL, NULL,
+	  TB_AGG_STATS },
 	{ NULL },
 };
 

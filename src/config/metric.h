@@ -28,6 +28,7 @@ enum tb_metric_subject {
 	TB_MS_COUNTER, /* NODE.COUNTER: an nstat counter */
 	TB_MS_STATE,   /* NODE.STATE: a socket state */
 	TB_MS_PROCESS, /* a [process]: METRIC(PROCESS), value(PROCESS, KEY) */
+	TB_MS_CONFIG,  /* cfg(KEY): a key of the case's configuration, flow.bulk.rcvbuf */
 };
 
 /* How a run's value is read (the report dispatches on it). */
@@ -49,6 +50,7 @@ enum tb_metric_read {
 			       sockets/NODE-udp.csv, both ends */
 	TB_READ_VALUE,      /* value(P, KEY): metric.KEY's last match in the process's stdout,
 			       else the number at dotted path KEY of its stdout as JSON */
+	TB_READ_CONFIG,     /* cfg(KEY): config_get() of the run's case */
 };
 
 /* Which worker result a flow metric reads. */

@@ -147,31 +147,6 @@ static bool has_measure(const struct tb_expr *e)
 	return false;
 }
 
-static enum tb_unit side_unit(const struct tb_expr *e)
-{
-	if (!e)
-		return TB_UNIT_COUNT;
-	if (e->kind == TB_EX_METRIC)
-		return metric_unit(e->name);
-	if (e->kind == TB_EX_CALL && !strcmp(e->name, "mathis"))
-		return TB_UNIT_RATE;
-	if (e->kind == TB_EX_NUM || (e->kind == TB_EX_CALL && !strcmp(e->name, "jain")))
-		return TB_UNIT_COUNT;
-	/* a quotient of two quantities of one unit (two times: RTTs; two rates: a share) has none */
-	if (e->kind == TB_EX_BINOP && e->op == '/' && side_unit(e->lhs) == side_unit(e->rhs))
-		return TB_UNIT_COUNT;
-	{
-		enum tb_unit u = side_unit(e->lhs);
-
-		if (u != TB_UNIT_COUNT)
-			return u;
-		u = side_unit(e->rhs);
-		for (size_t i = 0; u == TB_UNIT_COUNT && i < e->n_args; i++)
-			u = side_unit(e->args[i]);
-		return u;
-	}
-}
-
 struct ectx {
 	const struct mlist *ml;
 	const struct rp_combo *cb;
@@ -280,13 +255,17 @@ static char *term_text(const struct report *rp, const struct tb_expr *m, size_t 
 	return s;
 }
 
-/* The name after "NODE." in a counter()/peak() subject. */
+/* What a metric reads of its subject: the name after "NODE." of a
+ * counter()/peak(), value()'s KEY, cfg()'s whole key path. */
 static const char *node_what(const struct tb_expr *m)
 {
+	const struct tb_metric *md = metric_find(m->name, -1);
 	const char *dot = m->subject ? strchr(m->subject, '.') : NULL;
 
 	if (m->key)
 		return m->key; /* value(P, KEY) */
+	if (md && md->subject == TB_MS_CONFIG)
+		return m->subject;
 	return dot ? dot + 1 : NULL;
 }
 
@@ -354,6 +333,11 @@ static void base_metric(const struct report *rp, const struct tb_expr *m, size_t
 								"no base run to read");
 		return;
 	}
+	if (md && md->subject == TB_MS_CONFIG) {
+		rp_case_metric(b, (size_t)bk, m->name, -1, -1, m->subject, &tm->st, tm->why,
+			       sizeof(tm->why));
+		return;
+	}
 	if (m->flow >= 0)
 		flow = config_flow(b->c, name = rp->c->flows[m->flow].name);
 	else if (md && md->subject == TB_MS_PROCESS)
@@ -366,6 +350,34 @@ static void base_metric(const struct report *rp, const struct tb_expr *m, size_t
 	}
 	rp_case_metric(b, (size_t)bk, m->name, flow, node, node_what(m), &tm->st, tm->why,
 		       sizeof(tm->why));
+}
+
+void rp_term_value(FILE *f, const struct rp_term *tm)
+{
+	char a[48], b[48];
+
+	if (!tm->st.n) {
+		fprintf(f, "no data: %s", tm->why);
+		return;
+	}
+	fputs(rp_fmt(tm->st.median, tm->unit, a, sizeof(a)), f);
+	if (tm->configured) {
+		fputs(" (configured)", f);
+		return;
+	}
+	fprintf(f, " (median of %zu", tm->st.n);
+	if (tm->st.n > 1)
+		fprintf(f, ", %s – %s", rp_fmt(tm->st.min, tm->unit, a, sizeof(a)),
+			rp_fmt(tm->st.max, tm->unit, b, sizeof(b)));
+	fputc(')', f);
+}
+
+bool rp_term_repeated(const struct rp_combo *cb, size_t t)
+{
+	for (size_t i = 0; i < t; i++)
+		if (!strcmp(cb->terms[i].text, cb->terms[t].text))
+			return true;
+	return false;
 }
 
 /* Each measure's values in the case @combo and its selectors name (cb->terms). */
@@ -387,7 +399,8 @@ static void combo_terms(struct report *rp, const struct mlist *ml, const int *co
 			idx[m->sel[i].sweep] = m->sel[i].value;
 		tm->kase = rp_case_index(c, idx);
 		tm->text = term_text(rp, m, tm->kase);
-		tm->unit = metric_unit(m->name);
+		tm->unit = m->unit;
+		tm->configured = metric_find(m->name, -1)->subject == TB_MS_CONFIG;
 		if (m->base)
 			base_metric(rp, m, tm->kase, tm);
 		else
@@ -441,15 +454,16 @@ static void overrule(const struct report *rp, struct rp_expect *re)
 		re->held = false;
 }
 
-/* The units @e's two sides read in. */
+/* The units @e's two sides read in: a side of no unit (a constant, or a
+ * product such as limit x frame / rate) in the other side's, which it is
+ * compared with. */
 static void side_units(struct rp_expect *re, const struct tb_expect *e)
 {
-	re->lhs_unit = side_unit(e->lhs);
-	re->rhs_unit = side_unit(e->rhs);
-	/* a constant side ("< 50ms" is 0.05) reads in the other side's unit */
-	if (!has_measure(e->rhs))
+	re->lhs_unit = config_expr_unit(e->lhs);
+	re->rhs_unit = config_expr_unit(e->rhs);
+	if (re->rhs_unit == TB_UNIT_COUNT || !has_measure(e->rhs))
 		re->rhs_unit = re->lhs_unit;
-	if (!has_measure(e->lhs))
+	if (re->lhs_unit == TB_UNIT_COUNT || !has_measure(e->lhs))
 		re->lhs_unit = re->rhs_unit;
 }
 

@@ -136,25 +136,17 @@ static void header(FILE *f, const struct report *rp)
  * (median of 3, 90.1 Mbit/s – 92.0 Mbit/s)", or why it has no value. */
 static void terms_cell(struct rp_tab *t, const struct rp_combo *cb)
 {
-	char *s = NULL, a[48], b[48];
+	char *s = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&s, &len);
 
 	if (!m)
 		abort();
 	for (size_t i = 0; i < cb->n_terms; i++) {
-		const struct rp_term *tm = &cb->terms[i];
-
-		fprintf(m, "%s`%s` = ", i ? "; " : "", tm->text);
-		if (!tm->st.n) {
-			fprintf(m, "no data: %s", tm->why);
+		if (rp_term_repeated(cb, i))
 			continue;
-		}
-		fprintf(m, "%s (median of %zu", rp_fmt(tm->st.median, tm->unit, a, sizeof(a)), tm->st.n);
-		if (tm->st.n > 1)
-			fprintf(m, ", %s – %s", rp_fmt(tm->st.min, tm->unit, a, sizeof(a)),
-				rp_fmt(tm->st.max, tm->unit, b, sizeof(b)));
-		fputc(')', m);
+		fprintf(m, "%s`%s` = ", i ? "; " : "", cb->terms[i].text);
+		rp_term_value(m, &cb->terms[i]);
 	}
 	fclose(m);
 	rp_tab_cell(t, "%s", s);

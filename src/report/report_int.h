@@ -61,6 +61,7 @@ struct rp_term {
 	size_t kase;
 	struct stats st;
 	enum tb_unit unit;
+	bool configured;      /* cfg(): the case's configuration, not a measurement */
 	char why[RP_WHY];     /* when st.n == 0 */
 };
 
@@ -250,6 +251,13 @@ void rp_udp_tab(const struct report *rp, struct rp_tab *t);
 void rp_evaluate(struct report *rp);
 /** Evaluate one expectation @e (of rp->c's model) into @re. */
 void rp_eval_expect(struct report *rp, const struct tb_expect *e, struct rp_expect *re);
+/* Term @tm's value as report.md and report.html show it: "91.7 Mbit/s
+ * (median of 3, 90.1 Mbit/s – 92.0 Mbit/s)", "20.0 Mbit/s (configured)",
+ * or "no data: WHY". */
+void rp_term_value(FILE *f, const struct rp_term *tm);
+/* Whether term @t of @cb reads as an earlier one (a key or metric written
+ * twice in an expectation is shown once). */
+bool rp_term_repeated(const struct rp_combo *cb, size_t t);
 /** The expression as text, with selectors: "5 * goodput(bulk, cc=cubic)". */
 char *rp_expr_text(const struct tb_config *c, const struct tb_expr *e);
 

@@ -624,19 +624,16 @@ static void expectations(FILE *f, const struct report *rp)
 			for (size_t t = 0; t < cb->n_terms; t++) {
 				const struct rp_term *tm = &cb->terms[t];
 
+				if (rp_term_repeated(cb, t))
+					continue;
 				fprintf(f, "%s- `%s` = ", ind, tm->text);
 				if (tm->st.n) {
-					fprintf(f, "%s (median of %zu", rp_fmt(tm->st.median, tm->unit, a, sizeof(a)),
-						tm->st.n);
-					if (tm->st.n > 1)
-						fprintf(f, ", %s – %s", rp_fmt(tm->st.min, tm->unit, a, sizeof(a)),
-							rp_fmt(tm->st.max, tm->unit, b, sizeof(b)));
-					fputs(")\n", f);
+					rp_term_value(f, tm);
 				} else {
 					fputs("no data: ", f);
 					md_escape(f, tm->why);
-					fputc('\n', f);
 				}
+				fputc('\n', f);
 			}
 		}
 	}

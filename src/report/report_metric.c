@@ -395,6 +395,16 @@ static int rd_peak(const struct src *s, double *v)
 	return miss(s, "%s/sockets/%s-states.csv has no column %s", s->r->dir, nn, s->what);
 }
 
+/* cfg(KEY): the key of the run's case */
+static int rd_config(const struct src *s, double *v)
+{
+	enum tb_unit u;
+
+	if (config_get(rp_case_cfg(s->rp, (size_t)s->r->kase), s->what, v, &u, s->why, s->whylen))
+		return -ENOENT;
+	return 0;
+}
+
 static int read_value(const struct src *s, const struct tb_metric *m, double *v)
 {
 	switch (m->read) {
@@ -425,6 +435,8 @@ static int read_value(const struct src *s, const struct tb_metric *m, double *v)
 	case TB_READ_VALUE:
 		return rp_proc_value(s->r, s->node, &s->rp->c->processes[s->node], s->what, v,
 				     s->why, s->whylen);
+	case TB_READ_CONFIG:
+		return rd_config(s, v);
 	}
 	return miss(s, "%s: unknown reader", m->name);
 }
@@ -453,6 +465,8 @@ static int locate(struct src *s, const struct tb_metric *m)
 			return miss(s, "%s absent", s->file);
 		return 0;
 	}
+	if (m->subject == TB_MS_CONFIG)
+		return s->what ? 0 : miss(s, "cfg(): no key");
 	if (m->subject != TB_MS_FLOW) {
 		if (s->node < 0 || (size_t)s->node >= c->n_nodes || !s->what)
 			return miss(s, "%s(): no node", m->name);
