@@ -64,6 +64,9 @@ WEB_EXTRA ?=
 T_SRC    := $(wildcard tests/unit/*.c)
 T_BINS   := $(T_SRC:%.c=%.t)
 T_HELPER := $(BUILD)/tests/tap.o
+# tests/fixture.c writes fixture run directories: linked into the tests that use it
+T_FIXTURE := $(BUILD)/tests/fixture.o
+T_FIXTURED := tests/unit/report.t tests/unit/jain.t
 
 BINS     := testbed $(W_BINS) $(T_BINS)
 
@@ -72,7 +75,7 @@ all: $(BINS)
 
 # every object named as a target, so none is an intermediate make deletes
 # (a second make then has nothing to do)
-$(W_MAINS:%.c=$(BUILD)/%.o) $(W_WEB:%.c=$(BUILD)/%.o) $(W_COBJ) $(T_SRC:%.c=$(BUILD)/%.o) $(T_HELPER):
+$(W_MAINS:%.c=$(BUILD)/%.o) $(W_WEB:%.c=$(BUILD)/%.o) $(W_COBJ) $(T_SRC:%.c=$(BUILD)/%.o) $(T_HELPER) $(T_FIXTURE):
 
 testbed: $(OBJ)
 	$(call say,LD,$@)
@@ -89,6 +92,8 @@ workers/tb-web: $(BUILD)/workers/web.o $(W_WEB:%.c=$(BUILD)/%.o) $(W_COBJ) $(BUI
 tests/unit/%.t: $(BUILD)/tests/unit/%.o $(T_HELPER) $(LIB_OBJ)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+$(T_FIXTURED): $(T_FIXTURE)
 
 $(BUILD)/src/%.o: src/%.c
 	$(call say,CC,$<)

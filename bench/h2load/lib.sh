@@ -3,14 +3,28 @@
 # pair), the server's directory, starting and stopping a server in s1
 # pinned to $CPU, and the CPU and connection counters.
 #
-# The caller sets TOP, TB and CPU, calls bench_setup (a temporary directory
-# $TMP with cert.pem, key.pem and the 1 KiB file `1024`), bench_up (takes
-# /tmp/tb-heavy.lock on fd 9, builds the topology) and bench_down; its EXIT
-# trap calls bench_cleanup.
+# The caller sets TOP, TB, CPU and REPS, calls bench_init (the checks, the
+# EXIT trap, and bench_setup: a temporary directory $TMP with cert.pem,
+# key.pem and the 1 KiB file `1024`), bench_up (takes /tmp/tb-heavy.lock on
+# fd 9, builds the topology), bench_mode per table row (with its own `one`)
+# and bench_down.
 
 ID=tbh2b$$
 SPID=
 SERVER_PID=
+
+# CMD...: needs root, ./testbed and tb-web built and every CMD installed;
+# then the EXIT trap (bench_cleanup) and bench_setup
+bench_init() {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 3; }
+	[ -x "$TB" ] && [ -x "$TOP/workers/tb-web" ] || { echo "build first: make" >&2; exit 2; }
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "needs $c" >&2; exit 3; }
+	done
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	bench_setup
+}
 
 bench_cleanup() {
 	bench_server_stop
@@ -69,6 +83,34 @@ bench_server_stop() {
 	[ -n "$SPID" ] && wait "$SPID" 2>/dev/null
 	SPID=
 	SERVER_PID=
+}
+
+# PROTO CMD LABEL ARGS: a fresh server (bench_server_start PROTO CMD), REPS
+# runs of the caller's `one ARGS`, the median as a table row labelled LABEL
+bench_mode() {
+	local proto=$1 cmd=$2 label=$3 args=$4 rows=
+	rm -f "$TMP/result.json"
+	bench_server_start "$proto" "$cmd"
+	for _ in $(seq "$REPS"); do
+		rows="$rows$(one "$args")
+"
+	done
+	bench_server_stop
+	printf '%s' "$rows" | median_row "$label"
+}
+
+# TITLE FIELD...: if the server wrote $TMP/result.json, a line
+# "- TITLE: FIELD value, ..." (errors as JSON) appended to NOTES
+bench_note() {
+	[ -s "$TMP/result.json" ] || return 0
+	NOTES="$NOTES$(python3 - "$TMP/result.json" "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("- %s: %s" % (sys.argv[2], ", ".join(
+      "%s %s" % (k, json.dumps(r.get(k)) if k == "errors" else r.get(k)) for k in sys.argv[3:])))
+PY
+)
+"
 }
 
 # server CPU seconds so far (utime + stime + cutime + cstime: every thread,

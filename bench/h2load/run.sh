@@ -70,16 +70,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#NAMES[@]} -gt 0 ] || { NAMES=(nginx); CMDS=("$NGINX_CMD"); }
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 3; }
-[ -x "$TB" ] && [ -x "$TOP/workers/tb-web" ] || { echo "build first: make" >&2; exit 2; }
-for c in h2load openssl python3 taskset; do
-	command -v $c >/dev/null || { echo "needs $c" >&2; exit 3; }
-done
-
 . "$TOP/bench/h2load/lib.sh"
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-bench_setup
+bench_init h2load openssl python3 taskset
 
 # one run: "wall_s requests succeeded server_cpu_s client_cpu_s connections"
 one() {
@@ -107,22 +99,10 @@ PY
 # what the server's result.json says (if it writes one) into $NOTES
 NOTES=
 mode() {
-	local cmd=$1 m=$2 label=$3 args=$4 rows=
-	rm -f "$TMP/result.json"
-	bench_server_start t "export H2LOAD_MODE=$m; $cmd"
-	for _ in $(seq "$REPS"); do
-		rows="$rows$(one "$args")
-"
-	done
-	bench_server_stop
-	printf '%s' "$rows" | median_row "$label"
-	[ -s "$TMP/result.json" ] && NOTES="$NOTES$(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("- %s server result (all %s runs, with h2load'"'"'s connections): accepted %s, handshakes %s, resumed %s, requests %s, errors %s, threads_max %s" % (
-      sys.argv[2], sys.argv[3], r.get("accepted"), r.get("handshakes"), r.get("resumed"), r.get("requests"),
-      json.dumps(r.get("errors")), r.get("threads_max")))' "$TMP/result.json" "$m" "$REPS")
-"
+	local cmd=$1 m=$2 label=$3 args=$4
+	bench_mode t "export H2LOAD_MODE=$m; $cmd" "$label" "$args"
+	bench_note "$m server result (all $REPS runs, with h2load's connections)" \
+		accepted handshakes resumed requests errors threads_max
 }
 
 bench_up

@@ -36,16 +36,8 @@ REPS=${REPS:-3}
 CPU=${CPU:-1}
 [ $# -eq 0 ] || { echo "usage: [DUR=3 REPS=3 CPU=1] $0" >&2; exit 2; }
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 3; }
-[ -x "$TB" ] && [ -x "$WEB" ] || { echo "build first: make" >&2; exit 2; }
-for c in openssl python3 taskset; do
-	command -v $c >/dev/null || { echo "needs $c" >&2; exit 3; }
-done
-
 . "$TOP/bench/h2load/lib.sh"
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-bench_setup
+bench_init openssl python3 taskset
 
 # one run of the client with ARGS: "wall_s requests succeeded server_cpu_s
 # client_cpu_s handshakes"
@@ -73,23 +65,10 @@ PY
 # median as a table row; the server's result into $NOTES
 NOTES=
 mode() {
-	local http=$1 label=$2 args=$3 rows= proto=t tickets=--no-tickets
+	local http=$1 label=$2 args=$3 proto=t tickets=--no-tickets
 	[ "$http" = 3 ] && proto=u tickets=
-	rm -f "$TMP/result.json"
-	bench_server_start $proto "exec $WEB --serve --host :: --port 8443 --tls 1.3 --http $http $tickets --nodelay --cert cert.pem --key key.pem --result result.json"
-	for _ in $(seq "$REPS"); do
-		rows="$rows$(one "$args")
-"
-	done
-	bench_server_stop
-	printf '%s' "$rows" | median_row "$label"
-	[ -s "$TMP/result.json" ] && NOTES="$NOTES$(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("- %s server result (all %s runs): handshakes %s, resumed %s, requests %s, errors %s, threads_max %s" % (
-      sys.argv[2], sys.argv[3], r.get("handshakes"), r.get("resumed"), r.get("requests"),
-      json.dumps(r.get("errors")), r.get("threads_max")))' "$TMP/result.json" "$label" "$REPS")
-"
+	bench_mode $proto "exec $WEB --serve --host :: --port 8443 --tls 1.3 --http $http $tickets --nodelay --cert cert.pem --key key.pem --result result.json" "$label" "$args"
+	bench_note "$label server result (all $REPS runs)" handshakes resumed requests errors threads_max
 }
 
 header() {

@@ -5,17 +5,15 @@
  * (two cases: equal shares, and 3:1). No root. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "report/report.h"
 #include "report/report_int.h"
+#include "fixture.h"
 #include "tap.h"
 
 static const char head[] = "[experiment]\nname = jtest\nduration = 10s\n"
@@ -77,56 +75,32 @@ static void test_parse(void)
 	}
 }
 
-static void wfile(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void wfile(const char *path, const char *fmt, ...)
-{
-	char *dir = xstrdup(path);
-	va_list ap;
-	FILE *f;
-
-	for (char *p = dir + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			mkdir(dir, 0755);
-			*p = '/';
-		}
-	free(dir);
-	f = fopen(path, "w");
-	if (!f)
-		tap_bail("%s: %s", path, strerror(errno));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
 /* Case 1: a, b, c at 10 Mbit/s each; case 2: a at 30, b at 10, c at 10. */
 static void fixture(const char *out)
 {
 	static const double gp[2][3] = { { 10e6, 10e6, 10e6 }, { 30e6, 10e6, 10e6 } };
 	static const char *const flows[] = { "a", "b", "c" };
 
-	char *m = xasprintf("%s/manifest.json", out);
-
-	wfile(m, "{\"experiment\": \"jtest\", \"repeat\": 1, \"runs\": [{\"dir\": "
-		 "\"runs/c1-r1\", \"case\": 0, \"repeat\": 0}, {\"dir\": \"runs/c2-r1\", "
-		 "\"case\": 1, \"repeat\": 0}]}\n");
-	free(m);
+	fixture_write(out, "manifest.json",
+		      "{\"experiment\": \"jtest\", \"repeat\": 1, \"runs\": [{\"dir\": "
+		      "\"runs/c1-r1\", \"case\": 0, \"repeat\": 0}, {\"dir\": \"runs/c2-r1\", "
+		      "\"case\": 1, \"repeat\": 0}]}\n");
 	for (int k = 0; k < 2; k++) {
 		char *dir = xasprintf("%s/runs/c%d-r1", out, k + 1);
-		char *p = xasprintf("%s/run.json", dir);
 
-		wfile(p, "{\"status\": \"complete\"}\n");
-		free(p);
+		fixture_write(dir, "run.json", "{\"status\": \"complete\"}\n");
 		for (int i = 0; i < 3; i++) {
-			p = xasprintf("%s/flows/%s.json", dir, flows[i]);
-			wfile(p, "{\"worker\": \"bulk\", \"goodput_bps\": %.1f, \"seconds\": 10}\n",
-			      gp[k][i]);
-			free(p);
-			p = xasprintf("%s/flows/%s.series.jsonl", dir, flows[i]);
-			wfile(p, "{\"t\": 1.0, \"goodput_bps\": %.1f}\n{\"t\": 2.0, \"goodput_bps\": %.1f}\n",
-			      gp[k][i], gp[k][i]);
-			free(p);
+			char rel[64];
+
+			snprintf(rel, sizeof(rel), "flows/%s.json", flows[i]);
+			fixture_write(dir, rel,
+				      "{\"worker\": \"bulk\", \"goodput_bps\": %.1f, \"seconds\": 10}\n",
+				      gp[k][i]);
+			snprintf(rel, sizeof(rel), "flows/%s.series.jsonl", flows[i]);
+			fixture_write(dir, rel,
+				      "{\"t\": 1.0, \"goodput_bps\": %.1f}\n"
+				      "{\"t\": 2.0, \"goodput_bps\": %.1f}\n",
+				      gp[k][i], gp[k][i]);
 		}
 		free(dir);
 	}
@@ -140,22 +114,6 @@ static const struct rp_expect *find(const struct report *rp, const char *name)
 	return NULL;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return xstrdup("");
-	if (getdelim(&s, &len, 0, f) < 0) {
-		free(s);
-		s = xstrdup("");
-	}
-	fclose(f);
-	return s;
-}
-
 /* Each case's bulk flows on one plot, on the run's time axis: c (start
  * 2 s) at 3 and 4 s. */
 static void test_share_plot(struct report *rp, const char *out)
@@ -164,10 +122,10 @@ static void test_share_plot(struct report *rp, const char *out)
 
 	setenv("TESTBED_GNUPLOT", "/nonexistent", 1);
 	rp_plots(rp);
-	dat = slurp(p);
+	dat = fixture_slurp(p);
 	free(p);
 	p = xasprintf("%s/plots/plots.gp", out);
-	gp = slurp(p);
+	gp = fixture_slurp(p);
 	tap_ok(strstr(dat, "1.000000 30") && strstr(dat, "3.000000 10") &&
 		       strstr(dat, "4.000000 10"),
 	       "goodput_c2.dat: a, b and c, c shifted by its start");
@@ -229,19 +187,6 @@ static void test_eval(void)
 	free(out);
 }
 
-static void rm_rf(const char *p)
-{
-	char *argv[] = { "rm", "-rf", (char *)p, NULL };
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execvp("rm", argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-}
-
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/tb-jain-XXXXXX");
@@ -249,6 +194,6 @@ int main(void)
 		tap_bail("mkdtemp: %s", strerror(errno));
 	test_parse();
 	test_eval();
-	rm_rf(root);
+	fixture_remove(root);
 	return tap_done();
 }

@@ -6,12 +6,10 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fcntl.h>
@@ -23,6 +21,7 @@
 #include "report/report_int.h"
 #include "util/jsonfile.h"
 #include "util/stats.h"
+#include "fixture.h"
 #include "tap.h"
 
 static const char conf[] = "[experiment]\n"
@@ -42,54 +41,6 @@ static const char conf[] = "[experiment]\n"
 			   "tw = peak(c1.TIME_WAIT, cc=cubic) >= 10\n";
 
 static char root[64];
-
-static void mkdirs(const char *path)
-{
-	char *p = strdup(path);
-
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			mkdir(p, 0755);
-			*s = '/';
-		}
-	free(p);
-}
-
-static void wfile(const char *dir, const char *rel, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void wfile(const char *dir, const char *rel, const char *fmt, ...)
-{
-	char path[512];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	mkdirs(path);
-	f = fopen(path, "w");
-	if (!f)
-		tap_bail("%s: %s", path, strerror(errno));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return strdup("");
-	if (getdelim(&s, &len, 0, f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
-}
 
 static bool near(double a, double b, double tol)
 {
@@ -114,69 +65,76 @@ static const struct fx fixtures[2][3] = {
 	  { 1e6, 1, 0, "incomplete", 0 } }, /* numbers that must not count */
 };
 
+/* Run @r of case @k (0-based), with the numbers of fixtures[k][r], in @d. */
+static void build_run(const char *d, int k, int r)
+{
+	const struct fx *x = &fixtures[k][r];
+
+	fixture_write(d, "run.json",
+		      "{\"case\": %d, \"repeat\": %d, \"order\": 0, \"params\": {}, \"status\": "
+		      "\"%s\", \"error\": %s, \"elapsed_s\": 10.2, \"sampler\": {\"c1\": "
+		      "{\"late_max_ms\": %.1f, \"stalls\": %d}, \"s1\": {\"late_max_ms\": 1.5, "
+		      "\"stalls\": 0}}}\n",
+		      k, r, x->status,
+		      strcmp(x->status, "complete") ? "\"interrupted by SIGINT\"" : "null",
+		      /* the host stalled once, in c2-r2 */
+		      k == 1 && r == 1 ? 412.3 : 3.2, k == 1 && r == 1 ? 2 : 0);
+	fixture_write(d, "flows/bulk.json",
+		      "{\"worker\": \"bulk\", \"complete\": true, \"error\": null, \"bytes\": %.0f, "
+		      "\"seconds\": 10.0, \"goodput_bps\": %.1f, \"retransmits\": %d}\n",
+		      x->goodput * 10 / 8, x->goodput, 10 * (r + 1));
+	fixture_write(d, "flows/bulk.series.jsonl",
+		      "{\"t\": 1.0, \"goodput_bps\": %.1f, \"cwnd\": 10}\n"
+		      "{\"t\": 2.0, \"goodput_bps\": %.1f, \"cwnd\": 20}\n"
+		      "{\"t\": 3.0, \"goodput_bps\": %.1f, \"cwnd\": 30}\n",
+		      x->goodput * 0.9, x->goodput, x->goodput * 1.1);
+	fixture_write(d, "flows/rr.json",
+		      "{\"worker\": \"rr\", \"complete\": true, \"error\": null, \"requests\": 98, "
+		      "\"rps\": 9.8, \"handshakes\": 98, \"handshakes_per_s\": 9.8, "
+		      "\"latency_us\": {\"count\": 98, \"min\": 900, \"p50\": %d, \"p90\": %d, "
+		      "\"p99\": %d, \"p999\": %d, \"max\": %d, \"mean\": %d.5}, "
+		      "\"connect_us\": {\"count\": 98, \"min\": 50, \"p50\": 100, \"p90\": 150, "
+		      "\"p99\": 200, \"p999\": 250, \"max\": 300, \"mean\": 110.0}, "
+		      "\"errors\": {%s}}\n",
+		      x->p99_us / 2, x->p99_us - 1, x->p99_us, x->p99_us + 1, x->p99_us + 2,
+		      x->p99_us / 3, x->etimedout ? "\"ETIMEDOUT\": 2" : "");
+	fixture_write(d, "sockets/c1-states.csv",
+		      "t_s,ESTAB,SYN-SENT,SYN-RECV,FIN-WAIT-1,FIN-WAIT-2,TIME-WAIT,CLOSE-WAIT,"
+		      "LAST-ACK,CLOSING,LISTEN,total\n"
+		      "0.0,1,0,0,0,0,3,0,0,0,0,4\n"
+		      "0.1,1,0,0,0,0,%d,0,0,0,0,9\n"
+		      "0.2,1,0,0,0,0,2,0,0,0,0,3\n",
+		      x->tw_peak);
+	if (k == 0)
+		fixture_write(d, "counters/s1.json",
+			      "{\"TcpExtSyncookiesSent\": 0, \"TcpRetransSegs\": 5}\n");
+	if (k == 0 && r == 0)
+		fixture_write(d, "sockets/c1-tcp.csv",
+			      "t_s,node,flow,cookie,state,snd_cwnd,total_retrans\n"
+			      "0.1,c1,bulk,11,ESTAB,10,5\n"
+			      "0.1,c1,bulk,12,ESTAB,10,3\n"
+			      "0.2,c1,bulk,11,ESTAB,14,7\n"
+			      "0.2,c1,rr,13,ESTAB,10,100\n");
+}
+
 static void build_fixture(const char *out)
 {
 	char runs[2048] = "";
 
 	for (int k = 0; k < 2; k++)
 		for (int r = 0; r < 3; r++) {
-			const struct fx *x = &fixtures[k][r];
 			char d[256];
 
 			snprintf(d, sizeof(d), "%s/runs/c%d-r%d", out, k + 1, r + 1);
 			snprintf(runs + strlen(runs), sizeof(runs) - strlen(runs),
 				 "%s{\"dir\": \"runs/c%d-r%d\", \"case\": %d, \"repeat\": %d, \"order\": %d}",
 				 *runs ? ", " : "", k + 1, r + 1, k, r, (r * 2 + k + 1) % 6);
-			wfile(d, "run.json",
-			      "{\"case\": %d, \"repeat\": %d, \"order\": 0, \"params\": {}, \"status\": "
-			      "\"%s\", \"error\": %s, \"elapsed_s\": 10.2, \"sampler\": {\"c1\": "
-			      "{\"late_max_ms\": %.1f, \"stalls\": %d}, \"s1\": {\"late_max_ms\": 1.5, "
-			      "\"stalls\": 0}}}\n",
-			      k, r, x->status,
-			      strcmp(x->status, "complete") ? "\"interrupted by SIGINT\"" : "null",
-			      /* the host stalled once, in c2-r2 */
-			      k == 1 && r == 1 ? 412.3 : 3.2, k == 1 && r == 1 ? 2 : 0);
-			wfile(d, "flows/bulk.json",
-			      "{\"worker\": \"bulk\", \"complete\": true, \"error\": null, \"bytes\": %.0f, "
-			      "\"seconds\": 10.0, \"goodput_bps\": %.1f, \"retransmits\": %d}\n",
-			      x->goodput * 10 / 8, x->goodput, 10 * (r + 1));
-			wfile(d, "flows/bulk.series.jsonl",
-			      "{\"t\": 1.0, \"goodput_bps\": %.1f, \"cwnd\": 10}\n"
-			      "{\"t\": 2.0, \"goodput_bps\": %.1f, \"cwnd\": 20}\n"
-			      "{\"t\": 3.0, \"goodput_bps\": %.1f, \"cwnd\": 30}\n",
-			      x->goodput * 0.9, x->goodput, x->goodput * 1.1);
-			wfile(d, "flows/rr.json",
-			      "{\"worker\": \"rr\", \"complete\": true, \"error\": null, \"requests\": 98, "
-			      "\"rps\": 9.8, \"handshakes\": 98, \"handshakes_per_s\": 9.8, "
-			      "\"latency_us\": {\"count\": 98, \"min\": 900, \"p50\": %d, \"p90\": %d, "
-			      "\"p99\": %d, \"p999\": %d, \"max\": %d, \"mean\": %d.5}, "
-			      "\"connect_us\": {\"count\": 98, \"min\": 50, \"p50\": 100, \"p90\": 150, "
-			      "\"p99\": 200, \"p999\": 250, \"max\": 300, \"mean\": 110.0}, "
-			      "\"errors\": {%s}}\n",
-			      x->p99_us / 2, x->p99_us - 1, x->p99_us, x->p99_us + 1, x->p99_us + 2,
-			      x->p99_us / 3, x->etimedout ? "\"ETIMEDOUT\": 2" : "");
-			wfile(d, "sockets/c1-states.csv",
-			      "t_s,ESTAB,SYN-SENT,SYN-RECV,FIN-WAIT-1,FIN-WAIT-2,TIME-WAIT,CLOSE-WAIT,"
-			      "LAST-ACK,CLOSING,LISTEN,total\n"
-			      "0.0,1,0,0,0,0,3,0,0,0,0,4\n"
-			      "0.1,1,0,0,0,0,%d,0,0,0,0,9\n"
-			      "0.2,1,0,0,0,0,2,0,0,0,0,3\n",
-			      x->tw_peak);
-			if (k == 0)
-				wfile(d, "counters/s1.json",
-				      "{\"TcpExtSyncookiesSent\": 0, \"TcpRetransSegs\": 5}\n");
-			if (k == 0 && r == 0)
-				wfile(d, "sockets/c1-tcp.csv",
-				      "t_s,node,flow,cookie,state,snd_cwnd,total_retrans\n"
-				      "0.1,c1,bulk,11,ESTAB,10,5\n"
-				      "0.1,c1,bulk,12,ESTAB,10,3\n"
-				      "0.2,c1,bulk,11,ESTAB,14,7\n"
-				      "0.2,c1,rr,13,ESTAB,10,100\n");
+			build_run(d, k, r);
 		}
-	wfile(out, "manifest.json",
-	      "{\"experiment\": \"rtest\", \"file\": \"mem.conf\", \"seed\": 7, \"kernel\": {\"tier\": "
-	      "\"host\", \"release\": \"6.18.0-test\"}, \"repeat\": 3, \"runs\": [%s]}\n",
-	      runs);
+	fixture_write(out, "manifest.json",
+		      "{\"experiment\": \"rtest\", \"file\": \"mem.conf\", \"seed\": 7, \"kernel\": {\"tier\": "
+		      "\"host\", \"release\": \"6.18.0-test\"}, \"repeat\": 3, \"runs\": [%s]}\n",
+		      runs);
 }
 
 /* Metric @m of flow @flow in case @k of summary.json, when it has a median */
@@ -227,42 +185,30 @@ static void test_stats(void)
 	tap_ok(near(stats_t975(200), 1.9719, 1e-3), "t(0.975, 200) ~ 1.972 (%.4f)", stats_t975(200));
 }
 
-static void test_fixture(void)
+/* The outcome report_write gives: runs, expectations, the two that fail and why. */
+static void check_outcome(const struct report_outcome *o)
 {
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem.conf", conf, sizeof(conf) - 1, &d);
-	struct report_outcome o;
-	char out[128], path[256], *md;
-	json_t *sum, *m, *ex;
-	json_error_t je;
-	int rc;
-
-	if (!c || diag_errors(&d)) {
-		diag_print(&d, stdout);
-		tap_bail("fixture config does not load");
-	}
-	snprintf(out, sizeof(out), "%s/out", root);
-	build_fixture(out);
-	rc = report_write(c, out, &o);
-	tap_ok(rc == 0, "report_write returns 0 (%d)", rc);
-	tap_is_int((long long)o.n_runs, 6, "6 runs found");
-	tap_is_int((long long)o.n_complete, 5, "5 complete (one incomplete)");
-	tap_is_int((long long)o.n_expect, 5, "5 expectations");
-	tap_is_int((long long)o.n_held, 3, "3 held");
-	tap_ok(!o.all_held && o.n_failed == 2, "2 failed, not all held");
-	for (size_t i = 0; i < o.n_failed; i++)
-		tap_diag("failed: %s", o.failed[i]);
-	tap_ok(o.n_failed == 2 && strstr(o.failed[0], "rr_fast") && strstr(o.failed[0], "cc=bbr") &&
-		       strstr(o.failed[0], "65.0 ms < 50.0 ms is false") &&
-		       strstr(o.failed[0], "p99(rr) < 50ms"),
+	tap_is_int((long long)o->n_runs, 6, "6 runs found");
+	tap_is_int((long long)o->n_complete, 5, "5 complete (one incomplete)");
+	tap_is_int((long long)o->n_expect, 5, "5 expectations");
+	tap_is_int((long long)o->n_held, 3, "3 held");
+	tap_ok(!o->all_held && o->n_failed == 2, "2 failed, not all held");
+	for (size_t i = 0; i < o->n_failed; i++)
+		tap_diag("failed: %s", o->failed[i]);
+	tap_ok(o->n_failed == 2 && strstr(o->failed[0], "rr_fast") && strstr(o->failed[0], "cc=bbr") &&
+		       strstr(o->failed[0], "65.0 ms < 50.0 ms is false") &&
+		       strstr(o->failed[0], "p99(rr) < 50ms"),
 	       "rr_fast fails at cc=bbr with 65.0 ms < 50.0 ms named");
-	tap_ok(o.n_failed == 2 && strstr(o.failed[1], "cookies") && strstr(o.failed[1], "no data") &&
-		       strstr(o.failed[1], "counters/s1.json absent"),
+	tap_ok(o->n_failed == 2 && strstr(o->failed[1], "cookies") && strstr(o->failed[1], "no data") &&
+		       strstr(o->failed[1], "counters/s1.json absent"),
 	       "cookies: no data, with the missing file named");
+}
 
-	snprintf(path, sizeof(path), "%s/summary.json", out);
-	sum = json_load_file(path, 0, &je);
-	tap_ok(sum != NULL, "summary.json parses (%s)", sum ? "ok" : je.text);
+/* summary.json's statistics over the complete runs. */
+static void check_metrics(json_t *sum)
+{
+	json_t *m;
+
 	m = metric(sum, 0, "bulk", "goodput");
 	tap_ok(spread_is(m, 3e6, 2e6, 4e6, 3), "cubic goodput: median 3e6, min 2e6, max 4e6, n 3");
 	tap_ok(ci_is(m, 3e6, 2484338.6, 1),
@@ -289,46 +235,95 @@ static void test_fixture(void)
 	       "retrans: sampler's last total_retrans per socket summed, else the worker's");
 	m = json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(sum, "cases"), 0), "nodes"), "c1"), "peaks"), "TIME_WAIT"), "median");
 	tap_ok(json_is_number(m) && json_number_value(m) == 12, "TIME_WAIT peak median 12");
-	ex = json_object_get(sum, "expectations");
-	tap_ok(json_is_array(ex) && json_array_size(ex) == 5, "5 expectations in summary");
-	{
-		json_t *e = json_array_get(ex, 1), *cb = json_object_get(e, "combinations");
+}
 
-		tap_ok(json_array_size(cb) == 2 &&
-			       json_is_true(json_object_get(json_array_get(cb, 0), "held")) &&
-			       json_is_false(json_object_get(json_array_get(cb, 1), "held")) &&
-			       !strcmp(json_string_value(json_object_get(
-					       json_object_get(json_array_get(cb, 1), "where"), "cc")),
-				       "bbr") &&
-			       near(jd(json_array_get(cb, 1), "lhs"), 0.065, 1e-12) &&
-			       near(jd(json_array_get(cb, 1), "rhs"), 0.05, 1e-12),
-		       "rr_fast iterated over cc: cubic held, bbr 0.065 < 0.05 not held");
-		e = json_array_get(ex, 3);
-		cb = json_array_get(json_object_get(e, "combinations"), 0);
-		/* 3 * 1448 * 8 / 0.04 * 1.22 / sqrt(0.01) = 10,599,360 */
-		tap_ok(json_is_true(json_object_get(e, "held")) && near(jd(cb, "rhs"), 10599360, 1e-3) &&
-			       jd(cb, "lhs") == 3e6,
-		       "mathis(1448, 40ms, 1%%) x 3 = 10,599,360 bit/s (%.1f)", jd(cb, "rhs"));
-		e = json_array_get(ex, 2);
-		cb = json_array_get(json_object_get(e, "combinations"), 0);
-		tap_ok(json_is_false(json_object_get(e, "held")) &&
-			       json_is_true(json_object_get(cb, "no_data")) &&
-			       json_is_null(json_object_get(cb, "lhs")),
-		       "missing counter: not held, no_data, lhs null");
-	}
+/* summary.json's expectations: per combination, mathis(), no data. */
+static void check_expectations(json_t *sum)
+{
+	json_t *ex = json_object_get(sum, "expectations");
+	json_t *e = json_array_get(ex, 1), *cb = json_object_get(e, "combinations");
+
+	tap_ok(json_is_array(ex) && json_array_size(ex) == 5, "5 expectations in summary");
+	tap_ok(json_array_size(cb) == 2 &&
+		       json_is_true(json_object_get(json_array_get(cb, 0), "held")) &&
+		       json_is_false(json_object_get(json_array_get(cb, 1), "held")) &&
+		       !strcmp(json_string_value(json_object_get(
+				       json_object_get(json_array_get(cb, 1), "where"), "cc")),
+			       "bbr") &&
+		       near(jd(json_array_get(cb, 1), "lhs"), 0.065, 1e-12) &&
+		       near(jd(json_array_get(cb, 1), "rhs"), 0.05, 1e-12),
+	       "rr_fast iterated over cc: cubic held, bbr 0.065 < 0.05 not held");
+	e = json_array_get(ex, 3);
+	cb = json_array_get(json_object_get(e, "combinations"), 0);
+	/* 3 * 1448 * 8 / 0.04 * 1.22 / sqrt(0.01) = 10,599,360 */
+	tap_ok(json_is_true(json_object_get(e, "held")) && near(jd(cb, "rhs"), 10599360, 1e-3) &&
+		       jd(cb, "lhs") == 3e6,
+	       "mathis(1448, 40ms, 1%%) x 3 = 10,599,360 bit/s (%.1f)", jd(cb, "rhs"));
+	e = json_array_get(ex, 2);
+	cb = json_array_get(json_object_get(e, "combinations"), 0);
+	tap_ok(json_is_false(json_object_get(e, "held")) &&
+		       json_is_true(json_object_get(cb, "no_data")) &&
+		       json_is_null(json_object_get(cb, "lhs")),
+	       "missing counter: not held, no_data, lhs null");
 	tap_ok(json_is_false(json_object_get(sum, "all_held")) &&
 		       jd(sum, "expectations_held") == 3,
 	       "all_held false, expectations_held 3");
-	tap_ok(o.n_stalled == 1 && o.stall_worst_ms > 412.2 && o.stall_worst_ms < 412.4,
-	       "one run with a host stall, 412.3 ms (%zu, %.1f)", o.n_stalled, o.stall_worst_ms);
+}
+
+static void check_summary(const char *out, const struct report_outcome *o)
+{
+	char path[256];
+	json_error_t je;
+	json_t *sum;
+
+	snprintf(path, sizeof(path), "%s/summary.json", out);
+	sum = json_load_file(path, 0, &je);
+	tap_ok(sum != NULL, "summary.json parses (%s)", sum ? "ok" : je.text);
+	check_metrics(sum);
+	check_expectations(sum);
+	tap_ok(o->n_stalled == 1 && o->stall_worst_ms > 412.2 && o->stall_worst_ms < 412.4,
+	       "one run with a host stall, 412.3 ms (%zu, %.1f)", o->n_stalled, o->stall_worst_ms);
 	tap_ok(json_integer_value(json_object_get(json_object_get(sum, "host_stalls"), "runs_stalled")) == 1 &&
 		       json_integer_value(json_object_get(json_object_get(sum, "host_stalls"),
 							  "runs_measured")) == 6,
 	       "summary.json host_stalls: 1 of 6 runs measured");
 	json_decref(sum);
+}
+
+/* The plots, when gnuplot is installed (three skips when it is not). */
+static void check_plots(const char *out, const char *md, const struct report_outcome *o)
+{
+	char path[256];
+
+	if (access("/usr/bin/gnuplot", X_OK) == 0) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/plots/bulk_throughput.svg", out);
+		if (stat(path, &sb) < 0)
+			sb.st_size = -1;
+		tap_ok(sb.st_size > 1000 && o->plots,
+		       "gnuplot rendered plots/bulk_throughput.svg (%lld bytes)",
+		       (long long)sb.st_size);
+		tap_ok(strstr(md, "![") && strstr(md, "plots/bulk_throughput.svg"),
+		       "report.md links the plot");
+		snprintf(path, sizeof(path), "%s/plots/bulk_cwnd.svg", out);
+		if (stat(path, &sb) < 0)
+			sb.st_size = -1;
+		tap_ok(sb.st_size > 1000, "cwnd plot from the sampler CSV (%lld bytes)",
+		       (long long)sb.st_size);
+	} else {
+		tap_skip("gnuplot not installed");
+		tap_skip("gnuplot not installed");
+		tap_skip("gnuplot not installed");
+	}
+}
+
+static void check_report_md(const char *out, const struct report_outcome *o)
+{
+	char path[256], *md;
 
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(strstr(md, "| 1 | cubic | 3/3 | 3.00 Mbit/s (2.00–4.00) |") != NULL,
 	       "report.md: cubic row with median and range");
 	tap_ok(strstr(md, "| 2 | bbr | 2/3 | 92.5 Mbit/s (90.0–95.0) |") != NULL,
@@ -344,42 +339,52 @@ static void test_fixture(void)
 	tap_ok(strstr(md, "host, Linux 6.18.0-test") && strstr(md, "| Seed | 7 |") &&
 		       strstr(md, "runs/c2-r3") && strstr(md, "interrupted by SIGINT"),
 	       "report.md: kernel, seed, and the incomplete run with its reason");
-	if (access("/usr/bin/gnuplot", X_OK) == 0) {
-		struct stat sb;
-
-		snprintf(path, sizeof(path), "%s/plots/bulk_throughput.svg", out);
-		if (stat(path, &sb) < 0)
-			sb.st_size = -1;
-		tap_ok(sb.st_size > 1000 && o.plots,
-		       "gnuplot rendered plots/bulk_throughput.svg (%lld bytes)",
-		       (long long)sb.st_size);
-		tap_ok(strstr(md, "![") && strstr(md, "plots/bulk_throughput.svg"),
-		       "report.md links the plot");
-		snprintf(path, sizeof(path), "%s/plots/bulk_cwnd.svg", out);
-		if (stat(path, &sb) < 0)
-			sb.st_size = -1;
-		tap_ok(sb.st_size > 1000, "cwnd plot from the sampler CSV (%lld bytes)",
-		       (long long)sb.st_size);
-	} else {
-		tap_skip("gnuplot not installed");
-		tap_skip("gnuplot not installed");
-		tap_skip("gnuplot not installed");
-	}
+	check_plots(out, md, o);
 	free(md);
-	report_outcome_free(&o);
+}
 
-	/* without gnuplot: the report says so and keeps its tables */
+/* Without gnuplot: the report says so and keeps its tables. */
+static void check_without_gnuplot(const struct tb_config *c, const char *out)
+{
+	struct report_outcome o;
+	char path[256], *md;
+	int rc;
+
 	setenv("TESTBED_GNUPLOT", "/nonexistent/gnuplot", 1);
-	snprintf(path, sizeof(path), "%s/plots", out);
 	rc = report_write(c, out, &o);
 	unsetenv("TESTBED_GNUPLOT");
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(rc == 0 && !o.plots && strstr(md, "gnuplot is not installed") &&
 		       strstr(md, "| 1 | cubic | 3/3 |"),
 	       "without gnuplot: a note, and the table is still there");
 	free(md);
 	report_outcome_free(&o);
+}
+
+/* 2 cases x 3 repeats (one incomplete) -> report_write's outcome,
+ * summary.json, report.md and the plots. */
+static void test_fixture(void)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem.conf", conf, sizeof(conf) - 1, &d);
+	struct report_outcome o;
+	char out[128];
+	int rc;
+
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_bail("fixture config does not load");
+	}
+	snprintf(out, sizeof(out), "%s/out", root);
+	build_fixture(out);
+	rc = report_write(c, out, &o);
+	tap_ok(rc == 0, "report_write returns 0 (%d)", rc);
+	check_outcome(&o);
+	check_summary(out, &o);
+	check_report_md(out, &o);
+	report_outcome_free(&o);
+	check_without_gnuplot(c, out);
 	config_free(c);
 	diag_free(&d);
 }
@@ -419,7 +424,7 @@ static void test_cli(void)
 	fclose(f);
 	unlink(mpath);
 	tap_is_int(quiet_report(4, a1), 1, "testbed report OUT --file F: exit 1 (2 expectations missed)");
-	sum = slurp(mpath);
+	sum = fixture_slurp(mpath);
 	tap_ok(strstr(sum, "\"all_held\": false") != NULL, "testbed report rewrote summary.json");
 	free(sum);
 	tap_is_int(quiet_report(1, a2), 2, "testbed report without OUTDIR: exit 2");
@@ -451,11 +456,11 @@ static void test_numeric_sweep(void)
 		char dir[256];
 
 		snprintf(dir, sizeof(dir), "%s/runs/c%d-r1", out, k + 1);
-		wfile(dir, "run.json", "{\"status\": \"complete\"}\n");
+		fixture_write(dir, "run.json", "{\"status\": \"complete\"}\n");
 		if (k != 2)
-			wfile(dir, "flows/rr.json",
-			      "{\"requests\": 10, \"latency_us\": {\"count\": 10, \"p50\": %d}}\n",
-			      1000 * (k + 1));
+			fixture_write(dir, "flows/rr.json",
+				      "{\"requests\": 10, \"latency_us\": {\"count\": 10, \"p50\": %d}}\n",
+				      1000 * (k + 1));
 	}
 	rc = report_write(c, out, &o);
 	tap_ok(rc == 0 && o.n_runs == 3, "no manifest: the run directories are found (%zu)",
@@ -466,11 +471,11 @@ static void test_numeric_sweep(void)
 	if (o.n_failed)
 		tap_diag("%s", o.failed[0]);
 	snprintf(path, sizeof(path), "%s/plots/plots.gp", out);
-	gp = slurp(path);
+	gp = fixture_slurp(path);
 	tap_ok(strstr(gp, "set logscale x") && strstr(gp, "rr_p50_vs_rate.dat"),
 	       "p50 against rate (1..100) on a log x axis");
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(strstr(md, "| 3 | 100 | 1/1 | — |") != NULL, "missing numbers show as a dash");
 	free(md);
 	free(gp);
@@ -502,18 +507,18 @@ static void test_guest_stalls(void)
 
 		snprintf(dir, sizeof(dir), "%s/runs/c1-r%d", out, r + 1);
 		/* runs 100 s apart, 10 s each, from unix time 1000 */
-		wfile(dir, "run.json",
-		      "{\"status\": \"complete\", \"sampler\": {\"c1\": {\"late_max_ms\": %.1f, "
-		      "\"stalls\": %d}}, \"load\": {\"start_unix\": %d, \"end_unix\": %d, "
-		      "\"cpu_of\": \"guest\", \"cpu_busy_pct\": 30, \"cpu_busiest_pct\": %.0f}}\n",
-		      late[r], late[r] > 50, 1000 + 100 * r, 1010 + 100 * r, busiest[r]);
-		wfile(dir, "flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
+		fixture_write(dir, "run.json",
+			      "{\"status\": \"complete\", \"sampler\": {\"c1\": {\"late_max_ms\": %.1f, "
+			      "\"stalls\": %d}}, \"load\": {\"start_unix\": %d, \"end_unix\": %d, "
+			      "\"cpu_of\": \"guest\", \"cpu_busy_pct\": 30, \"cpu_busiest_pct\": %.0f}}\n",
+			      late[r], late[r] > 50, 1000 + 100 * r, 1010 + 100 * r, busiest[r]);
+		fixture_write(dir, "flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
 	}
 	/* one 230 ms host stall inside run 2; one 25 ms wake-up in run 3 */
-	wfile(out, "host-clock.json",
-	      "{\"tick_ms\": 10, \"realtime\": true, \"late_max_ms\": 230, "
-	      "\"late\": [[1104.5, 230.0], [1203.0, 25.0], [1500, 900]], \"cpu\": 1, "
-	      "\"cpu_busy\": [[1200.5, 100], [1205, 99.0], [1211.5, 100], [1300, 100]]}\n");
+	fixture_write(out, "host-clock.json",
+		      "{\"tick_ms\": 10, \"realtime\": true, \"late_max_ms\": 230, "
+		      "\"late\": [[1104.5, 230.0], [1203.0, 25.0], [1500, 900]], \"cpu\": 1, "
+		      "\"cpu_busy\": [[1200.5, 100], [1205, 99.0], [1211.5, 100], [1300, 100]]}\n");
 	tap_ok(report_write(c, out, &o) == 0, "report of a UML run with host-clock.json");
 	tap_ok(o.n_stalled == 1 && near(o.stall_worst_ms, 230, 1e-9),
 	       "the host stalled in 1 run, 230 ms (%zu, %.1f; 900 ms outside every run)", o.n_stalled,
@@ -540,7 +545,7 @@ static void test_guest_stalls(void)
 	       "run 3: the guest's host CPU 99%% busy in the seconds inside its measured time "
 	       "(not the 100%% seconds around it)");
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(strstr(md, "| Host stalls | **1 of 3 runs**") && strstr(md, "runs/c1-r2 230 ms") &&
 		       strstr(md, "| Guest stalls | **1 of 2 runs**") &&
 		       strstr(md, "runs/c1-r3 180 ms") && strstr(md, "97% busy") &&
@@ -571,13 +576,13 @@ static void test_interrupted(void)
 	if (!c || diag_errors(&d))
 		tap_bail("interrupted config does not load");
 	snprintf(out, sizeof(out), "%s/out4", root);
-	wfile(out, "runs/c1-r1/run.json", "{\"status\": \"complete\"}\n");
-	wfile(out, "runs/c1-r1/flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
-	wfile(out, "runs/c1-r2/run.json", "{\"status\": \"incomplete\"}\n");
-	wfile(out, "manifest.json",
-	      "{\"runs\": [{\"dir\": \"runs/c1-r1\", \"case\": 0, \"repeat\": 0}, {\"dir\": "
-	      "\"runs/c1-r2\", \"case\": 0, \"repeat\": 1}], \"complete\": false, "
-	      "\"interrupted\": \"Interrupt\"}\n");
+	fixture_write(out, "runs/c1-r1/run.json", "{\"status\": \"complete\"}\n");
+	fixture_write(out, "runs/c1-r1/flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
+	fixture_write(out, "runs/c1-r2/run.json", "{\"status\": \"incomplete\"}\n");
+	fixture_write(out, "manifest.json",
+		      "{\"runs\": [{\"dir\": \"runs/c1-r1\", \"case\": 0, \"repeat\": 0}, {\"dir\": "
+		      "\"runs/c1-r2\", \"case\": 0, \"repeat\": 1}], \"complete\": false, "
+		      "\"interrupted\": \"Interrupt\"}\n");
 	rc = report_write(c, out, &o);
 	tap_ok(rc == 0 && o.n_failed == 1 && !o.all_held,
 	       "an interrupted experiment holds no expectation (%zu failed)", o.n_failed);
@@ -593,7 +598,7 @@ static void test_interrupted(void)
 			      "did not complete"),
 	       "summary.json: all_held false, why_not given");
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(strstr(md, "- **NOT HELD** `fast`") && strstr(md, "not held: the experiment did not complete"),
 	       "report.md: NOT HELD with the reason");
 	free(md);
@@ -601,7 +606,7 @@ static void test_interrupted(void)
 	report_outcome_free(&o);
 	/* no run at all (qsort(NULL, 0) before: UBSan under make sanitize) */
 	snprintf(out, sizeof(out), "%s/out5", root);
-	wfile(out, "manifest.json", "{\"runs\": [], \"complete\": true}\n");
+	fixture_write(out, "manifest.json", "{\"runs\": [], \"complete\": true}\n");
 	rc = report_write(c, out, &o);
 	tap_ok(rc == 0 && o.n_runs == 0 && o.n_failed == 1,
 	       "a directory with no run: reported, the expectation not held (%zu runs)", o.n_runs);
@@ -678,31 +683,31 @@ static struct tb_config *every_fixture(const char *out)
 		char dir[256];
 
 		snprintf(dir, sizeof(dir), "%s/runs/c%d-r1", out, k + 1);
-		wfile(dir, "run.json", "{\"status\": \"complete\"}\n");
+		fixture_write(dir, "run.json", "{\"status\": \"complete\"}\n");
 		for (size_t f = 0; f < c->n_flows; f++) {
 			char rel[128];
 
 			snprintf(rel, sizeof(rel), "flows/%s.json", c->flows[f].name);
-			wfile(dir, rel, "%s", all_client);
+			fixture_write(dir, rel, "%s", all_client);
 			snprintf(rel, sizeof(rel), "flows/%s.server.json", c->flows[f].name);
-			wfile(dir, rel, "%s", all_server);
+			fixture_write(dir, rel, "%s", all_server);
 		}
 		/* UDP socket rows of every flow whose worker has udp_drops, the
 		 * receiver's drops growing, its queue draining */
-		wfile(dir, "sockets/s1-udp.csv",
-		      "t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,inode,"
-		      "rmem_alloc,rcvbuf,wmem_alloc,sndbuf,fwd_alloc,wmem_queued,optmem,backlog,drops\n"
-		      "0.1,s1,udp,4,0.0.0.0,9004,0.0.0.0,0,5,UNCONN,4608,0,9,4608,2304,0,212992,0,0,0,0,3\n"
-		      "0.2,s1,udp,4,0.0.0.0,9004,0.0.0.0,0,5,UNCONN,768,0,9,768,2304,0,212992,0,0,0,0,7\n"
-		      "0.1,s1,rr,4,0.0.0.0,9000,0.0.0.0,0,6,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,0\n"
-		      "0.1,s1,rrpool,4,0.0.0.0,9001,0.0.0.0,0,7,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,0\n"
-		      "0.1,s1,rrstreams,4,0.0.0.0,9002,0.0.0.0,0,8,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,"
-		      "0\n");
+		fixture_write(dir, "sockets/s1-udp.csv",
+			      "t_s,node,flow,family,src,sport,dst,dport,cookie,state,rqueue,wqueue,inode,"
+			      "rmem_alloc,rcvbuf,wmem_alloc,sndbuf,fwd_alloc,wmem_queued,optmem,backlog,drops\n"
+			      "0.1,s1,udp,4,0.0.0.0,9004,0.0.0.0,0,5,UNCONN,4608,0,9,4608,2304,0,212992,0,0,0,0,3\n"
+			      "0.2,s1,udp,4,0.0.0.0,9004,0.0.0.0,0,5,UNCONN,768,0,9,768,2304,0,212992,0,0,0,0,7\n"
+			      "0.1,s1,rr,4,0.0.0.0,9000,0.0.0.0,0,6,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,0\n"
+			      "0.1,s1,rrpool,4,0.0.0.0,9001,0.0.0.0,0,7,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,0\n"
+			      "0.1,s1,rrstreams,4,0.0.0.0,9002,0.0.0.0,0,8,UNCONN,0,0,9,0,2304,0,212992,0,0,0,0,"
+			      "0\n");
 		/* the second interval completed no request */
-		wfile(dir, "flows/rr.series.jsonl",
-		      "{\"t\": 1.0, \"requests\": 5, \"p99_us\": 1100000}\n"
-		      "{\"t\": 2.0, \"requests\": 0, \"p99_us\": 0}\n"
-		      "{\"t\": 3.0, \"requests\": 4, \"p99_us\": 1200000}\n");
+		fixture_write(dir, "flows/rr.series.jsonl",
+			      "{\"t\": 1.0, \"requests\": 5, \"p99_us\": 1100000}\n"
+			      "{\"t\": 2.0, \"requests\": 0, \"p99_us\": 0}\n"
+			      "{\"t\": 3.0, \"requests\": 4, \"p99_us\": 1200000}\n");
 	}
 	return c;
 }
@@ -745,7 +750,7 @@ static void test_every_metric(const struct tb_config *c, const char *out)
 	       "(7, 4608)");
 	json_decref(sum);
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(md && strstr(md, "### UDP sockets") &&
 		       strstr(md, "| # | loss | cc | udp drops | udp max rqueue (B) |") &&
 		       strstr(md, "| 7 | 4608 |") && !strstr(md, "rr drops"),
@@ -772,7 +777,7 @@ static void test_network(const char *out)
 	char path[256], *md;
 
 	snprintf(path, sizeof(path), "%s/report.md", out);
-	md = slurp(path);
+	md = fixture_slurp(path);
 	tap_ok(strstr(md, "## Network") &&
 		       strstr(md, "| link | direction | cases | rate | delay | loss | queue |"),
 	       "report.md: a Network table with a column per key set");
@@ -795,7 +800,7 @@ static void test_latency_gap(const char *out, bool plots)
 	bool zero = false;
 
 	snprintf(path, sizeof(path), "%s/plots/rr_latency.dat", out);
-	dat = slurp(path);
+	dat = fixture_slurp(path);
 	tap_ok(strstr(dat, "2.000000 NaN\n") && strstr(dat, "1.000000 1100\n") &&
 		       strstr(dat, "3.000000 1200\n"),
 	       "rr_latency.dat: the empty interval is NaN, the others their p99 in ms");
@@ -824,19 +829,6 @@ static void test_every_worker(void)
 	test_latency_gap(out, o.plots);
 	report_outcome_free(&o);
 	config_free(c);
-}
-
-static void rm_rf(const char *p)
-{
-	char *argv[] = { "rm", "-rf", (char *)p, NULL };
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execvp("rm", argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
 }
 
 static double h2num(json_t *o, const char *a, const char *b)
@@ -937,7 +929,7 @@ int main(void)
 	test_every_worker();
 	test_h2load();
 	if (!getenv("TB_KEEP"))
-		rm_rf(root);
+		fixture_remove(root);
 	else
 		tap_diag("kept %s", root);
 	return tap_done();
