@@ -478,6 +478,12 @@ static void test_metric_table(void)
 			       "%s takes a process, not a flow", ex);
 			continue;
 		}
+		if (m->subject == TB_MS_CONFIG) {
+			tap_ok(parse_expect("goodput(bulk) < cfg(flow.bulk.server.read_rate)") == 0 &&
+				       parse_expect("cfg(bulk) > 0") > 0,
+			       "cfg() takes a key of the file, not a flow");
+			continue;
+		}
 		snprintf(ex, sizeof(ex), "%s(a.%s) >= 0", m->name,
 			 m->subject == TB_MS_STATE ? "TIME_WAIT" : "TcpExtSyncookiesSent");
 		tap_ok(parse_expect(ex) == 0 && parse_expect(m->subject == TB_MS_STATE ?
@@ -488,6 +494,76 @@ static void test_metric_table(void)
 	tap_ok(parse_expect("p90(idle) > 1ms") == 0 && parse_expect("pps(udp) > 1") == 0 &&
 		       parse_expect("p90(bulk) > 1ms") > 0,
 	       "p90(idle) and pps(udp) are metrics; p90(bulk) is not");
+}
+
+/* One cfg() key of @c: its value and unit, or its error code. */
+static void cfg_is(const struct tb_config *c, const char *key, int rc, double v, enum tb_unit u)
+{
+	char why[256] = "";
+	enum tb_unit got_u = TB_UNIT_COUNT;
+	double got = NAN;
+	int got_rc = config_get(c, key, &got, &got_u, why, sizeof(why));
+
+	if (rc)
+		tap_ok(got_rc == rc && why[0], "cfg(%s) refused (%d): %s", key, got_rc, why);
+	else
+		tap_ok(!got_rc && fabs(got - v) < 1e-9 * fabs(v) + 1e-12 && got_u == u,
+		       "cfg(%s) = %g (unit %d)%s%s", key, got, got_u, why[0] ? ": " : "", why);
+}
+
+/* config_get reads what the key tables store, per case, in an
+ * expectation's units; cfg() parses with the key's unit. */
+static void test_cfg(void)
+{
+	static const char text[] =
+		"[experiment]\nduration = 3s\n[node a]\nsysctl.net.core.somaxconn = 64\n"
+		"sysctl.net.ipv4.tcp_rmem = 4096 131072 6291456\n[node b]\n"
+		"[link a-b]\ndelay = 10ms\na.rate = 20mbit\na.queue = pfifo\na.limit = 100\n"
+		"b.loss = 1%\n[flow bulk]\nworker = bulk\nfrom = a\nto = b\n"
+		"server.read_rate = 40kbit\nrcvbuf = 4k\n[case slow]\n"
+		"[case fast]\nlink.a-b.a.rate = 50mbit\nflow.bulk.server.read_rate = 1mbit\n";
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("cfg.conf", text, sizeof(text) - 1, &d), *k;
+
+	if (!tap_ok(c && !diag_errors(&d), "a file with cases loads")) {
+		diag_print(&d, stdout);
+		diag_free(&d);
+		config_free(c);
+		return;
+	}
+	cfg_is(c, "flow.bulk.server.read_rate", 0, 40e3, TB_UNIT_RATE);
+	cfg_is(c, "flow.bulk.rcvbuf", 0, 4096, TB_UNIT_COUNT);
+	cfg_is(c, "link.a-b.delay", 0, 0.010, TB_UNIT_TIME);
+	cfg_is(c, "link.b-a.a.rate", 0, 20e6, TB_UNIT_RATE);
+	cfg_is(c, "link.a-b.rate", 0, 20e6, TB_UNIT_RATE); /* the direction that sets it */
+	cfg_is(c, "link.a-b.a.limit", 0, 100, TB_UNIT_COUNT);
+	cfg_is(c, "link.a-b.b.loss", 0, 1, TB_UNIT_PCT);
+	cfg_is(c, "experiment.duration", 0, 3, TB_UNIT_TIME);
+	cfg_is(c, "node.a.sysctl.net.core.somaxconn", 0, 64, TB_UNIT_COUNT);
+	cfg_is(c, "link.a-b.b.rate", -EINVAL, 0, 0);   /* not rate-limited that way */
+	cfg_is(c, "flow.bulk.cc", -EINVAL, 0, 0);      /* a name */
+	cfg_is(c, "node.a.sysctl.net.ipv4.tcp_rmem", -EINVAL, 0, 0); /* three numbers */
+	cfg_is(c, "node.b.sysctl.net.core.somaxconn", -EINVAL, 0, 0); /* the kernel's */
+	cfg_is(c, "flow.nope.rate", -ENOENT, 0, 0);
+	cfg_is(c, "link.a-c.rate", -ENOENT, 0, 0);
+	cfg_is(c, "link.a-b.c.rate", -ENOENT, 0, 0);
+	cfg_is(c, "flow.bulk.nokey", -ENOENT, 0, 0);
+	cfg_is(c, "rate", -ENOENT, 0, 0);
+	k = config_case(c, 1, &d);
+	if (tap_ok(k != NULL, "case fast expands")) {
+		cfg_is(k, "link.a-b.a.rate", 0, 50e6, TB_UNIT_RATE);
+		cfg_is(k, "flow.bulk.server.read_rate", 0, 1e6, TB_UNIT_RATE);
+	}
+	config_free(k);
+	config_free(c);
+	diag_free(&d);
+	tap_ok(parse_expect("goodput(bulk) > 0.5 * cfg(link.a-b.a.rate)") > 0,
+	       "cfg() of a key the file does not shape is refused at parse time");
+	tap_ok(parse_expect("goodput(bulk) > cfg(experiment.duration)") > 0,
+	       "cfg() in the key's unit: a rate against a time is refused");
+	tap_ok(parse_expect("p99(rr) > cfg(experiment.duration) * goodput(bulk) / "
+			    "cfg(flow.bulk.rcvbuf)") == 0,
+	       "a product of measures is left unjudged");
 }
 
 int main(void)
@@ -503,5 +579,6 @@ int main(void)
 	test_metric_table();
 	test_process_values();
 	test_subst();
+	test_cfg();
 	return tap_done();
 }

@@ -484,6 +484,52 @@ static void test_numeric_sweep(void)
 	diag_free(&d);
 }
 
+/* cfg() follows the case: a reader swept over three rates is judged against
+ * each; the one that read half its rate is the one that fails. */
+static void test_cfg_per_case(void)
+{
+	static const char conf3[] = "[experiment]\nname = reader\nduration = 5s\n"
+				    "[node c1]\n[node s1]\n[link c1-s1]\n"
+				    "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n"
+				    "[sweep]\nflow.bulk.server.read_rate = 40kbit, 80kbit, 160kbit\n"
+				    "[expect]\nreads = abs(server_goodput(bulk) - "
+				    "cfg(flow.bulk.server.read_rate)) < 0.05 * "
+				    "cfg(flow.bulk.server.read_rate)\n";
+	static const int read[] = { 40100, 79500, 80000 };
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer("mem3.conf", conf3, sizeof(conf3) - 1, &d);
+	struct report_outcome o;
+	char out[128], path[256], *md;
+
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_bail("cfg config does not load");
+	}
+	snprintf(out, sizeof(out), "%s/out7", root);
+	for (int k = 0; k < 3; k++) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/runs/c%d-r1", out, k + 1);
+		fixture_write(dir, "run.json", "{\"status\": \"complete\"}\n");
+		fixture_write(dir, "flows/bulk.server.json", "{\"goodput_bps\": %d}\n", read[k]);
+	}
+	report_write(c, out, &o);
+	tap_ok(o.n_failed == 1 && strstr(o.failed[0], "read_rate=160kbit"),
+	       "judged against each case's own rate: only the 160 kbit/s case fails (%zu)",
+	       o.n_failed);
+	if (o.n_failed)
+		tap_diag("%s", o.failed[0]);
+	snprintf(path, sizeof(path), "%s/report.md", out);
+	md = fixture_slurp(path);
+	tap_ok(md && strstr(md, "`cfg(flow.bulk.server.read_rate, read_rate=80kbit)` = 80.0 kbit/s "
+				"(configured)"),
+	       "report.md shows the configured rate of the case, once");
+	free(md);
+	report_outcome_free(&o);
+	config_free(c);
+	diag_free(&d);
+}
+
 /* A UML run: the guest's samplers were late in runs 2 and 3; the host's
  * clock check stalled during run 2 only. Run 2 is the host's stall, run 3
  * the guest's, with its busiest second. */
@@ -924,6 +970,7 @@ int main(void)
 	test_fixture();
 	test_cli();
 	test_numeric_sweep();
+	test_cfg_per_case();
 	test_guest_stalls();
 	test_interrupted();
 	test_every_worker();
