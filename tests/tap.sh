@@ -155,6 +155,23 @@ run_experiment() {
 	fi
 	return 0
 }
+# run_variant NAME SED [run options]: experiments/NAME.conf with the sed
+# script SED applied (parameters other than the shipped ones), run into
+# $TMP/v: its expectations, which read the file's parameters with cfg(),
+# must hold against the new ones. VS is its summary.json.
+run_variant() {
+	_vf="$TMP/variant-$1.conf"
+	sed -e "s|^topology = \.\./|topology = $TOP/|" -e "$2" "$TOP/experiments/$1.conf" >"$_vf"
+	shift 2
+	diag "variant: $(diff "$TOP/experiments/$(basename "$_vf" .conf | sed 's/^variant-//').conf" "$_vf" |
+		grep '^>' | grep -v '^> topology' | sed 's/^> //' | paste -sd';' -)"
+	"$TESTBED" run --quiet "$_vf" "$@" --out "$TMP/v" >"$TMP/vout" 2>"$TMP/verr"
+	_vrc=$?
+	VS="$TMP/v/summary.json"
+	is "$_vrc" 0 "with other parameters every expectation held against them (exit 0)"
+	[ "$_vrc" -ne 0 ] && grep -A6 'NOT HELD' "$TMP/v/report.md" 2>/dev/null | sed 's/^/# /'
+	return 0
+}
 # diag_cases FILTER: a diag line per case of the summary, the jq FILTER's string
 diag_cases() { jq -r ".cases[] | $1" "$S" | while IFS= read -r _l; do diag "$_l"; done; }
 # no_uml_left: no guest of this test's $TMP is still running

@@ -236,7 +236,29 @@ static bool compare(double a, enum tb_cmp cmp, double b)
 	return false;
 }
 
-static char *term_text(const struct report *rp, const struct tb_expr *m, size_t k)
+/* Whether @m is a cfg() of a key every case sets alike (cfg(experiment.duration)):
+ * it reads the same whatever the sweeps, so it iterates none of them. */
+static bool cfg_constant(const struct report *rp, const struct tb_expr *m)
+{
+	const struct tb_metric *md = metric_find(m->name, -1);
+	char why[RP_WHY];
+	enum tb_unit u;
+	double v, v0 = 0;
+
+	if (!md || md->subject != TB_MS_CONFIG)
+		return false;
+	for (size_t k = 0; k < rp->n_cases; k++) {
+		if (config_get(rp_case_cfg(rp, k), m->subject, &v, &u, why, sizeof(why)) ||
+		    (k && v != v0))
+			return false;
+		v0 = v;
+	}
+	return true;
+}
+
+/* "goodput(bulk, cc=bbr, loss=1%)": @m in case @k, with every sweep's value
+ * unless @plain (a cfg() that no case changes). */
+static char *term_text(const struct report *rp, const struct tb_expr *m, size_t k, bool plain)
 {
 	const struct tb_config *c = rp->c;
 	char *s = NULL;
@@ -247,7 +269,7 @@ static char *term_text(const struct report *rp, const struct tb_expr *m, size_t 
 		abort();
 	fprintf(f, "%s%s(%s%s%s", m->base ? "base(" : "", m->name, m->subject ? m->subject : "",
 		m->key ? ", " : "", m->key ? m->key : "");
-	for (size_t i = 0; i < c->n_sweeps; i++)
+	for (size_t i = 0; i < c->n_sweeps && !plain; i++)
 		fprintf(f, ", %s=%s", c->sweeps[i].short_name ? c->sweeps[i].short_name : c->sweeps[i].key,
 			c->sweeps[i].values[rp->cases[k].idx[i]]);
 	fputs(m->base ? "))" : ")", f);
@@ -398,7 +420,7 @@ static void combo_terms(struct report *rp, const struct mlist *ml, const int *co
 		for (size_t i = 0; i < m->n_sel; i++)
 			idx[m->sel[i].sweep] = m->sel[i].value;
 		tm->kase = rp_case_index(c, idx);
-		tm->text = term_text(rp, m, tm->kase);
+		tm->text = term_text(rp, m, tm->kase, cfg_constant(rp, m));
 		tm->unit = m->unit;
 		tm->configured = metric_find(m->name, -1)->subject == TB_MS_CONFIG;
 		if (m->base)
@@ -467,15 +489,19 @@ static void side_units(struct rp_expect *re, const struct tb_expect *e)
 		re->lhs_unit = re->rhs_unit;
 }
 
-/* @iter: the sweeps no measure of @ml selects a value of; returns their combinations. */
-static size_t iterated_sweeps(const struct tb_config *c, const struct mlist *ml, bool *iter)
+/* @iter: the sweeps some measure of @ml leaves unselected (a constant cfg()
+ * aside); returns their combinations. */
+static size_t iterated_sweeps(const struct report *rp, const struct mlist *ml, bool *iter)
 {
+	const struct tb_config *c = rp->c;
 	size_t n = 1;
 
 	for (size_t s = 0; s < c->n_sweeps; s++) {
 		for (size_t t = 0; t < ml->n && !iter[s]; t++) {
 			bool sel = false;
 
+			if (cfg_constant(rp, ml->m[t]))
+				continue;
 			for (size_t k = 0; k < ml->m[t]->n_sel; k++)
 				sel |= ml->m[t]->sel[k].sweep == (int)s;
 			iter[s] = !sel;
@@ -521,7 +547,7 @@ void rp_eval_expect(struct report *rp, const struct tb_expect *e, struct rp_expe
 	side_units(re, e);
 	collect(e->lhs, &ml);
 	collect(e->rhs, &ml);
-	re->n_combos = iterated_sweeps(c, &ml, iter);
+	re->n_combos = iterated_sweeps(rp, &ml, iter);
 	eval_combos(rp, re, &ml, combo, iter);
 	overrule(rp, re);
 	free(ml.m);

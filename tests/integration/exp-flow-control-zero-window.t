@@ -5,7 +5,8 @@
 # reader read is its rate. The capture, read by tshark as an independent
 # oracle, shows the zero windows and the probes (tshark names Linux's
 # zero-window probe, an old byte's sequence number without data,
-# "Keep-Alive"). Prints the numbers a person would read.
+# "Keep-Alive"). Prints the numbers a person would read. Then the same file
+# with a reader of 100 kbit/s: its expectations hold against that rate.
 . "$(dirname "$0")/../tap.sh"
 run_experiment flow_control_zero_window --duration 8s --repeat 1
 is "$(jq '.runs_complete' "$S")" 2 "2 runs complete (slow, fast)"
@@ -32,4 +33,12 @@ if command -v tshark >/dev/null 2>&1 && [ -f "$p" ]; then
 else
 	skip "no tshark or no capture"
 fi
+# other parameters: a reader of 100 kbit/s through 8 KB; the expectations
+# read the rate from the file (cfg()), so they judge it against 100 kbit/s
+run_variant flow_control_zero_window \
+	's/^flow.bulk.server.read_rate = 40kbit/flow.bulk.server.read_rate = 100kbit/; s/^flow.bulk.rcvbuf = 4k/flow.bulk.rcvbuf = 8k/' \
+	--duration 8s --repeat 1
+v=$(jq -r '.cases[] | select(.label=="slow") | .flows.bulk.metrics.server_goodput.median // 0' "$VS")
+ok "the variant's reader read its own rate, 100 kbit/s, not the shipped 40 ($v bit/s)" \
+	awk -v v="$v" 'BEGIN { exit !(v > 95000 && v < 105000) }'
 done_testing

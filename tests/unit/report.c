@@ -494,8 +494,11 @@ static void test_cfg_per_case(void)
 				    "[sweep]\nflow.bulk.server.read_rate = 40kbit, 80kbit, 160kbit\n"
 				    "[expect]\nreads = abs(server_goodput(bulk) - "
 				    "cfg(flow.bulk.server.read_rate)) < 0.05 * "
-				    "cfg(flow.bulk.server.read_rate)\n";
+				    "cfg(flow.bulk.server.read_rate)\n"
+				    "bits = server_goodput(bulk, read_rate=40kbit) * "
+				    "cfg(experiment.duration) > 1e5\n";
 	static const int read[] = { 40100, 79500, 80000 };
+	json_t *sum, *ex, *cb;
 	struct tb_diag d = { 0 };
 	struct tb_config *c = config_load_buffer("mem3.conf", conf3, sizeof(conf3) - 1, &d);
 	struct report_outcome o;
@@ -525,6 +528,14 @@ static void test_cfg_per_case(void)
 				"(configured)"),
 	       "report.md shows the configured rate of the case, once");
 	free(md);
+	snprintf(path, sizeof(path), "%s/summary.json", out);
+	sum = json_load_file(path, 0, NULL);
+	ex = json_array_get(json_object_get(sum, "expectations"), 1);
+	cb = json_object_get(ex, "combinations");
+	tap_ok(json_array_size(cb) == 1 && json_is_true(json_object_get(ex, "held")) &&
+		       near(jd(json_array_get(cb, 0), "lhs"), 40100 * 5.0, 1e-9),
+	       "a cfg() no case changes iterates no sweep: 1 combination, 40.1 kbit/s x 5 s");
+	json_decref(sum);
 	report_outcome_free(&o);
 	config_free(c);
 	diag_free(&d);
