@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/diag.h"
 #include "util/util.h"
 
 /* every directory of @path, the last component being a file */
@@ -69,4 +70,17 @@ void fixture_remove(const char *path)
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+}
+
+struct tb_config *fixture_config(const char *name, const char *text, size_t len)
+{
+	struct tb_diag d = { 0 };
+	struct tb_config *c = config_load_buffer(name, text, len, &d);
+
+	if (!c || diag_errors(&d)) {
+		diag_print(&d, stdout);
+		tap_bail("%s does not load", name);
+	}
+	diag_free(&d);
+	return c;
 }

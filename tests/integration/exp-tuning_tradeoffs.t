@@ -2,8 +2,8 @@
 # tuning_tradeoffs at 20 s, one repeat (fq_codel: the UML guest on a host
 # without it; the interactive flow's start scales to 6.7 s): its expectations hold (exit
 # 0): throughput tuning's deep pfifo puts the interactive p99 above half
-# the pfifo's drain time (303 ms), latency tuning keeps it within two base
-# RTTs (80 ms), and the bulk flow fills the link in every column. Prints the decision table with the
+# the pfifo's drain time (303 ms), latency tuning keeps it within three base
+# RTTs (120 ms), and the bulk flow fills the link in every column. Prints the decision table with the
 # numbers: bulk goodput, interactive p50 / p99, retransmissions per case.
 . "$(dirname "$0")/../tap.sh"
 run_experiment --needs fq_codel tuning_tradeoffs --duration 20s --repeat 1

@@ -31,10 +31,10 @@ static char root[64];
 /* The diagnostics of loading head + @expect, as one string ("" when clean). */
 static char *check(const char *expect)
 {
-	struct tb_diag d = { 0 };
 	char *text = xasprintf("%s%s\n", head, expect), *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	struct tb_diag d = { 0 };
 	struct tb_config *c = config_load_buffer("j.conf", text, strlen(text), &d);
 
 	diag_print(&d, f);
@@ -143,15 +143,10 @@ static void test_eval(void)
 				 "each = jain(a, b) > 0.9\n"
 				 "pair = jain(b, c) == 1\n";
 	char *text = xasprintf("%s%s", head, ex), *out = xasprintf("%s/out", root);
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("j.conf", text, strlen(text), &d);
+	struct tb_config *c = fixture_config("j.conf", text, strlen(text));
 	struct report r = { 0 }, *rp = &r;
 	const struct rp_expect *e;
 
-	if (!c || diag_errors(&d)) {
-		diag_print(&d, stdout);
-		tap_bail("the jain config does not load");
-	}
 	fixture(out);
 	r.c = c;
 	r.outdir = xstrdup(out);
@@ -182,7 +177,6 @@ static void test_eval(void)
 	test_share_plot(rp, out);
 	rp_free(rp);
 	config_free(c);
-	diag_free(&d);
 	free(text);
 	free(out);
 }

@@ -366,16 +366,11 @@ static void check_without_gnuplot(const struct tb_config *c, const char *out)
  * summary.json, report.md and the plots. */
 static void test_fixture(void)
 {
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem.conf", conf, sizeof(conf) - 1, &d);
+	struct tb_config *c = fixture_config("mem.conf", conf, sizeof(conf) - 1);
 	struct report_outcome o;
 	char out[128];
 	int rc;
 
-	if (!c || diag_errors(&d)) {
-		diag_print(&d, stdout);
-		tap_bail("fixture config does not load");
-	}
 	snprintf(out, sizeof(out), "%s/out", root);
 	build_fixture(out);
 	rc = report_write(c, out, &o);
@@ -386,7 +381,6 @@ static void test_fixture(void)
 	report_outcome_free(&o);
 	check_without_gnuplot(c, out);
 	config_free(c);
-	diag_free(&d);
 }
 
 /* Run cmd_report with stdout and stderr silenced; its exit code. */
@@ -441,16 +435,11 @@ static void test_numeric_sweep(void)
 				    "[flow rr]\nworker = rr\nfrom = c1\nto = s1\n"
 				    "[sweep]\nflow.rr.rate = 1, 10, 100\n"
 				    "[expect]\nfast = p50(rr) < 10ms\n";
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem2.conf", conf2, sizeof(conf2) - 1, &d);
+	struct tb_config *c = fixture_config("mem2.conf", conf2, sizeof(conf2) - 1);
 	struct report_outcome o;
 	char out[128], path[256], *gp, *md;
 	int rc;
 
-	if (!c || diag_errors(&d)) {
-		diag_print(&d, stdout);
-		tap_bail("sweep config does not load");
-	}
 	snprintf(out, sizeof(out), "%s/out2", root);
 	for (int k = 0; k < 3; k++) {
 		char dir[256];
@@ -481,7 +470,6 @@ static void test_numeric_sweep(void)
 	free(gp);
 	report_outcome_free(&o);
 	config_free(c);
-	diag_free(&d);
 }
 
 /* cfg() follows the case: a reader swept over three rates is judged against
@@ -499,15 +487,10 @@ static void test_cfg_per_case(void)
 				    "cfg(experiment.duration) > 1e5\n";
 	static const int read[] = { 40100, 79500, 80000 };
 	json_t *sum, *ex, *cb;
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem3.conf", conf3, sizeof(conf3) - 1, &d);
+	struct tb_config *c = fixture_config("mem3.conf", conf3, sizeof(conf3) - 1);
 	struct report_outcome o;
 	char out[128], path[256], *md;
 
-	if (!c || diag_errors(&d)) {
-		diag_print(&d, stdout);
-		tap_bail("cfg config does not load");
-	}
 	snprintf(out, sizeof(out), "%s/out7", root);
 	for (int k = 0; k < 3; k++) {
 		char dir[256];
@@ -538,7 +521,6 @@ static void test_cfg_per_case(void)
 	json_decref(sum);
 	report_outcome_free(&o);
 	config_free(c);
-	diag_free(&d);
 }
 
 /* A UML run: the guest's samplers were late in runs 2 and 3; the host's
@@ -550,14 +532,11 @@ static void test_guest_stalls(void)
 				    "[node c1]\n[node s1]\n[link c1-s1]\n"
 				    "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n";
 	static const double late[3] = { 3.1, 240.0, 180.5 }, busiest[3] = { 40, 55, 97 };
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem3.conf", conf3, sizeof(conf3) - 1, &d);
+	struct tb_config *c = fixture_config("mem3.conf", conf3, sizeof(conf3) - 1);
 	struct report_outcome o;
 	char out[128], path[256], *md;
 	json_t *sum, *hs, *gs;
 
-	if (!c || diag_errors(&d))
-		tap_bail("guest config does not load");
 	snprintf(out, sizeof(out), "%s/out3", root);
 	for (int r = 0; r < 3; r++) {
 		char dir[256];
@@ -612,7 +591,6 @@ static void test_guest_stalls(void)
 	json_decref(sum);
 	report_outcome_free(&o);
 	config_free(c);
-	diag_free(&d);
 }
 
 /* An interrupted experiment (Ctrl-C in run 2 of 2): the one complete run
@@ -623,15 +601,12 @@ static void test_interrupted(void)
 				    "[node c1]\n[node s1]\n[link c1-s1]\n"
 				    "[flow bulk]\nworker = bulk\nfrom = c1\nto = s1\n"
 				    "[expect]\nfast = goodput(bulk) > 1mbit\n";
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem4.conf", conf4, sizeof(conf4) - 1, &d);
+	struct tb_config *c = fixture_config("mem4.conf", conf4, sizeof(conf4) - 1);
 	struct report_outcome o;
 	char out[128], path[256], *md;
 	json_t *sum;
 	int rc;
 
-	if (!c || diag_errors(&d))
-		tap_bail("interrupted config does not load");
 	snprintf(out, sizeof(out), "%s/out4", root);
 	fixture_write(out, "runs/c1-r1/run.json", "{\"status\": \"complete\"}\n");
 	fixture_write(out, "runs/c1-r1/flows/bulk.json", "{\"goodput_bps\": 9e7, \"seconds\": 10}\n");
@@ -669,7 +644,6 @@ static void test_interrupted(void)
 	       "a directory with no run: reported, the expectation not held (%zu runs)", o.n_runs);
 	report_outcome_free(&o);
 	config_free(c);
-	diag_free(&d);
 }
 
 /* Every worker, and rr in its three modes; a link shaped per direction, its
@@ -728,14 +702,8 @@ static const char all_server[] =
 
 static struct tb_config *every_fixture(const char *out)
 {
-	struct tb_diag d = { 0 };
-	struct tb_config *c = config_load_buffer("mem6.conf", conf6, sizeof(conf6) - 1, &d);
+	struct tb_config *c = fixture_config("mem6.conf", conf6, sizeof(conf6) - 1);
 
-	if (!c || diag_errors(&d)) {
-		diag_print(&d, stdout);
-		tap_bail("every-worker config does not load");
-	}
-	diag_free(&d);
 	for (int k = 0; k < 6; k++) {
 		char dir[256];
 
