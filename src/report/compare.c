@@ -164,18 +164,6 @@ static const char *sig_verdict(const json_t *bs, const json_t *ns, int *sig)
 	return *sig ? "yes" : "no";
 }
 
-/* The units rows are printed in, by name: a row carries its unit's name. */
-static const char *const unit_names[] = { [TB_UNIT_COUNT] = "count", [TB_UNIT_RATE] = "rate",
-					  [TB_UNIT_TIME] = "time",   [TB_UNIT_PCT] = "percent",
-					  [TB_UNIT_PER_S] = "per_s" };
-
-static enum tb_unit unit_of(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(unit_names); i++)
-		if (!strcmp(unit_names[i], name))
-			return (enum tb_unit)i;
-	return TB_UNIT_COUNT;
-}
 
 /* One row: @subject's @metric (of @kind) in both, or nothing when one lacks it. */
 static void add_row(json_t *rows, const char *kind, const char *subject, const char *metric,
@@ -192,7 +180,7 @@ static void add_row(json_t *rows, const char *kind, const char *subject, const c
 	nm = json_number_value(json_object_get(ns, "median"));
 	v = sig_verdict(bs, ns, &sig);
 	r = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:o, s:o, s:s}", "kind", kind, "subject",
-		      subject, "metric", metric, "unit", unit_names[u], "base", bs, "new", ns,
+		      subject, "metric", metric, "unit", rp_unit_name(u), "base", bs, "new", ns,
 		      "change_pct",
 		      bm != 0 ? rp_json_real((nm - bm) / fabs(bm) * 100) :
 				rp_json_real(nm == 0 ? 0 : NAN),
@@ -444,7 +432,7 @@ static void md_case(FILE *f, const json_t *cs)
 		   "|---|---|---:|---:|---:|---|\n",
 		jstr(cs, "label"));
 	json_array_foreach(json_object_get(cs, "rows"), i, r) {
-		enum tb_unit u = unit_of(jstr(r, "unit"));
+		enum tb_unit u = rp_unit_named(jstr(r, "unit"));
 		json_t *ch = json_object_get(r, "change_pct");
 		const char *kind = jstr(r, "kind");
 

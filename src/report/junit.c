@@ -152,6 +152,25 @@ static char *combo_message(const json_t *ex, const json_t *cb, const char *where
 			 json_is_string(json_object_get(cb, "reason")) ? ": " : "", jstr(cb, "reason"));
 }
 
+/* A term's unit: summary.json's, else (an older one) by its metric's name. */
+static enum tb_unit term_unit(const json_t *m)
+{
+	const char *u = json_string_value(json_object_get(m, "unit"));
+
+	return u ? rp_unit_named(u) : text_unit(jstr(m, "metric"));
+}
+
+/* Whether metric @i of @ms is written as an earlier one (shown once). */
+static bool shown_before(const json_t *ms, size_t i)
+{
+	const char *txt = jstr(json_array_get(ms, i), "metric");
+
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(jstr(json_array_get(ms, j), "metric"), txt))
+			return true;
+	return false;
+}
+
 /* The expression, then each metric's median (or why it has none). */
 static char *combo_detail(const json_t *ex, const json_t *cb)
 {
@@ -163,12 +182,18 @@ static char *combo_detail(const json_t *ex, const json_t *cb)
 		const char *txt = jstr(m, "metric");
 		json_t *st = json_object_get(m, "stats");
 
+		if (shown_before(json_object_get(cb, "metrics"), i))
+			continue;
 		if (json_is_string(json_object_get(m, "missing")))
 			t = xasprintf("%s%s: no data: %s\n", s, txt, jstr(m, "missing"));
+		else if (json_is_true(json_object_get(m, "configured")))
+			t = xasprintf("%s%s = %s (configured)\n", s, txt,
+				      rp_fmt(json_number_value(json_object_get(m, "value")),
+					     term_unit(m), v, sizeof(v)));
 		else
 			t = xasprintf("%s%s = %s (median of %lld runs)\n", s, txt,
 				      rp_fmt(json_number_value(json_object_get(m, "value")),
-					     text_unit(txt), v, sizeof(v)),
+					     term_unit(m), v, sizeof(v)),
 				      json_integer_value(json_object_get(st, "n")));
 		free(s);
 		s = t;

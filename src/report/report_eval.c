@@ -236,16 +236,23 @@ static bool compare(double a, enum tb_cmp cmp, double b)
 	return false;
 }
 
+/* Whether @m is a cfg(): the case's configuration, not a measurement. */
+static bool is_cfg(const struct tb_expr *m)
+{
+	const struct tb_metric *md = metric_find(m->name, -1);
+
+	return md && md->subject == TB_MS_CONFIG;
+}
+
 /* Whether @m is a cfg() of a key every case sets alike (cfg(experiment.duration)):
  * it reads the same whatever the sweeps, so it iterates none of them. */
 static bool cfg_constant(const struct report *rp, const struct tb_expr *m)
 {
-	const struct tb_metric *md = metric_find(m->name, -1);
 	char why[RP_WHY];
 	enum tb_unit u;
 	double v, v0 = 0;
 
-	if (!md || md->subject != TB_MS_CONFIG)
+	if (!is_cfg(m))
 		return false;
 	for (size_t k = 0; k < rp->n_cases; k++) {
 		if (config_get(rp_case_cfg(rp, k), m->subject, &v, &u, why, sizeof(why)) ||
@@ -281,12 +288,11 @@ static char *term_text(const struct report *rp, const struct tb_expr *m, size_t 
  * counter()/peak(), value()'s KEY, cfg()'s whole key path. */
 static const char *node_what(const struct tb_expr *m)
 {
-	const struct tb_metric *md = metric_find(m->name, -1);
 	const char *dot = m->subject ? strchr(m->subject, '.') : NULL;
 
 	if (m->key)
 		return m->key; /* value(P, KEY) */
-	if (md && md->subject == TB_MS_CONFIG)
+	if (is_cfg(m))
 		return m->subject;
 	return dot ? dot + 1 : NULL;
 }
@@ -355,7 +361,7 @@ static void base_metric(const struct report *rp, const struct tb_expr *m, size_t
 								"no base run to read");
 		return;
 	}
-	if (md && md->subject == TB_MS_CONFIG) {
+	if (is_cfg(m)) {
 		rp_case_metric(b, (size_t)bk, m->name, -1, -1, m->subject, &tm->st, tm->why,
 			       sizeof(tm->why));
 		return;
@@ -422,7 +428,7 @@ static void combo_terms(struct report *rp, const struct mlist *ml, const int *co
 		tm->kase = rp_case_index(c, idx);
 		tm->text = term_text(rp, m, tm->kase, cfg_constant(rp, m));
 		tm->unit = m->unit;
-		tm->configured = metric_find(m->name, -1)->subject == TB_MS_CONFIG;
+		tm->configured = is_cfg(m);
 		if (m->base)
 			base_metric(rp, m, tm->kase, tm);
 		else

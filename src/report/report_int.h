@@ -229,6 +229,10 @@ void rp_case_metric(const struct report *rp, size_t k, const char *name, int flo
 const char *const *rp_worker_table(const struct tb_flow *f);
 /** Human form of @v in @u: "95.1 Mbit/s", "41.2 ms", "98.5%". */
 const char *rp_fmt(double v, enum tb_unit u, char *buf, size_t len);
+/* A unit's name in the JSON files ("count", "rate", "time", "percent",
+ * "per_s"), and back (TB_UNIT_COUNT for another name). */
+const char *rp_unit_name(enum tb_unit u);
+enum tb_unit rp_unit_named(const char *name);
 /** Normalised socket state name: "SYN-RECV", "syn_recv" -> "SYNRECV". */
 void rp_state_key(const char *in, char *out, size_t len);
 /** Counters always listed in the summary when nonzero. */

@@ -94,6 +94,23 @@ static const char *num3(double v, char *buf, size_t len, const char *unit)
 	return buf;
 }
 
+static const char *const unit_names[] = { [TB_UNIT_COUNT] = "count", [TB_UNIT_RATE] = "rate",
+					  [TB_UNIT_TIME] = "time",   [TB_UNIT_PCT] = "percent",
+					  [TB_UNIT_PER_S] = "per_s" };
+
+const char *rp_unit_name(enum tb_unit u)
+{
+	return (size_t)u < ARRAY_SIZE(unit_names) ? unit_names[u] : "count";
+}
+
+enum tb_unit rp_unit_named(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(unit_names); i++)
+		if (!strcmp(unit_names[i], name))
+			return (enum tb_unit)i;
+	return TB_UNIT_COUNT;
+}
+
 const char *rp_fmt(double v, enum tb_unit u, char *buf, size_t len)
 {
 	double a = fabs(v);

@@ -218,6 +218,9 @@ json_t *rp_expect_json(const struct report *rp, const struct rp_expect *re)
 			json_object_set_new(to, "metric", json_string(tm->text));
 			json_object_set_new(to, "case", json_integer((json_int_t)tm->kase));
 			json_object_set_new(to, "value", rp_json_real(tm->st.median));
+			json_object_set_new(to, "unit", json_string(rp_unit_name(tm->unit)));
+			if (tm->configured)
+				json_object_set_new(to, "configured", json_true());
 			json_object_set_new(to, "stats", rp_stats_json(&tm->st));
 			if (!tm->st.n)
 				json_object_set_new(to, "missing", json_string(tm->why));

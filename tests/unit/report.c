@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/metric.h"
+#include "report/junit.h"
 #include "report/report.h"
 #include "report/report_int.h"
 #include "util/jsonfile.h"
@@ -519,6 +520,13 @@ static void test_cfg_per_case(void)
 		       near(jd(json_array_get(cb, 0), "lhs"), 40100 * 5.0, 1e-9),
 	       "a cfg() no case changes iterates no sweep: 1 combination, 40.1 kbit/s x 5 s");
 	json_decref(sum);
+	snprintf(path, sizeof(path), "%s/j.xml", out);
+	junit_from_outdir(out, path);
+	md = fixture_slurp(path);
+	tap_ok(strstr(md, "80.0 kbit/s &lt; 8.00 kbit/s is false") &&
+		       strstr(md, "read_rate=160kbit) = 160 kbit/s (configured)\n</failure>"),
+	       "JUnit: the sides in the rate's unit, the configured value once");
+	free(md);
 	report_outcome_free(&o);
 	config_free(c);
 }
