@@ -360,27 +360,28 @@ static void start_due(void)
 		dispatch();
 }
 
-int main(int argc, char **argv)
+/* The combinations of options that cannot work; -1 (said) for one. */
+static int check_options(void)
 {
-	struct wk_rr_hdr h = { 0 };
-	struct wk_loop loop = { .before = start_due, .event = conn_event };
-	json_t *res;
-
-	wk_init(&prog, argc, argv);
-	so.cc = opt_cc;
-	so.nodelay = opt_nodelay;
 	if (opt_write == 1 && rr_o.request <= WK_RR_HDR) {
 		wk_msg("--write split needs --request larger than the %d-byte header", WK_RR_HDR);
-		return WK_EXIT_USAGE;
+		return -1;
 	}
 	if (rr_o.rate < 0 || rr_o.rate > 1e7) {
 		wk_msg("--rate: must be between 0 and 1e7 requests per second");
-		return WK_EXIT_USAGE;
+		return -1;
 	}
 	if (rr_o.streams && (rr_o.conn != 1 || opt_write == 1)) {
 		wk_msg("--streams needs --conn pool and --write single");
-		return WK_EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+/* How many connections (or slots) there are, and how many requests may be
+ * in flight; a note when the pool caps them below --concurrency. */
+static void size_conns(void)
+{
 	if (!opt_pool)
 		opt_pool = opt_conc;
 	if (rr_o.conn == 1 && opt_pool < opt_conc)
@@ -388,21 +389,37 @@ int main(int argc, char **argv)
 		       (unsigned long long)opt_pool, (unsigned long long)opt_conc);
 	rr_state.n_conns = rr_o.conn == 1 ? opt_pool : opt_conc;
 	limit_out = rr_o.conn == 1 && opt_pool < opt_conc ? opt_pool : opt_conc;
+}
+
+/* The connections, buffers, open-loop queue and epoll set; -1 when any of
+ * them could not be had. */
+static int alloc_state(void)
+{
 	rr_state.conns = calloc(rr_state.n_conns, sizeof(*rr_state.conns));
 	rr_state.reqbuf = calloc(1, rr_o.request);
 	rr_state.rbuf = malloc(RR_RBUF);
 	pend = rr_o.rate > 0 && !rr_o.streams ? malloc(PEND_CAP * sizeof(*pend)) : NULL;
 	rr_state.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!rr_state.conns || !rr_state.reqbuf || !rr_state.rbuf || (rr_o.rate > 0 && !rr_o.streams && !pend) ||
-	    rr_state.ep < 0 || (rr_o.streams && rr_mux_init())) {
-		wk_msg("out of memory or epoll_create1 failed");
-		return WK_EXIT_FAIL;
-	}
+	    rr_state.ep < 0 || (rr_o.streams && rr_mux_init()))
+		return -1;
+	return 0;
+}
+
+/* The request's header: its sizes, and whether the server closes first. */
+static void encode_request(void)
+{
+	struct wk_rr_hdr h = { 0 };
+
 	h.req_len = (uint32_t)rr_o.request;
 	h.resp_len = (uint32_t)rr_o.response;
 	h.flags = (rr_o.conn == 0 && opt_close == 1) ? WK_RR_F_CLOSE : 0;
 	wk_rr_encode(&h, rr_state.reqbuf);
+}
 
+/* The run starts now: open the pool, or free every per-request slot. */
+static void start_conns(void)
+{
 	rr_state.t_start = last_iv = wk_now_us();
 	rr_state.t_end = rr_state.t_start + wk.duration_us;
 	for (size_t i = 0; i < rr_state.n_conns; i++) {
@@ -414,6 +431,13 @@ int main(int argc, char **argv)
 			rr_state.free_slots = &rr_state.conns[i];
 		}
 	}
+}
+
+/* Requests and responses until the end of the run. */
+static void transfer(void)
+{
+	struct wk_loop loop = { .before = start_due, .event = conn_event };
+
 	/* Housekeeping (timeouts, reconnects, the end) every 10 ms; in open loop
 	 * a second timer fires at each intended arrival (at most every 100 us),
 	 * so requests leave on schedule without waking a closed loop needlessly
@@ -432,26 +456,54 @@ int main(int argc, char **argv)
 	}
 	wk_loop_timer(&loop, wk.interval_us, wk.interval_us, false, interval);
 	wk_loop_run(&loop);
-	{
-		uint64_t now = wk_now_us();
-		double secs = (double)((now < rr_state.t_end ? now : rr_state.t_end) - rr_state.t_start) / 1e6;
+}
 
-		res = summary(&rr_state.tot, secs, true);
-		json_object_set_new(res, "seconds", json_real(secs));
-		json_object_set_new(res, "conn", json_string(conn_modes[rr_o.conn]));
-		json_object_set_new(res, "concurrency", json_integer((json_int_t)opt_conc));
-		json_object_set_new(res, "rate", json_real(rr_o.rate));
-		json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)rr_state.outstanding));
-		if (rr_o.rate > 0) {
-			json_object_set_new(res, "queued_max", json_integer((json_int_t)pend_max));
-			json_object_set_new(res, "dropped", json_integer((json_int_t)rr_state.dropped));
-		}
-		json_object_set_new(res, "histogram", wk_hist_buckets(&rr_state.tot.lat));
-		if (rr_o.streams)
-			rr_mux_result(res);
+static json_t *write_result(void)
+{
+	uint64_t now = wk_now_us();
+	double secs = (double)((now < rr_state.t_end ? now : rr_state.t_end) - rr_state.t_start) / 1e6;
+	json_t *res = summary(&rr_state.tot, secs, true);
+
+	json_object_set_new(res, "seconds", json_real(secs));
+	json_object_set_new(res, "conn", json_string(conn_modes[rr_o.conn]));
+	json_object_set_new(res, "concurrency", json_integer((json_int_t)opt_conc));
+	json_object_set_new(res, "rate", json_real(rr_o.rate));
+	json_object_set_new(res, "outstanding_at_end", json_integer((json_int_t)rr_state.outstanding));
+	if (rr_o.rate > 0) {
+		json_object_set_new(res, "queued_max", json_integer((json_int_t)pend_max));
+		json_object_set_new(res, "dropped", json_integer((json_int_t)rr_state.dropped));
 	}
+	json_object_set_new(res, "histogram", wk_hist_buckets(&rr_state.tot.lat));
+	if (rr_o.streams)
+		rr_mux_result(res);
+	return res;
+}
+
+static void close_conns(void)
+{
 	for (size_t i = 0; i < rr_state.n_conns; i++)
 		if (rr_state.conns[i].fd >= 0)
 			close(rr_state.conns[i].fd);
+}
+
+int main(int argc, char **argv)
+{
+	json_t *res;
+
+	wk_init(&prog, argc, argv);
+	so.cc = opt_cc;
+	so.nodelay = opt_nodelay;
+	if (check_options() < 0)
+		return WK_EXIT_USAGE;
+	size_conns();
+	if (alloc_state() < 0) {
+		wk_msg("out of memory or epoll_create1 failed");
+		return WK_EXIT_FAIL;
+	}
+	encode_request();
+	start_conns();
+	transfer();
+	res = write_result();
+	close_conns();
 	return wk_finish(res, true);
 }

@@ -44,6 +44,18 @@ static const struct wk_prog prog = {
 	.host_required = true,
 };
 
+/* One flood: the prefix the sources come from, the target, the batch of
+ * SYNs, the schedule and what went wrong. */
+struct flooder {
+	int fd, len;
+	uint32_t net, mask, daddr;
+	uint8_t pkts[BATCH][PKT_LEN];
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	struct wk_errs errs;
+	struct wk_pace pace;
+};
+
 static bool allowed_space(uint32_t a, int len)
 {
 	static const struct { uint32_t net; int len; } ok[] = {
@@ -121,115 +133,172 @@ static void build(uint8_t *pkt, uint32_t src, uint32_t dst, uint16_t dport)
 	tcp[17] = (uint8_t)c;
 }
 
-int main(int argc, char **argv)
+/* --spoof: an IPv4 prefix in allowed space, into net/mask/len; -1 (said)
+ * when it is missing or not. */
+static int parse_spoof(struct flooder *f)
 {
-	struct sockaddr_in *dst = (struct sockaddr_in *)&wk.addr;
-	uint8_t pkts[BATCH][PKT_LEN];
-	struct mmsghdr m[BATCH];
-	struct iovec iov[BATCH];
-	struct wk_errs errs = { 0 };
 	char pfx[64], *slash;
-	uint32_t net, mask, daddr;
-	struct wk_pace pace;
-	double secs;
-	int len = -1, fd, one = 1;
-	json_t *res;
 
-	wk_init(&prog, argc, argv);
 	if (!opt_spoof) {
 		wk_msg("--spoof is required (the prefix spoofed sources are drawn from)");
-		return WK_EXIT_USAGE;
+		return -1;
 	}
 	snprintf(pfx, sizeof(pfx), "%s", opt_spoof);
 	slash = strchr(pfx, '/');
 	if (slash) {
 		*slash = 0;
-		len = atoi(slash + 1);
+		f->len = atoi(slash + 1);
 	}
-	if (!slash || len < 8 || len > 32 || inet_pton(AF_INET, pfx, &net) != 1) {
+	if (!slash || f->len < 8 || f->len > 32 || inet_pton(AF_INET, pfx, &f->net) != 1) {
 		wk_msg("--spoof: \"%s\" is not an IPv4 prefix ADDR/LEN with LEN 8..32", opt_spoof);
-		return WK_EXIT_USAGE;
+		return -1;
 	}
-	net = ntohl(net);
-	mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
-	net &= mask;
-	if (!allowed_space(net, len)) {
+	f->net = ntohl(f->net);
+	f->mask = f->len == 32 ? 0xffffffffu : ~(0xffffffffu >> f->len);
+	f->net &= f->mask;
+	if (!allowed_space(f->net, f->len)) {
 		wk_msg("--spoof: %s is outside private/benchmarking address space; refusing", opt_spoof);
-		return WK_EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+/* --host: an IPv4 address in allowed space, into daddr; -1 (said) if not. */
+static int check_target(struct flooder *f)
+{
+	const struct sockaddr_in *dst = (const struct sockaddr_in *)&wk.addr;
+
 	if (wk.family != AF_INET) {
 		wk_msg("--host: the SYN flood is IPv4 only");
-		return WK_EXIT_USAGE;
+		return -1;
 	}
-	daddr = ntohl(dst->sin_addr.s_addr);
-	if (!allowed_space(daddr, 32)) {
+	f->daddr = ntohl(dst->sin_addr.s_addr);
+	if (!allowed_space(f->daddr, 32)) {
 		wk_msg("--host: %s is outside private/benchmarking address space; refusing", wk.host);
-		return WK_EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+/* The hard caps on rate and time (--rate 0 is the cap); -1 (said) above. */
+static int check_caps(void)
+{
 	if (opt_rate < 0 || opt_rate > MAX_PPS) {
 		wk_msg("--rate: %g is above the hard cap of %.0f SYNs/s", opt_rate, MAX_PPS);
-		return WK_EXIT_USAGE;
+		return -1;
 	}
 	if (opt_rate == 0)
 		opt_rate = MAX_PPS;
 	if (wk.duration_us > MAX_DURATION_US || wk.deadline_us > MAX_DURATION_US + 5000000) {
 		wk_msg("--duration/--deadline: above the hard cap of 60 s");
-		return WK_EXIT_USAGE;
+		return -1;
 	}
-	if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng) || !rng)
-		rng = wk_now_ns() | 1;
+	return 0;
+}
+
+/* The raw socket the SYNs leave by; -1 (said) when there is none. */
+static int open_socket(void)
+{
+	int fd, one = 1;
 
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one))) {
 		wk_set_exit(errno == EPERM || errno == EACCES ? WK_EXIT_ENV : WK_EXIT_FAIL);
 		wk_fail("raw socket: %s (needs CAP_NET_RAW)", strerror(errno));
-		return wk_finish(NULL, false);
+		return -1;
 	}
+	return fd;
+}
+
+/* A SYN per slot of the batch, each addressed to --host. */
+static void init_batch(struct flooder *f)
+{
+	struct sockaddr_in *dst = (struct sockaddr_in *)&wk.addr;
+
 	for (int i = 0; i < BATCH; i++) {
-		iov[i].iov_base = pkts[i];
-		iov[i].iov_len = PKT_LEN;
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].msg_hdr.msg_iov = &iov[i];
-		m[i].msg_hdr.msg_iovlen = 1;
-		m[i].msg_hdr.msg_name = dst;
-		m[i].msg_hdr.msg_namelen = sizeof(*dst);
+		f->iov[i].iov_base = f->pkts[i];
+		f->iov[i].iov_len = PKT_LEN;
+		memset(&f->m[i], 0, sizeof(f->m[i]));
+		f->m[i].msg_hdr.msg_iov = &f->iov[i];
+		f->m[i].msg_hdr.msg_iovlen = 1;
+		f->m[i].msg_hdr.msg_name = dst;
+		f->m[i].msg_hdr.msg_namelen = sizeof(*dst);
 	}
-	wk_pace_start(&pace, opt_rate, BATCH, opt_max_lag);
+}
+
+/* The @n SYNs due, from random sources of the prefix, in one sendmmsg; -1
+ * when sending keeps failing. */
+static int send_batch(struct flooder *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t host = (uint32_t)rnd() & ~f->mask;
+
+		/* Skip the network and broadcast addresses of the prefix. */
+		if (f->len <= 30 && (host == 0 || host == ~f->mask))
+			host = 1;
+		build(f->pkts[i], f->net | host, f->daddr, (uint16_t)wk.port);
+	}
+	n = sendmmsg(f->fd, f->m, (unsigned)n, 0);
+	if (n > 0) {
+		f->pace.sent += (uint64_t)n;
+	} else if (n < 0 && errno != EINTR) {
+		wk_errs_add(&f->errs, errno);
+		if (errno == ENOBUFS || errno == EAGAIN)
+			usleep(100);
+		else if (f->errs.total > 1000) {
+			wk_fail("sendmmsg: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Send at --rate until the end (or sending keeps failing). */
+static void flood(struct flooder *f)
+{
+	wk_pace_start(&f->pace, opt_rate, BATCH, opt_max_lag);
 	while (!wk_stop) {
-		int n = wk_pace_due(&pace);
+		int n = wk_pace_due(&f->pace);
 
 		if (n < 0)
 			break;
 		if (n == 0) {
-			wk_pace_wait(&pace);
+			wk_pace_wait(&f->pace);
 			continue;
 		}
-		for (int i = 0; i < n; i++) {
-			uint32_t host = (uint32_t)rnd() & ~mask;
-
-			/* Skip the network and broadcast addresses of the prefix. */
-			if (len <= 30 && (host == 0 || host == ~mask))
-				host = 1;
-			build(pkts[i], net | host, daddr, (uint16_t)wk.port);
-		}
-		n = sendmmsg(fd, m, (unsigned)n, 0);
-		if (n > 0) {
-			pace.sent += (uint64_t)n;
-		} else if (n < 0 && errno != EINTR) {
-			wk_errs_add(&errs, errno);
-			if (errno == ENOBUFS || errno == EAGAIN)
-				usleep(100);
-			else if (errs.total > 1000) {
-				wk_fail("sendmmsg: %s", strerror(errno));
-				break;
-			}
-		}
+		if (send_batch(f, n) < 0)
+			break;
 	}
-	secs = wk_pace_seconds(&pace);
-	res = json_pack("{sI sf sf so sf ss}", "sent", (json_int_t)pace.sent, "seconds", secs, "pps",
-			secs > 0 ? (double)pace.sent / secs : 0.0, "errors", wk_errs_json(&errs), "rate",
-			opt_rate, "spoof", opt_spoof);
-	wk_pace_result(&pace, res);
-	close(fd);
+}
+
+static json_t *write_result(struct flooder *f)
+{
+	double secs = wk_pace_seconds(&f->pace);
+	json_t *res;
+
+	res = json_pack("{sI sf sf so sf ss}", "sent", (json_int_t)f->pace.sent, "seconds", secs, "pps",
+			secs > 0 ? (double)f->pace.sent / secs : 0.0, "errors", wk_errs_json(&f->errs),
+			"rate", opt_rate, "spoof", opt_spoof);
+	wk_pace_result(&f->pace, res);
+	return res;
+}
+
+int main(int argc, char **argv)
+{
+	struct flooder f = { .len = -1 };
+	json_t *res;
+
+	wk_init(&prog, argc, argv);
+	if (parse_spoof(&f) < 0 || check_target(&f) < 0 || check_caps() < 0)
+		return WK_EXIT_USAGE;
+	if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng) || !rng)
+		rng = wk_now_ns() | 1;
+	f.fd = open_socket();
+	if (f.fd < 0)
+		return wk_finish(NULL, false);
+	init_batch(&f);
+	flood(&f);
+	res = write_result(&f);
+	close(f.fd);
 	return wk_finish(res, true);
 }

@@ -53,6 +53,20 @@ static const struct wk_prog prog = {
 	.host_required = true,
 };
 
+/* One sender: the batch of datagrams (over tcp, its first buffer is the one
+ * record in flight), the schedule, and what went wrong. */
+struct sender {
+	int fd;
+	unsigned char *bufs;
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	struct wk_errs errs;
+	struct wk_udp_hdr h;
+	struct wk_pace pace;
+	uint64_t blocked;
+	size_t tcp_off; /* bytes of the current record already written (tcp) */
+};
+
 static int open_socket(void)
 {
 	const char *what = "socket";
@@ -93,18 +107,150 @@ static int open_socket(void)
 	return fd;
 }
 
+/* No socket or no buffers: say which, with an empty result. */
+static int open_failed(int fd)
+{
+	char a[80];
+
+	if (fd == -ENOENT && opt_cc)
+		wk_set_exit(WK_EXIT_ENV);
+	wk_fail("%s %s: %s", transports[opt_transport],
+		wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a)), strerror(fd < 0 ? -fd : ENOMEM));
+	return wk_finish(json_pack("{sI sI sf sf sf}", "sent", (json_int_t)0, "bytes", (json_int_t)0,
+				   "seconds", 0.0, "pps", 0.0, "bps", 0.0),
+			 false);
+}
+
+/* A datagram of opt_size bytes per slot of the batch. */
+static void init_batch(struct sender *s)
+{
+	for (int i = 0; i < BATCH; i++) {
+		s->iov[i].iov_base = s->bufs + (size_t)i * opt_size;
+		s->iov[i].iov_len = opt_size;
+		memset(&s->m[i], 0, sizeof(s->m[i]));
+		s->m[i].msg_hdr.msg_iov = &s->iov[i];
+		s->m[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+/* The socket is full: count it, and wait up to 1 ms for room. */
+static void wait_writable(struct sender *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+	s->blocked++;
+	poll(&p, 1, 1);
+}
+
+/* tcp: one record at a time; a full socket buffer is back-pressure. -1 when
+ * send failed. */
+static int send_record(struct sender *s)
+{
+	ssize_t w;
+
+	if (s->tcp_off == 0) {
+		s->h.seq = s->pace.sent;
+		s->h.send_ns = wk_now_ns();
+		wk_udp_encode(&s->h, s->bufs);
+	}
+	w = send(s->fd, s->bufs + s->tcp_off, opt_size - s->tcp_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w > 0) {
+		s->tcp_off += (size_t)w;
+		if (s->tcp_off == opt_size) {
+			s->tcp_off = 0;
+			s->pace.sent++;
+		}
+	} else if (w < 0 && errno == EAGAIN) {
+		wait_writable(s);
+	} else if (w < 0 && errno != EINTR) {
+		wk_errs_add(&s->errs, errno);
+		wk_fail("send: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* udp: the @n datagrams due, stamped, in one sendmmsg. */
+static void send_batch(struct sender *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		s->h.seq = s->pace.sent + (uint64_t)i;
+		s->h.send_ns = wk_now_ns();
+		wk_udp_encode(&s->h, s->iov[i].iov_base);
+	}
+	n = sendmmsg(s->fd, s->m, (unsigned)n, MSG_DONTWAIT);
+	if (n > 0) {
+		s->pace.sent += (uint64_t)n;
+	} else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+		wait_writable(s);
+	} else if (n < 0 && errno != EINTR) {
+		/* ECONNREFUSED: an ICMP port unreachable came back; keep going. */
+		wk_errs_add(&s->errs, errno);
+	}
+}
+
+/* Send at --rate until the end (or a tcp send fails). */
+static void transfer(struct sender *s)
+{
+	/* tcp: records wait in the application, as a TCP agent's would */
+	wk_pace_start(&s->pace, opt_rate, BATCH, opt_transport == 0 ? opt_max_lag : 0);
+	while (!wk_stop) {
+		int n = wk_pace_due(&s->pace);
+
+		if (n < 0)
+			break;
+		if (n == 0 && s->tcp_off == 0) {
+			wk_pace_wait(&s->pace);
+			continue;
+		}
+		if (opt_transport == 1) {
+			if (send_record(s) < 0)
+				break;
+			continue;
+		}
+		send_batch(s, n);
+	}
+}
+
+/* Tell the receiver how many were sent, so that a lost tail counts. */
+static void send_end(struct sender *s)
+{
+	s->h.flags = WK_UDP_F_END;
+	s->h.seq = s->pace.sent;
+	s->h.send_ns = wk_now_ns();
+	wk_udp_encode(&s->h, s->bufs);
+	for (int i = 0; i < (opt_transport == 0 ? 3 : 1); i++) {
+		if (opt_transport == 1) {
+			if (s->tcp_off)
+				break; /* mid-record: the stream cannot carry the END record */
+			wk_nonblock(s->fd, 0);
+		}
+		if (send(s->fd, s->bufs, opt_size, MSG_NOSIGNAL) < 0)
+			break;
+		if (opt_transport == 0)
+			usleep(5000);
+	}
+}
+
+static json_t *write_result(struct sender *s)
+{
+	double secs = wk_pace_seconds(&s->pace);
+	uint64_t sent = s->pace.sent;
+	json_t *res;
+
+	res = json_pack("{sI sI sf sf sf sI so ss sI sf}", "sent", (json_int_t)sent, "bytes",
+			(json_int_t)(sent * opt_size), "seconds", secs, "pps",
+			secs > 0 ? (double)sent / secs : 0.0, "bps",
+			secs > 0 ? (double)(sent * opt_size) * 8 / secs : 0.0, "blocked",
+			(json_int_t)s->blocked, "errors", wk_errs_json(&s->errs), "transport",
+			transports[opt_transport], "size", (json_int_t)opt_size, "rate", opt_rate);
+	wk_pace_result(&s->pace, res);
+	return res;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned char *bufs;
-	struct mmsghdr m[BATCH];
-	struct iovec iov[BATCH];
-	struct wk_errs errs = { 0 };
-	struct wk_udp_hdr h = { 0 };
-	struct wk_pace pace;
-	uint64_t blocked = 0;
-	double secs;
-	size_t tcp_off = 0; /* bytes of the current record already written (tcp) */
-	int fd;
+	struct sender s = { 0 };
 	json_t *res;
 
 	wk_init(&prog, argc, argv);
@@ -114,110 +260,18 @@ int main(int argc, char **argv)
 		wk_msg("--rate: %g is above the cap of %.0f datagrams/s", opt_rate, MAX_PPS);
 		return WK_EXIT_USAGE;
 	}
-	if (getrandom(&h.session, sizeof(h.session), 0) != sizeof(h.session))
-		h.session = (uint32_t)wk_now_ns();
-	h.size = (uint32_t)opt_size;
-	bufs = calloc(BATCH, opt_size);
-	fd = open_socket();
-	if (!bufs || fd < 0) {
-		char a[80];
-
-		if (fd == -ENOENT && opt_cc)
-			wk_set_exit(WK_EXIT_ENV);
-		wk_fail("%s %s: %s", transports[opt_transport],
-			wk_fmt_addr((struct sockaddr *)&wk.addr, a, sizeof(a)), strerror(fd < 0 ? -fd : ENOMEM));
-		return wk_finish(json_pack("{sI sI sf sf sf}", "sent", (json_int_t)0, "bytes", (json_int_t)0,
-					   "seconds", 0.0, "pps", 0.0, "bps", 0.0),
-				 false);
-	}
-	for (int i = 0; i < BATCH; i++) {
-		iov[i].iov_base = bufs + (size_t)i * opt_size;
-		iov[i].iov_len = opt_size;
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].msg_hdr.msg_iov = &iov[i];
-		m[i].msg_hdr.msg_iovlen = 1;
-	}
-	/* tcp: records wait in the application, as a TCP agent's would */
-	wk_pace_start(&pace, opt_rate, BATCH, opt_transport == 0 ? opt_max_lag : 0);
-	while (!wk_stop) {
-		int n = wk_pace_due(&pace);
-
-		if (n < 0)
-			break;
-		if (n == 0 && tcp_off == 0) {
-			wk_pace_wait(&pace);
-			continue;
-		}
-		if (opt_transport == 1) {
-			/* One record at a time; a full socket buffer is back-pressure. */
-			if (tcp_off == 0) {
-				h.seq = pace.sent;
-				h.send_ns = wk_now_ns();
-				wk_udp_encode(&h, bufs);
-			}
-			ssize_t w = send(fd, bufs + tcp_off, opt_size - tcp_off, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-			if (w > 0) {
-				tcp_off += (size_t)w;
-				if (tcp_off == opt_size) {
-					tcp_off = 0;
-					pace.sent++;
-				}
-			} else if (w < 0 && errno == EAGAIN) {
-				struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-				blocked++;
-				poll(&p, 1, 1);
-			} else if (w < 0 && errno != EINTR) {
-				wk_errs_add(&errs, errno);
-				wk_fail("send: %s", strerror(errno));
-				break;
-			}
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			h.seq = pace.sent + (uint64_t)i;
-			h.send_ns = wk_now_ns();
-			wk_udp_encode(&h, iov[i].iov_base);
-		}
-		n = sendmmsg(fd, m, (unsigned)n, MSG_DONTWAIT);
-		if (n > 0) {
-			pace.sent += (uint64_t)n;
-		} else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-			blocked++;
-			poll(&p, 1, 1);
-		} else if (n < 0 && errno != EINTR) {
-			/* ECONNREFUSED: an ICMP port unreachable came back; keep going. */
-			wk_errs_add(&errs, errno);
-		}
-	}
-	/* Tell the receiver how many were sent, so that a lost tail counts. */
-	h.flags = WK_UDP_F_END;
-	h.seq = pace.sent;
-	h.send_ns = wk_now_ns();
-	wk_udp_encode(&h, bufs);
-	for (int i = 0; i < (opt_transport == 0 ? 3 : 1); i++) {
-		if (opt_transport == 1) {
-			if (tcp_off)
-				break; /* mid-record: the stream cannot carry the END record */
-			wk_nonblock(fd, 0);
-		}
-		if (send(fd, bufs, opt_size, MSG_NOSIGNAL) < 0)
-			break;
-		if (opt_transport == 0)
-			usleep(5000);
-	}
-	secs = wk_pace_seconds(&pace);
-	res = json_pack("{sI sI sf sf sf sI so ss sI sf}", "sent", (json_int_t)pace.sent, "bytes",
-			(json_int_t)(pace.sent * opt_size), "seconds", secs, "pps",
-			secs > 0 ? (double)pace.sent / secs : 0.0, "bps",
-			secs > 0 ? (double)(pace.sent * opt_size) * 8 / secs : 0.0, "blocked",
-			(json_int_t)blocked, "errors", wk_errs_json(&errs), "transport",
-			transports[opt_transport], "size", (json_int_t)opt_size, "rate", opt_rate);
-	wk_pace_result(&pace, res);
-	close(fd);
-	free(bufs);
+	if (getrandom(&s.h.session, sizeof(s.h.session), 0) != sizeof(s.h.session))
+		s.h.session = (uint32_t)wk_now_ns();
+	s.h.size = (uint32_t)opt_size;
+	s.bufs = calloc(BATCH, opt_size);
+	s.fd = open_socket();
+	if (!s.bufs || s.fd < 0)
+		return open_failed(s.fd);
+	init_batch(&s);
+	transfer(&s);
+	send_end(&s);
+	res = write_result(&s);
+	close(s.fd);
+	free(s.bufs);
 	return wk_finish(res, true);
 }
