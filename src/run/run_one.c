@@ -382,8 +382,6 @@ static double event_due(const struct one *x, size_t i, double *frac)
 	return at / 1e6;
 }
 
-/* Change @frac of event @i (due at @due s), into run.json's events: when it
- * took effect (at_s) and, for a set, what was set. */
 /* stop / start: SIGUSR1 / SIGUSR2 to the tb-server of the event's flow
  * (workers/server.c); nothing when the case does not run that server. */
 static int signal_server(struct one *x, const struct tb_event *v, char *err, size_t errlen)
@@ -404,6 +402,9 @@ static int signal_server(struct one *x, const struct tb_event *v, char *err, siz
 	return 0;
 }
 
+/* Change @frac of event @i (due at @due s), into run.json's events: when it
+ * was asked of the kernel (asked_s), when it had taken effect (at_s) and,
+ * for a set, what was set. */
 static int fire(struct one *x, size_t i, double due, double frac)
 {
 	const struct tb_config *c = x->c;
@@ -411,6 +412,7 @@ static int fire(struct one *x, size_t i, double due, double frac)
 	char err[512] = "", done[1024] = "";
 	bool set = v->action == TB_EVENT_SET;
 	bool srv = v->action == TB_EVENT_STOP || v->action == TB_EVENT_START;
+	double asked = tb_since_s(&x->t0);
 	json_t *j;
 	int rc;
 
@@ -418,9 +420,10 @@ static int fire(struct one *x, size_t i, double due, double frac)
 			       sizeof(err))
 	     : srv ? signal_server(x, v, err, sizeof(err))
 		   : event_apply(c, x->t, v, err, sizeof(err));
-	j = json_pack("{ss ss ss sf sf}", "name", v->name, srv ? "flow" : "link",
+	j = json_pack("{ss ss ss sf sf sf}", "name", v->name, srv ? "flow" : "link",
 		      srv ? c->flows[v->flow].name : c->links[v->link].name, "action",
-		      event_action_name(v->action), "at_s", tb_since_s(&x->t0), "due_s", due);
+		      event_action_name(v->action), "asked_s", asked, "at_s", tb_since_s(&x->t0),
+		      "due_s", due);
 	if (set)
 		json_object_set_new(j, "set", json_string(done));
 	if (rc) {
