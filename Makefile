@@ -126,7 +126,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./testbed run $(DEFAULT_EXPERIMENT)
 
-PROVE_FLAGS ?= --failures --comments
+PROVE_FLAGS ?= --failures --comments --timer
 TESTS       ?= tests/unit/*.t tests/cli/*.t tests/integration/*.t
 check: deps-test
 	@$(MAKE) --no-print-directory all
